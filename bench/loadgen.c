@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * loadgen: loopback load for the overhead benchmark (DESIGN.md section 7).
+ *
+ *   loadgen churn SECONDS [-6]   TCP connect/accept/close loop, client closes with RST
+ *   loadgen udp SECONDS [-6]     64-byte UDP datagrams from one socket to another
+ *
+ * Prints one line, "churn <ops/s>" or "udp <datagrams received/s>". Only loopback
+ * addresses are used and every port comes from binding to port 0, so runs never
+ * collide with each other or with anything else on the host.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SECONDS	3600.0
+#define UDP_PAYLOAD	64
+/*
+ * Connections the churn client may have waiting in the accept queue. Far below any
+ * listen backlog, so a slowed-down server never makes the kernel drop a SYN (a dropped
+ * SYN stalls connect() for a whole second and would swamp the measurement).
+ */
+#define CHURN_WINDOW	64
+/* Big enough that the receiver thread's scheduling hiccups do not turn into drops. */
+#define UDP_RCVBUF	(16 * 1024 * 1024)
+
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+static atomic_bool stop;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void usage(const char *msg)
+{
+	fprintf(stderr, "loadgen: %s (usage: loadgen churn|udp SECONDS [-6])\n", msg);
+	exit(2);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Loopback address of the family with port 0, so bind() picks a free port. */
+static struct addr loopback(int family)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a.ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		a.len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a.ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.len = sizeof(*s4);
+	}
+	return a;
+}
+
+/* Bind a new socket to loopback port 0 and return it; *bound gets the real port. */
+static int bound_socket(int family, int type, struct addr *bound)
+{
+	int fd = socket(family, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket");
+	*bound = loopback(family);
+	if (bind(fd, (struct sockaddr *)&bound->ss, bound->len) < 0)
+		die("bind to loopback port 0");
+	if (getsockname(fd, (struct sockaddr *)&bound->ss, &bound->len) < 0)
+		die("getsockname");
+	return fd;
+}
+
+/* --- churn ---------------------------------------------------------------- */
+
+struct churn {
+	int lfd;
+	sem_t slots;	/* free places in the accept queue, see CHURN_WINDOW */
+};
+
+/* Server side: accept and close at once, then let the client make one more. */
+static void *churn_server(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!atomic_load(&stop)) {
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			close(fd);
+			sem_post(&c->slots);
+			continue;
+		}
+		/* shutdown() of the listener at the end wakes accept() with EINVAL. */
+		if (errno != EINTR && errno != ECONNABORTED && !atomic_load(&stop))
+			die("accept");
+	}
+	return NULL;
+}
+
+/*
+ * One client connection: connect, then close at once with linger {1,0}, which sends
+ * an RST: no TIME_WAIT on either side, so ephemeral ports never run out however long
+ * the loop runs. The client does not wait for the server, so the two threads overlap
+ * and the loop is bound by the kernel's per-connection work (what a monitor adds to),
+ * not by thread wake-up latency.
+ */
+static void churn_once(int family, const struct addr *srv)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+		die("setsockopt SO_LINGER");
+	if (connect(fd, (const struct sockaddr *)&srv->ss, srv->len) < 0)
+		die("connect");
+	close(fd);
+}
+
+static double run_churn(int family, double seconds)
+{
+	struct churn c;
+	struct addr srv;
+	pthread_t tid;
+	double start, end;
+	long ops = 0;
+
+	c.lfd = bound_socket(family, SOCK_STREAM, &srv);
+	if (listen(c.lfd, SOMAXCONN) < 0)
+		die("listen");
+	if (sem_init(&c.slots, 0, CHURN_WINDOW) < 0)
+		die("sem_init");
+	errno = pthread_create(&tid, NULL, churn_server, &c);
+	if (errno)
+		die("pthread_create");
+
+	start = now();
+	end = start + seconds;
+	do {
+		while (sem_wait(&c.slots) < 0 && errno == EINTR)
+			;
+		churn_once(family, &srv);
+		ops++;
+	} while (now() < end);
+	end = now();
+
+	atomic_store(&stop, true);
+	shutdown(c.lfd, SHUT_RDWR);
+	pthread_join(tid, NULL);
+	close(c.lfd);
+	sem_destroy(&c.slots);
+	return ops / (end - start);
+}
+
+/* --- udp ------------------------------------------------------------------ */
+
+struct udp_rx {
+	int fd;
+	long received;
+};
+
+/*
+ * Receiver: counts only what arrives before the sender's deadline, so the rate is
+ * what the receiving side really kept up with, not what was queued.
+ */
+static void *udp_receiver(void *arg)
+{
+	struct udp_rx *rx = arg;
+	char buf[UDP_PAYLOAD * 2];
+
+	while (!atomic_load(&stop)) {
+		ssize_t n = recv(rx->fd, buf, sizeof(buf), 0);
+
+		if (n >= 0) {
+			rx->received++;
+			continue;
+		}
+		/* The receive timeout lets the thread notice the stop flag on a quiet socket. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			die("recv");
+	}
+	return NULL;
+}
+
+static void udp_rx_setup(int fd)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 100 * 1000 };
+	int size = UDP_RCVBUF;
+
+	/* FORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; fall back quietly. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		die("setsockopt SO_RCVBUF");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		die("setsockopt SO_RCVTIMEO");
+}
+
+/* Sender: a connected socket so each send() skips the route/address look-up. */
+static void udp_send_until(int family, const struct addr *dst, double end)
+{
+	char payload[UDP_PAYLOAD];
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (const struct sockaddr *)&dst->ss, dst->len) < 0)
+		die("connect");
+	memset(payload, 'x', sizeof(payload));
+	while (now() < end) {
+		/* A full receive buffer drops silently on loopback; that is what we measure. */
+		if (send(fd, payload, sizeof(payload), 0) < 0 &&
+		    errno != ENOBUFS && errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNREFUSED)
+			die("send");
+	}
+	close(fd);
+}
+
+static double run_udp(int family, double seconds)
+{
+	struct udp_rx rx = { 0 };
+	struct addr dst;
+	pthread_t tid;
+	double start, end;
+
+	rx.fd = bound_socket(family, SOCK_DGRAM, &dst);
+	udp_rx_setup(rx.fd);
+	errno = pthread_create(&tid, NULL, udp_receiver, &rx);
+	if (errno)
+		die("pthread_create");
+
+	start = now();
+	udp_send_until(family, &dst, start + seconds);
+	end = now();
+
+	atomic_store(&stop, true);
+	pthread_join(tid, NULL);
+	close(rx.fd);
+	return rx.received / (end - start);
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static double parse_seconds(const char *s)
+{
+	char *endp;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &endp);
+	if (errno || endp == s || *endp || !(v > 0) || v > MAX_SECONDS)
+		usage("SECONDS must be a number in (0, 3600]");
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	int family = AF_INET;
+	double seconds;
+
+	if (argc < 3 || argc > 4)
+		usage("wrong number of arguments");
+	if (argc == 4) {
+		if (strcmp(argv[3], "-6"))
+			usage("unknown option");
+		family = AF_INET6;
+	}
+	seconds = parse_seconds(argv[2]);
+
+	if (!strcmp(argv[1], "churn"))
+		printf("churn %.1f\n", run_churn(family, seconds));
+	else if (!strcmp(argv[1], "udp"))
+		printf("udp %.1f\n", run_udp(family, seconds));
+	else
+		usage("unknown workload");
+	return 0;
+}

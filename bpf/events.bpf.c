@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye events`: one record per socket event, from stable hooks only.
+ *
+ *   create, close, bind      cgroup/sock_create, sock_release, post_bind4/6
+ *   connect (TCP)            tp_btf/inet_sock_set_state: CLOSE->SYN_SENT starts
+ *                            it in the caller's context, leaving SYN_SENT ends it
+ *   connect (UDP)            cgroup/connect4/6
+ *   listen, disconnect,
+ *   state                    tp_btf/inet_sock_set_state
+ *   send, recv               tp_btf/sock_send_length, sock_recv_length
+ *   accept, shutdown         tp/syscalls: nothing else runs in the accepting
+ *                            or shutting-down process and knows the fd/how
+ *   reset sent/received      tp_btf/tcp_send_reset, tcp_receive_reset
+ *   error                    tp_btf/inet_sk_error_report
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "sockeye.bpf.h"
+#include "events.h"
+
+#define SHUTDOWN_MASK 3
+#define EBADF 9
+#define ENOTSOCK 88
+
+const volatile __u32 event_mask = EV_DEFAULT_MASK;
+const volatile __u8 proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
+
+extern void *bpf_cast_to_kern_ctx(void *ctx) __ksym;
+
+/* TCP connects in flight: the connecting process, kept until SYN_SENT ends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct sock_owner);
+} connecting SEC(".maps");
+
+struct shutdown_call {
+	__s32 fd;
+	__u32 how;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);	/* tid */
+	__type(value, struct shutdown_call);
+} shutdowns SEC(".maps");
+
+static __always_inline bool wanted(enum event_kind kind, __u8 protocol)
+{
+	if (!(event_mask & EV_BIT(kind)))
+		return false;
+	if (protocol == IPPROTO_TCP)
+		return proto_mask & PROTO_TCP_BIT;
+	if (protocol == IPPROTO_UDP)
+		return proto_mask & PROTO_UDP_BIT;
+	return false;
+}
+
+static __always_inline __u64 cookie_of(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+/* Fills and sends one record; the tuple is read from sk, then patched by
+ * callers that know better (UDP connect, reset without a socket). */
+static __always_inline void emit(enum event_kind kind, const struct sock *sk,
+				 const struct sock_tuple *tuple, __u64 cookie,
+				 const struct sock_owner *owner, __s32 result, __u8 arg)
+{
+	struct event_record *e;
+
+	if (!tuple_passes(tuple) || !owner_passes(owner))
+		return;
+	e = reserve_record(sizeof(*e));
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = cookie;
+	e->tuple = *tuple;
+	e->owner = *owner;
+	e->result = result;
+	e->kind = kind;
+	e->arg = arg;
+	if (sk) {
+		e->rcvbuf = BPF_CORE_READ(sk, sk_rcvbuf);
+		e->sndbuf = BPF_CORE_READ(sk, sk_sndbuf);
+	}
+	submit_record(e);
+}
+
+/* An event of a socket: read its tuple, attribute it (to the current
+ * process, or on the packet path to the socket's recorded owner), send it. */
+static __always_inline void emit_sock(enum event_kind kind, const struct sock *sk, __u64 cookie,
+				      bool in_process, __s32 result, __u8 arg)
+{
+	struct sock_tuple tuple = {};
+	struct sock_owner owner = {};
+
+	read_tuple(sk, &tuple);
+	if (!is_inet(tuple.family) || !wanted(kind, tuple.protocol))
+		return;
+	if (in_process)
+		current_owner(&owner);
+	else
+		lookup_owner(cookie, &owner);
+	emit(kind, sk, &tuple, cookie, &owner, result, arg);
+}
+
+static __always_inline void emit_current(enum event_kind kind, const struct sock *sk,
+					 __u64 cookie, __s32 result, __u8 arg)
+{
+	emit_sock(kind, sk, cookie, true, result, arg);
+}
+
+static __always_inline void emit_owned(enum event_kind kind, const struct sock *sk,
+				       __u64 cookie, __s32 result, __u8 arg)
+{
+	emit_sock(kind, sk, cookie, false, result, arg);
+}
+
+/* The state-change tracepoint fires before the new state is stored: the
+ * record carries the new one. */
+static __always_inline void emit_transition(enum event_kind kind, const struct sock *sk,
+					    __u64 cookie, const struct sock_owner *owner,
+					    int oldstate, int newstate, __s32 result)
+{
+	struct sock_tuple tuple = {};
+
+	read_tuple(sk, &tuple);
+	if (!is_inet(tuple.family) || !wanted(kind, tuple.protocol))
+		return;
+	tuple.state = newstate;
+	emit(kind, sk, &tuple, cookie, owner, result, oldstate);
+}
+
+/* tcp_disconnect() (connect(AF_UNSPEC), shutdown of a listener or of a
+ * connecting socket) moves to CLOSE with no error and without the full
+ * shutdown mask that close() and a finished connection set. */
+static __always_inline bool is_disconnect(const struct sock *sk, int oldstate)
+{
+	return oldstate != TCP_SYN_SENT && oldstate != TCP_CLOSE &&
+	       BPF_CORE_READ(sk, sk_err) == 0 &&
+	       BPF_CORE_READ(sk, sk_shutdown) != SHUTDOWN_MASK;
+}
+
+static __always_inline void connect_started(__u64 cookie)
+{
+	struct sock_owner owner = {};
+
+	current_owner(&owner);
+	bpf_map_update_elem(&connecting, &cookie, &owner, BPF_ANY);
+	remember_owner(cookie, &owner);
+}
+
+static __always_inline void connect_ended(const struct sock *sk, __u64 cookie, int newstate)
+{
+	struct sock_owner *found = bpf_map_lookup_elem(&connecting, &cookie);
+	struct sock_owner owner;
+
+	if (!found)
+		return;		/* started before sockeye */
+	owner = *found;
+	bpf_map_delete_elem(&connecting, &cookie);
+	emit_transition(EV_CONNECT, sk, cookie, &owner, TCP_SYN_SENT, newstate,
+			-BPF_CORE_READ(sk, sk_err));
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct sock_owner owner = {};
+	__u64 cookie;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	/* Asking for the cookie makes the kernel assign one now, so the
+	 * syscall programs below, which can only read it, find it set. */
+	cookie = bpf_get_socket_cookie(sk);
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		connect_started(cookie);
+	} else if (oldstate == TCP_SYN_SENT) {
+		connect_ended(sk, cookie, newstate);
+	} else if (newstate == TCP_LISTEN ||
+		   (newstate == TCP_CLOSE && is_disconnect(sk, oldstate))) {
+		current_owner(&owner);
+		emit_transition(newstate == TCP_LISTEN ? EV_LISTEN : EV_DISCONNECT, sk, cookie,
+				&owner, oldstate, newstate, 0);
+	}
+	if (event_mask & EV_BIT(EV_STATE)) {
+		lookup_owner(cookie, &owner);
+		emit_transition(EV_STATE, sk, cookie, &owner, oldstate, newstate, 0);
+	}
+	return 0;
+}
+
+static __always_inline void io_event(enum event_kind kind, struct sock *sk, int ret)
+{
+	if (!is_inet(sk->__sk_common.skc_family))
+		return;
+	emit_current(kind, sk, bpf_get_socket_cookie(sk), ret, 0);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(send_length, struct sock *sk, int ret, int flags)
+{
+	io_event(EV_SEND, sk, ret);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
+{
+	io_event(EV_RECV, sk, ret);
+	return 0;
+}
+
+/* A reset sent for a segment no socket wanted (a connect to a closed
+ * port): the addresses come from that segment, reversed. */
+static __always_inline void reset_without_socket(const struct sk_buff *skb)
+{
+	struct sock_owner nobody = {};
+	struct sock_tuple tuple = {};
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr tcp;
+	__u8 version;
+
+	if (!wanted(EV_RESET_SENT, IPPROTO_TCP))
+		return;
+	if (bpf_probe_read_kernel(&version, 1, head + nh) ||
+	    bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th))
+		return;
+	version >>= 4;
+	if (version == 4) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return;
+		tuple.family = AF_INET;
+		__builtin_memcpy(tuple.saddr, &ip.daddr, 4);
+		__builtin_memcpy(tuple.daddr, &ip.saddr, 4);
+	} else if (version == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return;
+		tuple.family = AF_INET6;
+		__builtin_memcpy(tuple.saddr, &ip6.daddr, 16);
+		__builtin_memcpy(tuple.daddr, &ip6.saddr, 16);
+	} else {
+		return;
+	}
+	tuple.protocol = IPPROTO_TCP;
+	tuple.state = TCP_CLOSE;
+	tuple.sport = bpf_ntohs(tcp.dest);
+	tuple.dport = bpf_ntohs(tcp.source);
+	emit(EV_RESET_SENT, NULL, &tuple, 0, &nobody, 0, 0);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	if (sk)
+		emit_owned(EV_RESET_SENT, sk, bpf_get_socket_cookie((void *)sk), 0, 0);
+	else if (skb)
+		reset_without_socket(skb);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(receive_reset, struct sock *sk)
+{
+	emit_owned(EV_RESET_RECV, sk, bpf_get_socket_cookie(sk), 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(error_report, const struct sock *sk)
+{
+	/* tcp_disconnect() reports with no error set, to wake up waiters. */
+	if (!sk->sk_err)
+		return 0;
+	emit_owned(EV_ERROR, sk, bpf_get_socket_cookie((void *)sk), -sk->sk_err, 0);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(destroy_sock, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+
+	bpf_map_delete_elem(&connecting, &cookie);
+	bpf_map_delete_elem(&owners, &cookie);
+	return 0;
+}
+
+/* cgroup socket hooks: process context, TCP and UDP alike. They only
+ * observe: every one returns 1, "allow". */
+
+SEC("cgroup/sock_create")
+int sock_create(struct bpf_sock *ctx)
+{
+	struct sock *sk = bpf_cast_to_kern_ctx(ctx);
+	struct sock_owner owner = {};
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+
+	current_owner(&owner);
+	remember_owner(cookie, &owner);
+	emit_current(EV_CREATE, sk, cookie, 0, 0);
+	return 1;
+}
+
+SEC("cgroup/sock_release")
+int sock_release(struct bpf_sock *ctx)
+{
+	struct sock *sk = bpf_cast_to_kern_ctx(ctx);
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+
+	emit_current(EV_CLOSE, sk, cookie, 0, 0);
+	/* A TCP socket lives on after close (FIN, TIME_WAIT, resets) and keeps
+	 * its owner until tcp_destroy_sock; a UDP socket ends here. */
+	if (ctx->protocol == IPPROTO_UDP)
+		bpf_map_delete_elem(&owners, &cookie);
+	return 1;
+}
+
+static __always_inline int bound(struct bpf_sock *ctx)
+{
+	emit_current(EV_BIND, bpf_cast_to_kern_ctx(ctx), bpf_get_socket_cookie(ctx), 0, 0);
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int post_bind4(struct bpf_sock *ctx)
+{
+	return bound(ctx);
+}
+
+SEC("cgroup/post_bind6")
+int post_bind6(struct bpf_sock *ctx)
+{
+	return bound(ctx);
+}
+
+/* UDP connect sets no TCP state, so the cgroup hook before it is the one
+ * place to see it; the destination is the caller's. */
+/* family is a constant per hook: each may only read its own user_ip field. */
+static __always_inline int udp_connect(struct bpf_sock_addr *ctx, __u16 family)
+{
+	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
+	struct sock *sk = kctx->sk;
+	struct sock_tuple tuple = {};
+	struct sock_owner owner = {};
+
+	if (ctx->protocol != IPPROTO_UDP)
+		return 1;
+	read_tuple(sk, &tuple);
+	if (!wanted(EV_CONNECT, tuple.protocol))
+		return 1;
+	if (family == AF_INET) {
+		__u32 ip4 = ctx->user_ip4;
+
+		__builtin_memset(tuple.daddr, 0, sizeof(tuple.daddr));
+		__builtin_memcpy(tuple.daddr, &ip4, 4);
+	} else {
+		__u32 ip6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+		__builtin_memcpy(tuple.daddr, ip6, 16);
+	}
+	tuple.dport = bpf_ntohs(ctx->user_port);
+	current_owner(&owner);
+	remember_owner(bpf_get_socket_cookie(ctx), &owner);
+	emit(EV_CONNECT, sk, &tuple, bpf_get_socket_cookie(ctx), &owner, 0, 0);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr *ctx)
+{
+	return udp_connect(ctx, AF_INET);
+}
+
+SEC("cgroup/connect6")
+int connect6(struct bpf_sock_addr *ctx)
+{
+	return udp_connect(ctx, AF_INET6);
+}
+
+/* Syscall tracepoints: the socket behind a file descriptor of the current
+ * task. Only called with fds the syscall just used successfully. */
+static __always_inline struct sock *sock_of_fd(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+static __always_inline void accepted(long fd)
+{
+	struct sock *sk;
+	struct sock_owner owner = {};
+	__u64 cookie;
+
+	if (fd < 0 || !(sk = sock_of_fd(fd)))
+		return;
+	cookie = cookie_of(sk);
+	current_owner(&owner);
+	remember_owner(cookie, &owner);
+	emit_current(EV_ACCEPT, sk, cookie, 0, 0);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	accepted(ctx->ret);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	accepted(ctx->ret);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_shutdown")
+int enter_shutdown(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct shutdown_call call = { .fd = ctx->args[0], .how = ctx->args[1] };
+
+	bpf_map_update_elem(&shutdowns, &tid, &call, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_shutdown")
+int exit_shutdown(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct shutdown_call *call = bpf_map_lookup_elem(&shutdowns, &tid);
+	struct sock *sk;
+
+	if (!call)
+		return 0;
+	/* Unless the fd was bad or not a socket, it is an open socket, even
+	 * when shutdown() failed. */
+	sk = ctx->ret == -EBADF || ctx->ret == -ENOTSOCK ? NULL : sock_of_fd(call->fd);
+	if (sk)
+		emit_current(EV_SHUTDOWN, sk, cookie_of(sk), ctx->ret, call->how);
+	bpf_map_delete_elem(&shutdowns, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Socket identity shared by every record that crosses the kernel/user boundary. */
+#ifndef SOCKEYE_SOCK_H
+#define SOCKEYE_SOCK_H
+
+/* Addresses are in network byte order, IPv4 in the first 4 bytes of the
+ * 16; ports are in host byte order. family is AF_INET (2) or AF_INET6 (10). */
+struct sock_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 protocol;	/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 state;	/* TCP state (enum as in <netinet/tcp.h>), 0 if none */
+};
+
+/* The process a socket belongs to, as seen in process context. */
+struct sock_owner {
+	__u32 pid;	/* thread group id, what users call the pid */
+	__u32 tid;
+	char comm[16];
+};
+
+#endif

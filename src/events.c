@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye events`: one line (or JSON object) per socket event. Kernel
+ * side: bpf/events.bpf.c; records: bpf/events.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include "sockeye.h"
+#include "events_session.h"
+#include "format.h"
+#include "json.h"
+#include "probe.h"
+#include "events.skel.h"
+
+#define TCP PROTO_TCP_BIT
+#define UDP PROTO_UDP_BIT
+
+static const struct hook_use event_hooks[] = {
+	{ "set_state", EV_BIT(EV_CONNECT) | EV_BIT(EV_LISTEN) | EV_BIT(EV_DISCONNECT) |
+		       EV_BIT(EV_STATE), TCP },
+	{ "send_length", EV_BIT(EV_SEND), TCP | UDP },
+	{ "recv_length", EV_BIT(EV_RECV), TCP | UDP },
+	{ "send_reset", EV_BIT(EV_RESET_SENT), TCP },
+	{ "receive_reset", EV_BIT(EV_RESET_RECV), TCP },
+	{ "error_report", EV_BIT(EV_ERROR), TCP | UDP },
+	{ "destroy_sock", 0, TCP, true },
+	{ "sock_create", EV_BIT(EV_CREATE), TCP | UDP, true },
+	{ "sock_release", EV_BIT(EV_CLOSE), TCP | UDP },
+	{ "post_bind4", EV_BIT(EV_BIND), TCP | UDP },
+	{ "post_bind6", EV_BIT(EV_BIND), TCP | UDP },
+	{ "connect4", EV_BIT(EV_CONNECT), UDP },
+	{ "connect6", EV_BIT(EV_CONNECT), UDP },
+	{ "exit_accept4", EV_BIT(EV_ACCEPT), TCP },
+	{ "exit_accept", EV_BIT(EV_ACCEPT), TCP },
+	{ "enter_shutdown", EV_BIT(EV_SHUTDOWN), TCP | UDP },
+	{ "exit_shutdown", EV_BIT(EV_SHUTDOWN), TCP | UDP },
+};
+
+static const char *const kind_names[EV_KIND_COUNT] = {
+	[EV_CREATE] = "create",
+	[EV_BIND] = "bind",
+	[EV_LISTEN] = "listen",
+	[EV_CONNECT] = "connect",
+	[EV_ACCEPT] = "accept",
+	[EV_SEND] = "send",
+	[EV_RECV] = "recv",
+	[EV_SHUTDOWN] = "shutdown",
+	[EV_DISCONNECT] = "disconnect",
+	[EV_RESET_SENT] = "reset-sent",
+	[EV_RESET_RECV] = "reset-recv",
+	[EV_ERROR] = "error",
+	[EV_CLOSE] = "close",
+	[EV_STATE] = "state",
+};
+
+const char *event_kind_name(int kind)
+{
+	return kind >= 0 && kind < EV_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+uint32_t parse_event_list(const char *list, char *bad, size_t bad_len)
+{
+	char *copy = strdup(list), *save = NULL;
+	uint32_t mask = 0;
+
+	if (!copy)
+		return 0;
+	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		int kind = 0;
+
+		while (kind < EV_KIND_COUNT && strcmp(name, kind_names[kind]))
+			kind++;
+		if (kind == EV_KIND_COUNT) {
+			snprintf(bad, bad_len, "%s", name);
+			mask = 0;
+			break;
+		}
+		mask |= EV_BIT(kind);
+	}
+	if (!mask && !bad[0])
+		snprintf(bad, bad_len, "%s", list);
+	free(copy);
+	return mask;
+}
+
+static void set_filters(struct events_bpf *skel, const struct events_config *cfg)
+{
+	const struct filters *f = &cfg->filters;
+
+	skel->rodata->filter_pid = f->pid;
+	skel->rodata->filter_port = f->port;
+	skel->rodata->filter_family = f->family;
+	skel->rodata->filter_comm_set = f->comm_set;
+	memcpy((char *)skel->rodata->filter_comm, f->comm, sizeof(f->comm));
+	skel->rodata->event_mask = cfg->event_mask;
+	skel->rodata->proto_mask = cfg->proto_mask;
+}
+
+static void warn_missing(uint32_t missing)
+{
+	char names[256] = "";
+	size_t used = 0;
+
+	for (int kind = 0; kind < EV_KIND_COUNT; kind++)
+		if (missing & EV_BIT(kind))
+			used += snprintf(names + used, sizeof(names) - used, "%s%s",
+					 used ? ", " : "", kind_names[kind]);
+	p_warn("this kernel gives no %s events; the rest are shown", names);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct events_session *s = ctx;
+
+	if (size >= sizeof(struct event_record))
+		s->fn(s->fn_ctx, data);
+	return 0;
+}
+
+int events_session_start(struct events_session *s, const struct events_config *cfg,
+			 event_fn fn, void *ctx)
+{
+	uint32_t missing;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->skel = events_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		p_err("cannot open the events BPF object: %s", strerror(-err));
+		return err;
+	}
+	set_filters(s->skel, cfg);
+	missing = select_programs(s->skel->obj, event_hooks,
+				  sizeof(event_hooks) / sizeof(event_hooks[0]),
+				  cfg->event_mask, cfg->proto_mask);
+	if (missing == cfg->event_mask) {
+		p_err("none of the requested events can be traced on this kernel "
+		      "(see 'sockeye features')");
+		err = -EOPNOTSUPP;
+		goto fail;
+	}
+	if (missing)
+		warn_missing(missing);
+	err = events_bpf__load(s->skel);
+	if (err) {
+		p_err("cannot load the events programs: %s (run with -v for the verifier's "
+		      "reason; 'sockeye features' shows what this kernel allows)", strerror(-err));
+		goto fail;
+	}
+	err = attach_skeleton(s->skel->skeleton);
+	if (err)
+		goto fail;
+	s->fn = fn;
+	s->fn_ctx = ctx;
+	err = reader_open(&s->reader, s->skel->maps.records, s->skel->maps.lost_records,
+			  on_record, s);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	events_session_stop(s);
+	return err;
+}
+
+void events_session_stop(struct events_session *s)
+{
+	if (s->reader.rb)
+		reader_close(&s->reader);
+	events_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
+/* ---- the command ---- */
+
+struct printer {
+	bool json;
+	uint64_t clock_offset;	/* monotonic -> realtime */
+};
+
+static const char *proto_name(const struct event_record *e, bool upper)
+{
+	if (e->tuple.protocol == IPPROTO_TCP)
+		return upper ? "TCP" : "tcp";
+	return upper ? "UDP" : "udp";
+}
+
+static bool has_bytes(const struct event_record *e)
+{
+	return (e->kind == EV_SEND || e->kind == EV_RECV) && e->result >= 0;
+}
+
+static void print_text(const struct printer *p, const struct event_record *e)
+{
+	char when[TIME_LEN], src[ENDPOINT_LEN], dst[ENDPOINT_LEN], err[96] = "";
+	const struct sock_tuple *t = &e->tuple;
+
+	format_wall_time(when, sizeof(when), e->ts_ns + p->clock_offset);
+	format_endpoint(src, sizeof(src), t->family, t->saddr, t->sport);
+	format_endpoint(dst, sizeof(dst), t->family, t->daddr, t->dport);
+	if (e->result < 0)
+		snprintf(err, sizeof(err), "%s: %s", errno_name(-e->result),
+			 errno_message(-e->result));
+	printf("%s %s: %s %s err=\"%s\" ", when, proto_name(e, true),
+	       e->owner.comm[0] ? e->owner.comm : "-", kind_names[e->kind], err);
+	if (t->protocol == IPPROTO_TCP)
+		printf("%s ", tcp_state_name(t->state));
+	printf("src=%s dst=%s rcv/snd(%u/%u) pid=%u tid=%u cookie=%llu", src, dst, e->rcvbuf,
+	       e->sndbuf, e->owner.pid, e->owner.tid, (unsigned long long)e->cookie);
+	if (has_bytes(e))
+		printf(" bytes=%d", e->result);
+	if (e->kind == EV_SHUTDOWN)
+		printf(" how=%s", shutdown_how_name(e->arg));
+	if (e->kind == EV_STATE)
+		printf(" old=%s", tcp_state_name(e->arg));
+	putchar('\n');
+}
+
+static void print_json(const struct printer *p, const struct event_record *e)
+{
+	char when[TIME_LEN], addr[ADDR_LEN];
+	const struct sock_tuple *t = &e->tuple;
+	uint64_t realtime = e->ts_ns + p->clock_offset;
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_str(&j, "type", "event");
+	format_utc_time(when, sizeof(when), realtime);
+	json_str(&j, "time", when);
+	json_uint(&j, "time_us", realtime / 1000);
+	json_str(&j, "event", kind_names[e->kind]);
+	json_str(&j, "proto", proto_name(e, false));
+	json_uint(&j, "pid", e->owner.pid);
+	json_uint(&j, "tid", e->owner.tid);
+	json_str(&j, "comm", e->owner.comm);
+	json_int(&j, "result", e->result);
+	if (has_bytes(e))
+		json_int(&j, "bytes", e->result);
+	json_str(&j, "error", e->result < 0 ? errno_name(-e->result) : "");
+	json_str(&j, "error_msg", e->result < 0 ? errno_message(-e->result) : "");
+	if (t->protocol == IPPROTO_TCP)
+		json_str(&j, "state", tcp_state_name(t->state));
+	if (e->kind == EV_STATE)
+		json_str(&j, "old_state", tcp_state_name(e->arg));
+	if (e->kind == EV_SHUTDOWN)
+		json_str(&j, "how", shutdown_how_name(e->arg));
+	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
+	format_addr(addr, sizeof(addr), t->family, t->saddr);
+	json_str(&j, "saddr", addr);
+	json_uint(&j, "sport", t->sport);
+	format_addr(addr, sizeof(addr), t->family, t->daddr);
+	json_str(&j, "daddr", addr);
+	json_uint(&j, "dport", t->dport);
+	json_uint(&j, "rcvbuf", e->rcvbuf);
+	json_uint(&j, "sndbuf", e->sndbuf);
+	json_uint(&j, "cookie", e->cookie);
+	json_end(&j);
+}
+
+static void print_event(void *ctx, const struct event_record *e)
+{
+	const struct printer *p = ctx;
+
+	if (p->json)
+		print_json(p, e);
+	else
+		print_text(p, e);
+}
+
+static void report_lost(bool json, uint64_t lost)
+{
+	struct json j;
+
+	if (json) {
+		json_begin(&j, stdout);
+		json_str(&j, "type", "lost");
+		json_uint(&j, "count", lost);
+		json_end(&j);
+	} else if (lost) {
+		fprintf(stderr, "sockeye events: %llu events lost: the ring buffer was full; "
+			"narrow the filters or leave out send/recv with --no-io\n",
+			(unsigned long long)lost);
+	}
+}
+
+static const char events_help[] =
+	"Usage: sockeye events [OPTIONS]\n"
+	"\n"
+	"Print one line (or JSON object) per socket event, system-wide, for TCP and\n"
+	"UDP over IPv4 and IPv6: who creates, binds, listens, connects, accepts,\n"
+	"sends, receives, shuts down and closes sockets, which resets and errors\n"
+	"happen, with addresses, TCP state and socket buffer sizes.\n"
+	"\n"
+	"Events: create, bind, listen, connect, accept, send, recv, shutdown,\n"
+	"disconnect, reset-sent, reset-recv, error, close, and state (every TCP\n"
+	"state change; only when asked for with --event).\n"
+	"\n"
+	"Text line: TIME PROTO: COMM EVENT err=\"ERRNO: message\" STATE src=ADDR:PORT\n"
+	"dst=ADDR:PORT rcv/snd(RCVBUF/SNDBUF) pid= tid= cookie= [bytes=] [how=] [old=]\n"
+	"STATE is the TCP state after the event; for close, the state the socket\n"
+	"was in when the process closed it. pid 0 and comm '-' mean the event\n"
+	"happened in the kernel for a socket whose process sockeye never saw.\n"
+	"\n"
+	"Options:\n"
+	"      --tcp            only TCP events\n"
+	"      --udp            only UDP events\n"
+	"  -e, --event LIST     only these events, comma-separated (e.g. connect,close)\n"
+	"      --no-io          leave out send and recv: lifecycle events only\n"
+	COMMON_HELP
+	"\n"
+	"accept and shutdown come from syscall tracepoints, which put every syscall\n"
+	"of the host on a slower path while sockeye runs; leave them out with\n"
+	"--event if that matters.\n"
+	"\n"
+	"Examples:\n"
+	"  sockeye events                      everything, as text\n"
+	"  sockeye events --no-io --json       lifecycle only, as JSON Lines\n"
+	"  sockeye events --tcp --port 443     TCP events on port 443\n"
+	"  sockeye events -e connect,accept -p 1234 --duration 10\n";
+
+enum { OPT_TCP = OPT_COMMAND_FIRST, OPT_UDP, OPT_NO_IO };
+
+static void parse_events_options(int argc, char **argv, struct common_opts *common,
+				 struct events_config *cfg)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "tcp", no_argument, NULL, OPT_TCP },
+		{ "udp", no_argument, NULL, OPT_UDP },
+		{ "event", required_argument, NULL, 'e' },
+		{ "no-io", no_argument, NULL, OPT_NO_IO },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool no_io = false, listed = false;
+	char bad[64] = "";
+	int opt;
+
+	cfg->event_mask = EV_DEFAULT_MASK;
+	cfg->proto_mask = 0;
+	while ((opt = next_option("events", argc, argv, COMMON_SHORTOPTS "e:", longopts)) != -1) {
+		if (common_option("events", opt, optarg, events_help, common))
+			continue;
+		switch (opt) {
+		case OPT_TCP:
+			cfg->proto_mask |= PROTO_TCP_BIT;
+			break;
+		case OPT_UDP:
+			cfg->proto_mask |= PROTO_UDP_BIT;
+			break;
+		case OPT_NO_IO:
+			no_io = true;
+			break;
+		case 'e':
+			cfg->event_mask = parse_event_list(optarg, bad, sizeof(bad));
+			if (!cfg->event_mask)
+				usage_error("events", "unknown event '%s' (events: create, bind, listen, "
+					    "connect, accept, send, recv, shutdown, disconnect, "
+					    "reset-sent, reset-recv, error, close, state)", bad);
+			listed = true;
+			break;
+		}
+	}
+	no_arguments("events", argc, argv);
+	if (no_io && listed && !(cfg->event_mask & ~EV_IO_MASK))
+		usage_error("events", "--no-io leaves none of the events given to --event");
+	if (no_io)
+		cfg->event_mask &= ~EV_IO_MASK;
+	if (!cfg->proto_mask)
+		cfg->proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
+	cfg->filters = common->filters;
+}
+
+int cmd_events(int argc, char **argv)
+{
+	struct common_opts common = {};
+	struct events_config cfg = {};
+	struct events_session session;
+	struct printer printer;
+	uint64_t lost, lost_shown = 0;
+	int err = 0;
+
+	parse_events_options(argc, argv, &common, &cfg);
+	if (!check_environment())
+		return EXIT_FAIL;
+	printer = (struct printer){ .json = common.json,
+				    .clock_offset = monotonic_to_realtime_offset() };
+	if (events_session_start(&session, &cfg, print_event, &printer))
+		return EXIT_FAIL;
+	run_start(common.duration);
+	while (!run_should_stop()) {
+		err = reader_poll(&session.reader, run_wait_ms(100));
+		if (err < 0) {
+			p_err("reading events failed: %s", strerror(-err));
+			break;
+		}
+		err = 0;
+		lost = reader_lost(&session.reader);
+		if (common.json && lost > lost_shown) {
+			report_lost(true, lost);
+			lost_shown = lost;
+		}
+		if (fflush(stdout) || ferror(stdout))
+			break;	/* the reader went away: nothing more to say */
+	}
+	reader_poll(&session.reader, 0);
+	report_lost(common.json, reader_lost(&session.reader));
+	fflush(stdout);
+	events_session_stop(&session);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+int events_report_hooks(hook_report_fn fn, void *ctx)
+{
+	struct events_bpf *skel = events_bpf__open();
+
+	if (!skel)
+		return -errno;
+	report_hooks(skel->obj, event_hooks, sizeof(event_hooks) / sizeof(event_hooks[0]),
+		     event_kind_name, fn, ctx);
+	events_bpf__destroy(skel);
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* `sockeye events` as a library: load, attach and read the event programs.
+ * The command prints the records; the tests check them. */
+#ifndef SOCKEYE_EVENTS_SESSION_H
+#define SOCKEYE_EVENTS_SESSION_H
+
+#include <stdint.h>
+#include "options.h"
+#include "run.h"
+#include "events.h"
+#include "probe.h"
+
+struct events_config {
+	struct filters filters;
+	uint32_t event_mask;	/* EV_BIT()s */
+	uint8_t proto_mask;	/* PROTO_*_BIT */
+};
+
+typedef void (*event_fn)(void *ctx, const struct event_record *e);
+
+struct events_session {
+	struct events_bpf *skel;
+	struct record_reader reader;
+	event_fn fn;
+	void *fn_ctx;
+};
+
+/* Returns 0, or -errno after printing why. */
+int events_session_start(struct events_session *s, const struct events_config *cfg,
+			 event_fn fn, void *ctx);
+void events_session_stop(struct events_session *s);
+
+const char *event_kind_name(int kind);
+/* Parses "connect,accept,close" into EV_BIT()s; returns 0 and sets *bad to
+ * the first unknown name on error. */
+uint32_t parse_event_list(const char *list, char *bad, size_t bad_len);
+
+
+/* Each hook `sockeye events` uses, for `sockeye features`. */
+int events_report_hooks(hook_report_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye features`: what this kernel allows, found by trying: each
+ * program type is loaded and attached alone (bpf/probe.bpf.c), each hook a
+ * command uses is looked up, and each command is said to run fully, in
+ * part, or not. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "sockeye.h"
+#include "options.h"
+#include "json.h"
+#include "probe.h"
+#include "events_session.h"
+#include "probe.skel.h"
+
+struct report {
+	bool json;
+	int hooks_missing;	/* of the command being reported */
+	int hooks_total;
+	char missing[512];
+};
+
+static void line(const struct report *r, const char *type, const char *name, bool ok,
+		 const char *detail)
+{
+	struct json j;
+
+	if (r->json) {
+		json_begin(&j, stdout);
+		json_str(&j, "type", type);
+		json_str(&j, "name", name);
+		json_bool(&j, "ok", ok);
+		json_str(&j, "detail", detail);
+		json_end(&j);
+	} else {
+		printf("  %-34s %-4s %s\n", name, ok ? "yes" : "no", detail);
+	}
+}
+
+static void heading(const struct report *r, const char *title)
+{
+	if (!r->json)
+		printf("\n%s:\n", title);
+}
+
+/* Loads and attaches one probe program; says why not on failure. */
+static bool try_program(const char *name, char *why, size_t len)
+{
+	struct probe_bpf *skel = probe_bpf__open();
+	struct bpf_program *prog, *p;
+	struct bpf_link *link = NULL;
+	const char *root = cgroup2_root();
+	int err, cg = -1;
+
+	if (!skel) {
+		snprintf(why, len, "open: %s", strerror(errno));
+		return false;
+	}
+	prog = bpf_object__find_program_by_name(skel->obj, name);
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == prog);
+	err = probe_bpf__load(skel);
+	if (err) {
+		snprintf(why, len, "load: %s", strerror(-err));
+		goto out;
+	}
+	switch (bpf_program__type(prog)) {
+	case BPF_PROG_TYPE_CGROUP_SOCK:
+	case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+	case BPF_PROG_TYPE_CGROUP_SKB:
+	case BPF_PROG_TYPE_SOCK_OPS:
+		cg = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		link = bpf_program__attach_cgroup(prog, cg);
+		break;
+	default:
+		link = bpf_program__attach(prog);
+	}
+	err = link ? 0 : -errno;
+	if (err)
+		snprintf(why, len, "attach: %s", strerror(-err));
+	bpf_link__destroy(link);
+	if (cg >= 0)
+		close(cg);
+out:
+	probe_bpf__destroy(skel);
+	return !err;
+}
+
+static void report_program_types(const struct report *r)
+{
+	static const struct { const char *type, *prog; } probes[] = {
+		{ "tp (classic tracepoint)", "probe_tp" },
+		{ "tp_btf (BTF tracepoint)", "probe_tp_btf" },
+		{ "raw_tp", "probe_raw_tp" },
+		{ "fentry", "probe_fentry" },
+		{ "kprobe", "probe_kprobe" },
+		{ "cgroup/sock_create", "probe_cgroup_sock" },
+		{ "cgroup/connect4 (sock_addr)", "probe_cgroup_sock_addr" },
+		{ "cgroup_skb", "probe_cgroup_skb" },
+		{ "sockops", "probe_sockops" },
+		{ "iter/tcp", "probe_iter_tcp" },
+		{ "iter/udp", "probe_iter_udp" },
+	};
+	char why[256];
+
+	heading(r, "Program types (loaded and attached here)");
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		why[0] = '\0';
+		line(r, "program_type", probes[i].type, try_program(probes[i].prog, why, sizeof(why)), why);
+	}
+	line(r, "map_type", "ringbuf", libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1, "");
+	line(r, "kfunc", "bpf_cast_to_kern_ctx", kernel_has_btf_type("bpf_cast_to_kern_ctx", true),
+	     "used by cgroup socket hooks to read the socket (Linux 6.2+)");
+}
+
+static void report_environment(const struct report *r)
+{
+	char missing[64], detail[256];
+	const char *cg = cgroup2_root();
+	struct utsname u;
+
+	uname(&u);
+	if (!r->json)
+		printf("Kernel: %s %s\n", u.release, u.machine);
+	heading(r, "Environment");
+	line(r, "environment", "privileges", has_capabilities(missing, sizeof(missing)),
+	     missing[0] ? missing : "");
+	line(r, "environment", "BTF " VMLINUX_BTF, !access(VMLINUX_BTF, R_OK), "");
+	line(r, "environment", "tracefs " TRACEFS_DIR, !access(TRACEFS_DIR "/events", F_OK),
+	     "classic tracepoints; sockeye mounts it when needed");
+	line(r, "environment", "bpffs " BPFFS_DIR, is_mounted(BPFFS_DIR, "bpf"),
+	     "only for pinning maps");
+	snprintf(detail, sizeof(detail), "%s", cg ? cg : "not mounted: cgroup socket hooks unavailable");
+	line(r, "environment", "cgroup v2", cg != NULL, detail);
+}
+
+static void on_hook(void *ctx, const char *section, const char *gives, bool ok, const char *why)
+{
+	struct report *r = ctx;
+	char detail[512];
+
+	r->hooks_total++;
+	if (!ok) {
+		r->hooks_missing++;
+		snprintf(r->missing + strlen(r->missing), sizeof(r->missing) - strlen(r->missing),
+			 "%s%s", r->missing[0] ? "; " : "", gives);
+	}
+	snprintf(detail, sizeof(detail), "%s%s%s", gives, ok ? "" : ": ", why);
+	line(r, "hook", section, ok, detail);
+}
+
+static void report_command(struct report *r, const char *name,
+			   int (*report_hooks_of)(hook_report_fn fn, void *ctx))
+{
+	char title[64], detail[600];
+
+	snprintf(title, sizeof(title), "Hooks of '%s'", name);
+	heading(r, title);
+	r->hooks_missing = r->hooks_total = 0;
+	r->missing[0] = '\0';
+	if (report_hooks_of(on_hook, r) < 0) {
+		line(r, "command", name, false, "cannot open its BPF object");
+		return;
+	}
+	if (!r->hooks_missing)
+		snprintf(detail, sizeof(detail), "runs fully");
+	else if (r->hooks_missing < r->hooks_total)
+		snprintf(detail, sizeof(detail), "runs without: %s", r->missing);
+	else
+		snprintf(detail, sizeof(detail), "cannot run: none of its hooks exist");
+	heading(r, "Command");
+	line(r, "command", name, r->hooks_missing < r->hooks_total, detail);
+}
+
+static const char features_help[] =
+	"Usage: sockeye features [--json]\n"
+	"\n"
+	"Show what this kernel allows: privileges, BTF and mounts; which BPF program\n"
+	"types load and attach (each is tried, not guessed); which hooks each command\n"
+	"uses and whether they exist; and whether each command can run here.\n"
+	"Run it as root: without privileges every program type reads 'no'.\n"
+	"\n"
+	"Options:\n"
+	"      --json           JSON Lines: one object per line with type, name, ok, detail\n"
+	"  -v, --verbose        show libbpf's messages\n"
+	"  -h, --help           show this help\n";
+
+int cmd_features(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct common_opts common = {};
+	struct report r = {};
+	char why[256];
+	int opt;
+
+	while ((opt = next_option("features", argc, argv, "hv", longopts)) != -1)
+		common_option("features", opt, optarg, features_help, &common);
+	no_arguments("features", argc, argv);
+	r.json = common.json;
+	if (has_capabilities(why, sizeof(why)) && !ensure_tracefs(why, sizeof(why)))
+		p_warn("%s", why);
+	report_environment(&r);
+	report_program_types(&r);
+	report_command(&r, "events", events_report_hooks);
+	return EXIT_OK;
+}

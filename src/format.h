@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Turning kernel values into what people read: addresses, ports, TCP
+ * states, errno names, times. Pure functions, unit-tested without root. */
+#ifndef SOCKEYE_FORMAT_H
+#define SOCKEYE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest "[v6addr]:port" plus NUL. */
+#define ENDPOINT_LEN 56
+#define ADDR_LEN 46
+#define TIME_LEN 32
+
+/* addr is in network order, IPv4 in its first 4 bytes. IPv4-mapped IPv6
+ * addresses keep their IPv6 form (::ffff:a.b.c.d): the socket is IPv6. */
+void format_addr(char *buf, size_t len, uint16_t family, const uint8_t addr[16]);
+/* "1.2.3.4:80" or "[::1]:80". */
+void format_endpoint(char *buf, size_t len, uint16_t family, const uint8_t addr[16],
+		     uint16_t port);
+/* "TCP_ESTABLISHED"; "TCP_STATE_<n>" for a number the table lacks. */
+const char *tcp_state_name(int state);
+/* "ECONNREFUSED" and "Connection refused" for 111 (errno, positive). */
+const char *errno_name(int err);
+const char *errno_message(int err);
+const char *shutdown_how_name(int how);
+/* Local wall-clock time "2026/11/22 17:50:42.123456" of realtime_ns. */
+void format_wall_time(char *buf, size_t len, uint64_t realtime_ns);
+/* RFC 3339 UTC with microseconds, for JSON: "2026-11-22T16:50:42.123456Z". */
+void format_utc_time(char *buf, size_t len, uint64_t realtime_ns);
+
+/* The offset that turns CLOCK_MONOTONIC (bpf_ktime_get_ns) into
+ * CLOCK_REALTIME nanoseconds, taken once at start. */
+uint64_t monotonic_to_realtime_offset(void);
+
+#endif

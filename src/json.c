@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <inttypes.h>
+#include "json.h"
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f) /* bytes of a comm need not be UTF-8 */
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_key(struct json *j, const char *key)
+{
+	if (!j->first)
+		fputc(',', j->out);
+	j->first = false;
+	json_string(j->out, key);
+	fputc(':', j->out);
+}
+
+void json_begin(struct json *j, FILE *out)
+{
+	j->out = out;
+	j->first = true;
+	fputc('{', out);
+}
+
+void json_str(struct json *j, const char *key, const char *value)
+{
+	json_key(j, key);
+	json_string(j->out, value);
+}
+
+void json_int(struct json *j, const char *key, int64_t value)
+{
+	json_key(j, key);
+	fprintf(j->out, "%" PRId64, value);
+}
+
+void json_uint(struct json *j, const char *key, uint64_t value)
+{
+	json_key(j, key);
+	fprintf(j->out, "%" PRIu64, value);
+}
+
+void json_bool(struct json *j, const char *key, bool value)
+{
+	json_key(j, key);
+	fputs(value ? "true" : "false", j->out);
+}
+
+void json_end(struct json *j)
+{
+	fputs("}\n", j->out);
+}

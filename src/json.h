@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A JSON Lines writer: one flat object per line. Small enough to own; a
+ * library (json-c) would build a tree for every record only to print it. */
+#ifndef SOCKEYE_JSON_H
+#define SOCKEYE_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json {
+	FILE *out;
+	bool first;
+};
+
+void json_begin(struct json *j, FILE *out);
+void json_str(struct json *j, const char *key, const char *value);
+void json_int(struct json *j, const char *key, int64_t value);
+void json_uint(struct json *j, const char *key, uint64_t value);
+void json_bool(struct json *j, const char *key, bool value);
+/* Closes the object and the line. */
+void json_end(struct json *j);
+
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Shared option parsing. getopt_long rather than argp: argp prints two
+ * lines and exits 64 on a bad option; sockeye promises one line and 2. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "sockeye.h"
+#include "options.h"
+
+int next_option(const char *cmd, int argc, char **argv, const char *shortopts,
+		const struct option *longopts)
+{
+	char spec[64];
+	int opt;
+
+	/* A leading ':' makes getopt report a missing value apart from an
+	 * unknown option. */
+	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	opterr = 0;
+	opt = getopt_long(argc, argv, spec, longopts, NULL);
+	if (opt == '?') {
+		if (optopt && optopt < 0x100)
+			usage_error(cmd, "unknown option '-%c' (see 'sockeye %s --help')", optopt, cmd);
+		usage_error(cmd, "unknown option '%s' (see 'sockeye %s --help')", argv[optind - 1], cmd);
+	}
+	if (opt == ':')
+		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	return opt;
+}
+
+unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
+			  unsigned long min, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-' || v < min || v > max)
+		usage_error(cmd, "invalid %s '%s': expected a whole number from %lu to %lu",
+			    what, arg, min, max);
+	return v;
+}
+
+double parse_seconds(const char *cmd, const char *what, const char *arg)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (!*arg || *end || errno || !isfinite(v) || v <= 0 || v > 31536000)
+		usage_error(cmd, "invalid %s '%s': expected seconds greater than 0", what, arg);
+	return v;
+}
+
+bool common_option(const char *cmd, int opt, const char *arg, const char *help,
+		   struct common_opts *o)
+{
+	struct filters *f = &o->filters;
+
+	switch (opt) {
+	case 'p':
+		f->pid = parse_ulong(cmd, "pid", arg, 1, 4194304);
+		return true;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= sizeof(f->comm))
+			usage_error(cmd, "invalid comm '%s': expected 1 to %zu characters",
+				    arg, sizeof(f->comm) - 1);
+		strcpy(f->comm, arg);
+		f->comm_set = true;
+		return true;
+	case OPT_PORT:
+		f->port = parse_ulong(cmd, "port", arg, 1, 65535);
+		return true;
+	case '4':
+	case '6':
+		if (f->family)
+			usage_error(cmd, "-4 and -6 exclude each other; give neither for both");
+		f->family = opt == '4' ? AF_INET : AF_INET6;
+		return true;
+	case OPT_JSON:
+		o->json = true;
+		json_errors = true;
+		return true;
+	case OPT_DURATION:
+		o->duration = parse_seconds(cmd, "duration", arg);
+		return true;
+	case 'v':
+		verbose = true;
+		return true;
+	case 'h':
+		fputs(help, stdout);
+		exit(EXIT_OK);
+	}
+	return false;
+}
+
+void no_arguments(const char *cmd, int argc, char **argv)
+{
+	if (optind < argc)
+		usage_error(cmd, "unexpected argument '%s' (see 'sockeye %s --help')",
+			    argv[optind], cmd);
+}

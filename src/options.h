@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Options every command shares (output mode, run length, filters) and
+ * checked number parsing. */
+#ifndef SOCKEYE_OPTIONS_H
+#define SOCKEYE_OPTIONS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct filters {
+	uint32_t pid;
+	uint16_t port;
+	uint16_t family;	/* AF_INET, AF_INET6 or 0 for both */
+	bool comm_set;
+	char comm[16];
+};
+
+struct common_opts {
+	bool json;
+	double duration;	/* seconds; 0 runs until Ctrl-C */
+	struct filters filters;
+};
+
+enum common_long_only {
+	OPT_COMM = 0x100,
+	OPT_PORT,
+	OPT_DURATION,
+	OPT_JSON,
+	OPT_COMMAND_FIRST = 0x200,	/* commands number their own from here */
+};
+
+#define COMMON_SHORTOPTS "p:46hv"
+#define COMMON_LONGOPTS                                                   \
+	{ "pid", required_argument, NULL, 'p' },                          \
+	{ "comm", required_argument, NULL, OPT_COMM },                    \
+	{ "port", required_argument, NULL, OPT_PORT },                    \
+	{ "duration", required_argument, NULL, OPT_DURATION },            \
+	{ "json", no_argument, NULL, OPT_JSON },                          \
+	{ "help", no_argument, NULL, 'h' },                               \
+	{ "verbose", no_argument, NULL, 'v' }
+
+#define COMMON_HELP                                                                  \
+	"  -p, --pid PID        only sockets of this process (thread group id)\n"     \
+	"      --comm NAME      only processes with this name (exact, 15 chars max)\n"\
+	"      --port PORT      only sockets with this local or remote port\n"        \
+	"  -4, -6               only IPv4, only IPv6 sockets\n"                       \
+	"      --json           JSON Lines output, one object per line\n"             \
+	"      --duration SECS  stop after SECS seconds (fractions allowed)\n"        \
+	"  -v, --verbose        show libbpf's messages while loading\n"               \
+	"  -h, --help           show this help\n"
+
+/* getopt_long over argv with sockeye's error style: an unknown option or
+ * a missing value ends the program with one line and exit code 2. */
+int next_option(const char *cmd, int argc, char **argv, const char *shortopts,
+		const struct option *longopts);
+
+/* Handles one of the shared options; returns false if opt is not one. */
+bool common_option(const char *cmd, int opt, const char *arg, const char *help,
+		   struct common_opts *o);
+
+/* Refuses stray positional arguments. */
+void no_arguments(const char *cmd, int argc, char **argv);
+
+unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
+			  unsigned long min, unsigned long max);
+double parse_seconds(const char *cmd, const char *what, const char *arg);
+
+#endif

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "sockeye.h"
+#include "probe.h"
+
+#define CAP_NET_ADMIN 12
+#define CAP_SYS_ADMIN 21
+#define CAP_PERFMON 38
+#define CAP_BPF 39
+
+static uint64_t effective_capabilities(void)
+{
+	char line[256];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %lx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+bool has_capabilities(char *missing, size_t len)
+{
+	static const struct { int bit; const char *name; } needed[] = {
+		{ CAP_BPF, "CAP_BPF" },
+		{ CAP_PERFMON, "CAP_PERFMON" },
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+	};
+	uint64_t caps = effective_capabilities();
+	size_t used = 0;
+
+	missing[0] = '\0';
+	if (caps & (1ULL << CAP_SYS_ADMIN))
+		return true;
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (!(caps & (1ULL << needed[i].bit)))
+			used += snprintf(missing + used, used < len ? len - used : 0, "%s%s",
+					 used ? ", " : "", needed[i].name);
+	return used == 0;
+}
+
+bool check_environment(void)
+{
+	char missing[64];
+
+	if (!has_capabilities(missing, sizeof(missing))) {
+		p_err("needs root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
+		      "(missing: %s); run it with sudo", missing);
+		return false;
+	}
+	if (access(VMLINUX_BTF, R_OK)) {
+		p_err("the kernel has no BTF (%s: %s): sockeye needs a kernel built with "
+		      "CONFIG_DEBUG_INFO_BTF=y (Linux 5.8 or later)", VMLINUX_BTF, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool is_mounted(const char *dir, const char *fstype)
+{
+	char mdir[256], mtype[64];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%*s %255s %63s %*[^\n]", mdir, mtype) == 2)
+		found = !strcmp(mdir, dir) && !strcmp(mtype, fstype);
+	fclose(f);
+	return found;
+}
+
+bool ensure_tracefs(char *why, size_t len)
+{
+	if (!access(TRACEFS_DIR "/events", F_OK))
+		return true;
+	if (mount("tracefs", TRACEFS_DIR, "tracefs", 0, NULL)) {
+		snprintf(why, len, "tracefs is not mounted and mounting it at %s failed (%s); "
+			 "mount it with 'mount -t tracefs tracefs %s'", TRACEFS_DIR,
+			 strerror(errno), TRACEFS_DIR);
+		return false;
+	}
+	p_info("mounted tracefs at %s (syscall tracepoints are found there)", TRACEFS_DIR);
+	return true;
+}
+
+const char *cgroup2_root(void)
+{
+	static char root[256];
+	char type[64];
+	FILE *f = fopen("/proc/mounts", "r");
+	bool found = false;
+
+	if (!f)
+		return NULL;
+	while (!found && fscanf(f, "%*s %255s %63s %*[^\n]", root, type) == 2)
+		found = !strcmp(type, "cgroup2");
+	fclose(f);
+	return found ? root : NULL;
+}
+
+static struct btf *vmlinux_btf(void)
+{
+	static struct btf *btf;
+
+	if (!btf)
+		btf = btf__load_vmlinux_btf();
+	return libbpf_get_error(btf) ? NULL : btf;
+}
+
+bool kernel_has_btf_type(const char *name, bool function)
+{
+	struct btf *btf = vmlinux_btf();
+
+	return btf && btf__find_by_name_kind(btf, name, function ? BTF_KIND_FUNC :
+					     BTF_KIND_TYPEDEF) > 0;
+}
+
+static bool tracepoint_in_btf(const char *tp, char *why, size_t len)
+{
+	char type[128];
+
+	snprintf(type, sizeof(type), "btf_trace_%s", tp);
+	if (kernel_has_btf_type(type, false))
+		return true;
+	snprintf(why, len, "tracepoint %s is not in this kernel", tp);
+	return false;
+}
+
+static bool tracepoint_in_tracefs(const char *cat_name, char *why, size_t len)
+{
+	char path[256];
+
+	if (!ensure_tracefs(why, len))
+		return false;
+	snprintf(path, sizeof(path), TRACEFS_DIR "/events/%s", cat_name);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(why, len, "tracepoint %s is not in this kernel", cat_name);
+	return false;
+}
+
+bool hook_exists(const char *section, char *why, size_t len)
+{
+	const char *slash = strchr(section, '/');
+	const char *target = slash ? slash + 1 : "";
+
+	if (!strncmp(section, "tp_btf/", 7) || !strncmp(section, "raw_tp/", 7))
+		return tracepoint_in_btf(target, why, len);
+	if (!strncmp(section, "tp/", 3))
+		return tracepoint_in_tracefs(target, why, len);
+	if (!strncmp(section, "cgroup/", 7)) {
+		if (cgroup2_root())
+			return true;
+		snprintf(why, len, "cgroup v2 is not mounted; mount it with "
+			 "'mount -t cgroup2 none /sys/fs/cgroup' (or a free directory)");
+		return false;
+	}
+	return true;
+}
+
+static int attach_to_cgroup(const struct bpf_prog_skeleton *ps, int cgroup_fd)
+{
+	struct bpf_link *link = bpf_program__attach_cgroup(*ps->prog, cgroup_fd);
+
+	if (!link) {
+		int err = -errno;
+
+		p_err("cannot attach %s to the cgroup v2 root: %s", ps->name, strerror(-err));
+		return err;
+	}
+	*ps->link = link;
+	return 0;
+}
+
+int attach_skeleton(struct bpf_object_skeleton *s)
+{
+	const char *root = NULL;
+	int cgroup_fd = -1, err = 0;
+
+	for (int i = 0; i < s->prog_cnt && !err; i++) {
+		const struct bpf_prog_skeleton *ps = &s->progs[i];
+
+		if (!bpf_program__autoload(*ps->prog) ||
+		    strncmp(bpf_program__section_name(*ps->prog), "cgroup/", 7))
+			continue;
+		if (cgroup_fd < 0) {
+			root = cgroup2_root();
+			cgroup_fd = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+			if (cgroup_fd < 0) {
+				p_err("cannot open the cgroup v2 root %s: %s", root ? root : "(not mounted)",
+				      root ? strerror(errno) : "mount it with 'mount -t cgroup2 none /sys/fs/cgroup'");
+				return -ENOENT;
+			}
+		}
+		err = attach_to_cgroup(ps, cgroup_fd);
+	}
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
+	if (err)
+		return err;
+	err = bpf_object__attach_skeleton(s);
+	if (err)
+		p_err("cannot attach programs: %s (run with -v for libbpf's reason)", strerror(-err));
+	return err;
+}
+
+uint32_t select_programs(struct bpf_object *obj, const struct hook_use *uses, size_t n,
+			 uint32_t wanted, uint8_t protos)
+{
+	uint32_t given = 0;
+	char why[256];
+
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, uses[i].prog);
+		bool load = (uses[i].protos & protos) && (uses[i].always || (uses[i].gives & wanted));
+
+		if (load && !hook_exists(bpf_program__section_name(prog), why, sizeof(why))) {
+			if (uses[i].gives & wanted)
+				p_warn("%s: %s", uses[i].prog, why);
+			load = false;
+		}
+		bpf_program__set_autoload(prog, load);
+		if (load)
+			given |= uses[i].gives;
+	}
+	return wanted & ~given;
+}
+
+static void bit_names(char *buf, size_t len, uint32_t bits, const char *(*bit_name)(int bit))
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int bit = 0; bit < 32; bit++)
+		if (bits & (1u << bit))
+			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+					 used ? "," : "", bit_name(bit));
+}
+
+void report_hooks(struct bpf_object *obj, const struct hook_use *uses, size_t n,
+		  const char *(*bit_name)(int bit), hook_report_fn fn, void *ctx)
+{
+	char why[256], gives[256];
+
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, uses[i].prog);
+		const char *section = bpf_program__section_name(prog);
+		bool ok;
+
+		why[0] = '\0';
+		ok = hook_exists(section, why, sizeof(why));
+		bit_names(gives, sizeof(gives), uses[i].gives, bit_name);
+		if (uses[i].always)
+			snprintf(gives + strlen(gives), sizeof(gives) - strlen(gives), "%s%s",
+				 gives[0] ? "," : "", "socket owners");
+		fn(ctx, section, gives, ok, why);
+	}
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What this host allows: privileges, BTF, mounts, cgroup v2, which hooks
+ * exist. Commands ask before loading; `sockeye features` prints it all. */
+#ifndef SOCKEYE_PROBE_H
+#define SOCKEYE_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bpf_object_skeleton;
+
+#define TRACEFS_DIR "/sys/kernel/tracing"
+#define BPFFS_DIR "/sys/fs/bpf"
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/* Privileges and BTF; prints what to do and returns false if missing. */
+bool check_environment(void);
+/* Makes sure tracefs is mounted (libbpf finds classic tracepoint ids there),
+ * mounting it if needed. */
+bool ensure_tracefs(char *why, size_t len);
+bool is_mounted(const char *dir, const char *fstype);
+/* The cgroup v2 mount point, from /proc/mounts, or NULL. */
+const char *cgroup2_root(void);
+bool has_capabilities(char *missing, size_t len);
+
+/* Whether the hook a BPF section names exists here: "tp_btf/X" and
+ * "raw_tp/X" look for the tracepoint in the kernel's BTF, "tp/C/X" in
+ * tracefs, "cgroup/..." need cgroup v2. why says what is missing. */
+bool hook_exists(const char *section, char *why, size_t len);
+bool kernel_has_btf_type(const char *name, bool function);
+
+/* Attaches every program the skeleton will load: cgroup programs to the
+ * cgroup v2 root (libbpf cannot auto-attach those), the rest through
+ * libbpf. Links end up in the skeleton and go with it. */
+int attach_skeleton(struct bpf_object_skeleton *s);
+
+
+/* How a command uses one of its BPF programs: the events (command-specific
+ * bits) it gives and the protocols it serves. A program the others rely on
+ * (book-keeping) is always loaded for its protocols. */
+struct hook_use {
+	const char *prog;
+	uint32_t gives;
+	uint8_t protos;
+	bool always;
+};
+
+struct bpf_object;
+/* Loads only the programs that give something wanted (and the book-keeping
+ * ones) and whose hook exists here; warns for each wanted hook that does not
+ * exist. Returns the wanted bits no loaded program gives. */
+uint32_t select_programs(struct bpf_object *obj, const struct hook_use *uses, size_t n,
+			 uint32_t wanted, uint8_t protos);
+
+/* One line of `sockeye features` about a hook a command uses: its section
+ * ("tp_btf/sock_send_length"), what it gives ("send"), and whether it
+ * exists here. */
+typedef void (*hook_report_fn)(void *ctx, const char *section, const char *gives, bool ok,
+			       const char *why);
+void report_hooks(struct bpf_object *obj, const struct hook_use *uses, size_t n,
+		  const char *(*bit_name)(int bit), hook_report_fn fn, void *ctx);
+
+#endif

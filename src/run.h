@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The running part every command shares: stop on SIGINT/SIGTERM or when
+ * --duration is up, and read a ring buffer counting what was lost. */
+#ifndef SOCKEYE_RUN_H
+#define SOCKEYE_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+
+/* Installs the handlers and starts the --duration clock (0: no limit). */
+void run_start(double duration);
+bool run_should_stop(void);
+/* Milliseconds to wait at most before the next look, capped by the deadline. */
+int run_wait_ms(int want_ms);
+
+struct record_reader {
+	struct ring_buffer *rb;
+	int lost_fd;
+};
+
+int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map *lost,
+		ring_buffer_sample_fn fn, void *ctx);
+/* Waits up to timeout_ms for records, then hands all queued ones to fn:
+ * the programs wake the reader only when much is queued, so a timed-out
+ * wait still has records to read. Returns how many, or -errno. */
+int reader_poll(struct record_reader *r, int timeout_ms);
+/* Records the programs could not queue, summed over CPUs. */
+uint64_t reader_lost(const struct record_reader *r);
+void reader_close(struct record_reader *r);
+
+#endif

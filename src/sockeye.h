@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What every part of sockeye's user side shares: the command table's entry
+ * type, exit codes, error reporting and the shared options. */
+#ifndef SOCKEYE_H
+#define SOCKEYE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SOCKEYE_VERSION "0.1.0"
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+extern bool verbose;
+/* Errors follow the output mode: a JSON object on stderr under --json. */
+extern bool json_errors;
+
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "sockeye CMD: MESSAGE" and exits with EXIT_USAGE. */
+void usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+int cmd_events(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+
+#endif
