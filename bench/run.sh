@@ -178,10 +178,12 @@ start_monitor() {
 }
 
 monitor_alive_or_die() {
+	local status=0 err
 	kill -0 "$MON_PID" 2>/dev/null && return
-	wait "$MON_PID" 2>/dev/null || true
+	wait "$MON_PID" 2>/dev/null || status=$?
 	MON_PID=
-	die "monitor '$1' exited early: $(head -n 3 "$TMP/mon.err")"
+	err=$(head -n 3 "$TMP/mon.err")
+	die "monitor '$1' exited early (status $status)${err:+: $err}"
 }
 
 # SIGINT, as a user's Ctrl-C; escalate if the monitor does not stop within 5 s.

@@ -135,7 +135,7 @@ int events_session_start(struct events_session *s, const struct events_config *c
 	missing = select_programs(s->skel->obj, event_hooks,
 				  sizeof(event_hooks) / sizeof(event_hooks[0]),
 				  cfg->event_mask, cfg->proto_mask);
-	if (missing == cfg->event_mask) {
+	if (missing && !(cfg->event_mask & ~missing)) {
 		p_err("none of the requested events can be traced on this kernel "
 		      "(see 'sockeye features')");
 		err = -EOPNOTSUPP;
@@ -385,9 +385,10 @@ int cmd_events(int argc, char **argv)
 		return EXIT_FAIL;
 	printer = (struct printer){ .json = common.json,
 				    .clock_offset = monotonic_to_realtime_offset() };
+	/* Handlers first: a Ctrl-C while loading still ends in a clean exit. */
+	run_start(common.duration);
 	if (events_session_start(&session, &cfg, print_event, &printer))
 		return EXIT_FAIL;
-	run_start(common.duration);
 	while (!run_should_stop()) {
 		err = reader_poll(&session.reader, run_wait_ms(100));
 		if (err < 0) {

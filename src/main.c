@@ -8,10 +8,6 @@
 #include <getopt.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
-#include "json.h"
-
-bool verbose;
-bool json_errors;
 
 static const struct command commands[] = {
 	{ "events", cmd_events, "one line per socket event (connect, accept, send, close, ...)" },
@@ -19,62 +15,6 @@ static const struct command commands[] = {
 };
 
 #define DEFAULT_COMMAND "events"
-
-static void vmessage(const char *level, const char *fmt, va_list ap)
-{
-	char msg[1024];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (json_errors) {
-		struct json j;
-
-		json_begin(&j, stderr);
-		json_str(&j, "type", level);
-		json_str(&j, "message", msg);
-		json_end(&j);
-	} else {
-		fprintf(stderr, "sockeye: %s%s\n", strcmp(level, "error") ? "" : "error: ", msg);
-	}
-}
-
-void p_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("error", fmt, ap);
-	va_end(ap);
-}
-
-void p_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("warning", fmt, ap);
-	va_end(ap);
-}
-
-void p_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("info", fmt, ap);
-	va_end(ap);
-}
-
-void usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "sockeye%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
-}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "helpers.h"
+
+socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*in);
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(port);
+	in6->sin6_addr = in6addr_loopback;
+	return sizeof(*in6);
+}
+
+uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+			 ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int bound_socket(int family, int type, bool listen_too, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, 0, &ss);
+	int fd = socket(family, type, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, len) || (listen_too && listen(fd, 16))) {
+		close(fd);
+		return -1;
+	}
+	*port = local_port(fd);
+	return fd;
+}
+
+int connect_to(int family, int type, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, port, &ss);
+	int fd = socket(family, type, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+bool send_all(int fd, size_t len)
+{
+	char buf[4096];
+
+	memset(buf, 'x', sizeof(buf));
+	while (len) {
+		ssize_t n = send(fd, buf, len < sizeof(buf) ? len : sizeof(buf), 0);
+
+		if (n <= 0)
+			return false;
+		len -= n;
+	}
+	return true;
+}
+
+bool recv_exactly(int fd, size_t len)
+{
+	char buf[4096];
+
+	while (len) {
+		ssize_t n = recv(fd, buf, len < sizeof(buf) ? len : sizeof(buf), 0);
+
+		if (n <= 0)
+			return false;
+		len -= n;
+	}
+	return true;
+}
+
+const char *sockeye_path(void)
+{
+	const char *path = getenv("SOCKEYE");
+
+	return path ? path : "./sockeye";
+}
+
+static void read_all(int fd, char *buf, size_t len)
+{
+	size_t used = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf + used, len - 1 - used)) > 0 && used + n < len - 1)
+		used += n;
+	if (n > 0)
+		used += n;
+	buf[used < len ? used : len - 1] = '\0';
+}
+
+int wait_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t err_len)
+{
+	char out_path[] = "/tmp/sockeye-test-outXXXXXX", err_path[] = "/tmp/sockeye-test-errXXXXXX";
+	int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path), status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(out_fd, 1);
+		dup2(err_fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	status = wait_status(pid);
+	lseek(out_fd, 0, SEEK_SET);
+	lseek(err_fd, 0, SEEK_SET);
+	read_all(out_fd, out, out_len);
+	read_all(err_fd, err, err_len);
+	close(out_fd);
+	close(err_fd);
+	unlink(out_path);
+	unlink(err_path);
+	return status;
+}
+
+pid_t spawn(char *const argv[], const char *out_path)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(fd, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int count_programs(const char *name)
+{
+	__u32 id = 0;
+	int count = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, name, 15))
+			count++;
+		close(fd);
+	}
+	return count;
+}
+
+bool wait_for_program(const char *name, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 20) {
+		if (count_programs(name))
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Test helpers: loopback sockets on free ports, running the sockeye binary,
+ * and listing the BPF programs in the kernel. */
+#ifndef SOCKEYE_TEST_HELPERS_H
+#define SOCKEYE_TEST_HELPERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+/* Loopback address of a family: 127.0.0.1 or ::1. */
+socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss);
+/* A socket bound to loopback port 0 (the kernel picks a free one);
+ * listening when type is SOCK_STREAM and listen is true. */
+int bound_socket(int family, int type, bool listen, uint16_t *port);
+int connect_to(int family, int type, uint16_t port);
+uint16_t local_port(int fd);
+/* Sends all len bytes / receives exactly len bytes; returns false on error. */
+bool send_all(int fd, size_t len);
+bool recv_exactly(int fd, size_t len);
+
+/* Path of the sockeye binary: $SOCKEYE or ./sockeye. */
+const char *sockeye_path(void);
+/* Runs argv to the end with stdout and stderr captured (NUL-terminated,
+ * cut to size); returns the exit status, or 128+signal. */
+int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t err_len);
+/* Starts argv with stdout to out_path; stderr is inherited. */
+pid_t spawn(char *const argv[], const char *out_path);
+int wait_status(pid_t pid);
+
+/* How many loaded BPF programs have this name (the kernel keeps 15 chars). */
+int count_programs(const char *name);
+/* Waits up to ms for a program of this name to appear. */
+bool wait_for_program(const char *name, int ms);
+
+void sleep_ms(int ms);
+
+#endif

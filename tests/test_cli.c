@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The sockeye binary from outside: usage errors, help, privileges, and
+ * that stopping it in every way leaves nothing of it in the kernel. */
+#include <grp.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "test.h"
+#include "helpers.h"
+
+#define MAX_ARGS 8
+
+static int run_sockeye(const char *const args[], char *out, size_t out_len, char *err,
+		       size_t err_len)
+{
+	char *argv[MAX_ARGS + 2] = { (char *)sockeye_path() };
+
+	for (int i = 0; args[i] && i < MAX_ARGS; i++)
+		argv[i + 1] = (char *)args[i];
+	return run_capture(argv, out, out_len, err, err_len);
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+TEST(cli_bad_usage_exits_2_with_one_line)
+{
+	static const struct { const char *args[MAX_ARGS]; const char *says; } cases[] = {
+		{ { "bogus" }, "unknown command 'bogus'" },
+		{ { "--bogus" }, "unknown option '--bogus'" },
+		{ { "events", "--bogus" }, "unknown option '--bogus'" },
+		{ { "events", "-x" }, "unknown option '-x'" },
+		{ { "events", "--pid" }, "option '--pid' needs a value" },
+		{ { "events", "--pid", "abc" }, "invalid pid 'abc'" },
+		{ { "events", "--pid", "0" }, "invalid pid '0'" },
+		{ { "events", "--pid", "-5" }, "invalid pid '-5'" },
+		{ { "events", "--pid", "99999999999999999999" }, "invalid pid" },
+		{ { "events", "--port", "65536" }, "invalid port '65536'" },
+		{ { "events", "--port", "80x" }, "invalid port '80x'" },
+		{ { "events", "--comm", "a-name-longer-than-15" }, "invalid comm" },
+		{ { "events", "--duration", "0" }, "invalid duration '0'" },
+		{ { "events", "--duration", "soon" }, "invalid duration 'soon'" },
+		{ { "events", "-4", "-6" }, "-4 and -6 exclude each other" },
+		{ { "events", "--event", "connect,teleport" }, "unknown event 'teleport'" },
+		{ { "events", "--event", "send", "--no-io" }, "--no-io leaves none" },
+		{ { "events", "stray" }, "unexpected argument 'stray'" },
+		{ { "features", "--pid", "1" }, "unknown option '--pid'" },
+	};
+	char out[4096], err[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int status = run_sockeye(cases[i].args, out, sizeof(out), err, sizeof(err));
+
+		ASSERT_EQ(status, 2, cases[i].says);
+		ASSERT_HAS(err, cases[i].says, "the message names the problem");
+		ASSERT_EQ(count_lines(err), 1, "one line");
+		ASSERT_STR_EQ(out, "", "nothing on stdout");
+	}
+}
+
+TEST(cli_help_and_version)
+{
+	char out[16384], err[4096];
+
+	ASSERT_EQ(run_sockeye((const char *[]){ "--help", NULL }, out, sizeof(out), err, sizeof(err)),
+		  0, "--help exits 0");
+	ASSERT_HAS(out, "Usage: sockeye [-v] COMMAND", "usage line");
+	ASSERT_HAS(out, "events", "lists the commands");
+	ASSERT_HAS(out, "features", "lists the commands");
+	ASSERT_EQ(run_sockeye((const char *[]){ "events", "--help", NULL }, out, sizeof(out), err,
+			      sizeof(err)), 0, "events --help exits 0");
+	ASSERT_HAS(out, "Examples:", "events help has examples");
+	ASSERT_HAS(out, "--no-io", "events help lists its options");
+	ASSERT_HAS(out, "--duration", "events help lists the shared options");
+	ASSERT_EQ(run_sockeye((const char *[]){ "--version", NULL }, out, sizeof(out), err,
+			      sizeof(err)), 0, "--version exits 0");
+	ASSERT_HAS(out, "sockeye 0.", "version line");
+}
+
+/* Drops to nobody, as an unprivileged user would run it. */
+KTEST(cli_unprivileged_exits_1_and_says_why)
+{
+	char out[4096], err[4096];
+	pid_t pid;
+	int fds[2];
+
+	if (pipe(fds))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { (char *)sockeye_path(), "events", NULL };
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(99);
+		dup2(fds[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	ssize_t n = read(fds[0], err, sizeof(err) - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	(void)out;
+	ASSERT_EQ(wait_status(pid), 1, "exit status");
+	ASSERT_HAS(err, "needs root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN",
+		   "says what is needed");
+	ASSERT_HAS(err, "sudo", "says what to do");
+}
+
+/* Starts `sockeye events`, waits until its programs are in, stops it with
+ * sig (or lets --duration end it), and checks nothing of it is left. */
+static void check_stop_leaves_nothing(int sig)
+{
+	char *argv[] = { (char *)sockeye_path(), "events", "--duration", sig ? "60" : "1", NULL };
+	const char *programs[] = { "set_state", "sock_create", "sock_release", "exit_accept4",
+				   "send_length", "connect4" };
+	pid_t pid = spawn(argv, "/dev/null");
+
+	if (!ASSERT_TRUE(wait_for_program("exit_accept4", 5000), "programs loaded")) {
+		kill(pid, SIGKILL);
+		return;
+	}
+	if (sig)
+		kill(pid, sig);
+	ASSERT_EQ(wait_status(pid), 0, "exit status");
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+		ASSERT_EQ(count_programs(programs[i]), 0, programs[i]);
+}
+
+KTEST(cli_sigint_detaches_everything)
+{
+	check_stop_leaves_nothing(SIGINT);
+}
+
+KTEST(cli_sigterm_detaches_everything)
+{
+	check_stop_leaves_nothing(SIGTERM);
+}
+
+KTEST(cli_duration_detaches_everything)
+{
+	check_stop_leaves_nothing(0);
+}
+
+/* Runs `sockeye events ARGS --port P --duration 3`, makes one connection
+ * to P with 5 bytes once the programs are in, returns what it printed. */
+static int events_output(const char *mode, char *out, size_t len, uint16_t *port, uint16_t *cport)
+{
+	char portarg[8], path[] = "/tmp/sockeye-test-eventsXXXXXX";
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, port), cli, acc, fd = mkstemp(path), status;
+	char *argv[] = { (char *)sockeye_path(), "events", "--port", portarg, "--duration", "3",
+			 (char *)mode, NULL };
+	pid_t pid;
+	ssize_t n;
+
+	snprintf(portarg, sizeof(portarg), "%u", *port);
+	pid = spawn(argv, path);
+	if (!wait_for_program("exit_accept4", 5000))
+		sleep_ms(500);
+	cli = connect_to(AF_INET, SOCK_STREAM, *port);
+	acc = accept(srv, NULL, NULL);
+	*cport = local_port(cli);
+	send_all(cli, 5);
+	recv_exactly(acc, 5);
+	close(cli);
+	close(acc);
+	close(srv);
+	status = wait_status(pid);
+	n = read(fd, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return status;
+}
+
+KTEST(cli_events_json_lines)
+{
+	char out[65536], want[256];
+	uint16_t port, cport;
+
+	ASSERT_EQ(events_output("--json", out, sizeof(out), &port, &cport), 0, "exit status");
+	snprintf(want, sizeof(want), "\"event\":\"connect\",\"proto\":\"tcp\",\"pid\":%d,", getpid());
+	ASSERT_HAS(out, want, "connect record with our pid");
+	snprintf(want, sizeof(want), "\"result\":0,\"error\":\"\",\"error_msg\":\"\","
+		 "\"state\":\"TCP_ESTABLISHED\",\"family\":4,\"saddr\":\"127.0.0.1\",\"sport\":%u,"
+		 "\"daddr\":\"127.0.0.1\",\"dport\":%u,", cport, port);
+	ASSERT_HAS(out, want, "connect record fields");
+	snprintf(want, sizeof(want), "\"event\":\"send\",\"proto\":\"tcp\",\"pid\":%d,", getpid());
+	ASSERT_HAS(out, want, "send record");
+	ASSERT_HAS(out, "\"result\":5,\"bytes\":5,", "send of 5 bytes");
+	ASSERT_HAS(out, "{\"type\":\"lost\",\"count\":0}\n", "lost count at exit");
+}
+
+KTEST(cli_events_text_lines)
+{
+	char out[65536], want[256];
+	uint16_t port, cport;
+
+	ASSERT_EQ(events_output("--tcp", out, sizeof(out), &port, &cport), 0, "exit status");
+	snprintf(want, sizeof(want), " TCP: sockeye-tests connect err=\"\" TCP_ESTABLISHED "
+		 "src=127.0.0.1:%u dst=127.0.0.1:%u rcv/snd(", cport, port);
+	ASSERT_HAS(out, want, "connect line in the seed's layout");
+	snprintf(want, sizeof(want), " pid=%d tid=%d cookie=", getpid(), getpid());
+	ASSERT_HAS(out, want, "pid and tid");
+	ASSERT_HAS(out, " bytes=5\n", "send line ends with the bytes");
+}

@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye events` against real traffic: the real programs are loaded, this
+ * process makes loopback connections whose ports, bytes and pid it knows,
+ * and every record is checked field by field. Other programs on the host
+ * make traffic too: records are picked out by pid and port. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "test.h"
+#include "helpers.h"
+#include "events_session.h"
+
+#define MAX_RECORDS 70000
+
+struct collected {
+	struct event_record *recs;
+	int n;
+};
+
+static void collect(void *ctx, const struct event_record *e)
+{
+	struct collected *c = ctx;
+
+	if (c->n < MAX_RECORDS)
+		c->recs[c->n++] = *e;
+}
+
+static struct events_config config_for_pid(pid_t pid)
+{
+	struct events_config cfg = {
+		.event_mask = EV_DEFAULT_MASK,
+		.proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT,
+	};
+
+	cfg.filters.pid = pid;
+	return cfg;
+}
+
+static bool start(struct events_session *s, struct collected *c, const struct events_config *cfg)
+{
+	c->recs = calloc(MAX_RECORDS, sizeof(*c->recs));
+	c->n = 0;
+	return ASSERT_EQ(events_session_start(s, cfg, collect, c), 0, "session starts");
+}
+
+/* Reads what the programs queued; loopback traffic is done when the
+ * syscalls return, so a short drain sees all of it. */
+static void drain(struct events_session *s)
+{
+	for (int i = 0; i < 5; i++)
+		reader_poll(&s->reader, 50);
+}
+
+static void stop(struct events_session *s, struct collected *c)
+{
+	events_session_stop(s);
+	free(c->recs);
+}
+
+/* The n-th (from 0) record of a kind between these ports; 0 matches any port. */
+static const struct event_record *find(const struct collected *c, int kind, uint16_t sport,
+				       uint16_t dport, int nth)
+{
+	for (int i = 0; i < c->n; i++) {
+		const struct event_record *e = &c->recs[i];
+
+		if (e->kind == kind && (!sport || e->tuple.sport == sport) &&
+		    (!dport || e->tuple.dport == dport) && nth-- == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static int count_kind(const struct collected *c, int kind, uint16_t sport, uint16_t dport)
+{
+	int n = 0;
+
+	while (find(c, kind, sport, dport, n))
+		n++;
+	return n;
+}
+
+static int64_t sum_bytes(const struct collected *c, int kind, uint16_t sport, uint16_t dport)
+{
+	const struct event_record *e;
+	int64_t sum = 0;
+
+	for (int i = 0; (e = find(c, kind, sport, dport, i)); i++)
+		if (e->result > 0)
+			sum += e->result;
+	return sum;
+}
+
+static void check_addresses(const struct event_record *e, int family, bool remote_too)
+{
+	struct sockaddr_storage ss;
+	const uint8_t *lo;
+
+	loopback(family, 0, &ss);
+	lo = family == AF_INET ? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr :
+				 (const uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+	ASSERT_EQ(e->tuple.family, family, "family");
+	ASSERT_TRUE(!memcmp(e->tuple.saddr, lo, family == AF_INET ? 4 : 16), "local address is loopback");
+	if (remote_too)
+		ASSERT_TRUE(!memcmp(e->tuple.daddr, lo, family == AF_INET ? 4 : 16),
+			    "remote address is loopback");
+}
+
+static void check_mine(const struct event_record *e, int state, int result)
+{
+	char comm[16] = {};
+
+	prctl(PR_GET_NAME, comm);
+	ASSERT_EQ(e->owner.pid, getpid(), "pid");
+	ASSERT_EQ(e->owner.tid, gettid(), "tid");
+	ASSERT_STR_EQ(e->owner.comm, comm, "comm");
+	if (state >= 0)
+		ASSERT_EQ(e->tuple.state, state, "TCP state");
+	ASSERT_EQ(e->result, result, "result");
+	ASSERT_TRUE(e->cookie != 0, "socket cookie");
+}
+
+static bool present(const struct event_record *e, const char *what)
+{
+	return ASSERT_TRUE(e != NULL, what);
+}
+
+static void tcp_lifecycle(int family)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct collected c;
+	const struct event_record *e;
+	uint16_t port, cport;
+	int srv, cli, acc;
+	char byte;
+
+	if (!start(&s, &c, &cfg))
+		return;
+	srv = bound_socket(family, SOCK_STREAM, true, &port);
+	cli = connect_to(family, SOCK_STREAM, port);
+	acc = accept(srv, NULL, NULL);
+	cport = local_port(cli);
+	ASSERT_TRUE(srv >= 0 && cli >= 0 && acc >= 0, "sockets");
+	ASSERT_TRUE(send_all(cli, 3000) && recv_exactly(acc, 3000), "3000 bytes across");
+	shutdown(cli, SHUT_WR);
+	ASSERT_EQ(recv(acc, &byte, 1, 0), 0, "EOF after shutdown");
+	close(cli);
+	close(acc);
+	close(srv);
+	drain(&s);
+
+	ASSERT_EQ(count_kind(&c, EV_CREATE, 0, 0), 2, "two sockets created");
+	if (present(e = find(&c, EV_BIND, port, 0, 0), "bind")) {
+		check_mine(e, TCP_CLOSE, 0);
+		check_addresses(e, family, false);
+	}
+	if (present(e = find(&c, EV_LISTEN, port, 0, 0), "listen"))
+		check_mine(e, TCP_LISTEN, 0);
+	if (present(e = find(&c, EV_CONNECT, cport, port, 0), "connect")) {
+		check_mine(e, TCP_ESTABLISHED, 0);
+		check_addresses(e, family, true);
+	}
+	if (present(e = find(&c, EV_ACCEPT, port, cport, 0), "accept")) {
+		check_mine(e, TCP_ESTABLISHED, 0);
+		check_addresses(e, family, true);
+		ASSERT_TRUE(e->rcvbuf > 0 && e->sndbuf > 0, "buffer sizes");
+	}
+	ASSERT_EQ(sum_bytes(&c, EV_SEND, cport, port), 3000, "bytes sent");
+	ASSERT_EQ(sum_bytes(&c, EV_RECV, port, cport), 3000, "bytes received");
+	if (present(e = find(&c, EV_SEND, cport, port, 0), "send"))
+		check_mine(e, TCP_ESTABLISHED, e->result);
+	if (present(e = find(&c, EV_SHUTDOWN, cport, port, 0), "shutdown")) {
+		check_mine(e, -1, 0);
+		ASSERT_EQ(e->arg, SHUT_WR, "how");
+		ASSERT_TRUE(e->tuple.state == TCP_FIN_WAIT1 || e->tuple.state == TCP_FIN_WAIT2,
+			    "state after shutdown(SHUT_WR)");
+	}
+	if (present(e = find(&c, EV_CLOSE, cport, port, 0), "client close"))
+		check_mine(e, -1, 0);
+	if (present(e = find(&c, EV_CLOSE, port, cport, 0), "accepted socket close"))
+		check_mine(e, TCP_CLOSE_WAIT, 0);
+	if (present(e = find(&c, EV_CLOSE, port, 0, 0), "listener close"))
+		ASSERT_TRUE(find(&c, EV_CLOSE, port, 0, 0)->tuple.state == TCP_CLOSE_WAIT ||
+			    find(&c, EV_CLOSE, port, 0, 1) != NULL, "listener closed too");
+	ASSERT_EQ(count_kind(&c, EV_CLOSE, 0, 0), 3, "three closes");
+	stop(&s, &c);
+}
+
+KTEST(events_tcp_lifecycle_ipv4)
+{
+	tcp_lifecycle(AF_INET);
+}
+
+KTEST(events_tcp_lifecycle_ipv6)
+{
+	tcp_lifecycle(AF_INET6);
+}
+
+static void refused(int family)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(0);
+	struct collected c;
+	const struct event_record *conn, *e;
+	uint16_t port;
+	/* Bound but not listening: the port is ours and answers with a reset. */
+	int hold = bound_socket(family, SOCK_STREAM, false, &port);
+
+	cfg.filters.port = port;
+	if (!start(&s, &c, &cfg))
+		return;
+	ASSERT_EQ(connect_to(family, SOCK_STREAM, port), -1, "connect fails");
+	ASSERT_EQ(errno, ECONNREFUSED, "with ECONNREFUSED");
+	close(hold);
+	drain(&s);
+
+	if (!present(conn = find(&c, EV_CONNECT, 0, port, 0), "connect"))
+		goto out;
+	check_mine(conn, TCP_CLOSE, -ECONNREFUSED);
+	check_addresses(conn, family, true);
+	ASSERT_TRUE(conn->tuple.sport != 0, "the connect's own port is known");
+	if (present(e = find(&c, EV_RESET_SENT, port, conn->tuple.sport, 0), "reset sent")) {
+		ASSERT_EQ(e->owner.pid, 0, "no process: the kernel answered for a closed port");
+		check_addresses(e, family, true);
+	}
+	if (present(e = find(&c, EV_RESET_RECV, conn->tuple.sport, port, 0), "reset received"))
+		ASSERT_EQ(e->owner.pid, getpid(), "attributed to the connecting process");
+	if (present(e = find(&c, EV_ERROR, conn->tuple.sport, port, 0), "error report"))
+		ASSERT_EQ(e->result, -ECONNREFUSED, "error");
+out:
+	stop(&s, &c);
+}
+
+KTEST(events_connect_refused_ipv4)
+{
+	refused(AF_INET);
+}
+
+KTEST(events_connect_refused_ipv6)
+{
+	refused(AF_INET6);
+}
+
+KTEST(events_reset_by_linger_zero)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct collected c;
+	const struct event_record *e;
+	uint16_t port, cport;
+	int srv, cli, acc;
+	char byte;
+
+	if (!start(&s, &c, &cfg))
+		return;
+	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	cli = connect_to(AF_INET, SOCK_STREAM, port);
+	acc = accept(srv, NULL, NULL);
+	cport = local_port(cli);
+	setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(cli);
+	ASSERT_EQ(recv(acc, &byte, 1, 0), -1, "recv after the reset fails");
+	ASSERT_EQ(errno, ECONNRESET, "with ECONNRESET");
+	close(acc);
+	close(srv);
+	drain(&s);
+
+	if (present(e = find(&c, EV_RESET_SENT, cport, port, 0), "reset sent"))
+		check_mine(e, TCP_CLOSE, 0);
+	if (present(e = find(&c, EV_RESET_RECV, port, cport, 0), "reset received"))
+		ASSERT_EQ(e->owner.pid, getpid(), "attributed to the accepting process");
+	if (present(e = find(&c, EV_ERROR, port, cport, 0), "error on the accepted socket"))
+		ASSERT_EQ(e->result, -ECONNRESET, "ECONNRESET");
+	if (present(e = find(&c, EV_RECV, port, cport, 0), "failed recv"))
+		check_mine(e, TCP_CLOSE, -ECONNRESET);
+	if (present(e = find(&c, EV_CLOSE, cport, port, 0), "close with linger 0"))
+		check_mine(e, TCP_ESTABLISHED, 0);
+	stop(&s, &c);
+}
+
+KTEST(events_disconnect)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct collected c;
+	const struct event_record *e;
+	uint16_t port, cport;
+	int srv, cli, acc;
+
+	if (!start(&s, &c, &cfg))
+		return;
+	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	cli = connect_to(AF_INET, SOCK_STREAM, port);
+	acc = accept(srv, NULL, NULL);
+	cport = local_port(cli);
+	ASSERT_EQ(connect(cli, &unspec, sizeof(unspec)), 0, "connect(AF_UNSPEC)");
+	close(cli);
+	close(acc);
+	close(srv);
+	drain(&s);
+
+	if (present(e = find(&c, EV_DISCONNECT, cport, port, 0), "disconnect"))
+		check_mine(e, TCP_CLOSE, 0);
+	ASSERT_EQ(count_kind(&c, EV_DISCONNECT, 0, 0), 1, "only the one disconnect");
+	stop(&s, &c);
+}
+
+static void udp_exchange(int family)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct collected c;
+	const struct event_record *e;
+	uint16_t port, cport;
+	int srv, cli;
+	char buf[1024] = {};
+
+	if (!start(&s, &c, &cfg))
+		return;
+	srv = bound_socket(family, SOCK_DGRAM, false, &port);
+	cli = connect_to(family, SOCK_DGRAM, port);
+	cport = local_port(cli);
+	ASSERT_EQ(send(cli, buf, 700, 0), 700, "send 700 bytes");
+	ASSERT_EQ(recv(srv, buf, sizeof(buf), 0), 700, "receive 700 bytes");
+	close(cli);
+	close(srv);
+	drain(&s);
+
+	ASSERT_EQ(count_kind(&c, EV_CREATE, 0, 0), 2, "two sockets created");
+	if (present(e = find(&c, EV_BIND, port, 0, 0), "bind")) {
+		check_mine(e, -1, 0);
+		check_addresses(e, family, false);
+		ASSERT_EQ(e->tuple.protocol, IPPROTO_UDP, "protocol");
+	}
+	if (present(e = find(&c, EV_CONNECT, 0, port, 0), "connect")) {
+		check_mine(e, -1, 0);
+		ASSERT_EQ(e->tuple.protocol, IPPROTO_UDP, "protocol");
+	}
+	if (present(e = find(&c, EV_SEND, cport, port, 0), "send")) {
+		check_mine(e, -1, 700);
+		check_addresses(e, family, true);
+	}
+	if (present(e = find(&c, EV_RECV, port, 0, 0), "recv"))
+		check_mine(e, -1, 700);
+	ASSERT_EQ(count_kind(&c, EV_CLOSE, cport, port), 1, "client close");
+	ASSERT_EQ(count_kind(&c, EV_CLOSE, port, 0), 1, "server close");
+	stop(&s, &c);
+}
+
+KTEST(events_udp_ipv4)
+{
+	udp_exchange(AF_INET);
+}
+
+KTEST(events_udp_ipv6)
+{
+	udp_exchange(AF_INET6);
+}
+
+/* One TCP connection with a little data, from this process. */
+static void tcp_round(int family, uint16_t *port_out)
+{
+	uint16_t port;
+	int srv = bound_socket(family, SOCK_STREAM, true, &port);
+	int cli = connect_to(family, SOCK_STREAM, port);
+	int acc = accept(srv, NULL, NULL);
+
+	send_all(cli, 10);
+	recv_exactly(acc, 10);
+	close(cli);
+	close(acc);
+	close(srv);
+	if (port_out)
+		*port_out = port;
+}
+
+static void udp_round(int family)
+{
+	uint16_t port;
+	int srv = bound_socket(family, SOCK_DGRAM, false, &port);
+	int cli = connect_to(family, SOCK_DGRAM, port);
+	char buf[16] = {};
+
+	send(cli, buf, sizeof(buf), 0);
+	recv(srv, buf, sizeof(buf), 0);
+	close(cli);
+	close(srv);
+}
+
+KTEST(events_filter_family)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct collected c;
+	uint16_t port6;
+
+	cfg.filters.family = AF_INET6;
+	if (!start(&s, &c, &cfg))
+		return;
+	tcp_round(AF_INET, NULL);
+	tcp_round(AF_INET6, &port6);
+	drain(&s);
+	ASSERT_TRUE(find(&c, EV_CONNECT, 0, port6, 0) != NULL, "the IPv6 connect is there");
+	for (int i = 0; i < c.n; i++)
+		ASSERT_EQ(c.recs[i].tuple.family, AF_INET6, "only IPv6");
+	stop(&s, &c);
+}
+
+KTEST(events_filter_port)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(0);
+	struct collected c;
+	uint16_t port, other;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	int srv2 = bound_socket(AF_INET, SOCK_STREAM, true, &other);
+	int a = connect_to(AF_INET, SOCK_STREAM, port), b;
+
+	cfg.filters.port = port;
+	close(a);
+	if (!start(&s, &c, &cfg))
+		return;
+	a = connect_to(AF_INET, SOCK_STREAM, port);
+	b = connect_to(AF_INET, SOCK_STREAM, other);
+	close(a);
+	close(b);
+	drain(&s);
+	ASSERT_EQ(count_kind(&c, EV_CONNECT, 0, port), 1, "the connect to the port");
+	for (int i = 0; i < c.n; i++)
+		ASSERT_TRUE(c.recs[i].tuple.sport == port || c.recs[i].tuple.dport == port,
+			    "only records of the port");
+	close(srv);
+	close(srv2);
+	stop(&s, &c);
+}
+
+/* A child connects to a server of this process, so each side's records
+ * carry a different pid and comm. */
+static pid_t child_connects(uint16_t port, const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name);
+		int fd = connect_to(AF_INET, SOCK_STREAM, port);
+
+		send_all(fd, 10);
+		close(fd);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void filter_by_process(bool by_comm)
+{
+	const char *name = "sockeye-child";
+	struct events_session s;
+	struct events_config cfg = config_for_pid(0);
+	struct collected c;
+	const struct event_record *e;
+	uint16_t port;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	int sync[2], acc;
+	pid_t child;
+	char go;
+
+	/* The child waits until the session is loaded with its pid. */
+	if (pipe(sync))
+		return;
+	child = fork();
+	if (child == 0) {
+		close(sync[1]);
+		if (read(sync[0], &go, 1) != 1)
+			_exit(1);
+		_exit(wait_status(child_connects(port, name)) ? 1 : 0);
+	}
+	/* The grandchild is the one that connects: filter on the child's own
+	 * pid would miss it, so the pid filter test uses a direct child. */
+	if (by_comm) {
+		cfg.filters.comm_set = true;
+		strcpy(cfg.filters.comm, name);
+	} else {
+		cfg.filters.pid = child;
+	}
+	if (!start(&s, &c, &cfg))
+		return;
+	ASSERT_EQ(write(sync[1], "g", 1), 1, "start the child");
+	acc = accept(srv, NULL, NULL);
+	recv_exactly(acc, 10);
+	ASSERT_EQ(wait_status(child), 0, "child");
+	close(acc);
+	close(srv);
+	drain(&s);
+	if (by_comm) {
+		if (present(e = find(&c, EV_CONNECT, 0, port, 0), "the child's connect"))
+			ASSERT_STR_EQ(e->owner.comm, name, "comm");
+		for (int i = 0; i < c.n; i++)
+			ASSERT_STR_EQ(c.recs[i].owner.comm, name, "only the named process");
+	} else {
+		/* The child itself only forks; the filter must drop everything else. */
+		for (int i = 0; i < c.n; i++)
+			ASSERT_EQ(c.recs[i].owner.pid, child, "only the filtered pid");
+		ASSERT_EQ(count_kind(&c, EV_ACCEPT, port, 0), 0, "the parent's accept is left out");
+	}
+	stop(&s, &c);
+}
+
+KTEST(events_filter_comm)
+{
+	filter_by_process(true);
+}
+
+KTEST(events_filter_pid)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(0);
+	struct collected c;
+	const struct event_record *e;
+	uint16_t port;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	int sync[2], acc;
+	pid_t child;
+	char go;
+
+	if (pipe(sync))
+		return;
+	child = fork();
+	if (child == 0) {
+		int fd;
+
+		if (read(sync[0], &go, 1) != 1)
+			_exit(1);
+		fd = connect_to(AF_INET, SOCK_STREAM, port);
+		send_all(fd, 10);
+		close(fd);
+		_exit(0);
+	}
+	cfg.filters.pid = child;
+	if (!start(&s, &c, &cfg))
+		return;
+	ASSERT_EQ(write(sync[1], "g", 1), 1, "start the child");
+	acc = accept(srv, NULL, NULL);
+	recv_exactly(acc, 10);
+	ASSERT_EQ(wait_status(child), 0, "child");
+	close(acc);
+	close(srv);
+	drain(&s);
+	if (present(e = find(&c, EV_CONNECT, 0, port, 0), "the child's connect"))
+		ASSERT_EQ(e->owner.pid, child, "pid");
+	ASSERT_EQ(sum_bytes(&c, EV_SEND, 0, port), 10, "the child's 10 bytes");
+	ASSERT_EQ(count_kind(&c, EV_ACCEPT, port, 0), 0, "the parent's accept is left out");
+	for (int i = 0; i < c.n; i++)
+		ASSERT_EQ(c.recs[i].owner.pid, child, "only the filtered pid");
+	stop(&s, &c);
+}
+
+KTEST(events_filter_protocol)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct collected c;
+
+	cfg.proto_mask = PROTO_UDP_BIT;
+	if (!start(&s, &c, &cfg))
+		return;
+	tcp_round(AF_INET, NULL);
+	udp_round(AF_INET);
+	drain(&s);
+	ASSERT_TRUE(count_kind(&c, EV_SEND, 0, 0) == 1, "the UDP send");
+	for (int i = 0; i < c.n; i++)
+		ASSERT_EQ(c.recs[i].tuple.protocol, IPPROTO_UDP, "only UDP");
+	stop(&s, &c);
+}
+
+static void only_kinds(uint32_t mask, uint32_t must_see)
+{
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct collected c;
+
+	cfg.event_mask = mask;
+	if (!start(&s, &c, &cfg))
+		return;
+	tcp_round(AF_INET, NULL);
+	udp_round(AF_INET6);
+	drain(&s);
+	for (int kind = 0; kind < EV_KIND_COUNT; kind++)
+		if (must_see & EV_BIT(kind))
+			ASSERT_TRUE(count_kind(&c, kind, 0, 0) > 0, event_kind_name(kind));
+	for (int i = 0; i < c.n; i++)
+		ASSERT_TRUE(mask & EV_BIT(c.recs[i].kind), "only the asked-for events");
+	stop(&s, &c);
+}
+
+KTEST(events_filter_event_list)
+{
+	only_kinds(EV_BIT(EV_CONNECT) | EV_BIT(EV_CLOSE), EV_BIT(EV_CONNECT) | EV_BIT(EV_CLOSE));
+}
+
+KTEST(events_filter_no_io)
+{
+	only_kinds(EV_DEFAULT_MASK & ~EV_IO_MASK,
+		   EV_BIT(EV_CONNECT) | EV_BIT(EV_ACCEPT) | EV_BIT(EV_CLOSE) | EV_BIT(EV_BIND));
+}
+
+KTEST(events_state_sequence)
+{
+	static const uint8_t client[][2] = {
+		{ TCP_CLOSE, TCP_SYN_SENT }, { TCP_SYN_SENT, TCP_ESTABLISHED },
+		{ TCP_ESTABLISHED, TCP_FIN_WAIT1 }, { TCP_FIN_WAIT1, TCP_FIN_WAIT2 },
+		{ TCP_FIN_WAIT2, TCP_CLOSE },	/* handed to a time-wait socket */
+	};
+	struct events_session s;
+	struct events_config cfg = config_for_pid(0);
+	struct collected c;
+	const struct event_record *e;
+	uint16_t port, cport;
+	int srv, cli, acc, n = 0;
+
+	cfg.event_mask = EV_BIT(EV_STATE);
+	if (!start(&s, &c, &cfg))
+		return;
+	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	cli = connect_to(AF_INET, SOCK_STREAM, port);
+	acc = accept(srv, NULL, NULL);
+	cport = local_port(cli);
+	close(cli);
+	close(acc);
+	close(srv);
+	drain(&s);
+	/* The first change comes before the port is chosen: follow the cookie. */
+	if (!present(e = find(&c, EV_STATE, cport, port, 0), "client state changes"))
+		goto out;
+	for (int i = 0; i < c.n; i++) {
+		if (c.recs[i].cookie != e->cookie)
+			continue;
+		if (n < 5) {
+			ASSERT_EQ(c.recs[i].arg, client[n][0], "old state");
+			ASSERT_EQ(c.recs[i].tuple.state, client[n][1], "new state");
+		}
+		n++;
+	}
+	ASSERT_EQ(n, 5, "client state changes");
+out:
+	stop(&s, &c);
+}
+
+/* Fills the ring buffer without reading it: every send is either read
+ * back or counted as lost, none vanishes. */
+KTEST(events_lost_are_counted)
+{
+	enum { SENDS = 60000 };
+	struct events_session s;
+	struct events_config cfg = config_for_pid(getpid());
+	struct collected c;
+	uint16_t port;
+	int srv, cli, delivered;
+	char buf[1] = { 0 };
+
+	cfg.event_mask = EV_BIT(EV_SEND);
+	if (!start(&s, &c, &cfg))
+		return;
+	srv = bound_socket(AF_INET, SOCK_DGRAM, false, &port);
+	cli = connect_to(AF_INET, SOCK_DGRAM, port);
+	for (int i = 0; i < SENDS; i++)
+		send(cli, buf, 1, MSG_DONTWAIT);
+	drain(&s);
+	delivered = count_kind(&c, EV_SEND, 0, port);
+	ASSERT_TRUE(reader_lost(&s.reader) > 0, "the buffer overflowed");
+	ASSERT_EQ(delivered + (long long)reader_lost(&s.reader), SENDS, "delivered + lost");
+	close(cli);
+	close(srv);
+	stop(&s, &c);
+}

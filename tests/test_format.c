@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests of the pure logic: formatting, the JSON writer, event lists. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <netinet/tcp.h>
+#include "test.h"
+#include "format.h"
+#include "json.h"
+#include "events_session.h"
+
+static void endpoint(char *buf, int family, const char *text, uint16_t port)
+{
+	uint8_t addr[16] = {};
+
+	inet_pton(family, text, addr);
+	format_endpoint(buf, ENDPOINT_LEN, family, addr, port);
+}
+
+TEST(format_endpoints)
+{
+	char buf[ENDPOINT_LEN];
+
+	endpoint(buf, AF_INET, "127.0.0.1", 80);
+	ASSERT_STR_EQ(buf, "127.0.0.1:80", "IPv4");
+	endpoint(buf, AF_INET, "255.255.255.255", 65535);
+	ASSERT_STR_EQ(buf, "255.255.255.255:65535", "IPv4, highest port");
+	endpoint(buf, AF_INET, "10.0.0.1", 47873);
+	ASSERT_STR_EQ(buf, "10.0.0.1:47873", "port above 32767 stays unsigned");
+	endpoint(buf, AF_INET6, "::1", 443);
+	ASSERT_STR_EQ(buf, "[::1]:443", "IPv6 in brackets");
+	endpoint(buf, AF_INET6, "2001:db8::ff00:42:8329", 40000);
+	ASSERT_STR_EQ(buf, "[2001:db8::ff00:42:8329]:40000", "IPv6, compressed");
+	endpoint(buf, AF_INET6, "::ffff:127.0.0.1", 8080);
+	ASSERT_STR_EQ(buf, "[::ffff:127.0.0.1]:8080", "IPv4-mapped keeps its IPv6 form");
+	endpoint(buf, AF_INET6, "::", 0);
+	ASSERT_STR_EQ(buf, "[::]:0", "unspecified");
+}
+
+TEST(format_tcp_states)
+{
+	static const struct { int state; const char *name; } states[] = {
+		{ TCP_ESTABLISHED, "TCP_ESTABLISHED" }, { TCP_SYN_SENT, "TCP_SYN_SENT" },
+		{ TCP_SYN_RECV, "TCP_SYN_RECV" }, { TCP_FIN_WAIT1, "TCP_FIN_WAIT1" },
+		{ TCP_FIN_WAIT2, "TCP_FIN_WAIT2" }, { TCP_TIME_WAIT, "TCP_TIME_WAIT" },
+		{ TCP_CLOSE, "TCP_CLOSE" }, { TCP_CLOSE_WAIT, "TCP_CLOSE_WAIT" },
+		{ TCP_LAST_ACK, "TCP_LAST_ACK" }, { TCP_LISTEN, "TCP_LISTEN" },
+		{ TCP_CLOSING, "TCP_CLOSING" }, { 12, "TCP_NEW_SYN_RECV" },
+		{ 13, "TCP_BOUND_INACTIVE" }, { 0, "TCP_STATE_0" }, { 200, "TCP_STATE_200" },
+	};
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		ASSERT_STR_EQ(tcp_state_name(states[i].state), states[i].name, "state name");
+}
+
+TEST(format_errnos)
+{
+	ASSERT_STR_EQ(errno_name(ECONNREFUSED), "ECONNREFUSED", "name");
+	ASSERT_STR_EQ(errno_message(ECONNREFUSED), "Connection refused", "message");
+	ASSERT_STR_EQ(errno_name(ECONNRESET), "ECONNRESET", "name");
+	ASSERT_STR_EQ(errno_name(ETIMEDOUT), "ETIMEDOUT", "name");
+	ASSERT_STR_EQ(errno_name(EPIPE), "EPIPE", "name");
+	ASSERT_STR_EQ(errno_name(4000), "E4000", "unknown number");
+	ASSERT_STR_EQ(errno_message(4000), "Unknown error", "unknown message");
+	ASSERT_STR_EQ(shutdown_how_name(1), "SHUT_WR", "shutdown how");
+}
+
+TEST(format_times)
+{
+	char buf[TIME_LEN];
+
+	/* 2023-12-29 17:50:42.000123 UTC */
+	format_utc_time(buf, sizeof(buf), 1703872242000123456ULL);
+	ASSERT_STR_EQ(buf, "2023-12-29T17:50:42.000123Z", "UTC time with microseconds");
+	setenv("TZ", "UTC", 1);
+	format_wall_time(buf, sizeof(buf), 1703872242000123456ULL);
+	ASSERT_STR_EQ(buf, "2023/12/29 17:50:42.000123", "wall time in the seed's layout");
+}
+
+TEST(json_writer_escapes)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct json j;
+
+	json_begin(&j, f);
+	json_str(&j, "comm", "a\"b\\c\n\x01\xff");
+	json_int(&j, "result", -111);
+	json_uint(&j, "cookie", 18446744073709551615ULL);
+	json_bool(&j, "ok", true);
+	json_end(&j);
+	fclose(f);
+	ASSERT_STR_EQ(text, "{\"comm\":\"a\\\"b\\\\c\\u000a\\u0001\\u00ff\",\"result\":-111,"
+		      "\"cookie\":18446744073709551615,\"ok\":true}\n", "one escaped line");
+	free(text);
+}
+
+TEST(event_lists)
+{
+	char bad[32] = "";
+
+	ASSERT_EQ(parse_event_list("connect,close", bad, sizeof(bad)),
+		  EV_BIT(EV_CONNECT) | EV_BIT(EV_CLOSE), "two events");
+	ASSERT_EQ(parse_event_list("reset-sent", bad, sizeof(bad)), EV_BIT(EV_RESET_SENT), "one");
+	ASSERT_EQ(parse_event_list("connect,bogus", bad, sizeof(bad)), 0, "unknown name");
+	ASSERT_STR_EQ(bad, "bogus", "the unknown name is named");
+	bad[0] = '\0';
+	ASSERT_EQ(parse_event_list(",", bad, sizeof(bad)), 0, "empty list");
+	for (int kind = 0; kind < EV_KIND_COUNT; kind++)
+		ASSERT_EQ(parse_event_list(event_kind_name(kind), bad, sizeof(bad)), EV_BIT(kind),
+			  event_kind_name(kind));
+}
