@@ -444,84 +444,12 @@ KTEST(events_filter_port)
 	stop(&s, &c);
 }
 
-/* A child connects to a server of this process, so each side's records
- * carry a different pid and comm. */
-static pid_t child_connects(uint16_t port, const char *name)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		prctl(PR_SET_NAME, name);
-		int fd = connect_to(AF_INET, SOCK_STREAM, port);
-
-		send_all(fd, 10);
-		close(fd);
-		_exit(0);
-	}
-	return pid;
-}
-
+/* A child, named "sockeye-child", connects to a server of this process and
+ * sends 10 bytes once the session filtering on it is loaded; the parent's
+ * accept and recv must not pass the filter. */
 static void filter_by_process(bool by_comm)
 {
 	const char *name = "sockeye-child";
-	struct events_session s;
-	struct events_config cfg = config_for_pid(0);
-	struct collected c;
-	const struct event_record *e;
-	uint16_t port;
-	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
-	int sync[2], acc;
-	pid_t child;
-	char go;
-
-	/* The child waits until the session is loaded with its pid. */
-	if (pipe(sync))
-		return;
-	child = fork();
-	if (child == 0) {
-		close(sync[1]);
-		if (read(sync[0], &go, 1) != 1)
-			_exit(1);
-		_exit(wait_status(child_connects(port, name)) ? 1 : 0);
-	}
-	/* The grandchild is the one that connects: filter on the child's own
-	 * pid would miss it, so the pid filter test uses a direct child. */
-	if (by_comm) {
-		cfg.filters.comm_set = true;
-		strcpy(cfg.filters.comm, name);
-	} else {
-		cfg.filters.pid = child;
-	}
-	if (!start(&s, &c, &cfg))
-		return;
-	ASSERT_EQ(write(sync[1], "g", 1), 1, "start the child");
-	acc = accept(srv, NULL, NULL);
-	recv_exactly(acc, 10);
-	ASSERT_EQ(wait_status(child), 0, "child");
-	close(acc);
-	close(srv);
-	drain(&s);
-	if (by_comm) {
-		if (present(e = find(&c, EV_CONNECT, 0, port, 0), "the child's connect"))
-			ASSERT_STR_EQ(e->owner.comm, name, "comm");
-		for (int i = 0; i < c.n; i++)
-			ASSERT_STR_EQ(c.recs[i].owner.comm, name, "only the named process");
-	} else {
-		/* The child itself only forks; the filter must drop everything else. */
-		for (int i = 0; i < c.n; i++)
-			ASSERT_EQ(c.recs[i].owner.pid, child, "only the filtered pid");
-		ASSERT_EQ(count_kind(&c, EV_ACCEPT, port, 0), 0, "the parent's accept is left out");
-	}
-	stop(&s, &c);
-}
-
-KTEST(events_filter_comm)
-{
-	filter_by_process(true);
-}
-
-KTEST(events_filter_pid)
-{
 	struct events_session s;
 	struct events_config cfg = config_for_pid(0);
 	struct collected c;
@@ -538,6 +466,7 @@ KTEST(events_filter_pid)
 	if (child == 0) {
 		int fd;
 
+		prctl(PR_SET_NAME, name);
 		if (read(sync[0], &go, 1) != 1)
 			_exit(1);
 		fd = connect_to(AF_INET, SOCK_STREAM, port);
@@ -545,7 +474,12 @@ KTEST(events_filter_pid)
 		close(fd);
 		_exit(0);
 	}
-	cfg.filters.pid = child;
+	if (by_comm) {
+		cfg.filters.comm_set = true;
+		strcpy(cfg.filters.comm, name);
+	} else {
+		cfg.filters.pid = child;
+	}
 	if (!start(&s, &c, &cfg))
 		return;
 	ASSERT_EQ(write(sync[1], "g", 1), 1, "start the child");
@@ -555,13 +489,25 @@ KTEST(events_filter_pid)
 	close(acc);
 	close(srv);
 	drain(&s);
-	if (present(e = find(&c, EV_CONNECT, 0, port, 0), "the child's connect"))
+	if (present(e = find(&c, EV_CONNECT, 0, port, 0), "the child's connect")) {
 		ASSERT_EQ(e->owner.pid, child, "pid");
+		ASSERT_STR_EQ(e->owner.comm, name, "comm");
+	}
 	ASSERT_EQ(sum_bytes(&c, EV_SEND, 0, port), 10, "the child's 10 bytes");
 	ASSERT_EQ(count_kind(&c, EV_ACCEPT, port, 0), 0, "the parent's accept is left out");
 	for (int i = 0; i < c.n; i++)
-		ASSERT_EQ(c.recs[i].owner.pid, child, "only the filtered pid");
+		ASSERT_EQ(c.recs[i].owner.pid, child, "only the filtered process");
 	stop(&s, &c);
+}
+
+KTEST(events_filter_comm)
+{
+	filter_by_process(true);
+}
+
+KTEST(events_filter_pid)
+{
+	filter_by_process(false);
 }
 
 KTEST(events_filter_protocol)
