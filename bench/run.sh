@@ -23,7 +23,7 @@ SECS=3
 CMDS=()
 WORKLOADS=(iperf3 churn udp)
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
-SETTLE=0.2		# extra wait after that sign: loading comes a moment before attaching
+SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-c CMD]...)" >&2; exit 2; }
@@ -74,8 +74,14 @@ MON_PID=
 IPERF_PID=
 
 cleanup() {
+	local i
 	if [[ -n $MON_PID ]]; then
-		kill -INT "$MON_PID" 2>/dev/null && sleep 0.5
+		# Give the monitor time to detach cleanly before forcing it.
+		kill -INT "$MON_PID" 2>/dev/null || true
+		for ((i = 0; i < 30; i++)); do
+			kill -0 "$MON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill -KILL "$MON_PID" 2>/dev/null || true
 	fi
 	[[ -z $IPERF_PID ]] || kill "$IPERF_PID" 2>/dev/null || true
@@ -151,24 +157,32 @@ run_workload() {
 
 # --- monitor ----------------------------------------------------------------
 
-bpf_prog_count() {
-	bpftool prog show 2>/dev/null | grep -c '^[0-9]' || true
+# A BPF link is what attaching creates (libbpf makes one for every tracepoint, fentry
+# or kprobe on current kernels), so "the monitor holds a bpf_link fd" means attached.
+# Looking at its own fds, not at a global list such as "bpftool prog show", keeps
+# other BPF users on the host (tests running alongside) from faking the sign. The
+# children are checked too, for monitors started through a wrapper such as sudo.
+holds_bpf_link() {
+	local pid
+	for pid in "$1" $(pgrep -P "$1" || true); do
+		[[ -n $(find "/proc/$pid/fd" -lname 'anon_inode:bpf_link' -print -quit 2>/dev/null) ]] &&
+			return 0
+	done
+	return 1
 }
 
-# Start the monitor and wait until it is attached: it has loaded BPF programs (as
-# bpftool sees them) or has written something. If neither shows within
-# ATTACH_TIMEOUT, go on anyway and count it as unconfirmed.
+# Start the monitor and wait until it is attached: it holds a BPF link or has written
+# something. If neither shows within ATTACH_TIMEOUT, go on anyway and count the run
+# as unconfirmed in the report.
 start_monitor() {
-	local cmd=$1 before i
-	before=$(bpf_prog_count)
+	local cmd=$1 i
 	: >"$TMP/mon.out"
 	env --default-signal=INT,QUIT bash -c "exec $cmd" >"$TMP/mon.out" 2>"$TMP/mon.err" &
 	MON_PID=$!
 	for ((i = 0; i < ATTACH_TIMEOUT * 20; i++)); do
 		monitor_alive_or_die "$cmd"
-		if [[ -s $TMP/mon.out || -s $TMP/mon.err ]] ||
-			(($(bpf_prog_count) > before)); then
-			sleep "$SETTLE"
+		if holds_bpf_link "$MON_PID" || [[ -s $TMP/mon.out || -s $TMP/mon.err ]]; then
+			sleep "$SETTLE"	# the first link may come a moment before the last
 			monitor_alive_or_die "$cmd"
 			return
 		fi
@@ -294,7 +308,7 @@ report() {
 		"the monitor printed per on run"
 	if ((UNCONFIRMED)); then
 		echo "# $UNCONFIRMED on runs started after a ${ATTACH_TIMEOUT} s wait without a sign" \
-			"that the monitor had attached (no output, no new BPF programs)"
+			"that the monitor had attached (no output, no BPF link)"
 	fi
 }
 
