@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -82,27 +83,41 @@ const char *shutdown_how_name(int how)
 	return "SHUT_?";
 }
 
+/* Events come thousands a second: the date part is formatted once per
+ * second and kept. */
+struct date_cache {
+	time_t secs;
+	char date[24];
+};
+
 static void format_time(char *buf, size_t len, uint64_t realtime_ns, const char *fmt,
-			const char *suffix, struct tm *(*convert)(const time_t *, struct tm *))
+			const char *suffix, struct tm *(*convert)(const time_t *, struct tm *),
+			struct date_cache *cache)
 {
 	time_t secs = realtime_ns / 1000000000ULL;
 	struct tm tm;
-	char date[24];
 
-	convert(&secs, &tm);
-	strftime(date, sizeof(date), fmt, &tm);
-	snprintf(buf, len, "%s.%06u%s", date, (unsigned)(realtime_ns % 1000000000ULL / 1000),
-		 suffix);
+	if (secs != cache->secs || !cache->date[0]) {
+		convert(&secs, &tm);
+		strftime(cache->date, sizeof(cache->date), fmt, &tm);
+		cache->secs = secs;
+	}
+	snprintf(buf, len, "%s.%06u%s", cache->date,
+		 (unsigned)(realtime_ns % 1000000000ULL / 1000), suffix);
 }
 
 void format_wall_time(char *buf, size_t len, uint64_t realtime_ns)
 {
-	format_time(buf, len, realtime_ns, "%Y/%m/%d %H:%M:%S", "", localtime_r);
+	static struct date_cache cache;
+
+	format_time(buf, len, realtime_ns, "%Y/%m/%d %H:%M:%S", "", localtime_r, &cache);
 }
 
 void format_utc_time(char *buf, size_t len, uint64_t realtime_ns)
 {
-	format_time(buf, len, realtime_ns, "%Y-%m-%dT%H:%M:%S", "Z", gmtime_r);
+	static struct date_cache cache;
+
+	format_time(buf, len, realtime_ns, "%Y-%m-%dT%H:%M:%S", "Z", gmtime_r, &cache);
 }
 
 static uint64_t clock_ns(clockid_t id)
@@ -116,4 +131,34 @@ static uint64_t clock_ns(clockid_t id)
 uint64_t monotonic_to_realtime_offset(void)
 {
 	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+}
+
+void strbuf_add_strings(struct strbuf *sb, ...)
+{
+	const char *s;
+	va_list ap;
+
+	va_start(ap, sb);
+	while ((s = va_arg(ap, const char *))) {
+		size_t n = strlen(s);
+
+		if (n > sizeof(sb->buf) - sb->len)
+			n = sizeof(sb->buf) - sb->len;
+		memcpy(sb->buf + sb->len, s, n);
+		sb->len += n;
+	}
+	va_end(ap);
+}
+
+void strbuf_uint(struct strbuf *sb, uint64_t value)
+{
+	char digits[20];
+	int n = 0;
+
+	do {
+		digits[n++] = '0' + value % 10;
+		value /= 10;
+	} while (value);
+	while (n && sb->len < sizeof(sb->buf))
+		sb->buf[sb->len++] = digits[--n];
 }

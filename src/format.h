@@ -29,6 +29,17 @@ void format_wall_time(char *buf, size_t len, uint64_t realtime_ns);
 /* RFC 3339 UTC with microseconds, for JSON: "2026-11-22T16:50:42.123456Z". */
 void format_utc_time(char *buf, size_t len, uint64_t realtime_ns);
 
+/* A line built from pieces without printf; longer input is cut. */
+struct strbuf {
+	size_t len;
+	char buf[512];
+};
+
+/* Appends each string; the list ends with NULL (added by the macro). */
+void strbuf_add_strings(struct strbuf *sb, ...);
+#define strbuf_add(sb, ...) strbuf_add_strings(sb, __VA_ARGS__, (const char *)NULL)
+void strbuf_uint(struct strbuf *sb, uint64_t value);
+
 /* The offset that turns CLOCK_MONOTONIC (bpf_ktime_get_ns) into
  * CLOCK_REALTIME nanoseconds, taken once at start. */
 uint64_t monotonic_to_realtime_offset(void);

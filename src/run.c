@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "sockeye.h"
 #include "run.h"
@@ -35,6 +37,10 @@ void run_start(double duration)
 	/* A closed pipe (sockeye ... | head) ends the run through a write
 	 * error and a clean exit, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Into a file or pipe, write in large blocks: a write(2) per 4 KiB was a
+	 * visible share of the cost at high event rates. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	stop_requested = 0;
 	deadline_ns = duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0;
 }

@@ -171,29 +171,54 @@ pid_t spawn(char *const argv[], const char *out_path)
 	return pid;
 }
 
+static bool prog_named(__u32 id, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool match;
+
+	if (fd < 0)
+		return false;
+	match = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, name, 15);
+	close(fd);
+	return match;
+}
+
 int count_programs(const char *name)
 {
 	__u32 id = 0;
 	int count = 0;
 
-	while (!bpf_prog_get_next_id(id, &id)) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, name, 15))
-			count++;
-		close(fd);
-	}
+	while (!bpf_prog_get_next_id(id, &id))
+		count += prog_named(id, name);
 	return count;
 }
 
-bool wait_for_program(const char *name, int ms)
+static bool attached(const char *name)
+{
+	__u32 id = 0;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+		bool match;
+
+		if (fd < 0)
+			continue;
+		match = !bpf_obj_get_info_by_fd(fd, &info, &len) && prog_named(info.prog_id, name);
+		close(fd);
+		if (match)
+			return true;
+	}
+	return false;
+}
+
+bool wait_for_attach(const char *name, int ms)
 {
 	for (int waited = 0; waited < ms; waited += 20) {
-		if (count_programs(name))
+		if (attached(name))
 			return true;
 		sleep_ms(20);
 	}

@@ -31,8 +31,8 @@ int wait_status(pid_t pid);
 
 /* How many loaded BPF programs have this name (the kernel keeps 15 chars). */
 int count_programs(const char *name);
-/* Waits up to ms for a program of this name to appear. */
-bool wait_for_program(const char *name, int ms);
+/* Waits up to ms for a program of this name to be attached (have a link). */
+bool wait_for_attach(const char *name, int ms);
 
 void sleep_ms(int ms);
 

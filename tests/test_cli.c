@@ -10,6 +10,8 @@
 #include "helpers.h"
 
 #define MAX_ARGS 8
+/* The last program of bpf/events.bpf.c, so the last libbpf attaches. */
+#define LAST_ATTACHED "exit_shutdown"
 
 static int run_sockeye(const char *const args[], char *out, size_t out_len, char *err,
 		       size_t err_len)
@@ -123,7 +125,7 @@ static void check_stop_leaves_nothing(int sig)
 				   "send_length", "connect4" };
 	pid_t pid = spawn(argv, "/dev/null");
 
-	if (!ASSERT_TRUE(wait_for_program("exit_accept4", 5000), "programs loaded")) {
+	if (!ASSERT_TRUE(wait_for_attach(LAST_ATTACHED, 5000), "programs attached")) {
 		kill(pid, SIGKILL);
 		return;
 	}
@@ -162,8 +164,7 @@ static int events_output(const char *mode, char *out, size_t len, uint16_t *port
 
 	snprintf(portarg, sizeof(portarg), "%u", *port);
 	pid = spawn(argv, path);
-	if (!wait_for_program("exit_accept4", 5000))
-		sleep_ms(500);
+	ASSERT_TRUE(wait_for_attach(LAST_ATTACHED, 5000), "programs attached");
 	cli = connect_to(AF_INET, SOCK_STREAM, *port);
 	acc = accept(srv, NULL, NULL);
 	*cport = local_port(cli);

@@ -111,3 +111,18 @@ TEST(event_lists)
 		ASSERT_EQ(parse_event_list(event_kind_name(kind), bad, sizeof(bad)), EV_BIT(kind),
 			  event_kind_name(kind));
 }
+
+TEST(strbuf_appends_and_cuts)
+{
+	struct strbuf sb = {};
+
+	strbuf_add(&sb, "pid=", "");
+	strbuf_uint(&sb, 0);
+	strbuf_add(&sb, " max=");
+	strbuf_uint(&sb, 18446744073709551615ULL);
+	ASSERT_EQ(sb.len, strlen("pid=0 max=18446744073709551615"), "length");
+	ASSERT_TRUE(!memcmp(sb.buf, "pid=0 max=18446744073709551615", sb.len), "content");
+	for (int i = 0; i < 100; i++)
+		strbuf_add(&sb, "0123456789");
+	ASSERT_EQ(sb.len, sizeof(sb.buf), "cut at the buffer's size");
+}
