@@ -43,8 +43,10 @@ struct shutdown_call {
 	__u32 how;
 };
 
+/* shutdown() calls in flight, by thread; LRU because a thread killed
+ * inside the call never reaches the exit that deletes its entry. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);	/* tid */
 	__type(value, struct shutdown_call);
@@ -310,8 +312,11 @@ int sock_create(struct bpf_sock *ctx)
 {
 	struct sock *sk = bpf_cast_to_kern_ctx(ctx);
 	struct sock_owner owner = {};
-	__u64 cookie = bpf_get_socket_cookie(ctx);
+	__u64 cookie;
 
+	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
 	current_owner(&owner);
 	remember_owner(cookie, &owner);
 	emit_current(EV_CREATE, sk, cookie, 0, 0);

@@ -187,7 +187,11 @@ static const char features_help[] =
 	"Options:\n"
 	"      --json           JSON Lines: one object per line with type, name, ok, detail\n"
 	"  -v, --verbose        show libbpf's messages\n"
-	"  -h, --help           show this help\n";
+	"  -h, --help           show this help\n"
+	"\n"
+	"Examples:\n"
+	"  sudo sockeye features\n"
+	"  sudo sockeye features --json | jq -c 'select(.ok == false)'   what is missing\n";
 
 int cmd_features(int argc, char **argv)
 {
