@@ -17,4 +17,4 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "deps: installing$missing"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
