@@ -68,8 +68,9 @@ static __always_inline __u64 cookie_of(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
-/* Fills and sends one record; the tuple is read from sk, then patched by
- * callers that know better (UDP connect, reset without a socket). */
+/* Filters and sends one record. The caller read the tuple, and patched it
+ * where it knows better (new TCP state, UDP connect's destination, a reset
+ * sent for no socket); sk, when there is one, gives the buffer sizes. */
 static __always_inline void emit(enum event_kind kind, const struct sock *sk,
 				 const struct sock_tuple *tuple, __u64 cookie,
 				 const struct sock_owner *owner, __s32 result, __u8 arg)
