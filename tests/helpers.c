@@ -76,6 +76,14 @@ int connect_to(int family, int type, uint16_t port)
 	return fd;
 }
 
+void tcp_connection(int family, int *srv, int *cli, int *acc, uint16_t *port, uint16_t *cport)
+{
+	*srv = bound_socket(family, SOCK_STREAM, true, port);
+	*cli = connect_to(family, SOCK_STREAM, *port);
+	*acc = accept(*srv, NULL, NULL);
+	*cport = local_port(*cli);
+}
+
 bool send_all(int fd, size_t len)
 {
 	char buf[4096];

@@ -16,6 +16,9 @@ socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss);
 int bound_socket(int family, int type, bool listen, uint16_t *port);
 int connect_to(int family, int type, uint16_t port);
 uint16_t local_port(int fd);
+/* A loopback TCP connection: the listener on port, the client on cport and
+ * the accepted socket. */
+void tcp_connection(int family, int *srv, int *cli, int *acc, uint16_t *port, uint16_t *cport);
 /* Sends all len bytes / receives exactly len bytes; returns false on error. */
 bool send_all(int fd, size_t len);
 bool recv_exactly(int fd, size_t len);

@@ -144,10 +144,7 @@ static void tcp_lifecycle(int family)
 
 	if (!start(&s, &c, &cfg))
 		return;
-	srv = bound_socket(family, SOCK_STREAM, true, &port);
-	cli = connect_to(family, SOCK_STREAM, port);
-	acc = accept(srv, NULL, NULL);
-	cport = local_port(cli);
+	tcp_connection(family, &srv, &cli, &acc, &port, &cport);
 	ASSERT_TRUE(srv >= 0 && cli >= 0 && acc >= 0, "sockets");
 	ASSERT_TRUE(send_all(cli, 3000) && recv_exactly(acc, 3000), "3000 bytes across");
 	shutdown(cli, SHUT_WR);
@@ -265,10 +262,7 @@ KTEST(events_reset_by_linger_zero)
 
 	if (!start(&s, &c, &cfg))
 		return;
-	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
-	cli = connect_to(AF_INET, SOCK_STREAM, port);
-	acc = accept(srv, NULL, NULL);
-	cport = local_port(cli);
+	tcp_connection(AF_INET, &srv, &cli, &acc, &port, &cport);
 	setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(cli);
 	ASSERT_EQ(recv(acc, &byte, 1, 0), -1, "recv after the reset fails");
@@ -302,10 +296,7 @@ KTEST(events_disconnect)
 
 	if (!start(&s, &c, &cfg))
 		return;
-	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
-	cli = connect_to(AF_INET, SOCK_STREAM, port);
-	acc = accept(srv, NULL, NULL);
-	cport = local_port(cli);
+	tcp_connection(AF_INET, &srv, &cli, &acc, &port, &cport);
 	ASSERT_EQ(connect(cli, &unspec, sizeof(unspec)), 0, "connect(AF_UNSPEC)");
 	close(cli);
 	close(acc);
@@ -373,10 +364,10 @@ KTEST(events_udp_ipv6)
 /* One TCP connection with a little data, from this process. */
 static void tcp_round(int family, uint16_t *port_out)
 {
-	uint16_t port;
-	int srv = bound_socket(family, SOCK_STREAM, true, &port);
-	int cli = connect_to(family, SOCK_STREAM, port);
-	int acc = accept(srv, NULL, NULL);
+	uint16_t port, cport;
+	int srv, cli, acc;
+
+	tcp_connection(family, &srv, &cli, &acc, &port, &cport);
 
 	send_all(cli, 10);
 	recv_exactly(acc, 10);
@@ -513,6 +504,19 @@ KTEST(events_filter_pid)
 	filter_by_process(false);
 }
 
+/* Starts a session with cfg, then makes a TCP (IPv4) and a UDP (IPv6)
+ * exchange, both small. */
+static bool tcp_and_udp_rounds(struct events_session *s, struct collected *c,
+			       const struct events_config *cfg)
+{
+	if (!start(s, c, cfg))
+		return false;
+	tcp_round(AF_INET, NULL);
+	udp_round(AF_INET6);
+	drain(s);
+	return true;
+}
+
 KTEST(events_filter_protocol)
 {
 	struct events_session s;
@@ -520,11 +524,8 @@ KTEST(events_filter_protocol)
 	struct collected c;
 
 	cfg.proto_mask = PROTO_UDP_BIT;
-	if (!start(&s, &c, &cfg))
+	if (!tcp_and_udp_rounds(&s, &c, &cfg))
 		return;
-	tcp_round(AF_INET, NULL);
-	udp_round(AF_INET);
-	drain(&s);
 	ASSERT_TRUE(count_kind(&c, EV_SEND, 0, 0) == 1, "the UDP send");
 	for (int i = 0; i < c.n; i++)
 		ASSERT_EQ(c.recs[i].tuple.protocol, IPPROTO_UDP, "only UDP");
@@ -538,11 +539,8 @@ static void only_kinds(uint32_t mask, uint32_t must_see)
 	struct collected c;
 
 	cfg.event_mask = mask;
-	if (!start(&s, &c, &cfg))
+	if (!tcp_and_udp_rounds(&s, &c, &cfg))
 		return;
-	tcp_round(AF_INET, NULL);
-	udp_round(AF_INET6);
-	drain(&s);
 	for (int kind = 0; kind < EV_KIND_COUNT; kind++)
 		if (must_see & EV_BIT(kind))
 			ASSERT_TRUE(count_kind(&c, kind, 0, 0) > 0, event_kind_name(kind));
@@ -579,10 +577,7 @@ KTEST(events_state_sequence)
 	cfg.event_mask = EV_BIT(EV_STATE);
 	if (!start(&s, &c, &cfg))
 		return;
-	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
-	cli = connect_to(AF_INET, SOCK_STREAM, port);
-	acc = accept(srv, NULL, NULL);
-	cport = local_port(cli);
+	tcp_connection(AF_INET, &srv, &cli, &acc, &port, &cport);
 	close(cli);
 	close(acc);
 	close(srv);
