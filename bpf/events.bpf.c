@@ -52,9 +52,14 @@ struct {
 	__type(value, struct shutdown_call);
 } shutdowns SEC(".maps");
 
+static __always_inline bool kind_wanted(enum event_kind kind)
+{
+	return event_mask & EV_BIT(kind);
+}
+
 static __always_inline bool wanted(enum event_kind kind, __u8 protocol)
 {
-	if (!(event_mask & EV_BIT(kind)))
+	if (!kind_wanted(kind))
 		return false;
 	if (protocol == IPPROTO_TCP)
 		return proto_mask & PROTO_TCP_BIT;
@@ -105,6 +110,10 @@ static __always_inline void emit_sock(enum event_kind kind, const struct sock *s
 	struct sock_tuple tuple = {};
 	struct sock_owner owner = {};
 
+	/* Book-keeping programs run for every socket: skip the reads when
+	 * their event is not asked for. */
+	if (!kind_wanted(kind))
+		return;
 	read_tuple(sk, &tuple);
 	if (!is_inet(tuple.family) || !wanted(kind, tuple.protocol))
 		return;
@@ -135,6 +144,8 @@ static __always_inline void emit_transition(enum event_kind kind, const struct s
 {
 	struct sock_tuple tuple = {};
 
+	if (!kind_wanted(kind))
+		return;
 	read_tuple(sk, &tuple);
 	if (!is_inet(tuple.family) || !wanted(kind, tuple.protocol))
 		return;
@@ -196,7 +207,7 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 		emit_transition(newstate == TCP_LISTEN ? EV_LISTEN : EV_DISCONNECT, sk, cookie,
 				&owner, oldstate, newstate, 0);
 	}
-	if (event_mask & EV_BIT(EV_STATE)) {
+	if (kind_wanted(EV_STATE)) {
 		lookup_owner(cookie, &owner);
 		emit_transition(EV_STATE, sk, cookie, &owner, oldstate, newstate, 0);
 	}
