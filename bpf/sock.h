@@ -22,4 +22,15 @@ struct sock_owner {
 	char comm[16];
 };
 
+/* The shared filters, as user space sets them in every object's read-only
+ * data before load; zero means "any". */
+struct sock_filters {
+	__u32 pid;	/* thread group id */
+	__u16 port;	/* local or remote */
+	__u16 family;	/* AF_INET, AF_INET6 or 0 for both */
+	__u8 comm_set;
+	__u8 pad[3];
+	char comm[16];
+};
+
 #endif

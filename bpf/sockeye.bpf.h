@@ -14,13 +14,9 @@
 #define IPPROTO_UDP	17
 #define TASK_COMM_LEN	16
 
-/* Filters, set by user space between open and load (see src/filter.c);
- * the verifier drops the branches of filters left at zero. */
-const volatile __u32 filter_pid = 0;
-const volatile __u16 filter_port = 0;
-const volatile __u16 filter_family = 0;
-const volatile bool filter_comm_set = false;
-const volatile char filter_comm[TASK_COMM_LEN] = {};
+/* Filters, set by user space between open and load (set_filters() in
+ * src/options.h); the verifier drops the branches of filters left at zero. */
+const volatile struct sock_filters filter = {};
 
 /* Who owns each socket, keyed by socket cookie: written in process context
  * (create, connect, accept), read on the packet path where "current" is
@@ -87,7 +83,7 @@ static __always_inline void lookup_owner(__u64 cookie, struct sock_owner *o)
 static __always_inline bool comm_matches(const char *comm)
 {
 	for (int i = 0; i < TASK_COMM_LEN; i++) {
-		if (comm[i] != filter_comm[i])
+		if (comm[i] != filter.comm[i])
 			return false;
 		if (!comm[i])
 			break;
@@ -97,18 +93,18 @@ static __always_inline bool comm_matches(const char *comm)
 
 static __always_inline bool owner_passes(const struct sock_owner *o)
 {
-	if (filter_pid && o->pid != filter_pid)
+	if (filter.pid && o->pid != filter.pid)
 		return false;
-	if (filter_comm_set && !comm_matches(o->comm))
+	if (filter.comm_set && !comm_matches(o->comm))
 		return false;
 	return true;
 }
 
 static __always_inline bool tuple_passes(const struct sock_tuple *t)
 {
-	if (filter_family && t->family != filter_family)
+	if (filter.family && t->family != filter.family)
 		return false;
-	if (filter_port && t->sport != filter_port && t->dport != filter_port)
+	if (filter.port && t->sport != filter.port && t->dport != filter.port)
 		return false;
 	return true;
 }

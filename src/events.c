@@ -84,19 +84,6 @@ uint32_t parse_event_list(const char *list, char *bad, size_t bad_len)
 	return mask;
 }
 
-static void set_filters(struct events_bpf *skel, const struct events_config *cfg)
-{
-	const struct filters *f = &cfg->filters;
-
-	skel->rodata->filter_pid = f->pid;
-	skel->rodata->filter_port = f->port;
-	skel->rodata->filter_family = f->family;
-	skel->rodata->filter_comm_set = f->comm_set;
-	memcpy((char *)skel->rodata->filter_comm, f->comm, sizeof(f->comm));
-	skel->rodata->event_mask = cfg->event_mask;
-	skel->rodata->proto_mask = cfg->proto_mask;
-}
-
 static void warn_missing(uint32_t missing)
 {
 	char names[256] = "";
@@ -131,7 +118,9 @@ int events_session_start(struct events_session *s, const struct events_config *c
 		p_err("cannot open the events BPF object: %s", strerror(-err));
 		return err;
 	}
-	set_filters(s->skel, cfg);
+	set_filters(&s->skel->rodata->filter, &cfg->filters);
+	s->skel->rodata->event_mask = cfg->event_mask;
+	s->skel->rodata->proto_mask = cfg->proto_mask;
 	missing = select_programs(s->skel->obj, event_hooks,
 				  sizeof(event_hooks) / sizeof(event_hooks[0]),
 				  cfg->event_mask, cfg->proto_mask);
@@ -143,13 +132,7 @@ int events_session_start(struct events_session *s, const struct events_config *c
 	}
 	if (missing)
 		warn_missing(missing);
-	err = events_bpf__load(s->skel);
-	if (err) {
-		p_err("cannot load the events programs: %s (run with -v for the verifier's "
-		      "reason; 'sockeye features' shows what this kernel allows)", strerror(-err));
-		goto fail;
-	}
-	err = attach_skeleton(s->skel->skeleton);
+	err = load_and_attach(s->skel->skeleton, "events");
 	if (err)
 		goto fail;
 	s->fn = fn;

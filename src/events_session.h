@@ -11,7 +11,7 @@
 #include "probe.h"
 
 struct events_config {
-	struct filters filters;
+	struct sock_filters filters;
 	uint32_t event_mask;	/* EV_BIT()s */
 	uint8_t proto_mask;	/* PROTO_*_BIT */
 };

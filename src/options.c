@@ -60,7 +60,7 @@ double parse_seconds(const char *cmd, const char *what, const char *arg)
 bool common_option(const char *cmd, int opt, const char *arg, const char *help,
 		   struct common_opts *o)
 {
-	struct filters *f = &o->filters;
+	struct sock_filters *f = &o->filters;
 
 	switch (opt) {
 	case 'p':

@@ -7,20 +7,22 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-struct filters {
-	uint32_t pid;
-	uint16_t port;
-	uint16_t family;	/* AF_INET, AF_INET6 or 0 for both */
-	bool comm_set;
-	char comm[16];
-};
+#include <string.h>
+#include <linux/types.h>
+#include "sock.h"
 
 struct common_opts {
 	bool json;
 	double duration;	/* seconds; 0 runs until Ctrl-C */
-	struct filters filters;
+	struct sock_filters filters;
 };
+
+/* Copies the filters into a BPF object's read-only data (its `filter`,
+ * from bpf/sockeye.bpf.h) before load. */
+static inline void set_filters(volatile struct sock_filters *rodata, const struct sock_filters *f)
+{
+	memcpy((void *)rodata, f, sizeof(*f));
+}
 
 enum common_long_only {
 	OPT_COMM = 0x100,

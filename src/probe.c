@@ -218,6 +218,18 @@ int attach_skeleton(struct bpf_object_skeleton *s)
 	return err;
 }
 
+int load_and_attach(struct bpf_object_skeleton *s, const char *cmd)
+{
+	int err = bpf_object__load_skeleton(s);
+
+	if (err) {
+		p_err("cannot load the %s programs: %s (run with -v for the verifier's "
+		      "reason; 'sockeye features' shows what this kernel allows)", cmd, strerror(-err));
+		return err;
+	}
+	return attach_skeleton(s);
+}
+
 uint32_t select_programs(struct bpf_object *obj, const struct hook_use *uses, size_t n,
 			 uint32_t wanted, uint8_t protos)
 {

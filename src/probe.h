@@ -34,6 +34,9 @@ bool kernel_has_btf_type(const char *name, bool function);
  * cgroup v2 root (libbpf cannot auto-attach those), the rest through
  * libbpf. Links end up in the skeleton and go with it. */
 int attach_skeleton(struct bpf_object_skeleton *s);
+/* Loads the skeleton's programs and attaches them; on failure says why,
+ * naming the command, and returns -errno. */
+int load_and_attach(struct bpf_object_skeleton *s, const char *cmd);
 
 
 /* How a command uses one of its BPF programs: the events (command-specific
