@@ -19,6 +19,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "sockeye.bpf.h"
+#include "owners.bpf.h"
+#include "records.bpf.h"
 #include "events.h"
 
 #define SHUTDOWN_MASK 3
