@@ -24,8 +24,6 @@
 #include "events.h"
 
 #define SHUTDOWN_MASK 3
-#define EBADF 9
-#define ENOTSOCK 88
 
 const volatile __u32 event_mask = EV_DEFAULT_MASK;
 const volatile __u8 proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
@@ -413,25 +411,6 @@ int connect6(struct bpf_sock_addr *ctx)
 	return udp_connect(ctx, AF_INET6);
 }
 
-/* Syscall tracepoints: the socket behind a file descriptor of the current
- * task. Only called with fds the syscall just used successfully. */
-static __always_inline struct sock *sock_of_fd(long fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
-	struct socket *sock;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	if (!file)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
-}
-
 static __always_inline void accepted(long fd)
 {
 	struct sock *sk;
@@ -479,9 +458,7 @@ int exit_shutdown(struct trace_event_raw_sys_exit *ctx)
 
 	if (!call)
 		return 0;
-	/* Unless the fd was bad or not a socket, it is an open socket, even
-	 * when shutdown() failed. */
-	sk = ctx->ret == -EBADF || ctx->ret == -ENOTSOCK ? NULL : sock_of_fd(call->fd);
+	sk = sock_of_used_fd(call->fd, ctx->ret);
 	if (sk)
 		emit_current(EV_SHUTDOWN, sk, cookie_of(sk), ctx->ret, call->how);
 	bpf_map_delete_elem(&shutdowns, &tid);

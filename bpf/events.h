@@ -29,9 +29,6 @@ enum event_kind {
 /* State changes repeat what the other events say; they are asked for by name. */
 #define EV_DEFAULT_MASK (EV_ALL_MASK & ~EV_BIT(EV_STATE))
 
-#define PROTO_TCP_BIT 1u
-#define PROTO_UDP_BIT 2u
-
 struct event_record {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC */
 	__u64 cookie;		/* socket cookie, 0 if the kernel gave none yet */

@@ -22,6 +22,10 @@ struct sock_owner {
 	char comm[16];
 };
 
+/* Protocol sets, as bits: what a hook serves, what the user asked for. */
+#define PROTO_TCP_BIT 1u
+#define PROTO_UDP_BIT 2u
+
 /* The shared filters, as user space sets them in every object's read-only
  * data before load; zero means "any". */
 struct sock_filters {

@@ -13,6 +13,8 @@
 #define IPPROTO_TCP	6
 #define IPPROTO_UDP	17
 #define TASK_COMM_LEN	16
+#define EBADF		9
+#define ENOTSOCK	88
 
 /* Filters, set by user space between open and load (set_filters() in
  * src/options.h); the verifier drops the branches of filters left at zero. */
@@ -43,6 +45,34 @@ static __always_inline void read_tuple(const struct sock *sk, struct sock_tuple 
 		bpf_core_read(t->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(t->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
+}
+
+/* Syscall tracepoints: the socket behind a file descriptor of the current
+ * task. Only for fds a syscall has just used as sockets: the private_data
+ * of any other file is something else. */
+static __always_inline struct sock *sock_of_fd(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* The socket behind fd once a syscall on it returned ret: unless ret says
+ * the fd was bad or not a socket, it is an open socket, even when the call
+ * itself failed. */
+static __always_inline struct sock *sock_of_used_fd(long fd, long ret)
+{
+	return ret == -EBADF || ret == -ENOTSOCK ? NULL : sock_of_fd(fd);
 }
 
 static __always_inline void current_owner(struct sock_owner *o)

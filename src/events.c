@@ -59,6 +59,14 @@ const char *event_kind_name(int kind)
 	return kind >= 0 && kind < EV_KIND_COUNT ? kind_names[kind] : "?";
 }
 
+const struct program_set events_programs = {
+	.cmd = "events",
+	.hooks = event_hooks,
+	.n_hooks = sizeof(event_hooks) / sizeof(event_hooks[0]),
+	.gives_name = event_kind_name,
+	.elf_bytes = events_bpf__elf_bytes,
+};
+
 uint32_t parse_event_list(const char *list, char *bad, size_t bad_len)
 {
 	char *copy = strdup(list), *save = NULL;
@@ -96,61 +104,39 @@ static void warn_missing(uint32_t missing)
 	p_warn("this kernel gives no %s events; the rest are shown", names);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct events_session *s = ctx;
-
-	if (size >= sizeof(struct event_record))
-		s->fn(s->fn_ctx, data);
-	return 0;
-}
-
 int events_session_start(struct events_session *s, const struct events_config *cfg,
-			 event_fn fn, void *ctx)
+			 record_fn fn, void *ctx)
 {
 	uint32_t missing;
 	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->skel = events_bpf__open();
-	if (!s->skel) {
-		err = -errno;
-		p_err("cannot open the events BPF object: %s", strerror(-err));
-		return err;
-	}
+	if (!s->skel)
+		return open_failed("events");
 	set_filters(&s->skel->rodata->filter, &cfg->filters);
 	s->skel->rodata->event_mask = cfg->event_mask;
 	s->skel->rodata->proto_mask = cfg->proto_mask;
-	missing = select_programs(s->skel->obj, event_hooks,
-				  sizeof(event_hooks) / sizeof(event_hooks[0]),
-				  cfg->event_mask, cfg->proto_mask);
+	missing = select_programs(s->skel->obj, &events_programs, cfg->event_mask,
+				  cfg->proto_mask);
 	if (missing && !(cfg->event_mask & ~missing)) {
 		p_err("none of the requested events can be traced on this kernel "
 		      "(see 'sockeye features')");
 		err = -EOPNOTSUPP;
-		goto fail;
+	} else {
+		if (missing)
+			warn_missing(missing);
+		err = start_reading(s->skel->skeleton, "events", &s->reader,
+				    sizeof(struct event_record), fn, ctx);
 	}
-	if (missing)
-		warn_missing(missing);
-	err = load_and_attach(s->skel->skeleton, "events");
 	if (err)
-		goto fail;
-	s->fn = fn;
-	s->fn_ctx = ctx;
-	err = reader_open(&s->reader, s->skel->maps.records, s->skel->maps.lost_records,
-			  on_record, s);
-	if (err)
-		goto fail;
-	return 0;
-fail:
-	events_session_stop(s);
+		events_session_stop(s);
 	return err;
 }
 
 void events_session_stop(struct events_session *s)
 {
-	if (s->reader.rb)
-		reader_close(&s->reader);
+	reader_close(&s->reader);
 	events_bpf__destroy(s->skel);
 	s->skel = NULL;
 }
@@ -255,30 +241,15 @@ static void print_json(const struct printer *p, const struct event_record *e)
 	json_end(&j);
 }
 
-static void print_event(void *ctx, const struct event_record *e)
+static void print_event(void *ctx, const void *record)
 {
+	const struct event_record *e = record;
 	const struct printer *p = ctx;
 
 	if (p->json)
 		print_json(p, e);
 	else
 		print_text(p, e);
-}
-
-static void report_lost(bool json, uint64_t lost)
-{
-	struct json j;
-
-	if (json) {
-		json_begin(&j, stdout);
-		json_str(&j, "type", "lost");
-		json_uint(&j, "count", lost);
-		json_end(&j);
-	} else if (lost) {
-		fprintf(stderr, "sockeye events: %llu events lost: the ring buffer was full; "
-			"narrow the filters or leave out send/recv with --no-io\n",
-			(unsigned long long)lost);
-	}
 }
 
 static const char events_help[] =
@@ -374,8 +345,7 @@ int cmd_events(int argc, char **argv)
 	struct events_config cfg = {};
 	struct events_session session;
 	struct printer printer;
-	uint64_t lost, lost_shown = 0;
-	int err = 0;
+	int status;
 
 	parse_events_options(argc, argv, &common, &cfg);
 	if (!check_environment())
@@ -386,36 +356,8 @@ int cmd_events(int argc, char **argv)
 	run_start(common.duration);
 	if (events_session_start(&session, &cfg, print_event, &printer))
 		return EXIT_FAIL;
-	while (!run_should_stop()) {
-		err = reader_poll(&session.reader, run_wait_ms(100));
-		if (err < 0) {
-			p_err("reading events failed: %s", strerror(-err));
-			break;
-		}
-		err = 0;
-		lost = reader_lost(&session.reader);
-		if (common.json && lost > lost_shown) {
-			report_lost(true, lost);
-			lost_shown = lost;
-		}
-		if (fflush(stdout) || ferror(stdout))
-			break;	/* the reader went away: nothing more to say */
-	}
-	reader_poll(&session.reader, 0);
-	report_lost(common.json, reader_lost(&session.reader));
-	fflush(stdout);
+	status = read_until_stopped(&session.reader, "events", common.json,
+				 "narrow the filters or leave out send/recv with --no-io");
 	events_session_stop(&session);
-	return err ? EXIT_FAIL : EXIT_OK;
-}
-
-int events_report_hooks(hook_report_fn fn, void *ctx)
-{
-	struct events_bpf *skel = events_bpf__open();
-
-	if (!skel)
-		return -errno;
-	report_hooks(skel->obj, event_hooks, sizeof(event_hooks) / sizeof(event_hooks[0]),
-		     event_kind_name, fn, ctx);
-	events_bpf__destroy(skel);
-	return 0;
+	return status;
 }

@@ -16,27 +16,19 @@ struct events_config {
 	uint8_t proto_mask;	/* PROTO_*_BIT */
 };
 
-typedef void (*event_fn)(void *ctx, const struct event_record *e);
-
 struct events_session {
 	struct events_bpf *skel;
 	struct record_reader reader;
-	event_fn fn;
-	void *fn_ctx;
 };
 
-/* Returns 0, or -errno after printing why. */
+/* fn gets each struct event_record. Returns 0, or -errno after printing why. */
 int events_session_start(struct events_session *s, const struct events_config *cfg,
-			 event_fn fn, void *ctx);
+			 record_fn fn, void *ctx);
 void events_session_stop(struct events_session *s);
 
 const char *event_kind_name(int kind);
 /* Parses "connect,accept,close" into EV_BIT()s; returns 0 and sets *bad to
  * the first unknown name on error. */
 uint32_t parse_event_list(const char *list, char *bad, size_t bad_len);
-
-
-/* Each hook `sockeye events` uses, for `sockeye features`. */
-int events_report_hooks(hook_report_fn fn, void *ctx);
 
 #endif

@@ -14,7 +14,6 @@
 #include "options.h"
 #include "json.h"
 #include "probe.h"
-#include "events_session.h"
 #include "probe.skel.h"
 
 struct report {
@@ -153,16 +152,16 @@ static void on_hook(void *ctx, const char *section, const char *gives, bool ok, 
 	line(r, "hook", section, ok, detail);
 }
 
-static void report_command(struct report *r, const char *name,
-			   int (*report_hooks_of)(hook_report_fn fn, void *ctx))
+static void report_command(struct report *r, const struct program_set *set)
 {
+	const char *name = set->cmd;
 	char title[64], detail[600];
 
 	snprintf(title, sizeof(title), "Hooks of '%s'", name);
 	heading(r, title);
 	r->hooks_missing = r->hooks_total = 0;
 	r->missing[0] = '\0';
-	if (report_hooks_of(on_hook, r) < 0) {
+	if (report_hooks(set, on_hook, r) < 0) {
 		line(r, "command", name, false, "cannot open its BPF object");
 		return;
 	}
@@ -214,6 +213,8 @@ int cmd_features(int argc, char **argv)
 		p_warn("%s", why);
 	report_environment(&r);
 	report_program_types(&r);
-	report_command(&r, "events", events_report_hooks);
+	report_command(&r, &events_programs);
+	report_command(&r, &connlat_programs);
+	report_command(&r, &soconnect_programs);
 	return EXIT_OK;
 }

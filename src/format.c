@@ -120,12 +120,26 @@ void format_utc_time(char *buf, size_t len, uint64_t realtime_ns)
 	format_time(buf, len, realtime_ns, "%Y-%m-%dT%H:%M:%S", "Z", gmtime_r, &cache);
 }
 
+void format_clock_time(char *buf, size_t len, uint64_t realtime_ns)
+{
+	time_t secs = realtime_ns / 1000000000ULL;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t monotonic_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 uint64_t monotonic_to_realtime_offset(void)

@@ -26,6 +26,8 @@ const char *errno_message(int err);
 const char *shutdown_how_name(int how);
 /* Local wall-clock time "2026/11/22 17:50:42.123456" of realtime_ns. */
 void format_wall_time(char *buf, size_t len, uint64_t realtime_ns);
+/* "17:50:42", local time, for tables that show the clock to the second. */
+void format_clock_time(char *buf, size_t len, uint64_t realtime_ns);
 /* RFC 3339 UTC with microseconds, for JSON: "2026-11-22T16:50:42.123456Z". */
 void format_utc_time(char *buf, size_t len, uint64_t realtime_ns);
 
@@ -43,5 +45,7 @@ void strbuf_uint(struct strbuf *sb, uint64_t value);
 /* The offset that turns CLOCK_MONOTONIC (bpf_ktime_get_ns) into
  * CLOCK_REALTIME nanoseconds, taken once at start. */
 uint64_t monotonic_to_realtime_offset(void);
+/* CLOCK_MONOTONIC now, the clock bpf_ktime_get_ns() reads. */
+uint64_t monotonic_now_ns(void);
 
 #endif

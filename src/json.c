@@ -58,6 +58,15 @@ void json_bool(struct json *j, const char *key, bool value)
 	fputs(value ? "true" : "false", j->out);
 }
 
+void json_uint_array(struct json *j, const char *key, const uint64_t *values, size_t n)
+{
+	json_key(j, key);
+	fputc('[', j->out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(j->out, "%s%" PRIu64, i ? "," : "", values[i]);
+	fputc(']', j->out);
+}
+
 void json_end(struct json *j)
 {
 	fputs("}\n", j->out);

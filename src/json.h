@@ -5,6 +5,7 @@
 #define SOCKEYE_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,6 +19,7 @@ void json_str(struct json *j, const char *key, const char *value);
 void json_int(struct json *j, const char *key, int64_t value);
 void json_uint(struct json *j, const char *key, uint64_t value);
 void json_bool(struct json *j, const char *key, bool value);
+void json_uint_array(struct json *j, const char *key, const uint64_t *values, size_t n);
 /* Closes the object and the line. */
 void json_end(struct json *j);
 

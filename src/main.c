@@ -11,6 +11,8 @@
 
 static const struct command commands[] = {
 	{ "events", cmd_events, "one line per socket event (connect, accept, send, close, ...)" },
+	{ "connlat", cmd_connlat, "TCP connect latency, SYN sent to SYN-ACK received" },
+	{ "soconnect", cmd_soconnect, "connect(2) calls with their latency and result" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 

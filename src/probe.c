@@ -218,6 +218,14 @@ int attach_skeleton(struct bpf_object_skeleton *s)
 	return err;
 }
 
+int open_failed(const char *cmd)
+{
+	int err = -errno;
+
+	p_err("cannot open the %s BPF object: %s", cmd, strerror(-err));
+	return err;
+}
+
 int load_and_attach(struct bpf_object_skeleton *s, const char *cmd)
 {
 	int err = bpf_object__load_skeleton(s);
@@ -230,30 +238,40 @@ int load_and_attach(struct bpf_object_skeleton *s, const char *cmd)
 	return attach_skeleton(s);
 }
 
-uint32_t select_programs(struct bpf_object *obj, const struct hook_use *uses, size_t n,
+uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
 			 uint32_t wanted, uint8_t protos)
 {
 	uint32_t given = 0, possible = 0;
 	char why[256];
 
-	for (size_t i = 0; i < n; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, uses[i].prog);
-		bool load = (uses[i].protos & protos) && (uses[i].always || (uses[i].gives & wanted));
+	for (size_t i = 0; i < set->n_hooks; i++) {
+		const struct hook_use *use = &set->hooks[i];
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, use->prog);
+		bool load = (use->protos & protos) && (use->always || (use->gives & wanted));
 
 		if (load && !hook_exists(bpf_program__section_name(prog), why, sizeof(why))) {
-			if (uses[i].gives & wanted)
-				p_warn("%s: %s", uses[i].prog, why);
+			if (use->gives & wanted)
+				p_warn("%s: %s", use->prog, why);
 			load = false;
 		}
 		bpf_program__set_autoload(prog, load);
 		if (load)
-			given |= uses[i].gives;
-		if (uses[i].protos & protos)
-			possible |= uses[i].gives;
+			given |= use->gives;
+		if (use->protos & protos)
+			possible |= use->gives;
 	}
 	/* An event no program gives for these protocols (accept under --udp)
 	 * is not missing, just not asked for. */
 	return wanted & possible & ~given;
+}
+
+int require_programs(struct bpf_object *obj, const struct program_set *set, uint32_t wanted,
+		     uint8_t protos)
+{
+	if (!select_programs(obj, set, wanted, protos))
+		return 0;
+	p_err("this kernel lacks hooks that '%s' needs (see 'sockeye features')", set->cmd);
+	return -EOPNOTSUPP;
 }
 
 static void bit_names(char *buf, size_t len, uint32_t bits, const char *(*bit_name)(int bit))
@@ -267,22 +285,31 @@ static void bit_names(char *buf, size_t len, uint32_t bits, const char *(*bit_na
 					 used ? "," : "", bit_name(bit));
 }
 
-void report_hooks(struct bpf_object *obj, const struct hook_use *uses, size_t n,
-		  const char *(*bit_name)(int bit), hook_report_fn fn, void *ctx)
+int report_hooks(const struct program_set *set, hook_report_fn fn, void *ctx)
 {
 	char why[256], gives[256];
+	struct bpf_object *obj;
+	const void *elf;
+	size_t size;
 
-	for (size_t i = 0; i < n; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, uses[i].prog);
+	elf = set->elf_bytes(&size);
+	obj = bpf_object__open_mem(elf, size, NULL);
+	if (!obj)
+		return -errno;
+	for (size_t i = 0; i < set->n_hooks; i++) {
+		const struct hook_use *use = &set->hooks[i];
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, use->prog);
 		const char *section = bpf_program__section_name(prog);
 		bool ok;
 
 		why[0] = '\0';
 		ok = hook_exists(section, why, sizeof(why));
-		bit_names(gives, sizeof(gives), uses[i].gives, bit_name);
-		if (uses[i].always)
+		bit_names(gives, sizeof(gives), use->gives, set->gives_name);
+		if (use->always)
 			snprintf(gives + strlen(gives), sizeof(gives) - strlen(gives), "%s%s",
-				 gives[0] ? "," : "", "socket owners");
+				 gives[0] ? "," : "", "book-keeping");
 		fn(ctx, section, gives, ok, why);
 	}
+	bpf_object__close(obj);
+	return 0;
 }

@@ -34,6 +34,9 @@ bool kernel_has_btf_type(const char *name, bool function);
  * cgroup v2 root (libbpf cannot auto-attach those), the rest through
  * libbpf. Links end up in the skeleton and go with it. */
 int attach_skeleton(struct bpf_object_skeleton *s);
+/* Says that a command's BPF object could not be opened (errno tells why);
+ * returns -errno. */
+int open_failed(const char *cmd);
 /* Loads the skeleton's programs and attaches them; on failure says why,
  * naming the command, and returns -errno. */
 int load_and_attach(struct bpf_object_skeleton *s, const char *cmd);
@@ -49,19 +52,33 @@ struct hook_use {
 	bool always;
 };
 
+/* A command's BPF object and how it uses each of its programs. */
+struct program_set {
+	const char *cmd;
+	const struct hook_use *hooks;
+	size_t n_hooks;
+	const char *(*gives_name)(int bit);
+	const void *(*elf_bytes)(size_t *size);	/* NAME_bpf__elf_bytes */
+};
+
 struct bpf_object;
 /* Loads only the programs that give something wanted (and the book-keeping
  * ones) and whose hook exists here; warns for each wanted hook that does not
  * exist. Returns the wanted bits no loaded program gives. */
-uint32_t select_programs(struct bpf_object *obj, const struct hook_use *uses, size_t n,
+uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
 			 uint32_t wanted, uint8_t protos);
+/* select_programs() for a command that needs all it asks for: returns 0,
+ * or -EOPNOTSUPP after saying that this kernel cannot run it. */
+int require_programs(struct bpf_object *obj, const struct program_set *set, uint32_t wanted,
+		     uint8_t protos);
 
 /* One line of `sockeye features` about a hook a command uses: its section
  * ("tp_btf/sock_send_length"), what it gives ("send"), and whether it
  * exists here. */
 typedef void (*hook_report_fn)(void *ctx, const char *section, const char *gives, bool ok,
 			       const char *why);
-void report_hooks(struct bpf_object *obj, const struct hook_use *uses, size_t n,
-		  const char *(*bit_name)(int bit), hook_report_fn fn, void *ctx);
+/* Calls fn for each hook of the set; returns 0 or -errno if its object
+ * cannot be opened. */
+int report_hooks(const struct program_set *set, hook_report_fn fn, void *ctx);
 
 #endif

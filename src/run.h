@@ -13,20 +13,44 @@ void run_start(double duration);
 bool run_should_stop(void);
 /* Milliseconds to wait at most before the next look, capped by the deadline. */
 int run_wait_ms(int want_ms);
+/* Sleeps secs seconds, waking early when the run ends; returns whether
+ * the whole time passed. */
+bool run_sleep(double secs);
+
+/* Gets each record the programs sent, as the command's record struct. */
+typedef void (*record_fn)(void *ctx, const void *record);
 
 struct record_reader {
 	struct ring_buffer *rb;
 	int lost_fd;
+	size_t record_size;
+	record_fn fn;
+	void *fn_ctx;
 };
 
+/* Reads records of record_size from the records ring buffer into fn;
+ * r must stay where it is until reader_close(). */
 int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map *lost,
-		ring_buffer_sample_fn fn, void *ctx);
+		size_t record_size, record_fn fn, void *ctx);
 /* Waits up to timeout_ms for records, then hands all queued ones to fn:
  * the programs wake the reader only when much is queued, so a timed-out
  * wait still has records to read. Returns how many, or -errno. */
 int reader_poll(struct record_reader *r, int timeout_ms);
 /* Records the programs could not queue, summed over CPUs. */
 uint64_t reader_lost(const struct record_reader *r);
+/* Safe on a reader that was never opened (zeroed). */
 void reader_close(struct record_reader *r);
+
+/* Loads and attaches a skeleton's programs and opens the reader of its
+ * `records` ring buffer; on failure says why and returns -errno. */
+int start_reading(struct bpf_object_skeleton *s, const char *cmd, struct record_reader *r,
+		  size_t record_size, record_fn fn, void *ctx);
+
+/* The reading loop of a command that prints records one by one: polls
+ * until the run ends or stdout is gone, flushing as it goes. Lost records
+ * are reported as {"type":"lost"} whenever their count grows under --json,
+ * and at exit in both modes, the text one with advice on how to lose fewer.
+ * Returns EXIT_OK or EXIT_FAIL. */
+int read_until_stopped(struct record_reader *r, const char *cmd, bool json, const char *advice);
 
 #endif

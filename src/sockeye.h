@@ -31,7 +31,15 @@ void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/* Each command's BPF programs and hooks, for `sockeye features`. */
+struct program_set;
+extern const struct program_set events_programs;
+extern const struct program_set connlat_programs;
+extern const struct program_set soconnect_programs;
+
 int cmd_events(int argc, char **argv);
+int cmd_connlat(int argc, char **argv);
+int cmd_soconnect(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 
 #endif

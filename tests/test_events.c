@@ -24,8 +24,9 @@ struct collected {
 	int n;
 };
 
-static void collect(void *ctx, const struct event_record *e)
+static void collect(void *ctx, const void *record)
 {
+	const struct event_record *e = record;
 	struct collected *c = ctx;
 
 	if (c->n < MAX_RECORDS)

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye connlat`: how long TCP handshakes take, from state changes
+ * alone. connect() moves a socket to SYN_SENT; the SYN-ACK moves it to
+ * ESTABLISHED (or, after a simultaneous open, through SYN_RECV); a reset,
+ * a timeout, an ICMP error or close() moves it to CLOSE. The start time
+ * waits in `pending` between the two and leaves it on every path. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "sockeye.bpf.h"
+#include "records.bpf.h"
+#include "connlat.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load. */
+const volatile __u64 min_latency_ns = 0;
+const volatile __u16 filter_lport = 0;
+const volatile bool report_failed = false;
+const volatile bool histogram_only = false;
+
+struct pending {
+	__u64 start_ns;
+	struct sock_owner owner;
+};
+
+/* Keyed by the struct sock address: cheaper than a cookie on every
+ * connect, and safe because tcp_destroy_sock removes the entry before the
+ * address can be reused. A plain hash, so a full map shows as untimed
+ * handshakes instead of evicting ones in flight. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} untimed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CONNLAT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} latency_hist SEC(".maps");
+
+static __always_inline void count_in(void *percpu_array, __u32 slot)
+{
+	__u64 *count = bpf_map_lookup_elem(percpu_array, &slot);
+
+	if (count)
+		(*count)++;	/* per-CPU slot: no other writer */
+}
+
+static __always_inline __u32 log2_slot(__u64 us)
+{
+	__u32 slot = 0;
+
+	for (int i = 0; i < CONNLAT_SLOTS - 1 && us > 1; i++) {
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+static __always_inline void handshake_started(const struct sock *sk, __u64 key)
+{
+	struct pending p = {};
+
+	current_owner(&p.owner);	/* connect() runs in its caller's context */
+	if (!owner_passes(&p.owner))
+		return;
+	if (filter.family && BPF_CORE_READ(sk, __sk_common.skc_family) != filter.family)
+		return;
+	p.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&pending, &key, &p, BPF_ANY))
+		count_in(&untimed, 0);
+}
+
+static __always_inline bool wanted(const struct sock_tuple *t, __u64 latency_ns, bool established)
+{
+	if (!established && (!report_failed || histogram_only))
+		return false;
+	if (filter_lport && t->sport != filter_lport)
+		return false;
+	return latency_ns >= min_latency_ns && tuple_passes(t);
+}
+
+static __always_inline void handshake_ended(const struct sock *sk, __u64 key, int newstate)
+{
+	struct pending *p = bpf_map_lookup_elem(&pending, &key);
+	bool established = newstate == TCP_ESTABLISHED;
+	struct connlat_record *r;
+	struct sock_tuple tuple = {};
+	struct sock_owner owner;
+	__u64 now, latency;
+
+	if (!p)
+		return;		/* another process's, or begun before sockeye */
+	now = bpf_ktime_get_ns();
+	latency = now - p->start_ns;
+	owner = p->owner;
+	bpf_map_delete_elem(&pending, &key);
+	read_tuple(sk, &tuple);
+	tuple.state = newstate;
+	if (!wanted(&tuple, latency, established))
+		return;
+	if (histogram_only) {
+		count_in(&latency_hist, log2_slot(latency / 1000));
+		return;
+	}
+	r = reserve_record(sizeof(*r));
+	if (!r)
+		return;
+	r->ts_ns = now;
+	r->latency_ns = latency;
+	r->tuple = tuple;
+	r->owner = owner;
+	/* A reset, timeout or ICMP error sets sk_err before the move to
+	 * CLOSE; close() and a failed port search leave it 0. */
+	r->error = established ? 0 : BPF_CORE_READ(sk, sk_err);
+	r->established = established;
+	submit_record(r);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(connlat_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_SYN_SENT)
+		handshake_started(sk, key);
+	else if ((oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV) &&
+		 newstate != TCP_SYN_RECV)
+		handshake_ended(sk, key, newstate);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(connlat_destroy, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&pending, &key);
+	return 0;
+}

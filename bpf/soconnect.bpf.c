@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye soconnect`: every connect(2) to an IPv4 or IPv6 address, with
+ * the time the call took and what it returned. The entry tracepoint keeps
+ * the address and the time per thread; the exit one completes the record. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "sockeye.bpf.h"
+#include "records.bpf.h"
+#include "soconnect.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* A call in progress, by thread id. LRU: a thread that dies inside
+ * connect() cannot leave its entry behind for good. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct soconnect_record);
+} calls SEC(".maps");
+
+/* Copies the destination out of the caller's sockaddr; false if it is not
+ * an IPv4 or IPv6 address (or cannot be read: connect() will say EFAULT). */
+static __always_inline bool read_destination(const void *uaddr, struct soconnect_record *r)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (bpf_probe_read_user(&sa.sin6_family, sizeof(sa.sin6_family), uaddr))
+		return false;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in sin = {};
+
+		if (bpf_probe_read_user(&sin, sizeof(sin), uaddr))
+			return false;
+		__builtin_memcpy(r->daddr, &sin.sin_addr, 4);
+		r->dport = bpf_ntohs(sin.sin_port);
+	} else if (sa.sin6_family == AF_INET6) {
+		if (bpf_probe_read_user(&sa, sizeof(sa), uaddr))
+			return false;
+		__builtin_memcpy(r->daddr, &sa.sin6_addr, 16);
+		r->dport = bpf_ntohs(sa.sin6_port);
+	} else {
+		return false;
+	}
+	r->family = sa.sin6_family;
+	return true;
+}
+
+SEC("tp/syscalls/sys_enter_connect")
+int soconnect_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct soconnect_record r = {};
+	__u32 tid;
+
+	current_owner(&r.owner);
+	if (!owner_passes(&r.owner) || !read_destination((const void *)ctx->args[1], &r))
+		return 0;
+	if ((filter.family && r.family != filter.family) ||
+	    (filter.port && r.dport != filter.port))
+		return 0;
+	r.fd = ctx->args[0];
+	r.ts_ns = bpf_ktime_get_ns();
+	tid = r.owner.tid;
+	bpf_map_update_elem(&calls, &tid, &r, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int soconnect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct soconnect_record *call = bpf_map_lookup_elem(&calls, &tid), *r;
+	struct sock *sk;
+	__u64 now;
+
+	if (!call)
+		return 0;
+	now = bpf_ktime_get_ns();
+	r = reserve_record(sizeof(*r));
+	if (r) {
+		*r = *call;
+		r->latency_ns = now - call->ts_ns;
+		r->ts_ns = now;
+		r->result = ctx->ret;
+		sk = sock_of_used_fd(r->fd, ctx->ret);
+		if (sk) {
+			r->protocol = BPF_CORE_READ(sk, sk_protocol);
+			r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		}
+		submit_record(r);
+	}
+	bpf_map_delete_elem(&calls, &tid);
+	return 0;
+}

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye connlat`: TCP handshake latency per connection, or as a log2
+ * histogram. Kernel side: bpf/connlat.bpf.c; records: bpf/connlat.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "sockeye.h"
+#include "connlat_session.h"
+#include "format.h"
+#include "histogram.h"
+#include "json.h"
+#include "maps.h"
+#include "probe.h"
+#include "connlat.skel.h"
+
+#define GIVES_LATENCY 1u
+
+static const struct hook_use connlat_hooks[] = {
+	{ "connlat_state", GIVES_LATENCY, PROTO_TCP_BIT },
+	/* Clears what a socket left in flight; the map stays small without it. */
+	{ "connlat_destroy", 0, PROTO_TCP_BIT, true },
+};
+
+static const char *gives_name(int bit)
+{
+	return "handshake latency";
+}
+
+const struct program_set connlat_programs = {
+	.cmd = "connlat",
+	.hooks = connlat_hooks,
+	.n_hooks = sizeof(connlat_hooks) / sizeof(connlat_hooks[0]),
+	.gives_name = gives_name,
+	.elf_bytes = connlat_bpf__elf_bytes,
+};
+
+const char *handshake_result(const struct connlat_record *r)
+{
+	if (r->established)
+		return "ok";
+	switch (r->error) {
+	case 0:
+		return "aborted";	/* closed by the process before an answer */
+	case ECONNREFUSED:
+		return "refused";
+	case ETIMEDOUT:
+		return "timed out";
+	case ECONNRESET:
+		return "reset";
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+		return "unreachable";
+	default:
+		return errno_name(r->error);
+	}
+}
+
+static void configure(struct connlat_bpf *skel, const struct connlat_config *cfg)
+{
+	set_filters(&skel->rodata->filter, &cfg->filters);
+	skel->rodata->filter_lport = cfg->lport;
+	skel->rodata->min_latency_ns = cfg->min_us * 1000;
+	skel->rodata->report_failed = cfg->failed;
+	skel->rodata->histogram_only = cfg->hist;
+}
+
+int connlat_session_start(struct connlat_session *s, const struct connlat_config *cfg,
+			  record_fn fn, void *ctx)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->skel = connlat_bpf__open();
+	if (!s->skel)
+		return open_failed("connlat");
+	configure(s->skel, cfg);
+	err = require_programs(s->skel->obj, &connlat_programs, GIVES_LATENCY, PROTO_TCP_BIT);
+	if (!err)
+		err = start_reading(s->skel->skeleton, "connlat", &s->reader,
+				    sizeof(struct connlat_record), fn, ctx);
+	if (err)
+		connlat_session_stop(s);
+	return err;
+}
+
+void connlat_session_stop(struct connlat_session *s)
+{
+	reader_close(&s->reader);
+	connlat_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
+int connlat_hist(const struct connlat_session *s, uint64_t *slots)
+{
+	return percpu_sums(bpf_map__fd(s->skel->maps.latency_hist), slots, CONNLAT_SLOTS);
+}
+
+uint64_t connlat_untimed(const struct connlat_session *s)
+{
+	return percpu_sum(bpf_map__fd(s->skel->maps.untimed), 0);
+}
+
+/* ---- the command ---- */
+
+struct connlat_opts {
+	struct common_opts common;
+	struct connlat_config cfg;
+	bool relative_time;	/* -t: seconds since start instead of the clock */
+	double hist_interval;	/* 0: print the histogram at exit only */
+};
+
+struct printer {
+	const struct connlat_opts *o;
+	uint64_t clock_offset;	/* monotonic -> realtime */
+	uint64_t start_ns;	/* monotonic, for -t */
+	int addr_width;
+};
+
+static void print_header(const struct printer *p)
+{
+	printf("%-*s %-7s %-16s %-2s %-*s %-5s %-*s %-5s %s%s\n",
+	       p->o->relative_time ? 12 : 8, p->o->relative_time ? "TIME(s)" : "TIME",
+	       "PID", "COMM", "IP", p->addr_width, "SADDR", "LPORT", p->addr_width, "DADDR",
+	       "DPORT", "LAT(ms)", p->o->cfg.failed ? " RESULT" : "");
+}
+
+static void print_text(const struct printer *p, const struct connlat_record *r)
+{
+	const struct sock_tuple *t = &r->tuple;
+	char when[TIME_LEN], saddr[ADDR_LEN], daddr[ADDR_LEN];
+
+	if (p->o->relative_time)
+		snprintf(when, sizeof(when), "%-12.6f", (r->ts_ns - p->start_ns) / 1e9);
+	else
+		format_clock_time(when, sizeof(when), r->ts_ns + p->clock_offset);
+	format_addr(saddr, sizeof(saddr), t->family, t->saddr);
+	format_addr(daddr, sizeof(daddr), t->family, t->daddr);
+	printf("%s %-7u %-16s %-2s %-*s %-5u %-*s %-5u ", when, r->owner.pid, r->owner.comm,
+	       t->family == AF_INET6 ? "v6" : "v4", p->addr_width, saddr, t->sport,
+	       p->addr_width, daddr, t->dport);
+	if (p->o->cfg.failed)
+		printf("%-7.3f %s\n", r->latency_ns / 1e6, handshake_result(r));
+	else
+		printf("%.3f\n", r->latency_ns / 1e6);
+}
+
+static void print_json(const struct printer *p, const struct connlat_record *r)
+{
+	const struct sock_tuple *t = &r->tuple;
+	uint64_t realtime = r->ts_ns + p->clock_offset;
+	char when[TIME_LEN], addr[ADDR_LEN];
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_str(&j, "type", "connlat");
+	format_utc_time(when, sizeof(when), realtime);
+	json_str(&j, "time", when);
+	json_uint(&j, "time_us", realtime / 1000);
+	json_uint(&j, "pid", r->owner.pid);
+	json_uint(&j, "tid", r->owner.tid);
+	json_str(&j, "comm", r->owner.comm);
+	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
+	format_addr(addr, sizeof(addr), t->family, t->saddr);
+	json_str(&j, "saddr", addr);
+	json_uint(&j, "sport", t->sport);
+	format_addr(addr, sizeof(addr), t->family, t->daddr);
+	json_str(&j, "daddr", addr);
+	json_uint(&j, "dport", t->dport);
+	json_uint(&j, "latency_ns", r->latency_ns);
+	json_str(&j, "result", handshake_result(r));
+	json_str(&j, "error", r->error ? errno_name(r->error) : "");
+	json_end(&j);
+}
+
+static void print_record(void *ctx, const void *record)
+{
+	const struct connlat_record *r = record;
+	const struct printer *p = ctx;
+
+	if (p->o->common.json)
+		print_json(p, r);
+	else
+		print_text(p, r);
+}
+
+static void print_hist(const struct printer *p, const uint64_t *slots)
+{
+	char when[TIME_LEN];
+
+	if (p->o->common.json) {
+		json_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs",
+			       monotonic_now_ns() + p->clock_offset);
+		return;
+	}
+	if (p->o->hist_interval) {
+		format_clock_time(when, sizeof(when), monotonic_now_ns() + p->clock_offset);
+		printf("\n%s\n", when);
+	}
+	print_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs");
+}
+
+/* Prints what was counted since the last print: the map keeps totals and
+ * is never cleared, so nothing counted between two reads is lost. */
+static int print_hist_since(const struct printer *p, const struct connlat_session *s,
+			    uint64_t *last)
+{
+	uint64_t now[CONNLAT_SLOTS], delta[CONNLAT_SLOTS];
+	int err = connlat_hist(s, now);
+
+	if (err) {
+		p_err("cannot read the histogram: %s", strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < CONNLAT_SLOTS; i++) {
+		delta[i] = now[i] - last[i];
+		last[i] = now[i];
+	}
+	print_hist(p, delta);
+	return fflush(stdout) ? -EPIPE : 0;
+}
+
+static int run_hist(const struct printer *p, const struct connlat_session *s)
+{
+	uint64_t last[CONNLAT_SLOTS] = {};
+	int err = 0;
+
+	if (!p->o->common.json)
+		printf("Tracing TCP handshakes... Hit Ctrl-C to end.\n");
+	fflush(stdout);
+	if (p->o->hist_interval)
+		while (!err && run_sleep(p->o->hist_interval))
+			err = print_hist_since(p, s, last);
+	else
+		while (run_sleep(3600))
+			;
+	if (!err)
+		err = print_hist_since(p, s, last);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+static void report_untimed(const struct connlat_session *s)
+{
+	uint64_t untimed = connlat_untimed(s);
+
+	if (untimed)
+		p_warn("%llu handshakes were not timed: more than 16384 were in flight at once",
+		       (unsigned long long)untimed);
+}
+
+static const char connlat_help[] =
+	"Usage: sockeye connlat [OPTIONS]\n"
+	"\n"
+	"Show how long each outgoing TCP connection took to open: the time from the\n"
+	"SYN sent by connect() to the SYN-ACK received, measured in the kernel from\n"
+	"TCP state changes, for IPv4 and IPv6.\n"
+	"\n"
+	"Columns: TIME PID COMM IP SADDR LPORT DADDR DPORT LAT(ms) [RESULT]\n"
+	"PID and COMM are the process that called connect(); ports are in host order.\n"
+	"With --failed, handshakes that did not complete are shown too, with the time\n"
+	"they took and RESULT: refused (RST), timed out (no answer to the SYNs), reset,\n"
+	"unreachable (ICMP error), aborted (closed by the process first) or the errno.\n"
+	"\n"
+	"Options:\n"
+	"  -m, --min-us US      only handshakes that took at least US microseconds\n"
+	"  -L, --lport PORT     only connections from this local port\n"
+	"  -t, --timestamp      TIME(s): seconds since sockeye started, not the clock\n"
+	"      --failed         also show handshakes that did not complete\n"
+	"      --hist [SECS]    a log2 histogram of latency in microseconds instead of\n"
+	"                       lines: every SECS seconds, or once at exit\n"
+	COMMON_HELP
+	"\n"
+	"JSON objects: {\"type\":\"connlat\", time, time_us, pid, tid, comm, family,\n"
+	"saddr, sport, daddr, dport, latency_ns, result, error}; with --hist\n"
+	"{\"type\":\"hist\", time, unit, total, counts} where counts[0] is 0-1 us and\n"
+	"counts[n] is 2^n to 2^(n+1)-1 us.\n"
+	"\n"
+	"Examples:\n"
+	"  sockeye connlat                      every connection as it opens\n"
+	"  sockeye connlat -m 10000 --failed    slower than 10 ms, and failures\n"
+	"  sockeye connlat --hist 5 -p 1234     a histogram every 5 s for one process\n"
+	"  sockeye connlat --port 443 --json    HTTPS connections as JSON Lines\n";
+
+enum { OPT_FAILED = OPT_COMMAND_FIRST, OPT_HIST };
+
+/* --hist takes an optional interval: as --hist=5, and, since that is what
+ * people type, as --hist 5 when the next word is a number. */
+static double hist_interval(int argc, char **argv)
+{
+	char *end;
+
+	if (optarg)
+		return parse_seconds("connlat", "histogram interval", optarg);
+	if (optind < argc && strtod(argv[optind], &end) && !*end)
+		return parse_seconds("connlat", "histogram interval", argv[optind++]);
+	return 0;
+}
+
+static void parse_connlat_options(int argc, char **argv, struct connlat_opts *o)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "min-us", required_argument, NULL, 'm' },
+		{ "lport", required_argument, NULL, 'L' },
+		{ "timestamp", no_argument, NULL, 't' },
+		{ "failed", no_argument, NULL, OPT_FAILED },
+		{ "hist", optional_argument, NULL, OPT_HIST },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = next_option("connlat", argc, argv, COMMON_SHORTOPTS "m:L:t", longopts)) != -1) {
+		if (common_option("connlat", opt, optarg, connlat_help, &o->common))
+			continue;
+		switch (opt) {
+		case 'm':
+			o->cfg.min_us = parse_ulong("connlat", "minimum latency", optarg, 0,
+						    3600000000UL);
+			break;
+		case 'L':
+			o->cfg.lport = parse_ulong("connlat", "local port", optarg, 1, 65535);
+			break;
+		case 't':
+			o->relative_time = true;
+			break;
+		case OPT_FAILED:
+			o->cfg.failed = true;
+			break;
+		case OPT_HIST:
+			o->cfg.hist = true;
+			o->hist_interval = hist_interval(argc, argv);
+			break;
+		}
+	}
+	no_arguments("connlat", argc, argv);
+	if (o->cfg.hist && o->cfg.failed)
+		usage_error("connlat", "--hist counts completed handshakes only; leave out --failed");
+	o->cfg.filters = o->common.filters;
+}
+
+int cmd_connlat(int argc, char **argv)
+{
+	struct connlat_opts o = {};
+	struct connlat_session session;
+	struct printer printer;
+	int status;
+
+	parse_connlat_options(argc, argv, &o);
+	if (!check_environment())
+		return EXIT_FAIL;
+	printer = (struct printer){
+		.o = &o,
+		.clock_offset = monotonic_to_realtime_offset(),
+		.start_ns = monotonic_now_ns(),
+		/* IPv6 addresses take up to 39 characters. */
+		.addr_width = o.common.filters.family == AF_INET ? 15 : 39,
+	};
+	run_start(o.common.duration);
+	if (connlat_session_start(&session, &o.cfg, print_record, &printer))
+		return EXIT_FAIL;
+	if (o.cfg.hist) {
+		status = run_hist(&printer, &session);
+	} else {
+		if (!o.common.json)
+			print_header(&printer);
+		status = read_until_stopped(&session.reader, "connlat", o.common.json,
+					    "narrow the filters or raise --min-us");
+	}
+	report_untimed(&session);
+	connlat_session_stop(&session);
+	return status;
+}

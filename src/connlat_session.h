@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* `sockeye connlat` as a library: load, attach and read the handshake
+ * programs. The command prints; the tests check. */
+#ifndef SOCKEYE_CONNLAT_SESSION_H
+#define SOCKEYE_CONNLAT_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "options.h"
+#include "run.h"
+#include "probe.h"
+#include "connlat.h"
+
+struct connlat_config {
+	struct sock_filters filters;
+	uint16_t lport;		/* only this local port; 0 for any */
+	uint64_t min_us;	/* only handshakes at least this long */
+	bool failed;		/* also report handshakes that did not complete */
+	bool hist;		/* count into the histogram instead of reporting each */
+};
+
+struct connlat_session {
+	struct connlat_bpf *skel;
+	struct record_reader reader;
+};
+
+/* fn gets each struct connlat_record (none under cfg->hist). Returns 0, or
+ * -errno after printing why. */
+int connlat_session_start(struct connlat_session *s, const struct connlat_config *cfg,
+			  record_fn fn, void *ctx);
+void connlat_session_stop(struct connlat_session *s);
+/* Histogram totals since the start, CONNLAT_SLOTS of them; 0 or -errno. */
+int connlat_hist(const struct connlat_session *s, uint64_t *slots);
+/* Handshakes not timed because too many were in flight at once. */
+uint64_t connlat_untimed(const struct connlat_session *s);
+
+/* "refused", "timed out", ... for a record; "ok" when established. */
+const char *handshake_result(const struct connlat_record *r);
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Log2 histograms as the kernel side counts them: slot 0 holds values 0
+ * and 1, slot n (n > 0) holds 2^n to 2^(n+1)-1. */
+#ifndef SOCKEYE_HISTOGRAM_H
+#define SOCKEYE_HISTOGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Text in the style of bcc's tools: one row per slot up to the last one
+ * used, with a bar scaled to the largest count. */
+void print_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit);
+/* One JSON Lines object: {"type":"hist","time":...,"unit":...,"total":N,
+ * "counts":[slot 0, slot 1, ... up to the last one used]}. */
+void json_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit,
+		    uint64_t realtime_ns);
+
+#endif

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye soconnect`: one line per connect(2) to an IPv4 or IPv6 address.
+ * Kernel side: bpf/soconnect.bpf.c; records: bpf/soconnect.h. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include "sockeye.h"
+#include "soconnect_session.h"
+#include "format.h"
+#include "json.h"
+#include "probe.h"
+#include "soconnect.skel.h"
+
+#define GIVES_CALLS 1u
+
+static const struct hook_use soconnect_hooks[] = {
+	{ "soconnect_enter", GIVES_CALLS, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	{ "soconnect_exit", GIVES_CALLS, PROTO_TCP_BIT | PROTO_UDP_BIT },
+};
+
+static const char *gives_name(int bit)
+{
+	return "connect calls";
+}
+
+const struct program_set soconnect_programs = {
+	.cmd = "soconnect",
+	.hooks = soconnect_hooks,
+	.n_hooks = sizeof(soconnect_hooks) / sizeof(soconnect_hooks[0]),
+	.gives_name = gives_name,
+	.elf_bytes = soconnect_bpf__elf_bytes,
+};
+
+const char *connect_result(int result)
+{
+	static const struct {
+		int err;
+		const char *text;
+	} words[] = {
+		{ 0, "Success" },
+		{ EINPROGRESS, "In progress" },
+		{ ECONNREFUSED, "Connection refused" },
+		{ ENETUNREACH, "Network unreachable" },
+		{ EHOSTUNREACH, "Host unreachable" },
+		{ ETIMEDOUT, "Timeout" },
+		{ EALREADY, "Not yet completed" },
+		{ EISCONN, "Already connected" },
+		{ EADDRINUSE, "Local addr in use" },
+		{ EADDRNOTAVAIL, "No port available" },
+		{ EAFNOSUPPORT, "Address family invalid" },
+		{ EACCES, "Permission denied" },
+		{ EPERM, "Permission denied" },
+		{ EINTR, "Interrupted" },
+		{ EAGAIN, "Routing cache insuff." },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (words[i].err == -result)
+			return words[i].text;
+	return errno_message(-result);
+}
+
+int soconnect_session_start(struct soconnect_session *s, const struct sock_filters *filters,
+			    record_fn fn, void *ctx)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->skel = soconnect_bpf__open();
+	if (!s->skel)
+		return open_failed("soconnect");
+	set_filters(&s->skel->rodata->filter, filters);
+	err = require_programs(s->skel->obj, &soconnect_programs, GIVES_CALLS, PROTO_TCP_BIT | PROTO_UDP_BIT);
+	if (!err)
+		err = start_reading(s->skel->skeleton, "soconnect", &s->reader,
+				    sizeof(struct soconnect_record), fn, ctx);
+	if (err)
+		soconnect_session_stop(s);
+	return err;
+}
+
+void soconnect_session_stop(struct soconnect_session *s)
+{
+	reader_close(&s->reader);
+	soconnect_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
+/* ---- the command ---- */
+
+struct printer {
+	bool json;
+	uint64_t clock_offset;	/* monotonic -> realtime */
+	int addr_width;
+};
+
+static const char *proto_name(uint8_t protocol)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case 0:
+		return "";
+	}
+	return "other";
+}
+
+static void print_text(const struct printer *p, const struct soconnect_record *r)
+{
+	char addr[ADDR_LEN];
+
+	format_addr(addr, sizeof(addr), r->family, r->daddr);
+	printf("%-7u %-16s %-3u %-*s %-5u %-8llu %s\n", r->owner.pid, r->owner.comm, r->family,
+	       p->addr_width, addr, r->dport, (unsigned long long)(r->latency_ns / 1000),
+	       connect_result(r->result));
+}
+
+static void print_json(const struct printer *p, const struct soconnect_record *r)
+{
+	uint64_t realtime = r->ts_ns + p->clock_offset;
+	char when[TIME_LEN], addr[ADDR_LEN];
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_str(&j, "type", "connect");
+	format_utc_time(when, sizeof(when), realtime);
+	json_str(&j, "time", when);
+	json_uint(&j, "time_us", realtime / 1000);
+	json_uint(&j, "pid", r->owner.pid);
+	json_uint(&j, "tid", r->owner.tid);
+	json_str(&j, "comm", r->owner.comm);
+	json_int(&j, "fd", r->fd);
+	json_str(&j, "proto", proto_name(r->protocol));
+	json_uint(&j, "family", r->family == AF_INET6 ? 6 : 4);
+	format_addr(addr, sizeof(addr), r->family, r->daddr);
+	json_str(&j, "daddr", addr);
+	json_uint(&j, "dport", r->dport);
+	json_uint(&j, "sport", r->sport);
+	json_uint(&j, "latency_ns", r->latency_ns);
+	json_int(&j, "result", r->result);
+	json_str(&j, "result_msg", connect_result(r->result));
+	json_str(&j, "error", r->result < 0 ? errno_name(-r->result) : "");
+	json_end(&j);
+}
+
+static void print_record(void *ctx, const void *record)
+{
+	const struct printer *p = ctx;
+
+	if (p->json)
+		print_json(p, record);
+	else
+		print_text(p, record);
+}
+
+static const char soconnect_help[] =
+	"Usage: sockeye soconnect [OPTIONS]\n"
+	"\n"
+	"Show every connect(2) call to an IPv4 or IPv6 address, system-wide, TCP and\n"
+	"UDP alike: who called it, where to, how long the call took and what it\n"
+	"returned.\n"
+	"\n"
+	"Columns: PID PROCESS FAM ADDRESS PORT LAT(us) RESULT\n"
+	"FAM is the address family number (2 IPv4, 10 IPv6). LAT(us) is the time\n"
+	"spent inside connect(): a blocking TCP connect waits for the handshake, a\n"
+	"non-blocking one returns at once with \"In progress\" (see 'sockeye connlat'\n"
+	"for the handshake itself). RESULT is \"Success\" or the error, in words.\n"
+	"\n"
+	"Options:\n"
+	COMMON_HELP
+	"--port matches the destination port. connect() calls on UNIX and other\n"
+	"sockets are not shown.\n"
+	"\n"
+	"JSON objects: {\"type\":\"connect\", time, time_us, pid, tid, comm, fd, proto,\n"
+	"family, daddr, dport, sport (local port after the call, 0 if none),\n"
+	"latency_ns, result (0 or -errno), result_msg, error (e.g. ECONNREFUSED)}.\n"
+	"\n"
+	"soconnect uses syscall tracepoints, which put every syscall of the host on\n"
+	"a slower path while it runs.\n"
+	"\n"
+	"Examples:\n"
+	"  sockeye soconnect                     every connect() as it returns\n"
+	"  sockeye soconnect --comm curl -6      IPv6 connects of curl\n"
+	"  sockeye soconnect --port 53 --json    connects to DNS servers, as JSON\n";
+
+int cmd_soconnect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct common_opts common = {};
+	struct soconnect_session session;
+	struct printer printer;
+	int opt, status;
+
+	while ((opt = next_option("soconnect", argc, argv, COMMON_SHORTOPTS, longopts)) != -1)
+		common_option("soconnect", opt, optarg, soconnect_help, &common);
+	no_arguments("soconnect", argc, argv);
+	if (!check_environment())
+		return EXIT_FAIL;
+	printer = (struct printer){
+		.json = common.json,
+		.clock_offset = monotonic_to_realtime_offset(),
+		.addr_width = common.filters.family == AF_INET ? 15 : 39,
+	};
+	run_start(common.duration);
+	if (soconnect_session_start(&session, &common.filters, print_record, &printer))
+		return EXIT_FAIL;
+	if (!common.json)
+		printf("%-7s %-16s %-3s %-*s %-5s %-8s %s\n", "PID", "PROCESS", "FAM",
+		       printer.addr_width, "ADDRESS", "PORT", "LAT(us)", "RESULT");
+	status = read_until_stopped(&session.reader, "soconnect", common.json,
+				    "narrow the filters");
+	soconnect_session_stop(&session);
+	return status;
+}
