@@ -31,6 +31,13 @@ socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 	return sizeof(*in6);
 }
 
+const uint8_t *loopback_bytes(int family)
+{
+	static const uint8_t v4[4] = { 127, 0, 0, 1 };
+
+	return family == AF_INET ? v4 : in6addr_loopback.s6_addr;
+}
+
 uint16_t local_port(int fd)
 {
 	struct sockaddr_storage ss;
@@ -233,9 +240,66 @@ bool wait_for_attach(const char *name, int ms)
 	return false;
 }
 
+int sockeye_with_traffic(const char *const args[], const char *attach_prog,
+			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
+{
+	char path[] = "/tmp/sockeye-test-outXXXXXX", *argv[16] = { (char *)sockeye_path() };
+	int fd = mkstemp(path), status, i;
+	ssize_t n;
+	pid_t pid;
+
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = (char *)args[i];
+	argv[i + 1] = NULL;
+	pid = spawn(argv, path);
+	if (wait_for_attach(attach_prog, 5000))
+		traffic(ctx);
+	status = wait_status(pid);
+	n = read(fd, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return status;
+}
+
 void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void collected_init(struct collected *c, size_t record_size, int max)
+{
+	c->recs = calloc(max, record_size);
+	c->size = record_size;
+	c->n = 0;
+	c->max = c->recs ? max : 0;
+}
+
+void collect_record(void *ctx, const void *record)
+{
+	struct collected *c = ctx;
+
+	if (c->n < c->max)
+		memcpy(c->recs + c->n++ * c->size, record, c->size);
+}
+
+const void *collected_at(const struct collected *c, int i)
+{
+	return c->recs + i * c->size;
+}
+
+void collected_free(struct collected *c)
+{
+	free(c->recs);
+	c->recs = NULL;
 }

@@ -15,6 +15,8 @@ socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss);
  * listening when type is SOCK_STREAM and listen is true. */
 int bound_socket(int family, int type, bool listen, uint16_t *port);
 int connect_to(int family, int type, uint16_t port);
+/* Its address bytes, network order: 4 for IPv4, 16 for IPv6. */
+const uint8_t *loopback_bytes(int family);
 uint16_t local_port(int fd);
 /* A loopback TCP connection: the listener on port, the client on cport and
  * the accepted socket. */
@@ -31,6 +33,11 @@ int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t
 /* Starts argv with stdout to out_path; stderr is inherited. */
 pid_t spawn(char *const argv[], const char *out_path);
 int wait_status(pid_t pid);
+/* Runs sockeye with args (NULL-terminated) until it exits by itself (give
+ * it a --duration), calling traffic(ctx) once the program named attach_prog
+ * is attached; its stdout goes to out. Returns the exit status. */
+int sockeye_with_traffic(const char *const args[], const char *attach_prog,
+			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len);
 
 /* How many loaded BPF programs have this name (the kernel keeps 15 chars). */
 int count_programs(const char *name);
@@ -38,5 +45,19 @@ int count_programs(const char *name);
 bool wait_for_attach(const char *name, int ms);
 
 void sleep_ms(int ms);
+/* CLOCK_MONOTONIC, the clock of the records' timestamps. */
+uint64_t monotonic_ns(void);
+
+/* Copies of the records a session hands to collect_record(), in order. */
+struct collected {
+	char *recs;
+	size_t size;
+	int n, max;
+};
+
+void collected_init(struct collected *c, size_t record_size, int max);
+void collect_record(void *ctx, const void *record);	/* a record_fn */
+const void *collected_at(const struct collected *c, int i);
+void collected_free(struct collected *c);
 
 #endif

@@ -19,18 +19,9 @@
 
 #define MAX_RECORDS 70000
 
-struct collected {
-	struct event_record *recs;
-	int n;
-};
-
-static void collect(void *ctx, const void *record)
+static const struct event_record *record(const struct collected *c, int i)
 {
-	const struct event_record *e = record;
-	struct collected *c = ctx;
-
-	if (c->n < MAX_RECORDS)
-		c->recs[c->n++] = *e;
+	return collected_at(c, i);
 }
 
 static struct events_config config_for_pid(pid_t pid)
@@ -46,9 +37,8 @@ static struct events_config config_for_pid(pid_t pid)
 
 static bool start(struct events_session *s, struct collected *c, const struct events_config *cfg)
 {
-	c->recs = calloc(MAX_RECORDS, sizeof(*c->recs));
-	c->n = 0;
-	return ASSERT_EQ(events_session_start(s, cfg, collect, c), 0, "session starts");
+	collected_init(c, sizeof(struct event_record), MAX_RECORDS);
+	return ASSERT_EQ(events_session_start(s, cfg, collect_record, c), 0, "session starts");
 }
 
 /* Reads what the programs queued; loopback traffic is done when the
@@ -62,7 +52,7 @@ static void drain(struct events_session *s)
 static void stop(struct events_session *s, struct collected *c)
 {
 	events_session_stop(s);
-	free(c->recs);
+	collected_free(c);
 }
 
 /* The n-th (from 0) record of a kind between these ports; 0 matches any port. */
@@ -70,7 +60,7 @@ static const struct event_record *find(const struct collected *c, int kind, uint
 				       uint16_t dport, int nth)
 {
 	for (int i = 0; i < c->n; i++) {
-		const struct event_record *e = &c->recs[i];
+		const struct event_record *e = record(c, i);
 
 		if (e->kind == kind && (!sport || e->tuple.sport == sport) &&
 		    (!dport || e->tuple.dport == dport) && nth-- == 0)
@@ -407,7 +397,7 @@ KTEST(events_filter_family)
 	drain(&s);
 	ASSERT_TRUE(find(&c, EV_CONNECT, 0, port6, 0) != NULL, "the IPv6 connect is there");
 	for (int i = 0; i < c.n; i++)
-		ASSERT_EQ(c.recs[i].tuple.family, AF_INET6, "only IPv6");
+		ASSERT_EQ(record(&c, i)->tuple.family, AF_INET6, "only IPv6");
 	stop(&s, &c);
 }
 
@@ -432,7 +422,7 @@ KTEST(events_filter_port)
 	drain(&s);
 	ASSERT_EQ(count_kind(&c, EV_CONNECT, 0, port), 1, "the connect to the port");
 	for (int i = 0; i < c.n; i++)
-		ASSERT_TRUE(c.recs[i].tuple.sport == port || c.recs[i].tuple.dport == port,
+		ASSERT_TRUE(record(&c, i)->tuple.sport == port || record(&c, i)->tuple.dport == port,
 			    "only records of the port");
 	close(srv);
 	close(srv2);
@@ -491,7 +481,7 @@ static void filter_by_process(bool by_comm)
 	ASSERT_EQ(sum_bytes(&c, EV_SEND, 0, port), 10, "the child's 10 bytes");
 	ASSERT_EQ(count_kind(&c, EV_ACCEPT, port, 0), 0, "the parent's accept is left out");
 	for (int i = 0; i < c.n; i++)
-		ASSERT_EQ(c.recs[i].owner.pid, child, "only the filtered process");
+		ASSERT_EQ(record(&c, i)->owner.pid, child, "only the filtered process");
 	stop(&s, &c);
 }
 
@@ -529,7 +519,7 @@ KTEST(events_filter_protocol)
 		return;
 	ASSERT_TRUE(count_kind(&c, EV_SEND, 0, 0) == 1, "the UDP send");
 	for (int i = 0; i < c.n; i++)
-		ASSERT_EQ(c.recs[i].tuple.protocol, IPPROTO_UDP, "only UDP");
+		ASSERT_EQ(record(&c, i)->tuple.protocol, IPPROTO_UDP, "only UDP");
 	stop(&s, &c);
 }
 
@@ -546,7 +536,7 @@ static void only_kinds(uint32_t mask, uint32_t must_see)
 		if (must_see & EV_BIT(kind))
 			ASSERT_TRUE(count_kind(&c, kind, 0, 0) > 0, event_kind_name(kind));
 	for (int i = 0; i < c.n; i++)
-		ASSERT_TRUE(mask & EV_BIT(c.recs[i].kind), "only the asked-for events");
+		ASSERT_TRUE(mask & EV_BIT(record(&c, i)->kind), "only the asked-for events");
 	stop(&s, &c);
 }
 
@@ -587,11 +577,11 @@ KTEST(events_state_sequence)
 	if (!present(e = find(&c, EV_STATE, cport, port, 0), "client state changes"))
 		goto out;
 	for (int i = 0; i < c.n; i++) {
-		if (c.recs[i].cookie != e->cookie)
+		if (record(&c, i)->cookie != e->cookie)
 			continue;
 		if (n < 5) {
-			ASSERT_EQ(c.recs[i].arg, client[n][0], "old state");
-			ASSERT_EQ(c.recs[i].tuple.state, client[n][1], "new state");
+			ASSERT_EQ(record(&c, i)->arg, client[n][0], "old state");
+			ASSERT_EQ(record(&c, i)->tuple.state, client[n][1], "new state");
 		}
 		n++;
 	}
