@@ -87,8 +87,11 @@ int soconnect_exit(struct trace_event_raw_sys_exit *ctx)
 		r->result = ctx->ret;
 		sk = sock_of_used_fd(r->fd, ctx->ret);
 		if (sk) {
-			r->protocol = BPF_CORE_READ(sk, sk_protocol);
-			r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+			struct sock_tuple t;
+
+			read_tuple(sk, &t);
+			r->protocol = t.protocol;
+			r->sport = t.sport;
 		}
 		submit_record(r);
 	}

@@ -10,6 +10,20 @@
 #include "sockeye.h"
 #include "options.h"
 
+/* "--flag=value" for a flag: getopt reports it like an unknown option. */
+static bool takes_no_value(const char *arg, const struct option *longopts)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (strncmp(arg, "--", 2) || !eq)
+		return false;
+	for (; longopts->name; longopts++)
+		if (longopts->has_arg == no_argument && strlen(longopts->name) == (size_t)(eq - arg - 2) &&
+		    !strncmp(longopts->name, arg + 2, eq - arg - 2))
+			return true;
+	return false;
+}
+
 int next_option(const char *cmd, int argc, char **argv, const char *shortopts,
 		const struct option *longopts)
 {
@@ -22,6 +36,9 @@ int next_option(const char *cmd, int argc, char **argv, const char *shortopts,
 	opterr = 0;
 	opt = getopt_long(argc, argv, spec, longopts, NULL);
 	if (opt == '?') {
+		if (takes_no_value(argv[optind - 1], longopts))
+			usage_error(cmd, "option '%.*s' takes no value",
+				    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 		if (optopt && optopt < 0x100)
 			usage_error(cmd, "unknown option '-%c' (see 'sockeye %s --help')", optopt, cmd);
 		usage_error(cmd, "unknown option '%s' (see 'sockeye %s --help')", argv[optind - 1], cmd);

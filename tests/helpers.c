@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -240,17 +241,17 @@ bool wait_for_attach(const char *name, int ms)
 	return false;
 }
 
-int sockeye_with_traffic(const char *const args[], const char *attach_prog,
-			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
+int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_prog,
+			void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
 {
-	char path[] = "/tmp/sockeye-test-outXXXXXX", *argv[16] = { (char *)sockeye_path() };
-	int fd = mkstemp(path), status, i;
+	char path[] = "/tmp/sockeye-test-outXXXXXX", me[16];
+	char *argv[] = { (char *)sockeye_path(), (char *)cmd, "-p", me, "--duration", "2",
+			 (char *)mode, NULL };
+	int fd = mkstemp(path), status;
 	ssize_t n;
 	pid_t pid;
 
-	for (i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = (char *)args[i];
-	argv[i + 1] = NULL;
+	snprintf(me, sizeof(me), "%d", getpid());
 	pid = spawn(argv, path);
 	if (wait_for_attach(attach_prog, 5000))
 		traffic(ctx);

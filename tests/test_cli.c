@@ -54,6 +54,19 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "events", "--event", "send", "--no-io" }, "--no-io leaves none" },
 		{ { "events", "stray" }, "unexpected argument 'stray'" },
 		{ { "features", "--pid", "1" }, "unknown option '--pid'" },
+		{ { "connlat", "-m", "abc" }, "invalid minimum latency 'abc'" },
+		{ { "connlat", "--min-us", "-1" }, "invalid minimum latency '-1'" },
+		{ { "connlat", "-L", "0" }, "invalid local port '0'" },
+		{ { "connlat", "--lport", "70000" }, "invalid local port '70000'" },
+		{ { "connlat", "--hist=0" }, "invalid histogram interval '0'" },
+		{ { "connlat", "--hist=often" }, "invalid histogram interval 'often'" },
+		{ { "connlat", "--hist", "-1" }, "invalid histogram interval '-1'" },
+		{ { "connlat", "--hist", "--failed" }, "--hist counts completed handshakes only" },
+		{ { "connlat", "--timestamp=yes" }, "option '--timestamp' takes no value" },
+		{ { "connlat", "stray" }, "unexpected argument 'stray'" },
+		{ { "soconnect", "--bogus" }, "unknown option '--bogus'" },
+		{ { "soconnect", "-p", "0" }, "invalid pid '0'" },
+		{ { "soconnect", "--port", "x" }, "invalid port 'x'" },
 	};
 	char out[4096], err[4096];
 

@@ -464,22 +464,14 @@ static void connect_once(void *ctx)
 	close(srv);
 }
 
-static int connlat_output(const char *mode, char *out, size_t len, struct one_connection *oc)
-{
-	char pid[16];
-	const char *args[] = { "connlat", "-p", pid, "--duration", "2", mode, NULL };
-
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	return sockeye_with_traffic(args, "connlat_state", connect_once, oc, out, len);
-}
-
 KTEST(cli_connlat_text_table)
 {
 	struct one_connection oc;
 	char out[8192], want[256], comm[16] = {};
 
 	prctl(PR_GET_NAME, comm);
-	ASSERT_EQ(connlat_output("-4", out, sizeof(out), &oc), 0, "exit status");
+	ASSERT_EQ(sockeye_watching_me("connlat", "-4", "connlat_state", connect_once, &oc,
+				      out, sizeof(out)), 0, "exit status");
 	ASSERT_HAS(out, "TIME     PID     COMM             IP SADDR           LPORT DADDR           "
 			"DPORT LAT(ms)\n", "the seed's header");
 	snprintf(want, sizeof(want), " %-7d %-16s v4 127.0.0.1       %-5u 127.0.0.1       %-5u 0.",
@@ -492,7 +484,8 @@ KTEST(cli_connlat_json)
 	struct one_connection oc;
 	char out[8192], want[256];
 
-	ASSERT_EQ(connlat_output("--json", out, sizeof(out), &oc), 0, "exit status");
+	ASSERT_EQ(sockeye_watching_me("connlat", "--json", "connlat_state", connect_once, &oc,
+				      out, sizeof(out)), 0, "exit status");
 	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":%d,", getpid(), getpid());
 	ASSERT_HAS(out, want, "pid and tid");
 	snprintf(want, sizeof(want), "\"family\":4,\"saddr\":\"127.0.0.1\",\"sport\":%u,"
