@@ -3,9 +3,10 @@
  * loadgen: loopback load for the overhead benchmark (DESIGN.md section 7).
  *
  *   loadgen churn SECONDS [-6]   TCP connect/accept/close loop, client closes with RST
+ *   loadgen fin SECONDS [-6]     the same loop, closed gracefully (FIN, TIME_WAIT)
  *   loadgen udp SECONDS [-6]     64-byte UDP datagrams from one socket to another
  *
- * Prints one line, "churn <ops/s>" or "udp <datagrams received/s>". Only loopback
+ * Prints one line, "churn <ops/s>", "fin <ops/s>" or "udp <datagrams received/s>". Only loopback
  * addresses are used and every port comes from binding to port 0, so runs never
  * collide with each other or with anything else on the host.
  */
@@ -50,7 +51,7 @@ static void die(const char *what)
 
 static void usage(const char *msg)
 {
-	fprintf(stderr, "loadgen: %s (usage: loadgen churn|udp SECONDS [-6])\n", msg);
+	fprintf(stderr, "loadgen: %s (usage: loadgen churn|fin|udp SECONDS [-6])\n", msg);
 	exit(2);
 }
 
@@ -127,27 +128,28 @@ static void *churn_server(void *arg)
 }
 
 /*
- * One client connection: connect, then close at once with linger {1,0}, which sends
- * an RST: no TIME_WAIT on either side, so ephemeral ports never run out however long
- * the loop runs. The client does not wait for the server, so the two threads overlap
- * and the loop is bound by the kernel's per-connection work (what a monitor adds to),
- * not by thread wake-up latency.
+ * One client connection: connect, then close at once. With reset, linger {1,0} sends
+ * an RST: no TIME_WAIT on either side. Without, the close is a FIN and the client's
+ * port waits in TIME_WAIT, which loopback connections may reuse (tcp_tw_reuse 2, the
+ * default), so ephemeral ports do not run out either. The client does not wait for
+ * the server, so the two threads overlap and the loop is bound by the kernel's
+ * per-connection work (what a monitor adds to), not by thread wake-up latency.
  */
-static void churn_once(int family, const struct addr *srv)
+static void churn_once(int family, const struct addr *srv, bool reset)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		die("socket");
-	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+	if (reset && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
 		die("setsockopt SO_LINGER");
 	if (connect(fd, (const struct sockaddr *)&srv->ss, srv->len) < 0)
 		die("connect");
 	close(fd);
 }
 
-static double run_churn(int family, double seconds)
+static double run_churn(int family, double seconds, bool reset)
 {
 	struct churn c;
 	struct addr srv;
@@ -169,7 +171,7 @@ static double run_churn(int family, double seconds)
 	do {
 		while (sem_wait(&c.slots) < 0 && errno == EINTR)
 			;
-		churn_once(family, &srv);
+		churn_once(family, &srv, reset);
 		ops++;
 	} while (now() < end);
 	end = now();
@@ -298,7 +300,9 @@ int main(int argc, char **argv)
 	seconds = parse_seconds(argv[2]);
 
 	if (!strcmp(argv[1], "churn"))
-		printf("churn %.1f\n", run_churn(family, seconds));
+		printf("churn %.1f\n", run_churn(family, seconds, true));
+	else if (!strcmp(argv[1], "fin"))
+		printf("fin %.1f\n", run_churn(family, seconds, false));
 	else if (!strcmp(argv[1], "udp"))
 		printf("udp %.1f\n", run_udp(family, seconds));
 	else

@@ -11,7 +11,8 @@
 #               "./sockeye events" and "./sockeye events --no-io"
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
-# connect/RST-close loop, connections/s), loadgen udp (64-byte datagrams received/s).
+# connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
+# loadgen udp (64-byte datagrams received/s).
 # The table goes to stdout, progress to stderr. Running the real monitor needs root;
 # this script does not check, the monitor says so itself.
 set -euo pipefail
@@ -21,7 +22,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUNS=10
 SECS=3
 CMDS=()
-WORKLOADS=(iperf3 churn udp)
+WORKLOADS=(iperf3 churn fin udp)
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 
@@ -276,7 +277,7 @@ report_row() {
 	local ci=$1 wl=$2 off on spread pair lines scale=1 unit
 	case $wl in
 	iperf3) scale=1e9 unit=Gbit/s ;;
-	churn) unit=conn/s ;;
+	churn | fin) unit=conn/s ;;
 	udp) unit=dgram/s ;;
 	esac
 	off=$(column_of "$ci" "$wl" off 5 | median)
