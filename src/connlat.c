@@ -246,8 +246,8 @@ static void report_untimed(const struct connlat_session *s)
 	uint64_t untimed = connlat_untimed(s);
 
 	if (untimed)
-		p_warn("%llu handshakes were not timed: more than 16384 were in flight at once",
-		       (unsigned long long)untimed);
+		p_warn("%llu handshakes were not timed: more than %u were in flight at once",
+		       (unsigned long long)untimed, bpf_map__max_entries(s->skel->maps.pending));
 }
 
 static const char connlat_help[] =
