@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "sockeye.bpf.h"
+#include "records.bpf.h"
 #include "events.h"
 
 #define SHUTDOWN_MASK 3
@@ -409,25 +410,6 @@ SEC("cgroup/connect6")
 int connect6(struct bpf_sock_addr *ctx)
 {
 	return udp_connect(ctx, AF_INET6);
-}
-
-/* Syscall tracepoints: the socket behind a file descriptor of the current
- * task. Only called with fds the syscall just used successfully. */
-static __always_inline struct sock *sock_of_fd(long fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
-	struct socket *sock;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	if (!file)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
 
 static __always_inline void accepted(long fd)

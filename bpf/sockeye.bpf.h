@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Kernel-side helpers every sockeye BPF object shares: constants missing
- * from vmlinux.h, reading a socket's tuple, the shared filters, the owner
- * map that attributes packet-path events to processes, and the ring buffer
- * with its lost-event counter. */
+ * from vmlinux.h, reading a socket's tuple, the shared filters, the socket
+ * behind a file descriptor. No maps here: those that send records include
+ * records.bpf.h too. */
 #ifndef SOCKEYE_BPF_H
 #define SOCKEYE_BPF_H
 
@@ -13,20 +13,12 @@
 #define IPPROTO_TCP	6
 #define IPPROTO_UDP	17
 #define TASK_COMM_LEN	16
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
 
 /* Filters, set by user space between open and load (set_filters() in
  * src/options.h); the verifier drops the branches of filters left at zero. */
 const volatile struct sock_filters filter = {};
-
-/* Who owns each socket, keyed by socket cookie: written in process context
- * (create, connect, accept), read on the packet path where "current" is
- * whatever task the softirq interrupted. LRU so it can never fill up. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct sock_owner);
-} owners SEC(".maps");
 
 static __always_inline bool is_inet(__u16 family)
 {
@@ -64,22 +56,6 @@ static __always_inline void current_owner(struct sock_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-static __always_inline void remember_owner(__u64 cookie, const struct sock_owner *o)
-{
-	if (cookie)
-		bpf_map_update_elem(&owners, &cookie, o, BPF_ANY);
-}
-
-/* Falls back to an empty owner (pid 0) when the socket was never seen in
- * process context, e.g. it was opened before sockeye started. */
-static __always_inline void lookup_owner(__u64 cookie, struct sock_owner *o)
-{
-	struct sock_owner *found = bpf_map_lookup_elem(&owners, &cookie);
-
-	if (found)
-		*o = *found;
-}
-
 static __always_inline bool comm_matches(const char *comm)
 {
 	for (int i = 0; i < TASK_COMM_LEN; i++) {
@@ -100,6 +76,19 @@ static __always_inline bool owner_passes(const struct sock_owner *o)
 	return true;
 }
 
+/* Whether the current process passes the pid and comm filters. Reads
+ * nothing when neither is set: the programs that call this run for every
+ * system call of their kind on the host. */
+static __always_inline bool current_passes(void)
+{
+	struct sock_owner o = {};
+
+	if (!filter.pid && !filter.comm_set)
+		return true;
+	current_owner(&o);
+	return owner_passes(&o);
+}
+
 static __always_inline bool tuple_passes(const struct sock_tuple *t)
 {
 	if (filter.family && t->family != filter.family)
@@ -109,44 +98,24 @@ static __always_inline bool tuple_passes(const struct sock_tuple *t)
 	return true;
 }
 
-/* Ring buffer for records the user asked to see one by one, and a per-CPU
- * count of those that did not fit. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
-} records SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost_records SEC(".maps");
-
-/* Waking the reader for every record costs more than the programs at high
- * rates; the reader polls on a short timer anyway, so only wake it early
- * when a good share of the buffer is waiting. */
-#define WAKEUP_BYTES (256 << 10)
-
-static __always_inline void *reserve_record(__u64 size)
+/* For syscall tracepoints: the socket behind a file descriptor of the
+ * current task, or NULL if the fd is not open or not a socket. */
+static __always_inline struct sock *sock_of_fd(long fd)
 {
-	void *rec = bpf_ringbuf_reserve(&records, size, 0);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	struct socket *sock;
 
-	if (!rec) {
-		__u32 zero = 0;
-		__u64 *lost = bpf_map_lookup_elem(&lost_records, &zero);
-
-		if (lost)
-			(*lost)++;	/* per-CPU slot: no other writer */
-	}
-	return rec;
-}
-
-static __always_inline void submit_record(void *rec)
-{
-	__u64 queued = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA);
-
-	bpf_ringbuf_submit(rec, queued >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	/* private_data is a struct socket only in a socket's file. */
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
 
 #endif

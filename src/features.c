@@ -15,6 +15,7 @@
 #include "json.h"
 #include "probe.h"
 #include "events_session.h"
+#include "sockstat_session.h"
 #include "probe.skel.h"
 
 struct report {
@@ -215,5 +216,8 @@ int cmd_features(int argc, char **argv)
 	report_environment(&r);
 	report_program_types(&r);
 	report_command(&r, "events", events_report_hooks);
+	report_command(&r, "sockstat", sockstat_report_hooks);
+	report_command(&r, "sofamily", socount_report_hooks);
+	report_command(&r, "soprotocol", socount_report_hooks);
 	return EXIT_OK;
 }

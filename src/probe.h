@@ -49,6 +49,10 @@ struct hook_use {
 	bool always;
 };
 
+/* protos of the hooks of commands that count sockets of every protocol,
+ * and what they pass to select_programs. */
+#define ALL_PROTOS 0xff
+
 struct bpf_object;
 /* Loads only the programs that give something wanted (and the book-keeping
  * ones) and whose hook exists here; warns for each wanted hook that does not

@@ -6,12 +6,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include "sockeye.h"
 #include "run.h"
+#include "maps.h"
+#include "format.h"
 
 static volatile sig_atomic_t stop_requested;
-static uint64_t deadline_ns;
+static uint64_t deadline_ns, duration_ns;
 
 static void request_stop(int sig)
 {
@@ -42,7 +43,8 @@ void run_start(double duration)
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	stop_requested = 0;
-	deadline_ns = duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0;
+	duration_ns = duration > 0 ? duration * 1e9 : 0;
+	deadline_ns = duration_ns ? now_ns() + duration_ns : 0;
 }
 
 bool run_should_stop(void)
@@ -57,6 +59,66 @@ int run_wait_ms(int want_ms)
 	if (deadline_ns && deadline_ns > now && (deadline_ns - now) / 1000000 < (uint64_t)want_ms)
 		return (deadline_ns - now) / 1000000 + 1;
 	return want_ms;
+}
+
+/* Sleeps until the monotonic time `until`, the deadline or a signal, in
+ * short steps so that a signal just before a sleep is not missed long. */
+static void sleep_until(uint64_t until)
+{
+	uint64_t now;
+
+	while (!run_should_stop() && (now = now_ns()) < until) {
+		uint64_t ms = (until - now + 999999) / 1000000;
+		int wait = run_wait_ms(ms < 100 ? ms : 100);
+		struct timespec ts = { wait / 1000, wait % 1000 * 1000000L };
+
+		nanosleep(&ts, NULL);	/* a signal ends it early */
+	}
+}
+
+/* Returns fn's error, 1 if stdout went away, else 0. */
+static int report(report_fn fn, void *ctx, uint64_t *last)
+{
+	uint64_t now = now_ns();
+	struct report_span span = {
+		.end_ns = now + monotonic_to_realtime_offset(),
+		.length_ns = now - *last,
+	};
+	int err;
+
+	*last = now;
+	err = fn(ctx, &span);
+	if (!err && (fflush(stdout) || ferror(stdout)))
+		return 1;
+	return err;
+}
+
+int run_reports(double interval, unsigned long count, report_fn fn, void *ctx)
+{
+	uint64_t period = interval * 1e9, last = now_ns(), next = last + period;
+	unsigned long done = 0;
+	bool due;
+	int err;
+
+	if (duration_ns)
+		deadline_ns = last + duration_ns;
+	for (;;) {
+		sleep_until(period ? next : UINT64_MAX);
+		due = period && now_ns() >= next;
+		if (due) {
+			/* After a pause (SIGSTOP), the next tick is the next one ahead. */
+			while (next <= now_ns())
+				next += period;
+			err = report(fn, ctx, &last);
+			if (err || (count && ++done == count))
+				break;
+		}
+		if (run_should_stop()) {
+			err = due ? 0 : report(fn, ctx, &last);
+			break;
+		}
+	}
+	return err < 0 ? err : 0;
 }
 
 int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map *lost,
@@ -84,16 +146,9 @@ int reader_poll(struct record_reader *r, int timeout_ms)
 
 uint64_t reader_lost(const struct record_reader *r)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t total = 0, *per_cpu;
-	uint32_t zero = 0;
+	uint64_t total;
 
-	if (ncpus <= 0 || !(per_cpu = calloc(ncpus, sizeof(*per_cpu))))
-		return 0;
-	if (!bpf_map_lookup_elem(r->lost_fd, &zero, per_cpu))
-		for (int i = 0; i < ncpus; i++)
-			total += per_cpu[i];
-	free(per_cpu);
+	percpu_array_sum(r->lost_fd, 1, &total);
 	return total;
 }
 

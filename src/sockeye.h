@@ -32,6 +32,9 @@ void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
 int cmd_events(int argc, char **argv);
+int cmd_sockstat(int argc, char **argv);
+int cmd_sofamily(int argc, char **argv);
+int cmd_soprotocol(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 
 #endif
