@@ -51,14 +51,6 @@ struct {
 	__type(value, __u64);
 } latency_hist SEC(".maps");
 
-static __always_inline void count_in(void *percpu_array, __u32 slot)
-{
-	__u64 *count = bpf_map_lookup_elem(percpu_array, &slot);
-
-	if (count)
-		(*count)++;	/* per-CPU slot: no other writer */
-}
-
 static __always_inline __u32 log2_slot(__u64 us)
 {
 	__u32 slot = 0;
@@ -81,7 +73,7 @@ static __always_inline void handshake_started(const struct sock *sk, __u64 key)
 		return;
 	p.start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&pending, &key, &p, BPF_ANY))
-		count_in(&untimed, 0);
+		count_percpu(&untimed, 0);
 }
 
 static __always_inline bool wanted(const struct sock_tuple *t, __u64 latency_ns, bool established)
@@ -113,7 +105,7 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	if (!wanted(&tuple, latency, established))
 		return;
 	if (histogram_only) {
-		count_in(&latency_hist, log2_slot(latency / 1000));
+		count_percpu(&latency_hist, log2_slot(latency / 1000));
 		return;
 	}
 	r = reserve_record(sizeof(*r));

@@ -458,7 +458,7 @@ int exit_shutdown(struct trace_event_raw_sys_exit *ctx)
 
 	if (!call)
 		return 0;
-	sk = sock_of_used_fd(call->fd, ctx->ret);
+	sk = sock_of_fd(call->fd);
 	if (sk)
 		emit_current(EV_SHUTDOWN, sk, cookie_of(sk), ctx->ret, call->how);
 	bpf_map_delete_elem(&shutdowns, &tid);

@@ -4,6 +4,8 @@
 #ifndef SOCKEYE_RECORDS_BPF_H
 #define SOCKEYE_RECORDS_BPF_H
 
+#include "sockeye.bpf.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -25,13 +27,8 @@ static __always_inline void *reserve_record(__u64 size)
 {
 	void *rec = bpf_ringbuf_reserve(&records, size, 0);
 
-	if (!rec) {
-		__u32 zero = 0;
-		__u64 *lost = bpf_map_lookup_elem(&lost_records, &zero);
-
-		if (lost)
-			(*lost)++;	/* per-CPU slot: no other writer */
-	}
+	if (!rec)
+		count_percpu(&lost_records, 0);
 	return rec;
 }
 

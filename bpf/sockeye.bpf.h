@@ -13,8 +13,8 @@
 #define IPPROTO_TCP	6
 #define IPPROTO_UDP	17
 #define TASK_COMM_LEN	16
-#define EBADF		9
-#define ENOTSOCK	88
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
 
 /* Filters, set by user space between open and load (set_filters() in
  * src/options.h); the verifier drops the branches of filters left at zero. */
@@ -47,9 +47,8 @@ static __always_inline void read_tuple(const struct sock *sk, struct sock_tuple 
 	}
 }
 
-/* Syscall tracepoints: the socket behind a file descriptor of the current
- * task. Only for fds a syscall has just used as sockets: the private_data
- * of any other file is something else. */
+/* For syscall tracepoints: the socket behind a file descriptor of the
+ * current task, or NULL if the fd is not open or not a socket. */
 static __always_inline struct sock *sock_of_fd(long fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -61,18 +60,21 @@ static __always_inline struct sock *sock_of_fd(long fd)
 	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	if (!file)
+	/* private_data is a struct socket only in a socket's file. */
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
 
-/* The socket behind fd once a syscall on it returned ret: unless ret says
- * the fd was bad or not a socket, it is an open socket, even when the call
- * itself failed. */
-static __always_inline struct sock *sock_of_used_fd(long fd, long ret)
+/* Adds one to a slot of a per-CPU array: each CPU has its own copy and
+ * BPF programs do not migrate while they run, so no atomics are needed. */
+static __always_inline void count_percpu(void *map, __u32 slot)
 {
-	return ret == -EBADF || ret == -ENOTSOCK ? NULL : sock_of_fd(fd);
+	__u64 *count = bpf_map_lookup_elem(map, &slot);
+
+	if (count)
+		(*count)++;
 }
 
 static __always_inline void current_owner(struct sock_owner *o)
@@ -102,6 +104,19 @@ static __always_inline bool owner_passes(const struct sock_owner *o)
 	if (filter.comm_set && !comm_matches(o->comm))
 		return false;
 	return true;
+}
+
+/* Whether the current process passes the pid and comm filters. Reads
+ * nothing when neither is set: the programs that call this run for every
+ * system call of their kind on the host. */
+static __always_inline bool current_passes(void)
+{
+	struct sock_owner o = {};
+
+	if (!filter.pid && !filter.comm_set)
+		return true;
+	current_owner(&o);
+	return owner_passes(&o);
 }
 
 static __always_inline bool tuple_passes(const struct sock_tuple *t)

@@ -85,7 +85,7 @@ int soconnect_exit(struct trace_event_raw_sys_exit *ctx)
 		r->latency_ns = now - call->ts_ns;
 		r->ts_ns = now;
 		r->result = ctx->ret;
-		sk = sock_of_used_fd(r->fd, ctx->ret);
+		sk = sock_of_fd(r->fd);
 		if (sk) {
 			struct sock_tuple t;
 

@@ -95,12 +95,12 @@ void connlat_session_stop(struct connlat_session *s)
 
 int connlat_hist(const struct connlat_session *s, uint64_t *slots)
 {
-	return percpu_sums(bpf_map__fd(s->skel->maps.latency_hist), slots, CONNLAT_SLOTS);
+	return percpu_array_sum(bpf_map__fd(s->skel->maps.latency_hist), CONNLAT_SLOTS, slots);
 }
 
 uint64_t connlat_untimed(const struct connlat_session *s)
 {
-	return percpu_sum(bpf_map__fd(s->skel->maps.untimed), 0);
+	return percpu_counter(bpf_map__fd(s->skel->maps.untimed));
 }
 
 /* ---- the command ---- */
@@ -186,59 +186,55 @@ static void print_record(void *ctx, const void *record)
 		print_text(p, r);
 }
 
-static void print_hist(const struct printer *p, const uint64_t *slots)
+static void print_hist(const struct printer *p, const uint64_t *slots, uint64_t realtime_ns)
 {
 	char when[TIME_LEN];
 
 	if (p->o->common.json) {
-		json_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs",
-			       monotonic_now_ns() + p->clock_offset);
+		json_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs", realtime_ns);
 		return;
 	}
 	if (p->o->hist_interval) {
-		format_clock_time(when, sizeof(when), monotonic_now_ns() + p->clock_offset);
+		format_clock_time(when, sizeof(when), realtime_ns);
 		printf("\n%s\n", when);
 	}
 	print_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs");
 }
 
-/* Prints what was counted since the last print: the map keeps totals and
+struct hist_reporter {
+	const struct printer *p;
+	const struct connlat_session *s;
+	uint64_t last[CONNLAT_SLOTS];	/* totals at the previous report */
+};
+
+/* Prints what was counted since the last report: the map keeps totals and
  * is never cleared, so nothing counted between two reads is lost. */
-static int print_hist_since(const struct printer *p, const struct connlat_session *s,
-			    uint64_t *last)
+static int report_hist(void *ctx, const struct report_span *span)
 {
+	struct hist_reporter *h = ctx;
 	uint64_t now[CONNLAT_SLOTS], delta[CONNLAT_SLOTS];
-	int err = connlat_hist(s, now);
+	int err = connlat_hist(h->s, now);
 
 	if (err) {
 		p_err("cannot read the histogram: %s", strerror(-err));
 		return err;
 	}
 	for (int i = 0; i < CONNLAT_SLOTS; i++) {
-		delta[i] = now[i] - last[i];
-		last[i] = now[i];
+		delta[i] = now[i] - h->last[i];
+		h->last[i] = now[i];
 	}
-	print_hist(p, delta);
-	return fflush(stdout) ? -EPIPE : 0;
+	print_hist(h->p, delta, span->end_ns);
+	return 0;
 }
 
 static int run_hist(const struct printer *p, const struct connlat_session *s)
 {
-	uint64_t last[CONNLAT_SLOTS] = {};
-	int err = 0;
+	struct hist_reporter h = { .p = p, .s = s };
 
 	if (!p->o->common.json)
 		printf("Tracing TCP handshakes... Hit Ctrl-C to end.\n");
 	fflush(stdout);
-	if (p->o->hist_interval)
-		while (!err && run_sleep(p->o->hist_interval))
-			err = print_hist_since(p, s, last);
-	else
-		while (run_sleep(3600))
-			;
-	if (!err)
-		err = print_hist_since(p, s, last);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return run_reports(p->o->hist_interval, 0, report_hist, &h) ? EXIT_FAIL : EXIT_OK;
 }
 
 static void report_untimed(const struct connlat_session *s)

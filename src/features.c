@@ -216,5 +216,8 @@ int cmd_features(int argc, char **argv)
 	report_command(&r, &events_programs);
 	report_command(&r, &connlat_programs);
 	report_command(&r, &soconnect_programs);
+	report_command(&r, &sockstat_programs);
+	report_command(&r, &sofamily_programs);
+	report_command(&r, &soprotocol_programs);
 	return EXIT_OK;
 }

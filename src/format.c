@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,15 +42,23 @@ static const char *const tcp_states[] = {
 	[TCP_CLOSING + 2] = "TCP_BOUND_INACTIVE",
 };
 
+/* names[value], or prefix and the number (in a static buffer) when the
+ * table has no name for it. */
+static const char *name_or_number(const char *const *names, size_t n, int value,
+				  const char *prefix)
+{
+	static char unknown[32];
+
+	if (value >= 0 && (size_t)value < n && names[value])
+		return names[value];
+	snprintf(unknown, sizeof(unknown), "%s%d", prefix, value);
+	return unknown;
+}
+
 const char *tcp_state_name(int state)
 {
-	static char unknown[24];
-
-	if (state >= 0 && state < (int)(sizeof(tcp_states) / sizeof(tcp_states[0])) &&
-	    tcp_states[state])
-		return tcp_states[state];
-	snprintf(unknown, sizeof(unknown), "TCP_STATE_%d", state);
-	return unknown;
+	return name_or_number(tcp_states, sizeof(tcp_states) / sizeof(tcp_states[0]), state,
+			      "TCP_STATE_");
 }
 
 const char *errno_name(int err)
@@ -81,6 +90,63 @@ const char *shutdown_how_name(int how)
 		return "SHUT_RDWR";
 	}
 	return "SHUT_?";
+}
+
+#define FAMILY(name) [AF_##name] = "AF_" #name
+
+static const char *const families[] = {
+	FAMILY(UNSPEC), FAMILY(UNIX), FAMILY(INET), FAMILY(AX25), FAMILY(IPX),
+	FAMILY(APPLETALK), FAMILY(NETROM), FAMILY(BRIDGE), FAMILY(ATMPVC), FAMILY(X25),
+	FAMILY(INET6), FAMILY(ROSE), FAMILY(DECnet), FAMILY(NETBEUI), FAMILY(SECURITY),
+	FAMILY(KEY), FAMILY(NETLINK), FAMILY(PACKET), FAMILY(ASH), FAMILY(ECONET),
+	FAMILY(ATMSVC), FAMILY(RDS), FAMILY(SNA), FAMILY(IRDA), FAMILY(PPPOX),
+	FAMILY(WANPIPE), FAMILY(LLC), FAMILY(IB), FAMILY(MPLS), FAMILY(CAN), FAMILY(TIPC),
+	FAMILY(BLUETOOTH), FAMILY(IUCV), FAMILY(RXRPC), FAMILY(ISDN), FAMILY(PHONET),
+	FAMILY(IEEE802154), FAMILY(CAIF), FAMILY(ALG), FAMILY(NFC), FAMILY(VSOCK),
+	FAMILY(KCM), FAMILY(QIPCRTR), FAMILY(SMC), FAMILY(XDP), FAMILY(MCTP),
+};
+
+const char *family_name(int family)
+{
+	return name_or_number(families, sizeof(families) / sizeof(families[0]), family, "AF_");
+}
+
+#define IP_PROTOCOL(name) { IPPROTO_##name, "IPPROTO_" #name }
+
+static const struct { int number; const char *name; } ip_protocols[] = {
+	IP_PROTOCOL(IP), IP_PROTOCOL(ICMP), IP_PROTOCOL(IGMP), IP_PROTOCOL(IPIP),
+	IP_PROTOCOL(TCP), IP_PROTOCOL(EGP), IP_PROTOCOL(PUP), IP_PROTOCOL(UDP),
+	IP_PROTOCOL(IDP), IP_PROTOCOL(TP), IP_PROTOCOL(DCCP), IP_PROTOCOL(IPV6),
+	IP_PROTOCOL(RSVP), IP_PROTOCOL(GRE), IP_PROTOCOL(ESP), IP_PROTOCOL(AH),
+	IP_PROTOCOL(ICMPV6), IP_PROTOCOL(MTP), IP_PROTOCOL(BEETPH), IP_PROTOCOL(ENCAP),
+	IP_PROTOCOL(PIM), IP_PROTOCOL(COMP), IP_PROTOCOL(SCTP), IP_PROTOCOL(UDPLITE),
+	IP_PROTOCOL(MPLS), IP_PROTOCOL(ETHERNET), IP_PROTOCOL(RAW), IP_PROTOCOL(MPTCP),
+};
+
+const char *protocol_name(int family, int protocol)
+{
+	static char other[48];
+
+	if (family == AF_UNIX)
+		return "IPPROTO_UNIX";
+	if (family != AF_INET && family != AF_INET6) {
+		snprintf(other, sizeof(other), "%s:%d", family_name(family), protocol);
+		return other;
+	}
+	for (size_t i = 0; i < sizeof(ip_protocols) / sizeof(ip_protocols[0]); i++)
+		if (ip_protocols[i].number == protocol)
+			return ip_protocols[i].name;
+	snprintf(other, sizeof(other), "IPPROTO_%d", protocol);
+	return other;
+}
+
+const char *protocol_short_name(int family, int protocol)
+{
+	const char *name = protocol_name(family, protocol);
+
+	if (!strncmp(name, "IPPROTO_", 8))
+		return name + 8;
+	return !strncmp(name, "AF_", 3) ? name + 3 : name;
 }
 
 /* Events come thousands a second: the date part is formatted once per

@@ -24,6 +24,16 @@ const char *tcp_state_name(int state);
 const char *errno_name(int err);
 const char *errno_message(int err);
 const char *shutdown_how_name(int how);
+/* "AF_INET" for 2; "AF_<n>" for a number the table lacks. */
+const char *family_name(int family);
+/* The name of a socket's protocol (its sk_protocol) in its family:
+ * "IPPROTO_TCP" for 6 in AF_INET or AF_INET6; "IPPROTO_UNIX" for AF_UNIX,
+ * whose sockets have protocol 0 (as the BPF book's soprotocol names it);
+ * "AF_NETLINK:0" in other families, whose numbers mean other things.
+ * The short name drops the prefix: "TCP", "UNIX", "NETLINK:0". Valid until
+ * the next call. */
+const char *protocol_name(int family, int protocol);
+const char *protocol_short_name(int family, int protocol);
 /* Local wall-clock time "2026/11/22 17:50:42.123456" of realtime_ns. */
 void format_wall_time(char *buf, size_t len, uint64_t realtime_ns);
 /* "17:50:42", local time, for tables that show the clock to the second. */

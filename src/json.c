@@ -52,6 +52,12 @@ void json_uint(struct json *j, const char *key, uint64_t value)
 	fprintf(j->out, "%" PRIu64, value);
 }
 
+void json_seconds(struct json *j, const char *key, uint64_t ns)
+{
+	json_key(j, key);
+	fprintf(j->out, "%" PRIu64 ".%03u", ns / 1000000000, (unsigned)(ns % 1000000000 / 1000000));
+}
+
 void json_bool(struct json *j, const char *key, bool value)
 {
 	json_key(j, key);

@@ -18,6 +18,8 @@ void json_begin(struct json *j, FILE *out);
 void json_str(struct json *j, const char *key, const char *value);
 void json_int(struct json *j, const char *key, int64_t value);
 void json_uint(struct json *j, const char *key, uint64_t value);
+/* A duration in seconds, to the millisecond: "interval_s":1.002 */
+void json_seconds(struct json *j, const char *key, uint64_t ns);
 void json_bool(struct json *j, const char *key, bool value);
 void json_uint_array(struct json *j, const char *key, const uint64_t *values, size_t n);
 /* Closes the object and the line. */

@@ -13,6 +13,9 @@ static const struct command commands[] = {
 	{ "events", cmd_events, "one line per socket event (connect, accept, send, close, ...)" },
 	{ "connlat", cmd_connlat, "TCP connect latency, SYN sent to SYN-ACK received" },
 	{ "soconnect", cmd_soconnect, "connect(2) calls with their latency and result" },
+	{ "sockstat", cmd_sockstat, "socket system calls counted per interval (socket, connect, send, ...)" },
+	{ "sofamily", cmd_sofamily, "accepts and connects by process and address family" },
+	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 

@@ -1,45 +1,134 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "maps.h"
 
-static int sum_slot(int map_fd, uint32_t key, uint64_t *per_cpu, int ncpus, uint64_t *sum)
+int percpu_array_sum(int map_fd, uint32_t n, uint64_t *sums)
 {
-	if (bpf_map_lookup_elem(map_fd, &key, per_cpu))
-		return -errno;
-	*sum = 0;
-	for (int cpu = 0; cpu < ncpus; cpu++)
-		*sum += per_cpu[cpu];
-	return 0;
-}
-
-static int sum_slots(int map_fd, uint32_t first, uint64_t *sums, uint32_t n)
-{
-	int ncpus = libbpf_num_possible_cpus();
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
 	uint64_t *per_cpu;
-	int err = 0;
 
+	memset(sums, 0, n * sizeof(*sums));
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
 	per_cpu = calloc(ncpus, sizeof(*per_cpu));
 	if (!per_cpu)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n && !err; i++)
-		err = sum_slot(map_fd, first + i, per_cpu, ncpus, &sums[i]);
+	for (uint32_t key = 0; key < n && !err; key++) {
+		if (bpf_map_lookup_elem(map_fd, &key, per_cpu)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			sums[key] += per_cpu[cpu];
+	}
+	if (err)
+		memset(sums, 0, n * sizeof(*sums));
 	free(per_cpu);
 	return err;
 }
 
-int percpu_sums(int map_fd, uint64_t *sums, uint32_t n)
+uint64_t percpu_counter(int map_fd)
 {
-	return sum_slots(map_fd, 0, sums, n);
+	uint64_t total;
+
+	percpu_array_sum(map_fd, 1, &total);
+	return total;
 }
 
-uint64_t percpu_sum(int map_fd, uint32_t key)
+void counter_snapshot_init(struct counter_snapshot *s, size_t key_size)
 {
-	uint64_t sum;
+	memset(s, 0, sizeof(*s));
+	s->key_size = key_size;
+	s->stride = (key_size + 7) / 8 * 8 + sizeof(uint64_t);
+}
 
-	return sum_slots(map_fd, key, &sum, 1) ? 0 : sum;
+static unsigned char *entry(const struct counter_snapshot *s, size_t i)
+{
+	return s->entries + i * s->stride;
+}
+
+static uint64_t count_of(const struct counter_snapshot *s, const unsigned char *e)
+{
+	uint64_t count;
+
+	memcpy(&count, e + s->stride - sizeof(count), sizeof(count));
+	return count;
+}
+
+static int compare_keys(const void *a, const void *b, void *key_size)
+{
+	return memcmp(a, b, *(const size_t *)key_size);
+}
+
+static unsigned char *next_slot(struct counter_snapshot *s)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		unsigned char *grown = realloc(s->entries, cap * s->stride);
+
+		if (!grown)
+			return NULL;
+		s->entries = grown;
+		s->cap = cap;
+	}
+	return entry(s, s->n);
+}
+
+int counter_snapshot_read(struct counter_snapshot *s, int map_fd)
+{
+	unsigned char key[s->key_size], prev[s->key_size], *e;
+	const void *after = NULL;	/* the walk's position: none yet */
+	uint64_t count;
+	int err;
+
+	s->n = 0;
+	/* The kernel never deletes keys, so the walk never starts over and
+	 * every key it returns can be looked up. */
+	while (!(err = bpf_map_get_next_key(map_fd, after, key))) {
+		memcpy(prev, key, s->key_size);
+		after = prev;
+		if (bpf_map_lookup_elem(map_fd, key, &count))
+			continue;
+		if (!(e = next_slot(s)))
+			return -ENOMEM;
+		memcpy(e, key, s->key_size);
+		memcpy(e + s->stride - sizeof(count), &count, sizeof(count));
+		s->n++;
+	}
+	if (err != -ENOENT)
+		return err;
+	qsort_r(s->entries, s->n, s->stride, compare_keys, &s->key_size);
+	return 0;
+}
+
+void counter_snapshot_diff(const struct counter_snapshot *cur, const struct counter_snapshot *old,
+			   void (*fn)(void *ctx, const void *key, uint64_t delta), void *ctx)
+{
+	size_t j = 0;
+
+	/* Both are sorted by key: one walk pairs each key with its old count. */
+	for (size_t i = 0; i < cur->n; i++) {
+		const unsigned char *e = entry(cur, i);
+		uint64_t before = 0;
+		int cmp = 1;
+
+		while (j < old->n && (cmp = memcmp(entry(old, j), e, cur->key_size)) < 0)
+			j++;
+		if (j < old->n && cmp == 0)
+			before = count_of(old, entry(old, j));
+		if (count_of(cur, e) > before)
+			fn(ctx, e, count_of(cur, e) - before);
+	}
+}
+
+void counter_snapshot_free(struct counter_snapshot *s)
+{
+	free(s->entries);
+	s->entries = NULL;
+	s->n = s->cap = 0;
 }

@@ -1,14 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Reading the counters the kernel side keeps in per-CPU arrays: each CPU
- * counts in its own slot without atomics, user space adds them up. */
+/* Reading BPF maps of u64 counters from user space: per-CPU arrays summed
+ * over the CPUs, and hash maps copied so that two reads can be compared.
+ * Counters are never cleared in the kernel: the difference of two reads
+ * is exact, where a read-and-clear loses what comes in between. */
 #ifndef SOCKEYE_MAPS_H
 #define SOCKEYE_MAPS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* Sum over CPUs of one slot; 0 if it cannot be read. */
-uint64_t percpu_sum(int map_fd, uint32_t key);
-/* Sums of slots 0..n-1 into sums[]; returns 0 or -errno. */
-int percpu_sums(int map_fd, uint64_t *sums, uint32_t n);
+/* Sums each of the slots 0..n-1 of a per-CPU array over the CPUs. Returns
+ * 0, or -errno with the sums zeroed. */
+int percpu_array_sum(int map_fd, uint32_t n, uint64_t *sums);
+/* The counter of a one-slot per-CPU array (lost records, say); 0 if it
+ * cannot be read. */
+uint64_t percpu_counter(int map_fd);
+
+/* A copy of a hash map whose values are u64 counts, sorted by key. */
+struct counter_snapshot {
+	size_t key_size;
+	size_t stride;		/* bytes per entry: the key, padded, then the count */
+	size_t n, cap;
+	unsigned char *entries;
+};
+
+void counter_snapshot_init(struct counter_snapshot *s, size_t key_size);
+/* Replaces the copy with the map's entries. Returns 0 or -errno. */
+int counter_snapshot_read(struct counter_snapshot *s, int map_fd);
+/* Calls fn for each key whose count grew from old to cur (a key missing
+ * from old had 0). For maps whose keys the kernel never deletes. */
+void counter_snapshot_diff(const struct counter_snapshot *cur, const struct counter_snapshot *old,
+			   void (*fn)(void *ctx, const void *key, uint64_t delta), void *ctx);
+void counter_snapshot_free(struct counter_snapshot *s);
 
 #endif

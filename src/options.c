@@ -116,6 +116,19 @@ bool common_option(const char *cmd, int opt, const char *arg, const char *help,
 	return false;
 }
 
+bool interval_option(const char *cmd, int opt, const char *arg, struct interval_opts *o)
+{
+	switch (opt) {
+	case 'i':
+		o->interval = parse_seconds(cmd, "interval", arg);
+		return true;
+	case 'c':
+		o->count = parse_ulong(cmd, "count", arg, 1, 1000000000);
+		return true;
+	}
+	return false;
+}
+
 void no_arguments(const char *cmd, int argc, char **argv)
 {
 	if (optind < argc)

@@ -42,15 +42,35 @@ enum common_long_only {
 	{ "help", no_argument, NULL, 'h' },                               \
 	{ "verbose", no_argument, NULL, 'v' }
 
-#define COMMON_HELP                                                                  \
+/* The help lines of the shared options, in pieces for the commands to
+ * which some filters do not apply. */
+#define PROCESS_FILTER_HELP                                                          \
 	"  -p, --pid PID        only sockets of this process (thread group id)\n"     \
-	"      --comm NAME      only processes with this name (exact, 15 chars max)\n"\
-	"      --port PORT      only sockets with this local or remote port\n"        \
-	"  -4, -6               only IPv4, only IPv6 sockets\n"                       \
+	"      --comm NAME      only processes with this name (exact, 15 chars max)\n"
+#define PORT_FILTER_HELP                                                             \
+	"      --port PORT      only sockets with this local or remote port\n"
+#define FAMILY_FILTER_HELP                                                           \
+	"  -4, -6               only IPv4, only IPv6 sockets\n"
+#define RUN_HELP                                                                     \
 	"      --json           JSON Lines output, one object per line\n"             \
 	"      --duration SECS  stop after SECS seconds (fractions allowed)\n"        \
 	"  -v, --verbose        show libbpf's messages while loading\n"               \
 	"  -h, --help           show this help\n"
+#define COMMON_HELP PROCESS_FILTER_HELP PORT_FILTER_HELP FAMILY_FILTER_HELP RUN_HELP
+
+/* -i/--interval and -c/--count, for the commands that report periodically. */
+struct interval_opts {
+	double interval;	/* seconds; 0 when not given */
+	unsigned long count;	/* reports; 0 for no limit */
+};
+
+#define INTERVAL_SHORTOPTS "i:c:"
+#define INTERVAL_LONGOPTS                                                 \
+	{ "interval", required_argument, NULL, 'i' },                     \
+	{ "count", required_argument, NULL, 'c' }
+
+/* Handles -i or -c; returns false if opt is neither. */
+bool interval_option(const char *cmd, int opt, const char *arg, struct interval_opts *o);
 
 /* getopt_long over argv with sockeye's error style: an unknown option or
  * a missing value ends the program with one line and exit code 2. */

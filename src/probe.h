@@ -60,6 +60,9 @@ struct program_set {
 	const char *(*gives_name)(int bit);
 	const void *(*elf_bytes)(size_t *size);	/* NAME_bpf__elf_bytes */
 };
+/* protos of the hooks of commands that count sockets of every protocol,
+ * and what they pass to select_programs. */
+#define ALL_PROTOS 0xff
 
 struct bpf_object;
 /* Loads only the programs that give something wanted (and the book-keeping

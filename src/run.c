@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include "sockeye.h"
 #include "run.h"
 #include "maps.h"
@@ -15,7 +14,7 @@
 #include "json.h"
 
 static volatile sig_atomic_t stop_requested;
-static uint64_t deadline_ns;
+static uint64_t deadline_ns, duration_ns;
 
 static void request_stop(int sig)
 {
@@ -38,7 +37,8 @@ void run_start(double duration)
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	stop_requested = 0;
-	deadline_ns = duration > 0 ? monotonic_now_ns() + (uint64_t)(duration * 1e9) : 0;
+	duration_ns = duration > 0 ? duration * 1e9 : 0;
+	deadline_ns = duration_ns ? monotonic_now_ns() + duration_ns : 0;
 }
 
 bool run_should_stop(void)
@@ -55,21 +55,64 @@ int run_wait_ms(int want_ms)
 	return want_ms;
 }
 
-bool run_sleep(double secs)
+/* Sleeps until the monotonic time `until`, the deadline or a signal, in
+ * short steps so that a signal just before a sleep is not missed long. */
+static void sleep_until(uint64_t until)
 {
-	uint64_t until = monotonic_now_ns() + (uint64_t)(secs * 1e9);
+	uint64_t now;
 
-	while (!run_should_stop()) {
-		uint64_t now = monotonic_now_ns(), left_ms;
+	while (!run_should_stop() && (now = monotonic_now_ns()) < until) {
+		uint64_t ms = (until - now + 999999) / 1000000;
+		int wait = run_wait_ms(ms < 100 ? ms : 100);
+		struct timespec ts = { wait / 1000, wait % 1000 * 1000000L };
 
-		if (now >= until)
-			return true;
-		left_ms = (until - now + 999999) / 1000000;
-		/* Short naps: a Ctrl-C is seen within 100 ms even if the
-		 * signal lands just before usleep() starts. */
-		usleep(run_wait_ms(left_ms < 100 ? left_ms : 100) * 1000);
+		nanosleep(&ts, NULL);	/* a signal ends it early */
 	}
-	return false;
+}
+
+/* Returns fn's error, 1 if stdout went away, else 0. */
+static int report(report_fn fn, void *ctx, uint64_t *last)
+{
+	uint64_t now = monotonic_now_ns();
+	struct report_span span = {
+		.end_ns = now + monotonic_to_realtime_offset(),
+		.length_ns = now - *last,
+	};
+	int err;
+
+	*last = now;
+	err = fn(ctx, &span);
+	if (!err && (fflush(stdout) || ferror(stdout)))
+		return 1;
+	return err;
+}
+
+int run_reports(double interval, unsigned long count, report_fn fn, void *ctx)
+{
+	uint64_t period = interval * 1e9, last = monotonic_now_ns(), next = last + period;
+	unsigned long done = 0;
+	bool due;
+	int err;
+
+	if (duration_ns)
+		deadline_ns = last + duration_ns;
+	for (;;) {
+		sleep_until(period ? next : UINT64_MAX);
+		due = period && monotonic_now_ns() >= next;
+		if (due) {
+			/* After a pause (SIGSTOP), the next tick is the next one ahead. */
+			while (next <= monotonic_now_ns())
+				next += period;
+			err = report(fn, ctx, &last);
+			if (err || (count && ++done == count))
+				break;
+		}
+		if (run_should_stop()) {
+			err = due ? 0 : report(fn, ctx, &last);
+			break;
+		}
+	}
+	return err < 0 ? err : 0;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -109,7 +152,7 @@ int reader_poll(struct record_reader *r, int timeout_ms)
 
 uint64_t reader_lost(const struct record_reader *r)
 {
-	return percpu_sum(r->lost_fd, 0);
+	return percpu_counter(r->lost_fd);
 }
 
 void reader_close(struct record_reader *r)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The running part every command shares: stop on SIGINT/SIGTERM or when
- * --duration is up, and read a ring buffer counting what was lost. */
+ * --duration is up, report at intervals, and read a ring buffer counting
+ * what was lost. */
 #ifndef SOCKEYE_RUN_H
 #define SOCKEYE_RUN_H
 
@@ -13,12 +14,26 @@ void run_start(double duration);
 bool run_should_stop(void);
 /* Milliseconds to wait at most before the next look, capped by the deadline. */
 int run_wait_ms(int want_ms);
-/* Sleeps secs seconds, waking early when the run ends; returns whether
- * the whole time passed. */
-bool run_sleep(double secs);
 
 /* Gets each record the programs sent, as the command's record struct. */
 typedef void (*record_fn)(void *ctx, const void *record);
+
+/* What a periodic report covers: the time since the previous one. */
+struct report_span {
+	uint64_t end_ns;	/* CLOCK_REALTIME */
+	uint64_t length_ns;
+};
+
+/* Returns 0 to go on, or -errno after saying what failed. */
+typedef int (*report_fn)(void *ctx, const struct report_span *span);
+
+/* Calls fn every interval seconds (0: only at the end) and flushes stdout,
+ * until count reports are out (0: no limit) or a stop; on a stop between
+ * two ticks, fn reports once more for the time since the last, so nothing
+ * counted goes unsaid. The --duration clock restarts here, when counting
+ * starts: --duration 5 -i 1 gives five full intervals. Returns fn's error,
+ * or 0 (also when stdout went away: nobody is left to tell). */
+int run_reports(double interval, unsigned long count, report_fn fn, void *ctx);
 
 struct record_reader {
 	struct ring_buffer *rb;

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include "test.h"
 #include "format.h"
 #include "json.h"
@@ -65,6 +67,35 @@ TEST(format_errnos)
 	ASSERT_STR_EQ(shutdown_how_name(1), "SHUT_WR", "shutdown how");
 }
 
+TEST(format_families_and_protocols)
+{
+	static const struct { int family; const char *name; } families[] = {
+		{ AF_UNIX, "AF_UNIX" }, { AF_INET, "AF_INET" }, { AF_INET6, "AF_INET6" },
+		{ AF_NETLINK, "AF_NETLINK" }, { AF_PACKET, "AF_PACKET" }, { AF_VSOCK, "AF_VSOCK" },
+		{ AF_MCTP, "AF_MCTP" }, { 0, "AF_UNSPEC" }, { 46, "AF_46" }, { -1, "AF_-1" },
+	};
+	static const struct { int family, protocol; const char *name, *short_name; } protos[] = {
+		{ AF_INET, IPPROTO_TCP, "IPPROTO_TCP", "TCP" },
+		{ AF_INET6, IPPROTO_UDP, "IPPROTO_UDP", "UDP" },
+		{ AF_INET, IPPROTO_ICMP, "IPPROTO_ICMP", "ICMP" },
+		{ AF_INET6, IPPROTO_MPTCP, "IPPROTO_MPTCP", "MPTCP" },
+		{ AF_INET, 0, "IPPROTO_IP", "IP" },
+		{ AF_INET, 253, "IPPROTO_253", "253" },
+		{ AF_UNIX, 0, "IPPROTO_UNIX", "UNIX" },
+		{ AF_NETLINK, 0, "AF_NETLINK:0", "NETLINK:0" },
+		{ 99, 3, "AF_99:3", "99:3" },
+	};
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		ASSERT_STR_EQ(family_name(families[i].family), families[i].name, "family name");
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		ASSERT_STR_EQ(protocol_name(protos[i].family, protos[i].protocol), protos[i].name,
+			      "protocol name");
+		ASSERT_STR_EQ(protocol_short_name(protos[i].family, protos[i].protocol),
+			      protos[i].short_name, "short name");
+	}
+}
+
 TEST(format_times)
 {
 	char buf[TIME_LEN];
@@ -75,6 +106,8 @@ TEST(format_times)
 	setenv("TZ", "UTC", 1);
 	format_wall_time(buf, sizeof(buf), 1703872242000123456ULL);
 	ASSERT_STR_EQ(buf, "2023/12/29 17:50:42.000123", "wall time in the seed's layout");
+	format_clock_time(buf, sizeof(buf), 1703872242999999999ULL);
+	ASSERT_STR_EQ(buf, "17:50:42", "time of day");
 }
 
 TEST(json_writer_escapes)
@@ -89,10 +122,12 @@ TEST(json_writer_escapes)
 	json_int(&j, "result", -111);
 	json_uint(&j, "cookie", 18446744073709551615ULL);
 	json_bool(&j, "ok", true);
+	json_seconds(&j, "interval_s", 1002999999);
 	json_end(&j);
 	fclose(f);
 	ASSERT_STR_EQ(text, "{\"comm\":\"a\\\"b\\\\c\\u000a\\u0001\\u00ff\",\"result\":-111,"
-		      "\"cookie\":18446744073709551615,\"ok\":true}\n", "one escaped line");
+		      "\"cookie\":18446744073709551615,\"ok\":true,\"interval_s\":1.002}\n",
+		      "one escaped line");
 	free(text);
 }
 

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye sofamily` and `sockeye soprotocol`: accepts and connects by
+ * process name and the socket's address family, or its protocol. One
+ * kernel map, keyed by both, serves the two views (bpf/sockstat.bpf.c); a
+ * view adds up what it does not show. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "sockeye.h"
+#include "sockstat_session.h"
+#include "format.h"
+#include "json.h"
+#include "run.h"
+
+/* A row of either view; soprotocol keeps the family only to name the
+ * protocol (protocol numbers mean different things in each family). */
+struct so_row {
+	uint64_t count;
+	char comm[16];
+	uint16_t family;
+	uint16_t protocol;
+	uint8_t kind;
+};
+
+struct rows {
+	struct so_row *v;
+	size_t n, cap;
+	bool no_memory;
+};
+
+struct socount {
+	const char *cmd;
+	bool by_protocol;	/* soprotocol; else sofamily */
+	bool json;
+	double interval;
+	int reports;
+	struct sockstat_session session;
+	struct counter_snapshot snaps[2];
+	int cur;		/* snaps[cur] is read next; the other holds the last read */
+	uint64_t lost_before;
+	struct rows rows;
+};
+
+static void row_of(const struct socount *c, const struct so_key *k, struct so_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->comm, k->comm, sizeof(r->comm));
+	r->comm[sizeof(r->comm) - 1] = '\0';
+	r->kind = k->kind;
+	if (!c->by_protocol) {
+		r->family = k->family;
+		return;
+	}
+	/* IPv4 and IPv6 share the IP protocol numbers: one TCP row for both. */
+	r->family = k->family == AF_INET6 ? AF_INET : k->family;
+	r->protocol = k->protocol;
+}
+
+static void add_row(void *ctx, const void *key, uint64_t delta)
+{
+	struct socount *c = ctx;
+	struct rows *rows = &c->rows;
+
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? 2 * rows->cap : 64;
+		struct so_row *grown = realloc(rows->v, cap * sizeof(*grown));
+
+		if (!grown) {
+			rows->no_memory = true;
+			return;
+		}
+		rows->v = grown;
+		rows->cap = cap;
+	}
+	row_of(c, key, &rows->v[rows->n]);
+	rows->v[rows->n++].count = delta;
+}
+
+static int compare_identity(const struct so_row *a, const struct so_row *b)
+{
+	int cmp;
+
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	if ((cmp = strcmp(a->comm, b->comm)))
+		return cmp;
+	if (a->family != b->family)
+		return a->family - b->family;
+	return a->protocol - b->protocol;
+}
+
+static int by_identity(const void *a, const void *b)
+{
+	return compare_identity(a, b);
+}
+
+/* By kind (accepts first, as the seed), then most counted first. */
+static int by_display_order(const void *pa, const void *pb)
+{
+	const struct so_row *a = pa, *b = pb;
+
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return compare_identity(a, b);
+}
+
+/* Adds up the keys that fall in the same row, and orders the rows. */
+static void merge_rows(struct rows *rows)
+{
+	size_t n = 0;
+
+	qsort(rows->v, rows->n, sizeof(*rows->v), by_identity);
+	for (size_t i = 0; i < rows->n; i++) {
+		if (n && !compare_identity(&rows->v[n - 1], &rows->v[i]))
+			rows->v[n - 1].count += rows->v[i].count;
+		else
+			rows->v[n++] = rows->v[i];
+	}
+	rows->n = n;
+	qsort(rows->v, rows->n, sizeof(*rows->v), by_display_order);
+}
+
+static void print_text_header(struct socount *c, const struct report_span *span)
+{
+	char when[TIME_LEN];
+
+	if (c->interval) {
+		format_clock_time(when, sizeof(when), span->end_ns);
+		printf("%s%s\n", c->reports ? "\n" : "", when);
+	}
+	if (c->by_protocol)
+		printf("%-8s %-16s %5s %-16s %-10s %10s\n", "KIND", "COMM", "PROTO", "NAME",
+		       "SHORT", "COUNT");
+	else
+		printf("%-8s %-16s %6s %-12s %10s\n", "KIND", "COMM", "FAMILY", "NAME", "COUNT");
+}
+
+static void print_text_row(const struct socount *c, const struct so_row *r)
+{
+	unsigned long long count = r->count;
+
+	if (c->by_protocol)
+		printf("%-8s %-16s %5u %-16s %-10s %10llu\n", so_kind_name(r->kind), r->comm,
+		       r->protocol, protocol_name(r->family, r->protocol),
+		       protocol_short_name(r->family, r->protocol), count);
+	else
+		printf("%-8s %-16s %6u %-12s %10llu\n", so_kind_name(r->kind), r->comm, r->family,
+		       family_name(r->family), count);
+}
+
+static void print_json_row(const struct socount *c, const char *when, const struct so_row *r)
+{
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_str(&j, "type", c->cmd);
+	json_str(&j, "time", when);
+	json_str(&j, "kind", so_kind_name(r->kind));
+	json_str(&j, "comm", r->comm);
+	if (c->by_protocol) {
+		json_uint(&j, "protocol", r->protocol);
+		json_str(&j, "protocol_name", protocol_name(r->family, r->protocol));
+		json_str(&j, "protocol_short", protocol_short_name(r->family, r->protocol));
+	} else {
+		json_uint(&j, "family", r->family);
+		json_str(&j, "family_name", family_name(r->family));
+	}
+	json_uint(&j, "count", r->count);
+	json_end(&j);
+}
+
+/* Ends each report in JSON: what it covered, even when it had no rows. */
+static void print_json_end(const struct socount *c, const char *when,
+			   const struct report_span *span, uint64_t lost)
+{
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_str(&j, "type", "interval");
+	json_str(&j, "time", when);
+	json_seconds(&j, "interval_s", span->length_ns);
+	json_uint(&j, "rows", c->rows.n);
+	json_uint(&j, "lost", lost);
+	json_end(&j);
+}
+
+static void print_report(struct socount *c, const struct report_span *span, uint64_t lost)
+{
+	char when[TIME_LEN];
+
+	format_utc_time(when, sizeof(when), span->end_ns);
+	if (!c->json)
+		print_text_header(c, span);
+	for (size_t i = 0; i < c->rows.n; i++) {
+		if (c->json)
+			print_json_row(c, when, &c->rows.v[i]);
+		else
+			print_text_row(c, &c->rows.v[i]);
+	}
+	if (c->json)
+		print_json_end(c, when, span, lost);
+	else if (lost)
+		p_warn("%llu accepts and connects were not counted: the map's %d rows are full; "
+		       "narrow it with --pid, --comm, -4 or -6", (unsigned long long)lost,
+		       SO_MAX_ROWS);
+	c->reports++;
+}
+
+/* The counts since the last report: this read minus the last. */
+static int report(void *ctx, const struct report_span *span)
+{
+	struct socount *c = ctx;
+	struct counter_snapshot *now = &c->snaps[c->cur], *before = &c->snaps[!c->cur];
+	uint64_t lost;
+	int err = sockstat_read_sockets(&c->session, now);
+
+	if (err) {
+		p_err("cannot read the %s counters: %s", c->cmd, strerror(-err));
+		return err;
+	}
+	c->rows.n = 0;
+	counter_snapshot_diff(now, before, add_row, c);
+	if (c->rows.no_memory) {
+		p_err("out of memory for the %s rows", c->cmd);
+		return -ENOMEM;
+	}
+	merge_rows(&c->rows);
+	lost = sockstat_sockets_lost(&c->session);
+	print_report(c, span, lost - c->lost_before);
+	c->lost_before = lost;
+	c->cur = !c->cur;
+	return 0;
+}
+
+static int run_socount(struct socount *c, int argc, char **argv, const char *help)
+{
+	struct common_opts common = {};
+	struct interval_opts iv = {};
+	int err;
+
+	parse_counting_options(c->cmd, argc, argv, help, &common, &iv);
+	if (common.filters.port)
+		usage_error(c->cmd, "--port does not apply: a connect is counted as it starts, "
+			    "before its socket has a remote port");
+	if (iv.count && !iv.interval)
+		usage_error(c->cmd, "--count needs --interval: without it there is one report, "
+			    "at the end");
+	if (!check_environment())
+		return EXIT_FAIL;
+	c->json = common.json;
+	c->interval = iv.interval;
+	for (int i = 0; i < 2; i++)
+		counter_snapshot_init(&c->snaps[i], sizeof(struct so_key));
+	run_start(common.duration);
+	if (sockstat_session_start(&c->session, PART_SOCKETS, &common.filters, c->cmd))
+		return EXIT_FAIL;
+	/* Nothing prints until the end: say so to whoever is watching. */
+	if (!c->json && !c->interval && isatty(STDERR_FILENO))
+		p_info("counting accepts and connects; Ctrl-C prints the counts and ends");
+	err = run_reports(iv.interval, iv.count, report, c);
+	sockstat_session_stop(&c->session);
+	for (int i = 0; i < 2; i++)
+		counter_snapshot_free(&c->snaps[i]);
+	free(c->rows.v);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The help of both views: what differs is what a row is counted by, its
+ * columns and the examples. */
+#define SOCOUNT_HELP(cmd, by_what, columns, examples)                                 \
+	"Usage: sockeye " cmd " [OPTIONS]\n"                                           \
+	"\n"                                                                           \
+	"Count accepted and initiated connections (accept, connect) by process name\n" \
+	"and " by_what ".\n"                                                           \
+	"\n"                                                                           \
+	"Columns (JSON fields in parentheses):\n"                                      \
+	"  KIND    accept or connect (kind)\n"                                         \
+	"  COMM    process name (comm)\n"                                              \
+	columns                                                                        \
+	"  COUNT   calls in the report's time (count)\n"                               \
+	"Rows are sorted by kind, then count, highest first. JSON rows also have\n"   \
+	"\"type\":\"" cmd "\" and time (RFC 3339 UTC, the end of the report's time).\n" \
+	"\n"                                                                           \
+	"Accepts are counted when accept() or accept4() returns a new socket; connects\n" \
+	"at every connect() call on a socket, whether it succeeds or fails. The\n"     \
+	"family and protocol are the socket's own. The counts print on Ctrl-C or at\n" \
+	"the end of --duration, and with -i after every interval too (text: the time,\n" \
+	"then the table). Under --json each report ends with an object\n"              \
+	"{\"type\":\"interval\",\"time\",\"interval_s\",\"rows\",\"lost\"}: lost counts the calls\n" \
+	"not counted because the map of rows was full (text: a warning on stderr).\n"  \
+	"\n"                                                                           \
+	"Options:\n"                                                                   \
+	"  -i, --interval SECS  report every SECS seconds, the counts of that interval\n" \
+	"                       (fractions allowed); without it, one report at the end\n" \
+	"  -c, --count N        with -i: stop after N reports\n"                       \
+	PROCESS_FILTER_HELP                                                            \
+	FAMILY_FILTER_HELP                                                             \
+	RUN_HELP                                                                       \
+	"--port does not apply: a connect is counted before it has a remote port.\n"   \
+	"--duration counts from the moment counting starts.\n"                        \
+	"\n"                                                                           \
+	"Syscall tracepoints put every system call of the host on a slower path\n"    \
+	"while this runs.\n"                                                           \
+	"\n"                                                                           \
+	"Examples:\n"                                                                  \
+	examples
+
+static const char sofamily_help[] = SOCOUNT_HELP("sofamily",
+	"the address family of the socket, system-wide: which processes use IPv4,\n"
+	"IPv6, UNIX, netlink or packet sockets, and how much",
+	"  FAMILY  address family number (family)\n"
+	"  NAME    its name: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ... (family_name)\n",
+	"  sockeye sofamily                        until Ctrl-C, then the table\n"
+	"  sockeye sofamily -i 5                   the table every 5 seconds\n"
+	"  sockeye sofamily -6 --duration 60       IPv6 sockets for a minute\n"
+	"  sockeye sofamily --json --comm sshd     sshd's, as JSON Lines\n");
+
+static const char soprotocol_help[] = SOCOUNT_HELP("soprotocol",
+	"the transport protocol of the socket, system-wide: TCP, UDP, UNIX, ...\n"
+	"IPv4 and IPv6 sockets of a protocol share a row",
+	"  PROTO   protocol number, the socket's sk_protocol (protocol)\n"
+	"  NAME    IPPROTO_TCP, IPPROTO_UDP, ...; IPPROTO_UNIX for UNIX sockets,\n"
+	"          whose protocol is 0; FAMILY:N in other families, e.g.\n"
+	"          AF_NETLINK:0 (protocol_name)\n"
+	"  SHORT   the name without IPPROTO_ or AF_: TCP, UDP, UNIX (protocol_short)\n",
+	"  sockeye soprotocol                      until Ctrl-C, then the table\n"
+	"  sockeye soprotocol -i 10 -c 6           a minute in 10-second tables\n"
+	"  sockeye soprotocol -4 -p 1234           one process's IPv4 sockets\n"
+	"  sockeye soprotocol --json --duration 30\n");
+
+int cmd_sofamily(int argc, char **argv)
+{
+	struct socount c = { .cmd = "sofamily" };
+
+	return run_socount(&c, argc, argv, sofamily_help);
+}
+
+int cmd_soprotocol(int argc, char **argv)
+{
+	struct socount c = { .cmd = "soprotocol", .by_protocol = true };
+
+	return run_socount(&c, argc, argv, soprotocol_help);
+}
