@@ -4,11 +4,13 @@
 # Overhead benchmark for sockeye (DESIGN.md section 7): in one go, alternate runs of
 # each workload with the monitor off and on, and print the median on/off ratio.
 #
-# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-c "MONITOR CMD"]...
+# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
-#   -c CMD      monitor command, run from the repo root; repeatable. Default:
-#               "./sockeye events" and "./sockeye events --no-io"
+#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp
+#   -c CMD      monitor command, run from the repo root; repeatable. Default: every
+#               command that runs until stopped: "./sockeye events", "./sockeye events
+#               --no-io", "./sockeye connlat", "./sockeye soconnect", "./sockeye sockstat"
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
@@ -27,27 +29,33 @@ ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-c CMD]...)" >&2; exit 2; }
+usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-c CMD]...)" >&2; exit 2; }
 
 is_count() { [[ $1 =~ ^[1-9][0-9]{0,3}$ ]]; }
 
 parse_args() {
 	local opt
-	while getopts ":n:t:c:h" opt; do
+	local wl
+	while getopts ":n:t:w:c:h" opt; do
 		case $opt in
 		n) is_count "$OPTARG" || usage "-n needs a whole number from 1 to 9999"; RUNS=$OPTARG ;;
 		t) { is_count "$OPTARG" && ((OPTARG <= 3600)); } ||
 			usage "-t needs whole seconds from 1 to 3600"
 		   SECS=$OPTARG ;;
 		c) [[ -n $OPTARG ]] || usage "-c needs a command"; CMDS+=("$OPTARG") ;;
-		h) sed -n '3,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		w) IFS=, read -ra WORKLOADS <<<"$OPTARG"
+		   for wl in "${WORKLOADS[@]}"; do
+			[[ $wl =~ ^(iperf3|churn|fin|udp)$ ]] || usage "unknown workload '$wl'"
+		   done ;;
+		h) sed -n '3,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
 	done
 	shift $((OPTIND - 1))
 	(($# == 0)) || usage "unexpected argument '$1'"
-	((${#CMDS[@]})) || CMDS=("./sockeye events" "./sockeye events --no-io")
+	((${#CMDS[@]})) || CMDS=("./sockeye events" "./sockeye events --no-io" "./sockeye connlat"
+		"./sockeye soconnect" "./sockeye sockstat")
 }
 
 check_tools() {
