@@ -2,8 +2,9 @@
 /* `sockeye connlat`: how long TCP handshakes take, from state changes
  * alone. connect() moves a socket to SYN_SENT; the SYN-ACK moves it to
  * ESTABLISHED (or, after a simultaneous open, through SYN_RECV); a reset,
- * a timeout, an ICMP error or close() moves it to CLOSE. The start time
- * waits in `pending` between the two and leaves it on every path. */
+ * a timeout, an ICMP error or close() moves it to CLOSE, and so does every
+ * other end, destruction included. The start time waits in `pending`
+ * between the two and leaves it on every path. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -27,9 +28,11 @@ struct pending {
 };
 
 /* Keyed by the struct sock address: cheaper than a cookie on every
- * connect, and safe because tcp_destroy_sock removes the entry before the
- * address can be reused. A plain hash, so a full map shows as untimed
- * handshakes instead of evicting ones in flight. */
+ * connect, and safe because the entry leaves on the socket's first move out
+ * of SYN_SENT (or SYN_RECV after a simultaneous open), and every socket
+ * moves to CLOSE, through this tracepoint, before it can be freed and its
+ * address reused. A plain hash, so a full map shows as untimed handshakes
+ * instead of evicting ones in flight. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -134,14 +137,5 @@ int BPF_PROG(connlat_state, struct sock *sk, int oldstate, int newstate)
 	else if ((oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV) &&
 		 newstate != TCP_SYN_RECV)
 		handshake_ended(sk, key, newstate);
-	return 0;
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(connlat_destroy, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-
-	bpf_map_delete_elem(&pending, &key);
 	return 0;
 }

@@ -18,8 +18,6 @@
 
 static const struct hook_use connlat_hooks[] = {
 	{ "connlat_state", GIVES_LATENCY, PROTO_TCP_BIT },
-	/* Clears what a socket left in flight; the map stays small without it. */
-	{ "connlat_destroy", 0, PROTO_TCP_BIT, true },
 };
 
 static const char *gives_name(int bit)
