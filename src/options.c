@@ -18,7 +18,8 @@ static bool takes_no_value(const char *arg, const struct option *longopts)
 	if (strncmp(arg, "--", 2) || !eq)
 		return false;
 	for (; longopts->name; longopts++)
-		if (longopts->has_arg == no_argument && strlen(longopts->name) == (size_t)(eq - arg - 2) &&
+		if (longopts->has_arg == no_argument &&
+		    strlen(longopts->name) == (size_t)(eq - arg - 2) &&
 		    !strncmp(longopts->name, arg + 2, eq - arg - 2))
 			return true;
 	return false;
