@@ -79,13 +79,23 @@ static __always_inline void handshake_started(const struct sock *sk, __u64 key)
 		count_percpu(&untimed, 0);
 }
 
+/* The histogram needs the tuple only to filter by port; records always. */
+static __always_inline bool needs_tuple(void)
+{
+	return !histogram_only || filter.port || filter_lport;
+}
+
 static __always_inline bool wanted(const struct sock_tuple *t, __u64 latency_ns, bool established)
 {
 	if (!established && (!report_failed || histogram_only))
 		return false;
+	if (latency_ns < min_latency_ns)
+		return false;
+	if (!needs_tuple())
+		return true;
 	if (filter_lport && t->sport != filter_lport)
 		return false;
-	return latency_ns >= min_latency_ns && tuple_passes(t);
+	return tuple_passes(t);
 }
 
 static __always_inline void handshake_ended(const struct sock *sk, __u64 key, int newstate)
@@ -103,7 +113,8 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	latency = now - p->start_ns;
 	owner = p->owner;
 	bpf_map_delete_elem(&pending, &key);
-	read_tuple(sk, &tuple);
+	if (needs_tuple())
+		read_tuple(sk, &tuple);
 	tuple.state = newstate;
 	if (!wanted(&tuple, latency, established))
 		return;
@@ -134,8 +145,11 @@ int BPF_PROG(connlat_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	if (newstate == TCP_SYN_SENT)
 		handshake_started(sk, key);
-	else if ((oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV) &&
-		 newstate != TCP_SYN_RECV)
+	else if (newstate != TCP_SYN_RECV &&
+		 (oldstate == TCP_SYN_SENT ||
+		  /* After a simultaneous open; a passive child, which has no
+		   * struct socket before accept(), never had an entry. */
+		  (oldstate == TCP_SYN_RECV && sk->sk_socket)))
 		handshake_ended(sk, key, newstate);
 	return 0;
 }
