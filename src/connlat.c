@@ -210,16 +210,13 @@ struct hist_reporter {
 static int report_hist(void *ctx, const struct report_span *span)
 {
 	struct hist_reporter *h = ctx;
-	uint64_t now[CONNLAT_SLOTS], delta[CONNLAT_SLOTS];
-	int err = connlat_hist(h->s, now);
+	uint64_t delta[CONNLAT_SLOTS];
+	int err = percpu_array_delta(bpf_map__fd(h->s->skel->maps.latency_hist), CONNLAT_SLOTS,
+				     h->last, delta);
 
 	if (err) {
 		p_err("cannot read the histogram: %s", strerror(-err));
 		return err;
-	}
-	for (int i = 0; i < CONNLAT_SLOTS; i++) {
-		delta[i] = now[i] - h->last[i];
-		h->last[i] = now[i];
 	}
 	print_hist(h->p, delta, span->end_ns);
 	return 0;

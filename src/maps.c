@@ -32,6 +32,21 @@ int percpu_array_sum(int map_fd, uint32_t n, uint64_t *sums)
 	return err;
 }
 
+int percpu_array_delta(int map_fd, uint32_t n, uint64_t *last, uint64_t *delta)
+{
+	int err = percpu_array_sum(map_fd, n, delta);
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t now = delta[i];
+
+		delta[i] = now - last[i];
+		last[i] = now;
+	}
+	return 0;
+}
+
 uint64_t percpu_counter(int map_fd)
 {
 	uint64_t total;

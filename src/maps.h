@@ -12,6 +12,9 @@
 /* Sums each of the slots 0..n-1 of a per-CPU array over the CPUs. Returns
  * 0, or -errno with the sums zeroed. */
 int percpu_array_sum(int map_fd, uint32_t n, uint64_t *sums);
+/* What slots 0..n-1 gained since *last: delta[i] = sum now - last[i];
+ * last[] becomes the sums now. Returns 0 or -errno. */
+int percpu_array_delta(int map_fd, uint32_t n, uint64_t *last, uint64_t *delta);
 /* The counter of a one-slot per-CPU array (lost records, say); 0 if it
  * cannot be read. */
 uint64_t percpu_counter(int map_fd);

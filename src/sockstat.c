@@ -227,16 +227,13 @@ static void print_json(const struct sockstat_cmd *c, const struct report_span *s
 static int print_interval(void *ctx, const struct report_span *span)
 {
 	struct sockstat_cmd *c = ctx;
-	uint64_t now[SS_COUNTERS], delta[SS_COUNTERS];
-	int err = sockstat_read_calls(&c->session, now);
+	uint64_t delta[SS_COUNTERS];
+	int err = percpu_array_delta(bpf_map__fd(c->session.skel->maps.ss_calls), SS_COUNTERS,
+				     c->last, delta);
 
 	if (err) {
 		p_err("cannot read the sockstat counters: %s", strerror(-err));
 		return err;
-	}
-	for (int i = 0; i < SS_COUNTERS; i++) {
-		delta[i] = now[i] - c->last[i];
-		c->last[i] = now[i];
 	}
 	if (c->json)
 		print_json(c, span, delta);
