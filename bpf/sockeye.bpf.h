@@ -6,6 +6,9 @@
 #ifndef SOCKEYE_BPF_H
 #define SOCKEYE_BPF_H
 
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "sock.h"
 
 #define AF_INET		2
