@@ -36,7 +36,7 @@ static void print_help(void)
 	       "Watch a host's TCP and UDP sockets with eBPF. With no command, runs '%s'.\n"
 	       "\nCommands:\n", DEFAULT_COMMAND);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-11s %s\n", commands[i].name, commands[i].summary);
 	printf("\nOptions:\n"
 	       "  -v, --verbose  show libbpf's messages (verifier output) while loading\n"
 	       "  -h, --help     show this help\n"
