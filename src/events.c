@@ -148,11 +148,9 @@ struct printer {
 	uint64_t clock_offset;	/* monotonic -> realtime */
 };
 
-static const char *proto_name(const struct event_record *e, bool upper)
+static const char *proto_upper(const struct event_record *e)
 {
-	if (e->tuple.protocol == IPPROTO_TCP)
-		return upper ? "TCP" : "tcp";
-	return upper ? "UDP" : "udp";
+	return e->tuple.protocol == IPPROTO_TCP ? "TCP" : "UDP";
 }
 
 static bool has_bytes(const struct event_record *e)
@@ -171,7 +169,7 @@ static void print_text(const struct printer *p, const struct event_record *e)
 	format_wall_time(when, sizeof(when), e->ts_ns + p->clock_offset);
 	format_endpoint(src, sizeof(src), t->family, t->saddr, t->sport);
 	format_endpoint(dst, sizeof(dst), t->family, t->daddr, t->dport);
-	strbuf_add(&line, when, " ", proto_name(e, true), ": ",
+	strbuf_add(&line, when, " ", proto_upper(e), ": ",
 		   e->owner.comm[0] ? e->owner.comm : "-", " ", kind_names[e->kind], " err=\"");
 	if (e->result < 0)
 		strbuf_add(&line, errno_name(-e->result), ": ", errno_message(-e->result));
@@ -213,7 +211,7 @@ static void print_json(const struct printer *p, const struct event_record *e)
 	json_str(&j, "time", when);
 	json_uint(&j, "time_us", realtime / 1000);
 	json_str(&j, "event", kind_names[e->kind]);
-	json_str(&j, "proto", proto_name(e, false));
+	json_str(&j, "proto", transport_name(e->tuple.protocol));
 	json_uint(&j, "pid", e->owner.pid);
 	json_uint(&j, "tid", e->owner.tid);
 	json_str(&j, "comm", e->owner.comm);

@@ -149,6 +149,19 @@ const char *protocol_short_name(int family, int protocol)
 	return !strncmp(name, "AF_", 3) ? name + 3 : name;
 }
 
+const char *transport_name(int protocol)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case 0:
+		return "";
+	}
+	return "other";
+}
+
 /* Events come thousands a second: the date part is formatted once per
  * second and kept. */
 struct date_cache {

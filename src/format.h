@@ -34,6 +34,8 @@ const char *family_name(int family);
  * the next call. */
 const char *protocol_name(int family, int protocol);
 const char *protocol_short_name(int family, int protocol);
+/* The JSON "proto" field: "tcp", "udp", "other", or "" for 0 (unknown). */
+const char *transport_name(int protocol);
 /* Local wall-clock time "2026/11/22 17:50:42.123456" of realtime_ns. */
 void format_wall_time(char *buf, size_t len, uint64_t realtime_ns);
 /* "17:50:42", local time, for tables that show the clock to the second. */

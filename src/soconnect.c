@@ -95,19 +95,6 @@ struct printer {
 	int addr_width;
 };
 
-static const char *proto_name(uint8_t protocol)
-{
-	switch (protocol) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case 0:
-		return "";
-	}
-	return "other";
-}
-
 static void print_text(const struct printer *p, const struct soconnect_record *r)
 {
 	char addr[ADDR_LEN];
@@ -133,7 +120,7 @@ static void print_json(const struct printer *p, const struct soconnect_record *r
 	json_uint(&j, "tid", r->owner.tid);
 	json_str(&j, "comm", r->owner.comm);
 	json_int(&j, "fd", r->fd);
-	json_str(&j, "proto", proto_name(r->protocol));
+	json_str(&j, "proto", transport_name(r->protocol));
 	json_uint(&j, "family", r->family == AF_INET6 ? 6 : 4);
 	format_addr(addr, sizeof(addr), r->family, r->daddr);
 	json_str(&j, "daddr", addr);

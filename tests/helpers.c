@@ -241,18 +241,14 @@ bool wait_for_attach(const char *name, int ms)
 	return false;
 }
 
-int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_prog,
-			void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
+int sockeye_with_traffic(char *const argv[], const char *attach_prog,
+			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
 {
-	char path[] = "/tmp/sockeye-test-outXXXXXX", me[16];
-	char *argv[] = { (char *)sockeye_path(), (char *)cmd, "-p", me, "--duration", "2",
-			 (char *)mode, NULL };
+	char path[] = "/tmp/sockeye-test-outXXXXXX";
 	int fd = mkstemp(path), status;
+	pid_t pid = spawn(argv, path);
 	ssize_t n;
-	pid_t pid;
 
-	snprintf(me, sizeof(me), "%d", getpid());
-	pid = spawn(argv, path);
 	if (wait_for_attach(attach_prog, 5000))
 		traffic(ctx);
 	status = wait_status(pid);
@@ -261,6 +257,17 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 	close(fd);
 	unlink(path);
 	return status;
+}
+
+int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_prog,
+			void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
+{
+	char me[16];
+	char *argv[] = { (char *)sockeye_path(), (char *)cmd, "-p", me, "--duration", "2",
+			 (char *)mode, NULL };
+
+	snprintf(me, sizeof(me), "%d", getpid());
+	return sockeye_with_traffic(argv, attach_prog, traffic, ctx, out, len);
 }
 
 void sleep_ms(int ms)

@@ -33,9 +33,12 @@ int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t
 /* Starts argv with stdout to out_path; stderr is inherited. */
 pid_t spawn(char *const argv[], const char *out_path);
 int wait_status(pid_t pid);
-/* Runs `sockeye CMD -p <this pid> --duration 2 MODE`, calling traffic(ctx)
- * once the program named attach_prog is attached; what it prints goes to
- * out. Returns its exit status. */
+/* Runs argv (a sockeye that ends by itself: give it --duration), calling
+ * traffic(ctx) once the program named attach_prog is attached; what it
+ * prints goes to out. Returns its exit status. */
+int sockeye_with_traffic(char *const argv[], const char *attach_prog,
+			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len);
+/* The same for `sockeye CMD -p <this pid> --duration 2 MODE`. */
 int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_prog,
 			void (*traffic)(void *ctx), void *ctx, char *out, size_t len);
 

@@ -186,33 +186,41 @@ KTEST(cli_duration_detaches_everything)
 	check_stop_leaves_nothing(0);
 }
 
-/* Runs `sockeye events ARGS --port P --duration 3`, makes one connection
- * to P with 5 bytes once the programs are in, returns what it printed. */
-static int events_output(const char *mode, char *out, size_t len, uint16_t *port, uint16_t *cport)
-{
-	char portarg[8], path[] = "/tmp/sockeye-test-eventsXXXXXX";
-	int srv = bound_socket(AF_INET, SOCK_STREAM, true, port), cli, acc, fd = mkstemp(path), status;
-	char *argv[] = { (char *)sockeye_path(), "events", "--port", portarg, "--duration", "3",
-			 (char *)mode, NULL };
-	pid_t pid;
-	ssize_t n;
+struct five_bytes {
+	int srv;
+	uint16_t port, cport;
+};
 
-	snprintf(portarg, sizeof(portarg), "%u", *port);
-	pid = spawn(argv, path);
-	ASSERT_TRUE(wait_for_attach(LAST_ATTACHED, 5000), "programs attached");
-	cli = connect_to(AF_INET, SOCK_STREAM, *port);
-	acc = accept(srv, NULL, NULL);
-	*cport = local_port(cli);
+/* One connection to the listener, with 5 bytes across. */
+static void send_five_bytes(void *ctx)
+{
+	struct five_bytes *f = ctx;
+	int cli = connect_to(AF_INET, SOCK_STREAM, f->port), acc = accept(f->srv, NULL, NULL);
+
+	f->cport = local_port(cli);
 	send_all(cli, 5);
 	recv_exactly(acc, 5);
 	close(cli);
 	close(acc);
-	close(srv);
-	status = wait_status(pid);
-	n = read(fd, out, len - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	unlink(path);
+}
+
+/* Runs `sockeye events --port P --duration 3 MODE` around send_five_bytes()
+ * to P; returns its exit status and what it printed. */
+static int events_output(const char *mode, char *out, size_t len, uint16_t *port, uint16_t *cport)
+{
+	struct five_bytes f = {};
+	char portarg[8];
+	char *argv[] = { (char *)sockeye_path(), "events", "--port", portarg, "--duration", "3",
+			 (char *)mode, NULL };
+	int status;
+
+	f.srv = bound_socket(AF_INET, SOCK_STREAM, true, &f.port);
+	snprintf(portarg, sizeof(portarg), "%u", f.port);
+	status = sockeye_with_traffic(argv, LAST_ATTACHED, send_five_bytes, &f, out, len);
+	ASSERT_TRUE(f.cport != 0, "the connection was made once the programs were in");
+	close(f.srv);
+	*port = f.port;
+	*cport = f.cport;
 	return status;
 }
 
