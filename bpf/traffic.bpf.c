@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye top`: bytes sent and received per process, counted when the
+ * process's send or receive call completes (tp_btf/sock_send_length and
+ * sock_recv_length fire at the end of every sock_sendmsg/sock_recvmsg, in
+ * the caller's context, with the byte count). The counts stay in a per-CPU
+ * hash that user space reads each interval; nothing per call leaves. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "sockeye.bpf.h"
+#include "traffic.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Not LRU: an evicted process would lose its totals without a trace. User
+ * space deletes the rows of processes that have ended, once shown. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct traffic_stats);
+} traffic SEC(".maps");
+
+/* Calls not counted because the map was full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} traffic_lost SEC(".maps");
+
+static __always_inline struct traffic_stats *stats_of(__u32 pid)
+{
+	struct traffic_stats *s = bpf_map_lookup_elem(&traffic, &pid), fresh = {};
+
+	if (s)
+		return s;
+	bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+	fresh.uid = (__u32)bpf_get_current_uid_gid();
+	fresh.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_map_update_elem(&traffic, &pid, &fresh, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&traffic, &pid);
+	if (!s)
+		count_percpu(&traffic_lost, 0);
+	return s;
+}
+
+static __always_inline bool sock_passes(const struct sock *sk)
+{
+	__u16 sport = sk->__sk_common.skc_num, dport = bpf_ntohs(sk->__sk_common.skc_dport);
+
+	if (filter.family && sk->__sk_common.skc_family != filter.family)
+		return false;
+	return !filter.port || sport == filter.port || dport == filter.port;
+}
+
+static __always_inline void account(const struct sock *sk, int bytes, enum traffic_dir dir)
+{
+	__u16 family = sk->__sk_common.skc_family;
+	__u8 protocol = sk->sk_protocol;
+	struct traffic_stats *s;
+
+	if (bytes <= 0 || !is_inet(family) ||
+	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
+		return;
+	if (!current_passes() || !sock_passes(sk))
+		return;
+	s = stats_of(bpf_get_current_pid_tgid() >> 32);
+	if (s)	/* this CPU's copy: no other writer */
+		s->bytes[dir][(protocol == IPPROTO_UDP) * 2 + (family == AF_INET6)] += bytes;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(top_send, struct sock *sk, int ret, int flags)
+{
+	account(sk, ret, DIR_SENT);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(top_recv, struct sock *sk, int ret, int flags)
+{
+	account(sk, ret, DIR_RECV);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Per-process traffic of `sockeye top`, shared by bpf/traffic.bpf.c and src/top.c. */
+#ifndef SOCKEYE_TRAFFIC_H
+#define SOCKEYE_TRAFFIC_H
+
+/* Bytes are split by protocol and family: TRAFFIC_SPLIT(proto_is_udp, is_ipv6). */
+enum traffic_split { SPLIT_TCP4, SPLIT_TCP6, SPLIT_UDP4, SPLIT_UDP6, TRAFFIC_SPLITS };
+enum traffic_dir { DIR_SENT, DIR_RECV, TRAFFIC_DIRS };
+
+/* One process's bytes since sockeye started (one copy per CPU; user space
+ * adds them up), keyed by its pid (thread group id). Bytes are what send and
+ * receive calls moved: payload, without headers. */
+struct traffic_stats {
+	__u64 bytes[TRAFFIC_DIRS][TRAFFIC_SPLITS];
+	__u64 cgroup_id;	/* cgroup v2 of the process when first seen */
+	__u32 uid;
+	char comm[16];
+	__u8 pad[4];
+};
+
+#endif

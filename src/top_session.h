@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* `sockeye top` as a library: load the per-process traffic counters and
+ * read them. The command shows them; the tests check them. */
+#ifndef SOCKEYE_TOP_SESSION_H
+#define SOCKEYE_TOP_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "options.h"
+#include "traffic.h"
+
+struct top_session {
+	struct traffic_bpf *skel;
+};
+
+/* One process's totals since the start, summed over CPUs. */
+struct process_traffic {
+	uint32_t pid;
+	struct traffic_stats stats;
+};
+
+/* Returns 0, or -errno after printing why. */
+int top_session_start(struct top_session *s, const struct sock_filters *filters);
+void top_session_stop(struct top_session *s);
+/* Every process counted so far, in *rows (malloc'd, the caller frees);
+ * returns how many, or -errno. */
+int top_read(const struct top_session *s, struct process_traffic **rows);
+/* Send and receive calls not counted because the map was full. */
+uint64_t top_lost(const struct top_session *s);
+
+#endif
