@@ -11,11 +11,12 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Ibuild -Ibpf -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-value
-# libbpf, libelf and zlib go in statically so the binary runs on hosts
+# libbpf, libelf, zlib and ncurses go in statically so the binary runs on hosts
 # without them; libc stays shared. The test runner is fully static so it
 # can run in a bare VM next to nothing but a kernel.
-LIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic
-TEST_LIBS := -static -lbpf -lelf -lz
+CURSES_LIBS := $(shell pkg-config --libs --static ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+LIBS := -Wl,-Bstatic -lbpf -lelf -lz $(CURSES_LIBS) -Wl,-Bdynamic
+TEST_LIBS := -static -lbpf -lelf -lz $(CURSES_LIBS)
 
 ifeq ($(V),1)
 Q :=

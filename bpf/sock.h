@@ -35,6 +35,9 @@ struct sock_filters {
 	__u8 comm_set;
 	__u8 pad[3];
 	char comm[16];
+	__u64 cgroup_id;	/* a cgroup v2 (its directory's inode), with what is below it */
+	__u32 cgroup_level;	/* its depth below the root, for the ancestor look-up */
+	__u32 pad2;
 };
 
 #endif

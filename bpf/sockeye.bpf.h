@@ -109,15 +109,20 @@ static __always_inline bool owner_passes(const struct sock_owner *o)
 	return true;
 }
 
-/* Whether the current process passes the pid and comm filters. Reads
- * nothing when neither is set: the programs that call this run for every
- * system call of their kind on the host. */
+/* Whether the current process passes the pid, comm and cgroup filters.
+ * Reads nothing when none is set: the programs that call this run for
+ * every system call of their kind on the host. */
 static __always_inline bool current_passes(void)
 {
 	struct sock_owner o = {};
 
-	if (!filter.pid && !filter.comm_set)
+	if (!filter.pid && !filter.comm_set && !filter.cgroup_id)
 		return true;
+	/* The process's ancestor at the filter's depth is the filter's cgroup
+	 * exactly when the process is in it or below it. */
+	if (filter.cgroup_id &&
+	    bpf_get_current_ancestor_cgroup_id(filter.cgroup_level) != filter.cgroup_id)
+		return false;
 	current_owner(&o);
 	return owner_passes(&o);
 }

@@ -46,25 +46,38 @@ static __always_inline struct traffic_stats *stats_of(__u32 pid)
 	return s;
 }
 
-static __always_inline bool sock_passes(const struct sock *sk)
+/* The family on the wire: an IPv6 socket connected to a v4-mapped address
+ * (::ffff:a.b.c.d, a dual-stack server's IPv4 client) carries IPv4. */
+static __always_inline __u16 wire_family(const struct sock *sk)
+{
+	const __u32 *daddr = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
+	__u16 family = sk->__sk_common.skc_family;
+
+	if (family == AF_INET6 && !daddr[0] && !daddr[1] && daddr[2] == bpf_htonl(0xffff))
+		return AF_INET;
+	return family;
+}
+
+static __always_inline bool sock_passes(const struct sock *sk, __u16 family)
 {
 	__u16 sport = sk->__sk_common.skc_num, dport = bpf_ntohs(sk->__sk_common.skc_dport);
 
-	if (filter.family && sk->__sk_common.skc_family != filter.family)
+	if (filter.family && family != filter.family)
 		return false;
 	return !filter.port || sport == filter.port || dport == filter.port;
 }
 
 static __always_inline void account(const struct sock *sk, int bytes, enum traffic_dir dir)
 {
-	__u16 family = sk->__sk_common.skc_family;
 	__u8 protocol = sk->sk_protocol;
 	struct traffic_stats *s;
+	__u16 family;
 
-	if (bytes <= 0 || !is_inet(family) ||
+	if (bytes <= 0 || !is_inet(sk->__sk_common.skc_family) ||
 	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
 		return;
-	if (!current_passes() || !sock_passes(sk))
+	family = wire_family(sk);
+	if (!current_passes() || !sock_passes(sk, family))
 		return;
 	s = stats_of(bpf_get_current_pid_tgid() >> 32);
 	if (s)	/* this CPU's copy: no other writer */

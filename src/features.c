@@ -213,6 +213,7 @@ int cmd_features(int argc, char **argv)
 		p_warn("%s", why);
 	report_environment(&r);
 	report_program_types(&r);
+	report_command(&r, &top_programs);
 	report_command(&r, &events_programs);
 	report_command(&r, &connlat_programs);
 	report_command(&r, &soconnect_programs);

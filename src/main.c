@@ -10,6 +10,7 @@
 #include "sockeye.h"
 
 static const struct command commands[] = {
+	{ "top", cmd_top, "bandwidth per process, live (the default command)" },
 	{ "events", cmd_events, "one line per socket event (connect, accept, send, close, ...)" },
 	{ "connlat", cmd_connlat, "TCP connect latency, SYN sent to SYN-ACK received" },
 	{ "soconnect", cmd_soconnect, "connect(2) calls with their latency and result" },
@@ -19,7 +20,7 @@ static const struct command commands[] = {
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 
-#define DEFAULT_COMMAND "events"
+#define DEFAULT_COMMAND "top"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

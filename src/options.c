@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include "sockeye.h"
 #include "options.h"
+#include "probe.h"
 
 /* "--flag=value" for a flag: getopt reports it like an unknown option. */
 static bool takes_no_value(const char *arg, const struct option *longopts)
@@ -75,6 +78,34 @@ double parse_seconds(const char *cmd, const char *what, const char *arg)
 	return v;
 }
 
+/* A cgroup's id is the inode number of its directory in the cgroup2
+ * mount; its level is how many directories down from the root it is. */
+static void parse_cgroup(const char *cmd, const char *arg, struct sock_filters *f)
+{
+	const char *root = cgroup2_root(), *rel = arg;
+	char path[PATH_MAX], real[PATH_MAX];
+	size_t root_len;
+	struct stat st;
+
+	if (!root) {
+		p_err("--cgroup needs cgroup v2, which is not mounted; mount it with "
+		      "'mount -t cgroup2 none /sys/fs/cgroup'");
+		exit(EXIT_FAIL);
+	}
+	root_len = strlen(root);
+	if (!strncmp(arg, root, root_len) && (!arg[root_len] || arg[root_len] == '/'))
+		rel = arg + root_len;
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	/* realpath() resolves "..", so the level counts real directories. */
+	if (!*arg || !realpath(path, real) || strncmp(real, root, root_len) ||
+	    (real[root_len] && real[root_len] != '/') || stat(real, &st) || !S_ISDIR(st.st_mode))
+		usage_error(cmd, "invalid cgroup '%s': no such cgroup under %s", arg, root);
+	f->cgroup_id = st.st_ino;
+	f->cgroup_level = 0;
+	for (const char *c = real + root_len; *c; c++)
+		f->cgroup_level += *c == '/';
+}
+
 bool common_option(const char *cmd, int opt, const char *arg, const char *help,
 		   struct common_opts *o)
 {
@@ -99,6 +130,9 @@ bool common_option(const char *cmd, int opt, const char *arg, const char *help,
 		if (f->family)
 			usage_error(cmd, "-4 and -6 exclude each other; give neither for both");
 		f->family = opt == '4' ? AF_INET : AF_INET6;
+		return true;
+	case OPT_CGROUP:
+		parse_cgroup(cmd, arg, f);
 		return true;
 	case OPT_JSON:
 		o->json = true;

@@ -29,6 +29,7 @@ enum common_long_only {
 	OPT_PORT,
 	OPT_DURATION,
 	OPT_JSON,
+	OPT_CGROUP,
 	OPT_COMMAND_FIRST = 0x200,	/* commands number their own from here */
 };
 
@@ -49,6 +50,12 @@ enum common_long_only {
 	"      --comm NAME      only processes with this name (exact, 15 chars max)\n"
 #define PORT_FILTER_HELP                                                             \
 	"      --port PORT      only sockets with this local or remote port\n"
+/* --cgroup, for the commands whose programs all run in the process that
+ * owns the socket (the filter reads the current task's cgroup). */
+#define CGROUP_LONGOPT { "cgroup", required_argument, NULL, OPT_CGROUP }
+#define CGROUP_FILTER_HELP                                                           \
+	"      --cgroup PATH    only processes in this cgroup v2 or below it: a path\n"   \
+	"                       under the cgroup2 mount, or as /proc/PID/cgroup shows it\n"
 #define FAMILY_FILTER_HELP                                                           \
 	"  -4, -6               only IPv4, only IPv6 sockets\n"
 #define RUN_HELP                                                                     \

@@ -41,6 +41,11 @@ void run_start(double duration)
 	deadline_ns = duration_ns ? monotonic_now_ns() + duration_ns : 0;
 }
 
+void run_request_stop(void)
+{
+	stop_requested = 1;
+}
+
 bool run_should_stop(void)
 {
 	return stop_requested || (deadline_ns && monotonic_now_ns() >= deadline_ns);
@@ -55,18 +60,23 @@ int run_wait_ms(int want_ms)
 	return want_ms;
 }
 
-/* Sleeps until the monotonic time `until`, the deadline or a signal, in
- * short steps so that a signal just before a sleep is not missed long. */
-static void sleep_until(uint64_t until)
+static void sleep_for(void *ctx, int ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	nanosleep(&ts, NULL);	/* a signal ends it early */
+}
+
+/* Waits until the monotonic time `until`, the deadline or a signal, in
+ * short steps so that a signal just before a wait is not missed long. */
+static void wait_until(uint64_t until, wait_fn wait, void *ctx)
 {
 	uint64_t now;
 
 	while (!run_should_stop() && (now = monotonic_now_ns()) < until) {
 		uint64_t ms = (until - now + 999999) / 1000000;
-		int wait = run_wait_ms(ms < 100 ? ms : 100);
-		struct timespec ts = { wait / 1000, wait % 1000 * 1000000L };
 
-		nanosleep(&ts, NULL);	/* a signal ends it early */
+		wait(ctx, run_wait_ms(ms < 100 ? ms : 100));
 	}
 }
 
@@ -89,6 +99,12 @@ static int report(report_fn fn, void *ctx, uint64_t *last)
 
 int run_reports(double interval, unsigned long count, report_fn fn, void *ctx)
 {
+	return run_reports_waiting(interval, count, fn, sleep_for, ctx);
+}
+
+int run_reports_waiting(double interval, unsigned long count, report_fn fn, wait_fn wait,
+			void *ctx)
+{
 	uint64_t period = interval * 1e9, last = monotonic_now_ns(), next = last + period;
 	unsigned long done = 0;
 	bool due;
@@ -97,7 +113,7 @@ int run_reports(double interval, unsigned long count, report_fn fn, void *ctx)
 	if (duration_ns)
 		deadline_ns = last + duration_ns;
 	for (;;) {
-		sleep_until(period ? next : UINT64_MAX);
+		wait_until(period ? next : UINT64_MAX, wait, ctx);
 		due = period && monotonic_now_ns() >= next;
 		if (due) {
 			/* After a pause (SIGSTOP), the next tick is the next one ahead. */

@@ -12,6 +12,8 @@
 /* Installs the handlers and starts the --duration clock (0: no limit). */
 void run_start(double duration);
 bool run_should_stop(void);
+/* Ends the run as a signal would (a key that quits). */
+void run_request_stop(void);
 /* Milliseconds to wait at most before the next look, capped by the deadline. */
 int run_wait_ms(int want_ms);
 
@@ -34,6 +36,14 @@ typedef int (*report_fn)(void *ctx, const struct report_span *span);
  * starts: --duration 5 -i 1 gives five full intervals. Returns fn's error,
  * or 0 (also when stdout went away: nobody is left to tell). */
 int run_reports(double interval, unsigned long count, report_fn fn, void *ctx);
+
+/* Waits up to ms milliseconds, or less when something happens. */
+typedef void (*wait_fn)(void *ctx, int ms);
+
+/* run_reports() for a command with something to do between reports (the
+ * full-screen view reads keys): wait replaces the sleep between looks. */
+int run_reports_waiting(double interval, unsigned long count, report_fn fn, wait_fn wait,
+			void *ctx);
 
 struct record_reader {
 	struct ring_buffer *rb;

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* `sockeye top`: per-process bandwidth. Kernel side: bpf/traffic.bpf.c;
- * counters: bpf/traffic.h. */
+/* `sockeye top`: per-process bandwidth; the session and the batch output.
+ * Rows: top_view.c; the full-screen view: top_screen.c. Kernel side:
+ * bpf/traffic.bpf.c; counters: bpf/traffic.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
 #include "top_session.h"
+#include "top_view.h"
+#include "format.h"
+#include "json.h"
 #include "maps.h"
 #include "probe.h"
 #include "traffic.skel.h"
@@ -114,7 +119,272 @@ int top_read(const struct top_session *s, struct process_traffic **rows)
 	return n;
 }
 
+void top_forget(const struct top_session *s, uint32_t pid)
+{
+	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.traffic), &pid);
+}
+
 uint64_t top_lost(const struct top_session *s)
 {
 	return percpu_counter(bpf_map__fd(s->skel->maps.traffic_lost));
+}
+
+/* ---- the command ---- */
+
+struct top_cmd {
+	struct top_session session;
+	struct top_tracker tracker;
+	struct top_view view;
+	bool json;
+};
+
+static void print_text(const struct top_snapshot *snap, const struct top_view *v,
+		       const struct top_row *rows, int n)
+{
+	char line[512], when[TIME_LEN];
+	struct top_row sum;
+
+	format_clock_time(when, sizeof(when), snap->end_ns);
+	printf("%s  sort %s%s  units %s  lost %llu\n", when, sort_name(v->sort),
+	       v->reverse ? " (reversed)" : "", units_name(v->units),
+	       (unsigned long long)snap->lost);
+	format_top_header(line, sizeof(line), v, TOP_COMM_WIDTH);
+	printf("%s\n", line);
+	for (int i = 0; i < n; i++) {
+		format_top_row(line, sizeof(line), &rows[i], NULL, v, snap->span_ns, TOP_COMM_WIDTH);
+		printf("%s\n", line);
+	}
+	top_sum(rows, n, &sum);
+	format_top_row(line, sizeof(line), &sum, "TOTAL", v, snap->span_ns, TOP_COMM_WIDTH);
+	printf("%s\n\n", line);
+}
+
+/* The byte fields of a row or of the total, for the view's splits. */
+static void json_bytes(struct json *j, const struct top_row *r, const struct top_view *v,
+		       uint64_t span_ns)
+{
+	static const char *const dir_names[TRAFFIC_DIRS] = { "sent", "recv" };
+	unsigned splits = view_splits(v);
+	char key[32];
+
+	for (int d = 0; d < TRAFFIC_DIRS; d++) {
+		snprintf(key, sizeof(key), "%s_bytes", dir_names[d]);
+		json_uint(j, key, row_bytes(r, true, d, splits));
+		snprintf(key, sizeof(key), "%s_interval_bytes", dir_names[d]);
+		json_uint(j, key, row_bytes(r, false, d, splits));
+		snprintf(key, sizeof(key), "%s_per_s", dir_names[d]);
+		json_uint(j, key, per_second(row_bytes(r, false, d, splits), span_ns) + 0.5);
+	}
+	for (int s = 0; s < TRAFFIC_SPLITS; s++)
+		for (int d = 0; d < TRAFFIC_DIRS && (splits & (1u << s)); d++) {
+			snprintf(key, sizeof(key), "%s_%s_bytes", split_name(s), dir_names[d]);
+			json_uint(j, key, r->total[d][s]);
+		}
+}
+
+static void json_row_start(struct json *j, const char *type, const struct top_snapshot *snap)
+{
+	char when[TIME_LEN];
+
+	json_begin(j, stdout);
+	json_str(j, "type", type);
+	format_utc_time(when, sizeof(when), snap->end_ns);
+	json_str(j, "time", when);
+	json_seconds(j, "interval_s", snap->span_ns);
+}
+
+static void print_json(const struct top_snapshot *snap, const struct top_view *v,
+		       const struct top_row *rows, int n)
+{
+	struct top_row sum;
+	struct json j;
+
+	for (int i = 0; i < n; i++) {
+		const struct top_row *r = &rows[i];
+
+		json_row_start(&j, v->by_cgroup ? "cgroup" : "process", snap);
+		if (v->by_cgroup)
+			json_uint(&j, "processes", r->processes);
+		else
+			json_uint(&j, "pid", r->pid);
+		json_str(&j, "user", user_name(r->uid));
+		if (r->uid != UINT32_MAX)
+			json_uint(&j, "uid", r->uid);
+		if (!v->by_cgroup)
+			json_str(&j, "comm", r->comm);
+		json_str(&j, "cgroup", cgroup_path(r->cgroup_id));
+		json_uint(&j, "cgroup_id", r->cgroup_id);
+		json_bool(&j, "ended", r->ended);
+		json_bytes(&j, r, v, snap->span_ns);
+		json_end(&j);
+	}
+	top_sum(rows, n, &sum);
+	json_row_start(&j, "total", snap);
+	json_uint(&j, "processes", sum.processes);
+	json_bytes(&j, &sum, v, snap->span_ns);
+	json_uint(&j, "lost", snap->lost);
+	json_end(&j);
+}
+
+static int print_snapshot(void *ctx, const struct report_span *span)
+{
+	struct top_cmd *c = ctx;
+	const struct top_snapshot *snap;
+	struct top_row *rows;
+	int err = top_take(&c->session, &c->tracker, span, &snap), n;
+
+	n = err ? err : top_arrange(snap, &c->view, &rows);
+	if (n < 0) {
+		p_err("cannot read the traffic counters: %s", strerror(-n));
+		return n;
+	}
+	if (c->json)
+		print_json(snap, &c->view, rows, n);
+	else
+		print_text(snap, &c->view, rows, n);
+	free(rows);
+	return 0;
+}
+
+static const char top_help[] =
+	"Usage: sockeye top [OPTIONS]\n"
+	"\n"
+	"Bandwidth per process, live: the bytes each process sends and receives over\n"
+	"TCP and UDP, IPv4 and IPv6, counted in the kernel when its send and receive\n"
+	"calls complete, and refreshed every interval. On a terminal it is a full-\n"
+	"screen view (press ? there for the keys); otherwise, or with -b or --json,\n"
+	"it prints one snapshot per interval.\n"
+	"\n"
+	"Columns:\n"
+	"  PID        process (thread group) id; PROCS, the number of processes,\n"
+	"             when grouped by cgroup\n"
+	"  USER       owner of the process (user id when it has no name)\n"
+	"  COMM       process name when first seen; CGROUP, the cgroup v2 path\n"
+	"  SENT/s, RECV/s   rate over the last interval\n"
+	"  SENT, RECV       bytes since sockeye started\n"
+	"  ended      the process exited during the interval: its row shows its\n"
+	"             last bytes once, then leaves\n"
+	"Bytes are payload (what send and receive calls moved), without headers.\n"
+	"A last TOTAL row adds up the rows.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --delay SECS     refresh every SECS seconds (default 1; fractions\n"
+	"                       allowed; -i, --interval is the same)\n"
+	"  -b, --batch          snapshots as text, also on a terminal\n"
+	"  -c, --count N        stop after N snapshots\n"
+	"  -s, --sort KEY       pid, user, comm, sent, recv (rates), total-sent,\n"
+	"                       total-recv, or rate (sent + received; the default)\n"
+	"  -r, --reverse        reverse the order\n"
+	"      --units UNIT     kb (default), mb, b (exact bytes) or auto\n"
+	"      --tcp, --udp     count only TCP, only UDP\n"
+	"  -g, --by-cgroup      one row per cgroup (container, service) instead\n"
+	"                       of per process\n"
+	CGROUP_FILTER_HELP
+	COMMON_HELP
+	"The filters apply in the kernel: bytes they exclude are not counted.\n"
+	"\n"
+	"JSON Lines: per snapshot, one object per process (\"type\":\"process\": pid,\n"
+	"user, uid, comm, cgroup, cgroup_id, ended) or per cgroup (\"type\":\"cgroup\":\n"
+	"processes, user, cgroup, cgroup_id, ended), then a \"type\":\"total\" object\n"
+	"(processes, lost). Each has time, interval_s and, for sent and recv:\n"
+	"*_bytes since the start, *_interval_bytes and *_per_s (rounded) over the\n"
+	"interval, and tcp4_*, tcp6_*, udp4_*, udp6_* bytes since the start.\n"
+	"\n"
+	"Examples:\n"
+	"  sockeye                               the live view (top is the default)\n"
+	"  sockeye top -g                        by container or service\n"
+	"  sockeye top -b -c 5 --sort sent       five text snapshots, top senders first\n"
+	"  sockeye top --json -d 10 --udp        UDP bytes per process every 10 s\n"
+	"  sockeye top --cgroup system.slice/nginx.service -6\n";
+
+enum top_long_only {
+	OPT_UNITS = OPT_COMMAND_FIRST,
+	OPT_TCP,
+	OPT_UDP,
+};
+
+static void parse_top_options(int argc, char **argv, struct common_opts *common,
+			      struct interval_opts *iv, struct top_view *v, bool *batch)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		INTERVAL_LONGOPTS,
+		CGROUP_LONGOPT,
+		{ "delay", required_argument, NULL, 'd' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "by-cgroup", no_argument, NULL, 'g' },
+		{ "units", required_argument, NULL, OPT_UNITS },
+		{ "tcp", no_argument, NULL, OPT_TCP },
+		{ "udp", no_argument, NULL, OPT_UDP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, key;
+
+	while ((opt = next_option("top", argc, argv, COMMON_SHORTOPTS INTERVAL_SHORTOPTS "d:bs:rg",
+				  longopts)) != -1) {
+		if (common_option("top", opt, optarg, top_help, common) ||
+		    interval_option("top", opt == 'd' ? 'i' : opt, optarg, iv))
+			continue;
+		switch (opt) {
+		case 'b':
+			*batch = true;
+			break;
+		case 's':
+			key = sort_by_name(optarg);
+			if (key < 0)
+				usage_error("top", "invalid sort key '%s': expected pid, user, comm, "
+					    "sent, recv, total-sent, total-recv or rate", optarg);
+			v->sort = key;
+			break;
+		case 'r':
+			v->reverse = true;
+			break;
+		case 'g':
+			v->by_cgroup = true;
+			break;
+		case OPT_UNITS:
+			key = units_by_name(optarg);
+			if (key < 0)
+				usage_error("top", "invalid units '%s': expected kb, mb, b or auto",
+					    optarg);
+			v->units = key;
+			break;
+		case OPT_TCP:
+		case OPT_UDP:
+			if (v->protocols != SPLITS_ALL)
+				usage_error("top", "--tcp and --udp exclude each other; give neither "
+					    "for both");
+			v->protocols = opt == OPT_TCP ? SPLITS_TCP : SPLITS_UDP;
+			break;
+		}
+	}
+	no_arguments("top", argc, argv);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_cmd c = {
+		.view = { .sort = SORT_RATE, .protocols = SPLITS_ALL, .families = SPLITS_ALL },
+	};
+	struct common_opts common = {};
+	struct interval_opts iv = {};
+	bool batch = false;
+	int err;
+
+	parse_top_options(argc, argv, &common, &iv, &c.view, &batch);
+	if (!check_environment())
+		return EXIT_FAIL;
+	c.json = common.json;
+	run_start(common.duration);
+	if (top_session_start(&c.session, &common.filters))
+		return EXIT_FAIL;
+	if (batch || c.json || !isatty(STDOUT_FILENO))
+		err = run_reports(iv.interval ? iv.interval : 1, iv.count, print_snapshot, &c);
+	else
+		err = top_screen(&c.session, &c.view, iv.interval ? iv.interval : 1, iv.count);
+	top_tracker_free(&c.tracker);
+	top_session_stop(&c.session);
+	return err ? EXIT_FAIL : EXIT_OK;
 }

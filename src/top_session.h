@@ -25,6 +25,8 @@ void top_session_stop(struct top_session *s);
 /* Every process counted so far, in *rows (malloc'd, the caller frees);
  * returns how many, or -errno. */
 int top_read(const struct top_session *s, struct process_traffic **rows);
+/* Deletes a process's counters (it has ended and been shown). */
+void top_forget(const struct top_session *s, uint32_t pid);
 /* Send and receive calls not counted because the map was full. */
 uint64_t top_lost(const struct top_session *s);
 

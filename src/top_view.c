@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye top`'s rows: interval bytes from successive reads, processes
+ * that ended, grouping, filtering and sorting, and the names and units
+ * the rows are shown with. See top_view.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "top_view.h"
+#include "format.h"
+#include "probe.h"
+
+static int by_pid(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* A process has ended when /proc has no such pid or shows it as a zombie
+ * (exited, not yet reaped by its parent). */
+static bool process_ended(uint32_t pid)
+{
+	char path[32], stat[512], *state;
+	FILE *f;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	len = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[len] = '\0';
+	/* "pid (comm) S ...": the comm may hold spaces and parentheses. */
+	state = strrchr(stat, ')');
+	return state && (state[2] == 'Z' || state[2] == 'X');
+}
+
+/* Makes rows of a read and subtracts the previous read of each process;
+ * a pid whose process ended last time is a new process now. */
+static void fill_rows(const struct process_traffic *read, size_t n, const struct top_snapshot *last,
+		      struct top_row *rows)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct traffic_stats *st = &read[i].stats;
+		struct top_row *r = &rows[i], *prev;
+
+		memset(r, 0, sizeof(*r));
+		r->pid = read[i].pid;
+		r->uid = st->uid;
+		r->cgroup_id = st->cgroup_id;
+		memcpy(r->comm, st->comm, sizeof(r->comm));
+		r->processes = 1;
+		memcpy(r->total, st->bytes, sizeof(r->total));
+		prev = last->n ? bsearch(r, last->rows, last->n, sizeof(*r), by_pid) : NULL;
+		if (prev && prev->ended)
+			prev = NULL;
+		for (int d = 0; d < TRAFFIC_DIRS; d++)
+			for (int s = 0; s < TRAFFIC_SPLITS; s++)
+				r->delta[d][s] = r->total[d][s] - (prev ? prev->total[d][s] : 0);
+	}
+	qsort(rows, n, sizeof(*rows), by_pid);
+}
+
+int top_take(struct top_session *s, struct top_tracker *t, const struct report_span *span,
+	     const struct top_snapshot **snap)
+{
+	struct process_traffic *read = NULL;
+	struct top_row *rows;
+	int n = top_read(s, &read);
+
+	if (n < 0)
+		return n;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows) {
+		free(read);
+		return -ENOMEM;
+	}
+	/* The previous rows must be in pid order for the look-ups. */
+	fill_rows(read, n, &t->last, rows);
+	free(read);
+	for (int i = 0; i < n; i++) {
+		rows[i].ended = process_ended(rows[i].pid);
+		if (rows[i].ended)
+			top_forget(s, rows[i].pid);
+	}
+	free(t->last.rows);
+	t->last = (struct top_snapshot){
+		.rows = rows,
+		.n = n,
+		.end_ns = span->end_ns,
+		.span_ns = span->length_ns,
+		.lost = top_lost(s),
+	};
+	*snap = &t->last;
+	return 0;
+}
+
+void top_tracker_free(struct top_tracker *t)
+{
+	free(t->last.rows);
+	t->last = (struct top_snapshot){};
+}
+
+uint64_t row_bytes(const struct top_row *r, bool total, int dir, unsigned splits)
+{
+	uint64_t sum = 0;
+
+	for (int s = 0; s < TRAFFIC_SPLITS; s++)
+		if (splits & (1u << s))
+			sum += total ? r->total[dir][s] : r->delta[dir][s];
+	return sum;
+}
+
+unsigned view_splits(const struct top_view *v)
+{
+	return v->protocols & v->families;
+}
+
+double per_second(uint64_t bytes, uint64_t span_ns)
+{
+	return span_ns ? bytes * 1e9 / span_ns : 0;
+}
+
+static void add_row(struct top_row *sum, const struct top_row *r)
+{
+	for (int d = 0; d < TRAFFIC_DIRS; d++)
+		for (int s = 0; s < TRAFFIC_SPLITS; s++) {
+			sum->total[d][s] += r->total[d][s];
+			sum->delta[d][s] += r->delta[d][s];
+		}
+	sum->processes += r->processes;
+	sum->ended = sum->ended && r->ended;
+}
+
+void top_sum(const struct top_row *rows, size_t n, struct top_row *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->ended = n > 0;
+	for (size_t i = 0; i < n; i++)
+		add_row(sum, &rows[i]);
+}
+
+static int by_cgroup(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+
+	return (x->cgroup_id > y->cgroup_id) - (x->cgroup_id < y->cgroup_id);
+}
+
+/* Folds rows (sorted by cgroup) into one per cgroup, in place; a cgroup
+ * row keeps a uid only when all its processes share it. */
+static size_t group_by_cgroup(struct top_row *rows, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct top_row *g = &rows[out - 1];
+
+		if (out && g->cgroup_id == rows[i].cgroup_id) {
+			if (g->uid != rows[i].uid)
+				g->uid = UINT32_MAX;
+			add_row(g, &rows[i]);
+			continue;
+		}
+		rows[out] = rows[i];
+		rows[out].pid = 0;
+		rows[out].comm[0] = '\0';
+		out++;
+	}
+	return out;
+}
+
+static int compare_numbers(uint64_t x, uint64_t y)
+{
+	return (x > y) - (x < y);
+}
+
+static const char *copy_name(char *buf, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s", name);
+	return buf;
+}
+
+/* Names and numbers sort up, bytes down, unless reversed; ties by pid
+ * (grouped: by cgroup) so rows keep their places between refreshes. */
+static int compare_rows(const void *a, const void *b, void *ctx)
+{
+	const struct top_row *x = a, *y = b;
+	const struct top_view *v = ctx;
+	unsigned splits = view_splits(v);
+	char first[PATH_MAX];	/* the second look-up may drop the first name */
+	int c = 0;
+
+	switch (v->sort) {
+	case SORT_PID:
+		c = v->by_cgroup ? 0 : compare_numbers(x->pid, y->pid);
+		break;
+	case SORT_USER:
+		c = strcmp(copy_name(first, user_name(x->uid)), user_name(y->uid));
+		break;
+	case SORT_COMM:
+		c = v->by_cgroup ? strcmp(copy_name(first, cgroup_path(x->cgroup_id)),
+					  cgroup_path(y->cgroup_id))
+				 : strcmp(x->comm, y->comm);
+		break;
+	case SORT_SENT_RATE:
+	case SORT_RECV_RATE:
+		c = -compare_numbers(row_bytes(x, false, v->sort == SORT_RECV_RATE, splits),
+				     row_bytes(y, false, v->sort == SORT_RECV_RATE, splits));
+		break;
+	case SORT_SENT:
+	case SORT_RECV:
+		c = -compare_numbers(row_bytes(x, true, v->sort == SORT_RECV, splits),
+				     row_bytes(y, true, v->sort == SORT_RECV, splits));
+		break;
+	case SORT_RATE:
+	case TOP_SORTS:
+		c = -compare_numbers(row_bytes(x, false, DIR_SENT, splits) +
+				     row_bytes(x, false, DIR_RECV, splits),
+				     row_bytes(y, false, DIR_SENT, splits) +
+				     row_bytes(y, false, DIR_RECV, splits));
+		break;
+	}
+	if (!c)
+		c = v->by_cgroup ? by_cgroup(x, y) : by_pid(x, y);
+	return v->reverse ? -c : c;
+}
+
+int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
+		struct top_row **rows)
+{
+	struct top_row *out = malloc((snap->n ? snap->n : 1) * sizeof(*out));
+	unsigned splits = view_splits(v);
+	size_t n = 0, kept = 0;
+
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, snap->rows, snap->n * sizeof(*out));
+	n = snap->n;
+	if (v->by_cgroup) {
+		qsort(out, n, sizeof(*out), by_cgroup);
+		n = group_by_cgroup(out, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (row_bytes(&out[i], true, DIR_SENT, splits) ||
+		    row_bytes(&out[i], true, DIR_RECV, splits))
+			out[kept++] = out[i];
+	qsort_r(out, kept, sizeof(*out), compare_rows, (void *)v);
+	*rows = out;
+	return kept;
+}
+
+/* ---- names and units ---- */
+
+static const char *const sort_names[TOP_SORTS] = {
+	[SORT_PID] = "pid",
+	[SORT_USER] = "user",
+	[SORT_COMM] = "comm",
+	[SORT_SENT_RATE] = "sent",
+	[SORT_RECV_RATE] = "recv",
+	[SORT_SENT] = "total-sent",
+	[SORT_RECV] = "total-recv",
+	[SORT_RATE] = "rate",
+};
+
+static const char *const unit_names[TOP_UNITS] = {
+	[UNITS_KB] = "kb",
+	[UNITS_MB] = "mb",
+	[UNITS_B] = "b",
+	[UNITS_AUTO] = "auto",
+};
+
+static int index_of(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+const char *sort_name(enum top_sort sort)
+{
+	return sort_names[sort];
+}
+
+int sort_by_name(const char *name)
+{
+	return index_of(sort_names, TOP_SORTS, name);
+}
+
+const char *units_name(enum top_units units)
+{
+	return unit_names[units];
+}
+
+int units_by_name(const char *name)
+{
+	return index_of(unit_names, TOP_UNITS, name);
+}
+
+const char *split_name(int split)
+{
+	static const char *const names[TRAFFIC_SPLITS] = {
+		[SPLIT_TCP4] = "tcp4", [SPLIT_TCP6] = "tcp6",
+		[SPLIT_UDP4] = "udp4", [SPLIT_UDP6] = "udp6",
+	};
+
+	return names[split];
+}
+
+/* KB and MB are 1024 and 1024 * 1024 bytes, as nethogs counts them. */
+void format_amount(char *buf, size_t len, double bytes, enum top_units units)
+{
+	static const char *const suffix[] = { "B", "KB", "MB", "GB", "TB" };
+	int scale = 0;
+
+	switch (units) {
+	case UNITS_KB:
+		snprintf(buf, len, "%.3f", bytes / 1024);
+		return;
+	case UNITS_MB:
+		snprintf(buf, len, "%.3f", bytes / (1024 * 1024));
+		return;
+	case UNITS_B:
+		snprintf(buf, len, "%.0f", bytes);
+		return;
+	case UNITS_AUTO:
+	case TOP_UNITS:
+		break;
+	}
+	while (bytes >= 1024 && scale < 4) {
+		bytes /= 1024;
+		scale++;
+	}
+	snprintf(buf, len, scale ? "%.1f %s" : "%.0f %s", bytes, suffix[scale]);
+}
+
+static const char *rate_unit(enum top_units units)
+{
+	static const char *const names[TOP_UNITS] = {
+		[UNITS_KB] = " KB/s", [UNITS_MB] = " MB/s", [UNITS_B] = " B/s", [UNITS_AUTO] = "/s",
+	};
+
+	return names[units];
+}
+
+static const char *amount_unit(enum top_units units)
+{
+	static const char *const names[TOP_UNITS] = {
+		[UNITS_KB] = " KB", [UNITS_MB] = " MB", [UNITS_B] = " B", [UNITS_AUTO] = "",
+	};
+
+	return names[units];
+}
+
+void format_top_header(char *buf, size_t len, const struct top_view *v, int comm_width)
+{
+	char sent_rate[16], recv_rate[16], sent[16], recv[16];
+
+	snprintf(sent_rate, sizeof(sent_rate), "SENT%s", rate_unit(v->units));
+	snprintf(recv_rate, sizeof(recv_rate), "RECV%s", rate_unit(v->units));
+	snprintf(sent, sizeof(sent), "SENT%s", amount_unit(v->units));
+	snprintf(recv, sizeof(recv), "RECV%s", amount_unit(v->units));
+	snprintf(buf, len, "%7s %-9s %-*s %*s %*s %*s %*s", v->by_cgroup ? "PROCS" : "PID",
+		 "USER", comm_width, v->by_cgroup ? "CGROUP" : "COMM", TOP_NUMBER_WIDTH, sent_rate,
+		 TOP_NUMBER_WIDTH, recv_rate, TOP_NUMBER_WIDTH, sent, TOP_NUMBER_WIDTH, recv);
+}
+
+void format_top_row(char *buf, size_t len, const struct top_row *r, const char *name,
+		    const struct top_view *v, uint64_t span_ns, int comm_width)
+{
+	unsigned splits = view_splits(v);
+	char rate[2][24], total[2][24], first[16];
+
+	for (int d = 0; d < TRAFFIC_DIRS; d++) {
+		format_amount(rate[d], sizeof(rate[d]),
+			      per_second(row_bytes(r, false, d, splits), span_ns), v->units);
+		format_amount(total[d], sizeof(total[d]), row_bytes(r, true, d, splits), v->units);
+	}
+	if (name)
+		snprintf(first, sizeof(first), "%7s", "");
+	else
+		snprintf(first, sizeof(first), "%7u", v->by_cgroup ? r->processes : r->pid);
+	snprintf(buf, len, "%s %-9.9s %-*.*s %*s %*s %*s %*s%s", first,
+		 name ? name : user_name(r->uid), comm_width, comm_width,
+		 name ? "" : v->by_cgroup ? cgroup_path(r->cgroup_id) : r->comm,
+		 TOP_NUMBER_WIDTH, rate[DIR_SENT], TOP_NUMBER_WIDTH, rate[DIR_RECV],
+		 TOP_NUMBER_WIDTH, total[DIR_SENT], TOP_NUMBER_WIDTH, total[DIR_RECV],
+		 r->ended && !name ? "  ended" : "");
+}
+
+#define NAME_CACHE 1024
+
+struct name_entry {
+	uint64_t id;
+	char *name;
+};
+
+/* A cache of names by id; when full, it starts over. A name stays valid
+ * until the next look-up in the same cache. */
+struct name_cache {
+	struct name_entry entries[NAME_CACHE];
+	int n;
+};
+
+static const char *cached(const struct name_cache *c, uint64_t id)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->entries[i].id == id)
+			return c->entries[i].name;
+	return NULL;
+}
+
+static void cache_clear(struct name_cache *c)
+{
+	for (int i = 0; i < c->n; i++)
+		free(c->entries[i].name);
+	c->n = 0;
+}
+
+static const char *cache_add(struct name_cache *c, uint64_t id, const char *name)
+{
+	char *copy = strdup(name);
+
+	if (!copy)
+		return "?";
+	if (c->n == NAME_CACHE)
+		cache_clear(c);
+	c->entries[c->n++] = (struct name_entry){ id, copy };
+	return copy;
+}
+
+const char *user_name(uint32_t uid)
+{
+	static struct name_cache users;
+	const char *name = cached(&users, uid);
+	struct passwd *pw;
+	char number[16];
+
+	if (name)
+		return name;
+	if (uid == UINT32_MAX)
+		return cache_add(&users, uid, "-");
+	pw = getpwuid(uid);
+	snprintf(number, sizeof(number), "%u", uid);
+	return cache_add(&users, uid, pw ? pw->pw_name : number);
+}
+
+static struct name_cache cgroups;
+static size_t cgroup_root_len;
+
+static int remember_cgroup(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *rel = path + cgroup_root_len;
+
+	if (type == FTW_D && !cached(&cgroups, st->st_ino))
+		cache_add(&cgroups, st->st_ino, *rel ? rel : "/");
+	return cgroups.n == NAME_CACHE;	/* stop when full */
+}
+
+/* The cgroup2 tree is walked again when an id is not known: cgroups come
+ * and go with containers and services. */
+const char *cgroup_path(uint64_t id)
+{
+	char unknown[32];
+	const char *root = cgroup2_root(), *path = cached(&cgroups, id);
+
+	if (path)
+		return path;
+	if (root) {
+		cgroup_root_len = strlen(root);
+		nftw(root, remember_cgroup, 16, FTW_PHYS | FTW_MOUNT);
+		path = cached(&cgroups, id);
+	}
+	if (path)
+		return path;
+	/* Gone: ids are not reused, so this one need not be looked for again. */
+	snprintf(unknown, sizeof(unknown), "[%llu]", (unsigned long long)id);
+	return cache_add(&cgroups, id, unknown);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What `sockeye top` shows, apart from how: snapshots of the per-process
+ * counters with the bytes of the last interval, and the rows a view makes
+ * of them (filtered by protocol and family, grouped by process or cgroup,
+ * sorted). The batch output (top.c) and the terminal view (top_tui.c)
+ * print the same rows. */
+#ifndef SOCKEYE_TOP_VIEW_H
+#define SOCKEYE_TOP_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "run.h"
+#include "top_session.h"
+
+/* One process (or, grouped, one cgroup): bytes since sockeye started and
+ * in the last interval, by direction and by protocol and family. */
+struct top_row {
+	uint32_t pid;		/* 0 in a cgroup row */
+	uint32_t uid;
+	uint64_t cgroup_id;
+	char comm[16];
+	uint32_t processes;	/* how many processes the row adds up */
+	bool ended;		/* exited during the interval (all of them, grouped) */
+	uint64_t total[TRAFFIC_DIRS][TRAFFIC_SPLITS];
+	uint64_t delta[TRAFFIC_DIRS][TRAFFIC_SPLITS];
+};
+
+struct top_snapshot {
+	struct top_row *rows;	/* one per process, in pid order */
+	size_t n;
+	uint64_t end_ns;	/* CLOCK_REALTIME */
+	uint64_t span_ns;	/* since the previous snapshot */
+	uint64_t lost;		/* calls not counted since the start */
+};
+
+/* The previous read, to tell each interval's bytes. */
+struct top_tracker {
+	struct top_snapshot last;
+};
+
+/* Reads the counters into snap (which the tracker owns until the next
+ * call), with each process's bytes since the previous call. Processes that
+ * have exited are marked ended and their counters deleted, so they show
+ * once, with their last interval, and then leave. Returns 0 or -errno. */
+int top_take(struct top_session *s, struct top_tracker *t, const struct report_span *span,
+	     const struct top_snapshot **snap);
+void top_tracker_free(struct top_tracker *t);
+
+enum top_sort {
+	SORT_PID,
+	SORT_USER,
+	SORT_COMM,
+	SORT_SENT_RATE,
+	SORT_RECV_RATE,
+	SORT_SENT,
+	SORT_RECV,
+	SORT_RATE,	/* sent and received per second together */
+	TOP_SORTS,
+};
+
+enum top_units { UNITS_KB, UNITS_MB, UNITS_B, UNITS_AUTO, TOP_UNITS };
+
+/* Which of protocol and family a view counts: bits (1 << SPLIT_*). */
+#define SPLITS_ALL 0xfu
+#define SPLITS_TCP ((1u << SPLIT_TCP4) | (1u << SPLIT_TCP6))
+#define SPLITS_UDP ((1u << SPLIT_UDP4) | (1u << SPLIT_UDP6))
+#define SPLITS_IPV4 ((1u << SPLIT_TCP4) | (1u << SPLIT_UDP4))
+#define SPLITS_IPV6 ((1u << SPLIT_TCP6) | (1u << SPLIT_UDP6))
+
+struct top_view {
+	enum top_sort sort;
+	bool reverse;
+	bool by_cgroup;
+	unsigned protocols;	/* SPLITS_TCP, SPLITS_UDP or SPLITS_ALL */
+	unsigned families;	/* SPLITS_IPV4, SPLITS_IPV6 or SPLITS_ALL */
+	enum top_units units;
+};
+
+/* The view's rows of a snapshot in *rows (malloc'd; the caller frees):
+ * rows without a byte in the view's protocols and families are left out.
+ * Returns how many, or -ENOMEM. */
+int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
+		struct top_row **rows);
+/* The sum of the rows, as one row. */
+void top_sum(const struct top_row *rows, size_t n, struct top_row *sum);
+
+/* A row's bytes in one direction, counting the given splits: since the
+ * start (total) or in the last interval. */
+uint64_t row_bytes(const struct top_row *r, bool total, int dir, unsigned splits);
+/* Which splits a view counts. */
+unsigned view_splits(const struct top_view *v);
+double per_second(uint64_t bytes, uint64_t span_ns);
+
+/* Names for options, the status line and JSON. */
+const char *sort_name(enum top_sort sort);
+int sort_by_name(const char *name);	/* -1 if none */
+const char *units_name(enum top_units units);
+int units_by_name(const char *name);	/* -1 if none */
+const char *split_name(int split);	/* "tcp4", ... */
+
+/* Bytes in the view's units: KB and MB are 1024 and 1024 * 1024 bytes, as
+ * nethogs counts them; UNITS_AUTO picks a unit per number and names it. */
+void format_amount(char *buf, size_t len, double bytes, enum top_units units);
+
+/* The table's text, the same in batch output and on the screen: the
+ * header, and a row (a total row when name is given: it replaces the pid,
+ * user and comm columns). comm_width grows the COMM column on wide screens. */
+#define TOP_COMM_WIDTH 16
+#define TOP_NUMBER_WIDTH 13
+/* A row's width for a COMM column's: pid, user, four numbers, "  ended". */
+#define TOP_ROW_WIDTH(comm_width) (7 + 1 + 9 + 1 + (comm_width) + 4 * (1 + TOP_NUMBER_WIDTH) + 7)
+void format_top_header(char *buf, size_t len, const struct top_view *v, int comm_width);
+void format_top_row(char *buf, size_t len, const struct top_row *r, const char *name,
+		    const struct top_view *v, uint64_t span_ns, int comm_width);
+
+/* The user name of a uid, or the number (cached). */
+const char *user_name(uint32_t uid);
+/* A cgroup's path below the cgroup2 mount ("/" for the root), or its id
+ * in brackets when it is gone (cached). */
+const char *cgroup_path(uint64_t id);
+
+/* The full-screen view (top_screen.c), refreshed every interval seconds
+ * until q, a signal, --duration or count refreshes (0: no limit); v is
+ * where it starts. Returns 0, or -errno after restoring the terminal and
+ * saying what failed. */
+int top_screen(struct top_session *s, const struct top_view *v, double interval,
+	       unsigned long count);
+
+#endif
