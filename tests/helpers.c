@@ -158,7 +158,7 @@ int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t
 	if (pid == 0) {
 		dup2(out_fd, 1);
 		dup2(err_fd, 2);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	status = wait_status(pid);
@@ -181,7 +181,7 @@ pid_t spawn(char *const argv[], const char *out_path)
 		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		dup2(fd, 1);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	return pid;
@@ -270,6 +270,17 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 	return sockeye_with_traffic(argv, attach_prog, traffic, ctx, out, len);
 }
 
+bool wait_for_unload(const char *name, int ms)
+{
+	/* The kernel frees a program a little after its last user exits. */
+	for (int waited = 0; count_programs(name); waited += 10) {
+		if (waited >= ms)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
+}
+
 void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -310,4 +321,29 @@ void collected_free(struct collected *c)
 {
 	free(c->recs);
 	c->recs = NULL;
+}
+
+uint64_t json_number(const char *line, const char *key)
+{
+	char pattern[64];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+	at = strstr(line, pattern);
+	return at ? strtoull(at + strlen(pattern), NULL, 10) : UINT64_MAX;
+}
+
+const char *json_string(const char *line, const char *key, char *buf, size_t len)
+{
+	char pattern[64];
+	const char *at, *end;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\":\"", key);
+	at = strstr(line, pattern);
+	if (!at)
+		return NULL;
+	at += strlen(pattern);
+	end = strchr(at, '"');
+	snprintf(buf, len, "%.*s", end ? (int)(end - at) : 0, at);
+	return buf;
 }

@@ -46,6 +46,14 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 int count_programs(const char *name);
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
+/* Waits up to ms for no program of this name to be loaded. */
+bool wait_for_unload(const char *name, int ms);
+
+/* A field of a JSON Lines object as sockeye writes it (flat, no spaces):
+ * a whole number (UINT64_MAX if absent) or a string without escapes
+ * (NULL if absent). */
+uint64_t json_number(const char *line, const char *key);
+const char *json_string(const char *line, const char *key, char *buf, size_t len);
 
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */

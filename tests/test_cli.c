@@ -89,6 +89,18 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "soprotocol", "-i", "1", "-c", "-2" }, "invalid count '-2'" },
 		{ { "soprotocol", "--tcp" }, "unknown option '--tcp'" },
 		{ { "soprotocol", "stray" }, "unexpected argument 'stray'" },
+		{ { "top", "-d", "0" }, "invalid interval '0'" },
+		{ { "top", "--delay", "fast" }, "invalid interval 'fast'" },
+		{ { "top", "-c", "0" }, "invalid count '0'" },
+		{ { "top", "--sort", "speed" }, "invalid sort key 'speed'" },
+		{ { "top", "-s" }, "option '-s' needs a value" },
+		{ { "top", "--units", "kib" }, "invalid units 'kib'" },
+		{ { "top", "--tcp", "--udp" }, "--tcp and --udp exclude each other" },
+		{ { "top", "-4", "-6" }, "-4 and -6 exclude each other" },
+		{ { "top", "--cgroup", "/no/such/cgroup" }, "invalid cgroup '/no/such/cgroup'" },
+		{ { "top", "--cgroup", "../.." }, "invalid cgroup '../..'" },
+		{ { "top", "--batch=yes" }, "option '--batch' takes no value" },
+		{ { "top", "stray" }, "unexpected argument 'stray'" },
 	};
 	char out[4096], err[4096];
 
@@ -168,7 +180,7 @@ static void check_stop_leaves_nothing(int sig)
 		kill(pid, sig);
 	ASSERT_EQ(wait_status(pid), 0, "exit status");
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
-		ASSERT_EQ(count_programs(programs[i]), 0, programs[i]);
+		ASSERT_TRUE(wait_for_unload(programs[i], 1000), programs[i]);
 }
 
 KTEST(cli_sigint_detaches_everything)

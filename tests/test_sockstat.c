@@ -499,16 +499,6 @@ static bool output_around_child(const char *const args[], const char *const *pro
 	return ok;
 }
 
-static uint64_t json_number(const char *line, const char *key)
-{
-	char pattern[64];
-	const char *at;
-
-	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
-	at = strstr(line, pattern);
-	return at ? strtoull(at + strlen(pattern), NULL, 10) : UINT64_MAX;
-}
-
 KTEST(sockstat_json_by_pid)
 {
 	static const char *const args[] = { "sockstat", "--json", "-p", "%d", "-i", "0.05", NULL };

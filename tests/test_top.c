@@ -1,106 +1,626 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* `sockeye top`'s counters against real traffic: a child with a known pid
- * sends known byte counts over TCP and UDP, IPv4 and IPv6, receives them
- * itself, and exits; its row must hold exactly those bytes, split by
- * protocol and family, after it is gone. */
+/* `sockeye top` against real traffic. Children with known pids send known
+ * byte counts over TCP and UDP, IPv4 and IPv6, to themselves (so each sends
+ * and receives the same bytes), at a known pace; their rows must hold
+ * exactly those bytes, split by protocol and family, with rates near the
+ * pace; the terminal view is driven through tmux. */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "test.h"
 #include "helpers.h"
-#include "top_session.h"
+#include "probe.h"
+#include "top_view.h"
 
-static const size_t tcp_bytes[2] = { 300000, 123457 };	/* IPv4, IPv6 */
-static const int udp_datagrams[2] = { 7, 5 };
-#define DATAGRAM 1000
+/* ---- traffic ---- */
 
-static bool tcp_transfer(int family, size_t len)
+/* Connected pairs, one per protocol and family: what one side sends, the
+ * other receives. */
+struct pairs {
+	int tx[TRAFFIC_SPLITS], rx[TRAFFIC_SPLITS];
+};
+
+static const int split_family[TRAFFIC_SPLITS] = { AF_INET, AF_INET6, AF_INET, AF_INET6 };
+
+static bool open_pairs(struct pairs *p)
 {
-	int srv, cli, acc;
-	uint16_t port, cport;
-	bool ok;
+	for (int s = 0; s < TRAFFIC_SPLITS; s++) {
+		uint16_t port, cport;
+		int srv;
 
-	tcp_connection(family, &srv, &cli, &acc, &port, &cport);
-	ok = send_all(cli, len) && recv_exactly(acc, len);
+		if (s == SPLIT_TCP4 || s == SPLIT_TCP6) {
+			tcp_connection(split_family[s], &srv, &p->tx[s], &p->rx[s], &port, &cport);
+			close(srv);
+			/* Nagle's wait for the peer's delayed ACK would stall ticks. */
+			setsockopt(p->tx[s], IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		} else {
+			p->rx[s] = bound_socket(split_family[s], SOCK_DGRAM, false, &port);
+			p->tx[s] = connect_to(split_family[s], SOCK_DGRAM, port);
+		}
+		if (p->tx[s] < 0 || p->rx[s] < 0)
+			return false;
+	}
+	return true;
+}
+
+/* Sends len bytes over a pair and receives them: one datagram for UDP. */
+static bool move_bytes(const struct pairs *p, int split, size_t len)
+{
+	static char buf[65536];
+
+	if (split == SPLIT_TCP4 || split == SPLIT_TCP6)
+		return send_all(p->tx[split], len) && recv_exactly(p->rx[split], len);
+	return send(p->tx[split], buf, len, 0) == (ssize_t)len &&
+	       recv(p->rx[split], buf, sizeof(buf), 0) == (ssize_t)len;
+}
+
+/* What a traffic child does: bytes[split] every tick, ticks a second, for
+ * ticks ticks, paced by absolute times so that late ticks catch up. */
+struct pace {
+	size_t bytes[TRAFFIC_SPLITS];
+	int per_second, ticks;
+	bool linger;	/* stay alive after the traffic, until killed */
+};
+
+static size_t pace_total(const struct pace *p, unsigned splits)
+{
+	size_t sum = 0;
+
+	for (int s = 0; s < TRAFFIC_SPLITS; s++)
+		if (splits & (1u << s))
+			sum += p->bytes[s] * p->ticks;
+	return sum;
+}
+
+static void run_pace(const struct pace *p, const struct pairs *pairs)
+{
+	struct timespec at;
+	long period = 1000000000L / p->per_second;
+
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	for (int t = 0; t < p->ticks; t++) {
+		for (int s = 0; s < TRAFFIC_SPLITS; s++)
+			if (p->bytes[s] && !move_bytes(pairs, s, p->bytes[s]))
+				_exit(1);
+		at.tv_nsec += period;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+	}
+}
+
+struct child {
+	pid_t pid;
+	int go;		/* write end: a byte starts the traffic */
+};
+
+/* Forks a child that opens its sockets, waits for the go, runs the pace
+ * and exits (or lingers). */
+static bool start_child(struct child *c, const struct pace *p)
+{
+	struct pairs pairs;
+	int go[2];
+	char byte;
+
+	if (pipe(go))
+		return false;
+	c->pid = fork();
+	if (c->pid < 0)
+		return false;
+	if (c->pid == 0) {
+		close(go[1]);
+		if (!open_pairs(&pairs) || read(go[0], &byte, 1) != 1)
+			_exit(1);
+		run_pace(p, &pairs);
+		if (p->linger)
+			pause();
+		_exit(0);
+	}
+	close(go[0]);
+	c->go = go[1];
+	return true;
+}
+
+static void go(void *ctx)
+{
+	struct child *children = ctx;
+
+	for (int i = 0; children[i].pid; i++)
+		if (write(children[i].go, "g", 1) != 1)
+			printf("    cannot start child %d\n", children[i].pid);
+}
+
+/* Waits for the children, stopping the lingering ones first. */
+static void end_children(struct child *children, bool stop)
+{
+	for (int i = 0; children[i].pid; i++) {
+		int status;
+
+		if (stop)
+			kill(children[i].pid, SIGTERM);
+		close(children[i].go);
+		status = wait_status(children[i].pid);
+		ASSERT_TRUE(status == 0 || (stop && status == 128 + SIGTERM),
+			    "child's traffic went through");
+	}
+}
+
+/* ---- the session, read directly ---- */
+
+KTEST(top_counts_exact_bytes_per_process_protocol_and_family)
+{
+	const struct pace pace = { .bytes = { 30000, 12345, 1000, 700 }, .per_second = 1000,
+				   .ticks = 10 };
+	struct child children[2] = {};
+	struct process_traffic *rows = NULL;
+	const struct process_traffic *mine = NULL;
+	struct sock_filters filters = {};
+	struct top_session s;
+	int n;
+
+	if (!ASSERT_TRUE(start_child(&children[0], &pace), "child started") ||
+	    !ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
+		return;
+	go(children);
+	end_children(children, false);
+	n = top_read(&s, &rows);
+	for (int i = 0; i < n; i++)
+		if (rows[i].pid == (uint32_t)children[0].pid)
+			mine = &rows[i];
+	if (ASSERT_TRUE(mine != NULL, "a row for the child, after it exited")) {
+		for (int dir = 0; dir < TRAFFIC_DIRS; dir++)
+			for (int split = 0; split < TRAFFIC_SPLITS; split++)
+				ASSERT_EQ(mine->stats.bytes[dir][split], pace_total(&pace, 1u << split),
+					  split_name(split));
+		ASSERT_STR_EQ(mine->stats.comm, "sockeye-tests", "comm");
+		ASSERT_EQ(mine->stats.uid, getuid(), "uid");
+	}
+	ASSERT_EQ(top_lost(&s), 0, "nothing lost");
+	free(rows);
+	top_session_stop(&s);
+}
+
+/* An IPv6 listener on :: with an IPv4 client: the server's socket is IPv6
+ * with a v4-mapped peer, and its bytes went over IPv4. */
+static bool dual_stack_transfer(size_t len)
+{
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
+	struct sockaddr_storage ss;
+	socklen_t sl = loopback(AF_INET, 0, &ss);
+	int srv = socket(AF_INET6, SOCK_STREAM, 0), cli = socket(AF_INET, SOCK_STREAM, 0), acc = -1;
+	bool ok = !bind(srv, (struct sockaddr *)&any, sizeof(any)) && !listen(srv, 1);
+
+	((struct sockaddr_in *)&ss)->sin_port = htons(local_port(srv));
+	if (ok && !connect(cli, (struct sockaddr *)&ss, sl))
+		acc = accept(srv, NULL, NULL);
+	ok = acc >= 0 && send_all(acc, len) && recv_exactly(cli, len);
 	close(cli);
 	close(acc);
 	close(srv);
 	return ok;
 }
 
-static bool udp_transfer(int family, int datagrams)
+KTEST(top_counts_ipv4_mapped_peers_as_ipv4)
 {
-	char buf[DATAGRAM] = { 0 };
-	uint16_t port;
-	int rcv = bound_socket(family, SOCK_DGRAM, false, &port);
-	int snd = connect_to(family, SOCK_DGRAM, port);
-	bool ok = rcv >= 0 && snd >= 0;
+	struct sock_filters filters = { .pid = getpid() };
+	struct process_traffic *rows = NULL;
+	struct top_session s;
 
-	for (int i = 0; ok && i < datagrams; i++)
-		ok = send(snd, buf, sizeof(buf), 0) == sizeof(buf) &&
-		     recv(rcv, buf, sizeof(buf), 0) == sizeof(buf);
-	close(snd);
-	close(rcv);
-	return ok;
+	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
+		return;
+	ASSERT_TRUE(dual_stack_transfer(54321), "transfer");
+	if (ASSERT_EQ(top_read(&s, &rows), 1, "one row: this process")) {
+		for (int dir = 0; dir < TRAFFIC_DIRS; dir++) {
+			ASSERT_EQ(rows[0].stats.bytes[dir][SPLIT_TCP4], 54321, "IPv4");
+			ASSERT_EQ(rows[0].stats.bytes[dir][SPLIT_TCP6], 0, "not IPv6");
+		}
+	}
+	free(rows);
+	top_session_stop(&s);
 }
 
-static void traffic_child(int go)
-{
-	char byte;
+/* ---- the command's JSON ---- */
 
-	if (read(go, &byte, 1) != 1)
-		_exit(1);
-	for (int v6 = 0; v6 < 2; v6++)
-		if (!tcp_transfer(v6 ? AF_INET6 : AF_INET, tcp_bytes[v6]) ||
-		    !udp_transfer(v6 ? AF_INET6 : AF_INET, udp_datagrams[v6]))
-			_exit(1);
-	_exit(0);
+static char out[1 << 20];
+
+/* Runs `sockeye top --json ARGS...` until it ends by itself, starting the
+ * children's traffic once it counts; the output is in out. */
+static bool top_json(struct child *children, const char *const *args)
+{
+	char *argv[16] = { (char *)sockeye_path(), "top", "--json" };
+	int n = 3;
+
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = (char *)args[i];
+	return ASSERT_EQ(sockeye_with_traffic(argv, "top_send", go, children, out, sizeof(out)),
+			 0, "sockeye top exits 0");
 }
 
-static const struct process_traffic *row_of(const struct process_traffic *rows, int n, pid_t pid)
+/* The snapshots of out, as the lines of each (the total line ends one). */
+struct snapshot {
+	char *lines[512];
+	int n;
+	char *total;
+};
+
+static int split_snapshots(struct snapshot *snaps, int max)
 {
-	for (int i = 0; i < n; i++)
-		if (rows[i].pid == (uint32_t)pid)
-			return &rows[i];
+	char *save = NULL;
+	int n = 0;
+
+	memset(snaps, 0, max * sizeof(*snaps));
+	for (char *line = strtok_r(out, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "{\"type\":\"total\"")) {
+			snaps[n++].total = line;
+		} else if (snaps[n].n < 512) {
+			snaps[n].lines[snaps[n].n++] = line;
+		}
+	}
+	return n;
+}
+
+static const char *row_of(const struct snapshot *snap, pid_t pid)
+{
+	for (int i = 0; i < snap->n; i++)
+		if (json_number(snap->lines[i], "pid") == (uint64_t)pid)
+			return snap->lines[i];
 	return NULL;
 }
 
-KTEST(top_counts_exact_bytes_per_process_protocol_and_family)
+static void check_rate(const char *row, const char *key, double expected)
 {
-	struct sock_filters filters = {};
-	struct process_traffic *rows = NULL;
-	const struct process_traffic *mine;
-	struct top_session s;
-	int go[2], n;
-	pid_t child;
+	double got = json_number(row, key);
 
-	if (pipe(go))
-		return;
-	child = fork();
-	if (child == 0)
-		traffic_child(go[0]);
-	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
-		return;
-	ASSERT_EQ(write(go[1], "g", 1), 1, "child told to go");
-	ASSERT_EQ(wait_status(child), 0, "child's traffic went through");
-	n = top_read(&s, &rows);
-	mine = row_of(rows, n, child);
-	if (ASSERT_TRUE(mine != NULL, "a row for the child, after it exited")) {
-		const struct traffic_stats *t = &mine->stats;
+	if (!ASSERT_TRUE(got > expected * 0.95 && got < expected * 1.05, key))
+		printf("    %s: expected %.0f within 5%%, got %.0f in %s\n", key, expected, got, row);
+}
 
-		for (int dir = 0; dir < TRAFFIC_DIRS; dir++) {
-			ASSERT_EQ(t->bytes[dir][SPLIT_TCP4], tcp_bytes[0], "TCP over IPv4");
-			ASSERT_EQ(t->bytes[dir][SPLIT_TCP6], tcp_bytes[1], "TCP over IPv6");
-			ASSERT_EQ(t->bytes[dir][SPLIT_UDP4], udp_datagrams[0] * DATAGRAM, "UDP over IPv4");
-			ASSERT_EQ(t->bytes[dir][SPLIT_UDP6], udp_datagrams[1] * DATAGRAM, "UDP over IPv6");
-		}
-		ASSERT_STR_EQ(t->comm, "sockeye-tests", "comm");
-		ASSERT_EQ(t->uid, getuid(), "uid");
+/* The rows of a snapshot add up to its total line. */
+static void check_total(const struct snapshot *snap)
+{
+	static const char *const keys[] = { "sent_bytes", "recv_bytes", "sent_interval_bytes",
+					    "recv_interval_bytes" };
+
+	for (int k = 0; k < 4; k++) {
+		uint64_t sum = 0;
+
+		for (int i = 0; i < snap->n; i++)
+			sum += json_number(snap->lines[i], keys[k]);
+		ASSERT_EQ(json_number(snap->total, keys[k]), sum, keys[k]);
 	}
-	ASSERT_EQ(top_lost(&s), 0, "nothing lost");
-	free(rows);
-	top_session_stop(&s);
-	close(go[0]);
-	close(go[1]);
+	ASSERT_EQ(json_number(snap->total, "processes"), snap->n, "processes in the total");
+}
+
+/* A child at a known pace for 2.5 s, snapshots every second: its totals
+ * are exact, the splits add up to them, the second interval's rates (a
+ * full second of traffic) are within 5% of the pace, and it is marked
+ * ended once, then gone. */
+KTEST(top_json_exact_totals_rates_and_splits)
+{
+	static const char *const split_keys[TRAFFIC_SPLITS][TRAFFIC_DIRS] = {
+		{ "tcp4_sent_bytes", "tcp4_recv_bytes" }, { "tcp6_sent_bytes", "tcp6_recv_bytes" },
+		{ "udp4_sent_bytes", "udp4_recv_bytes" }, { "udp6_sent_bytes", "udp6_recv_bytes" },
+	};
+	const struct pace pace = { .bytes = { 20000, 10000, 3000, 2000 }, .per_second = 50,
+				   .ticks = 125 };
+	double rate = pace_total(&pace, SPLITS_ALL) / (double)pace.ticks * pace.per_second;
+	struct child children[2] = {};
+	static struct snapshot snaps[4];
+	const char *row = NULL, *last = NULL;
+	int n, ended = 0;
+
+	if (!ASSERT_TRUE(start_child(&children[0], &pace), "child started") ||
+	    !top_json(children, (const char *[]){ "-d", "1", "-c", "4", "--units", "b", NULL }))
+		return;
+	end_children(children, false);
+	n = split_snapshots(snaps, 4);
+	ASSERT_EQ(n, 4, "four snapshots");
+	for (int i = 0; i < n; i++) {
+		check_total(&snaps[i]);
+		row = row_of(&snaps[i], children[0].pid);
+		if (row && strstr(row, "\"ended\":true"))
+			ended++;
+		last = row ? row : last;
+		if (i == 1 && ASSERT_TRUE(row != NULL, "a row in the second snapshot")) {
+			check_rate(row, "sent_per_s", rate);
+			check_rate(row, "recv_per_s", rate);
+		}
+	}
+	ASSERT_EQ(ended, 1, "marked ended in one snapshot");
+	ASSERT_TRUE(row == NULL, "gone from the last snapshot");
+	if (!ASSERT_TRUE(last != NULL, "the child's rows"))
+		return;
+	ASSERT_EQ(json_number(last, "sent_bytes"), pace_total(&pace, SPLITS_ALL), "total sent");
+	ASSERT_EQ(json_number(last, "recv_bytes"), pace_total(&pace, SPLITS_ALL), "total received");
+	for (int s = 0; s < TRAFFIC_SPLITS; s++)
+		for (int d = 0; d < TRAFFIC_DIRS; d++)
+			ASSERT_EQ(json_number(last, split_keys[s][d]), pace_total(&pace, 1u << s),
+				  split_keys[s][d]);
+	ASSERT_HAS(last, "\"comm\":\"sockeye-tests\"", "comm");
+	ASSERT_HAS(last, "\"user\":\"root\"", "user");
+}
+
+/* A child that sends and exits within the first interval still shows,
+ * once, with all its bytes; --udp counts only its UDP bytes. */
+KTEST(top_json_counts_a_process_that_ended_within_the_interval)
+{
+	const struct pace pace = { .bytes = { 40000, 0, 1500, 900 }, .per_second = 1000,
+				   .ticks = 20 };
+	struct child children[2] = {};
+	static struct snapshot snaps[1];
+	const char *row;
+
+	if (!ASSERT_TRUE(start_child(&children[0], &pace), "child started") ||
+	    !top_json(children, (const char *[]){ "-d", "1.5", "-c", "1", "--udp", NULL }))
+		return;
+	end_children(children, false);
+	ASSERT_EQ(split_snapshots(snaps, 1), 1, "one snapshot");
+	row = row_of(&snaps[0], children[0].pid);
+	if (!ASSERT_TRUE(row != NULL, "a row for the child"))
+		return;
+	ASSERT_HAS(row, "\"ended\":true", "marked ended");
+	ASSERT_EQ(json_number(row, "sent_bytes"), pace_total(&pace, SPLITS_UDP), "UDP bytes only");
+	ASSERT_EQ(json_number(row, "sent_interval_bytes"), pace_total(&pace, SPLITS_UDP),
+		  "all in this interval");
+	ASSERT_EQ(json_number(row, "tcp4_sent_bytes"), UINT64_MAX, "no TCP fields under --udp");
+}
+
+static bool ordered(const struct snapshot *snap, const char *key, bool down)
+{
+	for (int i = 1; i < snap->n; i++) {
+		uint64_t a = json_number(snap->lines[i - 1], key), b = json_number(snap->lines[i], key);
+
+		if (down ? a < b : a > b) {
+			printf("    rows %d and %d out of order by %s: %llu, %llu\n", i - 1, i, key,
+			       (unsigned long long)a, (unsigned long long)b);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int position(const struct snapshot *snap, pid_t pid)
+{
+	for (int i = 0; i < snap->n; i++)
+		if (json_number(snap->lines[i], "pid") == (uint64_t)pid)
+			return i;
+	return -1;
+}
+
+/* Two lingering children, one sending three times as fast: --sort sent
+ * puts every row in order of bytes sent in the interval and the fast one
+ * first; -r turns it round; --sort pid orders by pid. */
+KTEST(top_json_sorts_rows_as_asked)
+{
+	static const struct {
+		const char *sort, *key, *reverse;
+		bool down;
+	} cases[] = {
+		{ "sent", "sent_interval_bytes", NULL, true },
+		{ "sent", "sent_interval_bytes", "-r", false },
+		{ "total-recv", "recv_bytes", NULL, true },
+		{ "pid", "pid", NULL, false },
+	};
+	const struct pace fast = { .bytes = { 30000 }, .per_second = 100, .ticks = 60, .linger = true };
+	const struct pace slow = { .bytes = { 10000 }, .per_second = 100, .ticks = 60, .linger = true };
+	static struct snapshot snaps[1];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct child children[3] = {};
+		int f, s;
+
+		if (!ASSERT_TRUE(start_child(&children[0], &fast) && start_child(&children[1], &slow),
+				 "children started") ||
+		    !top_json(children, (const char *[]){ "-d", "0.4", "-c", "1", "--sort",
+							  cases[i].sort, cases[i].reverse, NULL }))
+			return;
+		end_children(children, true);
+		ASSERT_EQ(split_snapshots(snaps, 1), 1, "one snapshot");
+		ASSERT_TRUE(ordered(&snaps[0], cases[i].key, cases[i].down), cases[i].sort);
+		f = position(&snaps[0], children[0].pid);
+		s = position(&snaps[0], children[1].pid);
+		ASSERT_TRUE(f >= 0 && s >= 0, "both children have rows");
+		if (strcmp(cases[i].sort, "pid"))
+			ASSERT_TRUE(cases[i].down ? f < s : f > s, "the fast child's place");
+	}
+}
+
+/* ---- a cgroup of the test's own ---- */
+
+/* Makes a cgroup below the cgroup2 root, named for this test process;
+ * returns its path under the root ("/sockeye-test-PID"). */
+static bool make_cgroup(char *rel, size_t len, char *abs, size_t abs_len)
+{
+	const char *root = cgroup2_root();
+
+	if (!root)
+		test_skip("cgroup v2 is not mounted");
+	snprintf(rel, len, "/sockeye-test-%d", getpid());
+	snprintf(abs, abs_len, "%s%s", root, rel);
+	return ASSERT_EQ(mkdir(abs, 0755), 0, "cgroup made");
+}
+
+static bool move_to_cgroup(const char *abs, pid_t pid)
+{
+	char path[512], line[32];
+	int fd, n;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", abs);
+	fd = open(path, O_WRONLY);
+	n = snprintf(line, sizeof(line), "%d\n", pid);
+	ok = fd >= 0 && write(fd, line, n) == n;
+	if (fd >= 0)
+		close(fd);
+	return ASSERT_TRUE(ok, "child moved into the cgroup");
+}
+
+/* Two children, one inside the cgroup: --cgroup counts only that one;
+ * grouped by cgroup, its row is the cgroup's path with one process. */
+KTEST(top_cgroup_filter_and_grouping)
+{
+	const struct pace pace = { .bytes = { 5000, 0, 0, 800 }, .per_second = 100, .ticks = 20 };
+	char rel[64], abs[512], path[256];
+	static struct snapshot snaps[1];
+	struct child children[3] = {};
+	const char *grouped[2] = { NULL, "-g" };
+
+	if (!make_cgroup(rel, sizeof(rel), abs, sizeof(abs)))
+		return;
+	for (int g = 0; g < 2; g++) {
+		if (!ASSERT_TRUE(start_child(&children[0], &pace) && start_child(&children[1], &pace),
+				 "children started") ||
+		    !move_to_cgroup(abs, children[0].pid) ||
+		    !top_json(children, (const char *[]){ "-d", "1", "-c", "1", "--cgroup", rel,
+							  grouped[g], NULL }))
+			break;
+		end_children(children, false);
+		ASSERT_EQ(split_snapshots(snaps, 1), 1, "one snapshot");
+		if (!ASSERT_EQ(snaps[0].n, 1, "one row: the cgroup's child"))
+			continue;
+		ASSERT_EQ(json_number(snaps[0].lines[0], "sent_bytes"), pace_total(&pace, SPLITS_ALL),
+			  "its bytes");
+		ASSERT_STR_EQ(json_string(snaps[0].lines[0], "cgroup", path, sizeof(path)), rel,
+			      "cgroup path");
+		if (g)
+			ASSERT_EQ(json_number(snaps[0].lines[0], "processes"), 1, "one process");
+		else
+			ASSERT_EQ(json_number(snaps[0].lines[0], "pid"), children[0].pid, "pid");
+	}
+	ASSERT_EQ(rmdir(abs), 0, "cgroup removed");
+}
+
+/* ---- the terminal view ---- */
+
+static int tmux(const char *const *args, char *buf, size_t len)
+{
+	char *argv[16] = { "tmux" }, err[1024];
+	static char ignored[4096];
+	int n = 1;
+
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = (char *)args[i];
+	return run_capture(argv, buf ? buf : ignored, buf ? len : sizeof(ignored), err, sizeof(err));
+}
+
+/* Sends keys, then waits for the screen to show them: a refresh is at most
+ * 0.2 s away, but keys redraw at once. */
+static void screen_after(const char *session, const char *keys, char *screen, size_t len)
+{
+	if (keys)
+		tmux((const char *[]){ "send-keys", "-t", session, keys, NULL }, NULL, 0);
+	sleep_ms(400);
+	tmux((const char *[]){ "capture-pane", "-p", "-t", session, NULL }, screen, len);
+}
+
+/* The row of a pid on the screen: its line, or NULL. */
+static const char *screen_row(const char *screen, pid_t pid)
+{
+	char pattern[24];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), "\n%7d ", pid);
+	at = strstr(screen, pattern);
+	return at ? at + 1 : NULL;
+}
+
+/* "PID USER COMM SENT/s RECV/s SENT RECV": the fifth number field. */
+static unsigned long long screen_sent(const char *row)
+{
+	char user[32], comm[32];
+	double rates[2];
+	unsigned long long sent = 0;
+
+	if (row)
+		sscanf(row, "%*d %31s %31s %lf %lf %llu", user, comm, &rates[0], &rates[1], &sent);
+	return sent;
+}
+
+static bool above(const char *screen, pid_t a, pid_t b)
+{
+	const char *ra = screen_row(screen, a), *rb = screen_row(screen, b);
+
+	return ra && rb && ra < rb;
+}
+
+/* Two children in a cgroup of the test's own (so other processes on the
+ * machine stay off the screen) have sent 300000 and 100000 bytes over
+ * TCP: in byte units their rows show exactly that; S (total sent) puts the
+ * bigger first, I reverses, and q exits 0 and gives the terminal back. */
+KTEST(top_screen_under_tmux)
+{
+	const struct pace big = { .bytes = { 300000 }, .per_second = 100, .ticks = 1, .linger = true };
+	const struct pace small = { .bytes = { 100000 }, .per_second = 100, .ticks = 1, .linger = true };
+	char rel[64], abs[512], session[32], command[512];
+	static char screen[16384];
+	struct child children[3] = {};
+
+	if (tmux((const char *[]){ "-V", NULL }, NULL, 0))
+		test_skip("tmux is not installed");
+	if (!make_cgroup(rel, sizeof(rel), abs, sizeof(abs)))
+		return;
+	snprintf(session, sizeof(session), "sockeye-test-%d", getpid());
+	snprintf(command, sizeof(command), "%s top -d 0.2 --cgroup %s; echo EXIT=$?; sleep 60",
+		 sockeye_path(), rel);
+	if (!ASSERT_TRUE(start_child(&children[0], &big) && start_child(&children[1], &small),
+			 "children started") ||
+	    !move_to_cgroup(abs, children[0].pid) || !move_to_cgroup(abs, children[1].pid) ||
+	    !ASSERT_EQ(tmux((const char *[]){ "new-session", "-d", "-s", session, "-x", "150", "-y",
+					      "40", command, NULL }, NULL, 0), 0, "tmux started"))
+		goto out;
+	if (ASSERT_TRUE(wait_for_attach("top_send", 5000), "top attached"))
+		go(children);
+	screen_after(session, "m", screen, sizeof(screen));	/* KB -> MB */
+	screen_after(session, "m", screen, sizeof(screen));	/* MB -> bytes */
+	ASSERT_HAS(screen, "units b", "byte units in the title");
+	ASSERT_EQ(screen_sent(screen_row(screen, children[0].pid)), 300000, "first child's bytes");
+	ASSERT_EQ(screen_sent(screen_row(screen, children[1].pid)), 100000, "second child's bytes");
+	screen_after(session, "S", screen, sizeof(screen));
+	ASSERT_TRUE(above(screen, children[0].pid, children[1].pid), "S: the bigger sender first");
+	screen_after(session, "I", screen, sizeof(screen));
+	ASSERT_TRUE(above(screen, children[1].pid, children[0].pid), "I: reversed");
+	screen_after(session, "q", screen, sizeof(screen));
+	ASSERT_HAS(screen, "EXIT=0", "q exits with status 0");
+	ASSERT_TRUE(!strstr(screen, "q quit"), "the terminal is given back");
+out:
+	tmux((const char *[]){ "kill-session", "-t", session, NULL }, NULL, 0);
+	end_children(children, true);
+	ASSERT_EQ(rmdir(abs), 0, "cgroup removed");
+}
+
+/* `sockeye` alone runs top: into a file it prints text snapshots, and
+ * Ctrl-C ends it with status 0 and its programs gone. */
+KTEST(top_is_the_default_command)
+{
+	char path[] = "/tmp/sockeye-test-outXXXXXX";
+	char *argv[] = { (char *)sockeye_path(), NULL };
+	int fd = mkstemp(path);
+	pid_t pid = spawn(argv, path);
+	ssize_t n;
+
+	if (ASSERT_TRUE(wait_for_attach("top_send", 5000), "top's programs attached")) {
+		sleep_ms(1200);	/* one snapshot */
+		kill(pid, SIGINT);
+	}
+	ASSERT_EQ(wait_status(pid), 0, "exit status");
+	ASSERT_TRUE(wait_for_unload("top_send", 1000) && wait_for_unload("top_recv", 1000),
+		    "programs gone");
+	n = read(fd, out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	ASSERT_HAS(out, "    PID USER      COMM", "a text table");
+	ASSERT_HAS(out, "TOTAL", "its total row");
+	close(fd);
+	unlink(path);
 }
