@@ -4,13 +4,16 @@
 # Overhead benchmark for sockeye (DESIGN.md section 7): in one go, alternate runs of
 # each workload with the monitor off and on, and print the median on/off ratio.
 #
-# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-c "MONITOR CMD"]...
+# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-i SECONDS] [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
 #   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp
+#   -i SECONDS  also run each monitor that long with no workload and report its own
+#               CPU use (percent of one core); 0 skips it; default 0
 #   -c CMD      monitor command, run from the repo root; repeatable. Default: every
-#               command that runs until stopped: "./sockeye events", "./sockeye events
-#               --no-io", "./sockeye connlat", "./sockeye soconnect", "./sockeye sockstat"
+#               command that runs until stopped: "./sockeye top", "./sockeye events",
+#               "./sockeye events --no-io", "./sockeye connlat", "./sockeye soconnect",
+#               "./sockeye sockstat"
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
@@ -23,39 +26,42 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RUNS=10
 SECS=3
+IDLE_SECS=0
 CMDS=()
 WORKLOADS=(iperf3 churn fin udp)
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-c CMD]...)" >&2; exit 2; }
+usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-i SECONDS] [-c CMD]...)" >&2; exit 2; }
 
 is_count() { [[ $1 =~ ^[1-9][0-9]{0,3}$ ]]; }
 
 parse_args() {
 	local opt
 	local wl
-	while getopts ":n:t:w:c:h" opt; do
+	while getopts ":n:t:w:i:c:h" opt; do
 		case $opt in
 		n) is_count "$OPTARG" || usage "-n needs a whole number from 1 to 9999"; RUNS=$OPTARG ;;
 		t) { is_count "$OPTARG" && ((OPTARG <= 3600)); } ||
 			usage "-t needs whole seconds from 1 to 3600"
 		   SECS=$OPTARG ;;
+		i) [[ $OPTARG =~ ^[0-9]{1,4}$ ]] || usage "-i needs whole seconds from 0 to 9999"
+		   IDLE_SECS=$OPTARG ;;
 		c) [[ -n $OPTARG ]] || usage "-c needs a command"; CMDS+=("$OPTARG") ;;
 		w) IFS=, read -ra WORKLOADS <<<"$OPTARG"
 		   for wl in "${WORKLOADS[@]}"; do
 			[[ $wl =~ ^(iperf3|churn|fin|udp)$ ]] || usage "unknown workload '$wl'"
 		   done ;;
-		h) sed -n '3,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		h) sed -n '3,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
 	done
 	shift $((OPTIND - 1))
 	(($# == 0)) || usage "unexpected argument '$1'"
-	((${#CMDS[@]})) || CMDS=("./sockeye events" "./sockeye events --no-io" "./sockeye connlat"
-		"./sockeye soconnect" "./sockeye sockstat")
+	((${#CMDS[@]})) || CMDS=("./sockeye top" "./sockeye events" "./sockeye events --no-io"
+		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat")
 }
 
 check_tools() {
@@ -321,6 +327,34 @@ report() {
 	fi
 }
 
+# The monitor's own CPU time (user + system, from /proc) over IDLE_SECS with no
+# workload, as a percentage of one core.
+measure_idle() {
+	local ci pct
+	echo
+	echo "# monitor alone for $IDLE_SECS s: its own CPU use"
+	printf '%-27s %10s\n' config cpu_percent
+	for ci in "${!CMDS[@]}"; do
+		start_monitor "${CMDS[ci]}"
+		pct=$(cpu_percent "$MON_PID" "$IDLE_SECS")
+		stop_monitor "${CMDS[ci]}"
+		printf '%-27s %10s\n' "$(label "$ci")" "$pct"
+	done
+}
+
+cpu_ticks() {	# pid: utime + stime, in clock ticks
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+cpu_percent() {	# pid seconds
+	local before after
+	before=$(cpu_ticks "$1")
+	sleep "$2"
+	after=$(cpu_ticks "$1")
+	awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v s="$2" \
+		'BEGIN { printf "%.2f", 100 * t / hz / s }'
+}
+
 main() {
 	parse_args "$@"
 	check_tools
@@ -333,6 +367,7 @@ main() {
 		"nproc=$(nproc) kernel=$(uname -r)" >&2
 	measure_all
 	report
+	((IDLE_SECS == 0)) || measure_idle
 }
 
 main "$@"
