@@ -14,9 +14,12 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Not LRU: an evicted process would lose its totals without a trace. User
- * space deletes the rows of processes that have ended, once shown. */
+ * space deletes the rows of processes that have ended, once shown. Not
+ * preallocated: a copy per CPU of 16384 entries would take megabytes on a
+ * large host whatever it runs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, struct traffic_stats);
