@@ -373,6 +373,19 @@ void format_top_header(char *buf, size_t len, const struct top_view *v, int comm
 		 TOP_NUMBER_WIDTH, recv_rate, TOP_NUMBER_WIDTH, sent, TOP_NUMBER_WIDTH, recv);
 }
 
+/* The end of a long path, which names the container or service, with
+ * "..." for what is cut off at its start. */
+static const char *path_tail(const char *path, int width)
+{
+	static char tail[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len <= (size_t)width || width < 4)
+		return path;
+	snprintf(tail, sizeof(tail), "...%s", path + len - (width - 3));
+	return tail;
+}
+
 void format_top_row(char *buf, size_t len, const struct top_row *r, const char *name,
 		    const struct top_view *v, uint64_t span_ns, int comm_width)
 {
@@ -390,7 +403,7 @@ void format_top_row(char *buf, size_t len, const struct top_row *r, const char *
 		snprintf(first, sizeof(first), "%7u", v->by_cgroup ? r->processes : r->pid);
 	snprintf(buf, len, "%s %-9.9s %-*.*s %*s %*s %*s %*s%s", first,
 		 name ? name : user_name(r->uid), comm_width, comm_width,
-		 name ? "" : v->by_cgroup ? cgroup_path(r->cgroup_id) : r->comm,
+		 name ? "" : v->by_cgroup ? path_tail(cgroup_path(r->cgroup_id), comm_width) : r->comm,
 		 TOP_NUMBER_WIDTH, rate[DIR_SENT], TOP_NUMBER_WIDTH, rate[DIR_RECV],
 		 TOP_NUMBER_WIDTH, total[DIR_SENT], TOP_NUMBER_WIDTH, total[DIR_RECV],
 		 r->ended && !name ? "  ended" : "");
