@@ -14,8 +14,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused
 # libbpf, libelf and zlib go in statically so the binary runs on hosts
 # without them; libc stays shared. The test runner is fully static so it
 # can run in a bare VM next to nothing but a kernel.
-LIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic
-TEST_LIBS := -static -lbpf -lelf -lz
+LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser -Wl,-Bdynamic
+TEST_LIBS := -static -lbpf -lelf -lz -lhttp_parser
 
 ifeq ($(V),1)
 Q :=

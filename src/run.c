@@ -15,6 +15,8 @@
 
 static volatile sig_atomic_t stop_requested;
 static uint64_t deadline_ns, duration_ns;
+/* Read while waiting for the next report (run_reports_reading). */
+static struct record_reader *waiting_reader;
 
 static void request_stop(int sig)
 {
@@ -66,7 +68,10 @@ static void sleep_until(uint64_t until)
 		int wait = run_wait_ms(ms < 100 ? ms : 100);
 		struct timespec ts = { wait / 1000, wait % 1000 * 1000000L };
 
-		nanosleep(&ts, NULL);	/* a signal ends it early */
+		if (waiting_reader)
+			reader_poll(waiting_reader, wait);
+		else
+			nanosleep(&ts, NULL);	/* a signal ends it early */
 	}
 }
 
@@ -113,6 +118,17 @@ int run_reports(double interval, unsigned long count, report_fn fn, void *ctx)
 		}
 	}
 	return err < 0 ? err : 0;
+}
+
+int run_reports_reading(struct record_reader *r, double interval, unsigned long count,
+			report_fn fn, void *ctx)
+{
+	int err;
+
+	waiting_reader = r;
+	err = run_reports(interval, count, fn, ctx);
+	waiting_reader = NULL;
+	return err;
 }
 
 static int on_record(void *ctx, void *data, size_t size)

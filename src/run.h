@@ -43,6 +43,11 @@ struct record_reader {
 	void *fn_ctx;
 };
 
+/* run_reports() for a command that sums records in user space: reads r
+ * while it waits, so records reach their callback between reports. */
+int run_reports_reading(struct record_reader *r, double interval, unsigned long count,
+			report_fn fn, void *ctx);
+
 /* Reads records of record_size from the records ring buffer into fn;
  * r must stay where it is until reader_close(). */
 int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map *lost,
