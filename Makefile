@@ -32,7 +32,7 @@ LIB_OBJS := $(patsubst src/%.c,build/%.o,$(LIB_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,build/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all test vmlinux clean
+.PHONY: all test vmlinux clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -65,7 +65,24 @@ tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
 
-test: sockeye tests/sockeye-tests
+# The fuzz target of everything that parses captured bytes (libFuzzer from
+# clang, with ASan and UBSan). `make fuzz` runs it for FUZZ_SECONDS; a crash
+# input lands in the corpus, which every run, and the test suite's short
+# one, replays first.
+FUZZ_SECONDS ?= 120
+FUZZ_CORPUS := tests/fuzz/http-corpus
+
+build/http-fuzz: tests/fuzz/http_fuzz.c src/http_parse.c src/http_parse.h bpf/http.h | build
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Ibpf -Isrc $(filter %.c,$^) -l:libhttp_parser.a -o $@
+
+fuzz: build/http-fuzz
+	$(Q)mkdir -p build/fuzz-corpus
+	$(Q)build/http-fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_CORPUS)/ \
+		build/fuzz-corpus $(FUZZ_CORPUS)
+
+test: sockeye tests/sockeye-tests build/http-fuzz
 	$(Q)./tests/sockeye-tests
 
 vmlinux:
