@@ -373,3 +373,14 @@ KTEST(cli_http_json_text_and_summary)
 		   "404s apart");
 	server_stop(&srv);
 }
+
+TEST(cli_http_help_says_payload_is_bounded)
+{
+	char *argv[] = { (char *)sockeye_path(), "http", "--help", NULL };
+	char out[8192], err[1024];
+
+	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, "exit status");
+	ASSERT_HAS(out, "this command, and only this command, copies message bytes", "payload");
+	ASSERT_HAS(out, "--max-bytes N", "the bound");
+	ASSERT_HAS(out, "Examples:", "examples");
+}
