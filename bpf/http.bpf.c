@@ -34,8 +34,9 @@ struct http_call {
 	__u64 buf;		/* the caller's (first) buffer */
 	__u64 buf_len;
 	__u64 ts_ns;
+	__u32 nr;		/* the system call, to match its exit */
 	__u8 dir;
-	__u8 pad[7];
+	__u8 pad[3];
 };
 
 /* LRU: a thread that dies inside a call cannot leave its entry for good. */
@@ -141,35 +142,49 @@ static __always_inline struct sock *watched_socket(long fd)
 	return sk;
 }
 
-static __always_inline void remember(struct sock *sk, __u64 buf, __u64 len, __u8 dir)
+/* Whether a write will copy anything: it starts a message, or continues
+ * one whose budget is not spent. */
+static __always_inline bool write_copies(__u64 key, __u64 buf, __u64 len)
+{
+	struct http_conn *conn = bpf_map_lookup_elem(&conns, &key);
+
+	return (conn && conn->budget[HTTP_SENT]) || start_of(buf, len);
+}
+
+static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx,
+				     struct sock *sk, __u64 buf, __u64 len, __u8 dir)
 {
 	__u64 key = (__u64)sk;
 	struct http_call c = {
-		.sk = key, .buf = buf, .buf_len = len, .ts_ns = bpf_ktime_get_ns(), .dir = dir,
+		.sk = key, .buf = buf, .buf_len = len, .ts_ns = bpf_ktime_get_ns(),
+		.nr = ctx->id, .dir = dir,
 	};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	/* Most writes on the host are not HTTP: leave them before any map
-	 * update. Reads cannot be judged before their bytes are there. */
-	if (dir == HTTP_SENT && !bpf_map_lookup_elem(&conns, &key) && !start_of(buf, len))
+	/* Most writes on the host copy nothing (not HTTP, or the rest of a
+	 * body): leave them before any map update. Reads cannot be judged
+	 * before their bytes are there. */
+	if (dir == HTTP_SENT && !write_copies(key, buf, len))
 		return;
 	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 }
 
-static __always_inline void remember_iov(struct sock *sk, const struct iovec *iov, __u8 dir)
+static __always_inline void remember_iov(const struct trace_event_raw_sys_enter *ctx,
+					 struct sock *sk, const struct iovec *iov, __u8 dir)
 {
 	struct iovec v;
 
 	if (!bpf_probe_read_user(&v, sizeof(v), iov))
-		remember(sk, (__u64)v.iov_base, v.iov_len, dir);
+		remember(ctx, sk, (__u64)v.iov_base, v.iov_len, dir);
 }
 
-static __always_inline void remember_msg(struct sock *sk, const struct user_msghdr *msg, __u8 dir)
+static __always_inline void remember_msg(const struct trace_event_raw_sys_enter *ctx,
+					 struct sock *sk, const struct user_msghdr *msg, __u8 dir)
 {
 	struct user_msghdr m;
 
 	if (!bpf_probe_read_user(&m, sizeof(m), msg) && m.msg_iovlen)
-		remember_iov(sk, m.msg_iov, dir);
+		remember_iov(ctx, sk, m.msg_iov, dir);
 }
 
 /* The socket's entry: found when its ports still match, made when the call
@@ -253,7 +268,7 @@ static __always_inline void capture(const struct http_call *c, __u32 count)
 	emit(c, conn, count, len, start);
 }
 
-static __always_inline int finish(long ret)
+static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct http_call *p = bpf_map_lookup_elem(&calls, &tid), c;
@@ -262,8 +277,9 @@ static __always_inline int finish(long ret)
 		return 0;
 	c = *p;
 	bpf_map_delete_elem(&calls, &tid);
-	if (ret > 0)
-		capture(&c, ret);
+	/* An entry whose exit was missed (while attaching) is not this call's. */
+	if (ctx->ret > 0 && c.nr == ctx->id)
+		capture(&c, ctx->ret);
 	return 0;
 }
 
@@ -281,15 +297,15 @@ static __always_inline int finish(long ret)
 	SEC("tp/syscalls/sys_exit_" #call)                                       \
 	int http_##call##_x(struct trace_event_raw_sys_exit *ctx)                \
 	{                                                                        \
-		return finish(ctx->ret);                                         \
+		return finish(ctx);                                         \
 	}
 
-ENTER(read, remember(sk, ctx->args[1], ctx->args[2], HTTP_RECEIVED))
-ENTER(write, remember(sk, ctx->args[1], ctx->args[2], HTTP_SENT))
-ENTER(readv, remember_iov(sk, (const struct iovec *)ctx->args[1], HTTP_RECEIVED))
-ENTER(writev, remember_iov(sk, (const struct iovec *)ctx->args[1], HTTP_SENT))
-ENTER(sendto, remember(sk, ctx->args[1], ctx->args[2], HTTP_SENT))
-ENTER(sendmsg, remember_msg(sk, (const struct user_msghdr *)ctx->args[1], HTTP_SENT))
+ENTER(read, remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_RECEIVED))
+ENTER(write, remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_SENT))
+ENTER(readv, remember_iov(ctx, sk, (const struct iovec *)ctx->args[1], HTTP_RECEIVED))
+ENTER(writev, remember_iov(ctx, sk, (const struct iovec *)ctx->args[1], HTTP_SENT))
+ENTER(sendto, remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_SENT))
+ENTER(sendmsg, remember_msg(ctx, sk, (const struct user_msghdr *)ctx->args[1], HTTP_SENT))
 EXIT(read)
 EXIT(write)
 EXIT(readv)
@@ -307,7 +323,7 @@ int http_recvfrom_e(struct trace_event_raw_sys_enter *ctx)
 	struct sock *sk = ctx->args[3] & MSG_PEEK ? NULL : watched_socket(ctx->args[0]);
 
 	if (sk)
-		remember(sk, ctx->args[1], ctx->args[2], HTTP_RECEIVED);
+		remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_RECEIVED);
 	return 0;
 }
 
@@ -317,6 +333,6 @@ int http_recvmsg_e(struct trace_event_raw_sys_enter *ctx)
 	struct sock *sk = ctx->args[2] & MSG_PEEK ? NULL : watched_socket(ctx->args[0]);
 
 	if (sk)
-		remember_msg(sk, (const struct user_msghdr *)ctx->args[1], HTTP_RECEIVED);
+		remember_msg(ctx, sk, (const struct user_msghdr *)ctx->args[1], HTTP_RECEIVED);
 	return 0;
 }
