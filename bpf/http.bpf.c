@@ -34,7 +34,8 @@ struct http_call {
 	__u64 buf;		/* the caller's (first) buffer */
 	__u64 buf_len;
 	__u64 ts_ns;
-	__u32 nr;		/* the system call, to match its exit */
+	__u32 nr;		/* the system call (an int in the tracepoint: the
+				 * upper half of ctx->id is padding) */
 	__u8 dir;
 	__u8 pad[3];
 };
@@ -157,7 +158,7 @@ static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx
 	__u64 key = (__u64)sk;
 	struct http_call c = {
 		.sk = key, .buf = buf, .buf_len = len, .ts_ns = bpf_ktime_get_ns(),
-		.nr = ctx->id, .dir = dir,
+		.nr = (__u32)ctx->id, .dir = dir,
 	};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
@@ -278,7 +279,7 @@ static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
 	c = *p;
 	bpf_map_delete_elem(&calls, &tid);
 	/* An entry whose exit was missed (while attaching) is not this call's. */
-	if (ctx->ret > 0 && c.nr == ctx->id)
+	if (ctx->ret > 0 && c.nr == (__u32)ctx->id)
 		capture(&c, ctx->ret);
 	return 0;
 }
