@@ -21,6 +21,16 @@ struct server {
 	int family;
 };
 
+/* Safe on a server that is not running (pid 0). */
+static void server_stop(struct server *s)
+{
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, SIGTERM);
+	wait_status(s->pid);
+	s->pid = 0;
+}
+
 /* Starts the server on the loopback address of family; false if it did
  * not say its port. */
 static bool server_start(struct server *s, int family)
@@ -43,13 +53,10 @@ static bool server_start(struct server *s, int family)
 	ssize_t n = read(fds[0], line, sizeof(line) - 1);
 	close(fds[0]);
 	s->port = n > 0 ? atoi(line) : 0;
-	return ASSERT_TRUE(s->port > 0, "the server says its port");
-}
-
-static void server_stop(struct server *s)
-{
-	kill(s->pid, SIGTERM);
-	wait_status(s->pid);
+	if (ASSERT_TRUE(s->port > 0, "the server says its port"))
+		return true;
+	server_stop(s);
+	return false;
 }
 
 struct events {
@@ -65,13 +72,19 @@ static void collect(void *ctx, const struct http_event *e)
 		ev->e[ev->n++] = *e;
 }
 
+static bool watch_only(struct http_session *s, struct events *ev,
+		       const struct sock_filters *filters)
+{
+	ev->n = 0;
+	return ASSERT_EQ(http_session_start(s, filters, HTTP_DEFAULT_BYTES, collect, ev), 0,
+			 "session starts");
+}
+
 static bool watch(struct http_session *s, struct events *ev, uint16_t port)
 {
 	struct sock_filters filters = { .port = port };
 
-	ev->n = 0;
-	return ASSERT_EQ(http_session_start(s, &filters, HTTP_DEFAULT_BYTES, collect, ev), 0,
-			 "session starts");
+	return watch_only(s, ev, &filters);
 }
 
 static void drain(struct http_session *s)
@@ -319,6 +332,40 @@ KTEST(http_request_in_small_writes_and_not_http)
 	free(ev);
 }
 
+/* --pid and -6 act in the kernel: only the server's side of the IPv6
+ * server's exchanges. */
+KTEST(http_pid_and_family_filters)
+{
+	struct http_session s;
+	struct events *ev = calloc(1, sizeof(*ev));
+	struct server v4 = {}, v6 = {};
+	struct curl_run c4, c6;
+	char u4[64], u6[64];
+
+	if (!server_start(&v4, AF_INET) || !server_start(&v6, AF_INET6))
+		goto out;
+	struct sock_filters filters = { .pid = v6.pid, .family = AF_INET6 };
+
+	url(u4, sizeof(u4), &v4, "/size/1");
+	url(u6, sizeof(u6), &v6, "/size/2");
+	if (watch_only(&s, ev, &filters)) {
+		run_curl(&c4, (const char *[]){ u4, NULL });
+		run_curl(&c6, (const char *[]){ u6, NULL });
+		drain(&s);
+		if (ASSERT_EQ(ev->n, 1, "one record") && ASSERT_EQ(c6.n, 1, "curl's answer")) {
+			const struct http_event *e = find(ev, true, "/size/2", c6.a[0].lport);
+
+			if (e)
+				ASSERT_EQ(e->owner.pid, v6.pid, "the IPv6 server");
+		}
+		http_session_stop(&s);
+	}
+out:
+	server_stop(&v4);
+	server_stop(&v6);
+	free(ev);
+}
+
 struct cli_traffic {
 	const struct server *srv;
 };
@@ -371,6 +418,7 @@ KTEST(cli_http_json_text_and_summary)
 			"\"unit\":\"usecs\",\"counts\":[", "200s summed, both sides");
 	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":404,\"path_prefix\":\"/missing\",\"count\":2,",
 		   "404s apart");
+	ASSERT_EQ(count_programs("http_read_e"), 0, "nothing left in the kernel");
 	server_stop(&srv);
 }
 
