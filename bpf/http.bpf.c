@@ -9,7 +9,9 @@
  * or a response; from then on every call that starts a message copies up
  * to max_bytes, and the calls after it copy what is left of that budget,
  * so a request written in pieces arrives whole while a large body costs
- * nothing. Other sockets cost a look-up and an 8-byte read per call.
+ * nothing. Writes on other sockets cost a look-up and an 8-byte read; reads
+ * a map update and delete as well, since what they read is known only at
+ * their end.
  *
  * Program names: http_<call>_e on sys_enter, http_<call>_x on sys_exit,
  * short enough to stay apart in the kernel's 15 characters. */
