@@ -332,6 +332,44 @@ KTEST(http_request_in_small_writes_and_not_http)
 	free(ev);
 }
 
+/* Two requests in one write: answered in order, each paired with its own. */
+KTEST(http_pipelined_requests)
+{
+	struct http_session s;
+	struct events *ev = calloc(1, sizeof(*ev));
+	struct server srv;
+	uint16_t lport;
+	int fd;
+
+	if (!server_start(&srv, AF_INET6))
+		goto out;
+	if (watch(&s, ev, srv.port)) {
+		fd = connect_to(AF_INET6, SOCK_STREAM, srv.port);
+		lport = local_port(fd);
+		ASSERT_TRUE(send_text(fd, "GET /size/1 HTTP/1.1\r\n\r\nGET /size/22 HTTP/1.1\r\n\r\n"),
+			    "both requests sent");
+		shutdown(fd, SHUT_WR);	/* the server closes after answering */
+		read_in_pieces(fd, 1 << 20);
+		close(fd);
+		drain(&s);
+		ASSERT_EQ(ev->n, 4, "two records per request");
+		for (int server = 0; server < 2; server++) {
+			const struct http_event *one = find(ev, server, "/size/1", lport);
+			const struct http_event *two = find(ev, server, "/size/22", lport);
+
+			if (one && two) {
+				ASSERT_EQ(one->x.response_size, 1, "the first answer");
+				ASSERT_EQ(two->x.response_size, 22, "the second answer");
+				ASSERT_TRUE(two->x.response_ns > one->x.response_ns, "in order");
+			}
+		}
+		http_session_stop(&s);
+	}
+	server_stop(&srv);
+out:
+	free(ev);
+}
+
 /* --pid and -6 act in the kernel: only the server's side of the IPv6
  * server's exchanges. */
 KTEST(http_pid_and_family_filters)
