@@ -114,14 +114,21 @@ static __always_inline __u8 message_start(__u64 head, __u32 n)
 #undef MATCHES
 }
 
+/* The first bytes of a buffer, as a word; false if they cannot be read
+ * (BPF cannot fault a page in). */
+static __always_inline bool read_head(__u64 buf, __u64 len, __u64 *head, __u32 *n)
+{
+	*head = 0;
+	*n = len < HEAD_BYTES ? len : HEAD_BYTES;
+	return !bpf_probe_read_user(head, *n, (const void *)buf);
+}
+
 static __always_inline __u8 start_of(__u64 buf, __u64 len)
 {
-	__u64 head = 0;
-	__u32 n = len < HEAD_BYTES ? len : HEAD_BYTES;
+	__u64 head;
+	__u32 n;
 
-	if (bpf_probe_read_user(&head, n, (const void *)buf))
-		return 0;
-	return message_start(head, n);
+	return read_head(buf, len, &head, &n) ? message_start(head, n) : 0;
 }
 
 /* The TCP socket behind fd, if it and the caller pass the filters. */
@@ -150,8 +157,14 @@ static __always_inline struct sock *watched_socket(long fd)
 static __always_inline bool write_copies(__u64 key, __u64 buf, __u64 len)
 {
 	struct http_conn *conn = bpf_map_lookup_elem(&conns, &key);
+	__u64 head;
+	__u32 n;
 
-	return (conn && conn->budget[HTTP_SENT]) || start_of(buf, len);
+	if (conn && conn->budget[HTTP_SENT])
+		return true;
+	/* A buffer not yet faulted in (constant data, a child after fork) is
+	 * readable at the exit, once the kernel has copied from it. */
+	return !read_head(buf, len, &head, &n) || message_start(head, n);
 }
 
 static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx,

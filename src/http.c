@@ -57,6 +57,7 @@ static void on_record(void *ctx, const void *data)
 		.len = r->len, .dir = r->dir, .flags = r->flags,
 	};
 
+	s->records++;
 	if (slot->conn_id != r->conn_id) {
 		slot->conn_id = r->conn_id;
 		slot->session = s;

@@ -39,6 +39,7 @@ struct http_session {
 	struct http_slot *slots;	/* HTTP_CONNS, by connection id */
 	http_event_fn fn;
 	void *ctx;
+	uint64_t records;	/* read so far; with the lost ones, every copy made */
 };
 
 /* max_bytes: at most this many bytes of each message are copied (from 1 to

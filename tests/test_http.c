@@ -370,6 +370,55 @@ out:
 	free(ev);
 }
 
+/* A child writes many requests while nobody reads the ring buffer: every
+ * write is a record delivered or one counted as lost. */
+KTEST(http_every_record_delivered_or_counted_lost)
+{
+	enum { WRITES = 60000 };
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	struct http_session s;
+	struct events *ev = calloc(1, sizeof(*ev));
+	struct sock_filters filters = {};
+	uint16_t port;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port), go[2], acc;
+	pid_t child;
+
+	if (pipe(go))
+		goto out;
+	child = fork();
+	if (child == 0) {
+		char byte;
+		int fd = connect_to(AF_INET, SOCK_STREAM, port);
+
+		if (fd < 0 || read(go[0], &byte, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < WRITES; i++)
+			if (!send_text(fd, req))
+				_exit(1);
+		_exit(0);
+	}
+	acc = accept(srv, NULL, NULL);
+	filters.pid = child;	/* the writes only: each one is a record */
+	if (watch_only(&s, ev, &filters)) {
+		ASSERT_EQ(write(go[1], "g", 1), 1, "child told to go");
+		ASSERT_TRUE(recv_exactly(acc, WRITES * strlen(req)), "all requests arrive");
+		ASSERT_EQ(wait_status(child), 0, "child wrote them all");
+		drain(&s);
+		ASSERT_TRUE(reader_lost(&s.reader) > 0, "the ring buffer overflowed");
+		ASSERT_EQ(s.records + reader_lost(&s.reader), WRITES, "delivered + lost");
+		http_session_stop(&s);
+	} else {
+		kill(child, SIGKILL);
+		wait_status(child);
+	}
+	close(acc);
+	close(go[0]);
+	close(go[1]);
+out:
+	close(srv);
+	free(ev);
+}
+
 /* --pid and -6 act in the kernel: only the server's side of the IPv6
  * server's exchanges. */
 KTEST(http_pid_and_family_filters)
