@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "test.h"
 #include "helpers.h"
+#include "histogram.h"
 #include "http_parse.h"
 
 #define FUZZ_TARGET "build/http-fuzz"
@@ -298,4 +299,16 @@ TEST(http_parse_fuzz_short_run)
 		return;
 	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, "no crash, no leak");
 	remove_dir(dir);
+}
+
+/* --summary's latency slots, as the kernel-side histograms count them. */
+TEST(http_summary_log2_slots)
+{
+	static const struct { uint64_t value; size_t slot; } cases[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 1 }, { 4, 2 }, { 1023, 9 }, { 1024, 10 },
+		{ UINT64_MAX, 31 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ASSERT_EQ(log2_slot(cases[i].value, 32), cases[i].slot, "slot");
 }
