@@ -8,8 +8,6 @@
 #include <string.h>
 #include "http_parse.h"
 
-static void parse(struct http_stream *s, const uint8_t *data, size_t len);
-
 static void queue_request(struct http_stream *s, int64_t size)
 {
 	struct http_conn *c = s->conn;
@@ -155,6 +153,19 @@ static bool resync(struct http_stream *s, uint8_t flags)
 	return true;
 }
 
+static void parse(struct http_stream *s, const uint8_t *data, size_t len)
+{
+	size_t done;
+
+	if (!len)	/* to http_parser, no bytes means the connection's end */
+		return;
+	done = http_parser_execute(&s->parser, &settings, (const char *)data, len);
+	/* An error means these are not HTTP bytes; an upgrade (101, CONNECT)
+	 * means the rest is some other protocol. */
+	if (done != len || HTTP_PARSER_ERRNO(&s->parser) != HPE_OK || s->parser.upgrade)
+		lose_sync(s, false);
+}
+
 /* Crosses gap bytes that were not copied. */
 static void skip(struct http_stream *s, uint64_t gap)
 {
@@ -178,19 +189,6 @@ static void skip(struct http_stream *s, uint64_t gap)
 		parse(s, filler, n);
 		gap -= n;
 	}
-}
-
-static void parse(struct http_stream *s, const uint8_t *data, size_t len)
-{
-	size_t done;
-
-	if (!len)	/* to http_parser, no bytes means the connection's end */
-		return;
-	done = http_parser_execute(&s->parser, &settings, (const char *)data, len);
-	/* An error means these are not HTTP bytes; an upgrade (101, CONNECT)
-	 * means the rest is some other protocol. */
-	if (done != len || HTTP_PARSER_ERRNO(&s->parser) != HPE_OK || s->parser.upgrade)
-		lose_sync(s, false);
 }
 
 void http_conn_feed(struct http_conn *c, const struct http_piece *piece)

@@ -294,7 +294,7 @@ TEST(http_parse_fuzz_short_run)
 	char *argv[] = { FUZZ_TARGET, "-max_total_time=3", "-artifact_prefix=" FUZZ_CORPUS "/",
 			 dir, FUZZ_CORPUS, NULL };
 
-	if (!ASSERT_TRUE(access(FUZZ_TARGET, X_OK) == 0, FUZZ_TARGET " is built (make fuzz)") ||
+	if (!ASSERT_TRUE(access(FUZZ_TARGET, X_OK) == 0, FUZZ_TARGET " is built (make test builds it)") ||
 	    !ASSERT_TRUE(mkdtemp(dir) != NULL, "a directory for new inputs"))
 		return;
 	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, "no crash, no leak");
