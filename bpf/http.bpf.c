@@ -30,7 +30,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* --max-bytes, set by user space before load (at most HTTP_MAX_BYTES). */
 const volatile __u32 max_bytes = HTTP_DEFAULT_BYTES;
 
-/* A call in progress, by thread id, from sys_enter to sys_exit. */
+/* A call in progress, from sys_enter to sys_exit of its thread. */
 struct http_call {
 	__u64 sk;
 	__u64 buf;		/* the caller's (first) buffer */
@@ -42,27 +42,26 @@ struct http_call {
 	__u8 pad[3];
 };
 
-/* LRU: a thread that dies inside a call cannot leave its entry for good. */
+/* Task storage: goes with the thread, and costs no hash look-up. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct http_call);
 } calls SEC(".maps");
 
-/* A watched socket. The ports tell a reused struct sock from the old one. */
+/* A watched socket. Its ports tell a reused struct sock from the old one;
+ * its tuple, read once, goes into every record. */
 struct http_conn {
 	__u64 id;
 	__u32 budget[2];	/* bytes still to copy of the current message */
-	__u16 sport;
-	__u16 dport;
-	__u32 pad;
+	struct sock_tuple tuple;	/* state: as when it was first seen */
 };
 
 /* LRU: sockets are not followed to their end; idle ones age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct http_conn);
 } conns SEC(".maps");
@@ -175,14 +174,17 @@ static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx
 		.sk = key, .buf = buf, .buf_len = len, .ts_ns = bpf_ktime_get_ns(),
 		.nr = (__u32)ctx->id, .dir = dir,
 	};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct http_call *slot;
 
 	/* Most writes on the host copy nothing (not HTTP, or the rest of a
 	 * body): leave them before any map update. Reads cannot be judged
 	 * before their bytes are there. */
 	if (dir == HTTP_SENT && !write_copies(key, buf, len))
 		return;
-	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+	slot = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (slot)
+		*slot = c;
 }
 
 static __always_inline void remember_iov(const struct trace_event_raw_sys_enter *ctx,
@@ -209,19 +211,17 @@ static __always_inline struct http_conn *connection(__u64 key, __u8 start)
 {
 	const struct inet_sock *inet = (const struct inet_sock *)key;
 	struct http_conn *conn = bpf_map_lookup_elem(&conns, &key);
-	__u16 sport, dport;
+	struct http_conn fresh = {};
 
 	if (!conn && !start)
 		return NULL;
-	sport = BPF_CORE_READ(inet, inet_sport);
-	dport = BPF_CORE_READ(inet, sk.__sk_common.skc_dport);
-	if (conn && conn->sport == sport && conn->dport == dport)
+	if (conn && conn->tuple.sport == bpf_ntohs(BPF_CORE_READ(inet, inet_sport)) &&
+	    conn->tuple.dport == bpf_ntohs(BPF_CORE_READ(inet, sk.__sk_common.skc_dport)))
 		return conn;
 	if (!start)
 		return NULL;
-	struct http_conn fresh = {
-		.id = __sync_fetch_and_add(&next_conn_id, 1) + 1, .sport = sport, .dport = dport,
-	};
+	fresh.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
+	read_tuple((const struct sock *)key, &fresh.tuple);
 	bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY);
 	return bpf_map_lookup_elem(&conns, &key);
 }
@@ -253,7 +253,7 @@ static __always_inline void emit(const struct http_call *c, const struct http_co
 	r->count = count;
 	r->dir = c->dir;
 	r->flags = start;
-	read_tuple((const struct sock *)c->sk, &r->tuple);
+	r->tuple = conn->tuple;
 	current_owner(&r->owner);
 	if (len > HTTP_MAX_BYTES)
 		len = HTTP_MAX_BYTES;
@@ -286,13 +286,12 @@ static __always_inline void capture(const struct http_call *c, __u32 count)
 
 static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct http_call *p = bpf_map_lookup_elem(&calls, &tid), c;
+	struct http_call *p = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL, 0), c;
 
-	if (!p)
+	if (!p || !p->sk)
 		return 0;
 	c = *p;
-	bpf_map_delete_elem(&calls, &tid);
+	p->sk = 0;	/* used up */
 	/* An entry whose exit was missed (while attaching) is not this call's. */
 	if (ctx->ret > 0 && c.nr == (__u32)ctx->id)
 		capture(&c, ctx->ret);
