@@ -15,8 +15,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused
 # without them; libc stays shared. The test runner is fully static so it
 # can run in a bare VM next to nothing but a kernel.
 CURSES_LIBS := $(shell pkg-config --libs --static ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
-LIBS := -Wl,-Bstatic -lbpf -lelf -lz $(CURSES_LIBS) -Wl,-Bdynamic
-TEST_LIBS := -static -lbpf -lelf -lz $(CURSES_LIBS)
+LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,-Bdynamic
+TEST_LIBS := -static -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -33,7 +33,7 @@ LIB_OBJS := $(patsubst src/%.c,build/%.o,$(LIB_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,build/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all test vmlinux clean
+.PHONY: all test vmlinux clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -66,7 +66,24 @@ tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
 
-test: sockeye tests/sockeye-tests
+# The fuzz target of everything that parses captured bytes (libFuzzer from
+# clang, with ASan and UBSan). `make fuzz` runs it for FUZZ_SECONDS; a crash
+# input lands in the corpus, which every run, and the test suite's short
+# one, replays first.
+FUZZ_SECONDS ?= 120
+FUZZ_CORPUS := tests/fuzz/http-corpus
+
+build/http-fuzz: tests/fuzz/http_fuzz.c src/http_parse.c src/http_parse.h bpf/http.h | build
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Ibpf -Isrc $(filter %.c,$^) -l:libhttp_parser.a -o $@
+
+fuzz: build/http-fuzz
+	$(Q)mkdir -p build/fuzz-corpus
+	$(Q)build/http-fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_CORPUS)/ \
+		build/fuzz-corpus $(FUZZ_CORPUS)
+
+test: sockeye tests/sockeye-tests build/http-fuzz
 	$(Q)./tests/sockeye-tests
 
 vmlinux:

@@ -7,17 +7,18 @@
 # usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-i SECONDS] [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
-#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp
+#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,http
 #   -i SECONDS  also run each monitor that long with no workload and report its own
 #               CPU use (percent of one core); 0 skips it; default 0
 #   -c CMD      monitor command, run from the repo root; repeatable. Default: every
 #               command that runs until stopped: "./sockeye top", "./sockeye events",
 #               "./sockeye events --no-io", "./sockeye connlat", "./sockeye soconnect",
-#               "./sockeye sockstat"
+#               "./sockeye sockstat", "./sockeye http"
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
-# loadgen udp (64-byte datagrams received/s).
+# loadgen udp (64-byte datagrams received/s), http (requests/s of wrk against nginx
+# serving a 615-byte page, keep-alive, 10 connections).
 # The table goes to stdout, progress to stderr. Running the real monitor needs root;
 # this script does not check, the monitor says so itself.
 set -euo pipefail
@@ -28,7 +29,7 @@ RUNS=10
 SECS=3
 IDLE_SECS=0
 CMDS=()
-WORKLOADS=(iperf3 churn fin udp)
+WORKLOADS=(iperf3 churn fin udp http)
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 
@@ -51,7 +52,7 @@ parse_args() {
 		c) [[ -n $OPTARG ]] || usage "-c needs a command"; CMDS+=("$OPTARG") ;;
 		w) IFS=, read -ra WORKLOADS <<<"$OPTARG"
 		   for wl in "${WORKLOADS[@]}"; do
-			[[ $wl =~ ^(iperf3|churn|fin|udp)$ ]] || usage "unknown workload '$wl'"
+			[[ $wl =~ ^(iperf3|churn|fin|udp|http)$ ]] || usage "unknown workload '$wl'"
 		   done ;;
 		h) sed -n '3,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
@@ -61,7 +62,7 @@ parse_args() {
 	shift $((OPTIND - 1))
 	(($# == 0)) || usage "unexpected argument '$1'"
 	((${#CMDS[@]})) || CMDS=("./sockeye top" "./sockeye events" "./sockeye events --no-io"
-		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat")
+		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat" "./sockeye http")
 }
 
 check_tools() {
@@ -69,6 +70,10 @@ check_tools() {
 	for t in cc iperf3 jq ss; do
 		command -v "$t" >/dev/null || die "$t not found; install it (apt package $t)"
 	done
+	if wants_http; then
+		command -v wrk >/dev/null || die "wrk not found; install it (apt package wrk)"
+		command -v nginx >/dev/null || die "nginx not found; install it (apt package nginx-light)"
+	fi
 	# Background jobs of a script start with SIGINT ignored, and a monitor that does
 	# not install its own handler (e.g. "sleep") would then never stop on SIGINT.
 	env --default-signal=INT true 2>/dev/null ||
@@ -87,6 +92,7 @@ build_loadgen() {
 TMP=
 MON_PID=
 IPERF_PID=
+NGINX_PID=
 
 cleanup() {
 	local i
@@ -100,6 +106,7 @@ cleanup() {
 		kill -KILL "$MON_PID" 2>/dev/null || true
 	fi
 	[[ -z $IPERF_PID ]] || kill "$IPERF_PID" 2>/dev/null || true
+	[[ -z $NGINX_PID ]] || kill "$NGINX_PID" 2>/dev/null || true
 	wait 2>/dev/null || true
 	[[ -z $TMP ]] || rm -rf "$TMP"
 }
@@ -118,7 +125,7 @@ start_iperf_server() {
 		[[ -z $(ss -Hltn "sport = :$port") ]] || continue
 		iperf3 -s -B 127.0.0.1 -p "$port" >"$TMP/iperf3-server.log" 2>&1 &
 		IPERF_PID=$!
-		if wait_listening "$port"; then
+		if wait_listening "$IPERF_PID" "$port"; then
 			IPERF_PORT=$port
 			return
 		fi
@@ -129,14 +136,51 @@ start_iperf_server() {
 	die "could not start an iperf3 server on 127.0.0.1: $(tail -n 1 "$TMP/iperf3-server.log")"
 }
 
-wait_listening() {
+wait_listening() {	# pid port
 	local i
 	for i in {1..40}; do
-		kill -0 "$IPERF_PID" 2>/dev/null || return 1
-		[[ -z $(ss -Hltn "src 127.0.0.1 and sport = :$1") ]] || return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		[[ -z $(ss -Hltn "src 127.0.0.1 and sport = :$2") ]] || return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+# --- nginx, for the http workload ---------------------------------------------
+
+wants_http() { [[ " ${WORKLOADS[*]} " == *" http "* ]]; }
+
+# One nginx for the whole run, one worker, on a free port, serving Debian's
+# default page size from a directory of the run; no access log.
+start_nginx_server() {
+	local port
+	mkdir -p "$TMP/www"
+	chmod 755 "$TMP" "$TMP/www"
+	head -c 615 /dev/zero | tr '\0' x >"$TMP/www/index.html"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((40000 + RANDOM % 20000))
+		[[ -z $(ss -Hltn "sport = :$port") ]] || continue
+		cat >"$TMP/nginx.conf" <<-EOF
+			worker_processes 1;
+			daemon off;
+			pid $TMP/nginx.pid;
+			events { worker_connections 1024; }
+			http {
+				access_log off;
+				server { listen 127.0.0.1:$port; root $TMP/www; }
+			}
+		EOF
+		nginx -p "$TMP" -e "$TMP/nginx.log" -c "$TMP/nginx.conf" &
+		NGINX_PID=$!
+		if wait_listening "$NGINX_PID" "$port"; then
+			NGINX_PORT=$port
+			return
+		fi
+		kill "$NGINX_PID" 2>/dev/null || true
+		wait "$NGINX_PID" 2>/dev/null || true
+		NGINX_PID=
+	done
+	die "could not start nginx on 127.0.0.1: $(tail -n 1 "$TMP/nginx.log")"
 }
 
 # --- workloads: each prints one number, higher is better -------------------
@@ -163,9 +207,18 @@ run_loadgen() {
 	echo "${out#"$1 "}"
 }
 
+run_http() {
+	local rps
+	rps=$(wrk -t1 -c10 -d"${SECS}s" "http://127.0.0.1:$NGINX_PORT/index.html" |
+		awk '/^Requests\/sec:/ { print $2 }')
+	[[ -n $rps ]] || die "wrk failed against nginx on port $NGINX_PORT"
+	echo "$rps"
+}
+
 run_workload() {
 	case $1 in
 	iperf3) run_iperf3 ;;
+	http) run_http ;;
 	*) run_loadgen "$1" ;;
 	esac
 }
@@ -293,6 +346,7 @@ report_row() {
 	iperf3) scale=1e9 unit=Gbit/s ;;
 	churn | fin) unit=conn/s ;;
 	udp) unit=dgram/s ;;
+	http) unit=req/s ;;
 	esac
 	off=$(column_of "$ci" "$wl" off 5 | median)
 	on=$(column_of "$ci" "$wl" on 5 | median)
@@ -363,6 +417,7 @@ main() {
 	: >"$TMP/results"
 	UNCONFIRMED=0
 	start_iperf_server
+	! wants_http || start_nginx_server
 	echo "# sockeye overhead: $RUNS off + $RUNS on runs of ${WORKLOADS[*]}, $SECS s each," \
 		"nproc=$(nproc) kernel=$(uname -r)" >&2
 	measure_all

@@ -276,19 +276,6 @@ static const char connlat_help[] =
 
 enum { OPT_FAILED = OPT_COMMAND_FIRST, OPT_HIST };
 
-/* --hist takes an optional interval: as --hist=5, and, since that is what
- * people type, as --hist 5 when the next word is a number. */
-static double hist_interval(int argc, char **argv)
-{
-	char *end;
-
-	if (optarg)
-		return parse_seconds("connlat", "histogram interval", optarg);
-	if (optind < argc && strtod(argv[optind], &end) && !*end)
-		return parse_seconds("connlat", "histogram interval", argv[optind++]);
-	return 0;
-}
-
 static void parse_connlat_options(int argc, char **argv, struct connlat_opts *o)
 {
 	static const struct option longopts[] = {
@@ -321,7 +308,7 @@ static void parse_connlat_options(int argc, char **argv, struct connlat_opts *o)
 			break;
 		case OPT_HIST:
 			o->cfg.hist = true;
-			o->hist_interval = hist_interval(argc, argv);
+			o->hist_interval = optional_seconds("connlat", "histogram interval", argc, argv);
 			break;
 		}
 	}

@@ -6,7 +6,14 @@
 
 #define BAR_WIDTH 40
 
-static size_t used_slots(const uint64_t *slots, size_t n)
+size_t log2_slot(uint64_t value, size_t n)
+{
+	size_t slot = value > 1 ? 63 - __builtin_clzll(value) : 0;
+
+	return slot < n ? slot : n - 1;
+}
+
+size_t log2_used_slots(const uint64_t *slots, size_t n)
 {
 	while (n && !slots[n - 1])
 		n--;
@@ -26,7 +33,7 @@ static void print_bar(FILE *out, uint64_t count, uint64_t max)
 
 void print_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit)
 {
-	size_t used = used_slots(slots, n);
+	size_t used = log2_used_slots(slots, n);
 	uint64_t max = 0;
 
 	for (size_t i = 0; i < used; i++)
@@ -57,6 +64,6 @@ void json_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit
 	json_str(&j, "time", when);
 	json_str(&j, "unit", unit);
 	json_uint(&j, "total", total);
-	json_uint_array(&j, "counts", slots, used_slots(slots, n));
+	json_uint_array(&j, "counts", slots, log2_used_slots(slots, n));
 	json_end(&j);
 }

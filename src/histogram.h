@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The slot of value among n: its log2, the last slot for anything larger. */
+size_t log2_slot(uint64_t value, size_t n);
+/* How many of the n slots there are up to the last one used. */
+size_t log2_used_slots(const uint64_t *slots, size_t n);
 /* Text in the style of bcc's tools: one row per slot up to the last one
  * used, with a bar scaled to the largest count. */
 void print_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit);

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "sockstat", cmd_sockstat, "socket system calls counted per interval (socket, connect, send, ...)" },
 	{ "sofamily", cmd_sofamily, "accepts and connects by process and address family" },
 	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
+	{ "http", cmd_http, "HTTP/1.x requests with status and latency, server and client side" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 

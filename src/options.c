@@ -106,6 +106,17 @@ static void parse_cgroup(const char *cmd, const char *arg, struct sock_filters *
 		f->cgroup_level += *c == '/';
 }
 
+double optional_seconds(const char *cmd, const char *what, int argc, char **argv)
+{
+	char *end;
+
+	if (optarg)
+		return parse_seconds(cmd, what, optarg);
+	if (optind < argc && strtod(argv[optind], &end) && !*end)
+		return parse_seconds(cmd, what, argv[optind++]);
+	return 0;
+}
+
 bool common_option(const char *cmd, int opt, const char *arg, const char *help,
 		   struct common_opts *o)
 {

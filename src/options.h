@@ -94,5 +94,9 @@ void no_arguments(const char *cmd, int argc, char **argv);
 unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
 			  unsigned long min, unsigned long max);
 double parse_seconds(const char *cmd, const char *what, const char *arg);
+/* The value of an option with an optional interval (--hist, --summary):
+ * as --opt=5, and, since that is what people type, as --opt 5 when the
+ * next word is a number (taken from argv); 0 when none is given. */
+double optional_seconds(const char *cmd, const char *what, int argc, char **argv);
 
 #endif

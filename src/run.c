@@ -69,14 +69,14 @@ static void sleep_for(void *ctx, int ms)
 
 /* Waits until the monotonic time `until`, the deadline or a signal, in
  * short steps so that a signal just before a wait is not missed long. */
-static void wait_until(uint64_t until, wait_fn wait, void *ctx)
+static void wait_until(uint64_t until, wait_fn wait, void *wait_ctx)
 {
 	uint64_t now;
 
 	while (!run_should_stop() && (now = monotonic_now_ns()) < until) {
 		uint64_t ms = (until - now + 999999) / 1000000;
 
-		wait(ctx, run_wait_ms(ms < 100 ? ms : 100));
+		wait(wait_ctx, run_wait_ms(ms < 100 ? ms : 100));
 	}
 }
 
@@ -99,11 +99,11 @@ static int report(report_fn fn, void *ctx, uint64_t *last)
 
 int run_reports(double interval, unsigned long count, report_fn fn, void *ctx)
 {
-	return run_reports_waiting(interval, count, fn, sleep_for, ctx);
+	return run_reports_waiting(interval, count, fn, ctx, sleep_for, NULL);
 }
 
-int run_reports_waiting(double interval, unsigned long count, report_fn fn, wait_fn wait,
-			void *ctx)
+int run_reports_waiting(double interval, unsigned long count, report_fn fn, void *ctx,
+			wait_fn wait, void *wait_ctx)
 {
 	uint64_t period = interval * 1e9, last = monotonic_now_ns(), next = last + period;
 	unsigned long done = 0;
@@ -113,7 +113,7 @@ int run_reports_waiting(double interval, unsigned long count, report_fn fn, wait
 	if (duration_ns)
 		deadline_ns = last + duration_ns;
 	for (;;) {
-		wait_until(period ? next : UINT64_MAX, wait, ctx);
+		wait_until(period ? next : UINT64_MAX, wait, wait_ctx);
 		due = period && monotonic_now_ns() >= next;
 		if (due) {
 			/* After a pause (SIGSTOP), the next tick is the next one ahead. */
@@ -129,6 +129,17 @@ int run_reports_waiting(double interval, unsigned long count, report_fn fn, wait
 		}
 	}
 	return err < 0 ? err : 0;
+}
+
+static void poll_reader(void *reader, int ms)
+{
+	reader_poll(reader, ms);
+}
+
+int run_reports_reading(struct record_reader *r, double interval, unsigned long count,
+			report_fn fn, void *ctx)
+{
+	return run_reports_waiting(interval, count, fn, ctx, poll_reader, r);
 }
 
 static int on_record(void *ctx, void *data, size_t size)

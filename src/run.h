@@ -41,9 +41,10 @@ int run_reports(double interval, unsigned long count, report_fn fn, void *ctx);
 typedef void (*wait_fn)(void *ctx, int ms);
 
 /* run_reports() for a command with something to do between reports (the
- * full-screen view reads keys): wait replaces the sleep between looks. */
-int run_reports_waiting(double interval, unsigned long count, report_fn fn, wait_fn wait,
-			void *ctx);
+ * full-screen view reads keys): wait(wait_ctx, ms) replaces the sleep
+ * between looks. */
+int run_reports_waiting(double interval, unsigned long count, report_fn fn, void *ctx,
+			wait_fn wait, void *wait_ctx);
 
 struct record_reader {
 	struct ring_buffer *rb;
@@ -52,6 +53,11 @@ struct record_reader {
 	record_fn fn;
 	void *fn_ctx;
 };
+
+/* run_reports() for a command that sums records in user space: reads r
+ * while it waits, so records reach their callback between reports. */
+int run_reports_reading(struct record_reader *r, double interval, unsigned long count,
+			report_fn fn, void *ctx);
 
 /* Reads records of record_size from the records ring buffer into fn;
  * r must stay where it is until reader_close(). */

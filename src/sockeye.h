@@ -40,6 +40,7 @@ extern const struct program_set sockstat_programs;
 extern const struct program_set sofamily_programs;
 extern const struct program_set soprotocol_programs;
 extern const struct program_set top_programs;
+extern const struct program_set http_programs;
 
 int cmd_events(int argc, char **argv);
 int cmd_connlat(int argc, char **argv);
@@ -48,6 +49,7 @@ int cmd_sockstat(int argc, char **argv);
 int cmd_sofamily(int argc, char **argv);
 int cmd_soprotocol(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_http(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 
 #endif

@@ -336,7 +336,7 @@ int top_screen(struct top_session *session, const struct top_view *v, double int
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	draw(s);
-	err = run_reports_waiting(interval, count, refresh_rows, wait_for_keys, s);
+	err = run_reports_waiting(interval, count, refresh_rows, s, wait_for_keys, s);
 	endwin();
 	delscreen(term);
 	if (err)

@@ -101,6 +101,20 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "top", "--cgroup", "../.." }, "invalid cgroup '../..'" },
 		{ { "top", "--batch=yes" }, "option '--batch' takes no value" },
 		{ { "top", "stray" }, "unexpected argument 'stray'" },
+		{ { "http", "--max-bytes", "15" }, "invalid byte count '15'" },
+		{ { "http", "--max-bytes", "4097" }, "invalid byte count '4097'" },
+		{ { "http", "--max-bytes", "lots" }, "invalid byte count 'lots'" },
+		{ { "http", "--method", "get" }, "invalid method 'get'" },
+		{ { "http", "--method", "FETCH" }, "invalid method 'FETCH'" },
+		{ { "http", "--status", "99" }, "invalid status '99'" },
+		{ { "http", "--status", "600" }, "invalid status '600'" },
+		{ { "http", "--status", "6xx" }, "invalid status '6xx'" },
+		{ { "http", "--status", "20x" }, "invalid status '20x'" },
+		{ { "http", "--path-prefix", "" }, "invalid path prefix ''" },
+		{ { "http", "--summary=0" }, "invalid summary interval '0'" },
+		{ { "http", "--summary", "-2" }, "invalid summary interval '-2'" },
+		{ { "http", "--method" }, "option '--method' needs a value" },
+		{ { "http", "stray" }, "unexpected argument 'stray'" },
 	};
 	char out[4096], err[4096];
 

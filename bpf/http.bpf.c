@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye http`: the first bytes of HTTP/1.x messages read from and
+ * written to TCP sockets, copied out of the caller's buffer at the end of
+ * read/write/readv/writev/sendto/recvfrom/sendmsg/recvmsg (the only place
+ * both the bytes and the count are known; a writer's buffer is still as it
+ * was sent). User space (src/http_parse.c) reassembles and parses them.
+ *
+ * A socket is watched from the first call whose bytes start like a request
+ * or a response; from then on every call that starts a message copies up
+ * to max_bytes, and the calls after it copy what is left of that budget,
+ * so a request written in pieces arrives whole while a large body costs
+ * nothing. Writes on other sockets cost a look-up and an 8-byte read; reads
+ * a map update and delete as well, since what they read is known only at
+ * their end.
+ *
+ * Program names: http_<call>_e on sys_enter, http_<call>_x on sys_exit,
+ * short enough to stay apart in the kernel's 15 characters. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "sockeye.bpf.h"
+#include "records.bpf.h"
+#include "http.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define MSG_PEEK 2
+#define HEAD_BYTES 8	/* enough for the longest start token, "CONNECT " */
+
+/* --max-bytes, set by user space before load (at most HTTP_MAX_BYTES). */
+const volatile __u32 max_bytes = HTTP_DEFAULT_BYTES;
+
+/* A call in progress, from sys_enter to sys_exit of its thread. */
+struct http_call {
+	__u64 sk;
+	__u64 buf;		/* the caller's (first) buffer */
+	__u64 buf_len;
+	__u64 ts_ns;
+	__u32 nr;		/* the system call (an int in the tracepoint: the
+				 * upper half of ctx->id is padding) */
+	__u8 dir;
+	__u8 pad[3];
+};
+
+/* Task storage: goes with the thread, and costs no hash look-up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_call);
+} calls SEC(".maps");
+
+/* A watched socket. Its ports tell a reused struct sock from the old one;
+ * its tuple, read once, goes into every record. */
+struct http_conn {
+	__u64 id;
+	__u32 budget[2];	/* bytes still to copy of the current message */
+	struct sock_tuple tuple;	/* state: as when it was first seen */
+};
+
+/* LRU: sockets are not followed to their end; idle ones age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct http_conn);
+} conns SEC(".maps");
+
+__u64 next_conn_id;
+
+/* Records are built here: too large for the stack, and sent with only the
+ * bytes copied. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct http_record);
+} scratch SEC(".maps");
+
+/* A start token: its bytes as a little-endian word, and how many count. */
+#define TOKEN(a, b, c, d, e, f, g, h, n)                                        \
+	{ (__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 |  \
+	  (__u64)(e) << 32 | (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56, n }
+
+struct token {
+	__u64 word;
+	__u32 len;
+};
+
+/* HTTP_START_* if the n bytes of head begin a request or a response. */
+static __always_inline __u8 message_start(__u64 head, __u32 n)
+{
+	static const struct token requests[] = {
+		TOKEN('G', 'E', 'T', ' ', 0, 0, 0, 0, 4),
+		TOKEN('P', 'O', 'S', 'T', ' ', 0, 0, 0, 5),
+		TOKEN('P', 'U', 'T', ' ', 0, 0, 0, 0, 4),
+		TOKEN('H', 'E', 'A', 'D', ' ', 0, 0, 0, 5),
+		TOKEN('D', 'E', 'L', 'E', 'T', 'E', ' ', 0, 7),
+		TOKEN('P', 'A', 'T', 'C', 'H', ' ', 0, 0, 6),
+		TOKEN('O', 'P', 'T', 'I', 'O', 'N', 'S', ' ', 8),
+		TOKEN('C', 'O', 'N', 'N', 'E', 'C', 'T', ' ', 8),
+		TOKEN('T', 'R', 'A', 'C', 'E', ' ', 0, 0, 6),
+	};
+	static const struct token response = TOKEN('H', 'T', 'T', 'P', '/', '1', '.', 0, 7);
+
+#define MATCHES(t) (n >= (t).len && (head & (~0ULL >> (64 - 8 * (t).len))) == (t).word)
+	if (MATCHES(response))
+		return HTTP_START_RESPONSE;
+	for (int i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (MATCHES(requests[i]))
+			return HTTP_START_REQUEST;
+	return 0;
+#undef MATCHES
+}
+
+/* The first bytes of a buffer, as a word; false if they cannot be read
+ * (BPF cannot fault a page in). */
+static __always_inline bool read_head(__u64 buf, __u64 len, __u64 *head, __u32 *n)
+{
+	*head = 0;
+	*n = len < HEAD_BYTES ? len : HEAD_BYTES;
+	return !bpf_probe_read_user(head, *n, (const void *)buf);
+}
+
+static __always_inline __u8 start_of(__u64 buf, __u64 len)
+{
+	__u64 head;
+	__u32 n;
+
+	return read_head(buf, len, &head, &n) ? message_start(head, n) : 0;
+}
+
+/* The TCP socket behind fd, if it and the caller pass the filters. */
+static __always_inline struct sock *watched_socket(long fd)
+{
+	struct sock *sk;
+
+	if (!current_passes())
+		return NULL;
+	sk = sock_of_fd(fd);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+		return NULL;
+	if (filter.port || filter.family) {
+		struct sock_tuple t;
+
+		read_tuple(sk, &t);
+		if (!tuple_passes(&t))
+			return NULL;
+	}
+	return sk;
+}
+
+/* Whether a write will copy anything: it starts a message, or continues
+ * one whose budget is not spent. */
+static __always_inline bool write_copies(__u64 key, __u64 buf, __u64 len)
+{
+	struct http_conn *conn = bpf_map_lookup_elem(&conns, &key);
+	__u64 head;
+	__u32 n;
+
+	if (conn && conn->budget[HTTP_SENT])
+		return true;
+	/* A buffer not yet faulted in (constant data, a child after fork) is
+	 * readable at the exit, once the kernel has copied from it. */
+	return !read_head(buf, len, &head, &n) || message_start(head, n);
+}
+
+static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx,
+				     struct sock *sk, __u64 buf, __u64 len, __u8 dir)
+{
+	__u64 key = (__u64)sk;
+	struct http_call c = {
+		.sk = key, .buf = buf, .buf_len = len, .ts_ns = bpf_ktime_get_ns(),
+		.nr = (__u32)ctx->id, .dir = dir,
+	};
+	struct http_call *slot;
+
+	/* Most writes on the host copy nothing (not HTTP, or the rest of a
+	 * body): leave them before any map update. Reads cannot be judged
+	 * before their bytes are there. */
+	if (dir == HTTP_SENT && !write_copies(key, buf, len))
+		return;
+	slot = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (slot)
+		*slot = c;
+}
+
+static __always_inline void remember_iov(const struct trace_event_raw_sys_enter *ctx,
+					 struct sock *sk, const struct iovec *iov, __u8 dir)
+{
+	struct iovec v;
+
+	if (!bpf_probe_read_user(&v, sizeof(v), iov))
+		remember(ctx, sk, (__u64)v.iov_base, v.iov_len, dir);
+}
+
+static __always_inline void remember_msg(const struct trace_event_raw_sys_enter *ctx,
+					 struct sock *sk, const struct user_msghdr *msg, __u8 dir)
+{
+	struct user_msghdr m;
+
+	if (!bpf_probe_read_user(&m, sizeof(m), msg) && m.msg_iovlen)
+		remember_iov(ctx, sk, m.msg_iov, dir);
+}
+
+/* The socket's entry: found when its ports still match, made when the call
+ * starts a message. */
+static __always_inline struct http_conn *connection(__u64 key, __u8 start)
+{
+	const struct inet_sock *inet = (const struct inet_sock *)key;
+	struct http_conn *conn = bpf_map_lookup_elem(&conns, &key);
+	struct http_conn fresh = {};
+
+	if (!conn && !start)
+		return NULL;
+	if (conn && conn->tuple.sport == bpf_ntohs(BPF_CORE_READ(inet, inet_sport)) &&
+	    conn->tuple.dport == bpf_ntohs(BPF_CORE_READ(inet, sk.__sk_common.skc_dport)))
+		return conn;
+	if (!start)
+		return NULL;
+	fresh.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
+	read_tuple((const struct sock *)key, &fresh.tuple);
+	bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY);
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
+/* The TCP sequence number of the call's first byte: what the socket had
+ * written or handed to the reader once the call was done, less the call's
+ * bytes. It counts what no hook here sees (sendfile, splice), so user space
+ * knows the size of every gap. */
+static __always_inline __u32 call_seq(__u64 key, __u8 dir, __u32 count)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)key;
+	__u32 end = dir == HTTP_SENT ? BPF_CORE_READ(tp, write_seq) : BPF_CORE_READ(tp, copied_seq);
+
+	return end - count;
+}
+
+static __always_inline void emit(const struct http_call *c, const struct http_conn *conn,
+				 __u32 count, __u64 len, __u8 start)
+{
+	__u32 zero = 0;
+	struct http_record *r = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!r)
+		return;
+	__builtin_memset(r, 0, offsetof(struct http_record, data));
+	r->ts_ns = c->dir == HTTP_SENT ? c->ts_ns : bpf_ktime_get_ns();
+	r->conn_id = conn->id;
+	r->seq = call_seq(c->sk, c->dir, count);
+	r->count = count;
+	r->dir = c->dir;
+	r->flags = start;
+	r->tuple = conn->tuple;
+	current_owner(&r->owner);
+	if (len > HTTP_MAX_BYTES)
+		len = HTTP_MAX_BYTES;
+	if (bpf_probe_read_user(r->data, len, (const void *)c->buf))
+		len = 0;
+	r->len = len;
+	output_record(r, offsetof(struct http_record, data) + len);
+}
+
+static __always_inline void capture(const struct http_call *c, __u32 count)
+{
+	__u64 avail = count < c->buf_len ? count : c->buf_len;
+	__u8 start = start_of(c->buf, avail);
+	struct http_conn *conn = connection(c->sk, start);
+	__u32 budget;
+	__u64 len;
+	__u8 dir = c->dir & 1;
+
+	if (!conn)
+		return;
+	if (start)
+		conn->budget[dir] = max_bytes;
+	budget = conn->budget[dir];
+	if (!budget)
+		return;
+	len = avail < budget ? avail : budget;
+	conn->budget[dir] = budget - len;
+	emit(c, conn, count, len, start);
+}
+
+static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
+{
+	struct http_call *p = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL, 0), c;
+
+	if (!p || !p->sk)
+		return 0;
+	c = *p;
+	p->sk = 0;	/* used up */
+	/* An entry whose exit was missed (while attaching) is not this call's. */
+	if (ctx->ret > 0 && c.nr == (__u32)ctx->id)
+		capture(&c, ctx->ret);
+	return 0;
+}
+
+#define ENTER(call, ...)                                                          \
+	SEC("tp/syscalls/sys_enter_" #call)                                      \
+	int http_##call##_e(struct trace_event_raw_sys_enter *ctx)               \
+	{                                                                        \
+		struct sock *sk = watched_socket(ctx->args[0]);                  \
+		if (sk)                                                          \
+			__VA_ARGS__;                                             \
+		return 0;                                                        \
+	}
+
+#define EXIT(call)                                                               \
+	SEC("tp/syscalls/sys_exit_" #call)                                       \
+	int http_##call##_x(struct trace_event_raw_sys_exit *ctx)                \
+	{                                                                        \
+		return finish(ctx);                                         \
+	}
+
+ENTER(read, remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_RECEIVED))
+ENTER(write, remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_SENT))
+ENTER(readv, remember_iov(ctx, sk, (const struct iovec *)ctx->args[1], HTTP_RECEIVED))
+ENTER(writev, remember_iov(ctx, sk, (const struct iovec *)ctx->args[1], HTTP_SENT))
+ENTER(sendto, remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_SENT))
+ENTER(sendmsg, remember_msg(ctx, sk, (const struct user_msghdr *)ctx->args[1], HTTP_SENT))
+EXIT(read)
+EXIT(write)
+EXIT(readv)
+EXIT(writev)
+EXIT(sendto)
+EXIT(sendmsg)
+EXIT(recvfrom)
+EXIT(recvmsg)
+
+/* A peek leaves the bytes queued: the read that takes them is the one
+ * that counts. */
+SEC("tp/syscalls/sys_enter_recvfrom")
+int http_recvfrom_e(struct trace_event_raw_sys_enter *ctx)
+{
+	struct sock *sk = ctx->args[3] & MSG_PEEK ? NULL : watched_socket(ctx->args[0]);
+
+	if (sk)
+		remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_RECEIVED);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_recvmsg")
+int http_recvmsg_e(struct trace_event_raw_sys_enter *ctx)
+{
+	struct sock *sk = ctx->args[2] & MSG_PEEK ? NULL : watched_socket(ctx->args[0]);
+
+	if (sk)
+		remember_msg(ctx, sk, (const struct user_msghdr *)ctx->args[1], HTTP_RECEIVED);
+	return 0;
+}

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye http`: one line per HTTP/1.x exchange seen in the socket calls
+ * of the host, server side and client side, or a summary per method,
+ * status and path prefix. Kernel side: bpf/http.bpf.c; parsing:
+ * src/http_parse.c. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "sockeye.h"
+#include "http_session.h"
+#include "format.h"
+#include "histogram.h"
+#include "json.h"
+#include "probe.h"
+#include "http.skel.h"
+
+#define GIVES_PAYLOAD 1u
+
+#define HOOK(call) { "http_" #call "_e", GIVES_PAYLOAD, PROTO_TCP_BIT }, \
+		   { "http_" #call "_x", GIVES_PAYLOAD, PROTO_TCP_BIT }
+
+static const struct hook_use http_hooks[] = {
+	HOOK(read), HOOK(write), HOOK(readv), HOOK(writev),
+	HOOK(sendto), HOOK(recvfrom), HOOK(sendmsg), HOOK(recvmsg),
+};
+
+static const char *gives_name(int bit)
+{
+	return "payload";
+}
+
+const struct program_set http_programs = {
+	.cmd = "http",
+	.hooks = http_hooks,
+	.n_hooks = sizeof(http_hooks) / sizeof(http_hooks[0]),
+	.gives_name = gives_name,
+	.elf_bytes = http_bpf__elf_bytes,
+};
+
+static void on_exchange(void *ctx, const struct http_exchange *x)
+{
+	const struct http_slot *slot = ctx;
+	struct http_event e = { .x = *x, .tuple = slot->tuple, .owner = slot->owner };
+
+	slot->session->fn(slot->session->ctx, &e);
+}
+
+static void on_record(void *ctx, const void *data)
+{
+	struct http_session *s = ctx;
+	const struct http_record *r = data;
+	struct http_slot *slot = &s->slots[r->conn_id % HTTP_CONNS];
+	struct http_piece piece = {
+		.ts_ns = r->ts_ns, .seq = r->seq, .count = r->count, .data = r->data,
+		.len = r->len, .dir = r->dir, .flags = r->flags,
+	};
+
+	s->records++;
+	if (slot->conn_id != r->conn_id) {
+		slot->conn_id = r->conn_id;
+		slot->session = s;
+		http_conn_init(&slot->conn, on_exchange, slot);
+	}
+	slot->tuple = r->tuple;
+	slot->owner = r->owner;
+	http_conn_feed(&slot->conn, &piece);
+}
+
+int http_session_start(struct http_session *s, const struct sock_filters *filters,
+		       uint32_t max_bytes, http_event_fn fn, void *ctx)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->fn = fn;
+	s->ctx = ctx;
+	s->slots = calloc(HTTP_CONNS, sizeof(*s->slots));
+	if (!s->slots) {
+		p_err("cannot allocate the connection table: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	s->skel = http_bpf__open();
+	if (!s->skel) {
+		err = open_failed("http");
+		http_session_stop(s);
+		return err;
+	}
+	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->max_bytes = max_bytes;
+	err = require_programs(s->skel->obj, &http_programs, GIVES_PAYLOAD, PROTO_TCP_BIT);
+	if (!err)
+		err = start_reading(s->skel->skeleton, "http", &s->reader,
+				    offsetof(struct http_record, data), on_record, s);
+	if (err)
+		http_session_stop(s);
+	return err;
+}
+
+void http_session_stop(struct http_session *s)
+{
+	reader_close(&s->reader);
+	http_bpf__destroy(s->skel);
+	s->skel = NULL;
+	free(s->slots);
+	s->slots = NULL;
+}
+
+/* ---- the command ---- */
+
+#define LATENCY_SLOTS 32
+#define SUMMARY_ROWS 1024
+
+struct summary_row {
+	const char *method;
+	uint16_t status;
+	char group[HTTP_PATH_LEN + 1];
+	uint64_t count;
+	uint64_t slots[LATENCY_SLOTS];	/* log2 of latency in microseconds */
+};
+
+struct http_opts {
+	struct common_opts common;
+	struct http_match match;
+	uint32_t max_bytes;
+	bool summary;
+	double summary_interval;	/* 0: once at exit */
+};
+
+struct printer {
+	const struct http_opts *o;
+	uint64_t clock_offset;	/* monotonic -> realtime */
+	int endpoint_width;
+	struct summary_row *rows;
+	size_t n_rows;
+	uint64_t rows_full;	/* exchanges not summed: no row left */
+};
+
+static uint64_t latency_ns(const struct http_exchange *x)
+{
+	return x->response_ns - x->request_ns;
+}
+
+static void format_size(char *buf, size_t len, int64_t size)
+{
+	if (size < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", (long long)size);
+}
+
+static void print_text(const struct printer *p, const struct http_event *e)
+{
+	const struct sock_tuple *t = &e->tuple;
+	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN], req[24], resp[24];
+
+	format_clock_time(when, sizeof(when), e->x.request_ns + p->clock_offset);
+	format_endpoint(local, sizeof(local), t->family, t->saddr, t->sport);
+	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
+	format_size(req, sizeof(req), e->x.request_size);
+	format_size(resp, sizeof(resp), e->x.response_size);
+	printf("%-8s %-7u %-16s %-6s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n", when,
+	       e->owner.pid, e->owner.comm, e->x.server ? "server" : "client", p->endpoint_width,
+	       local, p->endpoint_width, remote, e->x.method, e->x.status, e->x.major, e->x.minor,
+	       req, resp, latency_ns(&e->x) / 1e6, e->x.path, e->x.path_cut ? "..." : "");
+}
+
+static void print_json(const struct printer *p, const struct http_event *e)
+{
+	const struct sock_tuple *t = &e->tuple;
+	uint64_t realtime = e->x.request_ns + p->clock_offset;
+	char when[TIME_LEN], addr[ADDR_LEN], version[8];
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_str(&j, "type", "http");
+	format_utc_time(when, sizeof(when), realtime);
+	json_str(&j, "time", when);
+	json_uint(&j, "time_us", realtime / 1000);
+	json_uint(&j, "pid", e->owner.pid);
+	json_uint(&j, "tid", e->owner.tid);
+	json_str(&j, "comm", e->owner.comm);
+	json_str(&j, "role", e->x.server ? "server" : "client");
+	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
+	format_addr(addr, sizeof(addr), t->family, t->saddr);
+	json_str(&j, "laddr", addr);
+	json_uint(&j, "lport", t->sport);
+	format_addr(addr, sizeof(addr), t->family, t->daddr);
+	json_str(&j, "raddr", addr);
+	json_uint(&j, "rport", t->dport);
+	json_str(&j, "method", e->x.method);
+	json_str(&j, "path", e->x.path);
+	json_bool(&j, "path_truncated", e->x.path_cut);
+	snprintf(version, sizeof(version), "%u.%u", e->x.major, e->x.minor);
+	json_str(&j, "version", version);
+	json_uint(&j, "status", e->x.status);
+	json_int(&j, "request_size", e->x.request_size);
+	json_int(&j, "response_size", e->x.response_size);
+	json_uint(&j, "latency_ns", latency_ns(&e->x));
+	json_end(&j);
+}
+
+static struct summary_row *summary_row(struct printer *p, const struct http_exchange *x)
+{
+	char group[HTTP_PATH_LEN + 1];
+	struct summary_row *row;
+
+	http_path_group(group, sizeof(group), x->path);
+	for (size_t i = 0; i < p->n_rows; i++) {
+		row = &p->rows[i];
+		if (row->method == x->method && row->status == x->status && !strcmp(row->group, group))
+			return row;
+	}
+	if (p->n_rows == SUMMARY_ROWS)
+		return NULL;
+	row = &p->rows[p->n_rows++];
+	memset(row, 0, sizeof(*row));
+	row->method = x->method;
+	row->status = x->status;
+	strcpy(row->group, group);
+	return row;
+}
+
+static void on_event(void *ctx, const struct http_event *e)
+{
+	struct printer *p = ctx;
+	struct summary_row *row;
+
+	if (!http_matches(&p->o->match, &e->x))
+		return;
+	if (!p->o->summary) {
+		if (p->o->common.json)
+			print_json(p, e);
+		else
+			print_text(p, e);
+		return;
+	}
+	row = summary_row(p, &e->x);
+	if (!row) {
+		p->rows_full++;
+		return;
+	}
+	row->count++;
+	row->slots[log2_slot(latency_ns(&e->x) / 1000, LATENCY_SLOTS)]++;
+}
+
+static void print_row_json(const struct summary_row *row, uint64_t realtime_ns)
+{
+	char when[TIME_LEN];
+	struct json j;
+
+	format_utc_time(when, sizeof(when), realtime_ns);
+	json_begin(&j, stdout);
+	json_str(&j, "type", "http_summary");
+	json_str(&j, "time", when);
+	json_str(&j, "method", row->method);
+	json_uint(&j, "status", row->status);
+	json_str(&j, "path_prefix", row->group);
+	json_uint(&j, "count", row->count);
+	json_str(&j, "unit", "usecs");
+	json_uint_array(&j, "counts", row->slots, log2_used_slots(row->slots, LATENCY_SLOTS));
+	json_end(&j);
+}
+
+/* Prints the exchanges summed since the last report, then starts afresh. */
+static int report_summary(void *ctx, const struct report_span *span)
+{
+	struct printer *p = ctx;
+	char when[TIME_LEN];
+
+	if (!p->o->common.json && p->o->summary_interval) {
+		format_clock_time(when, sizeof(when), span->end_ns);
+		printf("\n%s\n", when);
+	}
+	for (size_t i = 0; i < p->n_rows; i++) {
+		const struct summary_row *row = &p->rows[i];
+
+		if (p->o->common.json) {
+			print_row_json(row, span->end_ns);
+			continue;
+		}
+		printf("\n%s %u %s: %llu exchanges, latency:\n", row->method, row->status,
+		       row->group, (unsigned long long)row->count);
+		print_log2_hist(stdout, row->slots, LATENCY_SLOTS, "usecs");
+	}
+	if (p->rows_full)
+		p_warn("%llu exchanges not summed: more than %d method/status/path rows",
+		       (unsigned long long)p->rows_full, SUMMARY_ROWS);
+	p->n_rows = 0;
+	p->rows_full = 0;
+	return 0;
+}
+
+static int run_summary(struct printer *p, struct http_session *s)
+{
+	uint64_t lost;
+	int err;
+
+	p->rows = calloc(SUMMARY_ROWS, sizeof(*p->rows));
+	if (!p->rows) {
+		p_err("cannot allocate the summary: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (!p->o->common.json)
+		printf("Tracing HTTP exchanges... Hit Ctrl-C to end.\n");
+	fflush(stdout);
+	err = run_reports_reading(&s->reader, p->o->summary_interval, 0, report_summary, p);
+	lost = reader_lost(&s->reader);
+	if (lost)
+		p_warn("%llu records lost: the ring buffer was full; their exchanges are missing",
+		       (unsigned long long)lost);
+	free(p->rows);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+static const char http_help[] =
+	"Usage: sockeye http [OPTIONS]\n"
+	"\n"
+	"Show one line per HTTP/1.x request and its response on plaintext TCP, as\n"
+	"seen in the socket calls of every process on the host: by the server that\n"
+	"answers it and by the client that sends it.\n"
+	"\n"
+	"Columns: TIME PID COMM ROLE LOCAL REMOTE METHOD STATUS VER REQ RESP LAT(ms) PATH\n"
+	"TIME is when the request's first byte was written (client) or read (server);\n"
+	"PID and COMM the process that moved the response; ROLE server or client;\n"
+	"REQ and RESP the body sizes the headers announce (Content-Length; 0 for no\n"
+	"body, - when unknown); LAT(ms) the time from the request's first byte to the\n"
+	"response's first byte on this side. Paths longer than 128 bytes end in '...'.\n"
+	"\n"
+	"Payload: this command, and only this command, copies message bytes out of\n"
+	"the processes' buffers, in the kernel: at most --max-bytes of each message\n"
+	"(its first bytes, where the request line, status line and headers are), and\n"
+	"only from calls on sockets whose data starts like HTTP. Nothing is copied\n"
+	"unless this command runs.\n"
+	"\n"
+	"Options:\n"
+	"      --max-bytes N    copy at most N bytes of each message (16 to 4096,\n"
+	"                       default 512); longer headers lose what follows\n"
+	"      --method NAME    only requests with this method (GET, POST, ...)\n"
+	"      --status CODE    only responses with this status (404) or class (4xx)\n"
+	"      --path-prefix P  only paths that start with P (/api)\n"
+	"      --summary [SECS] per method, status and path prefix (up to the second\n"
+	"                       '/'): count and a log2 histogram of latency in\n"
+	"                       microseconds, every SECS seconds or once at exit\n"
+	COMMON_HELP
+	"The shared filters act in the kernel; --method, --status and --path-prefix\n"
+	"after parsing.\n"
+	"\n"
+	"JSON objects: {\"type\":\"http\", time, time_us, pid, tid, comm, role, family,\n"
+	"laddr, lport, raddr, rport, method, path, path_truncated, version, status,\n"
+	"request_size, response_size (-1 when unknown), latency_ns}; with --summary\n"
+	"{\"type\":\"http_summary\", time, method, status, path_prefix, count, unit,\n"
+	"counts} where counts[0] is 0-1 us and counts[n] is 2^n to 2^(n+1)-1 us.\n"
+	"\n"
+	"http uses syscall tracepoints (read, write, readv, writev, sendto, recvfrom,\n"
+	"sendmsg, recvmsg), which put every syscall of the host on a slower path\n"
+	"while it runs. HTTPS and HTTP/2 are not seen.\n"
+	"\n"
+	"Examples:\n"
+	"  sockeye http                          every exchange on the host\n"
+	"  sockeye http --port 8080 --status 5xx server errors on port 8080\n"
+	"  sockeye http --comm nginx --json      what nginx serves, as JSON Lines\n"
+	"  sockeye http --summary 10 --path-prefix /api\n"
+	"                                        latency per endpoint every 10 s\n";
+
+enum { OPT_MAX_BYTES = OPT_COMMAND_FIRST, OPT_METHOD, OPT_STATUS, OPT_PATH_PREFIX, OPT_SUMMARY };
+
+static void parse_method(const char *arg, struct http_match *m)
+{
+#define XX(num, name, string) if (!strcmp(arg, #string)) { strcpy(m->method, arg); return; }
+	HTTP_METHOD_MAP(XX)
+#undef XX
+	usage_error("http", "invalid method '%s': expected an HTTP method in capitals, e.g. GET",
+		    arg);
+}
+
+static void parse_status(const char *arg, struct http_match *m)
+{
+	if (strlen(arg) == 3 && arg[0] >= '1' && arg[0] <= '5' && !strcmp(arg + 1, "xx")) {
+		m->status_min = (arg[0] - '0') * 100;
+		m->status_max = m->status_min + 99;
+		return;
+	}
+	if (strlen(arg) != 3 || strspn(arg, "0123456789") != 3)
+		usage_error("http", "invalid status '%s': expected a code from 100 to 599 or a "
+			    "class such as 4xx", arg);
+	m->status_min = m->status_max = parse_ulong("http", "status", arg, 100, 599);
+}
+
+static void parse_path_prefix(const char *arg, struct http_match *m)
+{
+	if (!*arg || strlen(arg) > HTTP_PATH_LEN)
+		usage_error("http", "invalid path prefix '%s': expected 1 to %d characters",
+			    arg, HTTP_PATH_LEN);
+	strcpy(m->path_prefix, arg);
+}
+
+static void parse_http_options(int argc, char **argv, struct http_opts *o)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+		{ "method", required_argument, NULL, OPT_METHOD },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "path-prefix", required_argument, NULL, OPT_PATH_PREFIX },
+		{ "summary", optional_argument, NULL, OPT_SUMMARY },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	o->max_bytes = HTTP_DEFAULT_BYTES;
+	while ((opt = next_option("http", argc, argv, COMMON_SHORTOPTS, longopts)) != -1) {
+		if (common_option("http", opt, optarg, http_help, &o->common))
+			continue;
+		switch (opt) {
+		case OPT_MAX_BYTES:
+			o->max_bytes = parse_ulong("http", "byte count", optarg, 16, HTTP_MAX_BYTES);
+			break;
+		case OPT_METHOD:
+			parse_method(optarg, &o->match);
+			break;
+		case OPT_STATUS:
+			parse_status(optarg, &o->match);
+			break;
+		case OPT_PATH_PREFIX:
+			parse_path_prefix(optarg, &o->match);
+			break;
+		case OPT_SUMMARY:
+			o->summary = true;
+			o->summary_interval = optional_seconds("http", "summary interval", argc, argv);
+			break;
+		}
+	}
+	no_arguments("http", argc, argv);
+}
+
+static void print_header(const struct printer *p)
+{
+	printf("%-8s %-7s %-16s %-6s %-*s %-*s %-7s %-6s %-3s %-8s %-9s %-8s %s\n", "TIME", "PID",
+	       "COMM", "ROLE", p->endpoint_width, "LOCAL", p->endpoint_width, "REMOTE", "METHOD",
+	       "STATUS", "VER", "REQ", "RESP", "LAT(ms)", "PATH");
+}
+
+int cmd_http(int argc, char **argv)
+{
+	struct http_opts o = {};
+	struct http_session session;
+	struct printer printer;
+	int status;
+
+	parse_http_options(argc, argv, &o);
+	if (!check_environment())
+		return EXIT_FAIL;
+	printer = (struct printer){
+		.o = &o,
+		.clock_offset = monotonic_to_realtime_offset(),
+		/* "255.255.255.255:65535" and "[<39 characters>]:65535" */
+		.endpoint_width = o.common.filters.family == AF_INET ? 21 : 47,
+	};
+	run_start(o.common.duration);
+	if (http_session_start(&session, &o.common.filters, o.max_bytes, on_event, &printer))
+		return EXIT_FAIL;
+	if (o.summary) {
+		status = run_summary(&printer, &session);
+	} else {
+		if (!o.common.json)
+			print_header(&printer);
+		status = read_until_stopped(&session.reader, "http", o.common.json,
+					    "narrow the filters or lower --max-bytes");
+	}
+	http_session_stop(&session);
+	return status;
+}

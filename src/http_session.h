@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* `sockeye http` as a library: load the payload programs, read what they
+ * copy and turn it into exchanges, one connection at a time. The command
+ * prints them; the tests check them. */
+#ifndef SOCKEYE_HTTP_SESSION_H
+#define SOCKEYE_HTTP_SESSION_H
+
+#include "options.h"
+#include "run.h"
+#include "http.h"
+#include "http_parse.h"
+
+/* Connections followed at once in user space; a newer one takes the place
+ * of the one HTTP_CONNS before it. */
+#define HTTP_CONNS 4096
+
+/* One exchange and where it was seen. */
+struct http_event {
+	struct http_exchange x;
+	struct sock_tuple tuple;	/* saddr/sport local, daddr/dport remote */
+	struct sock_owner owner;	/* the process that moved the response */
+};
+
+typedef void (*http_event_fn)(void *ctx, const struct http_event *e);
+
+struct http_session;
+
+struct http_slot {
+	uint64_t conn_id;	/* 0: free */
+	struct http_conn conn;
+	struct sock_tuple tuple;
+	struct sock_owner owner;
+	struct http_session *session;
+};
+
+struct http_session {
+	struct http_bpf *skel;
+	struct record_reader reader;
+	struct http_slot *slots;	/* HTTP_CONNS, by connection id */
+	http_event_fn fn;
+	void *ctx;
+	uint64_t records;	/* read so far; with the lost ones, every copy made */
+};
+
+/* max_bytes: at most this many bytes of each message are copied (from 1 to
+ * HTTP_MAX_BYTES). Returns 0, or -errno after printing why. */
+int http_session_start(struct http_session *s, const struct sock_filters *filters,
+		       uint32_t max_bytes, http_event_fn fn, void *ctx);
+void http_session_stop(struct http_session *s);
+
+#endif
