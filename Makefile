@@ -17,6 +17,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused
 CURSES_LIBS := $(shell pkg-config --libs --static ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 LIBS := -Wl,-Bstatic -lbpf -lelf -lz $(CURSES_LIBS) -Wl,-Bdynamic
 TEST_LIBS := -static -lbpf -lelf -lz $(CURSES_LIBS)
+# libmicrohttpd goes in shared: Debian's static one needs GnuTLS's, whose
+# p11-kit and libunistring have no static libraries. Only the agent's
+# command and HTTP endpoint use it, so the static test runner leaves them out.
+HTTP_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+SERVE_SRCS := src/agent.c src/http.c
 
 ifeq ($(V),1)
 Q :=
@@ -28,8 +33,9 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,build/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRCS := $(filter-out src/main.c $(SERVE_SRCS),$(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,build/%.o,$(LIB_SRCS))
+SERVE_OBJS := $(patsubst src/%.c,build/%.o,$(SERVE_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,build/tests/%.o,$(TEST_SRCS))
 
@@ -58,9 +64,9 @@ build/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) $(SKELS) | 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
-sockeye: build/main.o $(LIB_OBJS)
+sockeye: build/main.o $(LIB_OBJS) $(SERVE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
 
 tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "sockstat", cmd_sockstat, "socket system calls counted per interval (socket, connect, send, ...)" },
 	{ "sofamily", cmd_sofamily, "accepts and connects by process and address family" },
 	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
+	{ "agent", cmd_agent, "a daemon serving Prometheus metrics, with maps pinned for the others" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 

@@ -49,5 +49,6 @@ int cmd_sofamily(int argc, char **argv);
 int cmd_soprotocol(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

@@ -14,19 +14,23 @@
 #include "format.h"
 #include "json.h"
 #include "maps.h"
+#include "pins.h"
 #include "probe.h"
 #include "traffic.skel.h"
 
 #define GIVES_BYTES 1u
+#define GIVES_AGENT 2u
 
 static const struct hook_use top_hooks[] = {
 	{ "top_send", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
 	{ "top_recv", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	{ "agent_send", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	{ "agent_recv", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
 };
 
 static const char *gives_name(int bit)
 {
-	return "bytes per process";
+	return 1u << bit == GIVES_AGENT ? "the agent's bytes per process" : "bytes per process";
 }
 
 const struct program_set top_programs = {
@@ -37,28 +41,61 @@ const struct program_set top_programs = {
 	.elf_bytes = traffic_bpf__elf_bytes,
 };
 
-int top_session_start(struct top_session *s, const struct sock_filters *filters)
+static int start_programs(struct top_session *s, const struct sock_filters *filters,
+			  uint32_t programs)
 {
 	int err;
 
 	memset(s, 0, sizeof(*s));
+	s->traffic_fd = s->lost_fd = -1;
 	s->skel = traffic_bpf__open();
 	if (!s->skel)
 		return open_failed("top");
 	set_filters(&s->skel->rodata->filter, filters);
-	err = require_programs(s->skel->obj, &top_programs, GIVES_BYTES,
+	err = require_programs(s->skel->obj, &top_programs, programs,
 			       PROTO_TCP_BIT | PROTO_UDP_BIT);
 	if (!err)
 		err = load_and_attach(s->skel->skeleton, "top");
-	if (err)
+	if (err) {
 		top_session_stop(s);
-	return err;
+		return err;
+	}
+	s->traffic_fd = bpf_map__fd(s->skel->maps.traffic);
+	s->lost_fd = bpf_map__fd(s->skel->maps.traffic_lost);
+	return 0;
+}
+
+int top_session_start(struct top_session *s, const struct sock_filters *filters)
+{
+	return start_programs(s, filters, GIVES_BYTES);
+}
+
+int top_session_start_agent(struct top_session *s, const struct sock_filters *filters)
+{
+	return start_programs(s, filters, GIVES_AGENT);
+}
+
+int top_session_borrow(struct top_session *s, const char *pin_dir)
+{
+	memset(s, 0, sizeof(*s));
+	s->traffic_fd = open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic");
+	s->lost_fd = s->traffic_fd < 0 ? -1 : open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic_lost");
+	if (s->lost_fd >= 0)
+		return 0;
+	top_session_stop(s);
+	return -ENOENT;
 }
 
 void top_session_stop(struct top_session *s)
 {
-	traffic_bpf__destroy(s->skel);
+	if (s->skel)
+		traffic_bpf__destroy(s->skel);	/* closes the fds */
+	else if (s->traffic_fd >= 0)
+		close(s->traffic_fd);
+	if (!s->skel && s->lost_fd >= 0)
+		close(s->lost_fd);
 	s->skel = NULL;
+	s->traffic_fd = s->lost_fd = -1;
 }
 
 /* Adds the CPUs' copies of one process's counters; the names are the
@@ -82,7 +119,7 @@ static void sum_copies(const struct traffic_stats *copies, int ncpus, struct tra
 
 int top_read(const struct top_session *s, struct process_traffic **rows)
 {
-	int fd = bpf_map__fd(s->skel->maps.traffic), ncpus = libbpf_num_possible_cpus();
+	int fd = s->traffic_fd, ncpus = libbpf_num_possible_cpus();
 	struct traffic_stats *copies;
 	struct process_traffic *out = NULL;
 	uint32_t key, *after = NULL;
@@ -121,12 +158,13 @@ int top_read(const struct top_session *s, struct process_traffic **rows)
 
 void top_forget(const struct top_session *s, uint32_t pid)
 {
-	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.traffic), &pid);
+	if (s->skel)
+		bpf_map_delete_elem(s->traffic_fd, &pid);
 }
 
 uint64_t top_lost(const struct top_session *s)
 {
-	return percpu_counter(bpf_map__fd(s->skel->maps.traffic_lost));
+	return percpu_counter(s->lost_fd);
 }
 
 /* ---- the command ---- */
