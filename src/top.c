@@ -317,6 +317,10 @@ static const char top_help[] =
 	"      --tcp, --udp     count only TCP, only UDP\n"
 	"  -g, --by-cgroup      one row per cgroup (container, service) instead\n"
 	"                       of per process\n"
+	"      --from-agent     read the counters of the running 'sockeye agent'\n"
+	"                       instead of loading programs (its filters apply)\n"
+	"      --pin-dir DIR    where that agent pins its maps (default\n"
+	"                       " DEFAULT_PIN_DIR ")\n"
 	CGROUP_FILTER_HELP
 	COMMON_HELP
 	"The filters apply in the kernel: bytes they exclude are not counted.\n"
@@ -333,16 +337,38 @@ static const char top_help[] =
 	"  sockeye top -g                        by container or service\n"
 	"  sockeye top -b -c 5 --sort sent       five text snapshots, top senders first\n"
 	"  sockeye top --json -d 10 --udp        UDP bytes per process every 10 s\n"
-	"  sockeye top --cgroup system.slice/nginx.service -6\n";
+	"  sockeye top --cgroup system.slice/nginx.service -6\n"
+	"  sockeye top --from-agent              what the agent counts, no programs\n";
 
 enum top_long_only {
 	OPT_UNITS = OPT_COMMAND_FIRST,
 	OPT_TCP,
 	OPT_UDP,
+	OPT_FROM_AGENT,
+	OPT_PIN_DIR,
 };
 
+struct top_source {
+	bool from_agent;
+	const char *pin_dir;	/* NULL: the default */
+};
+
+/* The agent's counters were filtered by its own options, in its kernel
+ * programs; top cannot filter them again. */
+static void check_source(const struct top_source *src, const struct common_opts *common)
+{
+	static const struct sock_filters none;
+
+	if (src->pin_dir && !src->from_agent)
+		usage_error("top", "--pin-dir goes with --from-agent");
+	if (src->from_agent && memcmp(&common->filters, &none, sizeof(none)))
+		usage_error("top", "filters do not apply to --from-agent: the agent counts with "
+			    "its own");
+}
+
 static void parse_top_options(int argc, char **argv, struct common_opts *common,
-			      struct interval_opts *iv, struct top_view *v, bool *batch)
+			      struct interval_opts *iv, struct top_view *v, bool *batch,
+			      struct top_source *src)
 {
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
@@ -356,6 +382,8 @@ static void parse_top_options(int argc, char **argv, struct common_opts *common,
 		{ "units", required_argument, NULL, OPT_UNITS },
 		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "udp", no_argument, NULL, OPT_UDP },
+		{ "from-agent", no_argument, NULL, OPT_FROM_AGENT },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, key;
@@ -396,9 +424,26 @@ static void parse_top_options(int argc, char **argv, struct common_opts *common,
 					    "for both");
 			v->protocols = opt == OPT_TCP ? SPLITS_TCP : SPLITS_UDP;
 			break;
+		case OPT_FROM_AGENT:
+			src->from_agent = true;
+			break;
+		case OPT_PIN_DIR:
+			src->pin_dir = optarg;
+			break;
 		}
 	}
 	no_arguments("top", argc, argv);
+	check_source(src, common);
+}
+
+static int start_session(struct top_session *s, const struct top_source *src,
+			 const struct sock_filters *filters)
+{
+	if (src->from_agent)
+		return top_session_borrow(s, src->pin_dir ? src->pin_dir : DEFAULT_PIN_DIR);
+	if (!check_environment())
+		return -EPERM;
+	return top_session_start(s, filters);
 }
 
 int cmd_top(int argc, char **argv)
@@ -408,15 +453,14 @@ int cmd_top(int argc, char **argv)
 	};
 	struct common_opts common = {};
 	struct interval_opts iv = {};
+	struct top_source src = {};
 	bool batch = false;
 	int err;
 
-	parse_top_options(argc, argv, &common, &iv, &c.view, &batch);
-	if (!check_environment())
-		return EXIT_FAIL;
+	parse_top_options(argc, argv, &common, &iv, &c.view, &batch, &src);
 	c.json = common.json;
 	run_start(common.duration);
-	if (top_session_start(&c.session, &common.filters))
+	if (start_session(&c.session, &src, &common.filters))
 		return EXIT_FAIL;
 	if (batch || c.json || !isatty(STDOUT_FILENO))
 		err = run_reports(iv.interval ? iv.interval : 1, iv.count, print_snapshot, &c);
