@@ -251,8 +251,10 @@ static void add_reason(struct reason_count *r, size_t *n, const char *reason, ui
 
 	for (i = 0; i < *n && strcmp(r[i].reason, reason); i++)
 		;
-	if (i == *n)
-		snprintf(r[(*n)++].reason, sizeof(r->reason), "%s", reason);
+	if (i == *n) {
+		snprintf(r[i].reason, sizeof(r->reason), "%s", reason);
+		r[(*n)++].count = 0;
+	}
 	r[i].count += count;
 }
 
