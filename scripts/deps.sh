@@ -5,7 +5,8 @@
 set -eu
 
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libc6-dev \
-pkg-config libncurses-dev iproute2 iperf3 jq util-linux tmux"
+pkg-config libncurses-dev iproute2 iperf3 jq util-linux tmux \
+libmicrohttpd-dev prometheus"
 
 missing=""
 for p in $PACKAGES; do
