@@ -196,16 +196,27 @@ static int private_listener(uint16_t *port)
 }
 
 /* In a child named comm: n connections to listener's port, each moving
- * bytes from the connecting side to the accepted one; then, with refuse,
- * the listener closed, one connect that is refused. */
+ * bytes from the connecting side to the accepted one. With refuse, the
+ * listener is then closed, here and in the child, and the child makes one
+ * connect that must be refused. */
 static pid_t connect_and_send(const char *comm, int listener, uint16_t port, int n, size_t bytes,
 			      bool refuse)
 {
-	pid_t pid = fork();
+	int closed[2];
+	pid_t pid;
 
-	if (pid)
+	if (pipe(closed))
+		return -1;
+	pid = fork();
+	if (pid) {
+		if (refuse)
+			close(listener);
+		close(closed[0]);
+		close(closed[1]);	/* the child's read returns: no copy left here */
 		return pid;
+	}
 	prctl(PR_SET_NAME, comm);
+	close(closed[1]);
 	for (int i = 0; i < n; i++) {
 		int cli = connect_to(AF_INET, SOCK_STREAM, port), acc = accept(listener, NULL, NULL);
 
@@ -217,6 +228,7 @@ static pid_t connect_and_send(const char *comm, int listener, uint16_t port, int
 	if (!refuse)
 		_exit(0);
 	close(listener);
+	read(closed[0], &(char){ 0 }, 1);
 	_exit(connect_to(AF_INET, SOCK_STREAM, port) < 0 && errno == ECONNREFUSED ? 0 : 2);
 }
 
@@ -631,7 +643,6 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 	}
 	if (ASSERT_TRUE(prometheus_start(&prom, a.port), "prometheus ready")) {
 		child = connect_and_send("agt-prom", listener, port, CONNECTIONS, BYTES, true);
-		close(listener);
 		ASSERT_EQ(wait_status(child), 0, "connections made, the last one refused");
 		prometheus_expect(&prom, expected, sizeof(expected) / sizeof(expected[0]));
 		ASSERT_TRUE(prometheus_query(&prom, "sum(sockeye_tcp_connect_duration_seconds_sum"
