@@ -347,7 +347,23 @@ KTEST(agent_serves_metrics_healthz_and_nothing_else)
 	remove_pins(&a);
 }
 
-KTEST(agent_pins_while_running_none_after_sigterm)
+/* The capability lines of a process's status. */
+static void capabilities(pid_t pid, char *buf, size_t len)
+{
+	char path[32], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Cap", 3))
+			strncat(buf, line, len - strlen(buf) - 1);
+	if (f)
+		fclose(f);
+}
+
+KTEST(agent_keeps_cap_bpf_only_pins_and_cleans_up)
 {
 	char err[2048];
 	struct agent a, b;
@@ -358,6 +374,10 @@ KTEST(agent_pins_while_running_none_after_sigterm)
 	ASSERT_TRUE(pinned(&a, "tcp", "latency_hist"), "tcp/latency_hist pinned");
 	ASSERT_TRUE(wait_for_attach("agent_send", 1000) && wait_for_attach("agent_tcp_state", 1000),
 		    "the agent's programs are attached");
+	capabilities(a.pid, err, sizeof(err));
+	ASSERT_HAS(err, "CapEff:\t0000008000000000", "serving with CAP_BPF only");
+	ASSERT_HAS(err, "CapPrm:\t0000008000000000", "nothing else permitted");
+	ASSERT_HAS(err, "CapBnd:\t0000008000000000", "nor in the bounding set");
 	ASSERT_EQ(agent_stop(&a, SIGKILL), 128 + SIGKILL, "killed with -9");
 	ASSERT_TRUE(pinned(&a, "bytes", "traffic"), "a killed agent leaves its pins");
 
