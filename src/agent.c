@@ -104,9 +104,10 @@ static int write_textfile(const char *path, const char *body, size_t len)
 	int err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	errno = 0;
 	f = fopen(tmp, "we");
 	if (!f || fwrite(body, 1, len, f) != len)
-		err = -errno;
+		err = errno ? -errno : -EIO;
 	if (f && fclose(f) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
@@ -189,8 +190,10 @@ static int drop_capabilities(bool textfile)
 			break;	/* past the last capability this kernel has */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (syscall(SYS_capset, &header, data)) {
-		p_err("cannot drop capabilities: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		p_err("cannot drop capabilities: %s", strerror(-err));
+		return err;
 	}
 	return 0;
 }
