@@ -109,22 +109,31 @@ static __always_inline bool owner_passes(const struct sock_owner *o)
 	return true;
 }
 
-/* Whether the current process passes the pid, comm and cgroup filters.
- * Reads nothing when none is set: the programs that call this run for
- * every system call of their kind on the host. */
+/* Whether the current process is in the filter's cgroup or below it: its
+ * ancestor at the filter cgroup's depth is that cgroup exactly then. */
+static __always_inline bool current_cgroup_passes(void)
+{
+	return !filter.cgroup_id ||
+	       bpf_get_current_ancestor_cgroup_id(filter.cgroup_level) == filter.cgroup_id;
+}
+
+/* Whether the current process, which current_owner() put in o, passes
+ * the pid, comm and cgroup filters. */
+static __always_inline bool current_owner_passes(const struct sock_owner *o)
+{
+	return current_cgroup_passes() && owner_passes(o);
+}
+
+/* The same, for programs that need no owner: reads nothing when no filter
+ * is set, since they run for every system call of their kind on the host. */
 static __always_inline bool current_passes(void)
 {
 	struct sock_owner o = {};
 
 	if (!filter.pid && !filter.comm_set && !filter.cgroup_id)
 		return true;
-	/* The process's ancestor at the filter's depth is the filter's cgroup
-	 * exactly when the process is in it or below it. */
-	if (filter.cgroup_id &&
-	    bpf_get_current_ancestor_cgroup_id(filter.cgroup_level) != filter.cgroup_id)
-		return false;
 	current_owner(&o);
-	return owner_passes(&o);
+	return current_owner_passes(&o);
 }
 
 static __always_inline bool tuple_passes(const struct sock_tuple *t)

@@ -112,7 +112,7 @@ static __always_inline void count_socket(enum so_kind kind, long fd)
 	struct sock *sk;
 
 	current_owner(&owner);
-	if (!owner_passes(&owner) || !(sk = sock_of_fd(fd)))
+	if (!current_owner_passes(&owner) || !(sk = sock_of_fd(fd)))
 		return;
 	key.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (filter.family && key.family != filter.family)

@@ -56,7 +56,7 @@ int soconnect_enter(struct trace_event_raw_sys_enter *ctx)
 	__u32 tid;
 
 	current_owner(&r.owner);
-	if (!owner_passes(&r.owner) || !read_destination((const void *)ctx->args[1], &r))
+	if (!current_owner_passes(&r.owner) || !read_destination((const void *)ctx->args[1], &r))
 		return 0;
 	if ((filter.family && r.family != filter.family) ||
 	    (filter.port && r.dport != filter.port))

@@ -153,6 +153,7 @@ void parse_counting_options(const char *cmd, int argc, char **argv, const char *
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
 		INTERVAL_LONGOPTS,
+		CGROUP_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -275,6 +276,7 @@ static const char sockstat_help[] =
 	"  -i, --interval SECS  one row every SECS seconds (default 1, fractions allowed)\n"
 	"  -c, --count N        stop after N rows\n"
 	PROCESS_FILTER_HELP
+	CGROUP_FILTER_HELP
 	RUN_HELP
 	"--port, -4 and -6 do not apply: system calls are counted, not sockets.\n"
 	"--duration counts from the moment counting starts.\n"

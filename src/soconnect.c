@@ -157,6 +157,7 @@ static const char soconnect_help[] =
 	"for the handshake itself). RESULT is \"Success\" or the error, in words.\n"
 	"\n"
 	"Options:\n"
+	CGROUP_FILTER_HELP
 	COMMON_HELP
 	"--port matches the destination port. connect() calls on UNIX and other\n"
 	"sockets are not shown.\n"
@@ -177,6 +178,7 @@ int cmd_soconnect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
+		CGROUP_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts common = {};

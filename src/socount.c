@@ -298,6 +298,7 @@ static int run_socount(struct socount *c, int argc, char **argv, const char *hel
 	"                       (fractions allowed); without it, one report at the end\n" \
 	"  -c, --count N        with -i: stop after N reports\n"                       \
 	PROCESS_FILTER_HELP                                                            \
+	CGROUP_FILTER_HELP                                                             \
 	FAMILY_FILTER_HELP                                                             \
 	RUN_HELP                                                                       \
 	"--port does not apply: a connect is counted before it has a remote port.\n"   \

@@ -8,8 +8,10 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <ncurses.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "sockeye.h"
 #include "top_view.h"
 
@@ -32,6 +34,7 @@ struct screen {
 	bool split;		/* a line per protocol and family under each row */
 	bool help;
 	bool utf8;
+	bool keys;		/* stdin is a terminal to read keys from */
 	double history[TRAFFIC_DIRS][HISTORY];	/* bytes/s, newest last */
 	int filled;
 };
@@ -271,6 +274,10 @@ static void wait_for_keys(void *ctx, int ms)
 	struct screen *s = ctx;
 	int key;
 
+	if (!s->keys) {	/* getch() would return at once, again and again */
+		poll(NULL, 0, ms);
+		return;
+	}
 	timeout(ms);
 	key = getch();
 	if (key == ERR)
@@ -315,6 +322,7 @@ int top_screen(struct top_session *session, const struct top_view *v, double int
 	/* LC_CTYPE only: numbers keep their decimal point. */
 	setlocale(LC_CTYPE, "");
 	s->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	s->keys = isatty(STDIN_FILENO);
 	/* newterm(), unlike initscr(), returns instead of exiting on failure. */
 	term = newterm(NULL, stdout, stdin);
 	if (!term) {

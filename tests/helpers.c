@@ -9,9 +9,12 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "helpers.h"
+#include "probe.h"
 
 socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 {
@@ -353,4 +356,49 @@ const char *json_string(const char *line, const char *key, char *buf, size_t len
 	end = strchr(at, '"');
 	snprintf(buf, len, "%.*s", end ? (int)(end - at) : 0, at);
 	return buf;
+}
+
+bool make_test_cgroup(char *rel, size_t rel_len, char *abs, size_t abs_len)
+{
+	const char *root = cgroup2_root();
+
+	if (!root)
+		return false;
+	snprintf(rel, rel_len, "/sockeye-test-%d", getpid());
+	snprintf(abs, abs_len, "%s%s", root, rel);
+	return mkdir(abs, 0755) == 0;
+}
+
+bool move_to_cgroup(const char *abs, pid_t pid)
+{
+	char path[PATH_MAX], line[32];
+	int fd, n;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", abs);
+	fd = open(path, O_WRONLY);
+	n = snprintf(line, sizeof(line), "%d\n", pid);
+	ok = fd >= 0 && write(fd, line, n) == n;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+bool own_cgroup(char *abs, size_t len)
+{
+	const char *root = cgroup2_root();
+	char line[PATH_MAX];
+	bool found = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	/* The cgroup v2 line is "0::/path". */
+	while (f && root && !found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(abs, len, "%s%s", root, line + 3);
+			found = true;
+		}
+	if (f)
+		fclose(f);
+	return found;
 }

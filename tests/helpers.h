@@ -57,6 +57,15 @@ bool wait_for_unload(const char *name, int ms);
 uint64_t json_number(const char *line, const char *key);
 const char *json_string(const char *line, const char *key, char *buf, size_t len);
 
+/* A cgroup below the cgroup2 root named for this process: its path as
+ * sockeye's --cgroup takes it ("/sockeye-test-PID") and in the file system.
+ * False if cgroup v2 is not mounted or mkdir fails; rmdir(abs) removes it
+ * once no process is left in it. */
+bool make_test_cgroup(char *rel, size_t rel_len, char *abs, size_t abs_len);
+bool move_to_cgroup(const char *abs, pid_t pid);
+/* This process's cgroup v2 directory, to move back to. */
+bool own_cgroup(char *abs, size_t len);
+
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */
 uint64_t monotonic_ns(void);

@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <limits.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "test.h"
 #include "helpers.h"
+#include "probe.h"
 #include "soconnect_session.h"
 
 static bool start(struct soconnect_session *s, struct collected *c, pid_t pid)
@@ -115,6 +118,45 @@ KTEST(soconnect_results_of_connect_calls)
 	close(srv);
 	close(closed);
 	close(srv6);
+}
+
+/* The cgroup filter in the kernel: with the filter on a cgroup of the
+ * test's own, a connect from outside it is not seen; once this process
+ * moves in, its connect is, and only that one. */
+KTEST(soconnect_cgroup_filter)
+{
+	char rel[64], abs[PATH_MAX], home[PATH_MAX];
+	struct soconnect_session s;
+	struct sock_filters filters = { .cgroup_level = 1 };
+	struct collected c;
+	struct call outside, inside;
+	struct stat st;
+	uint16_t port;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+
+	if (!cgroup2_root() || !own_cgroup(home, sizeof(home)))
+		test_skip("cgroup v2 is not mounted");
+	if (!ASSERT_TRUE(make_test_cgroup(rel, sizeof(rel), abs, sizeof(abs)) && !stat(abs, &st),
+			 "cgroup made"))
+		return;
+	filters.cgroup_id = st.st_ino;
+	collected_init(&c, sizeof(struct soconnect_record), 10);
+	if (ASSERT_EQ(soconnect_session_start(&s, &filters, collect_record, &c), 0, "session starts")) {
+		outside = call_connect(AF_INET, SOCK_STREAM, loopback_bytes(AF_INET), port);
+		ASSERT_TRUE(move_to_cgroup(abs, getpid()), "moved in");
+		inside = call_connect(AF_INET, SOCK_STREAM, loopback_bytes(AF_INET), port);
+		ASSERT_TRUE(move_to_cgroup(home, getpid()), "moved back");
+		drain(&s);
+		if (ASSERT_EQ(c.n, 1, "one record"))
+			check(&c, 0, &inside, AF_INET, loopback_bytes(AF_INET), port, IPPROTO_TCP,
+			      "Success");
+		soconnect_session_stop(&s);
+		close(outside.fd);
+		close(inside.fd);
+	}
+	collected_free(&c);
+	close(srv);
+	ASSERT_EQ(rmdir(abs), 0, "cgroup removed");
 }
 
 /* In a network namespace of its own, with no route at all, a child

@@ -439,34 +439,6 @@ KTEST(top_json_sorts_rows_as_asked)
 
 /* ---- a cgroup of the test's own ---- */
 
-/* Makes a cgroup below the cgroup2 root, named for this test process;
- * returns its path under the root ("/sockeye-test-PID"). */
-static bool make_cgroup(char *rel, size_t len, char *abs, size_t abs_len)
-{
-	const char *root = cgroup2_root();
-
-	if (!root)
-		test_skip("cgroup v2 is not mounted");
-	snprintf(rel, len, "/sockeye-test-%d", getpid());
-	snprintf(abs, abs_len, "%s%s", root, rel);
-	return ASSERT_EQ(mkdir(abs, 0755), 0, "cgroup made");
-}
-
-static bool move_to_cgroup(const char *abs, pid_t pid)
-{
-	char path[512], line[32];
-	int fd, n;
-	bool ok;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", abs);
-	fd = open(path, O_WRONLY);
-	n = snprintf(line, sizeof(line), "%d\n", pid);
-	ok = fd >= 0 && write(fd, line, n) == n;
-	if (fd >= 0)
-		close(fd);
-	return ASSERT_TRUE(ok, "child moved into the cgroup");
-}
-
 /* Two children, one inside the cgroup: --cgroup counts only that one;
  * grouped by cgroup, its row is the cgroup's path with one process. */
 KTEST(top_cgroup_filter_and_grouping)
@@ -477,12 +449,14 @@ KTEST(top_cgroup_filter_and_grouping)
 	struct child children[3] = {};
 	const char *grouped[2] = { NULL, "-g" };
 
-	if (!make_cgroup(rel, sizeof(rel), abs, sizeof(abs)))
+	if (!cgroup2_root())
+		test_skip("cgroup v2 is not mounted");
+	if (!ASSERT_TRUE(make_test_cgroup(rel, sizeof(rel), abs, sizeof(abs)), "cgroup made"))
 		return;
 	for (int g = 0; g < 2; g++) {
 		if (!ASSERT_TRUE(start_child(&children[0], &pace) && start_child(&children[1], &pace),
 				 "children started") ||
-		    !move_to_cgroup(abs, children[0].pid) ||
+		    !ASSERT_TRUE(move_to_cgroup(abs, children[0].pid), "child moved") ||
 		    !top_json(children, (const char *[]){ "-d", "1", "-c", "1", "--cgroup", rel,
 							  grouped[g], NULL }))
 			break;
@@ -569,14 +543,17 @@ KTEST(top_screen_under_tmux)
 
 	if (tmux((const char *[]){ "-V", NULL }, NULL, 0))
 		test_skip("tmux is not installed");
-	if (!make_cgroup(rel, sizeof(rel), abs, sizeof(abs)))
+	if (!cgroup2_root())
+		test_skip("cgroup v2 is not mounted");
+	if (!ASSERT_TRUE(make_test_cgroup(rel, sizeof(rel), abs, sizeof(abs)), "cgroup made"))
 		return;
 	snprintf(session, sizeof(session), "sockeye-test-%d", getpid());
 	snprintf(command, sizeof(command), "%s top -d 0.2 --cgroup %s; echo EXIT=$?; sleep 60",
 		 sockeye_path(), rel);
 	if (!ASSERT_TRUE(start_child(&children[0], &big) && start_child(&children[1], &small),
 			 "children started") ||
-	    !move_to_cgroup(abs, children[0].pid) || !move_to_cgroup(abs, children[1].pid) ||
+	    !ASSERT_TRUE(move_to_cgroup(abs, children[0].pid) &&
+			 move_to_cgroup(abs, children[1].pid), "children moved") ||
 	    !ASSERT_EQ(tmux((const char *[]){ "new-session", "-d", "-s", session, "-x", "150", "-y",
 					      "40", command, NULL }, NULL, 0), 0, "tmux started"))
 		goto out;
