@@ -32,6 +32,7 @@
 struct agent {
 	struct collector_config cfg;
 	uint32_t enabled;	/* bit i: collectors[i] */
+	bool chosen;		/* enabled by --collectors, not by default */
 	void **states;		/* by collector, NULL when not running */
 	const char *listen_text, *pin_dir, *textfile;
 	struct sockaddr_storage listen;
@@ -146,6 +147,14 @@ static void stop_collectors(struct agent *a)
 	}
 }
 
+static bool running(const struct agent *a)
+{
+	for (size_t i = 0; i < n_collectors; i++)
+		if (a->states[i])
+			return true;
+	return false;
+}
+
 static int start_collectors(struct agent *a)
 {
 	bool stale = false;
@@ -160,14 +169,23 @@ static int start_collectors(struct agent *a)
 	for (size_t i = 0; i < n_collectors && !err; i++) {
 		if (!(a->enabled & (1u << i)))
 			continue;
-		a->states[i] = collectors[i].start(&a->cfg);
-		if (!a->states[i])
-			err = -EINVAL;
-		else
+		err = collectors[i].start(&a->cfg, &a->states[i]);
+		/* One host of a fleet on an older kernel still serves the rest,
+		 * unless the collector was asked for by name. */
+		if (err == -EOPNOTSUPP && !a->chosen) {
+			p_warn("collector '%s' cannot run on this kernel; serving the others",
+			       collectors[i].name);
+			err = 0;
+		} else if (!err) {
 			err = pins_add(a->pin_dir, collectors[i].name,
 				       collectors[i].object(a->states[i]));
+		}
 	}
 	forget_kernel_btf();	/* loading is over; the agent stays small */
+	if (!err && !running(a)) {
+		p_err("none of the collectors can run on this kernel (see 'sockeye features')");
+		err = -EOPNOTSUPP;
+	}
 	return err;
 }
 
@@ -372,6 +390,7 @@ static void parse_agent_option(int opt, const char *arg, struct agent *a)
 		break;
 	case OPT_COLLECTORS:
 		a->enabled = parse_collectors(arg);
+		a->chosen = true;
 		break;
 	case OPT_MAX_SERIES:
 		a->cfg.max_series = parse_ulong("agent", "series limit", arg, 1, MAX_MAX_SERIES);

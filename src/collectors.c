@@ -49,10 +49,10 @@ void label_set_free(struct label_set *set)
 	set->n = 0;
 }
 
-static void *out_of_memory(void)
+static int out_of_memory(void)
 {
 	p_err("out of memory");
-	return NULL;
+	return -ENOMEM;
 }
 
 /* ---- bytes: per process name and protocol ---- */
@@ -66,20 +66,24 @@ struct bytes_state {
 	uint64_t (*bytes)[TRAFFIC_DIRS][PROTOS];	/* by label index, "other" last */
 };
 
-static void *bytes_start(const struct collector_config *cfg)
+static int bytes_start(const struct collector_config *cfg, void **state)
 {
 	struct bytes_state *b = calloc(1, sizeof(*b));
+	int err;
 
 	if (!b || !(b->bytes = calloc(cfg->max_series + 1, sizeof(*b->bytes)))) {
 		free(b);
 		return out_of_memory();
 	}
 	b->comms.max = cfg->max_series;
-	if (!top_session_start_agent(&b->session, &cfg->filters))
-		return b;
-	free(b->bytes);
-	free(b);
-	return NULL;
+	err = top_session_start_agent(&b->session, &cfg->filters);
+	if (err) {
+		free(b->bytes);
+		free(b);
+		return err;
+	}
+	*state = b;
+	return 0;
 }
 
 static uint64_t interval_bytes(const struct top_row *r)
@@ -193,19 +197,22 @@ static void bytes_stop(void *state)
 
 /* ---- tcp: connections, handshake latency and failures ---- */
 
-static void *tcp_start(const struct collector_config *cfg)
+static int tcp_start(const struct collector_config *cfg, void **state)
 {
 	struct connlat_config c = {
 		.filters = cfg->filters, .hist = true, .failed = true, .agent = true,
 	};
 	struct connlat_session *s = malloc(sizeof(*s));
+	int err;
 
 	if (!s)
 		return out_of_memory();
-	if (!connlat_session_start(s, &c, NULL, NULL))
-		return s;
-	free(s);
-	return NULL;
+	err = connlat_session_start(s, &c, NULL, NULL);
+	if (err)
+		free(s);
+	else
+		*state = s;
+	return err;
 }
 
 static void write_connections(FILE *out, const uint64_t counts[CONN_COUNTERS])
@@ -317,18 +324,21 @@ static void tcp_stop(void *state)
 
 /* ---- syscalls: socket system calls by kind ---- */
 
-static void *syscalls_start(const struct collector_config *cfg)
+static int syscalls_start(const struct collector_config *cfg, void **state)
 {
 	/* Counted per call, before there is a socket to match. */
 	struct sock_filters f = { 0 };
 	struct sockstat_session *s = malloc(sizeof(*s));
+	int err;
 
 	if (!s)
 		return out_of_memory();
-	if (!sockstat_session_start(s, PART_CALLS, &f, "agent"))
-		return s;
-	free(s);
-	return NULL;
+	err = sockstat_session_start(s, PART_CALLS, &f, "agent");
+	if (err)
+		free(s);
+	else
+		*state = s;
+	return err;
 }
 
 static int syscalls_write(void *state, FILE *out)

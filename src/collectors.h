@@ -24,9 +24,9 @@ struct collector {
 	const char *name;	/* in --collectors, lost_events_total and the pin layout */
 	const char *shows;	/* for --help */
 	bool by_default;	/* false for those that need syscall tracepoints */
-	/* Loads and attaches; returns the collector's state, or NULL after
-	 * saying why. */
-	void *(*start)(const struct collector_config *cfg);
+	/* Loads and attaches, and sets *state; returns 0, or -errno after
+	 * saying why: -EOPNOTSUPP when this kernel lacks its hooks. */
+	int (*start)(const struct collector_config *cfg, void **state);
 	/* Reads the kernel's counters and writes the collector's families;
 	 * returns 0 or -errno after saying why. */
 	int (*write)(void *state, FILE *out);
