@@ -282,6 +282,17 @@ static int promtool_check(const char *body, char *out, size_t len)
 	return status;
 }
 
+/* The families' shape, and what promtool thinks of it. */
+static void check_exposition(const char *body)
+{
+	char out[8192] = "";
+
+	check_families(body);
+	if (ASSERT_TRUE(!access(PROMTOOL, X_OK), "promtool installed (scripts/deps.sh)"))
+		ASSERT_EQ(promtool_check(body, out, sizeof(out)), 0, out);
+	ASSERT_STR_EQ(out, "", "promtool check metrics says nothing");
+}
+
 KTEST(agent_busy_port_and_busy_pin_dir_exit_1)
 {
 	uint16_t port;
@@ -312,7 +323,7 @@ KTEST(agent_busy_port_and_busy_pin_dir_exit_1)
 
 KTEST(agent_serves_metrics_healthz_and_nothing_else)
 {
-	static char buf[1 << 18], out[8192];
+	static char buf[1 << 18];
 	struct agent a;
 
 	if (!ASSERT_TRUE(agent_start(&a, 0, NULL), "agent up"))
@@ -323,10 +334,7 @@ KTEST(agent_serves_metrics_healthz_and_nothing_else)
 	ASSERT_HAS(body_of(buf), "sockeye_lost_events_total{collector=\"bytes\"}", "lost events");
 	ASSERT_HAS(body_of(buf), "sockeye_tcp_connect_duration_seconds_bucket{le=\"+Inf\"}",
 		   "histogram");
-	check_families(body_of(buf));
-	if (ASSERT_TRUE(!access(PROMTOOL, X_OK), "promtool installed (scripts/deps.sh)"))
-		ASSERT_EQ(promtool_check(body_of(buf), out, sizeof(out)), 0, out);
-	ASSERT_STR_EQ(out, "", "promtool check metrics says nothing");
+	check_exposition(body_of(buf));
 	ASSERT_EQ(http_get(a.port, "/healthz", buf, sizeof(buf)), 200, "/healthz");
 	ASSERT_STR_EQ(body_of(buf), "ok\n", "/healthz body");
 	ASSERT_EQ(http_get(a.port, "/", buf, sizeof(buf)), 404, "/ is not served");
@@ -442,32 +450,55 @@ KTEST(agent_slow_client_and_200_concurrent_scrapes)
 	remove_pins(&a);
 }
 
-KTEST(agent_textfile_equals_a_scrape)
+static ssize_t read_file(const char *path, char *buf, size_t len)
 {
-	char path[64], tmp[80];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+KTEST(agent_textfile_equals_a_scrape_and_follows_traffic)
+{
+	char path[64], tmp[80], port_arg[8];
 	static char buf[1 << 18], file[1 << 18];
-	const char *const extra[] = { "--textfile", path, "-i", "3600" };
+	const char *const still[] = { "--textfile", path, "-i", "3600" };
+	const char *const busy[] = { "--textfile", path, "--port", port_arg };
 	struct agent a;
-	ssize_t n;
-	int fd;
+	uint16_t port;
+	int listener = private_listener(&port);
 
 	snprintf(path, sizeof(path), "/tmp/sockeye-test-%d.prom", getpid());
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
 	/* A long interval: the textfile and /metrics hold the start's exposition. */
-	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up"))
-		return;
-	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "/metrics");
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? 0 : read(fd, file, sizeof(file) - 1);
-	file[n > 0 ? n : 0] = '\0';
-	ASSERT_TRUE(n > 0, "textfile written");
-	ASSERT_STR_EQ(file, body_of(buf), "textfile = scrape");
-	ASSERT_TRUE(access(tmp, F_OK), "no temporary file left");
-	if (fd >= 0)
-		close(fd);
-	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	if (ASSERT_TRUE(agent_start(&a, 4, still), "agent up")) {
+		ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "/metrics");
+		ASSERT_TRUE(read_file(path, file, sizeof(file)) > 0, "textfile written");
+		ASSERT_STR_EQ(file, body_of(buf), "textfile = scrape");
+		ASSERT_TRUE(access(tmp, F_OK), "no temporary file left");
+		ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+		remove_pins(&a);
+	}
+	/* Every 0.2 s: a transfer shows up in the file. */
+	if (ASSERT_TRUE(agent_start(&a, 4, busy), "agent up")) {
+		ASSERT_EQ(wait_status(connect_and_send("agt-file", listener, port, 1, 777, false)), 0,
+			  "child");
+		for (int waited = 0; waited < 5000 && series_value(file, "sockeye_process_sent_bytes_"
+		     "total{comm=\"agt-file\",protocol=\"tcp\"}") != 777; waited += 100) {
+			sleep_ms(100);
+			read_file(path, file, sizeof(file));
+		}
+		ASSERT_EQ(series_value(file, "sockeye_process_sent_bytes_total{comm=\"agt-file\","
+				       "protocol=\"tcp\"}"), 777, "the textfile follows");
+		ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+		remove_pins(&a);
+	}
+	close(listener);
 	unlink(path);
-	remove_pins(&a);
 }
 
 /* A child sends a known number of bytes and stays; top --from-agent and
@@ -723,6 +754,7 @@ KTEST(agent_syscalls_collector_counts_calls)
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
 	ASSERT_HAS(buf, "sockeye_socket_syscalls_total{call=\"connect\"}", "connects counted");
 	ASSERT_HAS(buf, "collectors=\"syscalls\"", "build info names it");
+	check_exposition(body_of(buf));
 	ASSERT_TRUE(!strstr(buf, "sockeye_process_sent_bytes_total"), "bytes collector off");
 	ASSERT_TRUE(!strstr(buf, "sockeye_tcp_connections_opened_total"), "tcp collector off");
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
