@@ -388,6 +388,15 @@ KTEST(agent_keeps_cap_bpf_only_pins_and_cleans_up)
 	ASSERT_HAS(err, "CapBnd:\t0000008000000000", "nor in the bounding set");
 	ASSERT_EQ(agent_stop(&a, SIGKILL), 128 + SIGKILL, "killed with -9");
 	ASSERT_TRUE(pinned(&a, "bytes", "traffic"), "a killed agent leaves its pins");
+	{
+		char *top[] = { (char *)sockeye_path(), "top", "--from-agent", "--pin-dir", a.pin_dir,
+				"-b", "-c", "1", NULL };
+		char out[256];
+
+		ASSERT_EQ(run_capture(top, out, sizeof(out), err, sizeof(err)), 1,
+			  "top --from-agent on a dead agent's pins: exit 1");
+		ASSERT_HAS(err, "no agent is running", "says why");
+	}
 
 	/* The next one on the same directory takes them over. */
 	b = a;
