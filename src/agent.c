@@ -42,21 +42,40 @@ struct agent {
 	struct http_server *http;
 };
 
+/* The names of a set of collectors (bit i: collectors[i]), comma-separated. */
+static void collector_names(char *buf, size_t len, uint32_t set)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < n_collectors; i++)
+		if (set & (1u << i))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+				 collectors[i].name);
+}
+
+static uint32_t default_collectors(void)
+{
+	uint32_t set = 0;
+
+	for (size_t i = 0; i < n_collectors; i++)
+		set |= collectors[i].by_default ? 1u << i : 0;
+	return set;
+}
+
 /* ---- the exposition ---- */
 
 static void write_build_info(FILE *out, const struct agent *a)
 {
-	char names[128] = "";
+	char names[128];
 	struct prom_label labels[] = {
 		{ "version", SOCKEYE_VERSION },
 		{ "libbpf", libbpf_version_string() },
 		{ "collectors", names },
 	};
+	uint32_t running = 0;
 
 	for (size_t i = 0; i < n_collectors; i++)
-		if (a->states[i])
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 names[0] ? "," : "", collectors[i].name);
+		running |= a->states[i] ? 1u << i : 0;
+	collector_names(names, sizeof(names), running);
 	prom_family(out, "sockeye_build_info", "gauge",
 		    "Always 1: the sockeye version, its libbpf and the collectors running.");
 	prom_uint(out, "sockeye_build_info", labels, 3, 1);
@@ -272,7 +291,7 @@ static int run_agent(struct agent *a)
 	return err;
 }
 
-static const char agent_help[] =
+static const char agent_help_intro[] =
 	"Usage: sockeye agent [OPTIONS]\n"
 	"\n"
 	"One daemon for a host: runs the collectors in one process and serves what\n"
@@ -283,13 +302,9 @@ static const char agent_help[] =
 	"pinned under the pin directory, where 'sockeye top --from-agent' reads them.\n"
 	"After attaching, the agent keeps only CAP_BPF (and CAP_DAC_OVERRIDE with\n"
 	"--textfile). SIGTERM or Ctrl-C stops serving, detaches, removes the pins.\n"
-	"\n"
-	"Collectors (default: bytes,tcp):\n"
-	"  bytes      bytes sent and received by process name and protocol\n"
-	"  tcp        TCP connections opened and closed, connect latency, handshake\n"
-	"             failures by reason\n"
-	"  syscalls   socket system calls by kind (syscall tracepoints: every system\n"
-	"             call on the host gets a little slower; off by default)\n"
+	"\n";
+
+static const char agent_help_options[] =
 	"\n"
 	"Options:\n"
 	"      --listen ADDR:PORT\n"
@@ -318,6 +333,19 @@ static const char agent_help[] =
 	"  sockeye agent --listen [::]:9464 -i 15       for a Prometheus elsewhere\n"
 	"  sockeye agent --collectors bytes,tcp,syscalls --max-series 20\n"
 	"  sockeye agent --textfile /var/lib/prometheus/node-exporter/sockeye.prom\n";
+
+static void print_agent_help(void)
+{
+	char names[128];
+
+	fputs(agent_help_intro, stdout);
+	collector_names(names, sizeof(names), default_collectors());
+	printf("Collectors (default: %s):\n", names);
+	for (size_t i = 0; i < n_collectors; i++)
+		printf("  %-10s %s\n", collectors[i].name, collectors[i].shows);
+	fputs(agent_help_options, stdout);
+	exit(EXIT_OK);
+}
 
 enum agent_long_only {
 	OPT_LISTEN = OPT_COMMAND_FIRST,
@@ -371,9 +399,13 @@ static uint32_t parse_collectors(const char *arg)
 	for (name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
 		const struct collector *c = find_collector(name);
 
-		if (!c)
-			usage_error("agent", "unknown collector '%s': expected bytes, tcp or syscalls",
-				    name);
+		if (!c) {
+			char names[128];
+
+			collector_names(names, sizeof(names), UINT32_MAX);
+			usage_error("agent", "unknown collector '%s': expected some of %s", name,
+				    names);
+		}
 		set |= 1u << (c - collectors);
 	}
 	free(copy);
@@ -429,7 +461,9 @@ static void parse_agent_options(int argc, char **argv, struct agent *a)
 	int opt;
 
 	while ((opt = next_option("agent", argc, argv, "46hvi:", longopts)) != -1)
-		if (!common_option("agent", opt, optarg, agent_help, &common) &&
+		if (opt == 'h')
+			print_agent_help();
+		else if (!common_option("agent", opt, optarg, NULL, &common) &&
 		    !interval_option("agent", opt, optarg, &iv))
 			parse_agent_option(opt, optarg, a);
 	no_arguments("agent", argc, argv);
@@ -448,8 +482,7 @@ int cmd_agent(int argc, char **argv)
 	};
 	int err;
 
-	for (size_t i = 0; i < n_collectors; i++)
-		a.enabled |= collectors[i].by_default ? 1u << i : 0;
+	a.enabled = default_collectors();
 	parse_listen(DEFAULT_LISTEN, &a);
 	parse_agent_options(argc, argv, &a);
 	if (!check_environment())

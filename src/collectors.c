@@ -8,6 +8,7 @@
 #include "sockeye.h"
 #include "collectors.h"
 #include "connlat_session.h"
+#include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
 #include "top_view.h"
@@ -372,12 +373,14 @@ static void syscalls_stop(void *state)
 }
 
 const struct collector collectors[] = {
-	{ "bytes", "bytes sent and received by process name and protocol", true,
+	/* Named as top --from-agent looks for its pins. */
+	{ TRAFFIC_PIN_SUBDIR, "bytes sent and received by process name and protocol", true,
 	  bytes_start, bytes_write, bytes_lost, bytes_object, bytes_stop },
-	{ "tcp", "TCP connections opened and closed, connect latency, handshake failures", true,
+	{ "tcp", "TCP connections opened and closed, connect latency, handshake\n"
+	  "             failures by reason", true,
 	  tcp_start, tcp_write, tcp_lost, tcp_object, tcp_stop },
-	{ "syscalls", "socket system calls by kind (syscall tracepoints: slows every "
-	  "system call a little)", false,
+	{ "syscalls", "socket system calls by kind (syscall tracepoints: every system\n"
+	  "             call on the host gets a little slower; off by default)", false,
 	  syscalls_start, syscalls_write, NULL, syscalls_object, syscalls_stop },
 };
 const size_t n_collectors = sizeof(collectors) / sizeof(collectors[0]);

@@ -22,7 +22,7 @@ struct collector_config {
 
 struct collector {
 	const char *name;	/* in --collectors, lost_events_total and the pin layout */
-	const char *shows;	/* for --help */
+	const char *shows;	/* for --help: lines after the first indented by 13 */
 	bool by_default;	/* false for those that need syscall tracepoints */
 	/* Loads and attaches, and sets *state; returns 0, or -errno after
 	 * saying why: -EOPNOTSUPP when this kernel lacks its hooks. */

@@ -13,7 +13,8 @@
 #include "probe.h"
 
 #define DEFAULT_PIN_DIR BPFFS_DIR "/sockeye"
-/* The bytes collector's directory: top --from-agent reads its traffic map. */
+/* The bytes collector's name, and so its directory: top --from-agent
+ * reads its traffic map. */
 #define TRAFFIC_PIN_SUBDIR "bytes"
 
 struct bpf_object;

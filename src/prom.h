@@ -2,7 +2,8 @@
 /* The Prometheus text exposition format, version 0.0.4: a family's HELP
  * and TYPE lines once, then its samples, with label values escaped,
  * counters as exact integers and histograms as cumulative `le` buckets in
- * seconds with _sum and _count. The agent's /metrics and --textfile use it. */
+ * seconds with _sum and _count. The agent's /metrics and --textfile use it,
+ * and so can any command that writes a Prometheus file. */
 #ifndef SOCKEYE_PROM_H
 #define SOCKEYE_PROM_H
 
