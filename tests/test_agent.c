@@ -100,6 +100,16 @@ static bool healthy(const struct agent *a)
 	return http_get_on(a->family, a->port, "/healthz", buf, sizeof(buf)) == 200;
 }
 
+/* An agent stopped by kill -9 leaves its pins: the tests remove them. */
+static void remove_pins(const struct agent *a)
+{
+	char *argv[] = { "rm", "-rf", (char *)a->pin_dir, NULL };
+	char out[64], err[64];
+
+	run_capture(argv, out, sizeof(out), err, sizeof(err));
+	unlink(a->err_path);
+}
+
 /* Starts `sockeye agent --listen LOOPBACK:PORT --pin-dir DIR -i 0.2 extra...`
  * and waits until /healthz answers, which it does once attached. */
 static bool agent_start_on(struct agent *a, int family, int n, const char *const extra[])
@@ -121,10 +131,12 @@ static bool agent_start_on(struct agent *a, int family, int n, const char *const
 	for (int waited = 0; waited < 5000; waited += 20) {
 		if (healthy(a))
 			return true;
-		if (waitpid(a->pid, NULL, WNOHANG) == a->pid)
-			break;
 		sleep_ms(20);
 	}
+	/* Gone, or never serving: nothing of it may outlive the test. */
+	kill(a->pid, SIGKILL);
+	wait_status(a->pid);
+	remove_pins(a);
 	return false;
 }
 
@@ -156,16 +168,6 @@ static bool pinned(const struct agent *a, const char *sub, const char *map)
 
 	snprintf(path, sizeof(path), "%s/%s/%s", a->pin_dir, sub, map);
 	return !access(path, F_OK);
-}
-
-/* An agent stopped by kill -9 leaves its pins: the tests remove them. */
-static void remove_pins(const struct agent *a)
-{
-	char *argv[] = { "rm", "-rf", (char *)a->pin_dir, NULL };
-	char out[64], err[64];
-
-	run_capture(argv, out, sizeof(out), err, sizeof(err));
-	unlink(a->err_path);
 }
 
 /* Waits (up to 5 s) for the agent's metrics to show series at value or
@@ -577,6 +579,7 @@ static bool prometheus_start(struct prometheus *p, uint16_t agent_port)
 	char *argv[] = { PROMETHEUS, config, storage, listen, NULL };
 	FILE *f;
 
+	p->pid = 0;
 	snprintf(p->dir, sizeof(p->dir), "/tmp/sockeye-test-prometheus-%d", getpid());
 	mkdir(p->dir, 0700);
 	snprintf(log, sizeof(log), "%s/prometheus.yml", p->dir);
@@ -601,13 +604,16 @@ static bool prometheus_start(struct prometheus *p, uint16_t agent_port)
 	return false;
 }
 
+/* Also after a start that failed: it may still be starting. */
 static void prometheus_stop(struct prometheus *p)
 {
 	char *argv[] = { "rm", "-rf", p->dir, NULL };
 	char out[64], err[64];
 
-	kill(p->pid, SIGTERM);
-	wait_status(p->pid);
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		wait_status(p->pid);
+	}
 	run_capture(argv, out, sizeof(out), err, sizeof(err));
 }
 
@@ -707,10 +713,10 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 		prometheus_expect(&prom, expected, sizeof(expected) / sizeof(expected[0]));
 		ASSERT_TRUE(prometheus_query(&prom, "sum(sockeye_tcp_connect_duration_seconds_sum"
 					     " * 1000000)") > 0, "latency sum > 0");
-		prometheus_stop(&prom);
 	} else {
 		close(listener);
 	}
+	prometheus_stop(&prom);
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);
 }
