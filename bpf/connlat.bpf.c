@@ -21,6 +21,8 @@ const volatile __u64 min_latency_ns = 0;
 const volatile __u16 filter_lport = 0;
 const volatile bool report_failed = false;
 const volatile bool histogram_only = false;
+/* The agent's program: also counts connections opened and closed. */
+const volatile bool count_connections = false;
 
 struct pending {
 	__u64 start_ns;
@@ -53,6 +55,40 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } latency_hist SEC(".maps");
+
+/* Nanoseconds of all the handshakes the histogram counts (its _sum). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} latency_sum SEC(".maps");
+
+/* Histogram mode with report_failed: failed handshakes by errno. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CONNLAT_ERRNOS);
+	__type(key, __u32);
+	__type(value, __u64);
+} failures SEC(".maps");
+
+/* enum conn_counter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CONN_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} connections SEC(".maps");
+
+/* The direction an open connection was counted in, plus one (0: not
+ * counted), so that its close is counted in the same one. Socket storage
+ * goes with the socket: nothing to delete, and no map to fill up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} opened_as SEC(".maps");
 
 static __always_inline __u32 log2_slot(__u64 us)
 {
@@ -87,7 +123,7 @@ static __always_inline bool needs_tuple(void)
 
 static __always_inline bool wanted(const struct sock_tuple *t, __u64 latency_ns, bool established)
 {
-	if (!established && (!report_failed || histogram_only))
+	if (!established && !report_failed)
 		return false;
 	if (latency_ns < min_latency_ns)
 		return false;
@@ -96,6 +132,22 @@ static __always_inline bool wanted(const struct sock_tuple *t, __u64 latency_ns,
 	if (filter_lport && t->sport != filter_lport)
 		return false;
 	return tuple_passes(t);
+}
+
+static __always_inline void count_handshake(const struct sock *sk, __u64 latency, bool established)
+{
+	__u32 zero = 0, err;
+	__u64 *sum;
+
+	if (!established) {
+		err = BPF_CORE_READ(sk, sk_err);
+		count_percpu(&failures, err < CONNLAT_ERRNOS - 1 ? err : CONNLAT_ERRNOS - 1);
+		return;
+	}
+	count_percpu(&latency_hist, log2_slot(latency / 1000));
+	sum = bpf_map_lookup_elem(&latency_sum, &zero);
+	if (sum)	/* this CPU's copy: no other writer */
+		*sum += latency;
 }
 
 static __always_inline void handshake_ended(const struct sock *sk, __u64 key, int newstate)
@@ -119,7 +171,7 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	if (!wanted(&tuple, latency, established))
 		return;
 	if (histogram_only) {
-		count_percpu(&latency_hist, log2_slot(latency / 1000));
+		count_handshake(sk, latency, established);
 		return;
 	}
 	r = reserve_record(sizeof(*r));
@@ -136,20 +188,64 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	submit_record(r);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(connlat_state, struct sock *sk, int oldstate, int newstate)
+/* Active opens come out of SYN_SENT, or out of SYN_RECV after a
+ * simultaneous open (the socket has its struct socket); passive children
+ * come out of SYN_RECV before accept() gives them one. */
+static __always_inline void count_connection(struct sock *sk, int oldstate, int newstate)
+{
+	struct sock_tuple tuple = {};
+	__u8 *dir;
+
+	if (newstate == TCP_ESTABLISHED && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)) {
+		if (filter.port || filter.family) {
+			read_tuple(sk, &tuple);
+			if (!tuple_passes(&tuple))
+				return;
+		}
+		dir = bpf_sk_storage_get(&opened_as, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!dir)
+			return;
+		*dir = 1 + (oldstate == TCP_SYN_RECV && !sk->sk_socket ? CONN_OPENED_PASSIVE :
+							CONN_OPENED_ACTIVE);
+		count_percpu(&connections, *dir - 1);
+	} else if (newstate == TCP_CLOSE) {
+		dir = bpf_sk_storage_get(&opened_as, sk, 0, 0);
+		if (!dir || !*dir)
+			return;		/* opened before the agent, filtered out, or never */
+		count_percpu(&connections, CONN_CLOSED_ACTIVE + *dir - 1);
+		*dir = 0;	/* a socket can connect again after a failure */
+	}
+}
+
+static __always_inline int state_changed(struct sock *sk, int oldstate, int newstate)
 {
 	__u64 key = (__u64)sk;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	if (count_connections)
+		count_connection(sk, oldstate, newstate);
 	if (newstate == TCP_SYN_SENT)
 		handshake_started(sk, key);
 	else if (newstate != TCP_SYN_RECV &&
 		 (oldstate == TCP_SYN_SENT ||
 		  /* After a simultaneous open; a passive child, which has no
-		   * struct socket before accept(), never had an entry. */
+		   * struct socket before accept, never had an entry. */
 		  (oldstate == TCP_SYN_RECV && sk->sk_socket)))
 		handshake_ended(sk, key, newstate);
 	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(connlat_state, struct sock *sk, int oldstate, int newstate)
+{
+	return state_changed(sk, oldstate, newstate);
+}
+
+/* The same, under the agent's own name, so that `bpftool prog` and the
+ * tests tell the agent's program from connlat's. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(agent_tcp_state, struct sock *sk, int oldstate, int newstate)
+{
+	return state_changed(sk, oldstate, newstate);
 }

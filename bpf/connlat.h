@@ -8,6 +8,20 @@
 /* Latency histogram slots: slot 0 holds 0-1 us, slot n holds 2^n to
  * 2^(n+1)-1 us; the last catches everything longer. */
 #define CONNLAT_SLOTS 32
+/* Failed handshakes are counted by errno (sk_err; 0 when the process closed
+ * the socket first), in slots 0 to CONNLAT_ERRNOS - 2; the last slot
+ * catches larger numbers. */
+#define CONNLAT_ERRNOS 256
+
+/* TCP connections opened (reached ESTABLISHED) and, of those, closed, by
+ * direction: active (connect()) or passive (accepted). */
+enum conn_counter {
+	CONN_OPENED_ACTIVE,
+	CONN_OPENED_PASSIVE,
+	CONN_CLOSED_ACTIVE,
+	CONN_CLOSED_PASSIVE,
+	CONN_COUNTERS,
+};
 
 /* A handshake that ended: completed (error 0, established) or not. */
 struct connlat_record {

@@ -100,3 +100,19 @@ int BPF_PROG(top_recv, struct sock *sk, int ret, int flags)
 	account(sk, ret, DIR_RECV);
 	return 0;
 }
+
+/* The same, under the agent's own names, so that `bpftool prog` and the
+ * tests tell the agent's programs from top's. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(agent_send, struct sock *sk, int ret, int flags)
+{
+	account(sk, ret, DIR_SENT);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(agent_recv, struct sock *sk, int ret, int flags)
+{
+	account(sk, ret, DIR_RECV);
+	return 0;
+}

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "sofamily", cmd_sofamily, "accepts and connects by process and address family" },
 	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
 	{ "http", cmd_http, "HTTP/1.x requests with status and latency, server and client side" },
+	{ "agent", cmd_agent, "a daemon serving Prometheus metrics, with maps pinned for the others" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 

@@ -112,13 +112,20 @@ const char *cgroup2_root(void)
 	return found ? root : NULL;
 }
 
+static struct btf *btf;
+
 static struct btf *vmlinux_btf(void)
 {
-	static struct btf *btf;
-
 	if (!btf)
 		btf = btf__load_vmlinux_btf();
 	return libbpf_get_error(btf) ? NULL : btf;
+}
+
+void forget_kernel_btf(void)
+{
+	if (!libbpf_get_error(btf))
+		btf__free(btf);
+	btf = NULL;
 }
 
 bool kernel_has_btf_type(const char *name, bool function)

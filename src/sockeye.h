@@ -51,5 +51,6 @@ int cmd_soprotocol(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_http(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

@@ -14,19 +14,23 @@
 #include "format.h"
 #include "json.h"
 #include "maps.h"
+#include "pins.h"
 #include "probe.h"
 #include "traffic.skel.h"
 
 #define GIVES_BYTES 1u
+#define GIVES_AGENT 2u
 
 static const struct hook_use top_hooks[] = {
 	{ "top_send", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
 	{ "top_recv", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	{ "agent_send", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	{ "agent_recv", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
 };
 
 static const char *gives_name(int bit)
 {
-	return "bytes per process";
+	return 1u << bit == GIVES_AGENT ? "the agent's bytes per process" : "bytes per process";
 }
 
 const struct program_set top_programs = {
@@ -37,28 +41,61 @@ const struct program_set top_programs = {
 	.elf_bytes = traffic_bpf__elf_bytes,
 };
 
-int top_session_start(struct top_session *s, const struct sock_filters *filters)
+static int start_programs(struct top_session *s, const struct sock_filters *filters,
+			  uint32_t programs)
 {
 	int err;
 
 	memset(s, 0, sizeof(*s));
+	s->traffic_fd = s->lost_fd = -1;
 	s->skel = traffic_bpf__open();
 	if (!s->skel)
 		return open_failed("top");
 	set_filters(&s->skel->rodata->filter, filters);
-	err = require_programs(s->skel->obj, &top_programs, GIVES_BYTES,
+	err = require_programs(s->skel->obj, &top_programs, programs,
 			       PROTO_TCP_BIT | PROTO_UDP_BIT);
 	if (!err)
 		err = load_and_attach(s->skel->skeleton, "top");
-	if (err)
+	if (err) {
 		top_session_stop(s);
-	return err;
+		return err;
+	}
+	s->traffic_fd = bpf_map__fd(s->skel->maps.traffic);
+	s->lost_fd = bpf_map__fd(s->skel->maps.traffic_lost);
+	return 0;
+}
+
+int top_session_start(struct top_session *s, const struct sock_filters *filters)
+{
+	return start_programs(s, filters, GIVES_BYTES);
+}
+
+int top_session_start_agent(struct top_session *s, const struct sock_filters *filters)
+{
+	return start_programs(s, filters, GIVES_AGENT);
+}
+
+int top_session_borrow(struct top_session *s, const char *pin_dir)
+{
+	memset(s, 0, sizeof(*s));
+	s->traffic_fd = open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic");
+	s->lost_fd = s->traffic_fd < 0 ? -1 : open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic_lost");
+	if (s->lost_fd >= 0)
+		return 0;
+	top_session_stop(s);
+	return -ENOENT;
 }
 
 void top_session_stop(struct top_session *s)
 {
-	traffic_bpf__destroy(s->skel);
+	if (s->skel)
+		traffic_bpf__destroy(s->skel);	/* closes the fds */
+	else if (s->traffic_fd >= 0)
+		close(s->traffic_fd);
+	if (!s->skel && s->lost_fd >= 0)
+		close(s->lost_fd);
 	s->skel = NULL;
+	s->traffic_fd = s->lost_fd = -1;
 }
 
 /* Adds the CPUs' copies of one process's counters; the names are the
@@ -82,7 +119,7 @@ static void sum_copies(const struct traffic_stats *copies, int ncpus, struct tra
 
 int top_read(const struct top_session *s, struct process_traffic **rows)
 {
-	int fd = bpf_map__fd(s->skel->maps.traffic), ncpus = libbpf_num_possible_cpus();
+	int fd = s->traffic_fd, ncpus = libbpf_num_possible_cpus();
 	struct traffic_stats *copies;
 	struct process_traffic *out = NULL;
 	uint32_t key, *after = NULL;
@@ -121,12 +158,13 @@ int top_read(const struct top_session *s, struct process_traffic **rows)
 
 void top_forget(const struct top_session *s, uint32_t pid)
 {
-	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.traffic), &pid);
+	if (s->skel)
+		bpf_map_delete_elem(s->traffic_fd, &pid);
 }
 
 uint64_t top_lost(const struct top_session *s)
 {
-	return percpu_counter(bpf_map__fd(s->skel->maps.traffic_lost));
+	return percpu_counter(s->lost_fd);
 }
 
 /* ---- the command ---- */
@@ -279,6 +317,10 @@ static const char top_help[] =
 	"      --tcp, --udp     count only TCP, only UDP\n"
 	"  -g, --by-cgroup      one row per cgroup (container, service) instead\n"
 	"                       of per process\n"
+	"      --from-agent     read the counters of the running 'sockeye agent'\n"
+	"                       instead of loading programs (its filters apply)\n"
+	"      --pin-dir DIR    where that agent pins its maps (default\n"
+	"                       " DEFAULT_PIN_DIR ")\n"
 	CGROUP_FILTER_HELP
 	COMMON_HELP
 	"The filters apply in the kernel: bytes they exclude are not counted.\n"
@@ -295,16 +337,38 @@ static const char top_help[] =
 	"  sockeye top -g                        by container or service\n"
 	"  sockeye top -b -c 5 --sort sent       five text snapshots, top senders first\n"
 	"  sockeye top --json -d 10 --udp        UDP bytes per process every 10 s\n"
-	"  sockeye top --cgroup system.slice/nginx.service -6\n";
+	"  sockeye top --cgroup system.slice/nginx.service -6\n"
+	"  sockeye top --from-agent              what the agent counts, no programs\n";
 
 enum top_long_only {
 	OPT_UNITS = OPT_COMMAND_FIRST,
 	OPT_TCP,
 	OPT_UDP,
+	OPT_FROM_AGENT,
+	OPT_PIN_DIR,
 };
 
+struct top_source {
+	bool from_agent;
+	const char *pin_dir;	/* NULL: the default */
+};
+
+/* The agent's counters were filtered by its own options, in its kernel
+ * programs; top cannot filter them again. */
+static void check_source(const struct top_source *src, const struct common_opts *common)
+{
+	static const struct sock_filters none;
+
+	if (src->pin_dir && !src->from_agent)
+		usage_error("top", "--pin-dir goes with --from-agent");
+	if (src->from_agent && memcmp(&common->filters, &none, sizeof(none)))
+		usage_error("top", "filters do not apply to --from-agent: the agent counts with "
+			    "its own");
+}
+
 static void parse_top_options(int argc, char **argv, struct common_opts *common,
-			      struct interval_opts *iv, struct top_view *v, bool *batch)
+			      struct interval_opts *iv, struct top_view *v, bool *batch,
+			      struct top_source *src)
 {
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
@@ -318,6 +382,8 @@ static void parse_top_options(int argc, char **argv, struct common_opts *common,
 		{ "units", required_argument, NULL, OPT_UNITS },
 		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "udp", no_argument, NULL, OPT_UDP },
+		{ "from-agent", no_argument, NULL, OPT_FROM_AGENT },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, key;
@@ -358,9 +424,26 @@ static void parse_top_options(int argc, char **argv, struct common_opts *common,
 					    "for both");
 			v->protocols = opt == OPT_TCP ? SPLITS_TCP : SPLITS_UDP;
 			break;
+		case OPT_FROM_AGENT:
+			src->from_agent = true;
+			break;
+		case OPT_PIN_DIR:
+			src->pin_dir = optarg;
+			break;
 		}
 	}
 	no_arguments("top", argc, argv);
+	check_source(src, common);
+}
+
+static int start_session(struct top_session *s, const struct top_source *src,
+			 const struct sock_filters *filters)
+{
+	if (src->from_agent)
+		return top_session_borrow(s, src->pin_dir ? src->pin_dir : DEFAULT_PIN_DIR);
+	if (!check_environment())
+		return -EPERM;
+	return top_session_start(s, filters);
 }
 
 int cmd_top(int argc, char **argv)
@@ -370,15 +453,14 @@ int cmd_top(int argc, char **argv)
 	};
 	struct common_opts common = {};
 	struct interval_opts iv = {};
+	struct top_source src = {};
 	bool batch = false;
 	int err;
 
-	parse_top_options(argc, argv, &common, &iv, &c.view, &batch);
-	if (!check_environment())
-		return EXIT_FAIL;
+	parse_top_options(argc, argv, &common, &iv, &c.view, &batch, &src);
 	c.json = common.json;
 	run_start(common.duration);
-	if (top_session_start(&c.session, &common.filters))
+	if (start_session(&c.session, &src, &common.filters))
 		return EXIT_FAIL;
 	if (batch || c.json || !isatty(STDOUT_FILENO))
 		err = run_reports(iv.interval ? iv.interval : 1, iv.count, print_snapshot, &c);

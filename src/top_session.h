@@ -10,7 +10,8 @@
 #include "traffic.h"
 
 struct top_session {
-	struct traffic_bpf *skel;
+	struct traffic_bpf *skel;	/* NULL when reading an agent's maps */
+	int traffic_fd, lost_fd;
 };
 
 /* One process's totals since the start, summed over CPUs. */
@@ -21,11 +22,18 @@ struct process_traffic {
 
 /* Returns 0, or -errno after printing why. */
 int top_session_start(struct top_session *s, const struct sock_filters *filters);
+/* The same with the agent's copies of the programs (agent_send, agent_recv). */
+int top_session_start_agent(struct top_session *s, const struct sock_filters *filters);
+/* Reads the counters a running agent pinned under pin_dir (pins.h) instead
+ * of loading programs; the agent deletes the rows of ended processes.
+ * Returns 0, or -errno after printing why. */
+int top_session_borrow(struct top_session *s, const char *pin_dir);
 void top_session_stop(struct top_session *s);
 /* Every process counted so far, in *rows (malloc'd, the caller frees);
  * returns how many, or -errno. */
 int top_read(const struct top_session *s, struct process_traffic **rows);
-/* Deletes a process's counters (it has ended and been shown). */
+/* Deletes a process's counters (it has ended and been shown); not when
+ * they are an agent's, which deletes them itself. */
 void top_forget(const struct top_session *s, uint32_t pid);
 /* Send and receive calls not counted because the map was full. */
 uint64_t top_lost(const struct top_session *s);

@@ -43,9 +43,10 @@ static bool process_ended(uint32_t pid)
 }
 
 /* Makes rows of a read and subtracts the previous read of each process;
- * a pid whose process ended last time is a new process now. */
+ * a pid whose process ended last time is a new process now, if its row was
+ * deleted then (an agent's map keeps it until the agent deletes it). */
 static void fill_rows(const struct process_traffic *read, size_t n, const struct top_snapshot *last,
-		      struct top_row *rows)
+		      bool ended_deleted, struct top_row *rows)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct traffic_stats *st = &read[i].stats;
@@ -59,7 +60,7 @@ static void fill_rows(const struct process_traffic *read, size_t n, const struct
 		r->processes = 1;
 		memcpy(r->total, st->bytes, sizeof(r->total));
 		prev = last->n ? bsearch(r, last->rows, last->n, sizeof(*r), by_pid) : NULL;
-		if (prev && prev->ended)
+		if (prev && prev->ended && (ended_deleted || !process_ended(r->pid)))
 			prev = NULL;
 		for (int d = 0; d < TRAFFIC_DIRS; d++)
 			for (int s = 0; s < TRAFFIC_SPLITS; s++)
@@ -83,7 +84,7 @@ int top_take(struct top_session *s, struct top_tracker *t, const struct report_s
 		return -ENOMEM;
 	}
 	/* The previous rows must be in pid order for the look-ups. */
-	fill_rows(read, n, &t->last, rows);
+	fill_rows(read, n, &t->last, s->skel != NULL, rows);
 	free(read);
 	for (int i = 0; i < n; i++) {
 		rows[i].ended = process_ended(rows[i].pid);

@@ -178,12 +178,19 @@ int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t
 
 pid_t spawn(char *const argv[], const char *out_path)
 {
+	return spawn_logged(argv, out_path, NULL);
+}
+
+pid_t spawn_logged(char *const argv[], const char *out_path, const char *err_path)
+{
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		dup2(fd, 1);
+		if (err_path)
+			dup2(open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
 		execvp(argv[0], argv);
 		_exit(127);
 	}

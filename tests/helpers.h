@@ -32,6 +32,8 @@ const char *sockeye_path(void);
 int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t err_len);
 /* Starts argv with stdout to out_path; stderr is inherited. */
 pid_t spawn(char *const argv[], const char *out_path);
+/* The same with stderr to err_path as well. */
+pid_t spawn_logged(char *const argv[], const char *out_path, const char *err_path);
 int wait_status(pid_t pid);
 /* Runs argv (a sockeye that ends by itself: give it --duration), calling
  * traffic(ctx) once the program named attach_prog is attached; what it

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye agent`: the collectors (collectors.c) in one process, their
+ * counts served as Prometheus metrics over HTTP (http.c) and written to a
+ * textfile, their maps pinned for the other commands (pins.h). The
+ * exposition is made every interval and served as is: a scrape never
+ * waits for the kernel, and /metrics and the textfile say the same. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "sockeye.h"
+#include "collectors.h"
+#include "endpoint.h"
+#include "options.h"
+#include "pins.h"
+#include "probe.h"
+#include "prom.h"
+#include "run.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9464"
+#define DEFAULT_INTERVAL 5
+#define DEFAULT_MAX_SERIES 100
+#define MAX_MAX_SERIES 10000
+
+struct agent {
+	struct collector_config cfg;
+	uint32_t enabled;	/* bit i: collectors[i] */
+	bool chosen;		/* enabled by --collectors, not by default */
+	void **states;		/* by collector, NULL when not running */
+	const char *listen_text, *pin_dir, *textfile;
+	struct sockaddr_storage listen;
+	socklen_t listen_len;
+	double interval;
+	double duration;
+	struct endpoint *http;
+};
+
+/* The names of a set of collectors (bit i: collectors[i]), comma-separated. */
+static void collector_names(char *buf, size_t len, uint32_t set)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < n_collectors; i++)
+		if (set & (1u << i))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+				 collectors[i].name);
+}
+
+static uint32_t default_collectors(void)
+{
+	uint32_t set = 0;
+
+	for (size_t i = 0; i < n_collectors; i++)
+		set |= collectors[i].by_default ? 1u << i : 0;
+	return set;
+}
+
+/* ---- the exposition ---- */
+
+static void write_build_info(FILE *out, const struct agent *a)
+{
+	char names[128];
+	struct prom_label labels[] = {
+		{ "version", SOCKEYE_VERSION },
+		{ "libbpf", libbpf_version_string() },
+		{ "collectors", names },
+	};
+	uint32_t running = 0;
+
+	for (size_t i = 0; i < n_collectors; i++)
+		running |= a->states[i] ? 1u << i : 0;
+	collector_names(names, sizeof(names), running);
+	prom_family(out, "sockeye_build_info", "gauge",
+		    "Always 1: the sockeye version, its libbpf and the collectors running.");
+	prom_uint(out, "sockeye_build_info", labels, 3, 1);
+}
+
+static void write_lost(FILE *out, const struct agent *a)
+{
+	prom_family(out, "sockeye_lost_events_total", "counter",
+		    "Events a collector could not count (a full map, too many in flight), "
+		    "by collector.");
+	for (size_t i = 0; i < n_collectors; i++)
+		if (a->states[i] && collectors[i].lost)
+			prom_uint(out, "sockeye_lost_events_total",
+				  &(struct prom_label){ "collector", collectors[i].name }, 1,
+				  collectors[i].lost(a->states[i]));
+}
+
+/* The exposition in *body (malloc'd). Returns 0 or -errno after saying why. */
+static int render(const struct agent *a, char **body, size_t *len)
+{
+	FILE *out = open_memstream(body, len);
+	int err = 0;
+
+	if (!out) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	write_build_info(out, a);
+	for (size_t i = 0; i < n_collectors && !err; i++)
+		if (a->states[i])
+			err = collectors[i].write(a->states[i], out);
+	write_lost(out, a);
+	if (fclose(out) && !err)
+		err = -ENOMEM;
+	if (err)
+		free(*body);
+	return err;
+}
+
+/* Written next to the file, then renamed over it: a reader (node_exporter's
+ * textfile collector) sees the old file or the new one, never half. */
+static int write_textfile(const char *path, const char *body, size_t len)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	errno = 0;
+	f = fopen(tmp, "we");
+	if (!f || fwrite(body, 1, len, f) != len)
+		err = errno ? -errno : -EIO;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		p_warn("cannot write the textfile %s: %s", path, strerror(-err));
+	}
+	return err;
+}
+
+static int refresh(void *ctx, const struct report_span *span)
+{
+	struct agent *a = ctx;
+	size_t len;
+	char *body;
+	int err = render(a, &body, &len);
+
+	if (err)
+		return err;
+	if (a->textfile)
+		write_textfile(a->textfile, body, len);	/* says why; serving goes on */
+	return endpoint_publish(a->http, body, len);
+}
+
+/* ---- collectors and pins ---- */
+
+static void stop_collectors(struct agent *a)
+{
+	for (size_t i = 0; i < n_collectors; i++) {
+		if (!a->states[i])
+			continue;
+		collectors[i].stop(a->states[i]);	/* detaches */
+		a->states[i] = NULL;
+		pins_remove(a->pin_dir, collectors[i].name);
+	}
+}
+
+static bool running(const struct agent *a)
+{
+	for (size_t i = 0; i < n_collectors; i++)
+		if (a->states[i])
+			return true;
+	return false;
+}
+
+static int start_collectors(struct agent *a)
+{
+	bool stale = false;
+	int err = 0;
+
+	/* The lock is ours: whatever is pinned is a dead agent's. */
+	for (size_t i = 0; i < n_collectors; i++)
+		stale |= pins_remove(a->pin_dir, collectors[i].name);
+	if (stale)
+		p_info("removed the stale pins of an agent that did not stop cleanly from %s",
+		       a->pin_dir);
+	for (size_t i = 0; i < n_collectors && !err; i++) {
+		if (!(a->enabled & (1u << i)))
+			continue;
+		err = collectors[i].start(&a->cfg, &a->states[i]);
+		/* One host of a fleet on an older kernel still serves the rest,
+		 * unless the collector was asked for by name. */
+		if (err == -EOPNOTSUPP && !a->chosen) {
+			p_warn("collector '%s' cannot run on this kernel; serving the others",
+			       collectors[i].name);
+			err = 0;
+		} else if (!err) {
+			err = pins_add(a->pin_dir, collectors[i].name,
+				       collectors[i].object(a->states[i]));
+		}
+	}
+	forget_kernel_btf();	/* loading is over; the agent stays small */
+	if (!err && !running(a)) {
+		p_err("none of the collectors can run on this kernel (see 'sockeye features')");
+		err = -EOPNOTSUPP;
+	}
+	return err;
+}
+
+/* Serving needs CAP_BPF only: to read the maps where the kernel does not
+ * let anyone with the fd do it (before Linux 6.5, with unprivileged BPF
+ * off); and CAP_DAC_OVERRIDE for a textfile in a directory root does not
+ * own. Everything else goes, from the bounding set too, so nothing this
+ * process runs can get it back. */
+static int drop_capabilities(bool textfile)
+{
+	uint64_t keep = (1ULL << CAP_BPF) | (textfile ? 1ULL << CAP_DAC_OVERRIDE : 0);
+	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {
+		{ .effective = (uint32_t)keep, .permitted = (uint32_t)keep },
+		{ .effective = keep >> 32, .permitted = keep >> 32 },
+	};
+
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
+			break;	/* past the last capability this kernel has */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capset, &header, data)) {
+		int err = -errno;
+
+		p_err("cannot drop capabilities: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static int serve(struct agent *a, int listen_fd)
+{
+	size_t len;
+	char *body;
+	int err = render(a, &body, &len);
+
+	if (err) {
+		close(listen_fd);
+		return err;
+	}
+	if (a->textfile && (err = write_textfile(a->textfile, body, len))) {
+		free(body);
+		close(listen_fd);
+		return err;
+	}
+	a->http = endpoint_start(listen_fd);
+	if (!a->http) {
+		free(body);
+		return -EIO;
+	}
+	endpoint_publish(a->http, body, len);
+	err = drop_capabilities(a->textfile);
+	if (!err) {
+		p_info("serving /metrics on http://%s", a->listen_text);
+		err = run_reports(a->interval, 0, refresh, a);
+	}
+	endpoint_stop(a->http);
+	return err;
+}
+
+static int run_agent(struct agent *a)
+{
+	int listen_fd = endpoint_listen((struct sockaddr *)&a->listen, a->listen_len), lock_fd, err;
+
+	if (listen_fd < 0) {
+		p_err("cannot listen on %s: %s", a->listen_text, strerror(-listen_fd));
+		return listen_fd;
+	}
+	lock_fd = pins_claim(a->pin_dir);
+	if (lock_fd < 0) {
+		close(listen_fd);
+		return lock_fd;
+	}
+	err = start_collectors(a);
+	if (!err)
+		err = serve(a, listen_fd);
+	else
+		close(listen_fd);
+	stop_collectors(a);
+	rmdir(a->pin_dir);	/* fails, rightly, if someone else put something there */
+	close(lock_fd);
+	return err;
+}
+
+static const char agent_help_intro[] =
+	"Usage: sockeye agent [OPTIONS]\n"
+	"\n"
+	"One daemon for a host: runs the collectors in one process and serves what\n"
+	"they count as Prometheus metrics (text exposition 0.0.4) over HTTP:\n"
+	"  GET /metrics   the metrics, refreshed every interval\n"
+	"  GET /healthz   \"ok\" once the programs are attached\n"
+	"Nothing else is served, and nothing served changes anything. The maps are\n"
+	"pinned under the pin directory, where 'sockeye top --from-agent' reads them.\n"
+	"After attaching, the agent keeps only CAP_BPF (and CAP_DAC_OVERRIDE with\n"
+	"--textfile). SIGTERM or Ctrl-C stops serving, detaches, removes the pins.\n"
+	"\n";
+
+static const char agent_help_options[] =
+	"\n"
+	"Options:\n"
+	"      --listen ADDR:PORT\n"
+	"                       where to serve (default " DEFAULT_LISTEN ", IPv6 as\n"
+	"                       [::1]:9464)\n"
+	"      --collectors LIST\n"
+	"                       the collectors to run, comma-separated\n"
+	"      --max-series N   process names with series of their own (default 100,\n"
+	"                       at most 10000): the first N seen, busiest first; the\n"
+	"                       rest are counted as comm=\"other\"\n"
+	"      --textfile FILE  also write the metrics to FILE every interval,\n"
+	"                       atomically (for node_exporter's textfile collector)\n"
+	"      --pin-dir DIR    pin the maps under DIR, in bpffs (default\n"
+	"                       " DEFAULT_PIN_DIR "; bpffs is mounted if missing)\n"
+	"  -i, --interval SECS  refresh the metrics every SECS seconds (default 5)\n"
+	PORT_FILTER_HELP
+	FAMILY_FILTER_HELP
+	"      --duration SECS  stop after SECS seconds\n"
+	"  -v, --verbose        show libbpf's messages while loading\n"
+	"  -h, --help           show this help\n"
+	"The filters apply in the kernel, to bytes and TCP connections (not to\n"
+	"system calls, which are counted before there is a socket to match).\n"
+	"\n"
+	"Examples:\n"
+	"  sockeye agent                                serve on 127.0.0.1:9464\n"
+	"  sockeye agent --listen [::]:9464 -i 15       for a Prometheus elsewhere\n"
+	"  sockeye agent --collectors bytes,tcp,syscalls --max-series 20\n"
+	"  sockeye agent --textfile /var/lib/prometheus/node-exporter/sockeye.prom\n";
+
+static void print_agent_help(void)
+{
+	char names[128];
+
+	fputs(agent_help_intro, stdout);
+	collector_names(names, sizeof(names), default_collectors());
+	printf("Collectors (default: %s):\n", names);
+	for (size_t i = 0; i < n_collectors; i++)
+		printf("  %-10s %s\n", collectors[i].name, collectors[i].shows);
+	fputs(agent_help_options, stdout);
+	exit(EXIT_OK);
+}
+
+enum agent_long_only {
+	OPT_LISTEN = OPT_COMMAND_FIRST,
+	OPT_COLLECTORS,
+	OPT_MAX_SERIES,
+	OPT_TEXTFILE,
+	OPT_PIN_DIR,
+};
+
+/* "ADDR:PORT" or "[V6ADDR]:PORT". */
+static void parse_listen(const char *arg, struct agent *a)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(arg, ':');
+	size_t hlen = colon ? (size_t)(colon - arg) : 0;
+	struct sockaddr_in *in = (struct sockaddr_in *)&a->listen;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->listen;
+	bool v6 = arg[0] == '[' && hlen >= 2 && arg[hlen - 1] == ']';
+	unsigned long port = 0;
+	char *end;
+
+	if (colon && hlen < sizeof(host) && colon[1] && colon[1] != '-') {
+		snprintf(host, sizeof(host), "%.*s", (int)(v6 ? hlen - 2 : hlen), arg + v6);
+		port = strtoul(colon + 1, &end, 10);
+		if (*end || port > 65535)
+			port = 0;
+	}
+	memset(&a->listen, 0, sizeof(a->listen));
+	if (port && v6 && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		a->listen_len = sizeof(*in6);
+	} else if (port && !v6 && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		a->listen_len = sizeof(*in);
+	} else {
+		usage_error("agent", "invalid listen address '%s': expected ADDR:PORT, as "
+			    "127.0.0.1:9464 or [::1]:9464", arg);
+	}
+	a->listen_text = arg;
+}
+
+static uint32_t parse_collectors(const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *name;
+	uint32_t set = 0;
+
+	if (!copy)
+		usage_error("agent", "out of memory");
+	for (name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		const struct collector *c = find_collector(name);
+
+		if (!c) {
+			char names[128];
+
+			collector_names(names, sizeof(names), UINT32_MAX);
+			usage_error("agent", "unknown collector '%s': expected some of %s", name,
+				    names);
+		}
+		set |= 1u << (c - collectors);
+	}
+	free(copy);
+	if (!set)
+		usage_error("agent", "invalid collectors '%s': name at least one", arg);
+	return set;
+}
+
+static void parse_agent_option(int opt, const char *arg, struct agent *a)
+{
+	switch (opt) {
+	case OPT_LISTEN:
+		parse_listen(arg, a);
+		break;
+	case OPT_COLLECTORS:
+		a->enabled = parse_collectors(arg);
+		a->chosen = true;
+		break;
+	case OPT_MAX_SERIES:
+		a->cfg.max_series = parse_ulong("agent", "series limit", arg, 1, MAX_MAX_SERIES);
+		break;
+	case OPT_TEXTFILE:
+		if (!*arg)
+			usage_error("agent", "invalid textfile '': expected a file name");
+		a->textfile = arg;
+		break;
+	case OPT_PIN_DIR:
+		if (arg[0] != '/')
+			usage_error("agent", "invalid pin directory '%s': expected an absolute path "
+				    "in bpffs", arg);
+		a->pin_dir = arg;
+		break;
+	}
+}
+
+static void parse_agent_options(int argc, char **argv, struct agent *a)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "collectors", required_argument, NULL, OPT_COLLECTORS },
+		{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
+		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct common_opts common = {};
+	struct interval_opts iv = {};
+	int opt;
+
+	while ((opt = next_option("agent", argc, argv, "46hvi:", longopts)) != -1)
+		if (opt == 'h')
+			print_agent_help();
+		else if (!common_option("agent", opt, optarg, NULL, &common) &&
+		    !interval_option("agent", opt, optarg, &iv))
+			parse_agent_option(opt, optarg, a);
+	no_arguments("agent", argc, argv);
+	a->cfg.filters = common.filters;
+	a->duration = common.duration;
+	if (iv.interval)
+		a->interval = iv.interval;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	struct agent a = {
+		.cfg.max_series = DEFAULT_MAX_SERIES,
+		.pin_dir = DEFAULT_PIN_DIR,
+		.interval = DEFAULT_INTERVAL,
+	};
+	int err;
+
+	a.enabled = default_collectors();
+	parse_listen(DEFAULT_LISTEN, &a);
+	parse_agent_options(argc, argv, &a);
+	if (!check_environment())
+		return EXIT_FAIL;
+	a.states = calloc(n_collectors, sizeof(*a.states));
+	if (!a.states) {
+		p_err("out of memory");
+		return EXIT_FAIL;
+	}
+	run_start(a.duration);
+	err = run_agent(&a);
+	free(a.states);
+	return err ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The agent's collectors (see collectors.h): bytes per process name and
+ * protocol from top's session; TCP connections, handshake latency and
+ * failures from connlat's; socket system calls from sockstat's. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sockeye.h"
+#include "collectors.h"
+#include "connlat_session.h"
+#include "pins.h"
+#include "prom.h"
+#include "sockstat_session.h"
+#include "top_view.h"
+#include "connlat.skel.h"
+#include "sockstat.skel.h"
+#include "traffic.skel.h"
+
+long label_index(struct label_set *set, const char *value)
+{
+	size_t i;
+
+	if (!strcmp(value, LABEL_OTHER))
+		return set->max;
+	for (i = 0; i < set->n; i++)
+		if (!strncmp(set->values[i], value, LABEL_LEN))
+			return i;
+	if (set->n == set->max)
+		return set->max;
+	if (!(set->n & (set->n - 1))) {	/* 0, 1, 2, 4, ...: double it */
+		void *grown = realloc(set->values, (set->n ? 2 * set->n : 1) * LABEL_LEN);
+
+		if (!grown)
+			return -ENOMEM;
+		set->values = grown;
+	}
+	snprintf(set->values[set->n], LABEL_LEN, "%s", value);
+	return set->n++;
+}
+
+const char *label_value(const struct label_set *set, size_t i)
+{
+	return i < set->n ? set->values[i] : LABEL_OTHER;
+}
+
+void label_set_free(struct label_set *set)
+{
+	free(set->values);
+	set->values = NULL;
+	set->n = 0;
+}
+
+static int out_of_memory(void)
+{
+	p_err("out of memory");
+	return -ENOMEM;
+}
+
+/* ---- bytes: per process name and protocol ---- */
+
+enum { PROTO_TCP, PROTO_UDP, PROTOS };
+
+struct bytes_state {
+	struct top_session session;
+	struct top_tracker tracker;
+	struct label_set comms;
+	uint64_t (*bytes)[TRAFFIC_DIRS][PROTOS];	/* by label index, "other" last */
+};
+
+static int bytes_start(const struct collector_config *cfg, void **state)
+{
+	struct bytes_state *b = calloc(1, sizeof(*b));
+	int err;
+
+	if (!b || !(b->bytes = calloc(cfg->max_series + 1, sizeof(*b->bytes)))) {
+		free(b);
+		return out_of_memory();
+	}
+	b->comms.max = cfg->max_series;
+	err = top_session_start_agent(&b->session, &cfg->filters);
+	if (err) {
+		free(b->bytes);
+		free(b);
+		return err;
+	}
+	*state = b;
+	return 0;
+}
+
+static uint64_t interval_bytes(const struct top_row *r)
+{
+	return row_bytes(r, false, DIR_SENT, SPLITS_ALL) + row_bytes(r, false, DIR_RECV, SPLITS_ALL);
+}
+
+static int busiest_first(const void *a, const void *b)
+{
+	uint64_t x = interval_bytes(*(const struct top_row *const *)a);
+	uint64_t y = interval_bytes(*(const struct top_row *const *)b);
+
+	return (x < y) - (x > y);
+}
+
+/* Adds each process's bytes since the last read to its name's series; the
+ * busiest processes come first, so they are the ones that get a series of
+ * their own while there is room. */
+static int add_interval(struct bytes_state *b, const struct top_snapshot *snap)
+{
+	const struct top_row **order = calloc(snap->n ? snap->n : 1, sizeof(*order));
+	long idx = 0;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->n; i++)
+		order[i] = &snap->rows[i];
+	qsort(order, snap->n, sizeof(*order), busiest_first);
+	/* Quiet processes come last and have nothing to add. */
+	for (size_t i = 0; i < snap->n && interval_bytes(order[i]); i++) {
+		idx = label_index(&b->comms, order[i]->comm);
+		if (idx < 0)
+			break;
+		for (int d = 0; d < TRAFFIC_DIRS; d++) {
+			b->bytes[idx][d][PROTO_TCP] += row_bytes(order[i], false, d, SPLITS_TCP);
+			b->bytes[idx][d][PROTO_UDP] += row_bytes(order[i], false, d, SPLITS_UDP);
+		}
+	}
+	free(order);
+	return idx < 0 ? idx : 0;
+}
+
+static void write_comm(FILE *out, const char *name, const struct bytes_state *b, size_t idx,
+		       int dir)
+{
+	static const char *const protos[PROTOS] = { "tcp", "udp" };
+
+	for (int p = 0; p < PROTOS; p++) {
+		struct prom_label labels[] = {
+			{ "comm", label_value(&b->comms, idx) },
+			{ "protocol", protos[p] },
+		};
+
+		if (b->bytes[idx][dir][p])
+			prom_uint(out, name, labels, 2, b->bytes[idx][dir][p]);
+	}
+}
+
+static void write_bytes_family(FILE *out, const struct bytes_state *b, int dir)
+{
+	static const char *const names[TRAFFIC_DIRS] = {
+		"sockeye_process_sent_bytes_total", "sockeye_process_received_bytes_total",
+	};
+
+	prom_family(out, names[dir], "counter", dir == DIR_SENT ?
+		    "Bytes processes sent over TCP and UDP (payload), by process name and protocol." :
+		    "Bytes processes received over TCP and UDP (payload), by process name and protocol.");
+	for (size_t i = 0; i < b->comms.n; i++)
+		write_comm(out, names[dir], b, i, dir);
+	write_comm(out, names[dir], b, b->comms.max, dir);
+}
+
+static int bytes_write(void *state, FILE *out)
+{
+	struct bytes_state *b = state;
+	const struct top_snapshot *snap;
+	struct report_span span = {};
+	int err = top_take(&b->session, &b->tracker, &span, &snap);
+
+	if (!err)
+		err = add_interval(b, snap);
+	if (err) {
+		p_err("cannot read the traffic counters: %s", strerror(-err));
+		return err;
+	}
+	write_bytes_family(out, b, DIR_SENT);
+	write_bytes_family(out, b, DIR_RECV);
+	return 0;
+}
+
+static uint64_t bytes_lost(void *state)
+{
+	return top_lost(&((struct bytes_state *)state)->session);
+}
+
+static const struct bpf_object *bytes_object(void *state)
+{
+	return ((struct bytes_state *)state)->session.skel->obj;
+}
+
+static void bytes_stop(void *state)
+{
+	struct bytes_state *b = state;
+
+	top_tracker_free(&b->tracker);
+	top_session_stop(&b->session);
+	label_set_free(&b->comms);
+	free(b->bytes);
+	free(b);
+}
+
+/* ---- tcp: connections, handshake latency and failures ---- */
+
+static int tcp_start(const struct collector_config *cfg, void **state)
+{
+	struct connlat_config c = {
+		.filters = cfg->filters, .hist = true, .failed = true, .agent = true,
+	};
+	struct connlat_session *s = malloc(sizeof(*s));
+	int err;
+
+	if (!s)
+		return out_of_memory();
+	err = connlat_session_start(s, &c, NULL, NULL);
+	if (err)
+		free(s);
+	else
+		*state = s;
+	return err;
+}
+
+static void write_connections(FILE *out, const uint64_t counts[CONN_COUNTERS])
+{
+	static const struct prom_label active = { "direction", "active" },
+				       passive = { "direction", "passive" };
+
+	prom_family(out, "sockeye_tcp_connections_opened_total", "counter",
+		    "TCP connections that reached ESTABLISHED, by direction: active (connect) "
+		    "or passive (accepted).");
+	prom_uint(out, "sockeye_tcp_connections_opened_total", &active, 1,
+		  counts[CONN_OPENED_ACTIVE]);
+	prom_uint(out, "sockeye_tcp_connections_opened_total", &passive, 1,
+		  counts[CONN_OPENED_PASSIVE]);
+	prom_family(out, "sockeye_tcp_connections_closed_total", "counter",
+		    "TCP connections opened while the agent ran that have closed, by direction.");
+	prom_uint(out, "sockeye_tcp_connections_closed_total", &active, 1,
+		  counts[CONN_CLOSED_ACTIVE]);
+	prom_uint(out, "sockeye_tcp_connections_closed_total", &passive, 1,
+		  counts[CONN_CLOSED_PASSIVE]);
+}
+
+static void write_latency(FILE *out, const struct connlat_session *s, const uint64_t *slots)
+{
+	double bounds[CONNLAT_SLOTS - 1];
+
+	prom_log2_us_bounds(bounds, CONNLAT_SLOTS - 1);
+	prom_family(out, "sockeye_tcp_connect_duration_seconds", "histogram",
+		    "Time from a connect()'s SYN to the SYN-ACK, of the handshakes that completed.");
+	/* The last slot catches everything longer: it is the +Inf bucket. */
+	prom_histogram(out, "sockeye_tcp_connect_duration_seconds", NULL, 0, bounds,
+		       CONNLAT_SLOTS - 1, slots, connlat_latency_sum_ns(s));
+}
+
+struct reason_count {
+	char reason[24];
+	uint64_t count;
+};
+
+static void add_reason(struct reason_count *r, size_t *n, const char *reason, uint64_t count)
+{
+	size_t i;
+
+	for (i = 0; i < *n && strcmp(r[i].reason, reason); i++)
+		;
+	if (i == *n) {
+		snprintf(r[i].reason, sizeof(r->reason), "%s", reason);
+		r[(*n)++].count = 0;
+	}
+	r[i].count += count;
+}
+
+/* Several errnos share a reason (unreachable); the usual ones are always
+ * there, so that a first failure shows as an increase from 0. */
+static void write_failures(FILE *out, const uint64_t *by_errno)
+{
+	static const int usual[] = { 0, ECONNREFUSED, ETIMEDOUT, ECONNRESET, EHOSTUNREACH };
+	struct reason_count reasons[CONNLAT_ERRNOS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(usual) / sizeof(usual[0]); i++)
+		add_reason(reasons, &n, handshake_failure(usual[i]), 0);
+	for (int e = 0; e < CONNLAT_ERRNOS; e++)
+		if (by_errno[e])
+			add_reason(reasons, &n, handshake_failure(e), by_errno[e]);
+	prom_family(out, "sockeye_tcp_connect_failures_total", "counter",
+		    "TCP handshakes of connect() that did not complete, by reason: refused (RST), "
+		    "timed out, reset, unreachable (ICMP), aborted (closed first) or an errno name.");
+	for (size_t i = 0; i < n; i++)
+		prom_uint(out, "sockeye_tcp_connect_failures_total",
+			  &(struct prom_label){ "reason", reasons[i].reason }, 1, reasons[i].count);
+}
+
+static int tcp_write(void *state, FILE *out)
+{
+	const struct connlat_session *s = state;
+	uint64_t counts[CONN_COUNTERS], slots[CONNLAT_SLOTS], by_errno[CONNLAT_ERRNOS];
+	int err = connlat_connections(s, counts);
+
+	if (!err)
+		err = connlat_hist(s, slots);
+	if (!err)
+		err = connlat_failures(s, by_errno);
+	if (err) {
+		p_err("cannot read the TCP counters: %s", strerror(-err));
+		return err;
+	}
+	write_connections(out, counts);
+	write_latency(out, s, slots);
+	write_failures(out, by_errno);
+	return 0;
+}
+
+static uint64_t tcp_lost(void *state)
+{
+	return connlat_untimed(state);
+}
+
+static const struct bpf_object *tcp_object(void *state)
+{
+	return ((struct connlat_session *)state)->skel->obj;
+}
+
+static void tcp_stop(void *state)
+{
+	connlat_session_stop(state);
+	free(state);
+}
+
+/* ---- syscalls: socket system calls by kind ---- */
+
+static int syscalls_start(const struct collector_config *cfg, void **state)
+{
+	/* Counted per call, before there is a socket to match. */
+	struct sock_filters f = { 0 };
+	struct sockstat_session *s = malloc(sizeof(*s));
+	int err;
+
+	if (!s)
+		return out_of_memory();
+	err = sockstat_session_start(s, PART_CALLS, &f, "agent");
+	if (err)
+		free(s);
+	else
+		*state = s;
+	return err;
+}
+
+static int syscalls_write(void *state, FILE *out)
+{
+	const struct sockstat_session *s = state;
+	uint64_t counts[SS_COUNTERS];
+	int err = sockstat_read_calls(s, counts);
+
+	if (err) {
+		p_err("cannot read the socket system call counters: %s", strerror(-err));
+		return err;
+	}
+	prom_family(out, "sockeye_socket_syscalls_total", "counter",
+		    "Socket system calls, by call (send and recv include their variants).");
+	for (int i = 0; i < SS_COUNTERS; i++)
+		if (!(s->missing & SS_BIT(i)))
+			prom_uint(out, "sockeye_socket_syscalls_total",
+				  &(struct prom_label){ "call", ss_counter_key(i) }, 1, counts[i]);
+	return 0;
+}
+
+static const struct bpf_object *syscalls_object(void *state)
+{
+	return ((struct sockstat_session *)state)->skel->obj;
+}
+
+static void syscalls_stop(void *state)
+{
+	sockstat_session_stop(state);
+	free(state);
+}
+
+const struct collector collectors[] = {
+	/* Named as top --from-agent looks for its pins. */
+	{ TRAFFIC_PIN_SUBDIR, "bytes sent and received by process name and protocol", true,
+	  bytes_start, bytes_write, bytes_lost, bytes_object, bytes_stop },
+	{ "tcp", "TCP connections opened and closed, connect latency, handshake\n"
+	  "             failures by reason", true,
+	  tcp_start, tcp_write, tcp_lost, tcp_object, tcp_stop },
+	{ "syscalls", "socket system calls by kind (syscall tracepoints: every system\n"
+	  "             call on the host gets a little slower; off by default)", false,
+	  syscalls_start, syscalls_write, NULL, syscalls_object, syscalls_stop },
+};
+const size_t n_collectors = sizeof(collectors) / sizeof(collectors[0]);
+
+const struct collector *find_collector(const char *name)
+{
+	for (size_t i = 0; i < n_collectors; i++)
+		if (!strcmp(collectors[i].name, name))
+			return &collectors[i];
+	return NULL;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The agent's collectors: each loads one command's kernel side through
+ * that command's session, and writes what it counted as Prometheus
+ * families. A new collector (flows, http) is one more entry in the table
+ * of collectors.c. */
+#ifndef SOCKEYE_COLLECTORS_H
+#define SOCKEYE_COLLECTORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "sock.h"
+
+struct bpf_object;
+
+struct collector_config {
+	struct sock_filters filters;	/* port and family only */
+	size_t max_series;		/* label values per label before "other" */
+};
+
+struct collector {
+	const char *name;	/* in --collectors, lost_events_total and the pin layout */
+	const char *shows;	/* for --help: lines after the first indented by 13 */
+	bool by_default;	/* false for those that need syscall tracepoints */
+	/* Loads and attaches, and sets *state; returns 0, or -errno after
+	 * saying why: -EOPNOTSUPP when this kernel lacks its hooks. */
+	int (*start)(const struct collector_config *cfg, void **state);
+	/* Reads the kernel's counters and writes the collector's families;
+	 * returns 0 or -errno after saying why. */
+	int (*write)(void *state, FILE *out);
+	/* Events the collector could not count since the start (NULL if it
+	 * cannot lose any). */
+	uint64_t (*lost)(void *state);
+	/* The BPF object whose maps are pinned. */
+	const struct bpf_object *(*object)(void *state);
+	void (*stop)(void *state);
+};
+
+extern const struct collector collectors[];
+extern const size_t n_collectors;
+
+const struct collector *find_collector(const char *name);
+
+/* Label values of one label, bounded: the first max values seen get their
+ * own series for the agent's whole life (a counter that moved from its own
+ * series to "other" and back would look reset), the rest share "other". */
+#define LABEL_OTHER "other"
+#define LABEL_LEN 16
+
+struct label_set {
+	size_t max, n;
+	char (*values)[LABEL_LEN];
+};
+
+/* Where value's counts go: its own index below max, or max for "other"
+ * (also for a value literally named "other"); -ENOMEM when out of memory. */
+long label_index(struct label_set *set, const char *value);
+/* The value of index i (0 to max): LABEL_OTHER for max. */
+const char *label_value(const struct label_set *set, size_t i);
+void label_set_free(struct label_set *set);
+
+#endif

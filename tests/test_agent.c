@@ -1,0 +1,777 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye agent` as a user runs it: the real binary on a free port with a
+ * pin directory of its own, scraped over real HTTP, by Debian's Prometheus
+ * and by hand. Children with known names make known connections and send
+ * known bytes through a port the agent is told to watch (--port), so other
+ * traffic on the machine does not count. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "test.h"
+#include "helpers.h"
+
+#define PROMETHEUS "/usr/bin/prometheus"
+#define PROMTOOL "/usr/bin/promtool"
+
+/* ---- HTTP by hand ---- */
+
+/* Sends request whole and reads the answer to the end (the agent closes
+ * after each); returns the status, or -1. */
+static int http_exchange(int family, uint16_t port, const char *request, char *out, size_t len)
+{
+	int fd = connect_to(family, SOCK_STREAM, port), status = -1;
+	size_t used = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, request, strlen(request)) == (ssize_t)strlen(request))
+		while (used < len - 1 && (n = read(fd, out + used, len - 1 - used)) > 0)
+			used += n;
+	out[used] = '\0';
+	close(fd);
+	sscanf(out, "HTTP/1.%*d %d", &status);
+	return status;
+}
+
+static int http_get_on(int family, uint16_t port, const char *path, char *out, size_t len)
+{
+	char request[1536];
+
+	snprintf(request, sizeof(request), "GET %s HTTP/1.1\r\nHost: localhost\r\n"
+		 "Connection: close\r\n\r\n", path);
+	return http_exchange(family, port, request, out, len);
+}
+
+static int http_get(uint16_t port, const char *path, char *out, size_t len)
+{
+	return http_get_on(AF_INET, port, path, out, len);
+}
+
+static const char *body_of(const char *response)
+{
+	const char *b = strstr(response, "\r\n\r\n");
+
+	return b ? b + 4 : "";
+}
+
+/* The value of one series in an exposition ("name{labels}"), or -1. */
+static long long series_value(const char *body, const char *series)
+{
+	size_t len = strlen(series);
+
+	for (const char *line = body; line && *line; line = strchr(line, '\n'), line += !!line)
+		if (!strncmp(line, series, len) && line[len] == ' ')
+			return strtoll(line + len + 1, NULL, 10);
+	return -1;
+}
+
+/* ---- the agent ---- */
+
+struct agent {
+	pid_t pid;
+	int family;
+	uint16_t port;
+	char pin_dir[64], err_path[64], port_arg[32];
+};
+
+static uint16_t free_port(void)
+{
+	uint16_t port = 0;
+	int fd = bound_socket(AF_INET, SOCK_STREAM, false, &port);
+
+	close(fd);
+	return port;
+}
+
+static bool healthy(const struct agent *a)
+{
+	char buf[1024];
+
+	return http_get_on(a->family, a->port, "/healthz", buf, sizeof(buf)) == 200;
+}
+
+/* An agent stopped by kill -9 leaves its pins: the tests remove them. */
+static void remove_pins(const struct agent *a)
+{
+	char *argv[] = { "rm", "-rf", (char *)a->pin_dir, NULL };
+	char out[64], err[64];
+
+	run_capture(argv, out, sizeof(out), err, sizeof(err));
+	unlink(a->err_path);
+}
+
+/* Starts `sockeye agent --listen LOOPBACK:PORT --pin-dir DIR -i 0.2 extra...`
+ * and waits until /healthz answers, which it does once attached. */
+static bool agent_start_on(struct agent *a, int family, int n, const char *const extra[])
+{
+	static int serial;
+	char *argv[24] = { (char *)sockeye_path(), "agent", "--listen", a->port_arg,
+			   "--pin-dir", a->pin_dir, "-i", "0.2" };
+	int argc = 8;
+
+	a->family = family;
+	a->port = free_port();
+	snprintf(a->port_arg, sizeof(a->port_arg), family == AF_INET6 ? "[::1]:%u" :
+		 "127.0.0.1:%u", a->port);
+	snprintf(a->pin_dir, sizeof(a->pin_dir), "/sys/fs/bpf/sockeye-test-%d-%d", getpid(), serial++);
+	snprintf(a->err_path, sizeof(a->err_path), "/tmp/sockeye-test-agent-%d.err", getpid());
+	for (int i = 0; i < n; i++)
+		argv[argc++] = (char *)extra[i];
+	a->pid = spawn_logged(argv, "/dev/null", a->err_path);
+	for (int waited = 0; waited < 5000; waited += 20) {
+		if (healthy(a))
+			return true;
+		sleep_ms(20);
+	}
+	/* Gone, or never serving: nothing of it may outlive the test. */
+	kill(a->pid, SIGKILL);
+	wait_status(a->pid);
+	remove_pins(a);
+	return false;
+}
+
+static bool agent_start(struct agent *a, int n, const char *const extra[])
+{
+	return agent_start_on(a, AF_INET, n, extra);
+}
+
+/* Signals the agent and returns its exit status. */
+static int agent_stop(struct agent *a, int sig)
+{
+	kill(a->pid, sig);
+	return wait_status(a->pid);
+}
+
+static void agent_stderr(const struct agent *a, char *buf, size_t len)
+{
+	int fd = open(a->err_path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+static bool pinned(const struct agent *a, const char *sub, const char *map)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", a->pin_dir, sub, map);
+	return !access(path, F_OK);
+}
+
+/* Waits (up to 5 s) for the agent's metrics to show series at value or
+ * more (counters only grow); returns the last value seen. */
+static long long wait_for_series(uint16_t port, const char *series, long long value)
+{
+	static char buf[1 << 18];
+	long long got = -1;
+
+	for (int waited = 0; waited < 5000 && got < value; waited += 100) {
+		got = http_get(port, "/metrics", buf, sizeof(buf)) == 200 ?
+		      series_value(body_of(buf), series) : -1;
+		if (got < value)
+			sleep_ms(100);
+	}
+	return got;
+}
+
+/* ---- traffic ---- */
+
+/* A listening socket that no child sockeye inherits. */
+static int private_listener(uint16_t *port)
+{
+	int fd = bound_socket(AF_INET, SOCK_STREAM, true, port);
+
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+/* In a child named comm: n connections to listener's port, each moving
+ * bytes from the connecting side to the accepted one. With refuse, the
+ * listener is then closed, here and in the child, and the child makes one
+ * connect that must be refused. */
+static pid_t connect_and_send(const char *comm, int listener, uint16_t port, int n, size_t bytes,
+			      bool refuse)
+{
+	int closed[2];
+	pid_t pid;
+
+	if (pipe(closed))
+		return -1;
+	pid = fork();
+	if (pid) {
+		if (refuse)
+			close(listener);
+		close(closed[0]);
+		close(closed[1]);	/* the child's read returns: no copy left here */
+		return pid;
+	}
+	prctl(PR_SET_NAME, comm);
+	close(closed[1]);
+	for (int i = 0; i < n; i++) {
+		int cli = connect_to(AF_INET, SOCK_STREAM, port), acc = accept(listener, NULL, NULL);
+
+		if (cli < 0 || acc < 0 || !send_all(cli, bytes) || !recv_exactly(acc, bytes))
+			_exit(1);
+		close(cli);
+		close(acc);
+	}
+	if (!refuse)
+		_exit(0);
+	close(listener);
+	read(closed[0], &(char){ 0 }, 1);
+	_exit(connect_to(AF_INET, SOCK_STREAM, port) < 0 && errno == ECONNREFUSED ? 0 : 2);
+}
+
+/* ---- the exposition's shape ---- */
+
+/* Every sample belongs to the family of the TYPE line before it (with a
+ * histogram's _bucket, _sum and _count), and every TYPE line has its HELP
+ * line just before; no family is declared twice. */
+static bool check_families(const char *body)
+{
+	char family[128] = "", type[16] = "", help[128] = "", seen[4096] = " ", name[128];
+	bool ok = true;
+
+	for (const char *line = body; *line; line = strchr(line, '\n') + 1) {
+		if (sscanf(line, "# HELP %127s", help) == 1)
+			continue;
+		if (sscanf(line, "# TYPE %127s %15s", family, type) == 2) {
+			char key[132];
+
+			snprintf(key, sizeof(key), " %s ", family);
+			ok &= ASSERT_STR_EQ(help, family, "HELP before TYPE");
+			ok &= ASSERT_TRUE(!strstr(seen, key), family);
+			strncat(seen, key + 1, sizeof(seen) - strlen(seen) - 1);
+			continue;
+		}
+		sscanf(line, "%127[^{ ]", name);
+		if (strcmp(name, family)) {
+			size_t fl = strlen(family);
+			bool hist_part = !strcmp(type, "histogram") && !strncmp(name, family, fl) &&
+					 (!strcmp(name + fl, "_bucket") || !strcmp(name + fl, "_sum") ||
+					  !strcmp(name + fl, "_count"));
+
+			ok &= ASSERT_TRUE(hist_part, name);
+		}
+	}
+	return ok;
+}
+
+static int promtool_check(const char *body, char *out, size_t len)
+{
+	char path[] = "/tmp/sockeye-test-metricsXXXXXX", cmd[128], err[4096];
+	int fd = mkstemp(path), status;
+	char *argv[] = { "sh", "-c", cmd, NULL };
+
+	if (write(fd, body, strlen(body)) < 0)
+		return -1;
+	close(fd);
+	snprintf(cmd, sizeof(cmd), PROMTOOL " check metrics < %s 2>&1", path);
+	status = run_capture(argv, out, len, err, sizeof(err));
+	unlink(path);
+	return status;
+}
+
+/* The families' shape, and what promtool thinks of it. */
+static void check_exposition(const char *body)
+{
+	char out[8192] = "";
+
+	check_families(body);
+	if (ASSERT_TRUE(!access(PROMTOOL, X_OK), "promtool installed (scripts/deps.sh)"))
+		ASSERT_EQ(promtool_check(body, out, sizeof(out)), 0, out);
+	ASSERT_STR_EQ(out, "", "promtool check metrics says nothing");
+}
+
+KTEST(agent_busy_port_and_busy_pin_dir_exit_1)
+{
+	uint16_t port;
+	int fd = private_listener(&port);
+	char listen[32], out[256], err[1024];
+	char *argv[] = { (char *)sockeye_path(), "agent", "--listen", listen, NULL };
+	struct agent a;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 1, "busy port: exit 1");
+	ASSERT_HAS(err, "cannot listen on 127.0.0.1:", "says why");
+	ASSERT_HAS(err, "Address already in use", "with the cause");
+	close(fd);
+	if (!ASSERT_TRUE(agent_start(&a, 0, NULL), "first agent up"))
+		return;
+	{
+		char *second[] = { (char *)sockeye_path(), "agent", "--listen", listen,
+				   "--pin-dir", a.pin_dir, NULL };
+
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", free_port());
+		ASSERT_EQ(run_capture(second, out, sizeof(out), err, sizeof(err)), 1,
+			  "a second agent on the same pins: exit 1");
+		ASSERT_HAS(err, "another sockeye agent is running", "says why");
+	}
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "first agent exits 0");
+	remove_pins(&a);
+}
+
+KTEST(agent_serves_metrics_healthz_and_nothing_else)
+{
+	static char buf[1 << 18];
+	struct agent a;
+
+	if (!ASSERT_TRUE(agent_start(&a, 0, NULL), "agent up"))
+		return;
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "/metrics");
+	ASSERT_HAS(buf, "Content-Type: text/plain; version=0.0.4", "exposition 0.0.4");
+	ASSERT_HAS(body_of(buf), "sockeye_build_info{version=", "build info");
+	ASSERT_HAS(body_of(buf), "sockeye_lost_events_total{collector=\"bytes\"}", "lost events");
+	ASSERT_HAS(body_of(buf), "sockeye_tcp_connect_duration_seconds_bucket{le=\"+Inf\"}",
+		   "histogram");
+	check_exposition(body_of(buf));
+	ASSERT_EQ(http_get(a.port, "/healthz", buf, sizeof(buf)), 200, "/healthz");
+	ASSERT_STR_EQ(body_of(buf), "ok\n", "/healthz body");
+	ASSERT_EQ(http_get(a.port, "/", buf, sizeof(buf)), 404, "/ is not served");
+	ASSERT_EQ(http_get(a.port, "/metrics/x", buf, sizeof(buf)), 404, "nor /metrics/x");
+	ASSERT_EQ(http_exchange(AF_INET, a.port, "POST /metrics HTTP/1.1\r\nHost: x\r\n"
+				"Content-Length: 0\r\n\r\n", buf, sizeof(buf)), 405, "POST: 405");
+	ASSERT_HAS(buf, "Allow: GET, HEAD", "405 says what is allowed");
+	ASSERT_TRUE(http_exchange(AF_INET, a.port, "NOT AN HTTP REQUEST\r\n\r\n", buf,
+				  sizeof(buf)) >= 400, "a malformed request gets an error status");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "and the agent serves on");
+	ASSERT_EQ(agent_stop(&a, SIGINT), 0, "Ctrl-C: exit 0");
+	remove_pins(&a);
+	if (!ASSERT_TRUE(agent_start_on(&a, AF_INET6, 0, NULL), "agent up on [::1]"))
+		return;
+	ASSERT_EQ(http_get_on(AF_INET6, a.port, "/metrics", buf, sizeof(buf)), 200,
+		  "/metrics on [::1]");
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "SIGTERM: exit 0");
+	remove_pins(&a);
+}
+
+/* The capability lines of a process's status. */
+static void capabilities(pid_t pid, char *buf, size_t len)
+{
+	char path[32], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Cap", 3))
+			strncat(buf, line, len - strlen(buf) - 1);
+	if (f)
+		fclose(f);
+}
+
+KTEST(agent_keeps_cap_bpf_only_pins_and_cleans_up)
+{
+	char err[2048];
+	struct agent a, b;
+
+	if (!ASSERT_TRUE(agent_start(&a, 0, NULL), "agent up"))
+		return;
+	ASSERT_TRUE(pinned(&a, "bytes", "traffic"), "bytes/traffic pinned");
+	ASSERT_TRUE(pinned(&a, "tcp", "latency_hist"), "tcp/latency_hist pinned");
+	ASSERT_TRUE(wait_for_attach("agent_send", 1000) && wait_for_attach("agent_tcp_state", 1000),
+		    "the agent's programs are attached");
+	capabilities(a.pid, err, sizeof(err));
+	ASSERT_HAS(err, "CapEff:\t0000008000000000", "serving with CAP_BPF only");
+	ASSERT_HAS(err, "CapPrm:\t0000008000000000", "nothing else permitted");
+	ASSERT_HAS(err, "CapBnd:\t0000008000000000", "nor in the bounding set");
+	ASSERT_EQ(agent_stop(&a, SIGKILL), 128 + SIGKILL, "killed with -9");
+	ASSERT_TRUE(pinned(&a, "bytes", "traffic"), "a killed agent leaves its pins");
+	{
+		char *top[] = { (char *)sockeye_path(), "top", "--from-agent", "--pin-dir", a.pin_dir,
+				"-b", "-c", "1", NULL };
+		char out[256];
+
+		ASSERT_EQ(run_capture(top, out, sizeof(out), err, sizeof(err)), 1,
+			  "top --from-agent on a dead agent's pins: exit 1");
+		ASSERT_HAS(err, "no agent is running", "says why");
+	}
+
+	/* The next one on the same directory takes them over. */
+	b = a;
+	{
+		char *argv[] = { (char *)sockeye_path(), "agent", "--listen", b.port_arg,
+				 "--pin-dir", b.pin_dir, "-i", "0.2", NULL };
+
+		b.pid = spawn_logged(argv, "/dev/null", b.err_path);
+		for (int waited = 0; waited < 5000 && !healthy(&b); waited += 20)
+			sleep_ms(20);
+	}
+	ASSERT_TRUE(healthy(&b), "a new agent starts cleanly");
+	ASSERT_TRUE(pinned(&b, "bytes", "traffic"), "and pins again");
+	ASSERT_EQ(agent_stop(&b, SIGTERM), 0, "SIGTERM: exit 0");
+	agent_stderr(&b, err, sizeof(err));
+	ASSERT_HAS(err, "removed the stale pins", "says it replaced the stale pins");
+	ASSERT_TRUE(access(b.pin_dir, F_OK) && errno == ENOENT, "no pin directory left");
+	ASSERT_TRUE(wait_for_unload("agent_send", 2000) && wait_for_unload("agent_recv", 2000) &&
+		    wait_for_unload("agent_tcp_state", 2000), "no program left");
+	remove_pins(&b);
+}
+
+/* 200 scrapes at once, all answered in full, while a client that sent
+ * half a request holds its connection open. */
+KTEST(agent_slow_client_and_200_concurrent_scrapes)
+{
+	static const char request[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	enum { SCRAPES = 200 };
+	static char buf[1 << 18];
+	int fds[SCRAPES], slow, ok = 0;
+	uint64_t start;
+	struct agent a;
+
+	if (!ASSERT_TRUE(agent_start(&a, 0, NULL), "agent up"))
+		return;
+	slow = connect_to(AF_INET, SOCK_STREAM, a.port);
+	ASSERT_TRUE(write(slow, "GET /metr", 9) == 9, "half a request sent");
+	start = monotonic_ns();
+	for (int i = 0; i < SCRAPES; i++) {
+		fds[i] = connect_to(AF_INET, SOCK_STREAM, a.port);
+		if (fds[i] >= 0 && write(fds[i], request, sizeof(request) - 1) < 0)
+			close(fds[i]), fds[i] = -1;
+	}
+	for (int i = 0; i < SCRAPES; i++) {
+		size_t used = 0;
+		ssize_t n;
+
+		while (fds[i] >= 0 && (n = read(fds[i], buf + used, sizeof(buf) - 1 - used)) > 0)
+			used += n;
+		buf[used] = '\0';
+		ok += strstr(buf, "HTTP/1.1 200") == buf && strstr(buf, "sockeye_lost_events_total{");
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	ASSERT_EQ(ok, SCRAPES, "complete scrapes");
+	/* The half request is cut off after 5 s; the scrapes did not wait for it. */
+	ASSERT_TRUE(monotonic_ns() - start < 4000000000ULL, "the scrapes did not wait for it");
+	close(slow);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+KTEST(agent_textfile_equals_a_scrape_and_follows_traffic)
+{
+	char path[64], tmp[80], port_arg[8];
+	static char buf[1 << 18], file[1 << 18];
+	const char *const still[] = { "--textfile", path, "-i", "3600" };
+	const char *const busy[] = { "--textfile", path, "--port", port_arg };
+	struct agent a;
+	uint16_t port;
+	int listener = private_listener(&port);
+
+	snprintf(path, sizeof(path), "/tmp/sockeye-test-%d.prom", getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	/* A long interval: the textfile and /metrics hold the start's exposition. */
+	if (ASSERT_TRUE(agent_start(&a, 4, still), "agent up")) {
+		ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "/metrics");
+		ASSERT_TRUE(read_file(path, file, sizeof(file)) > 0, "textfile written");
+		ASSERT_STR_EQ(file, body_of(buf), "textfile = scrape");
+		ASSERT_TRUE(access(tmp, F_OK), "no temporary file left");
+		ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+		remove_pins(&a);
+	}
+	/* Every 0.2 s: a transfer shows up in the file. */
+	if (ASSERT_TRUE(agent_start(&a, 4, busy), "agent up")) {
+		ASSERT_EQ(wait_status(connect_and_send("agt-file", listener, port, 1, 777, false)), 0,
+			  "child");
+		for (int waited = 0; waited < 5000 && series_value(file, "sockeye_process_sent_bytes_"
+		     "total{comm=\"agt-file\",protocol=\"tcp\"}") != 777; waited += 100) {
+			sleep_ms(100);
+			read_file(path, file, sizeof(file));
+		}
+		ASSERT_EQ(series_value(file, "sockeye_process_sent_bytes_total{comm=\"agt-file\","
+				       "protocol=\"tcp\"}"), 777, "the textfile follows");
+		ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+		remove_pins(&a);
+	}
+	close(listener);
+	unlink(path);
+}
+
+/* A child sends a known number of bytes and stays; top --from-agent and
+ * the agent's metrics must both show them. */
+KTEST(agent_top_from_agent_shows_the_agents_bytes)
+{
+	static char out[1 << 16], err[1024], series[128], port_arg[8], pid_key[32];
+	enum { BYTES = 123457 };
+	int ready[2], hold[2], listener;
+	char *line;
+	uint16_t port;
+	struct agent a;
+	pid_t child;
+	const char *const extra[] = { "--port", port_arg };
+
+	listener = private_listener(&port);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up"))
+		return;
+	if (pipe(ready) || pipe(hold))
+		return;
+	child = fork();
+	if (child == 0) {
+		int cli = connect_to(AF_INET, SOCK_STREAM, port), acc = accept(listener, NULL, NULL);
+		char c;
+
+		prctl(PR_SET_NAME, "agt-top");
+		send_all(cli, BYTES);
+		recv_exactly(acc, BYTES);
+		c = write(ready[1], "r", 1) == 1;
+		_exit(read(hold[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(listener);
+	read(ready[0], &(char){ 0 }, 1);
+	{
+		char *argv[] = { (char *)sockeye_path(), "top", "--from-agent", "--pin-dir", a.pin_dir,
+				 "--json", "-c", "1", "-d", "0.1", NULL };
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, err);
+	}
+	snprintf(pid_key, sizeof(pid_key), "\"pid\":%d,", child);
+	line = strstr(out, pid_key);
+	if (ASSERT_TRUE(line != NULL, "top shows the child")) {
+		ASSERT_EQ(json_number(line, "sent_bytes"), BYTES, "top: bytes sent");
+		ASSERT_EQ(json_number(line, "recv_bytes"), BYTES, "top: bytes received");
+	}
+	snprintf(series, sizeof(series),
+		 "sockeye_process_sent_bytes_total{comm=\"agt-top\",protocol=\"tcp\"}");
+	ASSERT_EQ(wait_for_series(a.port, series, BYTES), BYTES, "agent: bytes sent");
+	write(hold[1], "q", 1);
+	ASSERT_EQ(wait_status(child), 0, "child done");
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* ---- a real Prometheus ---- */
+
+struct prometheus {
+	pid_t pid;
+	uint16_t port;
+	char dir[64];
+};
+
+static bool prometheus_start(struct prometheus *p, uint16_t agent_port)
+{
+	char config[160], storage[160], listen[64], log[128], buf[1024];
+	char *argv[] = { PROMETHEUS, config, storage, listen, NULL };
+	FILE *f;
+
+	p->pid = 0;
+	snprintf(p->dir, sizeof(p->dir), "/tmp/sockeye-test-prometheus-%d", getpid());
+	mkdir(p->dir, 0700);
+	snprintf(log, sizeof(log), "%s/prometheus.yml", p->dir);
+	f = fopen(log, "w");
+	if (!f)
+		return false;
+	fprintf(f, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+		"scrape_configs:\n  - job_name: sockeye\n    static_configs:\n"
+		"      - targets: ['127.0.0.1:%u']\n", agent_port);
+	fclose(f);
+	p->port = free_port();
+	snprintf(config, sizeof(config), "--config.file=%s", log);
+	snprintf(storage, sizeof(storage), "--storage.tsdb.path=%s/data", p->dir);
+	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%u", p->port);
+	snprintf(log, sizeof(log), "%s/log", p->dir);
+	p->pid = spawn_logged(argv, log, log);
+	for (int waited = 0; waited < 20000; waited += 100) {
+		if (http_get(p->port, "/-/ready", buf, sizeof(buf)) == 200)
+			return true;
+		sleep_ms(100);
+	}
+	return false;
+}
+
+/* Also after a start that failed: it may still be starting. */
+static void prometheus_stop(struct prometheus *p)
+{
+	char *argv[] = { "rm", "-rf", p->dir, NULL };
+	char out[64], err[64];
+
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		wait_status(p->pid);
+	}
+	run_capture(argv, out, sizeof(out), err, sizeof(err));
+}
+
+static void url_encode(char *out, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t used = 0;
+
+	for (; *s && used + 4 < len; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_') {
+			out[used++] = *s;
+		} else {
+			out[used++] = '%';
+			out[used++] = hex[(unsigned char)*s >> 4];
+			out[used++] = hex[*s & 15];
+		}
+	}
+	out[used] = '\0';
+}
+
+/* The value of an instant query through Prometheus's HTTP API (one series
+ * expected, as sum() gives), or -1 while there is none. */
+static long long prometheus_query(const struct prometheus *p, const char *query)
+{
+	static char buf[1 << 16];
+	char path[1024], encoded[900];
+	const char *value;
+
+	url_encode(encoded, sizeof(encoded), query);
+	snprintf(path, sizeof(path), "/api/v1/query?query=%s", encoded);
+	if (http_get(p->port, path, buf, sizeof(buf)) != 200)
+		return -1;
+	value = strstr(buf, "\"value\":[");
+	value = value ? strstr(value, ",\"") : NULL;
+	return value ? strtoll(value + 2, NULL, 10) : -1;
+}
+
+struct expectation {
+	const char *query;
+	long long value;
+};
+
+/* Waits until Prometheus shows every expected value (it scrapes every
+ * second), then checks each. */
+static void prometheus_expect(const struct prometheus *p, const struct expectation *e, int n)
+{
+	int matching = 0;
+
+	for (int waited = 0; waited < 30000 && matching < n; waited += 250) {
+		matching = 0;
+		for (int i = 0; i < n; i++)
+			matching += prometheus_query(p, e[i].query) == e[i].value;
+		if (matching < n)
+			sleep_ms(250);
+	}
+	for (int i = 0; i < n; i++)
+		ASSERT_EQ(prometheus_query(p, e[i].query), e[i].value, e[i].query);
+}
+
+KTEST(agent_scraped_by_prometheus_shows_exact_counts)
+{
+	enum { CONNECTIONS = 7, BYTES = 54321 };
+	char port_arg[8];
+	const char *const extra[] = { "--port", port_arg };
+	const struct expectation expected[] = {
+		{ "up{job=\"sockeye\"}", 1 },
+		{ "sum(sockeye_tcp_connections_opened_total{direction=\"active\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_opened_total{direction=\"passive\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_closed_total{direction=\"active\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_closed_total{direction=\"passive\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connect_duration_seconds_count)", CONNECTIONS },
+		{ "sum(sockeye_tcp_connect_duration_seconds_bucket{le=\"+Inf\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connect_failures_total{reason=\"refused\"})", 1 },
+		{ "sum(sockeye_process_sent_bytes_total{comm=\"agt-prom\",protocol=\"tcp\"})",
+		  CONNECTIONS * BYTES },
+		{ "sum(sockeye_process_received_bytes_total{comm=\"agt-prom\",protocol=\"tcp\"})",
+		  CONNECTIONS * BYTES },
+	};
+	struct prometheus prom;
+	struct agent a;
+	uint16_t port;
+	int listener;
+	pid_t child;
+
+	if (!ASSERT_TRUE(!access(PROMETHEUS, X_OK), "prometheus installed (scripts/deps.sh)"))
+		return;
+	listener = private_listener(&port);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
+		close(listener);
+		return;
+	}
+	if (ASSERT_TRUE(prometheus_start(&prom, a.port), "prometheus ready")) {
+		child = connect_and_send("agt-prom", listener, port, CONNECTIONS, BYTES, true);
+		ASSERT_EQ(wait_status(child), 0, "connections made, the last one refused");
+		prometheus_expect(&prom, expected, sizeof(expected) / sizeof(expected[0]));
+		ASSERT_TRUE(prometheus_query(&prom, "sum(sockeye_tcp_connect_duration_seconds_sum"
+					     " * 1000000)") > 0, "latency sum > 0");
+	} else {
+		close(listener);
+	}
+	prometheus_stop(&prom);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* With one series allowed, the first (busiest) name keeps it, and a later
+ * one is counted as "other". */
+KTEST(agent_max_series_folds_later_names_into_other)
+{
+	char port_arg[8];
+	const char *const extra[] = { "--port", port_arg, "--max-series", "1" };
+	static char buf[1 << 18];
+	struct agent a;
+	uint16_t port;
+	int listener = private_listener(&port);
+
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up")) {
+		close(listener);
+		return;
+	}
+	ASSERT_EQ(wait_status(connect_and_send("agt-first", listener, port, 1, 5000, false)), 0,
+		  "first child");
+	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"agt-first\","
+				  "protocol=\"tcp\"}", 5000), 5000, "the first name has its series");
+	ASSERT_EQ(wait_status(connect_and_send("agt-second", listener, port, 2, 300, false)), 0,
+		  "second child");
+	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"other\","
+				  "protocol=\"tcp\"}", 600), 600, "the second is folded");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	ASSERT_TRUE(!strstr(buf, "agt-second"), "no series of its own");
+	ASSERT_EQ(series_value(body_of(buf), "sockeye_process_received_bytes_total{comm=\"other\","
+			       "protocol=\"tcp\"}"), 600, "received, folded too");
+	close(listener);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* The opt-in collector: socket system calls by kind, and only those. */
+KTEST(agent_syscalls_collector_counts_calls)
+{
+	const char *const extra[] = { "--collectors", "syscalls" };
+	static char buf[1 << 18];
+	struct agent a;
+
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up"))
+		return;
+	/* Every scrape is an accept on the agent's side. */
+	ASSERT_TRUE(wait_for_series(a.port, "sockeye_socket_syscalls_total{call=\"accept\"}", 1) > 0,
+		    "accepts counted");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	ASSERT_HAS(buf, "sockeye_socket_syscalls_total{call=\"connect\"}", "connects counted");
+	ASSERT_HAS(buf, "collectors=\"syscalls\"", "build info names it");
+	check_exposition(body_of(buf));
+	ASSERT_TRUE(!strstr(buf, "sockeye_process_sent_bytes_total"), "bytes collector off");
+	ASSERT_TRUE(!strstr(buf, "sockeye_tcp_connections_opened_total"), "tcp collector off");
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The Prometheus writer and the agent's label bounds, without root. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "test.h"
+#include "collectors.h"
+#include "prom.h"
+
+/* What fn writes, as a string (malloc'd). */
+static char *written(void (*fn)(FILE *out))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	fn(out);
+	fclose(out);
+	return text;
+}
+
+static void family_and_escapes(FILE *out)
+{
+	const struct prom_label labels[] = { { "comm", "a\"b\\c\nd" }, { "protocol", "tcp" } };
+
+	prom_family(out, "x_total", "counter", "Help with \\ and\na new line.");
+	prom_uint(out, "x_total", labels, 2, 18446744073709551615ULL);
+	prom_uint(out, "x_total", NULL, 0, 0);
+}
+
+TEST(prom_escapes_help_and_label_values)
+{
+	char *text = written(family_and_escapes);
+
+	ASSERT_STR_EQ(text,
+		      "# HELP x_total Help with \\\\ and\\na new line.\n"
+		      "# TYPE x_total counter\n"
+		      "x_total{comm=\"a\\\"b\\\\c\\nd\",protocol=\"tcp\"} 18446744073709551615\n"
+		      "x_total 0\n", "exposition");
+	free(text);
+}
+
+static void histogram(FILE *out)
+{
+	const struct prom_label dir = { "direction", "active" };
+	const uint64_t counts[] = { 1, 0, 2, 4 };	/* the last is above every bound */
+	double bounds[3];
+
+	prom_log2_us_bounds(bounds, 3);
+	prom_histogram(out, "h_seconds", &dir, 1, bounds, 3, counts, 2500000001ULL);
+	prom_histogram(out, "g_seconds", NULL, 0, bounds, 1, counts, 7);
+}
+
+TEST(prom_histogram_buckets_are_cumulative_in_seconds)
+{
+	char *text = written(histogram);
+
+	ASSERT_STR_EQ(text,
+		      "h_seconds_bucket{direction=\"active\",le=\"2e-06\"} 1\n"
+		      "h_seconds_bucket{direction=\"active\",le=\"4e-06\"} 1\n"
+		      "h_seconds_bucket{direction=\"active\",le=\"8e-06\"} 3\n"
+		      "h_seconds_bucket{direction=\"active\",le=\"+Inf\"} 7\n"
+		      "h_seconds_sum{direction=\"active\"} 2.500000001\n"
+		      "h_seconds_count{direction=\"active\"} 7\n"
+		      "g_seconds_bucket{le=\"2e-06\"} 1\n"
+		      "g_seconds_bucket{le=\"+Inf\"} 1\n"
+		      "g_seconds_sum 0.000000007\n"
+		      "g_seconds_count 1\n", "exposition");
+	free(text);
+}
+
+TEST(agent_labels_keep_their_series_and_fold_the_rest)
+{
+	struct label_set set = { .max = 2 };
+
+	ASSERT_EQ(label_index(&set, "nginx"), 0, "first value");
+	ASSERT_EQ(label_index(&set, "other"), 2, "\"other\" is always the fold");
+	ASSERT_EQ(label_index(&set, "postgres"), 1, "second value");
+	ASSERT_EQ(label_index(&set, "curl"), 2, "third folds into other");
+	ASSERT_EQ(label_index(&set, "nginx"), 0, "first keeps its series");
+	ASSERT_EQ(label_index(&set, "a-name-longer-than-15"), 2, "still full");
+	ASSERT_STR_EQ(label_value(&set, 1), "postgres", "value of 1");
+	ASSERT_STR_EQ(label_value(&set, 2), LABEL_OTHER, "value of max");
+	ASSERT_EQ(set.n, 2, "two values");
+	label_set_free(&set);
+}
