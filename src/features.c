@@ -219,5 +219,6 @@ int cmd_features(int argc, char **argv)
 	report_command(&r, &sockstat_programs);
 	report_command(&r, &sofamily_programs);
 	report_command(&r, &soprotocol_programs);
+	report_command(&r, &flows_programs);
 	return EXIT_OK;
 }

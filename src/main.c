@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "sockstat", cmd_sockstat, "socket system calls counted per interval (socket, connect, send, ...)" },
 	{ "sofamily", cmd_sofamily, "accepts and connects by process and address family" },
 	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
+	{ "flows", cmd_flows, "TCP connections and their health: window, RTT, bytes, retransmits" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 

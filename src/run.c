@@ -15,6 +15,14 @@
 
 static volatile sig_atomic_t stop_requested;
 static uint64_t deadline_ns, duration_ns;
+static wait_fn waiter;
+static void *waiter_ctx;
+
+void run_set_waiter(wait_fn fn, void *ctx)
+{
+	waiter = fn;
+	waiter_ctx = ctx;
+}
 
 static void request_stop(int sig)
 {
@@ -66,7 +74,10 @@ static void sleep_until(uint64_t until)
 		int wait = run_wait_ms(ms < 100 ? ms : 100);
 		struct timespec ts = { wait / 1000, wait % 1000 * 1000000L };
 
-		nanosleep(&ts, NULL);	/* a signal ends it early */
+		if (waiter)
+			waiter(waiter_ctx, wait);
+		else
+			nanosleep(&ts, NULL);	/* a signal ends it early */
 	}
 }
 

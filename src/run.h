@@ -35,6 +35,12 @@ typedef int (*report_fn)(void *ctx, const struct report_span *span);
  * or 0 (also when stdout went away: nobody is left to tell). */
 int run_reports(double interval, unsigned long count, report_fn fn, void *ctx);
 
+/* Waits up to ms doing something useful, such as reading a ring buffer. */
+typedef void (*wait_fn)(void *ctx, int ms);
+/* Makes run_reports() wait between reports with fn instead of sleeping,
+ * in steps of at most 100 ms; NULL sleeps again. */
+void run_set_waiter(wait_fn fn, void *ctx);
+
 struct record_reader {
 	struct ring_buffer *rb;
 	int lost_fd;

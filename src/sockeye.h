@@ -39,6 +39,7 @@ extern const struct program_set soconnect_programs;
 extern const struct program_set sockstat_programs;
 extern const struct program_set sofamily_programs;
 extern const struct program_set soprotocol_programs;
+extern const struct program_set flows_programs;
 
 int cmd_events(int argc, char **argv);
 int cmd_connlat(int argc, char **argv);
@@ -46,6 +47,7 @@ int cmd_soconnect(int argc, char **argv);
 int cmd_sockstat(int argc, char **argv);
 int cmd_sofamily(int argc, char **argv);
 int cmd_soprotocol(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 
 #endif

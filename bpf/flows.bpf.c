@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye flows`: per-connection TCP health. Nothing runs per packet:
+ * state changes open an entry per connection (who, which end, since when),
+ * the retransmit tracepoints count into it, and user space takes each
+ * snapshot by reading an iter/tcp pass over every TCP socket, which adds
+ * what struct tcp_sock knows (window, RTT, bytes, queues). The entry leaves
+ * when the socket is destroyed, as a last record with the final numbers. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "sockeye.bpf.h"
+#include "owners.bpf.h"
+#include "records.bpf.h"
+#include "flows.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TCP_CA_Recovery 3
+#define TCP_CA_Loss 4
+#define EEXIST 17
+
+/* Set by user space before load. */
+const volatile __u16 filter_sport = 0;	/* local port */
+const volatile __u16 filter_dport = 0;	/* remote port */
+const volatile bool show_listeners = false;
+const volatile bool retrans_events = false;	/* no table: no closed records */
+
+/* Sockets with a file but no known owner in the last pass, so user space
+ * knows when a walk of the processes' files (flows_owners) would help; 1
+ * at first, as nothing is known. The iterator runs in one reader at a
+ * time: no atomics needed. */
+__u64 ownerless = 1;
+
+/* One entry per connection, keyed by socket cookie. A plain hash, not an
+ * LRU: every entry ends at tcp_destroy_sock, and an LRU would silently
+ * drop a live connection's counters where this one counts the refusal. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct flow_entry);
+} flows SEC(".maps");
+
+/* Connections the full map refused: shown without per-connection counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} untracked SEC(".maps");
+
+/* Retransmitted segments of the connections that pass the filters, by
+ * enum flow_retrans_kind, since the start. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RETRANS_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} retrans_total SEC(".maps");
+
+/* Ports with a listener, set as the iterator meets listeners (it walks
+ * them before the established sockets): a connection open before sockeye
+ * started is a server's when its local port is listened on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} listening SEC(".maps");
+
+/* A record is too big for the iterator's stack with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_record);
+} scratch SEC(".maps");
+
+static __always_inline bool tuple_wanted(const struct sock_tuple *t)
+{
+	if (filter_sport && t->sport != filter_sport)
+		return false;
+	if (filter_dport && t->dport != filter_dport)
+		return false;
+	return tuple_passes(t);
+}
+
+/* Without a pid or comm filter the owner does not matter; with one, an
+ * unknown owner does not pass. */
+static __always_inline bool owner_wanted(const struct sock_owner *o)
+{
+	if (!filter.pid && !filter.comm_set)
+		return true;
+	return o->pid && owner_passes(o);
+}
+
+static __always_inline struct flow_entry *track(__u64 cookie, __u8 direction, bool new,
+						const struct sock_owner *owner)
+{
+	struct flow_entry s = { .direction = direction };
+	long err;
+
+	s.first_seen_ns = bpf_ktime_get_ns();
+	s.start_ns = new ? s.first_seen_ns : 0;
+	if (owner)
+		s.owner = *owner;
+	err = bpf_map_update_elem(&flows, &cookie, &s, new ? BPF_ANY : BPF_NOEXIST);
+	if (err && err != -EEXIST && new)
+		count_percpu(&untracked, 0);
+	return bpf_map_lookup_elem(&flows, &cookie);
+}
+
+/* connect() moves the socket to SYN_SENT in its caller's context. Its
+ * port may not be chosen yet: the tuple filters wait for the snapshot. */
+static __always_inline void client_started(struct sock *sk)
+{
+	struct sock_owner o = {};
+
+	current_owner(&o);
+	if (!owner_passes(&o))
+		return;
+	if (filter.family && sk->__sk_common.skc_family != filter.family)
+		return;
+	track(bpf_get_socket_cookie(sk), FLOW_CLIENT, true, &o);
+}
+
+/* A listener's child, born in softirq: its owner is whoever accepts it,
+ * found later by flows_owners. */
+static __always_inline void server_started(struct sock *sk)
+{
+	struct sock_tuple t = {};
+
+	read_tuple(sk, &t);
+	if (tuple_wanted(&t))
+		track(bpf_get_socket_cookie(sk), FLOW_SERVER, true, NULL);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(flows_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_SYN_SENT)
+		client_started(sk);
+	else if (newstate == TCP_SYN_RECV && oldstate == TCP_LISTEN)
+		server_started(sk);
+	return 0;
+}
+
+static __always_inline void send_retrans_event(__u64 cookie, const struct sock_tuple *t,
+					       const struct sock_owner *o, __u8 kind, __u16 segs)
+{
+	struct retrans_record *r = reserve_record(sizeof(*r));
+
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->kind = FLOW_RECORD_RETRANS;
+	r->retrans_kind = kind;
+	r->segs = segs;
+	r->cookie = cookie;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->tuple = *t;
+	r->owner = *o;
+	submit_record(r);
+}
+
+/* Counts segs retransmitted segments of kind for the connection whose
+ * tuple is t, in the entry of sk (the listener, for a SYN-ACK). */
+static __always_inline void count_retrans(const struct sock *sk, const struct sock_tuple *t,
+					  __u32 kind, __u16 segs)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct sock_owner o = {};
+	__u64 *total;
+
+	if (s)
+		o = s->owner;
+	else
+		lookup_owner(cookie, &o);
+	if (!tuple_wanted(t) || !owner_wanted(&o) || kind >= RETRANS_KINDS)
+		return;
+	if (s)
+		__sync_fetch_and_add(&s->retrans[kind], segs);
+	total = bpf_map_lookup_elem(&retrans_total, &kind);
+	if (total)
+		*total += segs;	/* per-CPU */
+	if (retrans_events)
+		send_retrans_event(cookie, t, &o, kind, segs);
+}
+
+/* The kind of a retransmit by what the sender is doing: the kernel counts
+ * TCPFastRetrans outside TCP_CA_Loss and TCPSlowStartRetrans (after a
+ * timeout) in it; tail-loss probes go out in the open state. */
+static __always_inline __u32 retrans_kind(const struct sock *sk, __u8 state)
+{
+	const struct inet_connection_sock *icsk = (const void *)sk;
+	__u8 ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+
+	if (state == TCP_SYN_SENT)
+		return RETRANS_SYN;
+	if (ca_state == TCP_CA_Loss)
+		return RETRANS_TIMEOUT;
+	return ca_state == TCP_CA_Recovery ? RETRANS_FAST : RETRANS_PROBE;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(flows_retrans, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)skb->cb;
+	struct sock_tuple t = {};
+	__u16 segs;
+
+	if (err)
+		return 0;	/* not sent, and not counted by the kernel either */
+	/* A retransmit may carry several segments; the kernel's
+	 * TcpRetransSegs and total_retrans count each. */
+	segs = BPF_CORE_READ(cb, tcp_gso_segs);
+	read_tuple(sk, &t);
+	count_retrans(sk, &t, retrans_kind(sk, t.state), segs ? segs : 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(flows_synack, const struct sock *sk, const struct request_sock *req)
+{
+	struct sock_tuple t = {};
+
+	read_common_tuple(&req->__req_common, &t);
+	t.protocol = IPPROTO_TCP;
+	count_retrans(sk, &t, RETRANS_SYNACK, 1);
+	return 0;
+}
+
+static __always_inline void read_tcp(const struct sock *sk, struct flow_tcp *t)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct inet_connection_sock *icsk = (const void *)sk;
+	__u32 una = BPF_CORE_READ(tp, snd_una);
+	__s32 unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+
+	t->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	t->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	t->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	t->snd_ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
+	/* Stored scaled by 8 and 4, as tcp_get_info() unscales them. */
+	t->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	t->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+	t->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	t->packets_out = BPF_CORE_READ(tp, packets_out);
+	t->bytes_in_flight = BPF_CORE_READ(tp, snd_nxt) - una;
+	t->send_q = BPF_CORE_READ(tp, write_seq) - una;
+	t->recv_q = unread > 0 ? unread : 0;	/* as ss computes Recv-Q */
+	t->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
+	t->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
+	t->sndbuf = BPF_CORE_READ(sk, sk_sndbuf);
+	t->rcvbuf = BPF_CORE_READ(sk, sk_rcvbuf);
+	t->wmem_queued = BPF_CORE_READ(sk, sk_wmem_queued);
+	t->backlog = BPF_CORE_READ(sk, sk_ack_backlog);
+	t->max_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	t->mss = BPF_CORE_READ(tp, mss_cache);
+	t->ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+}
+
+/* Fills r but its tcp part; returns whether it passes the filters. */
+static __always_inline bool describe(const struct sock *sk, __u64 cookie,
+				     const struct flow_entry *s, struct flow_record *r)
+{
+	r->kind = FLOW_RECORD_CONN;
+	r->cookie = cookie;
+	r->ts_ns = bpf_ktime_get_ns();
+	read_tuple(sk, &r->tuple);
+	if (s)
+		r->entry = *s;
+	if (!r->entry.owner.pid)
+		lookup_owner(cookie, &r->entry.owner);
+	return tuple_wanted(&r->tuple) && owner_wanted(&r->entry.owner);
+}
+
+static __always_inline __u8 guess_direction(const struct sock_tuple *t)
+{
+	__u32 port = t->sport;
+	__u8 *listened = bpf_map_lookup_elem(&listening, &port);
+
+	if (t->state == TCP_LISTEN)
+		return FLOW_SERVER;
+	return listened && *listened ? FLOW_SERVER : FLOW_CLIENT;
+}
+
+/* The entry of a socket the iterator meets, made if it has none (open
+ * before the start), with its owner once flows_owners found it. */
+static __always_inline struct flow_entry *iter_entry(const struct sock *sk, __u64 cookie,
+						     const struct sock_tuple *t)
+{
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct sock_owner o = {};
+
+	if (!s)
+		s = track(cookie, guess_direction(t), false, NULL);
+	if (s && !s->owner.pid) {
+		lookup_owner(cookie, &o);
+		if (o.pid)
+			s->owner = o;
+	}
+	if ((!s || !s->owner.pid) && BPF_CORE_READ(sk, sk_socket))
+		ownerless++;
+	return s;
+}
+
+SEC("iter/tcp")
+int flows_iter(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct flow_record *r;
+	struct flow_entry *s;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u32 zero = 0;
+
+	if (!skc)
+		return 0;
+	/* NULL for request and TIME_WAIT sockets: not full sockets. */
+	tp = bpf_skc_to_tcp_sock(skc);
+	r = bpf_map_lookup_elem(&scratch, &zero);
+	if (!tp || !r)
+		return 0;
+	sk = (struct sock *)tp;
+	__builtin_memset(r, 0, sizeof(*r));
+	read_tuple(sk, &r->tuple);
+	if (r->tuple.state == TCP_LISTEN) {
+		__u32 port = r->tuple.sport;
+		__u8 one = 1;
+
+		bpf_map_update_elem(&listening, &port, &one, BPF_ANY);
+		if (!show_listeners)
+			return 0;
+	}
+	s = iter_entry(sk, bpf_get_socket_cookie(sk), &r->tuple);
+	if (!describe(sk, bpf_get_socket_cookie(sk), s, r))
+		return 0;
+	read_tcp(sk, &r->tcp);
+	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	return 0;
+}
+
+/* The last record of a connection, with its final numbers; its entry
+ * leaves. Listeners too, when they are shown. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(flows_destroy, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct flow_record *r;
+	__u32 zero = 0;
+
+	if (!s)
+		return 0;
+	r = bpf_map_lookup_elem(&scratch, &zero);
+	if (r) {
+		__builtin_memset(r, 0, sizeof(*r));
+		if (!retrans_events && describe(sk, cookie, s, r) &&
+		    (show_listeners || r->tuple.state != TCP_LISTEN)) {
+			r->closed = 1;
+			read_tcp(sk, &r->tcp);
+			output_record(r, sizeof(*r));
+		}
+	}
+	bpf_map_delete_elem(&flows, &cookie);
+	bpf_map_delete_elem(&owners, &cookie);
+	return 0;
+}
+
+/* Who owns each TCP socket: a walk over every open file of every process,
+ * run by user space when the iterator met sockets without a known owner
+ * (open before the start, or accepted: a child is born in softirq). */
+SEC("iter/task_file")
+int flows_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct sock_owner o = {};
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || !is_inet(sk->__sk_common.skc_family))
+		return 0;
+	o.pid = task->tgid;
+	o.tid = task->pid;
+	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
+	remember_owner(bpf_get_socket_cookie(sk), &o);
+	return 0;
+}

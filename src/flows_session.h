@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* `sockeye flows` as a library: load the per-connection programs and take
+ * snapshots of every TCP connection. The command shows them; the tests
+ * check them. */
+#ifndef SOCKEYE_FLOWS_SESSION_H
+#define SOCKEYE_FLOWS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "options.h"
+#include "run.h"
+#include "flows.h"
+
+struct flows_config {
+	struct sock_filters filters;
+	uint16_t sport;		/* only this local port; 0 for any */
+	uint16_t dport;		/* only this remote port; 0 for any */
+	bool listeners;		/* rows for listening sockets too */
+	bool retrans_events;	/* a struct retrans_record per retransmit, and
+				 * no closed rows: that view has no table */
+};
+
+/* Connections as struct flow_record rows. */
+struct flow_table {
+	struct flow_record *rows;
+	size_t n, cap;
+};
+
+struct flows_session {
+	struct flows_bpf *skel;
+	struct record_reader reader;
+	struct flow_table closed;	/* closed since the last snapshot */
+	record_fn retrans_fn;
+	void *retrans_ctx;
+};
+
+/* retrans_fn gets each struct retrans_record under cfg->retrans_events.
+ * Returns 0, or -errno after printing why. */
+int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
+			record_fn retrans_fn, void *ctx);
+void flows_session_stop(struct flows_session *s);
+/* Fills t with every open connection that passes the filters and those
+ * closed since the last call (closed = 1, with their final numbers); with
+ * keep_closed, the closed rows t already holds stay. Returns 0 or -errno. */
+int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_closed);
+void flow_table_free(struct flow_table *t);
+/* Retransmitted segments since the start, by enum flow_retrans_kind. */
+int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
+/* Connections seen without per-connection counters: the map was full. */
+uint64_t flows_untracked(const struct flows_session *s);
+
+/* "fast", "timeout", "probe", "syn", "synack". */
+const char *retrans_kind_name(int kind);
+/* "client", "server" or "" (FLOW_DIR_UNKNOWN). */
+const char *direction_name(int direction);
+/* "open", "disorder", "cwr", "recovery", "loss": TCP_CA_* states. */
+const char *ca_state_name(int state);
+
+#endif
