@@ -4,7 +4,11 @@
  * against what it knows (ports, pid, direction) and against what the
  * kernel tells `ss -ti` for the same socket. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -251,4 +255,238 @@ KTEST(flows_filters_in_kernel)
 	wait_status(child);
 	flow_table_free(&t);
 	close(a.cli), close(a.acc), close(b.acc), close(srv_a), close(srv_b);
+}
+
+/* ---- retransmits, between two network namespaces ---- */
+
+/* Two namespaces joined by a veth pair: the test's client in a at
+ * 10.213.0.1, a server in b at 10.213.0.2. Loss is made with iptables
+ * rules on b's input: a drop on a's output would be a local error, which
+ * TCP sends again as new data, not as a retransmit. */
+struct netns_pair {
+	char a[32], b[32];
+	bool up;
+};
+
+static bool shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool shell(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0;
+}
+
+static bool netns_create(struct netns_pair *n)
+{
+	int id = getpid();
+
+	snprintf(n->a, sizeof(n->a), "sockeye-fa%d", id);
+	snprintf(n->b, sizeof(n->b), "sockeye-fb%d", id);
+	n->up = shell("ip netns add %s && ip netns add %s", n->a, n->b);
+	return n->up &&
+	       shell("ip link add sfa%d netns %s type veth peer name sfb%d netns %s", id, n->a,
+		     id, n->b) &&
+	       shell("ip -n %s addr add 10.213.0.1/24 dev sfa%d && ip -n %s link set sfa%d up && "
+		     "ip -n %s link set lo up", n->a, id, n->a, id, n->a) &&
+	       shell("ip -n %s addr add 10.213.0.2/24 dev sfb%d && ip -n %s link set sfb%d up && "
+		     "ip -n %s link set lo up", n->b, id, n->b, id, n->b);
+}
+
+/* Deleting the namespaces takes their veth pair and rules with them. */
+static void netns_destroy(struct netns_pair *n)
+{
+	if (n->up)
+		shell("ip netns del %s; ip netns del %s", n->a, n->b);
+}
+
+static bool enter_netns(const char *name)
+{
+	char path[128];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	err = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return !err;
+}
+
+static long long nstat_value(const char *ns, const char *name)
+{
+	char cmd[256], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s nstat -az %s", ns, name);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ' ')
+			v = atoll(line + strlen(name));
+	pclose(f);
+	return v;
+}
+
+/* A server in namespace b that reads until EOF and writes how many bytes
+ * it got to *done_fd; returns its pid and port. */
+static pid_t start_sink(const struct netns_pair *n, uint16_t *port, int *done_fd)
+{
+	int ready[2], done[2];
+	pid_t pid;
+
+	if (pipe(ready) || pipe(done))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		socklen_t len = sizeof(sin);
+		char buf[65536];
+		uint64_t total = 0;
+		ssize_t got;
+		int srv, fd;
+
+		if (!enter_netns(n->b))
+			_exit(1);
+		inet_pton(AF_INET, "10.213.0.2", &sin.sin_addr);
+		srv = socket(AF_INET, SOCK_STREAM, 0);
+		if (bind(srv, (struct sockaddr *)&sin, sizeof(sin)) || listen(srv, 1) ||
+		    getsockname(srv, (struct sockaddr *)&sin, &len))
+			_exit(1);
+		write(ready[1], &sin.sin_port, sizeof(sin.sin_port));
+		fd = accept(srv, NULL, NULL);
+		while ((got = read(fd, buf, sizeof(buf))) > 0)
+			total += got;
+		write(done[1], &total, sizeof(total));
+		_exit(0);
+	}
+	close(ready[1]);
+	close(done[1]);
+	*port = 0;
+	read(ready[0], port, sizeof(*port));
+	*port = ntohs(*port);
+	close(ready[0]);
+	*done_fd = done[0];
+	return pid;
+}
+
+static int connect_in_a(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "10.213.0.2", &sin.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+enum loss { NO_LOSS, RANDOM_LOSS, BLACKHOLE };
+
+/* Sends len bytes from a to b under the given loss; the numbers of its row
+ * go to *row, the namespace's own counters are checked against it. */
+static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *row)
+{
+	struct flows_config cfg = {};
+	struct flows_session s;
+	struct flow_table t = {};
+	struct netns_pair n = {};
+	struct tcp_info ti = {};
+	socklen_t tilen = sizeof(ti);
+	uint64_t got = 0, sum = 0;
+	uint16_t port, cport;
+	int fd = -1, done = -1;
+	pid_t sink = -1;
+
+	memset(row, 0, sizeof(*row));
+	if (!ASSERT_TRUE(netns_create(&n), "namespaces made") || !enter_netns(n.a))
+		goto out;
+	sink = start_sink(&n, &port, &done);
+	cfg.dport = port;
+	if (!ASSERT_TRUE(port != 0, "sink listening") || !start_flows(&s, &cfg))
+		goto out;
+	fd = connect_in_a(port);
+	if (!ASSERT_TRUE(fd >= 0, "connected"))
+		goto stop;
+	cport = local_port(fd);
+	if (loss == RANDOM_LOSS)
+		shell("ip netns exec %s iptables -A INPUT -p tcp --dport %u -m statistic "
+		      "--mode random --probability 0.05 -j DROP", n.b, port);
+	if (loss == BLACKHOLE) {
+		/* Longer than the first timeouts (200 ms, then 400 ms). */
+		shell("ip netns exec %s iptables -A INPUT -p tcp --dport %u -j DROP", n.b, port);
+		send_all(fd, 10000);
+		sleep_ms(1000);
+		shell("ip netns exec %s iptables -F INPUT", n.b);
+		len -= 10000;
+	}
+	ASSERT_TRUE(send_all(fd, len), "sent");
+	settle(fd);
+	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tilen);
+	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
+	    ASSERT_TRUE(find_flow(&t, cport, port) != NULL, "a row for the connection"))
+		*row = *find_flow(&t, cport, port);
+	for (int k = 0; k < RETRANS_KINDS; k++)
+		sum += row->entry.retrans[k];
+	ASSERT_EQ(sum, ti.tcpi_total_retrans, "retransmits by kind add up to the socket's count");
+	ASSERT_EQ(row->tcp.total_retrans, ti.tcpi_total_retrans, "total as TCP_INFO says");
+	ASSERT_EQ(sum, nstat_value(n.a, "TcpRetransSegs"), "as the namespace's TcpRetransSegs");
+	if (loss == BLACKHOLE)
+		ASSERT_TRUE(row->entry.retrans[RETRANS_TIMEOUT] >=
+			    (uint64_t)nstat_value(n.a, "TcpExtTCPTimeouts"),
+			    "a timeout retransmit for each timeout at least");
+	shutdown(fd, SHUT_WR);
+	read(done, &got, sizeof(got));
+	if (loss == BLACKHOLE)
+		len += 10000;
+	ASSERT_EQ(got, len, "the sink got every byte");
+stop:
+	flows_session_stop(&s);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (sink > 0) {
+		kill(sink, SIGKILL);
+		wait_status(sink);
+	}
+	if (done >= 0)
+		close(done);
+	flow_table_free(&t);
+	netns_destroy(&n);
+}
+
+KTEST(flows_retrans_none_without_loss)
+{
+	struct flow_record r;
+
+	transfer_with_loss(NO_LOSS, 4 << 20, &r);
+	ASSERT_EQ(r.tcp.total_retrans, 0, "no retransmits");
+	ASSERT_EQ(r.tcp.bytes_acked, (4 << 20) + 1, "every byte acknowledged, and the SYN");
+}
+
+KTEST(flows_retrans_fast_dominate_under_random_loss)
+{
+	struct flow_record r;
+
+	transfer_with_loss(RANDOM_LOSS, 4 << 20, &r);
+	ASSERT_TRUE(r.tcp.total_retrans > 0, "retransmits");
+	ASSERT_TRUE(r.entry.retrans[RETRANS_FAST] > r.entry.retrans[RETRANS_TIMEOUT],
+		    "fast retransmits dominate");
+	ASSERT_EQ(r.entry.retrans[RETRANS_SYN], 0, "the SYN went through");
+}
+
+KTEST(flows_retrans_timeout_after_blackhole)
+{
+	struct flow_record r;
+
+	transfer_with_loss(BLACKHOLE, 100000, &r);
+	ASSERT_TRUE(r.entry.retrans[RETRANS_TIMEOUT] > 0, "timeout retransmits");
 }
