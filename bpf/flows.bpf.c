@@ -96,12 +96,21 @@ static __always_inline bool owner_wanted(const struct sock_owner *o)
 	return o->pid && owner_passes(o);
 }
 
-static __always_inline struct flow_entry *track(__u64 cookie, __u8 direction, bool new,
+static __always_inline __u32 total_retrans(const struct sock *sk)
+{
+	return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+}
+
+static __always_inline struct flow_entry *track(const struct sock *sk, __u64 cookie,
+						__u8 direction, bool new,
 						const struct sock_owner *owner)
 {
 	struct flow_entry s = { .direction = direction };
 	long err;
 
+	/* A listener's child starts with its SYN-ACK retransmits, counted on
+	 * the listener; one open before the start, with its whole past. */
+	s.total_retrans_seen = total_retrans(sk);
 	s.first_seen_ns = bpf_ktime_get_ns();
 	s.start_ns = new ? s.first_seen_ns : 0;
 	if (owner)
@@ -123,7 +132,7 @@ static __always_inline void client_started(struct sock *sk)
 		return;
 	if (filter.family && sk->__sk_common.skc_family != filter.family)
 		return;
-	track(bpf_get_socket_cookie(sk), FLOW_CLIENT, true, &o);
+	track(sk, bpf_get_socket_cookie(sk), FLOW_CLIENT, true, &o);
 }
 
 /* A listener's child, born in softirq: its owner is whoever accepts it,
@@ -134,7 +143,7 @@ static __always_inline void server_started(struct sock *sk)
 
 	read_tuple(sk, &t);
 	if (tuple_wanted(&t))
-		track(bpf_get_socket_cookie(sk), FLOW_SERVER, true, NULL);
+		track(sk, bpf_get_socket_cookie(sk), FLOW_SERVER, true, NULL);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -168,12 +177,10 @@ static __always_inline void send_retrans_event(__u64 cookie, const struct sock_t
 }
 
 /* Counts segs retransmitted segments of kind for the connection whose
- * tuple is t, in the entry of sk (the listener, for a SYN-ACK). */
-static __always_inline void count_retrans(const struct sock *sk, const struct sock_tuple *t,
-					  __u32 kind, __u16 segs)
+ * tuple is t, in its entry s (the listener's, for a SYN-ACK) if it has one. */
+static __always_inline void count_retrans(struct flow_entry *s, __u64 cookie,
+					  const struct sock_tuple *t, __u32 kind, __u32 segs)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)sk);
-	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
 	struct sock_owner o = {};
 	__u64 *total;
 
@@ -207,31 +214,43 @@ static __always_inline __u32 retrans_kind(const struct sock *sk, __u8 state)
 	return ca_state == TCP_CA_Recovery ? RETRANS_FAST : RETRANS_PROBE;
 }
 
+/* Counts what the kernel added to the socket's total_retrans since the
+ * last call: one call may send several segments, or none (err), and the
+ * kernel's own counters (TcpRetransSegs, ss's retrans) count segments. The
+ * socket is locked here, so its entry has one writer. A connection
+ * without an entry (the map was full) is not counted. */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(flows_retrans, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)skb->cb;
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
 	struct sock_tuple t = {};
-	__u16 segs;
+	__u32 total, segs;
 
-	if (err)
-		return 0;	/* not sent, and not counted by the kernel either */
-	/* A retransmit may carry several segments; the kernel's
-	 * TcpRetransSegs and total_retrans count each. */
-	segs = BPF_CORE_READ(cb, tcp_gso_segs);
+	if (!s)
+		return 0;
+	total = total_retrans(sk);
+	segs = total - s->total_retrans_seen;
+	if (!segs)
+		return 0;
+	s->total_retrans_seen = total;
 	read_tuple(sk, &t);
-	count_retrans(sk, &t, retrans_kind(sk, t.state), segs ? segs : 1);
+	count_retrans(s, cookie, &t, retrans_kind(sk, t.state), segs);
 	return 0;
 }
 
+/* The kernel sends a SYN-ACK from the listener's request socket and calls
+ * this only when it went out. */
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(flows_synack, const struct sock *sk, const struct request_sock *req)
 {
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
 	struct sock_tuple t = {};
 
 	read_common_tuple(&req->__req_common, &t);
 	t.protocol = IPPROTO_TCP;
-	count_retrans(sk, &t, RETRANS_SYNACK, 1);
+	count_retrans(s, cookie, &t, RETRANS_SYNACK, 1);
 	return 0;
 }
 
@@ -299,7 +318,7 @@ static __always_inline struct flow_entry *iter_entry(const struct sock *sk, __u6
 	struct sock_owner o = {};
 
 	if (!s)
-		s = track(cookie, guess_direction(t), false, NULL);
+		s = track(sk, cookie, guess_direction(t), false, NULL);
 	if (s && !s->owner.pid) {
 		lookup_owner(cookie, &o);
 		if (o.pid)

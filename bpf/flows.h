@@ -27,8 +27,9 @@ struct flow_entry {
 	__u64 start_ns;		/* CLOCK_MONOTONIC; 0: open before sockeye started */
 	__u64 first_seen_ns;	/* when sockeye first saw it */
 	__u64 retrans[RETRANS_KINDS];	/* segments, by enum flow_retrans_kind */
+	__u32 total_retrans_seen;	/* the socket's total_retrans when last counted */
 	__u8 direction;		/* FLOW_* */
-	__u8 pad[7];
+	__u8 pad[3];
 };
 
 /* The socket's own numbers at the time of the record (what `ss -ti`
@@ -75,8 +76,8 @@ struct flow_record {
 struct retrans_record {
 	__u8 kind;		/* FLOW_RECORD_RETRANS */
 	__u8 retrans_kind;	/* enum flow_retrans_kind */
-	__u16 segs;
-	__u8 pad[4];
+	__u8 pad[2];
+	__u32 segs;
 	__u64 cookie;
 	__u64 ts_ns;
 	struct sock_tuple tuple;
