@@ -548,8 +548,7 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 static void check_flows_options(const struct flows_opts *o)
 {
 	if (o->cfg.retrans_events && (o->extra || o->retrans || o->all || o->batch || o->prom ||
-				      o->interval.interval || o->interval.count ||
-				      o->sort != &sort_keys[0]))
+				      o->interval.interval || o->interval.count || o->sort))
 		usage_error("flows", "--retrans-events prints retransmits one by one; -x, -r, -a, "
 			    "-b, -i, -c, --sort and --prom are for the table");
 }
@@ -572,7 +571,6 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	};
 	int opt;
 
-	o->sort = &sort_keys[0];
 	while ((opt = next_option("flows", argc, argv,
 				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxras:d:", longopts)) != -1) {
 		if (!common_option("flows", opt, optarg, flows_help, &o->common) &&
@@ -581,6 +579,8 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	}
 	no_arguments("flows", argc, argv);
 	check_flows_options(o);
+	if (!o->sort)
+		o->sort = &sort_keys[0];
 	o->cfg.filters = o->common.filters;
 }
 

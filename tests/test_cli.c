@@ -89,6 +89,19 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "soprotocol", "-i", "1", "-c", "-2" }, "invalid count '-2'" },
 		{ { "soprotocol", "--tcp" }, "unknown option '--tcp'" },
 		{ { "soprotocol", "stray" }, "unexpected argument 'stray'" },
+		{ { "flows", "-s", "0" }, "invalid local port '0'" },
+		{ { "flows", "--sport", "http" }, "invalid local port 'http'" },
+		{ { "flows", "-d", "65536" }, "invalid remote port '65536'" },
+		{ { "flows", "--dport" }, "option '--dport' needs a value" },
+		{ { "flows", "-i", "0" }, "invalid interval '0'" },
+		{ { "flows", "-c", "-1" }, "invalid count '-1'" },
+		{ { "flows", "--sort", "speed" }, "unknown sort column 'speed'" },
+		{ { "flows", "--prom", "" }, "--prom needs a file name" },
+		{ { "flows", "--retrans-events", "-x" }, "--retrans-events prints retransmits" },
+		{ { "flows", "--retrans-events", "--sort", "age" }, "--retrans-events prints" },
+		{ { "flows", "--all=yes" }, "option '--all' takes no value" },
+		{ { "flows", "-4", "-6" }, "-4 and -6 exclude each other" },
+		{ { "flows", "stray" }, "unexpected argument 'stray'" },
 	};
 	char out[4096], err[4096];
 

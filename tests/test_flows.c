@@ -498,3 +498,152 @@ KTEST(flows_retrans_timeout_after_blackhole)
 	transfer_with_loss(BLACKHOLE, 100000, &r);
 	ASSERT_TRUE(r.entry.retrans[RETRANS_TIMEOUT] > 0, "timeout retransmits");
 }
+
+/* ---- the command ---- */
+
+/* The sockets of a connection stay with this process: a sockeye started
+ * from here must not hold copies, or the owner it finds may be itself. */
+static void keep_to_myself(int srv, const struct conn *c)
+{
+	fcntl(srv, F_SETFD, FD_CLOEXEC);
+	fcntl(c->cli, F_SETFD, FD_CLOEXEC);
+	fcntl(c->acc, F_SETFD, FD_CLOEXEC);
+}
+
+/* Runs `sockeye flows --port PORT ARGS...` to its end (-c bounds it). */
+static int run_flows(uint16_t port, const char *a1, const char *a2, const char *a3,
+		     const char *a4, char *out, size_t len)
+{
+	char portarg[8], err[4096];
+	char *argv[] = { (char *)sockeye_path(), "flows", "--port", portarg, "-i", "0.2",
+			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	return run_capture(argv, out, len, err, sizeof(err));
+}
+
+KTEST(flows_cli_json)
+{
+	char out[65536], want[512];
+	struct conn c;
+	uint16_t port;
+	int srv;
+
+	tcp_connection(AF_INET, &srv, &c.cli, &c.acc, &port, &c.cport);
+	transfer(&c, 4321, 8765);
+	keep_to_myself(srv, &c);
+	ASSERT_EQ(run_flows(port, "--json", "-c", "2", NULL, out, sizeof(out)), 0, "exit status");
+	snprintf(want, sizeof(want), "\"type\":\"flow\",\"time\":");
+	ASSERT_HAS(out, want, "flow objects");
+	snprintf(want, sizeof(want), "\"pid\":%d,\"comm\":\"sockeye-tests\",\"family\":4,"
+		 "\"saddr\":\"127.0.0.1\",\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
+		 "\"state\":\"TCP_ESTABLISHED\",\"direction\":\"client\",\"closed\":false,",
+		 getpid(), c.cport, port);
+	ASSERT_HAS(out, want, "the client end: owner, tuple, direction");
+	ASSERT_HAS(out, "\"open_before_start\":true,\"bytes_acked\":4322,\"bytes_received\":8765,",
+		   "the client end's bytes");
+	snprintf(want, sizeof(want), "\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
+		 "\"state\":\"TCP_ESTABLISHED\",\"direction\":\"server\",", port, c.cport);
+	ASSERT_HAS(out, want, "the server end");
+	ASSERT_HAS(out, "\"bytes_acked\":8765,\"bytes_received\":4321,", "the server end's bytes");
+	ASSERT_HAS(out, "\"type\":\"flows\",", "a summary per snapshot");
+	ASSERT_HAS(out, "\"connections\":2,\"closed\":0,\"retrans_fast\":0,", "two connections");
+	close(c.cli), close(c.acc), close(srv);
+}
+
+KTEST(flows_cli_text_table)
+{
+	char out[65536], want[256];
+	struct conn c;
+	uint16_t port;
+	int srv;
+
+	tcp_connection(AF_INET6, &srv, &c.cli, &c.acc, &port, &c.cport);
+	transfer(&c, 10, 20);
+	keep_to_myself(srv, &c);
+	ASSERT_EQ(run_flows(port, "-c", "1", "-x", "-r", out, sizeof(out)), 0, "exit status");
+	ASSERT_HAS(out, "PID     COMM            LOCAL", "header");
+	ASSERT_HAS(out, "BACKLOG   MAXBL   CWND", "-x columns");
+	ASSERT_HAS(out, "FAST TIMEOUT  PROBE   SYN SYNACK", "-r columns");
+	snprintf(want, sizeof(want), "[::1]:%u", c.cport);
+	ASSERT_HAS(out, want, "the client's endpoint");
+	ASSERT_HAS(out, "LISTEN", "the listener's row under -x");
+	ASSERT_HAS(out, "3 connections, 0 closed", "listener and both ends");
+	close(c.cli), close(c.acc), close(srv);
+}
+
+KTEST(flows_cli_prometheus_file)
+{
+	char out[4096], err[4096], path[] = "/tmp/sockeye-test-flows-XXXXXX", prom[64];
+	char *check[] = { "/bin/sh", "-c", "promtool check metrics < \"$0\"", prom, NULL };
+	struct conn c;
+	uint16_t port;
+	int srv, fd = mkstemp(path);
+	FILE *f;
+
+	if (access("/usr/bin/promtool", X_OK)) {
+		test_skip("promtool is missing (Debian package prometheus)");
+		return;
+	}
+	close(fd);
+	snprintf(prom, sizeof(prom), "%s.prom", path);
+	tcp_connection(AF_INET, &srv, &c.cli, &c.acc, &port, &c.cport);
+	keep_to_myself(srv, &c);
+	ASSERT_EQ(run_flows(port, "--prom", prom, "-c", "2", out, sizeof(out)), 0, "exit status");
+	ASSERT_EQ(run_capture(check, out, sizeof(out), err, sizeof(err)), 0, "promtool accepts it");
+	ASSERT_STR_EQ(err, "", "promtool has nothing to say");
+	f = fopen(prom, "r");
+	if (ASSERT_TRUE(f != NULL, "the file is there")) {
+		out[fread(out, 1, sizeof(out) - 1, f)] = '\0';
+		fclose(f);
+	}
+	ASSERT_HAS(out, "sockeye_flows_connections{state=\"established\",direction=\"client\"} 1\n",
+		   "the client end");
+	ASSERT_HAS(out, "sockeye_flows_connections{state=\"established\",direction=\"server\"} 1\n",
+		   "the server end");
+	ASSERT_HAS(out, "sockeye_flows_retransmits_total{kind=\"timeout\"} 0\n", "retransmits");
+	ASSERT_TRUE(access(path, F_OK) == 0 && access(prom, F_OK) == 0, "files");
+	snprintf(out, sizeof(out), "%s.tmp", prom);
+	ASSERT_TRUE(access(out, F_OK) != 0, "no temporary file left");
+	unlink(prom), unlink(path);
+	close(c.cli), close(c.acc), close(srv);
+}
+
+/* How many programs of this name are left once the kernel has had time
+ * to free them: tracing programs go after an RCU grace period, a little
+ * after the last reference closes. */
+static int programs_left(const char *name)
+{
+	int left = count_programs(name);
+
+	for (int waited = 0; left && waited < 3000; waited += 50) {
+		sleep_ms(50);
+		left = count_programs(name);
+	}
+	return left;
+}
+
+/* Each way of stopping it leaves none of its programs in the kernel. */
+KTEST(flows_cli_stop_detaches_everything)
+{
+	static const char *const programs[] = { "flows_state", "flows_iter", "flows_owners",
+						"flows_destroy", "flows_retrans", "flows_synack" };
+	static const int sigs[] = { SIGINT, SIGTERM, 0 };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		char *argv[] = { (char *)sockeye_path(), "flows", "-b", "--duration",
+				 sigs[i] ? "60" : "1", NULL };
+		pid_t pid = spawn(argv, "/dev/null");
+
+		if (!ASSERT_TRUE(wait_for_attach("flows_synack", 5000), "attached")) {
+			kill(pid, SIGKILL);
+			wait_status(pid);
+			continue;
+		}
+		if (sigs[i])
+			kill(pid, sigs[i]);
+		ASSERT_EQ(wait_status(pid), 0, "exit status");
+		for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++)
+			ASSERT_EQ(programs_left(programs[p]), 0, programs[p]);
+	}
+}
