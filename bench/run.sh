@@ -10,7 +10,8 @@
 #   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp
 #   -c CMD      monitor command, run from the repo root; repeatable. Default: every
 #               command that runs until stopped: "./sockeye events", "./sockeye events
-#               --no-io", "./sockeye connlat", "./sockeye soconnect", "./sockeye sockstat"
+#               --no-io", "./sockeye connlat", "./sockeye soconnect", "./sockeye sockstat",
+#               "./sockeye flows", "./sockeye flows -x -r"
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
@@ -47,7 +48,7 @@ parse_args() {
 		   for wl in "${WORKLOADS[@]}"; do
 			[[ $wl =~ ^(iperf3|churn|fin|udp)$ ]] || usage "unknown workload '$wl'"
 		   done ;;
-		h) sed -n '3,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		h) sed -n '3,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
@@ -55,7 +56,7 @@ parse_args() {
 	shift $((OPTIND - 1))
 	(($# == 0)) || usage "unexpected argument '$1'"
 	((${#CMDS[@]})) || CMDS=("./sockeye events" "./sockeye events --no-io" "./sockeye connlat"
-		"./sockeye soconnect" "./sockeye sockstat")
+		"./sockeye soconnect" "./sockeye sockstat" "./sockeye flows" "./sockeye flows -x -r")
 }
 
 check_tools() {
