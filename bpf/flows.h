@@ -21,12 +21,23 @@ enum flow_retrans_kind {
 	RETRANS_KINDS,
 };
 
+/* Segments dropped on arrival at a connection (-e), by the kernel's drop
+ * reason: a bad checksum, a sequence or ACK number outside the window, or
+ * any other reason. */
+enum flow_drop_kind {
+	DROP_CSUM,
+	DROP_SEQ,
+	DROP_OTHER,
+	DROP_KINDS,
+};
+
 /* What the hooks know of one connection: the value of the flows map. */
 struct flow_entry {
 	struct sock_owner owner;	/* pid 0 until known */
 	__u64 start_ns;		/* CLOCK_MONOTONIC; 0: open before sockeye started */
 	__u64 first_seen_ns;	/* when sockeye first saw it */
 	__u64 retrans[RETRANS_KINDS];	/* segments, by enum flow_retrans_kind */
+	__u64 drops[DROP_KINDS];	/* by enum flow_drop_kind */
 	__u32 total_retrans_seen;	/* the socket's total_retrans when last counted */
 	__u8 direction;		/* FLOW_* */
 	__u8 pad[3];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
 #include "flows_session.h"
@@ -16,6 +17,7 @@
 
 #define GIVES_CONNECTIONS 1u
 #define GIVES_RETRANS 2u
+#define GIVES_DROPS 4u
 
 static const struct hook_use flows_hooks[] = {
 	{ "flows_state", GIVES_CONNECTIONS, PROTO_TCP_BIT },
@@ -24,11 +26,14 @@ static const struct hook_use flows_hooks[] = {
 	{ "flows_destroy", GIVES_CONNECTIONS, PROTO_TCP_BIT },
 	{ "flows_retrans", GIVES_RETRANS, PROTO_TCP_BIT },
 	{ "flows_synack", GIVES_RETRANS, PROTO_TCP_BIT },
+	{ "flows_drop", GIVES_DROPS, PROTO_TCP_BIT },
 };
 
 static const char *gives_name(int bit)
 {
-	return bit == 0 ? "connections" : "retransmits";
+	static const char *const names[] = { "connections", "retransmits", "drops" };
+
+	return bit < 3 ? names[bit] : "?";
 }
 
 const struct program_set flows_programs = {
@@ -47,6 +52,35 @@ const char *retrans_kind_name(int kind)
 	};
 
 	return kind >= 0 && kind < RETRANS_KINDS ? names[kind] : "?";
+}
+
+const char *drop_kind_name(int kind)
+{
+	static const char *const names[DROP_KINDS] = {
+		[DROP_CSUM] = "csum", [DROP_SEQ] = "seq", [DROP_OTHER] = "other",
+	};
+
+	return kind >= 0 && kind < DROP_KINDS ? names[kind] : "?";
+}
+
+const char *drop_reason_name(uint32_t reason)
+{
+	static const char prefix[] = "SKB_DROP_REASON_";
+	static char unknown[32];
+	const struct btf *btf = kernel_btf();
+	int id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++) {
+		const struct btf_enum *e = btf_enum(t) + i;
+		const char *name = btf__name_by_offset(btf, e->name_off);
+
+		if ((uint32_t)e->val == reason && name)
+			return strncmp(name, prefix, sizeof(prefix) - 1) ? name :
+									   name + sizeof(prefix) - 1;
+	}
+	snprintf(unknown, sizeof(unknown), "REASON_%u", reason);
+	return unknown;
 }
 
 const char *direction_name(int direction)
@@ -116,8 +150,8 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	if (!s->skel)
 		return open_failed("flows");
 	configure(s->skel, cfg);
-	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS,
-			       PROTO_TCP_BIT);
+	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
+			       (cfg->drops ? GIVES_DROPS : 0), PROTO_TCP_BIT);
 	/* The smaller record is the retransmit; on_record tells them apart. */
 	if (!err)
 		err = start_reading(s->skel->skeleton, "flows", &s->reader,
@@ -238,6 +272,37 @@ int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_clos
 int flows_retrans_totals(const struct flows_session *s, uint64_t *totals)
 {
 	return percpu_array_sum(bpf_map__fd(s->skel->maps.retrans_total), RETRANS_KINDS, totals);
+}
+
+struct drop_walk {
+	void (*fn)(void *ctx, uint32_t reason, uint64_t count);
+	void *ctx;
+};
+
+static void each_reason(void *ctx, const void *key, uint64_t count)
+{
+	const struct drop_walk *w = ctx;
+	uint32_t reason;
+
+	memcpy(&reason, key, sizeof(reason));
+	w->fn(w->ctx, reason, count);
+}
+
+int flows_drop_counts(const struct flows_session *s,
+		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx)
+{
+	struct counter_snapshot now, none;
+	struct drop_walk w = { fn, ctx };
+	int err;
+
+	counter_snapshot_init(&now, sizeof(uint32_t));
+	counter_snapshot_init(&none, sizeof(uint32_t));
+	err = counter_snapshot_read(&now, bpf_map__fd(s->skel->maps.drop_reasons));
+	/* Against an empty copy, every count is what grew since the start. */
+	if (!err)
+		counter_snapshot_diff(&now, &none, each_reason, &w);
+	counter_snapshot_free(&now);
+	return err;
 }
 
 uint64_t flows_untracked(const struct flows_session *s)

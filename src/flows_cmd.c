@@ -25,7 +25,7 @@ struct flows_opts {
 	struct common_opts common;
 	struct interval_opts interval;
 	struct flows_config cfg;
-	bool batch, extra, retrans, all;
+	bool batch, extra, retrans, errors, all;
 	const char *prom;
 	const struct sort_key *sort;
 };
@@ -152,6 +152,8 @@ static void print_header(const struct flows_opts *o, const struct widths *w)
 		       "PKTSOUT", "INFLIGHT", "CA");
 	if (o->retrans)
 		printf(" %6s %7s %6s %5s %6s", "FAST", "TIMEOUT", "PROBE", "SYN", "SYNACK");
+	if (o->errors)
+		printf(" %7s %6s %9s", "CSUMERR", "SEQERR", "OTHERDROP");
 	putchar('\n');
 }
 
@@ -178,6 +180,10 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 		printf(" %6llu %7llu %6llu %5llu %6llu", (unsigned long long)rt[RETRANS_FAST],
 		       (unsigned long long)rt[RETRANS_TIMEOUT], (unsigned long long)rt[RETRANS_PROBE],
 		       (unsigned long long)rt[RETRANS_SYN], (unsigned long long)rt[RETRANS_SYNACK]);
+	if (o->errors)
+		printf(" %7llu %6llu %9llu", (unsigned long long)r->entry.drops[DROP_CSUM],
+		       (unsigned long long)r->entry.drops[DROP_SEQ],
+		       (unsigned long long)r->entry.drops[DROP_OTHER]);
 	putchar('\n');
 }
 
@@ -204,8 +210,6 @@ static void print_table(const struct flows_opts *o, const struct flow_table *t,
 	print_header(o, &w);
 	for (size_t i = 0; i < t->n; i++)
 		print_row(o, &w, &t->rows[i]);
-	if (!live)
-		putchar('\n');
 }
 
 /* ---- JSON ---- */
@@ -260,7 +264,7 @@ static void json_tcp(struct json *j, const struct flow_tcp *c)
 	json_str(j, "ca_state", ca_state_name(c->ca_state));
 }
 
-static void json_row(const struct flow_record *r, uint64_t realtime_ns)
+static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops)
 {
 	char key[32];
 	struct json j;
@@ -277,8 +281,54 @@ static void json_row(const struct flow_record *r, uint64_t realtime_ns)
 		snprintf(key, sizeof(key), "retrans_%s", retrans_kind_name(k));
 		json_uint(&j, key, r->entry.retrans[k]);
 	}
+	for (int k = 0; drops && k < DROP_KINDS; k++) {
+		snprintf(key, sizeof(key), "drops_%s", drop_kind_name(k));
+		json_uint(&j, key, r->entry.drops[k]);
+	}
 	json_uint(&j, "cookie", r->cookie);
 	json_end(&j);
+}
+
+/* ---- drops by reason, host-wide (-e) ---- */
+
+struct drop_printer {
+	uint64_t realtime_ns;
+	struct prom *prom;
+	bool json;
+};
+
+static void print_drop(void *ctx, uint32_t reason, uint64_t count)
+{
+	const struct drop_printer *d = ctx;
+	char when[TIME_LEN];
+	struct json j;
+
+	if (d->prom) {
+		prom_sample(d->prom, "sockeye_flows_drops_total", count, "reason",
+			    drop_reason_name(reason), NULL);
+	} else if (d->json) {
+		json_begin(&j, stdout);
+		json_str(&j, "type", "drop");
+		format_utc_time(when, sizeof(when), d->realtime_ns);
+		json_str(&j, "time", when);
+		json_str(&j, "reason", drop_reason_name(reason));
+		json_uint(&j, "count", count);
+		json_end(&j);
+	} else {
+		printf("  %-32s %llu\n", drop_reason_name(reason), (unsigned long long)count);
+	}
+}
+
+static int print_drops(const struct flows_session *s, struct drop_printer *d)
+{
+	int err;
+
+	if (!d->json && !d->prom)
+		printf("TCP segments dropped since the start, host-wide, by reason:\n");
+	err = flows_drop_counts(s, print_drop, d);
+	if (err)
+		p_err("cannot read the drop counts: %s", strerror(-err));
+	return err;
 }
 
 /* ---- the reports ---- */
@@ -367,6 +417,13 @@ static int write_prom(const struct reporter *rep)
 	prom_family(&p, "sockeye_flows_lost_records_total", "counter",
 		    "Closed connections not reported: the ring buffer was full.");
 	prom_sample(&p, "sockeye_flows_lost_records_total", reader_lost(&rep->s->reader), NULL);
+	if (rep->o->errors) {
+		struct drop_printer d = { .prom = &p };
+
+		prom_family(&p, "sockeye_flows_drops_total", "counter",
+			    "TCP segments the host dropped since sockeye started, by the kernel's reason.");
+		print_drops(rep->s, &d);
+	}
 	err = prom_commit(&p);
 	if (err)
 		p_err("cannot replace %s: %s", rep->o->prom, strerror(-err));
@@ -387,11 +444,19 @@ static int report(void *ctx, const struct report_span *span)
 	qsort(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows);
 	if (rep->o->common.json) {
 		for (size_t i = 0; i < rep->table.n; i++)
-			json_row(&rep->table.rows[i], span->end_ns);
+			json_row(&rep->table.rows[i], span->end_ns, rep->o->errors);
 		json_summary(rep, span);
 	} else {
 		print_table(rep->o, &rep->table, span, rep->live);
 	}
+	if (rep->o->errors) {
+		struct drop_printer d = { .realtime_ns = span->end_ns, .json = rep->o->common.json };
+
+		if ((err = print_drops(rep->s, &d)))
+			return err;
+	}
+	if (!rep->o->common.json && !rep->live)
+		putchar('\n');
 	return rep->o->prom ? write_prom(rep) : 0;
 }
 
@@ -480,6 +545,11 @@ static const char flows_help[] =
 	"                       PROBE (tail-loss probes) SYN SYNACK (on the listener's\n"
 	"                       row); listening sockets get rows\n"
 	"      --retrans-events one line per retransmit instead of the table\n"
+	"  -e, --errors         segments dropped on arrival, per connection: CSUMERR (bad\n"
+	"                       checksum) SEQERR (sequence or ACK number out of the\n"
+	"                       window) OTHERDROP; and a host-wide count of TCP drops by\n"
+	"                       the kernel's reason (enum skb_drop_reason, named from\n"
+	"                       its BTF)\n"
 	"  -a, --all            keep closed connections in the table\n"
 	"  -s, --sport PORT     only connections with this local port\n"
 	"  -d, --dport PORT     only connections with this remote port\n"
@@ -495,14 +565,16 @@ static const char flows_help[] =
 	"bytes_acked, bytes_received, srtt_us, rttvar_us, cwnd, ssthresh, total_retrans,\n"
 	"packets_out, bytes_in_flight, send_q, recv_q, snd_wnd, rcv_wnd, sndbuf, rcvbuf,\n"
 	"wmem_queued, backlog, max_backlog, mss, ca_state, retrans_fast, retrans_timeout,\n"
-	"retrans_probe, retrans_syn, retrans_synack, cookie} per connection, then\n"
-	"{\"type\":\"flows\", time, connections, closed, retrans_<kind> totals,\n"
-	"untracked, lost}. With --retrans-events: {\"type\":\"retrans\", time, pid,\n"
+	"retrans_probe, retrans_syn, retrans_synack, [drops_csum, drops_seq,\n"
+	"drops_other,] cookie} per connection, then {\"type\":\"flows\", time,\n"
+	"connections, closed, retrans_<kind> totals, untracked, lost}; with -e,\n"
+	"{\"type\":\"drop\", time, reason, count} per reason (since the start).\n"
+	"With --retrans-events: {\"type\":\"retrans\", time, pid,\n"
 	"comm, family, saddr, sport, daddr, dport, state, kind, segs, cookie}.\n"
 	"\n"
 	"Examples:\n"
 	"  sockeye flows                        the live table\n"
-	"  sockeye flows -x -r --sort retrans   every column, most retransmits first\n"
+	"  sockeye flows -x -r -e --sort retrans  every column, most retransmits first\n"
 	"  sockeye flows -d 443 -b -c 3         three snapshots of HTTPS clients\n"
 	"  sockeye flows --json -i 10 -p 1234   one process's connections as JSON\n"
 	"  sockeye flows --retrans-events       each retransmit as it happens\n"
@@ -521,6 +593,9 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 		break;
 	case 'r':
 		o->retrans = o->cfg.listeners = true;
+		break;
+	case 'e':
+		o->errors = o->cfg.drops = true;
 		break;
 	case 'a':
 		o->all = true;
@@ -547,10 +622,11 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 
 static void check_flows_options(const struct flows_opts *o)
 {
-	if (o->cfg.retrans_events && (o->extra || o->retrans || o->all || o->batch || o->prom ||
+	if (o->cfg.retrans_events && (o->extra || o->retrans || o->errors || o->all || o->batch ||
+				      o->prom ||
 				      o->interval.interval || o->interval.count || o->sort))
-		usage_error("flows", "--retrans-events prints retransmits one by one; -x, -r, -a, "
-			    "-b, -i, -c, --sort and --prom are for the table");
+		usage_error("flows", "--retrans-events prints retransmits one by one; -x, -r, -e, "
+			    "-a, -b, -i, -c, --sort and --prom are for the table");
 }
 
 static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
@@ -562,6 +638,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 		{ "extra", no_argument, NULL, 'x' },
 		{ "retrans", no_argument, NULL, 'r' },
 		{ "retrans-events", no_argument, NULL, OPT_RETRANS_EVENTS },
+		{ "errors", no_argument, NULL, 'e' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "sport", required_argument, NULL, 's' },
 		{ "dport", required_argument, NULL, 'd' },
@@ -572,7 +649,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	int opt;
 
 	while ((opt = next_option("flows", argc, argv,
-				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxras:d:", longopts)) != -1) {
+				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxreas:d:", longopts)) != -1) {
 		if (!common_option("flows", opt, optarg, flows_help, &o->common) &&
 		    !interval_option("flows", opt, optarg, &o->interval))
 			flows_option(o, opt, optarg);

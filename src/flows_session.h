@@ -17,6 +17,7 @@ struct flows_config {
 	uint16_t sport;		/* only this local port; 0 for any */
 	uint16_t dport;		/* only this remote port; 0 for any */
 	bool listeners;		/* rows for listening sockets too */
+	bool drops;		/* count dropped segments (-e): a program per drop */
 	bool retrans_events;	/* a struct retrans_record per retransmit, and
 				 * no closed rows: that view has no table */
 };
@@ -47,11 +48,20 @@ int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_clos
 void flow_table_free(struct flow_table *t);
 /* Retransmitted segments since the start, by enum flow_retrans_kind. */
 int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
+/* Calls fn with each drop reason (enum skb_drop_reason) that dropped TCP
+ * segments since the start, and how many; returns 0 or -errno. */
+int flows_drop_counts(const struct flows_session *s,
+		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx);
+/* The name of a drop reason in the running kernel ("TCP_CSUM"), from its
+ * BTF; "REASON_<n>" for a number it does not name. Valid until the next call. */
+const char *drop_reason_name(uint32_t reason);
 /* Connections seen without per-connection counters: the map was full. */
 uint64_t flows_untracked(const struct flows_session *s);
 
 /* "fast", "timeout", "probe", "syn", "synack". */
 const char *retrans_kind_name(int kind);
+/* "csum", "seq", "other". */
+const char *drop_kind_name(int kind);
 /* "client", "server" or "" (FLOW_DIR_UNKNOWN). */
 const char *direction_name(int direction);
 /* "open", "disorder", "cwr", "recovery", "loss": TCP_CA_* states. */

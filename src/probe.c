@@ -112,7 +112,7 @@ const char *cgroup2_root(void)
 	return found ? root : NULL;
 }
 
-static struct btf *vmlinux_btf(void)
+struct btf *kernel_btf(void)
 {
 	static struct btf *btf;
 
@@ -123,7 +123,7 @@ static struct btf *vmlinux_btf(void)
 
 bool kernel_has_btf_type(const char *name, bool function)
 {
-	struct btf *btf = vmlinux_btf();
+	struct btf *btf = kernel_btf();
 
 	return btf && btf__find_by_name_kind(btf, name, function ? BTF_KIND_FUNC :
 					     BTF_KIND_TYPEDEF) > 0;

@@ -29,6 +29,9 @@ bool has_capabilities(char *missing, size_t len);
  * tracefs, "cgroup/..." need cgroup v2. why says what is missing. */
 bool hook_exists(const char *section, char *why, size_t len);
 bool kernel_has_btf_type(const char *name, bool function);
+struct btf;
+/* The running kernel's BTF, loaded once; NULL if it cannot be read. */
+struct btf *kernel_btf(void);
 
 /* Attaches every program the skeleton will load: cgroup programs to the
  * cgroup v2 root (libbpf cannot auto-attach those), the rest through

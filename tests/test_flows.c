@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <netinet/tcp.h>
@@ -92,9 +93,12 @@ static void check_row(const struct flow_record *r, int family, int direction, ui
 		  "bytes received as ss says");
 	ASSERT_TRUE(r->tcp.srtt_us > 0, "srtt > 0");
 	ASSERT_TRUE(r->tcp.snd_cwnd >= 1, "cwnd >= 1");
-	ASSERT_EQ(r->tcp.total_retrans, 0, "no retransmits over loopback");
-	for (int k = 0; k < RETRANS_KINDS; k++)
-		ASSERT_EQ(r->entry.retrans[k], 0, retrans_kind_name(k));
+	/* A busy machine may delay an ACK into a tail-loss probe, even here;
+	 * whatever there is, the kinds add up to the kernel's count. */
+	if (!before_start)
+		ASSERT_EQ(r->entry.retrans[RETRANS_FAST] + r->entry.retrans[RETRANS_TIMEOUT] +
+			  r->entry.retrans[RETRANS_PROBE], r->tcp.total_retrans,
+			  "retransmits by kind add up");
 }
 
 struct conn {
@@ -646,4 +650,144 @@ KTEST(flows_cli_stop_detaches_everything)
 		for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++)
 			ASSERT_EQ(programs_left(programs[p]), 0, programs[p]);
 	}
+}
+
+/* ---- dropped segments (-e) ---- */
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* Sends from 10.213.0.1:sport to 10.213.0.2:dport a TCP segment with ACK
+ * and 100 bytes of data (over CHECKSUM_BREAK: its checksum is checked once
+ * the socket is found); a wrong checksum if bad_csum. */
+static bool send_raw_segment(uint16_t sport, uint16_t dport, uint32_t seq, bool bad_csum)
+{
+	struct { struct iphdr ip; struct tcphdr tcp; char data[100]; } pkt = {};
+	struct { uint32_t saddr, daddr; uint8_t zero, proto; uint16_t len; } pseudo;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	uint32_t sum;
+	bool sent;
+
+	memset(pkt.data, 'e', sizeof(pkt.data));
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_TCP;
+	pkt.ip.tot_len = htons(sizeof(pkt));
+	inet_pton(AF_INET, "10.213.0.1", &pkt.ip.saddr);
+	inet_pton(AF_INET, "10.213.0.2", &pkt.ip.daddr);
+	pkt.tcp.source = htons(sport);
+	pkt.tcp.dest = htons(dport);
+	pkt.tcp.seq = htonl(seq);
+	pkt.tcp.doff = 5;
+	pkt.tcp.ack = 1;
+	pkt.tcp.psh = 1;
+	pkt.tcp.window = htons(1000);
+	pseudo = (typeof(pseudo)){ pkt.ip.saddr, pkt.ip.daddr, 0, IPPROTO_TCP,
+				   htons(sizeof(pkt.tcp) + sizeof(pkt.data)) };
+	sum = csum_add(0, &pseudo, sizeof(pseudo));
+	sum = csum_add(sum, &pkt.tcp, sizeof(pkt.tcp) + sizeof(pkt.data));
+	pkt.tcp.check = htons(csum_fold(sum) ^ (bad_csum ? 0x5555 : 0));
+	to.sin_addr.s_addr = pkt.ip.daddr;
+	sent = fd >= 0 && sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
+				 sizeof(to)) == sizeof(pkt);
+	if (fd >= 0)
+		close(fd);
+	return sent;
+}
+
+struct reason_count {
+	const char *name;
+	uint64_t count;
+};
+
+static void find_reason(void *ctx, uint32_t reason, uint64_t count)
+{
+	struct reason_count *r = ctx;
+
+	if (!strcmp(drop_reason_name(reason), r->name))
+		r->count = count;
+}
+
+static uint64_t drops_of(const struct flows_session *s, const char *name)
+{
+	struct reason_count r = { name, 0 };
+
+	flows_drop_counts(s, find_reason, &r);
+	return r.count;
+}
+
+/* A segment with a bad checksum and one far out of the window, into an
+ * established connection in a namespace: each counts once on the server's
+ * row and under its reason host-wide, as the namespace's own counters say. */
+KTEST(flows_errors_bad_checksum_and_sequence)
+{
+	struct flows_config cfg = { .drops = true };
+	struct flows_session s;
+	struct flow_table t = {};
+	struct netns_pair n = {};
+	const struct flow_record *r;
+	uint16_t port, cport;
+	int fd = -1, done = -1;
+	pid_t sink = -1;
+
+	if (!ASSERT_TRUE(netns_create(&n), "namespaces made") || !enter_netns(n.a))
+		goto out;
+	sink = start_sink(&n, &port, &done);
+	cfg.filters.port = port;
+	if (!ASSERT_TRUE(port != 0, "sink listening") || !start_flows(&s, &cfg))
+		goto out;
+	fd = connect_in_a(port);
+	if (!ASSERT_TRUE(fd >= 0, "connected"))
+		goto stop;
+	cport = local_port(fd);
+	send_all(fd, 1000);
+	settle(fd);
+	ASSERT_TRUE(send_raw_segment(cport, port, 12345, true), "bad checksum sent");
+	/* Half the sequence space away from anything the connection used. */
+	ASSERT_TRUE(send_raw_segment(cport, port, 0x80000000u + random() % 1000, false),
+		    "out-of-window segment sent");
+	sleep_ms(200);
+	/* The iterator walks the sockets of the namespace it is read from. */
+	if (ASSERT_TRUE(enter_netns(n.b), "into the server's namespace") &&
+	    ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
+	    ASSERT_TRUE((r = find_flow(&t, port, cport)) != NULL, "the server's row")) {
+		ASSERT_EQ(r->entry.drops[DROP_CSUM], 1, "one checksum error on the connection");
+		ASSERT_EQ(r->entry.drops[DROP_SEQ], 1, "one sequence error on the connection");
+		ASSERT_EQ(r->entry.drops[DROP_OTHER], 0, "no other drop");
+		ASSERT_EQ(r->tcp.bytes_received, 1000, "neither was taken as data");
+	}
+	ASSERT_EQ(nstat_value(n.b, "TcpInCsumErrors"), 1, "the namespace saw one checksum error");
+	ASSERT_TRUE(drops_of(&s, "TCP_CSUM") >= 1, "host-wide: TCP_CSUM");
+	ASSERT_TRUE(drops_of(&s, "TCP_INVALID_SEQUENCE") + drops_of(&s, "TCP_OLD_SEQUENCE") >= 1,
+		    "host-wide: a sequence reason");
+stop:
+	flows_session_stop(&s);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (sink > 0) {
+		kill(sink, SIGKILL);
+		wait_status(sink);
+	}
+	if (done >= 0)
+		close(done);
+	flow_table_free(&t);
+	netns_destroy(&n);
 }
