@@ -25,6 +25,7 @@ const volatile __u16 filter_sport = 0;	/* local port */
 const volatile __u16 filter_dport = 0;	/* remote port */
 const volatile bool show_listeners = false;
 const volatile bool retrans_events = false;	/* no table: no closed records */
+const volatile bool packet_events = false;	/* no table either */
 
 /* Sockets with a file but no known owner in the last pass, so user space
  * knows when a walk of the processes' files (flows_owners) would help; 1
@@ -389,7 +390,7 @@ int BPF_PROG(flows_destroy, struct sock *sk)
 	r = bpf_map_lookup_elem(&scratch, &zero);
 	if (r) {
 		__builtin_memset(r, 0, sizeof(*r));
-		if (!retrans_events && describe(sk, cookie, s, r) &&
+		if (!retrans_events && !packet_events && describe(sk, cookie, s, r) &&
 		    (show_listeners || r->tuple.state != TCP_LISTEN)) {
 			r->closed = 1;
 			read_tcp(sk, &r->tcp);
@@ -495,5 +496,113 @@ int BPF_PROG(flows_drop, struct sk_buff *skb, void *location, enum skb_drop_reas
 	       sequence_error(reason) ? DROP_SEQ : DROP_OTHER;
 	if (kind < DROP_KINDS)
 		__sync_fetch_and_add(&s->drops[kind], 1);
+	return 0;
+}
+
+/* The TCP header of a packet, found from its network header; the tuple
+ * with the local end first. Returns the offset of the TCP header from
+ * skb->head, or 0 if it is not TCP over IP. */
+static __always_inline __u32 read_tcp_header(const struct sk_buff *skb, bool outgoing,
+					     struct tcphdr *th, struct sock_tuple *t)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u8 *local = outgoing ? t->saddr : t->daddr, *remote = outgoing ? t->daddr : t->saddr;
+	struct iphdr ip;
+	__u32 off;
+
+	if (nh == (__u16)~0U || bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+		return 0;
+	if (ip.version == 4 && ip.protocol == IPPROTO_TCP) {
+		t->family = AF_INET;
+		__builtin_memcpy(t->saddr, &ip.saddr, 4);
+		__builtin_memcpy(t->daddr, &ip.daddr, 4);
+		off = nh + ip.ihl * 4;
+	} else if (ip.version == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.nexthdr != IPPROTO_TCP)
+			return 0;
+		t->family = AF_INET6;
+		__builtin_memcpy(t->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(t->daddr, &ip6.daddr, 16);
+		off = nh + sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (bpf_probe_read_kernel(th, sizeof(*th), head + off))
+		return 0;
+	if (!outgoing) {	/* the addresses were read in wire order */
+		__u8 tmp[16];
+
+		__builtin_memcpy(tmp, local, 16);
+		__builtin_memcpy(local, remote, 16);
+		__builtin_memcpy(remote, tmp, 16);
+	}
+	t->protocol = IPPROTO_TCP;
+	t->sport = bpf_ntohs(outgoing ? th->source : th->dest);
+	t->dport = bpf_ntohs(outgoing ? th->dest : th->source);
+	return off;
+}
+
+static __always_inline void send_packet(const struct sk_buff *skb, const struct sock *sk,
+					bool outgoing)
+{
+	struct packet_record *r;
+	struct sock_tuple t = {};
+	struct sock_owner o = {};
+	struct tcphdr th;
+	__u64 cookie = 0;
+	__u32 off, data_off;
+	struct flow_entry *s;
+
+	off = read_tcp_header(skb, outgoing, &th, &t);
+	if (!off || !tuple_wanted(&t))
+		return;
+	if (sk) {
+		/* The cookie as far as it was made: every socket with an entry
+		 * or an owner has one. (skb->sk is not a pointer the helper
+		 * takes: the verifier knows it only under RCU.) */
+		cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+		s = bpf_map_lookup_elem(&flows, &cookie);
+		if (s)
+			o = s->owner;
+		if (!o.pid)
+			lookup_owner(cookie, &o);
+	}
+	if (!owner_wanted(&o) || !(r = reserve_record(sizeof(*r))))
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->kind = FLOW_RECORD_PACKET;
+	r->outgoing = outgoing;
+	r->flags = ((__u8 *)&th)[13];
+	r->seq = bpf_ntohl(th.seq);
+	r->ack = bpf_ntohl(th.ack_seq);
+	r->window = bpf_ntohs(th.window);
+	data_off = BPF_CORE_READ(skb, data) - BPF_CORE_READ(skb, head);
+	/* skb->len counts from skb->data: the link header on the way out,
+	 * the TCP header on the way in. */
+	r->len = BPF_CORE_READ(skb, len) - (off - data_off) - th.doff * 4;
+	r->cookie = cookie;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->tuple = t;
+	r->owner = o;
+	submit_record(r);
+}
+
+/* --packets: what leaves, as it is queued to the device (headers built,
+ * skb->sk the sender) ... */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(flows_pkt_out, struct sk_buff *skb)
+{
+	send_packet(skb, skb->sk, true);
+	return 0;
+}
+
+/* ... and what TCP takes in on an established connection, with its socket. */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(flows_pkt_in, struct sock *sk, const struct sk_buff *skb)
+{
+	send_packet(skb, sk, false);
 	return 0;
 }

@@ -71,6 +71,7 @@ struct flow_tcp {
 
 #define FLOW_RECORD_CONN 1	/* a connection, live or closed */
 #define FLOW_RECORD_RETRANS 2	/* one retransmit, for --retrans-events */
+#define FLOW_RECORD_PACKET 3	/* one segment, for --packets */
 
 /* Both record kinds begin with the kind, so one reader takes them both. */
 struct flow_record {
@@ -92,6 +93,24 @@ struct retrans_record {
 	__u64 cookie;
 	__u64 ts_ns;
 	struct sock_tuple tuple;
+	struct sock_owner owner;
+};
+
+/* A TCP segment of a watched connection, as it left for the device or as
+ * TCP took it in. Numbers as on the wire, in host order. */
+struct packet_record {
+	__u8 kind;		/* FLOW_RECORD_PACKET */
+	__u8 outgoing;		/* 1: sent (net_dev_queue), 0: received (tcp_probe) */
+	__u8 flags;		/* TCP flags: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, ... */
+	__u8 pad;
+	__u32 seq;
+	__u32 ack;
+	__u32 len;		/* payload bytes; a TSO segment carries many MSS */
+	__u16 window;		/* as sent, before scaling */
+	__u8 pad2[6];
+	__u64 cookie;
+	__u64 ts_ns;
+	struct sock_tuple tuple;	/* local end first */
 	struct sock_owner owner;
 };
 

@@ -18,6 +18,7 @@
 #define GIVES_CONNECTIONS 1u
 #define GIVES_RETRANS 2u
 #define GIVES_DROPS 4u
+#define GIVES_PACKETS 8u
 
 static const struct hook_use flows_hooks[] = {
 	{ "flows_state", GIVES_CONNECTIONS, PROTO_TCP_BIT },
@@ -27,13 +28,15 @@ static const struct hook_use flows_hooks[] = {
 	{ "flows_retrans", GIVES_RETRANS, PROTO_TCP_BIT },
 	{ "flows_synack", GIVES_RETRANS, PROTO_TCP_BIT },
 	{ "flows_drop", GIVES_DROPS, PROTO_TCP_BIT },
+	{ "flows_pkt_out", GIVES_PACKETS, PROTO_TCP_BIT },
+	{ "flows_pkt_in", GIVES_PACKETS, PROTO_TCP_BIT },
 };
 
 static const char *gives_name(int bit)
 {
-	static const char *const names[] = { "connections", "retransmits", "drops" };
+	static const char *const names[] = { "connections", "retransmits", "drops", "packets" };
 
-	return bit < 3 ? names[bit] : "?";
+	return bit < 4 ? names[bit] : "?";
 }
 
 const struct program_set flows_programs = {
@@ -117,14 +120,14 @@ void flow_table_free(struct flow_table *t)
 }
 
 /* The ring buffer brings closed connections (kept for the next snapshot)
- * and, under --retrans-events, retransmits. */
+ * and, under --retrans-events or --packets, retransmits and segments. */
 static void on_record(void *ctx, const void *record)
 {
 	struct flows_session *s = ctx;
 	const struct flow_record *r = record;
 
-	if (r->kind == FLOW_RECORD_RETRANS && s->retrans_fn)
-		s->retrans_fn(s->retrans_ctx, record);
+	if (r->kind != FLOW_RECORD_CONN && s->event_fn)
+		s->event_fn(s->event_ctx, record);
 	else if (r->kind == FLOW_RECORD_CONN && table_add(&s->closed, r))
 		p_warn("out of memory: a closed connection is left out");
 }
@@ -136,23 +139,25 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->filter_dport = cfg->dport;
 	skel->rodata->show_listeners = cfg->listeners;
 	skel->rodata->retrans_events = cfg->retrans_events;
+	skel->rodata->packet_events = cfg->packets;
 }
 
 int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
-			record_fn retrans_fn, void *ctx)
+			record_fn event_fn, void *ctx)
 {
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->retrans_fn = retrans_fn;
-	s->retrans_ctx = ctx;
+	s->event_fn = event_fn;
+	s->event_ctx = ctx;
 	s->skel = flows_bpf__open();
 	if (!s->skel)
 		return open_failed("flows");
 	configure(s->skel, cfg);
 	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
-			       (cfg->drops ? GIVES_DROPS : 0), PROTO_TCP_BIT);
-	/* The smaller record is the retransmit; on_record tells them apart. */
+			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0),
+			       PROTO_TCP_BIT);
+	/* The smallest record is the retransmit; on_record tells them apart. */
 	if (!err)
 		err = start_reading(s->skel->skeleton, "flows", &s->reader,
 				    sizeof(struct retrans_record), on_record, s);

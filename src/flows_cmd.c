@@ -469,44 +469,98 @@ static void wait_reading(void *ctx, int ms)
 	reader_poll(&s->reader, ms);
 }
 
-/* ---- --retrans-events ---- */
+/* ---- --retrans-events and --packets ---- */
 
 struct event_printer {
 	bool json;
 	uint64_t clock_offset;
 };
 
-static void print_retrans(void *ctx, const void *record)
+/* What every line of the two views begins with: the time, the owner and
+ * both ends. Returns whether it began a JSON object, in *j, to finish. */
+static bool event_head(const struct event_printer *p, struct json *j, const char *type,
+		       uint64_t ts_ns, const struct sock_owner *o, const struct sock_tuple *t)
 {
-	const struct event_printer *p = ctx;
-	const struct retrans_record *r = record;
-	uint64_t realtime = r->ts_ns + p->clock_offset;
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
-	struct json j;
 
 	if (p->json) {
-		json_head(&j, "retrans", realtime, &r->owner);
-		json_tuple(&j, &r->tuple);
-		json_str(&j, "state", tcp_state_name(r->tuple.state));
-		json_str(&j, "kind", retrans_kind_name(r->retrans_kind));
-		json_uint(&j, "segs", r->segs);
-		json_uint(&j, "cookie", r->cookie);
-		json_end(&j);
-		return;
+		json_head(j, type, ts_ns + p->clock_offset, o);
+		json_tuple(j, t);
+		return true;
 	}
-	format_clock_time(when, sizeof(when), realtime);
-	format_endpoint(local, sizeof(local), r->tuple.family, r->tuple.saddr, r->tuple.sport);
-	format_endpoint(remote, sizeof(remote), r->tuple.family, r->tuple.daddr, r->tuple.dport);
-	printf("%-8s %-7u %-15s %-47s %-47s %-11s %-7s %u\n", when, r->owner.pid,
-	       r->owner.pid ? r->owner.comm : "-", local, remote,
-	       tcp_state_name(r->tuple.state) + 4, retrans_kind_name(r->retrans_kind), r->segs);
+	format_wall_time(when, sizeof(when), ts_ns + p->clock_offset);
+	format_endpoint(local, sizeof(local), t->family, t->saddr, t->sport);
+	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
+	printf("%s %-7u %-15s %-47s %-47s ", when, o->pid, o->pid ? o->comm : "-", local, remote);
+	return false;
 }
 
-static int run_retrans_events(const struct flows_opts *o, struct flows_session *s)
+static void print_retrans(const struct event_printer *p, const struct retrans_record *r)
+{
+	struct json j;
+
+	if (!event_head(p, &j, "retrans", r->ts_ns, &r->owner, &r->tuple)) {
+		printf("%-11s %-7s %u\n", tcp_state_name(r->tuple.state) + 4,
+		       retrans_kind_name(r->retrans_kind), r->segs);
+		return;
+	}
+	json_str(&j, "state", tcp_state_name(r->tuple.state));
+	json_str(&j, "kind", retrans_kind_name(r->retrans_kind));
+	json_uint(&j, "segs", r->segs);
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+/* "SYN,ACK" for the flags byte of a TCP header. */
+static void format_tcp_flags(char *buf, size_t len, uint8_t flags)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int bit = 0; bit < 8; bit++)
+		if (flags & (1u << bit))
+			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+					 used ? "," : "", names[bit]);
+}
+
+static void print_packet(const struct event_printer *p, const struct packet_record *r)
+{
+	char flags[40];
+	struct json j;
+
+	format_tcp_flags(flags, sizeof(flags), r->flags);
+	if (!event_head(p, &j, "packet", r->ts_ns, &r->owner, &r->tuple)) {
+		printf("%-3s %10u %10u %6u %-15s %u\n", r->outgoing ? "out" : "in", r->seq, r->ack,
+		       r->len, flags, r->window);
+		return;
+	}
+	json_str(&j, "direction", r->outgoing ? "out" : "in");
+	json_uint(&j, "seq", r->seq);
+	json_uint(&j, "ack", r->ack);
+	json_uint(&j, "len", r->len);
+	json_str(&j, "flags", flags);
+	json_uint(&j, "window", r->window);
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+static void print_event(void *ctx, const void *record)
+{
+	const struct event_printer *p = ctx;
+
+	if (*(const uint8_t *)record == FLOW_RECORD_PACKET)
+		print_packet(p, record);
+	else
+		print_retrans(p, record);
+}
+
+static int run_events(const struct flows_opts *o, struct flows_session *s)
 {
 	if (!o->common.json)
-		printf("%-8s %-7s %-15s %-47s %-47s %-11s %-7s %s\n", "TIME", "PID", "COMM", "LOCAL",
-		       "REMOTE", "STATE", "KIND", "SEGS");
+		printf("%-26s %-7s %-15s %-47s %-47s %s\n", "TIME", "PID", "COMM", "LOCAL", "REMOTE",
+		       o->cfg.packets ? "DIR        SEQ        ACK    LEN FLAGS           WINDOW" :
+					"STATE       KIND    SEGS");
 	return read_until_stopped(&s->reader, "flows", o->common.json,
 				  "narrow the filters (--port, --pid)");
 }
@@ -545,6 +599,11 @@ static const char flows_help[] =
 	"                       PROBE (tail-loss probes) SYN SYNACK (on the listener's\n"
 	"                       row); listening sockets get rows\n"
 	"      --retrans-events one line per retransmit instead of the table\n"
+	"  -P, --packets        one line per TCP segment instead of the table: sent ones\n"
+	"                       as they are queued to the device, received ones as TCP\n"
+	"                       takes them in once established; DIR SEQ ACK LEN FLAGS\n"
+	"                       WINDOW (unscaled). Needs --port, -s, -d, --pid or --comm\n"
+	"                       (-p is --pid, as in every command)\n"
 	"  -e, --errors         segments dropped on arrival, per connection: CSUMERR (bad\n"
 	"                       checksum) SEQERR (sequence or ACK number out of the\n"
 	"                       window) OTHERDROP; and a host-wide count of TCP drops by\n"
@@ -570,7 +629,9 @@ static const char flows_help[] =
 	"connections, closed, retrans_<kind> totals, untracked, lost}; with -e,\n"
 	"{\"type\":\"drop\", time, reason, count} per reason (since the start).\n"
 	"With --retrans-events: {\"type\":\"retrans\", time, pid,\n"
-	"comm, family, saddr, sport, daddr, dport, state, kind, segs, cookie}.\n"
+	"comm, family, saddr, sport, daddr, dport, state, kind, segs, cookie}; with\n"
+	"--packets: {\"type\":\"packet\", time, pid, comm, family, saddr, sport, daddr,\n"
+	"dport, direction, seq, ack, len, flags, window, cookie}.\n"
 	"\n"
 	"Examples:\n"
 	"  sockeye flows                        the live table\n"
@@ -578,9 +639,15 @@ static const char flows_help[] =
 	"  sockeye flows -d 443 -b -c 3         three snapshots of HTTPS clients\n"
 	"  sockeye flows --json -i 10 -p 1234   one process's connections as JSON\n"
 	"  sockeye flows --retrans-events       each retransmit as it happens\n"
+	"  sockeye flows -P --port 8080         every segment to or from port 8080\n"
 	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n";
 
 enum { OPT_RETRANS_EVENTS = OPT_COMMAND_FIRST, OPT_SORT, OPT_PROM };
+
+static bool one_by_one(const struct flows_opts *o)
+{
+	return o->cfg.retrans_events || o->cfg.packets;
+}
 
 static void flows_option(struct flows_opts *o, int opt, const char *arg)
 {
@@ -609,6 +676,9 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 	case OPT_RETRANS_EVENTS:
 		o->cfg.retrans_events = true;
 		break;
+	case 'P':
+		o->cfg.packets = true;
+		break;
 	case OPT_SORT:
 		o->sort = find_sort_key(arg);
 		break;
@@ -622,11 +692,17 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 
 static void check_flows_options(const struct flows_opts *o)
 {
-	if (o->cfg.retrans_events && (o->extra || o->retrans || o->errors || o->all || o->batch ||
-				      o->prom ||
-				      o->interval.interval || o->interval.count || o->sort))
-		usage_error("flows", "--retrans-events prints retransmits one by one; -x, -r, -e, "
-			    "-a, -b, -i, -c, --sort and --prom are for the table");
+	const struct sock_filters *f = &o->common.filters;
+
+	if (one_by_one(o) && (o->extra || o->retrans || o->errors || o->all || o->batch || o->prom ||
+			      o->interval.interval || o->interval.count || o->sort))
+		usage_error("flows", "--retrans-events and --packets print lines one by one; -x, -r, "
+			    "-e, -a, -b, -i, -c, --sort and --prom are for the table");
+	if (o->cfg.packets && o->cfg.retrans_events)
+		usage_error("flows", "--retrans-events and --packets are two views: choose one");
+	if (o->cfg.packets && !f->port && !f->pid && !f->comm_set && !o->cfg.sport && !o->cfg.dport)
+		usage_error("flows", "--packets prints a line per segment: choose connections with "
+			    "--port, -s, -d, --pid or --comm so it cannot flood");
 }
 
 static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
@@ -639,6 +715,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 		{ "retrans", no_argument, NULL, 'r' },
 		{ "retrans-events", no_argument, NULL, OPT_RETRANS_EVENTS },
 		{ "errors", no_argument, NULL, 'e' },
+		{ "packets", no_argument, NULL, 'P' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "sport", required_argument, NULL, 's' },
 		{ "dport", required_argument, NULL, 'd' },
@@ -649,7 +726,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	int opt;
 
 	while ((opt = next_option("flows", argc, argv,
-				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxreas:d:", longopts)) != -1) {
+				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxreaPs:d:", longopts)) != -1) {
 		if (!common_option("flows", opt, optarg, flows_help, &o->common) &&
 		    !interval_option("flows", opt, optarg, &o->interval))
 			flows_option(o, opt, optarg);
@@ -696,10 +773,10 @@ int cmd_flows(int argc, char **argv)
 		.clock_offset = monotonic_to_realtime_offset(),
 	};
 	run_start(o.common.duration);
-	if (flows_session_start(&session, &o.cfg, print_retrans, &printer))
+	if (flows_session_start(&session, &o.cfg, print_event, &printer))
 		return EXIT_FAIL;
-	if (o.cfg.retrans_events)
-		status = run_retrans_events(&o, &session);
+	if (one_by_one(&o))
+		status = run_events(&o, &session);
 	else
 		status = run_table(&o, &session);
 	if (flows_untracked(&session))

@@ -18,8 +18,9 @@ struct flows_config {
 	uint16_t dport;		/* only this remote port; 0 for any */
 	bool listeners;		/* rows for listening sockets too */
 	bool drops;		/* count dropped segments (-e): a program per drop */
-	bool retrans_events;	/* a struct retrans_record per retransmit, and
-				 * no closed rows: that view has no table */
+	bool retrans_events;	/* a struct retrans_record per retransmit */
+	bool packets;		/* a struct packet_record per segment; with
+				 * either, no closed rows: those views have no table */
 };
 
 /* Connections as struct flow_record rows. */
@@ -32,14 +33,15 @@ struct flows_session {
 	struct flows_bpf *skel;
 	struct record_reader reader;
 	struct flow_table closed;	/* closed since the last snapshot */
-	record_fn retrans_fn;
-	void *retrans_ctx;
+	record_fn event_fn;
+	void *event_ctx;
 };
 
-/* retrans_fn gets each struct retrans_record under cfg->retrans_events.
+/* event_fn gets each struct retrans_record (cfg->retrans_events) and
+ * struct packet_record (cfg->packets); their first byte tells which.
  * Returns 0, or -errno after printing why. */
 int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
-			record_fn retrans_fn, void *ctx);
+			record_fn event_fn, void *ctx);
 void flows_session_stop(struct flows_session *s);
 /* Fills t with every open connection that passes the filters and those
  * closed since the last call (closed = 1, with their final numbers); with

@@ -97,11 +97,15 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "flows", "-c", "-1" }, "invalid count '-1'" },
 		{ { "flows", "--sort", "speed" }, "unknown sort column 'speed'" },
 		{ { "flows", "--prom", "" }, "--prom needs a file name" },
-		{ { "flows", "--retrans-events", "-x" }, "--retrans-events prints retransmits" },
-		{ { "flows", "--retrans-events", "--sort", "age" }, "--retrans-events prints" },
+		{ { "flows", "--retrans-events", "-x" }, "--retrans-events and --packets print" },
+		{ { "flows", "--retrans-events", "--sort", "age" }, "print lines one by one" },
 		{ { "flows", "--all=yes" }, "option '--all' takes no value" },
 		{ { "flows", "-4", "-6" }, "-4 and -6 exclude each other" },
 		{ { "flows", "stray" }, "unexpected argument 'stray'" },
+		{ { "flows", "--packets" }, "--packets prints a line per segment" },
+		{ { "flows", "-P", "--retrans-events" }, "are two views: choose one" },
+		{ { "flows", "-P", "-4" }, "--packets prints a line per segment" },
+		{ { "flows", "-P", "--port", "80", "-c", "2" }, "print lines one by one" },
 	};
 	char out[4096], err[4096];
 

@@ -6,6 +6,9 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sched.h>
@@ -396,11 +399,30 @@ static int connect_in_a(uint16_t port)
 
 enum loss { NO_LOSS, RANDOM_LOSS, BLACKHOLE };
 
+/* The retransmit records of the connection from sport to dport add up, by
+ * kind, to the counts on its row. */
+static void check_retrans_records(const struct collected *c, const struct flow_record *row)
+{
+	uint64_t segs[RETRANS_KINDS] = {};
+
+	for (int i = 0; i < c->n; i++) {
+		const struct retrans_record *r = collected_at(c, i);
+
+		if (r->kind == FLOW_RECORD_RETRANS && r->cookie == row->cookie &&
+		    r->retrans_kind < RETRANS_KINDS)
+			segs[r->retrans_kind] += r->segs;
+	}
+	for (int k = 0; k < RETRANS_KINDS; k++)
+		ASSERT_EQ(segs[k], row->entry.retrans[k], retrans_kind_name(k));
+}
+
 /* Sends len bytes from a to b under the given loss; the numbers of its row
- * go to *row, the namespace's own counters are checked against it. */
+ * go to *row, the namespace's own counters are checked against it, and so
+ * are the retransmit records (--retrans-events) under random loss. */
 static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *row)
 {
-	struct flows_config cfg = {};
+	struct flows_config cfg = { .retrans_events = loss == RANDOM_LOSS };
+	struct collected c = {};
 	struct flows_session s;
 	struct flow_table t = {};
 	struct netns_pair n = {};
@@ -416,7 +438,9 @@ static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *r
 		goto out;
 	sink = start_sink(&n, &port, &done);
 	cfg.dport = port;
-	if (!ASSERT_TRUE(port != 0, "sink listening") || !start_flows(&s, &cfg))
+	collected_init(&c, sizeof(struct retrans_record), 100000);
+	if (!ASSERT_TRUE(port != 0, "sink listening") ||
+	    !ASSERT_EQ(flows_session_start(&s, &cfg, collect_record, &c), 0, "session starts"))
 		goto out;
 	fd = connect_in_a(port);
 	if (!ASSERT_TRUE(fd >= 0, "connected"))
@@ -449,6 +473,8 @@ static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *r
 	ASSERT_EQ(sum, ti.tcpi_total_retrans, "retransmits by kind add up to the socket's count");
 	ASSERT_EQ(row->tcp.total_retrans, ti.tcpi_total_retrans, "total as TCP_INFO says");
 	ASSERT_EQ(sum, nstat_value(n.a, "TcpRetransSegs"), "as the namespace's TcpRetransSegs");
+	if (loss == RANDOM_LOSS)
+		check_retrans_records(&c, row);
 	if (loss == BLACKHOLE)
 		ASSERT_TRUE(row->entry.retrans[RETRANS_TIMEOUT] >=
 			    (uint64_t)nstat_value(n.a, "TcpExtTCPTimeouts"),
@@ -469,6 +495,7 @@ out:
 	}
 	if (done >= 0)
 		close(done);
+	collected_free(&c);
 	flow_table_free(&t);
 	netns_destroy(&n);
 }
@@ -790,4 +817,93 @@ out:
 		close(done);
 	flow_table_free(&t);
 	netns_destroy(&n);
+}
+
+/* ---- --packets ---- */
+
+struct captured {
+	uint32_t seq, ack;
+	bool found;
+};
+
+/* The first segment from sport to dport with len bytes of data in what a
+ * packet socket on lo captured. */
+static struct captured find_captured(int cap, uint16_t sport, uint16_t dport, size_t len)
+{
+	struct captured c = {};
+	unsigned char frame[2048];
+	ssize_t n;
+
+	while (!c.found && (n = recv(cap, frame, sizeof(frame), MSG_DONTWAIT)) > 0) {
+		const struct iphdr *ip = (const void *)(frame + 14);	/* after the Ethernet header */
+		const struct tcphdr *th = (const void *)(frame + 14 + ip->ihl * 4);
+
+		if (n < 54 || ip->version != 4 || ip->protocol != IPPROTO_TCP ||
+		    ntohs(th->source) != sport || ntohs(th->dest) != dport ||
+		    (size_t)(ntohs(ip->tot_len) - ip->ihl * 4 - th->doff * 4) != len)
+			continue;
+		c = (struct captured){ ntohl(th->seq), ntohl(th->ack_seq), true };
+	}
+	return c;
+}
+
+static const struct packet_record *find_packet(const struct collected *c, bool outgoing,
+					       uint16_t sport, uint16_t dport, uint32_t len)
+{
+	for (int i = 0; i < c->n; i++) {
+		const struct packet_record *p = collected_at(c, i);
+
+		if (p->kind == FLOW_RECORD_PACKET && p->outgoing == outgoing &&
+		    p->tuple.sport == sport && p->tuple.dport == dport && p->len == len)
+			return p;
+	}
+	return NULL;
+}
+
+/* seq and ack of the first data segment, as sent and as received, equal
+ * what this test's own capture on lo saw. */
+KTEST(flows_packets_match_capture)
+{
+	struct flows_config cfg = { .packets = true };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	const struct packet_record *sent, *received;
+	struct flows_session s;
+	struct collected c = {};
+	struct captured seen;
+	struct conn conn;
+	int cap, srv;
+	uint16_t port;
+
+	cap = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	ll.sll_ifindex = if_nametoindex("lo");
+	if (!ASSERT_TRUE(cap >= 0 && !bind(cap, (struct sockaddr *)&ll, sizeof(ll)), "capture"))
+		return;
+	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	cfg.filters.port = port;
+	collected_init(&c, sizeof(struct packet_record), 1000);
+	if (!ASSERT_EQ(flows_session_start(&s, &cfg, collect_record, &c), 0, "session starts"))
+		goto out;
+	conn.cli = connect_to(AF_INET, SOCK_STREAM, port);
+	conn.acc = accept(srv, NULL, NULL);
+	conn.cport = local_port(conn.cli);
+	transfer(&conn, 100, 0);
+	for (int i = 0; i < 5; i++)
+		reader_poll(&s.reader, 50);
+	seen = find_captured(cap, conn.cport, port, 100);
+	sent = find_packet(&c, true, conn.cport, port, 100);
+	received = find_packet(&c, false, port, conn.cport, 100);
+	if (ASSERT_TRUE(seen.found, "captured") && ASSERT_TRUE(sent != NULL, "sent segment") &&
+	    ASSERT_TRUE(received != NULL, "received segment")) {
+		ASSERT_EQ(sent->seq, seen.seq, "seq as sent");
+		ASSERT_EQ(sent->ack, seen.ack, "ack as sent");
+		ASSERT_EQ(received->seq, seen.seq, "seq as received");
+		ASSERT_EQ(received->ack, seen.ack, "ack as received");
+		ASSERT_EQ(sent->owner.pid, getpid(), "the sender's pid");
+		ASSERT_TRUE(sent->flags & 0x10, "ACK set");
+	}
+	close(conn.cli), close(conn.acc);
+	flows_session_stop(&s);
+out:
+	collected_free(&c);
+	close(srv), close(cap);
 }
