@@ -11,7 +11,7 @@
 #   -c CMD      monitor command, run from the repo root; repeatable. Default: every
 #               command that runs until stopped: "./sockeye events", "./sockeye events
 #               --no-io", "./sockeye connlat", "./sockeye soconnect", "./sockeye sockstat",
-#               "./sockeye flows", "./sockeye flows -x -r"
+#               "./sockeye flows", "./sockeye flows -x -r -e", "./sockeye flows -t"
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
@@ -56,7 +56,8 @@ parse_args() {
 	shift $((OPTIND - 1))
 	(($# == 0)) || usage "unexpected argument '$1'"
 	((${#CMDS[@]})) || CMDS=("./sockeye events" "./sockeye events --no-io" "./sockeye connlat"
-		"./sockeye soconnect" "./sockeye sockstat" "./sockeye flows" "./sockeye flows -x -r")
+		"./sockeye soconnect" "./sockeye sockstat" "./sockeye flows" "./sockeye flows -x -r -e"
+		"./sockeye flows -t")
 }
 
 check_tools() {

@@ -26,6 +26,7 @@ const volatile __u16 filter_dport = 0;	/* remote port */
 const volatile bool show_listeners = false;
 const volatile bool retrans_events = false;	/* no table: no closed records */
 const volatile bool packet_events = false;	/* no table either */
+const volatile bool layer_times = false;
 
 /* Sockets with a file but no known owner in the last pass, so user space
  * knows when a walk of the processes' files (flows_owners) would help; 1
@@ -69,6 +70,41 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drop_reasons SEC(".maps");
+
+/* Layer times (-t) per connection, with an entry in flows, by cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct flow_layers);
+} layers SEC(".maps");
+
+/* The same, host-wide: LAYERS x LAYER_SLOTS counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LAYERS * LAYER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} layer_totals SEC(".maps");
+
+/* Where a packet was last seen, by skb address, until the next point
+ * takes it. An LRU: packets that never reach the next point (dropped,
+ * merged into another skb) must not fill it, and a reused address is
+ * stamped again at the first point before it is looked up. */
+struct stamp {
+	__u64 ns;
+	__u64 cookie;
+	__u32 layer;	/* the layer this stamp starts */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct stamp);
+} stamps SEC(".maps");
 
 /* Ports with a listener, set as the iterator meets listeners (it walks
  * them before the established sockets): a connection open before sockeye
@@ -399,6 +435,8 @@ int BPF_PROG(flows_destroy, struct sock *sk)
 	}
 	bpf_map_delete_elem(&flows, &cookie);
 	bpf_map_delete_elem(&owners, &cookie);
+	if (layer_times)
+		bpf_map_delete_elem(&layers, &cookie);
 	return 0;
 }
 
@@ -545,6 +583,73 @@ static __always_inline __u32 read_tcp_header(const struct sk_buff *skb, bool out
 	return off;
 }
 
+static __always_inline __u32 layer_slot(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 slot = 0;
+
+	for (int i = 0; i < LAYER_SLOTS - 1 && us > 1; i++) {
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+/* Too big for the stack: a new entry starts as a copy of this. */
+static const struct flow_layers no_layers;
+
+/* Counts one packet's time in a layer, host-wide and on its connection,
+ * if that connection has an entry and passes the owner filters. */
+static __always_inline void count_layer(__u64 cookie, __u32 layer, __u64 ns)
+{
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	__u32 slot = layer_slot(ns);
+	struct flow_layers *l;
+
+	if (!s || !owner_wanted(&s->owner) || layer >= LAYERS)
+		return;
+	count_percpu(&layer_totals, layer * LAYER_SLOTS + slot);
+	l = bpf_map_lookup_elem(&layers, &cookie);
+	if (!l) {
+		bpf_map_update_elem(&layers, &cookie, &no_layers, BPF_NOEXIST);
+		l = bpf_map_lookup_elem(&layers, &cookie);
+		if (!l)
+			return;
+	}
+	__sync_fetch_and_add(&l->count[layer], 1);
+	__sync_fetch_and_add(&l->sum_ns[layer], ns);
+	__sync_fetch_and_add(&l->slots[layer][slot], 1);
+}
+
+static __always_inline void stamp(const void *skb, __u64 cookie, __u32 layer, __u64 now)
+{
+	__u64 key = (__u64)skb;
+	struct stamp st = { .ns = now, .cookie = cookie, .layer = layer };
+
+	bpf_map_update_elem(&stamps, &key, &st, BPF_ANY);
+}
+
+/* Ends the layer a stamp of skb began, if it is that one; returns the
+ * stamp's cookie, or 0. */
+static __always_inline __u64 end_layer(const void *skb, __u32 layer, __u64 now)
+{
+	__u64 key = (__u64)skb, cookie;
+	struct stamp *st = bpf_map_lookup_elem(&stamps, &key);
+
+	if (!st || st->layer != layer)
+		return 0;
+	cookie = st->cookie;
+	count_layer(cookie, layer, now - st->ns);
+	return cookie;
+}
+
+/* The cookie of a socket whose cookie was made, without the helper:
+ * skb->sk is a pointer the verifier knows only under RCU. */
+static __always_inline __u64 made_cookie(const struct sock *sk)
+{
+	return sk ? BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) : 0;
+}
+
 static __always_inline void send_packet(const struct sk_buff *skb, const struct sock *sk,
 					bool outgoing)
 {
@@ -552,24 +657,18 @@ static __always_inline void send_packet(const struct sk_buff *skb, const struct 
 	struct sock_tuple t = {};
 	struct sock_owner o = {};
 	struct tcphdr th;
-	__u64 cookie = 0;
+	__u64 cookie = made_cookie(sk);
 	__u32 off, data_off;
 	struct flow_entry *s;
 
 	off = read_tcp_header(skb, outgoing, &th, &t);
 	if (!off || !tuple_wanted(&t))
 		return;
-	if (sk) {
-		/* The cookie as far as it was made: every socket with an entry
-		 * or an owner has one. (skb->sk is not a pointer the helper
-		 * takes: the verifier knows it only under RCU.) */
-		cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-		s = bpf_map_lookup_elem(&flows, &cookie);
-		if (s)
-			o = s->owner;
-		if (!o.pid)
-			lookup_owner(cookie, &o);
-	}
+	s = bpf_map_lookup_elem(&flows, &cookie);
+	if (s)
+		o = s->owner;
+	if (!o.pid)
+		lookup_owner(cookie, &o);
 	if (!owner_wanted(&o) || !(r = reserve_record(sizeof(*r))))
 		return;
 	__builtin_memset(r, 0, sizeof(*r));
@@ -590,19 +689,101 @@ static __always_inline void send_packet(const struct sk_buff *skb, const struct 
 	submit_record(r);
 }
 
-/* --packets: what leaves, as it is queued to the device (headers built,
- * skb->sk the sender) ... */
-SEC("tp_btf/net_dev_queue")
-int BPF_PROG(flows_pkt_out, struct sk_buff *skb)
+/* TCP's departure time of a segment (Linux's EDT model: set when TCP
+ * sent it, later when it paces), on the clock of bpf_ktime_get_ns. */
+static __always_inline __u64 departure_ns(const struct sk_buff *skb)
 {
-	send_packet(skb, skb->sk, true);
+	if (BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type) != SKB_CLOCK_MONOTONIC)
+		return 0;
+	return BPF_CORE_READ(skb, tstamp);
+}
+
+/* What leaves, as it is queued to the device, headers built and skb->sk
+ * the sender: a line for --packets, the end of TCP's part and the start of
+ * the device's for -t. */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(flows_dev_queue, struct sk_buff *skb)
+{
+	struct sock_tuple t = {};
+	struct tcphdr th;
+	__u64 now, sent, cookie;
+
+	if (packet_events)
+		send_packet(skb, skb->sk, true);
+	if (!layer_times || !read_tcp_header(skb, true, &th, &t) || !tuple_wanted(&t))
+		return 0;
+	now = bpf_ktime_get_ns();
+	cookie = made_cookie(skb->sk);
+	sent = departure_ns(skb);
+	/* A paced segment may be queued before its departure time (with
+	 * the fq qdisc): no time in TCP then. */
+	if (sent)
+		count_layer(cookie, LAYER_TX_TCP, now > sent ? now - sent : 0);
+	stamp(skb, cookie, LAYER_TX_DEVICE, now);
 	return 0;
 }
 
-/* ... and what TCP takes in on an established connection, with its socket. */
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(flows_pkt_in, struct sock *sk, const struct sk_buff *skb)
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(flows_dev_xmit, struct sk_buff *skb, int rc)
 {
-	send_packet(skb, sk, false);
+	__u64 key = (__u64)skb;
+
+	if (end_layer(skb, LAYER_TX_DEVICE, bpf_ktime_get_ns()))
+		bpf_map_delete_elem(&stamps, &key);
+	return 0;
+}
+
+/* A packet coming up from a device: skb->data is at its network header. */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(flows_dev_in, struct sk_buff *skb)
+{
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u8 ip[10];
+
+	if (bpf_probe_read_kernel(ip, sizeof(ip), data))
+		return 0;
+	/* Filters by port wait for TCP, where the headers are parsed once. */
+	if ((ip[0] >> 4 == 4 && ip[9] == IPPROTO_TCP) || (ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP))
+		stamp(skb, 0, LAYER_RX_DEVICE, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* What TCP takes in on an established connection, with its socket: a line
+ * for --packets; for -t, the end of the way up and the start of the wait
+ * in the socket's queue. */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(flows_tcp_in, struct sock *sk, const struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb, now, cookie;
+	struct sock_tuple t = {};
+	struct stamp *st;
+
+	if (packet_events)
+		send_packet(skb, sk, false);
+	if (!layer_times)
+		return 0;
+	st = bpf_map_lookup_elem(&stamps, &key);
+	if (!st || st->layer != LAYER_RX_DEVICE)
+		return 0;
+	read_tuple(sk, &t);
+	if (!tuple_wanted(&t)) {
+		bpf_map_delete_elem(&stamps, &key);
+		return 0;
+	}
+	now = bpf_ktime_get_ns();
+	cookie = bpf_get_socket_cookie(sk);
+	count_layer(cookie, LAYER_RX_DEVICE, now - st->ns);
+	stamp(skb, cookie, LAYER_RX_QUEUE, now);
+	return 0;
+}
+
+/* The process copies the data out: the end of the wait in the queue. */
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(flows_copy, const struct sk_buff *skb, int len)
+{
+	__u64 key = (__u64)skb;
+
+	if (end_layer(skb, LAYER_RX_QUEUE, bpf_ktime_get_ns()))
+		bpf_map_delete_elem(&stamps, &key);
 	return 0;
 }

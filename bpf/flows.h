@@ -69,6 +69,25 @@ struct flow_tcp {
 	__u8 pad[3];
 };
 
+/* Per-packet time between two points of the stack (-t), as log2
+ * histograms of microseconds: slot 0 holds 0-1 us, slot n 2^n to
+ * 2^(n+1)-1 us, the last one everything longer. */
+enum flow_layer {
+	LAYER_RX_DEVICE,	/* netif_receive_skb -> tcp_probe: up the stack to TCP */
+	LAYER_RX_QUEUE,		/* tcp_probe -> skb_copy_datagram_iovec: in the socket's queue */
+	LAYER_TX_TCP,		/* TCP's departure stamp (skb->tstamp) -> net_dev_queue */
+	LAYER_TX_DEVICE,	/* net_dev_queue -> net_dev_xmit: qdisc and driver */
+	LAYERS,
+};
+#define LAYER_SLOTS 24
+
+/* One connection's layer times, the value of the layers map. */
+struct flow_layers {
+	__u64 count[LAYERS];
+	__u64 sum_ns[LAYERS];
+	__u32 slots[LAYERS][LAYER_SLOTS];
+};
+
 #define FLOW_RECORD_CONN 1	/* a connection, live or closed */
 #define FLOW_RECORD_RETRANS 2	/* one retransmit, for --retrans-events */
 #define FLOW_RECORD_PACKET 3	/* one segment, for --packets */

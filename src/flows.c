@@ -19,6 +19,7 @@
 #define GIVES_RETRANS 2u
 #define GIVES_DROPS 4u
 #define GIVES_PACKETS 8u
+#define GIVES_LAYERS 16u
 
 static const struct hook_use flows_hooks[] = {
 	{ "flows_state", GIVES_CONNECTIONS, PROTO_TCP_BIT },
@@ -28,15 +29,19 @@ static const struct hook_use flows_hooks[] = {
 	{ "flows_retrans", GIVES_RETRANS, PROTO_TCP_BIT },
 	{ "flows_synack", GIVES_RETRANS, PROTO_TCP_BIT },
 	{ "flows_drop", GIVES_DROPS, PROTO_TCP_BIT },
-	{ "flows_pkt_out", GIVES_PACKETS, PROTO_TCP_BIT },
-	{ "flows_pkt_in", GIVES_PACKETS, PROTO_TCP_BIT },
+	{ "flows_dev_queue", GIVES_PACKETS | GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_tcp_in", GIVES_PACKETS | GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_dev_xmit", GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_dev_in", GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_copy", GIVES_LAYERS, PROTO_TCP_BIT },
 };
 
 static const char *gives_name(int bit)
 {
-	static const char *const names[] = { "connections", "retransmits", "drops", "packets" };
+	static const char *const names[] = { "connections", "retransmits", "drops", "packets",
+					     "layer times" };
 
-	return bit < 4 ? names[bit] : "?";
+	return bit < 5 ? names[bit] : "?";
 }
 
 const struct program_set flows_programs = {
@@ -55,6 +60,16 @@ const char *retrans_kind_name(int kind)
 	};
 
 	return kind >= 0 && kind < RETRANS_KINDS ? names[kind] : "?";
+}
+
+const char *layer_name(int layer)
+{
+	static const char *const names[LAYERS] = {
+		[LAYER_RX_DEVICE] = "rx_device", [LAYER_RX_QUEUE] = "rx_queue",
+		[LAYER_TX_TCP] = "tx_tcp", [LAYER_TX_DEVICE] = "tx_device",
+	};
+
+	return layer >= 0 && layer < LAYERS ? names[layer] : "?";
 }
 
 const char *drop_kind_name(int kind)
@@ -140,6 +155,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->show_listeners = cfg->listeners;
 	skel->rodata->retrans_events = cfg->retrans_events;
 	skel->rodata->packet_events = cfg->packets;
+	skel->rodata->layer_times = cfg->layers;
 }
 
 int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
@@ -155,8 +171,8 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 		return open_failed("flows");
 	configure(s->skel, cfg);
 	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
-			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0),
-			       PROTO_TCP_BIT);
+			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
+			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);
 	/* The smallest record is the retransmit; on_record tells them apart. */
 	if (!err)
 		err = start_reading(s->skel->skeleton, "flows", &s->reader,
@@ -308,6 +324,21 @@ int flows_drop_counts(const struct flows_session *s,
 		counter_snapshot_diff(&now, &none, each_reason, &w);
 	counter_snapshot_free(&now);
 	return err;
+}
+
+int flows_layer_totals(const struct flows_session *s, uint64_t *slots)
+{
+	return percpu_array_sum(bpf_map__fd(s->skel->maps.layer_totals), LAYERS * LAYER_SLOTS,
+				slots);
+}
+
+int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flow_layers *l)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.layers), &cookie, l)) {
+		memset(l, 0, sizeof(*l));
+		return -errno;
+	}
+	return 0;
 }
 
 uint64_t flows_untracked(const struct flows_session *s)

@@ -10,6 +10,7 @@
 #include "sockeye.h"
 #include "flows_session.h"
 #include "format.h"
+#include "histogram.h"
 #include "json.h"
 #include "probe.h"
 #include "prom.h"
@@ -25,7 +26,7 @@ struct flows_opts {
 	struct common_opts common;
 	struct interval_opts interval;
 	struct flows_config cfg;
-	bool batch, extra, retrans, errors, all;
+	bool batch, extra, retrans, errors, layers, all;
 	const char *prom;
 	const struct sort_key *sort;
 };
@@ -154,11 +155,23 @@ static void print_header(const struct flows_opts *o, const struct widths *w)
 		printf(" %6s %7s %6s %5s %6s", "FAST", "TIMEOUT", "PROBE", "SYN", "SYNACK");
 	if (o->errors)
 		printf(" %7s %6s %9s", "CSUMERR", "SEQERR", "OTHERDROP");
+	if (o->layers)
+		printf(" %9s %9s %9s %9s", "RXDEV(us)", "RXQUE(us)", "TXTCP(us)", "TXDEV(us)");
 	putchar('\n');
 }
 
+/* The average time of a packet in each layer, or "-" without packets. */
+static void print_layer_averages(const struct flow_layers *l)
+{
+	for (int k = 0; k < LAYERS; k++)
+		if (l->count[k])
+			printf(" %9.1f", l->sum_ns[k] / 1e3 / l->count[k]);
+		else
+			printf(" %9s", "-");
+}
+
 static void print_row(const struct flows_opts *o, const struct widths *w,
-		      const struct flow_record *r)
+		      const struct flow_record *r, const struct flow_layers *l)
 {
 	const struct flow_tcp *c = &r->tcp;
 	const __u64 *rt = r->entry.retrans;
@@ -184,6 +197,8 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 		printf(" %7llu %6llu %9llu", (unsigned long long)r->entry.drops[DROP_CSUM],
 		       (unsigned long long)r->entry.drops[DROP_SEQ],
 		       (unsigned long long)r->entry.drops[DROP_OTHER]);
+	if (l)
+		print_layer_averages(l);
 	putchar('\n');
 }
 
@@ -197,7 +212,7 @@ static size_t count_closed(const struct flow_table *t)
 }
 
 static void print_table(const struct flows_opts *o, const struct flow_table *t,
-			const struct report_span *span, bool live)
+			const struct flow_layers *layers, const struct report_span *span, bool live)
 {
 	struct widths w = measure(t);
 	char when[TIME_LEN];
@@ -209,7 +224,7 @@ static void print_table(const struct flows_opts *o, const struct flow_table *t,
 	       live ? "  (Ctrl-C quits)" : "");
 	print_header(o, &w);
 	for (size_t i = 0; i < t->n; i++)
-		print_row(o, &w, &t->rows[i]);
+		print_row(o, &w, &t->rows[i], layers ? &layers[i] : NULL);
 }
 
 /* ---- JSON ---- */
@@ -264,7 +279,29 @@ static void json_tcp(struct json *j, const struct flow_tcp *c)
 	json_str(j, "ca_state", ca_state_name(c->ca_state));
 }
 
-static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops)
+/* A connection's layer times: count, total and log2 histogram of each. */
+static void json_layers(struct json *j, const struct flow_layers *l)
+{
+	uint64_t slots[LAYER_SLOTS];
+	char key[48];
+	size_t used;
+
+	for (int k = 0; k < LAYERS; k++) {
+		used = 0;
+		for (size_t i = 0; i < LAYER_SLOTS; i++)
+			if ((slots[i] = l->slots[k][i]))
+				used = i + 1;
+		snprintf(key, sizeof(key), "layer_%s_count", layer_name(k));
+		json_uint(j, key, l->count[k]);
+		snprintf(key, sizeof(key), "layer_%s_sum_ns", layer_name(k));
+		json_uint(j, key, l->sum_ns[k]);
+		snprintf(key, sizeof(key), "layer_%s_us", layer_name(k));
+		json_uint_array(j, key, slots, used);
+	}
+}
+
+static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
+		     const struct flow_layers *l)
 {
 	char key[32];
 	struct json j;
@@ -285,6 +322,8 @@ static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool dro
 		snprintf(key, sizeof(key), "drops_%s", drop_kind_name(k));
 		json_uint(&j, key, r->entry.drops[k]);
 	}
+	if (l)
+		json_layers(&j, l);
 	json_uint(&j, "cookie", r->cookie);
 	json_end(&j);
 }
@@ -333,10 +372,57 @@ static int print_drops(const struct flows_session *s, struct drop_printer *d)
 
 /* ---- the reports ---- */
 
+/* ---- layer times, host-wide (-t) ---- */
+
+static const char *const layer_titles[LAYERS] = {
+	[LAYER_RX_DEVICE] = "received, from the device to TCP",
+	[LAYER_RX_QUEUE] = "received, in the socket's queue until copied to the process",
+	[LAYER_TX_TCP] = "sent, from TCP's departure time to the device queue",
+	[LAYER_TX_DEVICE] = "sent, from the device queue to the driver",
+};
+
+static int print_layer_totals(const struct flows_session *s, uint64_t realtime_ns, bool json)
+{
+	uint64_t slots[LAYERS * LAYER_SLOTS];
+	uint64_t total, used;
+	char when[TIME_LEN];
+	struct json j;
+	int err = flows_layer_totals(s, slots);
+
+	if (err) {
+		p_err("cannot read the layer times: %s", strerror(-err));
+		return err;
+	}
+	for (int k = 0; k < LAYERS; k++) {
+		const uint64_t *h = &slots[k * LAYER_SLOTS];
+
+		if (!json) {
+			printf("Packet time %s, host-wide, since the start:\n", layer_titles[k]);
+			print_log2_hist(stdout, h, LAYER_SLOTS, "usecs");
+			continue;
+		}
+		total = used = 0;
+		for (size_t i = 0; i < LAYER_SLOTS; i++)
+			if ((total += h[i], h[i]))
+				used = i + 1;
+		json_begin(&j, stdout);
+		json_str(&j, "type", "layer");
+		format_utc_time(when, sizeof(when), realtime_ns);
+		json_str(&j, "time", when);
+		json_str(&j, "layer", layer_name(k));
+		json_str(&j, "unit", "usecs");
+		json_uint(&j, "total", total);
+		json_uint_array(&j, "counts", h, used);
+		json_end(&j);
+	}
+	return 0;
+}
+
 struct reporter {
 	const struct flows_opts *o;
 	struct flows_session *s;
 	struct flow_table table;
+	struct flow_layers *layers;	/* under -t, one per row of table */
 	uint64_t closed_total;	/* connections closed since the start */
 	bool live;
 };
@@ -430,6 +516,39 @@ static int write_prom(const struct reporter *rep)
 	return err;
 }
 
+/* Each row's layer times, in rep->layers. */
+static int read_layers(struct reporter *rep)
+{
+	struct flow_layers *grown = realloc(rep->layers, (rep->table.n + 1) * sizeof(*grown));
+
+	if (!grown) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	rep->layers = grown;
+	for (size_t i = 0; i < rep->table.n; i++)
+		flows_conn_layers(rep->s, rep->table.rows[i].cookie, &rep->layers[i]);
+	return 0;
+}
+
+/* The host-wide tables after the connections: drops (-e), layer times (-t). */
+static int print_host_wide(const struct reporter *rep, const struct report_span *span)
+{
+	bool json = rep->o->common.json;
+	int err = 0;
+
+	if (rep->o->errors) {
+		struct drop_printer d = { .realtime_ns = span->end_ns, .json = json };
+
+		err = print_drops(rep->s, &d);
+	}
+	if (!err && rep->o->layers)
+		err = print_layer_totals(rep->s, span->end_ns, json);
+	if (!json && !rep->live)
+		putchar('\n');
+	return err;
+}
+
 static int report(void *ctx, const struct report_span *span)
 {
 	struct reporter *rep = ctx;
@@ -442,21 +561,18 @@ static int report(void *ctx, const struct report_span *span)
 	rep->closed_total += count_closed(&rep->table);
 	sorting = rep->o->sort;
 	qsort(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows);
+	if (rep->o->layers && (err = read_layers(rep)))
+		return err;
 	if (rep->o->common.json) {
 		for (size_t i = 0; i < rep->table.n; i++)
-			json_row(&rep->table.rows[i], span->end_ns, rep->o->errors);
+			json_row(&rep->table.rows[i], span->end_ns, rep->o->errors,
+				 rep->layers ? &rep->layers[i] : NULL);
 		json_summary(rep, span);
 	} else {
-		print_table(rep->o, &rep->table, span, rep->live);
+		print_table(rep->o, &rep->table, rep->layers, span, rep->live);
 	}
-	if (rep->o->errors) {
-		struct drop_printer d = { .realtime_ns = span->end_ns, .json = rep->o->common.json };
-
-		if ((err = print_drops(rep->s, &d)))
-			return err;
-	}
-	if (!rep->o->common.json && !rep->live)
-		putchar('\n');
+	if ((err = print_host_wide(rep, span)))
+		return err;
 	return rep->o->prom ? write_prom(rep) : 0;
 }
 
@@ -599,6 +715,12 @@ static const char flows_help[] =
 	"                       PROBE (tail-loss probes) SYN SYNACK (on the listener's\n"
 	"                       row); listening sockets get rows\n"
 	"      --retrans-events one line per retransmit instead of the table\n"
+	"  -t, --layers         time per packet between layers, as the average per\n"
+	"                       connection: RXDEV(us) (device to TCP) RXQUE(us) (in the\n"
+	"                       socket's queue until the process copies it) TXTCP(us)\n"
+	"                       (TCP's departure time to the device queue) TXDEV(us)\n"
+	"                       (device queue to the driver); and host-wide log2\n"
+	"                       histograms. It runs a program on every packet\n"
 	"  -P, --packets        one line per TCP segment instead of the table: sent ones\n"
 	"                       as they are queued to the device, received ones as TCP\n"
 	"                       takes them in once established; DIR SEQ ACK LEN FLAGS\n"
@@ -625,9 +747,13 @@ static const char flows_help[] =
 	"packets_out, bytes_in_flight, send_q, recv_q, snd_wnd, rcv_wnd, sndbuf, rcvbuf,\n"
 	"wmem_queued, backlog, max_backlog, mss, ca_state, retrans_fast, retrans_timeout,\n"
 	"retrans_probe, retrans_syn, retrans_synack, [drops_csum, drops_seq,\n"
-	"drops_other,] cookie} per connection, then {\"type\":\"flows\", time,\n"
+	"drops_other,] [layer_<layer>_count, layer_<layer>_sum_ns, layer_<layer>_us\n"
+	"(log2 histogram),] cookie} per connection, then {\"type\":\"flows\", time,\n"
 	"connections, closed, retrans_<kind> totals, untracked, lost}; with -e,\n"
-	"{\"type\":\"drop\", time, reason, count} per reason (since the start).\n"
+	"{\"type\":\"drop\", time, reason, count} per reason (since the start); with\n"
+	"-t, {\"type\":\"layer\", time, layer, unit, total, counts} per layer, where\n"
+	"layer is rx_device, rx_queue, tx_tcp or tx_device and counts[n] is 2^n to\n"
+	"2^(n+1)-1 us (counts[0]: 0-1 us).\n"
 	"With --retrans-events: {\"type\":\"retrans\", time, pid,\n"
 	"comm, family, saddr, sport, daddr, dport, state, kind, segs, cookie}; with\n"
 	"--packets: {\"type\":\"packet\", time, pid, comm, family, saddr, sport, daddr,\n"
@@ -664,6 +790,9 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 	case 'e':
 		o->errors = o->cfg.drops = true;
 		break;
+	case 't':
+		o->layers = o->cfg.layers = true;
+		break;
 	case 'a':
 		o->all = true;
 		break;
@@ -694,10 +823,11 @@ static void check_flows_options(const struct flows_opts *o)
 {
 	const struct sock_filters *f = &o->common.filters;
 
-	if (one_by_one(o) && (o->extra || o->retrans || o->errors || o->all || o->batch || o->prom ||
-			      o->interval.interval || o->interval.count || o->sort))
+	if (one_by_one(o) && (o->extra || o->retrans || o->errors || o->layers || o->all ||
+			      o->batch || o->prom || o->interval.interval || o->interval.count ||
+			      o->sort))
 		usage_error("flows", "--retrans-events and --packets print lines one by one; -x, -r, "
-			    "-e, -a, -b, -i, -c, --sort and --prom are for the table");
+			    "-e, -t, -a, -b, -i, -c, --sort and --prom are for the table");
 	if (o->cfg.packets && o->cfg.retrans_events)
 		usage_error("flows", "--retrans-events and --packets are two views: choose one");
 	if (o->cfg.packets && !f->port && !f->pid && !f->comm_set && !o->cfg.sport && !o->cfg.dport)
@@ -716,6 +846,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 		{ "retrans-events", no_argument, NULL, OPT_RETRANS_EVENTS },
 		{ "errors", no_argument, NULL, 'e' },
 		{ "packets", no_argument, NULL, 'P' },
+		{ "layers", no_argument, NULL, 't' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "sport", required_argument, NULL, 's' },
 		{ "dport", required_argument, NULL, 'd' },
@@ -726,7 +857,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	int opt;
 
 	while ((opt = next_option("flows", argc, argv,
-				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxreaPs:d:", longopts)) != -1) {
+				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxretaPs:d:", longopts)) != -1) {
 		if (!common_option("flows", opt, optarg, flows_help, &o->common) &&
 		    !interval_option("flows", opt, optarg, &o->interval))
 			flows_option(o, opt, optarg);
@@ -755,6 +886,7 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 		p_warn("%llu closed connections were not reported: the ring buffer was full",
 		       (unsigned long long)reader_lost(&s->reader));
 	flow_table_free(&rep.table);
+	free(rep.layers);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 

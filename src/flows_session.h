@@ -18,6 +18,7 @@ struct flows_config {
 	uint16_t dport;		/* only this remote port; 0 for any */
 	bool listeners;		/* rows for listening sockets too */
 	bool drops;		/* count dropped segments (-e): a program per drop */
+	bool layers;		/* time packets between layers (-t): per packet */
 	bool retrans_events;	/* a struct retrans_record per retransmit */
 	bool packets;		/* a struct packet_record per segment; with
 				 * either, no closed rows: those views have no table */
@@ -57,6 +58,14 @@ int flows_drop_counts(const struct flows_session *s,
 /* The name of a drop reason in the running kernel ("TCP_CSUM"), from its
  * BTF; "REASON_<n>" for a number it does not name. Valid until the next call. */
 const char *drop_reason_name(uint32_t reason);
+/* Host-wide layer times since the start: LAYERS x LAYER_SLOTS counts,
+ * layer by layer. Returns 0 or -errno. */
+int flows_layer_totals(const struct flows_session *s, uint64_t *slots);
+/* A connection's layer times (zero if none yet, or once it closed);
+ * returns 0 or -ENOENT. */
+int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flow_layers *l);
+/* "rx_device", "rx_queue", "tx_tcp", "tx_device". */
+const char *layer_name(int layer);
 /* Connections seen without per-connection counters: the map was full. */
 uint64_t flows_untracked(const struct flows_session *s);
 

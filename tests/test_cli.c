@@ -104,6 +104,8 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "flows", "stray" }, "unexpected argument 'stray'" },
 		{ { "flows", "--packets" }, "--packets prints a line per segment" },
 		{ { "flows", "-P", "--retrans-events" }, "are two views: choose one" },
+		{ { "flows", "-P", "-t", "--port", "80" }, "print lines one by one" },
+		{ { "flows", "--layers=all" }, "option '--layers' takes no value" },
 		{ { "flows", "-P", "-4" }, "--packets prints a line per segment" },
 		{ { "flows", "-P", "--port", "80", "-c", "2" }, "print lines one by one" },
 	};

@@ -109,6 +109,17 @@ struct conn {
 	uint16_t cport;
 };
 
+/* A new connection to the listener srv on port: both ends. */
+static struct conn open_conn(int family, int srv, uint16_t port)
+{
+	struct conn c;
+
+	c.cli = connect_to(family, SOCK_STREAM, port);
+	c.acc = accept(srv, NULL, NULL);
+	c.cport = local_port(c.cli);
+	return c;
+}
+
 /* Moves up bytes from client to server and down bytes back. */
 static void transfer(const struct conn *c, size_t up, size_t down)
 {
@@ -134,9 +145,7 @@ static void check_bytes(int family)
 	cfg.filters.port = port;
 	if (!start_flows(&s, &cfg))
 		return;
-	after.cli = connect_to(family, SOCK_STREAM, port);
-	after.acc = accept(srv, NULL, NULL);
-	after.cport = local_port(after.cli);
+	after = open_conn(family, srv, port);
 	transfer(&after, 777, 1234567);
 	transfer(&before, 1, 0);
 	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot")) {
@@ -177,9 +186,7 @@ static void check_closed(bool keep)
 	cfg.filters.port = port;
 	if (!start_flows(&s, &cfg))
 		return;
-	c.cli = connect_to(AF_INET, SOCK_STREAM, port);
-	c.acc = accept(srv, NULL, NULL);
-	c.cport = local_port(c.cli);
+	c = open_conn(AF_INET, srv, port);
 	transfer(&c, 5000, 6000);
 	ASSERT_EQ(flows_snapshot(&s, &t, keep), 0, "first snapshot");
 	close(c.cli);
@@ -883,9 +890,7 @@ KTEST(flows_packets_match_capture)
 	collected_init(&c, sizeof(struct packet_record), 1000);
 	if (!ASSERT_EQ(flows_session_start(&s, &cfg, collect_record, &c), 0, "session starts"))
 		goto out;
-	conn.cli = connect_to(AF_INET, SOCK_STREAM, port);
-	conn.acc = accept(srv, NULL, NULL);
-	conn.cport = local_port(conn.cli);
+	conn = open_conn(AF_INET, srv, port);
 	transfer(&conn, 100, 0);
 	for (int i = 0; i < 5; i++)
 		reader_poll(&s.reader, 50);
@@ -906,4 +911,68 @@ KTEST(flows_packets_match_capture)
 out:
 	collected_free(&c);
 	close(srv), close(cap);
+}
+
+/* ---- layer times (-t) ---- */
+
+/* Every layer of a connection that moved data both ways has samples,
+ * each sample in a slot that a real time fits (the last slot would catch
+ * a time gone negative), and the histogram's total is the count. */
+static void check_layers(const struct flow_layers *l, const char *end)
+{
+	char what[96];
+
+	for (int k = 0; k < LAYERS; k++) {
+		uint64_t total = 0;
+
+		for (int i = 0; i < LAYER_SLOTS; i++)
+			total += l->slots[k][i];
+		snprintf(what, sizeof(what), "%s %s: samples", end, layer_name(k));
+		ASSERT_TRUE(l->count[k] > 0, what);
+		snprintf(what, sizeof(what), "%s %s: histogram total", end, layer_name(k));
+		ASSERT_EQ(total, l->count[k], what);
+		snprintf(what, sizeof(what), "%s %s: no time past the last slot", end,
+			 layer_name(k));
+		ASSERT_EQ(l->slots[k][LAYER_SLOTS - 1], 0, what);
+		snprintf(what, sizeof(what), "%s %s: average under a second", end, layer_name(k));
+		ASSERT_TRUE(l->count[k] && l->sum_ns[k] / l->count[k] < 1000000000ULL, what);
+	}
+}
+
+KTEST(flows_layers_every_layer_has_samples)
+{
+	struct flows_config cfg = { .layers = true };
+	uint64_t totals[LAYERS * LAYER_SLOTS];
+	struct flows_session s;
+	struct flow_table t = {};
+	struct flow_layers l;
+	struct conn c;
+	uint16_t port;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+
+	cfg.filters.port = port;
+	if (!start_flows(&s, &cfg))
+		return;
+	c = open_conn(AF_INET, srv, port);
+	for (int i = 0; i < 50; i++)
+		transfer(&c, 1000, 1000);
+	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
+	    ASSERT_TRUE(find_flow(&t, c.cport, port) && find_flow(&t, port, c.cport), "rows")) {
+		flows_conn_layers(&s, find_flow(&t, c.cport, port)->cookie, &l);
+		check_layers(&l, "client");
+		ASSERT_TRUE(l.count[LAYER_RX_QUEUE] >= 50, "the client read at least 50 segments");
+		flows_conn_layers(&s, find_flow(&t, port, c.cport)->cookie, &l);
+		check_layers(&l, "server");
+	}
+	if (ASSERT_EQ(flows_layer_totals(&s, totals), 0, "host-wide totals"))
+		for (int k = 0; k < LAYERS; k++) {
+			uint64_t n = 0;
+
+			for (int i = 0; i < LAYER_SLOTS; i++)
+				n += totals[k * LAYER_SLOTS + i];
+			ASSERT_TRUE(n >= 100, layer_name(k));
+		}
+	flow_table_free(&t);
+	flows_session_stop(&s);
+	close(c.cli), close(c.acc), close(srv);
 }
