@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* `sockeye flows`: per-connection TCP health. Nothing runs per packet:
- * state changes open an entry per connection (who, which end, since when),
- * the retransmit tracepoints count into it, and user space takes each
- * snapshot by reading an iter/tcp pass over every TCP socket, which adds
- * what struct tcp_sock knows (window, RTT, bytes, queues). The entry leaves
- * when the socket is destroyed, as a last record with the final numbers. */
+/* `sockeye flows`: per-connection TCP health. Unless asked for drops (-e),
+ * layer times (-t) or packets (--packets), nothing runs per packet: state
+ * changes open an entry per connection (who, which end, since when), the
+ * retransmit tracepoints count into it, and user space takes each snapshot
+ * by reading an iter/tcp pass over every TCP socket, which adds what struct
+ * tcp_sock knows (window, RTT, bytes, queues). The entry leaves when the
+ * socket is destroyed, as a last record with the final numbers. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -91,7 +92,8 @@ struct {
 /* Where a packet was last seen, by skb address, until the next point
  * takes it. An LRU: packets that never reach the next point (dropped,
  * merged into another skb) must not fill it, and a reused address is
- * stamped again at the first point before it is looked up. */
+ * stamped again at the first point before it is looked up. User space
+ * shrinks it to one entry when -t is off: an LRU is allocated whole. */
 struct stamp {
 	__u64 ns;
 	__u64 cookie;
@@ -205,7 +207,7 @@ int BPF_PROG(flows_state, struct sock *sk, int oldstate, int newstate)
 }
 
 static __always_inline void send_retrans_event(__u64 cookie, const struct sock_tuple *t,
-					       const struct sock_owner *o, __u8 kind, __u16 segs)
+					       const struct sock_owner *o, __u8 kind, __u32 segs)
 {
 	struct retrans_record *r = reserve_record(sizeof(*r));
 
@@ -383,6 +385,7 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 	struct flow_entry *s;
 	struct tcp_sock *tp;
 	struct sock *sk;
+	__u64 cookie;
 	__u32 zero = 0;
 
 	if (!skc)
@@ -403,8 +406,12 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 		if (!show_listeners)
 			return 0;
 	}
-	s = iter_entry(sk, bpf_get_socket_cookie(sk), &r->tuple);
-	if (!describe(sk, bpf_get_socket_cookie(sk), s, r))
+	/* No entry for a connection the filters leave out anyway. */
+	if (!tuple_wanted(&r->tuple))
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	s = iter_entry(sk, cookie, &r->tuple);
+	if (!describe(sk, cookie, s, r))
 		return 0;
 	read_tcp(sk, &r->tcp);
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));

@@ -156,6 +156,8 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->retrans_events = cfg->retrans_events;
 	skel->rodata->packet_events = cfg->packets;
 	skel->rodata->layer_times = cfg->layers;
+	if (!cfg->layers)
+		bpf_map__set_max_entries(skel->maps.stamps, 1);
 }
 
 int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
