@@ -302,34 +302,35 @@ int BPF_PROG(flows_synack, const struct sock *sk, const struct request_sock *req
 	return 0;
 }
 
-static __always_inline void read_tcp(const struct sock *sk, struct flow_tcp *t)
+/* tp comes from bpf_skc_to_tcp_sock(), so its fields are plain loads (with
+ * CO-RE offsets) rather than a helper call each. */
+static __always_inline void read_tcp(const struct tcp_sock *tp, struct flow_tcp *t)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	const struct inet_connection_sock *icsk = (const void *)sk;
-	__u32 una = BPF_CORE_READ(tp, snd_una);
-	__s32 unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	__u32 una = tp->snd_una;
+	__s32 unread = tp->rcv_nxt - tp->copied_seq;
 
-	t->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	t->bytes_received = BPF_CORE_READ(tp, bytes_received);
-	t->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
-	t->snd_ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
+	t->bytes_acked = tp->bytes_acked;
+	t->bytes_received = tp->bytes_received;
+	t->snd_cwnd = tp->snd_cwnd;
+	t->snd_ssthresh = tp->snd_ssthresh;
 	/* Stored scaled by 8 and 4, as tcp_get_info() unscales them. */
-	t->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	t->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
-	t->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	t->packets_out = BPF_CORE_READ(tp, packets_out);
-	t->bytes_in_flight = BPF_CORE_READ(tp, snd_nxt) - una;
-	t->send_q = BPF_CORE_READ(tp, write_seq) - una;
+	t->srtt_us = tp->srtt_us >> 3;
+	t->rttvar_us = tp->mdev_us >> 2;
+	t->total_retrans = tp->total_retrans;
+	t->packets_out = tp->packets_out;
+	t->bytes_in_flight = tp->snd_nxt - una;
+	t->send_q = tp->write_seq - una;
 	t->recv_q = unread > 0 ? unread : 0;	/* as ss computes Recv-Q */
-	t->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
-	t->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
-	t->sndbuf = BPF_CORE_READ(sk, sk_sndbuf);
-	t->rcvbuf = BPF_CORE_READ(sk, sk_rcvbuf);
-	t->wmem_queued = BPF_CORE_READ(sk, sk_wmem_queued);
-	t->backlog = BPF_CORE_READ(sk, sk_ack_backlog);
-	t->max_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
-	t->mss = BPF_CORE_READ(tp, mss_cache);
-	t->ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+	t->snd_wnd = tp->snd_wnd;
+	t->rcv_wnd = tp->rcv_wnd;
+	t->sndbuf = sk->sk_sndbuf;
+	t->rcvbuf = sk->sk_rcvbuf;
+	t->wmem_queued = sk->sk_wmem_queued;
+	t->backlog = sk->sk_ack_backlog;
+	t->max_backlog = sk->sk_max_ack_backlog;
+	t->mss = tp->mss_cache;
+	t->ca_state = BPF_CORE_READ_BITFIELD(&tp->inet_conn, icsk_ca_state);
 }
 
 /* Fills r but its tcp part; returns whether it passes the filters. */
@@ -413,7 +414,7 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 	s = iter_entry(sk, cookie, &r->tuple);
 	if (!describe(sk, cookie, s, r))
 		return 0;
-	read_tcp(sk, &r->tcp);
+	read_tcp(tp, &r->tcp);
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
 	return 0;
 }
@@ -425,19 +426,21 @@ int BPF_PROG(flows_destroy, struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	struct flow_record *r;
-	__u32 zero = 0;
 
-	if (!s)
+	if (!s || !tp)
 		return 0;
-	r = bpf_map_lookup_elem(&scratch, &zero);
-	if (r) {
+	/* Built in the ring buffer itself: no copy of a record this size. */
+	if (!retrans_events && !packet_events && (r = reserve_record(sizeof(*r)))) {
 		__builtin_memset(r, 0, sizeof(*r));
-		if (!retrans_events && !packet_events && describe(sk, cookie, s, r) &&
+		if (describe(sk, cookie, s, r) &&
 		    (show_listeners || r->tuple.state != TCP_LISTEN)) {
 			r->closed = 1;
-			read_tcp(sk, &r->tcp);
-			output_record(r, sizeof(*r));
+			read_tcp(tp, &r->tcp);
+			submit_record(r);
+		} else {
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		}
 	}
 	bpf_map_delete_elem(&flows, &cookie);

@@ -32,24 +32,11 @@ static __always_inline void *reserve_record(__u64 size)
 	return rec;
 }
 
-static __always_inline __u64 wakeup_flag(void)
+static __always_inline void submit_record(void *rec)
 {
 	__u64 queued = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA);
 
-	return queued >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline void submit_record(void *rec)
-{
-	bpf_ringbuf_submit(rec, wakeup_flag());
-}
-
-/* Copies in a record built elsewhere (one too big for the stack, built
- * in a per-CPU scratch map). */
-static __always_inline void output_record(void *rec, __u64 size)
-{
-	if (bpf_ringbuf_output(&records, rec, size, wakeup_flag()))
-		count_percpu(&lost_records, 0);
+	bpf_ringbuf_submit(rec, queued >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 #endif
