@@ -2,6 +2,7 @@
 /* `sockeye flows`, the command: options, the table (redrawn on a terminal,
  * a snapshot per interval otherwise), JSON Lines, the Prometheus file and
  * the retransmit lines. The session is in src/flows.c. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,9 @@ static const struct sort_key *find_sort_key(const char *name)
 		    "srtt, age, cwnd, sendq, recvq, pid, comm, local, remote or state", name);
 }
 
-static const struct sort_key *sorting;
-
-static int compare_rows(const void *a, const void *b)
+static int compare_rows(const void *a, const void *b, void *key)
 {
+	const struct sort_key *sorting = key;
 	const struct flow_record *x = a, *y = b;
 	uint64_t vx, vy;
 	int c;
@@ -559,8 +559,8 @@ static int report(void *ctx, const struct report_span *span)
 		return err;
 	}
 	rep->closed_total += count_closed(&rep->table);
-	sorting = rep->o->sort;
-	qsort(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows);
+	qsort_r(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows,
+		(void *)rep->o->sort);
 	if (rep->o->layers && (err = read_layers(rep)))
 		return err;
 	if (rep->o->common.json) {

@@ -976,3 +976,43 @@ KTEST(flows_layers_every_layer_has_samples)
 	flows_session_stop(&s);
 	close(c.cli), close(c.acc), close(srv);
 }
+
+/* Where the row from 127.0.0.1:sport to 127.0.0.1:dport is in a table. */
+static const char *row_in(const char *table, uint16_t sport, uint16_t dport)
+{
+	char local[32], remote[32], row[80];
+
+	snprintf(local, sizeof(local), "127.0.0.1:%u", sport);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%u", dport);
+	snprintf(row, sizeof(row), "%-21s %-21s ", local, remote);
+	return strstr(table, row);
+}
+
+/* --sort orders the rows: received bytes largest first, local port
+ * ascending. */
+KTEST(flows_cli_sort)
+{
+	const char *first, *second;
+	char out[65536];
+	struct conn a, b, lo, hi;
+	uint16_t port;
+	int srv;
+
+	tcp_connection(AF_INET, &srv, &a.cli, &a.acc, &port, &a.cport);
+	b = open_conn(AF_INET, srv, port);
+	transfer(&a, 0, 100);
+	transfer(&b, 0, 200000);
+	keep_to_myself(srv, &a);
+	keep_to_myself(srv, &b);
+	ASSERT_EQ(run_flows(port, "-c", "1", "--sort", "received", out, sizeof(out)), 0, "exit");
+	first = row_in(out, b.cport, port);
+	second = row_in(out, a.cport, port);
+	ASSERT_TRUE(first && second && first < second, "the client that received more first");
+	ASSERT_EQ(run_flows(port, "-c", "1", "--sort", "local", out, sizeof(out)), 0, "exit");
+	lo = a.cport < b.cport ? a : b;
+	hi = a.cport < b.cport ? b : a;
+	first = row_in(out, lo.cport, port);
+	second = row_in(out, hi.cport, port);
+	ASSERT_TRUE(first && second && first < second, "the lower local port first");
+	close(a.cli), close(a.acc), close(b.cli), close(b.acc), close(srv);
+}
