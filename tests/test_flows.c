@@ -406,6 +406,20 @@ static int connect_in_a(uint16_t port)
 
 enum loss { NO_LOSS, RANDOM_LOSS, BLACKHOLE };
 
+/* A veth queues each packet on the backlog of the CPU that sent it: with
+ * the sender's process on one CPU and its ACK-clocked sends on another,
+ * segments arrive out of order, and TCP retransmits some without any
+ * loss. The client, the sink (forked after) and their softirqs on one CPU
+ * keep the order. */
+static void pin_to_one_cpu(void)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 /* The retransmit records of the connection from sport to dport add up, by
  * kind, to the counts on its row. */
 static void check_retrans_records(const struct collected *c, const struct flow_record *row)
@@ -441,6 +455,7 @@ static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *r
 	pid_t sink = -1;
 
 	memset(row, 0, sizeof(*row));
+	pin_to_one_cpu();
 	if (!ASSERT_TRUE(netns_create(&n), "namespaces made") || !enter_netns(n.a))
 		goto out;
 	sink = start_sink(&n, &port, &done);
