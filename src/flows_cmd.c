@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye flows`, the command: options, the table (redrawn on a terminal,
- * a snapshot per interval otherwise), JSON Lines, the Prometheus file and
- * the retransmit lines. The session is in src/flows.c. */
+ * a snapshot per interval otherwise) with its host-wide drop and layer
+ * tables, JSON Lines, the Prometheus file, and the line-per-retransmit and
+ * line-per-packet views. The session is in src/flows.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
