@@ -437,6 +437,96 @@ static void check_retrans_records(const struct collected *c, const struct flow_r
 		ASSERT_EQ(segs[k], row->entry.retrans[k], retrans_kind_name(k));
 }
 
+/* A connection from the test, in namespace a, to a sink in b. */
+struct ns_conn {
+	struct netns_pair n;
+	pid_t sink;
+	int fd, done;		/* the client socket; the sink's byte count */
+	uint16_t port, cport;
+};
+
+/* Makes the namespaces and the sink; connects once start(ctx) (the
+ * session) returned true. */
+static bool ns_conn_open(struct ns_conn *c, struct flows_config *cfg,
+			 bool (*start)(void *ctx, const struct flows_config *cfg), void *ctx)
+{
+	*c = (struct ns_conn){ .sink = -1, .fd = -1, .done = -1 };
+	pin_to_one_cpu();
+	if (!ASSERT_TRUE(netns_create(&c->n), "namespaces made") || !enter_netns(c->n.a))
+		return false;
+	c->sink = start_sink(&c->n, &c->port, &c->done);
+	cfg->filters.port = c->port;
+	if (!ASSERT_TRUE(c->port != 0, "sink listening") || !start(ctx, cfg))
+		return false;
+	c->fd = connect_in_a(c->port);
+	c->cport = local_port(c->fd);
+	return ASSERT_TRUE(c->fd >= 0, "connected");
+}
+
+static void ns_conn_close(struct ns_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->sink > 0) {
+		kill(c->sink, SIGKILL);
+		wait_status(c->sink);
+	}
+	if (c->done >= 0)
+		close(c->done);
+	netns_destroy(&c->n);
+}
+
+/* Starts the loss; returns how many bytes it sent itself. */
+static size_t start_loss(const struct ns_conn *c, enum loss loss)
+{
+	/* A tail-loss probe goes out when an ACK is late, lost or not: on a
+	 * busy machine, now and then. Without loss, nothing should go again. */
+	if (loss == NO_LOSS)
+		shell("ip netns exec %s sysctl -qw net.ipv4.tcp_early_retrans=0", c->n.a);
+	if (loss == RANDOM_LOSS)
+		shell("ip netns exec %s iptables -A INPUT -p tcp --dport %u -m statistic "
+		      "--mode random --probability 0.05 -j DROP", c->n.b, c->port);
+	if (loss != BLACKHOLE)
+		return 0;
+	/* Longer than the first timeouts (200 ms, then 400 ms). */
+	shell("ip netns exec %s iptables -A INPUT -p tcp --dport %u -j DROP", c->n.b, c->port);
+	send_all(c->fd, 10000);
+	sleep_ms(1000);
+	shell("ip netns exec %s iptables -F INPUT", c->n.b);
+	return 10000;
+}
+
+/* The row's retransmits against the socket's TCP_INFO and the namespace's
+ * counters. */
+static void check_retrans_counts(const struct ns_conn *c, enum loss loss,
+				 const struct flow_record *row, const struct tcp_info *ti)
+{
+	uint64_t sum = 0;
+
+	for (int k = 0; k < RETRANS_KINDS; k++)
+		sum += row->entry.retrans[k];
+	ASSERT_EQ(sum, ti->tcpi_total_retrans, "retransmits by kind add up to the socket's count");
+	ASSERT_EQ(row->tcp.total_retrans, ti->tcpi_total_retrans, "total as TCP_INFO says");
+	ASSERT_EQ(sum, nstat_value(c->n.a, "TcpRetransSegs"), "as the namespace's TcpRetransSegs");
+	if (loss == BLACKHOLE)
+		ASSERT_TRUE(row->entry.retrans[RETRANS_TIMEOUT] >=
+			    (uint64_t)nstat_value(c->n.a, "TcpExtTCPTimeouts"),
+			    "a timeout retransmit for each timeout at least");
+}
+
+struct session_start {
+	struct flows_session *s;
+	struct collected *c;
+};
+
+static bool start_collecting(void *ctx, const struct flows_config *cfg)
+{
+	struct session_start *st = ctx;
+
+	return ASSERT_EQ(flows_session_start(st->s, cfg, collect_record, st->c), 0,
+			 "session starts");
+}
+
 /* Sends len bytes from a to b under the given loss; the numbers of its row
  * go to *row, the namespace's own counters are checked against it, and so
  * are the retransmit records (--retrans-events) under random loss. */
@@ -444,82 +534,38 @@ static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *r
 {
 	struct flows_config cfg = { .retrans_events = loss == RANDOM_LOSS };
 	struct collected c = {};
-	struct flows_session s;
+	struct flows_session s = {};
+	struct session_start st = { &s, &c };
 	struct flow_table t = {};
-	struct netns_pair n = {};
 	struct tcp_info ti = {};
 	socklen_t tilen = sizeof(ti);
-	uint64_t got = 0, sum = 0;
-	uint16_t port, cport;
-	int fd = -1, done = -1;
-	pid_t sink = -1;
+	struct ns_conn nc;
+	uint64_t got = 0;
+	size_t sent;
 
 	memset(row, 0, sizeof(*row));
-	pin_to_one_cpu();
-	if (!ASSERT_TRUE(netns_create(&n), "namespaces made") || !enter_netns(n.a))
-		goto out;
-	sink = start_sink(&n, &port, &done);
-	cfg.dport = port;
 	collected_init(&c, sizeof(struct retrans_record), 100000);
-	if (!ASSERT_TRUE(port != 0, "sink listening") ||
-	    !ASSERT_EQ(flows_session_start(&s, &cfg, collect_record, &c), 0, "session starts"))
+	if (!ns_conn_open(&nc, &cfg, start_collecting, &st))
 		goto out;
-	fd = connect_in_a(port);
-	if (!ASSERT_TRUE(fd >= 0, "connected"))
-		goto stop;
-	cport = local_port(fd);
-	/* A tail-loss probe goes out when an ACK is late, lost or not: on a
-	 * busy machine, now and then. Without loss, nothing should go again. */
-	if (loss == NO_LOSS)
-		shell("ip netns exec %s sysctl -qw net.ipv4.tcp_early_retrans=0", n.a);
-	if (loss == RANDOM_LOSS)
-		shell("ip netns exec %s iptables -A INPUT -p tcp --dport %u -m statistic "
-		      "--mode random --probability 0.05 -j DROP", n.b, port);
-	if (loss == BLACKHOLE) {
-		/* Longer than the first timeouts (200 ms, then 400 ms). */
-		shell("ip netns exec %s iptables -A INPUT -p tcp --dport %u -j DROP", n.b, port);
-		send_all(fd, 10000);
-		sleep_ms(1000);
-		shell("ip netns exec %s iptables -F INPUT", n.b);
-		len -= 10000;
-	}
-	ASSERT_TRUE(send_all(fd, len), "sent");
-	settle(fd);
-	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tilen);
+	sent = start_loss(&nc, loss);
+	ASSERT_TRUE(send_all(nc.fd, len - sent), "sent");
+	settle(nc.fd);
+	getsockopt(nc.fd, IPPROTO_TCP, TCP_INFO, &ti, &tilen);
 	ASSERT_EQ(ti.tcpi_unacked, 0, "all acknowledged: no retransmit can come after");
 	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
-	    ASSERT_TRUE(find_flow(&t, cport, port) != NULL, "a row for the connection"))
-		*row = *find_flow(&t, cport, port);
-	for (int k = 0; k < RETRANS_KINDS; k++)
-		sum += row->entry.retrans[k];
-	ASSERT_EQ(sum, ti.tcpi_total_retrans, "retransmits by kind add up to the socket's count");
-	ASSERT_EQ(row->tcp.total_retrans, ti.tcpi_total_retrans, "total as TCP_INFO says");
-	ASSERT_EQ(sum, nstat_value(n.a, "TcpRetransSegs"), "as the namespace's TcpRetransSegs");
+	    ASSERT_TRUE(find_flow(&t, nc.cport, nc.port) != NULL, "a row for the connection"))
+		*row = *find_flow(&t, nc.cport, nc.port);
+	check_retrans_counts(&nc, loss, row, &ti);
 	if (loss == RANDOM_LOSS)
 		check_retrans_records(&c, row);
-	if (loss == BLACKHOLE)
-		ASSERT_TRUE(row->entry.retrans[RETRANS_TIMEOUT] >=
-			    (uint64_t)nstat_value(n.a, "TcpExtTCPTimeouts"),
-			    "a timeout retransmit for each timeout at least");
-	shutdown(fd, SHUT_WR);
-	read(done, &got, sizeof(got));
-	if (loss == BLACKHOLE)
-		len += 10000;
+	shutdown(nc.fd, SHUT_WR);
+	read(nc.done, &got, sizeof(got));
 	ASSERT_EQ(got, len, "the sink got every byte");
-stop:
-	flows_session_stop(&s);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (sink > 0) {
-		kill(sink, SIGKILL);
-		wait_status(sink);
-	}
-	if (done >= 0)
-		close(done);
+	flows_session_stop(&s);
+	ns_conn_close(&nc);
 	collected_free(&c);
 	flow_table_free(&t);
-	netns_destroy(&n);
 }
 
 KTEST(flows_retrans_none_without_loss)
@@ -782,63 +828,48 @@ static uint64_t drops_of(const struct flows_session *s, const char *name)
 	return r.count;
 }
 
+static bool start_quiet(void *ctx, const struct flows_config *cfg)
+{
+	return start_flows(ctx, cfg);
+}
+
 /* A segment with a bad checksum and one far out of the window, into an
  * established connection in a namespace: each counts once on the server's
  * row and under its reason host-wide, as the namespace's own counters say. */
 KTEST(flows_errors_bad_checksum_and_sequence)
 {
 	struct flows_config cfg = { .drops = true };
-	struct flows_session s;
+	struct flows_session s = {};
 	struct flow_table t = {};
-	struct netns_pair n = {};
 	const struct flow_record *r;
-	uint16_t port, cport;
-	int fd = -1, done = -1;
-	pid_t sink = -1;
+	struct ns_conn nc;
 
-	if (!ASSERT_TRUE(netns_create(&n), "namespaces made") || !enter_netns(n.a))
+	if (!ns_conn_open(&nc, &cfg, start_quiet, &s))
 		goto out;
-	sink = start_sink(&n, &port, &done);
-	cfg.filters.port = port;
-	if (!ASSERT_TRUE(port != 0, "sink listening") || !start_flows(&s, &cfg))
-		goto out;
-	fd = connect_in_a(port);
-	if (!ASSERT_TRUE(fd >= 0, "connected"))
-		goto stop;
-	cport = local_port(fd);
-	send_all(fd, 1000);
-	settle(fd);
-	ASSERT_TRUE(send_raw_segment(cport, port, 12345, true), "bad checksum sent");
+	send_all(nc.fd, 1000);
+	settle(nc.fd);
+	ASSERT_TRUE(send_raw_segment(nc.cport, nc.port, 12345, true), "bad checksum sent");
 	/* Half the sequence space away from anything the connection used. */
-	ASSERT_TRUE(send_raw_segment(cport, port, 0x80000000u + random() % 1000, false),
+	ASSERT_TRUE(send_raw_segment(nc.cport, nc.port, 0x80000000u + random() % 1000, false),
 		    "out-of-window segment sent");
 	sleep_ms(200);
 	/* The iterator walks the sockets of the namespace it is read from. */
-	if (ASSERT_TRUE(enter_netns(n.b), "into the server's namespace") &&
+	if (ASSERT_TRUE(enter_netns(nc.n.b), "into the server's namespace") &&
 	    ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
-	    ASSERT_TRUE((r = find_flow(&t, port, cport)) != NULL, "the server's row")) {
+	    ASSERT_TRUE((r = find_flow(&t, nc.port, nc.cport)) != NULL, "the server's row")) {
 		ASSERT_EQ(r->entry.drops[DROP_CSUM], 1, "one checksum error on the connection");
 		ASSERT_EQ(r->entry.drops[DROP_SEQ], 1, "one sequence error on the connection");
 		ASSERT_EQ(r->entry.drops[DROP_OTHER], 0, "no other drop");
 		ASSERT_EQ(r->tcp.bytes_received, 1000, "neither was taken as data");
 	}
-	ASSERT_EQ(nstat_value(n.b, "TcpInCsumErrors"), 1, "the namespace saw one checksum error");
+	ASSERT_EQ(nstat_value(nc.n.b, "TcpInCsumErrors"), 1, "the namespace saw one checksum error");
 	ASSERT_TRUE(drops_of(&s, "TCP_CSUM") >= 1, "host-wide: TCP_CSUM");
 	ASSERT_TRUE(drops_of(&s, "TCP_INVALID_SEQUENCE") + drops_of(&s, "TCP_OLD_SEQUENCE") >= 1,
 		    "host-wide: a sequence reason");
-stop:
-	flows_session_stop(&s);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (sink > 0) {
-		kill(sink, SIGKILL);
-		wait_status(sink);
-	}
-	if (done >= 0)
-		close(done);
+	flows_session_stop(&s);
+	ns_conn_close(&nc);
 	flow_table_free(&t);
-	netns_destroy(&n);
 }
 
 /* ---- --packets ---- */
