@@ -1062,3 +1062,29 @@ KTEST(flows_cli_sort)
 	ASSERT_TRUE(first && second && first < second, "the lower local port first");
 	close(a.cli), close(a.acc), close(b.cli), close(b.acc), close(srv);
 }
+
+/* On a terminal the table is redrawn in place: each snapshot clears the
+ * screen first. script(1) gives it one. */
+KTEST(flows_cli_live_table_on_a_terminal)
+{
+	char cmd[256], out[65536], err[1024];
+	char *argv[] = { "/usr/bin/script", "-qec", cmd, "/dev/null", NULL };
+	const char *first, *second;
+	struct conn c;
+	uint16_t port;
+	int srv;
+
+	if (access(argv[0], X_OK)) {
+		test_skip("script(1) is missing (Debian package bsdutils)");
+		return;
+	}
+	tcp_connection(AF_INET, &srv, &c.cli, &c.acc, &port, &c.cport);
+	keep_to_myself(srv, &c);
+	snprintf(cmd, sizeof(cmd), "%s flows --port %u -i 0.2 -c 2", sockeye_path(), port);
+	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, "exit status");
+	first = strstr(out, "\033[H\033[2J");
+	second = first ? strstr(first + 1, "\033[H\033[2J") : NULL;
+	ASSERT_TRUE(first && second, "the screen cleared before each of the two snapshots");
+	ASSERT_HAS(out, "2 connections, 0 closed  (Ctrl-C quits)", "the live header");
+	close(c.cli), close(c.acc), close(srv);
+}
