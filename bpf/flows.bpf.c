@@ -89,6 +89,14 @@ struct {
 	__type(value, __u64);
 } layer_totals SEC(".maps");
 
+/* And the total time in each layer, host-wide, for Prometheus's _sum. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LAYERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} layer_sum_ns SEC(".maps");
+
 /* Where a packet was last seen, by skb address, until the next point
  * takes it. An LRU: packets that never reach the next point (dropped,
  * merged into another skb) must not fill it, and a reused address is
@@ -615,10 +623,14 @@ static __always_inline void count_layer(__u64 cookie, __u32 layer, __u64 ns)
 	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
 	__u32 slot = layer_slot(ns);
 	struct flow_layers *l;
+	__u64 *sum;
 
 	if (!s || !owner_wanted(&s->owner) || layer >= LAYERS)
 		return;
 	count_percpu(&layer_totals, layer * LAYER_SLOTS + slot);
+	sum = bpf_map_lookup_elem(&layer_sum_ns, &(__u32){ layer });
+	if (sum)
+		*sum += ns;	/* per-CPU */
 	l = bpf_map_lookup_elem(&layers, &cookie);
 	if (!l) {
 		bpf_map_update_elem(&layers, &cookie, &no_layers, BPF_NOEXIST);

@@ -328,10 +328,13 @@ int flows_drop_counts(const struct flows_session *s,
 	return err;
 }
 
-int flows_layer_totals(const struct flows_session *s, uint64_t *slots)
+int flows_layer_totals(const struct flows_session *s, uint64_t *slots, uint64_t *sum_ns)
 {
-	return percpu_array_sum(bpf_map__fd(s->skel->maps.layer_totals), LAYERS * LAYER_SLOTS,
-				slots);
+	int err = percpu_array_sum(bpf_map__fd(s->skel->maps.layer_totals),
+				   LAYERS * LAYER_SLOTS, slots);
+
+	return err ? err : percpu_array_sum(bpf_map__fd(s->skel->maps.layer_sum_ns), LAYERS,
+					    sum_ns);
 }
 
 int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flow_layers *l)

@@ -384,11 +384,11 @@ static const char *const layer_titles[LAYERS] = {
 
 static int print_layer_totals(const struct flows_session *s, uint64_t realtime_ns, bool json)
 {
-	uint64_t slots[LAYERS * LAYER_SLOTS];
+	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
 	uint64_t total, used;
 	char when[TIME_LEN];
 	struct json j;
-	int err = flows_layer_totals(s, slots);
+	int err = flows_layer_totals(s, slots, sum_ns);
 
 	if (err) {
 		p_err("cannot read the layer times: %s", strerror(-err));
@@ -413,6 +413,7 @@ static int print_layer_totals(const struct flows_session *s, uint64_t realtime_n
 		json_str(&j, "layer", layer_name(k));
 		json_str(&j, "unit", "usecs");
 		json_uint(&j, "total", total);
+		json_uint(&j, "sum_ns", sum_ns[k]);
 		json_uint_array(&j, "counts", h, used);
 		json_end(&j);
 	}
@@ -478,6 +479,35 @@ static void prom_connections(struct prom *p, const struct flow_table *t)
 	}
 }
 
+/* Host-wide layer times as a Prometheus histogram: the log2 slots become
+ * cumulative buckets, slot n's bound 2^(n+1) us; the last slot is +Inf. */
+static void prom_layers(struct prom *p, const struct flows_session *s)
+{
+	static const char name[] = "sockeye_flows_packet_layer_seconds";
+	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS], below;
+	char le[32], bucket[64], sum[64], count[64];
+
+	if (flows_layer_totals(s, slots, sum_ns))
+		return;
+	snprintf(bucket, sizeof(bucket), "%s_bucket", name);
+	snprintf(sum, sizeof(sum), "%s_sum", name);
+	snprintf(count, sizeof(count), "%s_count", name);
+	prom_family(p, name, "histogram",
+		    "Time of a packet between two points of the stack, by layer (-t).");
+	for (int k = 0; k < LAYERS; k++) {
+		below = 0;
+		for (int i = 0; i < LAYER_SLOTS - 1; i++) {
+			below += slots[k * LAYER_SLOTS + i];
+			snprintf(le, sizeof(le), "%.6f", (2ULL << i) / 1e6);
+			prom_sample(p, bucket, below, "layer", layer_name(k), "le", le, NULL);
+		}
+		below += slots[k * LAYER_SLOTS + LAYER_SLOTS - 1];
+		prom_sample(p, bucket, below, "layer", layer_name(k), "le", "+Inf", NULL);
+		prom_sample_seconds(p, sum, sum_ns[k], "layer", layer_name(k), NULL);
+		prom_sample(p, count, below, "layer", layer_name(k), NULL);
+	}
+}
+
 static int write_prom(const struct reporter *rep)
 {
 	uint64_t totals[RETRANS_KINDS] = {};
@@ -511,6 +541,8 @@ static int write_prom(const struct reporter *rep)
 			    "TCP segments the host dropped since sockeye started, by the kernel's reason.");
 		print_drops(rep->s, &d);
 	}
+	if (rep->o->layers)
+		prom_layers(&p, rep->s);
 	err = prom_commit(&p);
 	if (err)
 		p_err("cannot replace %s: %s", rep->o->prom, strerror(-err));
@@ -754,7 +786,7 @@ static const char flows_help[] =
 	"(log2 histogram),] cookie} per connection, then {\"type\":\"flows\", time,\n"
 	"connections, closed, retrans_<kind> totals, untracked, lost}; with -e,\n"
 	"{\"type\":\"drop\", time, reason, count} per reason (since the start); with\n"
-	"-t, {\"type\":\"layer\", time, layer, unit, total, counts} per layer, where\n"
+	"-t, {\"type\":\"layer\", time, layer, unit, total, sum_ns, counts} per layer, where\n"
 	"layer is rx_device, rx_queue, tx_tcp or tx_device and counts[n] is 2^n to\n"
 	"2^(n+1)-1 us (counts[0]: 0-1 us). With --retrans-events: {\"type\":\"retrans\",\n"
 	"time, pid, comm, family, saddr, sport, daddr, dport, state, kind, segs,\n"

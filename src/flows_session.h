@@ -59,8 +59,8 @@ int flows_drop_counts(const struct flows_session *s,
  * BTF; "REASON_<n>" for a number it does not name. Valid until the next call. */
 const char *drop_reason_name(uint32_t reason);
 /* Host-wide layer times since the start: LAYERS x LAYER_SLOTS counts,
- * layer by layer. Returns 0 or -errno. */
-int flows_layer_totals(const struct flows_session *s, uint64_t *slots);
+ * layer by layer, and LAYERS total times. Returns 0 or -errno. */
+int flows_layer_totals(const struct flows_session *s, uint64_t *slots, uint64_t *sum_ns);
 /* A connection's layer times (zero if none yet, or once it closed);
  * returns 0 or -ENOENT. */
 int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flow_layers *l);

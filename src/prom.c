@@ -19,19 +19,39 @@ void prom_family(struct prom *p, const char *name, const char *type, const char 
 }
 
 /* Label values are sockeye's own words (states, kinds): no escaping needed. */
-void prom_sample(struct prom *p, const char *name, uint64_t value, ...)
+static void sample(struct prom *p, const char *name, const char *value, va_list ap)
 {
 	const char *label, *sep = "{";
-	va_list ap;
 
 	fputs(name, p->out);
-	va_start(ap, value);
 	while ((label = va_arg(ap, const char *))) {
 		fprintf(p->out, "%s%s=\"%s\"", sep, label, va_arg(ap, const char *));
 		sep = ",";
 	}
+	fprintf(p->out, "%s %s\n", *sep == ',' ? "}" : "", value);
+}
+
+void prom_sample(struct prom *p, const char *name, uint64_t value, ...)
+{
+	char text[32];
+	va_list ap;
+
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
+	va_start(ap, value);
+	sample(p, name, text, ap);
 	va_end(ap);
-	fprintf(p->out, "%s %llu\n", *sep == ',' ? "}" : "", (unsigned long long)value);
+}
+
+void prom_sample_seconds(struct prom *p, const char *name, uint64_t ns, ...)
+{
+	char text[32];
+	va_list ap;
+
+	snprintf(text, sizeof(text), "%llu.%09llu", (unsigned long long)(ns / 1000000000),
+		 (unsigned long long)(ns % 1000000000));
+	va_start(ap, ns);
+	sample(p, name, text, ap);
+	va_end(ap);
 }
 
 int prom_commit(struct prom *p)

@@ -21,6 +21,8 @@ int prom_begin(struct prom *p, const char *path);
 void prom_family(struct prom *p, const char *name, const char *type, const char *help);
 /* One sample; after the value, label names and values in pairs, then NULL. */
 void prom_sample(struct prom *p, const char *name, uint64_t value, ...);
+/* The same for nanoseconds, written as seconds to the nanosecond. */
+void prom_sample_seconds(struct prom *p, const char *name, uint64_t ns, ...);
 /* Closes and renames over PATH; returns 0 or -errno (the file is gone). */
 int prom_commit(struct prom *p);
 

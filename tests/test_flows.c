@@ -673,7 +673,7 @@ KTEST(flows_cli_text_table)
 
 KTEST(flows_cli_prometheus_file)
 {
-	char out[4096], err[4096], path[] = "/tmp/sockeye-test-flows-XXXXXX", prom[64];
+	char out[65536], err[4096], path[] = "/tmp/sockeye-test-flows-XXXXXX", prom[64];
 	char *check[] = { "/bin/sh", "-c", "promtool check metrics < \"$0\"", prom, NULL };
 	struct conn c;
 	uint16_t port;
@@ -688,7 +688,7 @@ KTEST(flows_cli_prometheus_file)
 	snprintf(prom, sizeof(prom), "%s.prom", path);
 	tcp_connection(AF_INET, &srv, &c.cli, &c.acc, &port, &c.cport);
 	keep_to_myself(srv, &c);
-	ASSERT_EQ(run_flows(port, "--prom", prom, "-c", "2", out, sizeof(out)), 0, "exit status");
+	ASSERT_EQ(run_flows(port, "--prom", prom, "-c2", "-t", out, sizeof(out)), 0, "exit status");
 	ASSERT_EQ(run_capture(check, out, sizeof(out), err, sizeof(err)), 0, "promtool accepts it");
 	ASSERT_STR_EQ(err, "", "promtool has nothing to say");
 	f = fopen(prom, "r");
@@ -701,6 +701,9 @@ KTEST(flows_cli_prometheus_file)
 	ASSERT_HAS(out, "sockeye_flows_connections{state=\"established\",direction=\"server\"} 1\n",
 		   "the server end");
 	ASSERT_HAS(out, "sockeye_flows_retransmits_total{kind=\"timeout\"} 0\n", "retransmits");
+	ASSERT_HAS(out, "# TYPE sockeye_flows_packet_layer_seconds histogram\n", "-t: a histogram");
+	ASSERT_HAS(out, "sockeye_flows_packet_layer_seconds_bucket{layer=\"rx_queue\",le=\"+Inf\"} ",
+		   "-t: its last bucket");
 	ASSERT_TRUE(access(path, F_OK) == 0 && access(prom, F_OK) == 0, "files");
 	snprintf(out, sizeof(out), "%s.tmp", prom);
 	ASSERT_TRUE(access(out, F_OK) != 0, "no temporary file left");
@@ -988,7 +991,7 @@ static void check_layers(const struct flow_layers *l, const char *end)
 KTEST(flows_layers_every_layer_has_samples)
 {
 	struct flows_config cfg = { .layers = true };
-	uint64_t totals[LAYERS * LAYER_SLOTS];
+	uint64_t totals[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
 	struct flows_session s;
 	struct flow_table t = {};
 	struct flow_layers l;
@@ -1010,13 +1013,14 @@ KTEST(flows_layers_every_layer_has_samples)
 		flows_conn_layers(&s, find_flow(&t, port, c.cport)->cookie, &l);
 		check_layers(&l, "server");
 	}
-	if (ASSERT_EQ(flows_layer_totals(&s, totals), 0, "host-wide totals"))
+	if (ASSERT_EQ(flows_layer_totals(&s, totals, sum_ns), 0, "host-wide totals"))
 		for (int k = 0; k < LAYERS; k++) {
 			uint64_t n = 0;
 
 			for (int i = 0; i < LAYER_SLOTS; i++)
 				n += totals[k * LAYER_SLOTS + i];
 			ASSERT_TRUE(n >= 100, layer_name(k));
+			ASSERT_TRUE(sum_ns[k] > 0 && sum_ns[k] / n < 1000000000ULL, layer_name(k));
 		}
 	flow_table_free(&t);
 	flows_session_stop(&s);
