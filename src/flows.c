@@ -13,6 +13,7 @@
 #include "flows_session.h"
 #include "maps.h"
 #include "probe.h"
+#include "format.h"
 #include "flows.skel.h"
 
 #define GIVES_CONNECTIONS 1u
@@ -160,6 +161,22 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
 }
 
+static int walk_owners(struct flows_session *s);
+
+/* The views that print records one by one take no snapshots, which is
+ * when owners are looked for otherwise: look once a second, so that the
+ * process that accepted a connection is known (and --pid can pick it). */
+static void find_owners_now_and_then(void *ctx)
+{
+	struct flows_session *s = ctx;
+	uint64_t now = monotonic_now_ns();
+
+	if (now - s->owners_walked_ns < 1000000000ULL)
+		return;
+	s->owners_walked_ns = now;
+	walk_owners(s);
+}
+
 int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 			record_fn event_fn, void *ctx)
 {
@@ -179,6 +196,10 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	if (!err)
 		err = start_reading(s->skel->skeleton, "flows", &s->reader,
 				    sizeof(struct retrans_record), on_record, s);
+	if (!err && (cfg->retrans_events || cfg->packets)) {
+		s->reader.between_polls = find_owners_now_and_then;
+		find_owners_now_and_then(s);
+	}
 	if (err)
 		flows_session_stop(s);
 	return err;
@@ -229,20 +250,22 @@ out:
 	return len;
 }
 
-/* Walks every process's files to learn who owns the sockets the last pass
- * met without an owner. */
-static int find_owners(struct flows_session *s)
+/* Walks every process's files to learn who owns each TCP socket. */
+static int walk_owners(struct flows_session *s)
 {
 	char *buf;
-	ssize_t n;
+	ssize_t n = read_iterator(s->skel->links.flows_owners, &buf);
 
-	if (!s->skel->data->ownerless)
-		return 0;
-	n = read_iterator(s->skel->links.flows_owners, &buf);
 	if (n < 0)
 		return n;
 	free(buf);
 	return 0;
+}
+
+/* The walk, when the last pass met sockets without an owner. */
+static int find_owners(struct flows_session *s)
+{
+	return s->skel->data->ownerless ? walk_owners(s) : 0;
 }
 
 static int read_open_connections(struct flows_session *s, struct flow_table *t)

@@ -36,6 +36,7 @@ struct flows_session {
 	struct flow_table closed;	/* closed since the last snapshot */
 	record_fn event_fn;
 	void *event_ctx;
+	uint64_t owners_walked_ns;	/* CLOCK_MONOTONIC, in the views without snapshots */
 };
 
 /* event_fn gets each struct retrans_record (cfg->retrans_events) and

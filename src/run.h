@@ -47,6 +47,9 @@ struct record_reader {
 	size_t record_size;
 	record_fn fn;
 	void *fn_ctx;
+	/* If set, read_until_stopped() calls it with fn_ctx between polls
+	 * (about every 100 ms), for upkeep a command does while it reads. */
+	void (*between_polls)(void *ctx);
 };
 
 /* Reads records of record_size from the records ring buffer into fn;

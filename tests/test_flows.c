@@ -1092,3 +1092,45 @@ KTEST(flows_cli_live_table_on_a_terminal)
 	ASSERT_HAS(out, "2 connections, 0 closed  (Ctrl-C quits)", "the live header");
 	close(c.cli), close(c.acc), close(srv);
 }
+
+struct accepted_later {
+	int srv;
+	uint16_t port;
+	struct conn c;
+};
+
+/* A connection accepted while sockeye runs, left a second and a half for
+ * sockeye to learn its owner, then 100 bytes each way. */
+static void accept_then_talk(void *ctx)
+{
+	struct accepted_later *a = ctx;
+
+	a->c = open_conn(AF_INET, a->srv, a->port);
+	sleep_ms(1500);
+	transfer(&a->c, 100, 100);
+	sleep_ms(300);
+}
+
+/* --packets --pid: the server end of a connection accepted after the
+ * start shows under its process too, once sockeye walked the processes. */
+KTEST(flows_cli_packets_by_pid_include_accepted)
+{
+	char out[262144], me[16], want[256];
+	char *argv[] = { (char *)sockeye_path(), "flows", "--packets", "--json", "-p", me,
+			 "--duration", "3", NULL };
+	struct accepted_later a = {};
+
+	a.srv = bound_socket(AF_INET, SOCK_STREAM, true, &a.port);
+	fcntl(a.srv, F_SETFD, FD_CLOEXEC);
+	snprintf(me, sizeof(me), "%d", getpid());
+	ASSERT_EQ(sockeye_with_traffic(argv, "flows_tcp_in", accept_then_talk, &a, out,
+				       sizeof(out)), 0, "exit status");
+	snprintf(want, sizeof(want), "\"pid\":%d,\"comm\":\"sockeye-tests\",\"family\":4,"
+		 "\"saddr\":\"127.0.0.1\",\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
+		 "\"direction\":\"in\",", getpid(), a.port, a.c.cport);
+	ASSERT_HAS(out, want, "the server end receives, under this pid");
+	snprintf(want, sizeof(want), "\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
+		 "\"direction\":\"out\",", a.port, a.c.cport);
+	ASSERT_HAS(out, want, "the server end sends, under this pid");
+	close(a.c.cli), close(a.c.acc), close(a.srv);
+}
