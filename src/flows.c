@@ -161,58 +161,6 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
 }
 
-static int walk_owners(struct flows_session *s);
-
-/* The views that print records one by one take no snapshots, which is
- * when owners are looked for otherwise: look once a second, so that the
- * process that accepted a connection is known (and --pid can pick it). */
-static void find_owners_now_and_then(void *ctx)
-{
-	struct flows_session *s = ctx;
-	uint64_t now = monotonic_now_ns();
-
-	if (now - s->owners_walked_ns < 1000000000ULL)
-		return;
-	s->owners_walked_ns = now;
-	walk_owners(s);
-}
-
-int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
-			record_fn event_fn, void *ctx)
-{
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	s->event_fn = event_fn;
-	s->event_ctx = ctx;
-	s->skel = flows_bpf__open();
-	if (!s->skel)
-		return open_failed("flows");
-	configure(s->skel, cfg);
-	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
-			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
-			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);
-	/* The smallest record is the retransmit; on_record tells them apart. */
-	if (!err)
-		err = start_reading(s->skel->skeleton, "flows", &s->reader,
-				    sizeof(struct retrans_record), on_record, s);
-	if (!err && (cfg->retrans_events || cfg->packets)) {
-		s->reader.between_polls = find_owners_now_and_then;
-		find_owners_now_and_then(s);
-	}
-	if (err)
-		flows_session_stop(s);
-	return err;
-}
-
-void flows_session_stop(struct flows_session *s)
-{
-	reader_close(&s->reader);
-	flows_bpf__destroy(s->skel);
-	s->skel = NULL;
-	flow_table_free(&s->closed);
-}
-
 /* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
 static ssize_t read_iterator(struct bpf_link *link, char **out)
 {
@@ -266,6 +214,56 @@ static int walk_owners(struct flows_session *s)
 static int find_owners(struct flows_session *s)
 {
 	return s->skel->data->ownerless ? walk_owners(s) : 0;
+}
+
+/* The views that print records one by one take no snapshots, which is
+ * when owners are looked for otherwise: look once a second, so that the
+ * process that accepted a connection is known (and --pid can pick it). */
+static void find_owners_now_and_then(void *ctx)
+{
+	struct flows_session *s = ctx;
+	uint64_t now = monotonic_now_ns();
+
+	if (now - s->owners_walked_ns < 1000000000ULL)
+		return;
+	s->owners_walked_ns = now;
+	walk_owners(s);
+}
+
+int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
+			record_fn event_fn, void *ctx)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->event_fn = event_fn;
+	s->event_ctx = ctx;
+	s->skel = flows_bpf__open();
+	if (!s->skel)
+		return open_failed("flows");
+	configure(s->skel, cfg);
+	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
+			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
+			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);
+	/* The smallest record is the retransmit; on_record tells them apart. */
+	if (!err)
+		err = start_reading(s->skel->skeleton, "flows", &s->reader,
+				    sizeof(struct retrans_record), on_record, s);
+	if (!err && (cfg->retrans_events || cfg->packets)) {
+		s->reader.between_polls = find_owners_now_and_then;
+		find_owners_now_and_then(s);
+	}
+	if (err)
+		flows_session_stop(s);
+	return err;
+}
+
+void flows_session_stop(struct flows_session *s)
+{
+	reader_close(&s->reader);
+	flows_bpf__destroy(s->skel);
+	s->skel = NULL;
+	flow_table_free(&s->closed);
 }
 
 static int read_open_connections(struct flows_session *s, struct flow_table *t)
