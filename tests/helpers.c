@@ -211,6 +211,17 @@ int count_programs(const char *name)
 	return count;
 }
 
+int programs_left(const char *name, int ms)
+{
+	int left = count_programs(name);
+
+	for (int waited = 0; left && waited < ms; waited += 50) {
+		sleep_ms(50);
+		left = count_programs(name);
+	}
+	return left;
+}
+
 static bool attached(const char *name)
 {
 	__u32 id = 0;

@@ -44,6 +44,10 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 
 /* How many loaded BPF programs have this name (the kernel keeps 15 chars). */
 int count_programs(const char *name);
+/* How many programs of this name are left after waiting up to ms for them
+ * to go: the kernel frees tracing programs after an RCU grace period, a
+ * little after their last reference closed, longer on a busy machine. */
+int programs_left(const char *name, int ms);
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
 

@@ -711,20 +711,6 @@ KTEST(flows_cli_prometheus_file)
 	close(c.cli), close(c.acc), close(srv);
 }
 
-/* How many programs of this name are left once the kernel has had time
- * to free them: tracing programs go after an RCU grace period, a little
- * after the last reference closes. */
-static int programs_left(const char *name)
-{
-	int left = count_programs(name);
-
-	for (int waited = 0; left && waited < 3000; waited += 50) {
-		sleep_ms(50);
-		left = count_programs(name);
-	}
-	return left;
-}
-
 /* Each way of stopping it leaves none of its programs in the kernel. */
 KTEST(flows_cli_stop_detaches_everything)
 {
@@ -746,7 +732,7 @@ KTEST(flows_cli_stop_detaches_everything)
 			kill(pid, sigs[i]);
 		ASSERT_EQ(wait_status(pid), 0, "exit status");
 		for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++)
-			ASSERT_EQ(programs_left(programs[p]), 0, programs[p]);
+			ASSERT_EQ(programs_left(programs[p], 3000), 0, programs[p]);
 	}
 }
 
