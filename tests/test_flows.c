@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -889,6 +890,37 @@ static struct captured find_captured(int cap, uint16_t sport, uint16_t dport, si
 	return c;
 }
 
+/* A packet socket on lo that takes only TCP over IPv4 to or from port: the
+ * host's other loopback traffic (tests running alongside) must not fill
+ * its buffer first. */
+static int capture_port(uint16_t port)
+{
+	struct sock_filter code[] = {
+		{ 0x28, 0, 0, 12 },		/* ldh [12]: ethertype */
+		{ 0x15, 0, 8, ETH_P_IP },	/* IPv4, or drop */
+		{ 0x30, 0, 0, 23 },		/* ldb [23]: IP protocol */
+		{ 0x15, 0, 6, IPPROTO_TCP },	/* TCP, or drop */
+		{ 0xb1, 0, 0, 14 },		/* ldxb 4*([14]&0xf): IP header length */
+		{ 0x48, 0, 0, 14 },		/* ldh [x+14]: source port */
+		{ 0x15, 2, 0, port },		/* ours: take it */
+		{ 0x48, 0, 0, 16 },		/* ldh [x+16]: destination port */
+		{ 0x15, 0, 1, port },		/* ours: take it, or drop */
+		{ 0x06, 0, 0, 0x40000 },	/* take */
+		{ 0x06, 0, 0, 0 },		/* drop */
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+
+	ll.sll_ifindex = if_nametoindex("lo");
+	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+			bind(fd, (struct sockaddr *)&ll, sizeof(ll)))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static const struct packet_record *find_packet(const struct collected *c, bool outgoing,
 					       uint16_t sport, uint16_t dport, uint32_t len)
 {
@@ -907,7 +939,6 @@ static const struct packet_record *find_packet(const struct collected *c, bool o
 KTEST(flows_packets_match_capture)
 {
 	struct flows_config cfg = { .packets = true };
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	const struct packet_record *sent, *received;
 	struct flows_session s;
 	struct collected c = {};
@@ -916,11 +947,12 @@ KTEST(flows_packets_match_capture)
 	int cap, srv;
 	uint16_t port;
 
-	cap = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	ll.sll_ifindex = if_nametoindex("lo");
-	if (!ASSERT_TRUE(cap >= 0 && !bind(cap, (struct sockaddr *)&ll, sizeof(ll)), "capture"))
-		return;
 	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	cap = capture_port(port);
+	if (!ASSERT_TRUE(cap >= 0, "capture")) {
+		close(srv);
+		return;
+	}
 	cfg.filters.port = port;
 	collected_init(&c, sizeof(struct packet_record), 1000);
 	if (!ASSERT_EQ(flows_session_start(&s, &cfg, collect_record, &c), 0, "session starts"))
