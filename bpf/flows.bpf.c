@@ -271,12 +271,13 @@ static __always_inline __u32 retrans_kind(const struct sock *sk, __u8 state)
 }
 
 /* Counts what the kernel added to the socket's total_retrans since the
- * last call: one call may send several segments, or none (err), and the
- * kernel's own counters (TcpRetransSegs, ss's retrans) count segments. The
- * socket is locked here, so its entry has one writer. A connection
- * without an entry (the map was full) is not counted. */
+ * last call: one call may send several segments, or none (it failed), and
+ * the kernel's own counters (TcpRetransSegs, ss's retrans) count segments.
+ * Only sk is read: the tracepoint's later arguments differ between kernels
+ * (recent ones add err). The socket is locked here, so its entry has one
+ * writer. A connection without an entry (the map was full) is not counted. */
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(flows_retrans, const struct sock *sk, const struct sk_buff *skb, int err)
+int BPF_PROG(flows_retrans, const struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
 	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
