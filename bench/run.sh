@@ -13,7 +13,8 @@
 #   -c CMD      monitor command, run from the repo root; repeatable. Default: every
 #               command that runs until stopped: "./sockeye top", "./sockeye events",
 #               "./sockeye events --no-io", "./sockeye connlat", "./sockeye soconnect",
-#               "./sockeye sockstat", "./sockeye http"
+#               "./sockeye sockstat", "./sockeye http", "./sockeye flows",
+#               "./sockeye flows -x -r -e", "./sockeye flows -t"
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
@@ -54,7 +55,7 @@ parse_args() {
 		   for wl in "${WORKLOADS[@]}"; do
 			[[ $wl =~ ^(iperf3|churn|fin|udp|http)$ ]] || usage "unknown workload '$wl'"
 		   done ;;
-		h) sed -n '3,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		h) sed -n '3,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
@@ -62,7 +63,8 @@ parse_args() {
 	shift $((OPTIND - 1))
 	(($# == 0)) || usage "unexpected argument '$1'"
 	((${#CMDS[@]})) || CMDS=("./sockeye top" "./sockeye events" "./sockeye events --no-io"
-		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat" "./sockeye http")
+		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat" "./sockeye http"
+		"./sockeye flows" "./sockeye flows -x -r -e" "./sockeye flows -t")
 }
 
 check_tools() {

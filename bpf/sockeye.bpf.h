@@ -28,26 +28,35 @@ static __always_inline bool is_inet(__u16 family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* The part of the tuple in struct sock_common: all a request socket (a
+ * handshake waiting in a listener, no inet_sock) has. */
+static __always_inline void read_common_tuple(const struct sock_common *skc, struct sock_tuple *t)
+{
+	t->family = BPF_CORE_READ(skc, skc_family);
+	t->state = BPF_CORE_READ(skc, skc_state);
+	t->sport = BPF_CORE_READ(skc, skc_num);
+	t->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	if (t->family == AF_INET) {
+		bpf_core_read(t->saddr, 4, &skc->skc_rcv_saddr);
+		bpf_core_read(t->daddr, 4, &skc->skc_daddr);
+	} else {
+		bpf_core_read(t->saddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_core_read(t->daddr, 16, &skc->skc_v6_daddr);
+	}
+}
+
 static __always_inline void read_tuple(const struct sock *sk, struct sock_tuple *t)
 {
 	const struct inet_sock *inet = (const struct inet_sock *)sk;
 	__u16 sport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
 
-	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	read_common_tuple(&sk->__sk_common, t);
 	t->protocol = BPF_CORE_READ(sk, sk_protocol);
-	t->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	/* inet_sport is set last in bind() (after the post_bind hooks), and
 	 * skc_num is cleared when a failed connect releases its port: take
 	 * whichever is set. */
-	t->sport = sport ? sport : BPF_CORE_READ(sk, __sk_common.skc_num);
-	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (t->family == AF_INET) {
-		bpf_core_read(t->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(t->daddr, 4, &sk->__sk_common.skc_daddr);
-	} else {
-		bpf_core_read(t->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(t->daddr, 16, &sk->__sk_common.skc_v6_daddr);
-	}
+	if (sport)
+		t->sport = sport;
 }
 
 /* For syscall tracepoints: the socket behind a file descriptor of the

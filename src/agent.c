@@ -115,30 +115,6 @@ static int render(const struct agent *a, char **body, size_t *len)
 	return err;
 }
 
-/* Written next to the file, then renamed over it: a reader (node_exporter's
- * textfile collector) sees the old file or the new one, never half. */
-static int write_textfile(const char *path, const char *body, size_t len)
-{
-	char tmp[PATH_MAX];
-	FILE *f;
-	int err = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	errno = 0;
-	f = fopen(tmp, "we");
-	if (!f || fwrite(body, 1, len, f) != len)
-		err = errno ? -errno : -EIO;
-	if (f && fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		p_warn("cannot write the textfile %s: %s", path, strerror(-err));
-	}
-	return err;
-}
-
 static int refresh(void *ctx, const struct report_span *span)
 {
 	struct agent *a = ctx;
@@ -148,8 +124,9 @@ static int refresh(void *ctx, const struct report_span *span)
 
 	if (err)
 		return err;
-	if (a->textfile)
-		write_textfile(a->textfile, body, len);	/* says why; serving goes on */
+	/* A textfile that cannot be written is said; serving goes on. */
+	if (a->textfile && (err = prom_write_file(a->textfile, body, len)))
+		p_warn("cannot write the textfile %s: %s", a->textfile, strerror(-err));
 	return endpoint_publish(a->http, body, len);
 }
 
@@ -247,7 +224,8 @@ static int serve(struct agent *a, int listen_fd)
 		close(listen_fd);
 		return err;
 	}
-	if (a->textfile && (err = write_textfile(a->textfile, body, len))) {
+	if (a->textfile && (err = prom_write_file(a->textfile, body, len))) {
+		p_err("cannot write the textfile %s: %s", a->textfile, strerror(-err));
 		free(body);
 		close(listen_fd);
 		return err;

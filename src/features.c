@@ -221,5 +221,6 @@ int cmd_features(int argc, char **argv)
 	report_command(&r, &sofamily_programs);
 	report_command(&r, &soprotocol_programs);
 	report_command(&r, &http_programs);
+	report_command(&r, &flows_programs);
 	return EXIT_OK;
 }

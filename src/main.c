@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
 	{ "http", cmd_http, "HTTP/1.x requests with status and latency, server and client side" },
 	{ "agent", cmd_agent, "a daemon serving Prometheus metrics, with maps pinned for the others" },
+	{ "flows", cmd_flows, "TCP connections and their health: window, RTT, bytes, retransmits" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 

@@ -114,7 +114,7 @@ const char *cgroup2_root(void)
 
 static struct btf *btf;
 
-static struct btf *vmlinux_btf(void)
+struct btf *kernel_btf(void)
 {
 	if (!btf)
 		btf = btf__load_vmlinux_btf();
@@ -130,7 +130,7 @@ void forget_kernel_btf(void)
 
 bool kernel_has_btf_type(const char *name, bool function)
 {
-	struct btf *btf = vmlinux_btf();
+	struct btf *btf = kernel_btf();
 
 	return btf && btf__find_by_name_kind(btf, name, function ? BTF_KIND_FUNC :
 					     BTF_KIND_TYPEDEF) > 0;

@@ -32,6 +32,9 @@ bool kernel_has_btf_type(const char *name, bool function);
 /* Frees the kernel's BTF that the look-ups above keep (megabytes), for a
  * process that stays long after loading its programs. */
 void forget_kernel_btf(void);
+struct btf;
+/* The running kernel's BTF, loaded once; NULL if it cannot be read. */
+struct btf *kernel_btf(void);
 
 /* Attaches every program the skeleton will load: cgroup programs to the
  * cgroup v2 root (libbpf cannot auto-attach those), the rest through

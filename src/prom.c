@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Prometheus text exposition 0.0.4; see prom.h and
  * https://prometheus.io/docs/instrumenting/exposition_formats/ */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <unistd.h>
 #include "prom.h"
 
 /* HELP text escapes backslash and newline; label values also escape the
@@ -80,4 +83,24 @@ void prom_log2_us_bounds(double *le_seconds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		le_seconds[i] = (double)(2ULL << i) / 1e6;
+}
+
+int prom_write_file(const char *path, const char *body, size_t len)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	errno = 0;
+	f = fopen(tmp, "we");
+	if (!f || fwrite(body, 1, len, f) != len)
+		err = errno ? -errno : -EIO;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
 }

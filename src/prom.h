@@ -32,6 +32,10 @@ void prom_uint(FILE *out, const char *name, const struct prom_label *labels, siz
 void prom_histogram(FILE *out, const char *name, const struct prom_label *labels, size_t n_labels,
 		    const double *le_seconds, size_t n_bounds, const uint64_t *counts,
 		    uint64_t sum_ns);
+/* Replaces the file at path with body: written next to it, then renamed
+ * over it, so a reader (node_exporter's textfile collector) sees the old
+ * file or the new one, never half. Returns 0 or -errno. */
+int prom_write_file(const char *path, const char *body, size_t len);
 /* The bounds of a log2 histogram of microseconds (histogram.h): slot i
  * holds values below 2^(i+1) us. Fills n bounds, in seconds. */
 void prom_log2_us_bounds(double *le_seconds, size_t n);

@@ -227,6 +227,8 @@ int read_until_stopped(struct record_reader *r, const char *cmd, bool json, cons
 			break;
 		}
 		err = 0;
+		if (r->between_polls)
+			r->between_polls(r->fn_ctx);
 		lost = reader_lost(r);
 		if (json && lost > lost_shown) {
 			report_lost(cmd, true, lost, NULL);

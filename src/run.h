@@ -52,6 +52,9 @@ struct record_reader {
 	size_t record_size;
 	record_fn fn;
 	void *fn_ctx;
+	/* If set, read_until_stopped() calls it with fn_ctx between polls
+	 * (about every 100 ms), for upkeep a command does while it reads. */
+	void (*between_polls)(void *ctx);
 };
 
 /* run_reports() for a command that sums records in user space: reads r

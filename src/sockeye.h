@@ -41,6 +41,7 @@ extern const struct program_set sofamily_programs;
 extern const struct program_set soprotocol_programs;
 extern const struct program_set top_programs;
 extern const struct program_set http_programs;
+extern const struct program_set flows_programs;
 
 int cmd_events(int argc, char **argv);
 int cmd_connlat(int argc, char **argv);
@@ -50,6 +51,7 @@ int cmd_sofamily(int argc, char **argv);
 int cmd_soprotocol(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_http(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 

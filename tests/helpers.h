@@ -48,7 +48,9 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 int count_programs(const char *name);
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
-/* Waits up to ms for no program of this name to be loaded. */
+/* Waits up to ms for no program of this name to be loaded: the kernel
+ * frees tracing programs after an RCU grace period, a little after their
+ * last reference closed, longer on a busy machine. */
 bool wait_for_unload(const char *name, int ms);
 
 /* A field of a JSON Lines object as sockeye writes it (flat, no spaces):

@@ -1,0 +1,812 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye flows`: per-connection TCP health. Unless asked for drops (-e),
+ * layer times (-t) or packets (--packets), nothing runs per packet: state
+ * changes open an entry per connection (who, which end, since when), the
+ * retransmit tracepoints count into it, and user space takes each snapshot
+ * by reading an iter/tcp pass over every TCP socket, which adds what struct
+ * tcp_sock knows (window, RTT, bytes, queues). The entry leaves when the
+ * socket is destroyed, as a last record with the final numbers. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "sockeye.bpf.h"
+#include "owners.bpf.h"
+#include "records.bpf.h"
+#include "flows.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TCP_CA_Recovery 3
+#define TCP_CA_Loss 4
+#define EEXIST 17
+
+/* Set by user space before load. */
+const volatile __u16 filter_sport = 0;	/* local port */
+const volatile __u16 filter_dport = 0;	/* remote port */
+const volatile bool show_listeners = false;
+const volatile bool retrans_events = false;	/* no table: no closed records */
+const volatile bool packet_events = false;	/* no table either */
+const volatile bool layer_times = false;
+
+/* Sockets with a file but no known owner in the last pass, so user space
+ * knows when a walk of the processes' files (flows_owners) would help; 1
+ * at first, as nothing is known. The iterator runs in one reader at a
+ * time: no atomics needed. */
+__u64 ownerless = 1;
+
+/* One entry per connection, keyed by socket cookie. A plain hash, not an
+ * LRU: every entry ends at tcp_destroy_sock, and an LRU would silently
+ * drop a live connection's counters where this one counts the refusal. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct flow_entry);
+} flows SEC(".maps");
+
+/* Connections the full map refused: shown without per-connection counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} untracked SEC(".maps");
+
+/* Retransmitted segments of the connections that pass the filters, by
+ * enum flow_retrans_kind, since the start. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RETRANS_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} retrans_total SEC(".maps");
+
+/* TCP segments dropped anywhere on the host since the start, by enum
+ * skb_drop_reason (-e). Keys are never deleted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_reasons SEC(".maps");
+
+/* Layer times (-t) per connection, with an entry in flows, by cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct flow_layers);
+} layers SEC(".maps");
+
+/* The same, host-wide: LAYERS x LAYER_SLOTS counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LAYERS * LAYER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} layer_totals SEC(".maps");
+
+/* And the total time in each layer, host-wide, for Prometheus's _sum. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LAYERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} layer_sum_ns SEC(".maps");
+
+/* Where a packet was last seen, by skb address, until the next point
+ * takes it. An LRU: packets that never reach the next point (dropped,
+ * merged into another skb) must not fill it, and a reused address is
+ * stamped again at the first point before it is looked up. User space
+ * shrinks it to one entry when -t is off: an LRU is allocated whole. */
+struct stamp {
+	__u64 ns;
+	__u64 cookie;
+	__u32 layer;	/* the layer this stamp starts */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct stamp);
+} stamps SEC(".maps");
+
+/* Ports with a listener, set as the iterator meets listeners (it walks
+ * them before the established sockets): a connection open before sockeye
+ * started is a server's when its local port is listened on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} listening SEC(".maps");
+
+/* A record is too big for the iterator's stack with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_record);
+} scratch SEC(".maps");
+
+static __always_inline bool tuple_wanted(const struct sock_tuple *t)
+{
+	if (filter_sport && t->sport != filter_sport)
+		return false;
+	if (filter_dport && t->dport != filter_dport)
+		return false;
+	return tuple_passes(t);
+}
+
+/* Without a pid or comm filter the owner does not matter; with one, an
+ * unknown owner does not pass. */
+static __always_inline bool owner_wanted(const struct sock_owner *o)
+{
+	if (!filter.pid && !filter.comm_set)
+		return true;
+	return o->pid && owner_passes(o);
+}
+
+static __always_inline __u32 total_retrans(const struct sock *sk)
+{
+	return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+}
+
+static __always_inline struct flow_entry *track(const struct sock *sk, __u64 cookie,
+						__u8 direction, bool new,
+						const struct sock_owner *owner)
+{
+	struct flow_entry s = { .direction = direction };
+	long err;
+
+	/* A listener's child starts with its SYN-ACK retransmits, counted on
+	 * the listener; one open before the start, with its whole past. */
+	s.total_retrans_seen = total_retrans(sk);
+	s.first_seen_ns = bpf_ktime_get_ns();
+	s.start_ns = new ? s.first_seen_ns : 0;
+	if (owner)
+		s.owner = *owner;
+	err = bpf_map_update_elem(&flows, &cookie, &s, new ? BPF_ANY : BPF_NOEXIST);
+	if (err && err != -EEXIST && new)
+		count_percpu(&untracked, 0);
+	return bpf_map_lookup_elem(&flows, &cookie);
+}
+
+/* connect() moves the socket to SYN_SENT in its caller's context. Its
+ * port may not be chosen yet: the tuple filters wait for the snapshot. */
+static __always_inline void client_started(struct sock *sk)
+{
+	struct sock_owner o = {};
+
+	current_owner(&o);
+	if (!owner_passes(&o))
+		return;
+	if (filter.family && sk->__sk_common.skc_family != filter.family)
+		return;
+	track(sk, bpf_get_socket_cookie(sk), FLOW_CLIENT, true, &o);
+}
+
+/* A listener's child, born in softirq: its owner is whoever accepts it,
+ * found later by flows_owners. */
+static __always_inline void server_started(struct sock *sk)
+{
+	struct sock_tuple t = {};
+
+	read_tuple(sk, &t);
+	if (tuple_wanted(&t))
+		track(sk, bpf_get_socket_cookie(sk), FLOW_SERVER, true, NULL);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(flows_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_SYN_SENT)
+		client_started(sk);
+	else if (newstate == TCP_SYN_RECV && oldstate == TCP_LISTEN)
+		server_started(sk);
+	return 0;
+}
+
+static __always_inline void send_retrans_event(__u64 cookie, const struct sock_tuple *t,
+					       const struct sock_owner *o, __u8 kind, __u32 segs)
+{
+	struct retrans_record *r = reserve_record(sizeof(*r));
+
+	if (!r)
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->kind = FLOW_RECORD_RETRANS;
+	r->retrans_kind = kind;
+	r->segs = segs;
+	r->cookie = cookie;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->tuple = *t;
+	r->owner = *o;
+	submit_record(r);
+}
+
+/* Counts segs retransmitted segments of kind for the connection whose
+ * tuple is t, in its entry s (the listener's, for a SYN-ACK) if it has one. */
+static __always_inline void count_retrans(struct flow_entry *s, __u64 cookie,
+					  const struct sock_tuple *t, __u32 kind, __u32 segs)
+{
+	struct sock_owner o = {};
+	__u64 *total;
+
+	if (s)
+		o = s->owner;
+	else
+		lookup_owner(cookie, &o);
+	if (!tuple_wanted(t) || !owner_wanted(&o) || kind >= RETRANS_KINDS)
+		return;
+	if (s)
+		__sync_fetch_and_add(&s->retrans[kind], segs);
+	total = bpf_map_lookup_elem(&retrans_total, &kind);
+	if (total)
+		*total += segs;	/* per-CPU */
+	if (retrans_events)
+		send_retrans_event(cookie, t, &o, kind, segs);
+}
+
+/* The kind of a retransmit by what the sender is doing: the kernel counts
+ * TCPFastRetrans outside TCP_CA_Loss and TCPSlowStartRetrans (after a
+ * timeout) in it; tail-loss probes go out in the open state. */
+static __always_inline __u32 retrans_kind(const struct sock *sk, __u8 state)
+{
+	const struct inet_connection_sock *icsk = (const void *)sk;
+	__u8 ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+
+	if (state == TCP_SYN_SENT)
+		return RETRANS_SYN;
+	if (ca_state == TCP_CA_Loss)
+		return RETRANS_TIMEOUT;
+	return ca_state == TCP_CA_Recovery ? RETRANS_FAST : RETRANS_PROBE;
+}
+
+/* Counts what the kernel added to the socket's total_retrans since the
+ * last call: one call may send several segments, or none (it failed), and
+ * the kernel's own counters (TcpRetransSegs, ss's retrans) count segments.
+ * Only sk is read: the tracepoint's later arguments differ between kernels
+ * (recent ones add err). The socket is locked here, so its entry has one
+ * writer. A connection without an entry (the map was full) is not counted. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(flows_retrans, const struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct sock_tuple t = {};
+	__u32 total, segs;
+
+	if (!s)
+		return 0;
+	total = total_retrans(sk);
+	segs = total - s->total_retrans_seen;
+	if (!segs)
+		return 0;
+	s->total_retrans_seen = total;
+	read_tuple(sk, &t);
+	count_retrans(s, cookie, &t, retrans_kind(sk, t.state), segs);
+	return 0;
+}
+
+/* The kernel sends a SYN-ACK from the listener's request socket and calls
+ * this only when it went out. */
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(flows_synack, const struct sock *sk, const struct request_sock *req)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct sock_tuple t = {};
+
+	read_common_tuple(&req->__req_common, &t);
+	t.protocol = IPPROTO_TCP;
+	count_retrans(s, cookie, &t, RETRANS_SYNACK, 1);
+	return 0;
+}
+
+/* tp comes from bpf_skc_to_tcp_sock(), so its fields are plain loads (with
+ * CO-RE offsets) rather than a helper call each. */
+static __always_inline void read_tcp(const struct tcp_sock *tp, struct flow_tcp *t)
+{
+	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	__u32 una = tp->snd_una;
+	__s32 unread = tp->rcv_nxt - tp->copied_seq;
+
+	t->bytes_acked = tp->bytes_acked;
+	t->bytes_received = tp->bytes_received;
+	t->snd_cwnd = tp->snd_cwnd;
+	t->snd_ssthresh = tp->snd_ssthresh;
+	/* Stored scaled by 8 and 4, as tcp_get_info() unscales them. */
+	t->srtt_us = tp->srtt_us >> 3;
+	t->rttvar_us = tp->mdev_us >> 2;
+	t->total_retrans = tp->total_retrans;
+	t->packets_out = tp->packets_out;
+	t->bytes_in_flight = tp->snd_nxt - una;
+	t->send_q = tp->write_seq - una;
+	t->recv_q = unread > 0 ? unread : 0;	/* as ss computes Recv-Q */
+	t->snd_wnd = tp->snd_wnd;
+	t->rcv_wnd = tp->rcv_wnd;
+	t->sndbuf = sk->sk_sndbuf;
+	t->rcvbuf = sk->sk_rcvbuf;
+	t->wmem_queued = sk->sk_wmem_queued;
+	t->backlog = sk->sk_ack_backlog;
+	t->max_backlog = sk->sk_max_ack_backlog;
+	t->mss = tp->mss_cache;
+	t->ca_state = BPF_CORE_READ_BITFIELD(&tp->inet_conn, icsk_ca_state);
+}
+
+/* Fills r but its tcp part; returns whether it passes the filters. */
+static __always_inline bool describe(const struct sock *sk, __u64 cookie,
+				     const struct flow_entry *s, struct flow_record *r)
+{
+	r->kind = FLOW_RECORD_CONN;
+	r->cookie = cookie;
+	r->ts_ns = bpf_ktime_get_ns();
+	read_tuple(sk, &r->tuple);
+	if (s)
+		r->entry = *s;
+	if (!r->entry.owner.pid)
+		lookup_owner(cookie, &r->entry.owner);
+	return tuple_wanted(&r->tuple) && owner_wanted(&r->entry.owner);
+}
+
+static __always_inline __u8 guess_direction(const struct sock_tuple *t)
+{
+	__u32 port = t->sport;
+	__u8 *listened = bpf_map_lookup_elem(&listening, &port);
+
+	if (t->state == TCP_LISTEN)
+		return FLOW_SERVER;
+	return listened && *listened ? FLOW_SERVER : FLOW_CLIENT;
+}
+
+/* The entry of a socket the iterator meets, made if it has none (open
+ * before the start), with its owner once flows_owners found it. */
+static __always_inline struct flow_entry *iter_entry(const struct sock *sk, __u64 cookie,
+						     const struct sock_tuple *t)
+{
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct sock_owner o = {};
+
+	if (!s)
+		s = track(sk, cookie, guess_direction(t), false, NULL);
+	if (s && !s->owner.pid) {
+		lookup_owner(cookie, &o);
+		if (o.pid)
+			s->owner = o;
+	}
+	if ((!s || !s->owner.pid) && BPF_CORE_READ(sk, sk_socket))
+		ownerless++;
+	return s;
+}
+
+SEC("iter/tcp")
+int flows_iter(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct flow_record *r;
+	struct flow_entry *s;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u64 cookie;
+	__u32 zero = 0;
+
+	if (!skc)
+		return 0;
+	/* NULL for request and TIME_WAIT sockets: not full sockets. */
+	tp = bpf_skc_to_tcp_sock(skc);
+	r = bpf_map_lookup_elem(&scratch, &zero);
+	if (!tp || !r)
+		return 0;
+	sk = (struct sock *)tp;
+	__builtin_memset(r, 0, sizeof(*r));
+	read_tuple(sk, &r->tuple);
+	if (r->tuple.state == TCP_LISTEN) {
+		__u32 port = r->tuple.sport;
+		__u8 one = 1;
+
+		bpf_map_update_elem(&listening, &port, &one, BPF_ANY);
+		if (!show_listeners)
+			return 0;
+	}
+	/* No entry for a connection the filters leave out anyway. */
+	if (!tuple_wanted(&r->tuple))
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	s = iter_entry(sk, cookie, &r->tuple);
+	if (!describe(sk, cookie, s, r))
+		return 0;
+	read_tcp(tp, &r->tcp);
+	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	return 0;
+}
+
+/* The last record of a connection, with its final numbers; its entry
+ * leaves. Listeners too, when they are shown. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(flows_destroy, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct flow_record *r;
+
+	if (!s || !tp)
+		return 0;
+	/* Built in the ring buffer itself: no copy of a record this size. */
+	if (!retrans_events && !packet_events && (r = reserve_record(sizeof(*r)))) {
+		__builtin_memset(r, 0, sizeof(*r));
+		if (describe(sk, cookie, s, r) &&
+		    (show_listeners || r->tuple.state != TCP_LISTEN)) {
+			r->closed = 1;
+			read_tcp(tp, &r->tcp);
+			submit_record(r);
+		} else {
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		}
+	}
+	bpf_map_delete_elem(&flows, &cookie);
+	bpf_map_delete_elem(&owners, &cookie);
+	if (layer_times)
+		bpf_map_delete_elem(&layers, &cookie);
+	return 0;
+}
+
+/* Who owns each TCP socket: a walk over every open file of every process,
+ * run by user space when the iterator met sockets without a known owner
+ * (open before the start, or accepted: a child is born in softirq). */
+SEC("iter/task_file")
+int flows_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct sock_owner o = {};
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || !is_inet(sk->__sk_common.skc_family))
+		return 0;
+	o.pid = task->tgid;
+	o.tid = task->pid;
+	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
+	remember_owner(bpf_get_socket_cookie(sk), &o);
+	return 0;
+}
+
+/* The value of a drop reason in the running kernel, -1 if it has none:
+ * the numbers change between kernels, the names stay. */
+#define DROP_REASON(name)                                                            \
+	(bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_##name) ?  \
+	 (int)bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_##name) : -1)
+
+/* A sequence or ACK number the connection does not accept. */
+static __always_inline bool sequence_error(int reason)
+{
+	return reason == DROP_REASON(TCP_OLD_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_INVALID_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_INVALID_END_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_INVALID_ACK_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_OLD_DATA) || reason == DROP_REASON(TCP_OVERWINDOW) ||
+	       reason == DROP_REASON(TCP_TOO_OLD_ACK) ||
+	       reason == DROP_REASON(TCP_ACK_UNSENT_DATA);
+}
+
+/* Whether the packet's IP header, if it has one yet, says TCP. */
+static __always_inline bool carries_tcp(const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u8 ip[10];
+
+	if (nh == (__u16)~0U || bpf_probe_read_kernel(ip, sizeof(ip), head + nh))
+		return false;
+	if (ip[0] >> 4 == 4)
+		return ip[9] == IPPROTO_TCP;	/* iphdr.protocol */
+	return ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP;	/* ipv6hdr.nexthdr */
+}
+
+static __always_inline void count_drop_reason(__u32 reason)
+{
+	__u64 one = 1, *count = bpf_map_lookup_elem(&drop_reasons, &reason);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		bpf_map_update_elem(&drop_reasons, &reason, &one, BPF_NOEXIST);
+}
+
+/* Every dropped TCP segment counts by reason host-wide; one dropped after
+ * its socket was found (rx_sk, Linux 6.11+) counts on the connection too.
+ * A checksum is checked before the socket is looked up when the segment is
+ * 76 bytes or less (CHECKSUM_BREAK), after it otherwise. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(flows_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
+	     struct sock *rx_sk)
+{
+	struct flow_entry *s;
+	__u64 cookie;
+	__u32 kind;
+
+	if (!carries_tcp(skb))
+		return 0;
+	count_drop_reason(reason);
+	if (!rx_sk)
+		return 0;
+	cookie = bpf_get_socket_cookie(rx_sk);
+	s = bpf_map_lookup_elem(&flows, &cookie);
+	if (!s)
+		return 0;
+	kind = reason == DROP_REASON(TCP_CSUM) ? DROP_CSUM :
+	       sequence_error(reason) ? DROP_SEQ : DROP_OTHER;
+	if (kind < DROP_KINDS)
+		__sync_fetch_and_add(&s->drops[kind], 1);
+	return 0;
+}
+
+/* The TCP header of a packet, found from its network header; the tuple
+ * with the local end first. Returns the offset of the TCP header from
+ * skb->head, or 0 if it is not TCP over IP. */
+static __always_inline __u32 read_tcp_header(const struct sk_buff *skb, bool outgoing,
+					     struct tcphdr *th, struct sock_tuple *t)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u8 *local = outgoing ? t->saddr : t->daddr, *remote = outgoing ? t->daddr : t->saddr;
+	struct iphdr ip;
+	__u32 off;
+
+	if (nh == (__u16)~0U || bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+		return 0;
+	if (ip.version == 4 && ip.protocol == IPPROTO_TCP) {
+		t->family = AF_INET;
+		__builtin_memcpy(t->saddr, &ip.saddr, 4);
+		__builtin_memcpy(t->daddr, &ip.daddr, 4);
+		off = nh + ip.ihl * 4;
+	} else if (ip.version == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.nexthdr != IPPROTO_TCP)
+			return 0;
+		t->family = AF_INET6;
+		__builtin_memcpy(t->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(t->daddr, &ip6.daddr, 16);
+		off = nh + sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (bpf_probe_read_kernel(th, sizeof(*th), head + off))
+		return 0;
+	if (!outgoing) {	/* the addresses were read in wire order */
+		__u8 tmp[16];
+
+		__builtin_memcpy(tmp, local, 16);
+		__builtin_memcpy(local, remote, 16);
+		__builtin_memcpy(remote, tmp, 16);
+	}
+	t->protocol = IPPROTO_TCP;
+	t->sport = bpf_ntohs(outgoing ? th->source : th->dest);
+	t->dport = bpf_ntohs(outgoing ? th->dest : th->source);
+	return off;
+}
+
+static __always_inline __u32 layer_slot(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 slot = 0;
+
+	for (int i = 0; i < LAYER_SLOTS - 1 && us > 1; i++) {
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+/* Too big for the stack: a new entry starts as a copy of this. */
+static const struct flow_layers no_layers;
+
+/* Counts one packet's time in a layer, host-wide and on its connection,
+ * if that connection has an entry and passes the owner filters. */
+static __always_inline void count_layer(__u64 cookie, __u32 layer, __u64 ns)
+{
+	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
+	__u32 slot = layer_slot(ns);
+	struct flow_layers *l;
+	__u64 *sum;
+
+	if (!s || !owner_wanted(&s->owner) || layer >= LAYERS)
+		return;
+	count_percpu(&layer_totals, layer * LAYER_SLOTS + slot);
+	sum = bpf_map_lookup_elem(&layer_sum_ns, &(__u32){ layer });
+	if (sum)
+		*sum += ns;	/* per-CPU */
+	l = bpf_map_lookup_elem(&layers, &cookie);
+	if (!l) {
+		bpf_map_update_elem(&layers, &cookie, &no_layers, BPF_NOEXIST);
+		l = bpf_map_lookup_elem(&layers, &cookie);
+		if (!l)
+			return;
+	}
+	__sync_fetch_and_add(&l->count[layer], 1);
+	__sync_fetch_and_add(&l->sum_ns[layer], ns);
+	__sync_fetch_and_add(&l->slots[layer][slot], 1);
+}
+
+static __always_inline void stamp(const void *skb, __u64 cookie, __u32 layer, __u64 now)
+{
+	__u64 key = (__u64)skb;
+	struct stamp st = { .ns = now, .cookie = cookie, .layer = layer };
+
+	bpf_map_update_elem(&stamps, &key, &st, BPF_ANY);
+}
+
+/* Ends the layer a stamp of skb began, if it is that one; returns the
+ * stamp's cookie, or 0. */
+static __always_inline __u64 end_layer(const void *skb, __u32 layer, __u64 now)
+{
+	__u64 key = (__u64)skb, cookie;
+	struct stamp *st = bpf_map_lookup_elem(&stamps, &key);
+
+	if (!st || st->layer != layer)
+		return 0;
+	cookie = st->cookie;
+	count_layer(cookie, layer, now - st->ns);
+	return cookie;
+}
+
+/* The cookie of a socket whose cookie was made, without the helper:
+ * skb->sk is a pointer the verifier knows only under RCU. */
+static __always_inline __u64 made_cookie(const struct sock *sk)
+{
+	return sk ? BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) : 0;
+}
+
+static __always_inline void send_packet(const struct sk_buff *skb, const struct sock *sk,
+					bool outgoing)
+{
+	struct packet_record *r;
+	struct sock_tuple t = {};
+	struct sock_owner o = {};
+	struct tcphdr th;
+	__u64 cookie = made_cookie(sk);
+	__u32 off, data_off;
+	struct flow_entry *s;
+
+	off = read_tcp_header(skb, outgoing, &th, &t);
+	if (!off || !tuple_wanted(&t))
+		return;
+	s = bpf_map_lookup_elem(&flows, &cookie);
+	if (s)
+		o = s->owner;
+	if (!o.pid)
+		lookup_owner(cookie, &o);
+	if (!owner_wanted(&o) || !(r = reserve_record(sizeof(*r))))
+		return;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->kind = FLOW_RECORD_PACKET;
+	r->outgoing = outgoing;
+	r->flags = ((__u8 *)&th)[13];
+	r->seq = bpf_ntohl(th.seq);
+	r->ack = bpf_ntohl(th.ack_seq);
+	r->window = bpf_ntohs(th.window);
+	data_off = BPF_CORE_READ(skb, data) - BPF_CORE_READ(skb, head);
+	/* skb->len counts from skb->data: the link header on the way out,
+	 * the TCP header on the way in. */
+	r->len = BPF_CORE_READ(skb, len) - (off - data_off) - th.doff * 4;
+	r->cookie = cookie;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->tuple = t;
+	r->owner = o;
+	submit_record(r);
+}
+
+/* TCP's departure time of a segment (Linux's EDT model: set when TCP
+ * sent it, later when it paces), on the clock of bpf_ktime_get_ns. */
+static __always_inline __u64 departure_ns(const struct sk_buff *skb)
+{
+	if (BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type) != SKB_CLOCK_MONOTONIC)
+		return 0;
+	return BPF_CORE_READ(skb, tstamp);
+}
+
+/* What leaves, as it is queued to the device, headers built and skb->sk
+ * the sender: a line for --packets, the end of TCP's part and the start of
+ * the device's for -t. */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(flows_dev_queue, struct sk_buff *skb)
+{
+	struct sock_tuple t = {};
+	struct tcphdr th;
+	__u64 now, sent, cookie;
+
+	if (packet_events)
+		send_packet(skb, skb->sk, true);
+	if (!layer_times || !read_tcp_header(skb, true, &th, &t) || !tuple_wanted(&t))
+		return 0;
+	now = bpf_ktime_get_ns();
+	cookie = made_cookie(skb->sk);
+	sent = departure_ns(skb);
+	/* A paced segment may be queued before its departure time (with
+	 * the fq qdisc): no time in TCP then. */
+	if (sent)
+		count_layer(cookie, LAYER_TX_TCP, now > sent ? now - sent : 0);
+	stamp(skb, cookie, LAYER_TX_DEVICE, now);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(flows_dev_xmit, struct sk_buff *skb, int rc)
+{
+	__u64 key = (__u64)skb;
+
+	if (end_layer(skb, LAYER_TX_DEVICE, bpf_ktime_get_ns()))
+		bpf_map_delete_elem(&stamps, &key);
+	return 0;
+}
+
+/* A packet coming up from a device: skb->data is at its network header. */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(flows_dev_in, struct sk_buff *skb)
+{
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u8 ip[10];
+
+	if (bpf_probe_read_kernel(ip, sizeof(ip), data))
+		return 0;
+	/* Filters by port wait for TCP, where the headers are parsed once. */
+	if ((ip[0] >> 4 == 4 && ip[9] == IPPROTO_TCP) || (ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP))
+		stamp(skb, 0, LAYER_RX_DEVICE, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* What TCP takes in on an established connection, with its socket: a line
+ * for --packets; for -t, the end of the way up and the start of the wait
+ * in the socket's queue. */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(flows_tcp_in, struct sock *sk, const struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb, now, cookie;
+	struct sock_tuple t = {};
+	struct stamp *st;
+
+	if (packet_events)
+		send_packet(skb, sk, false);
+	if (!layer_times)
+		return 0;
+	st = bpf_map_lookup_elem(&stamps, &key);
+	if (!st || st->layer != LAYER_RX_DEVICE)
+		return 0;
+	read_tuple(sk, &t);
+	if (!tuple_wanted(&t)) {
+		bpf_map_delete_elem(&stamps, &key);
+		return 0;
+	}
+	now = bpf_ktime_get_ns();
+	cookie = bpf_get_socket_cookie(sk);
+	count_layer(cookie, LAYER_RX_DEVICE, now - st->ns);
+	stamp(skb, cookie, LAYER_RX_QUEUE, now);
+	return 0;
+}
+
+/* The process copies the data out: the end of the wait in the queue. */
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(flows_copy, const struct sk_buff *skb, int len)
+{
+	__u64 key = (__u64)skb;
+
+	if (end_layer(skb, LAYER_RX_QUEUE, bpf_ktime_get_ns()))
+		bpf_map_delete_elem(&stamps, &key);
+	return 0;
+}

@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye flows`, the command: options, the table (redrawn on a terminal,
+ * a snapshot per interval otherwise) with its host-wide drop and layer
+ * tables, JSON Lines, the Prometheus file, and the line-per-retransmit and
+ * line-per-packet views. The session is in src/flows.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "sockeye.h"
+#include "flows_session.h"
+#include "format.h"
+#include "histogram.h"
+#include "json.h"
+#include "probe.h"
+#include "prom.h"
+#include "flows.skel.h"
+
+struct sort_key {
+	const char *name;
+	uint64_t (*value)(const struct flow_record *r);	/* NULL: by comm */
+	bool ascending;
+};
+
+struct flows_opts {
+	struct common_opts common;
+	struct interval_opts interval;
+	struct flows_config cfg;
+	bool batch, extra, retrans, errors, layers, all;
+	const char *prom;
+	const struct sort_key *sort;
+};
+
+/* ---- sorting ---- */
+
+static uint64_t age_ns(const struct flow_record *r)
+{
+	const struct flow_entry *e = &r->entry;
+
+	return r->ts_ns - (e->start_ns ? e->start_ns : e->first_seen_ns);
+}
+
+static uint64_t by_pid(const struct flow_record *r) { return r->entry.owner.pid; }
+static uint64_t by_local(const struct flow_record *r) { return r->tuple.sport; }
+static uint64_t by_remote(const struct flow_record *r) { return r->tuple.dport; }
+static uint64_t by_state(const struct flow_record *r) { return r->tuple.state; }
+static uint64_t by_acked(const struct flow_record *r) { return r->tcp.bytes_acked; }
+static uint64_t by_received(const struct flow_record *r) { return r->tcp.bytes_received; }
+static uint64_t by_retrans(const struct flow_record *r) { return r->tcp.total_retrans; }
+static uint64_t by_srtt(const struct flow_record *r) { return r->tcp.srtt_us; }
+static uint64_t by_cwnd(const struct flow_record *r) { return r->tcp.snd_cwnd; }
+static uint64_t by_sendq(const struct flow_record *r) { return r->tcp.send_q; }
+static uint64_t by_recvq(const struct flow_record *r) { return r->tcp.recv_q; }
+
+static const struct sort_key sort_keys[] = {
+	{ "acked", by_acked, false },	/* the default: busiest first */
+	{ "received", by_received, false },
+	{ "retrans", by_retrans, false },
+	{ "srtt", by_srtt, false },
+	{ "age", age_ns, false },
+	{ "cwnd", by_cwnd, false },
+	{ "sendq", by_sendq, false },
+	{ "recvq", by_recvq, false },
+	{ "pid", by_pid, true },
+	{ "comm", NULL, true },
+	{ "local", by_local, true },
+	{ "remote", by_remote, true },
+	{ "state", by_state, true },
+};
+
+static const struct sort_key *find_sort_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sort_keys) / sizeof(sort_keys[0]); i++)
+		if (!strcmp(sort_keys[i].name, name))
+			return &sort_keys[i];
+	usage_error("flows", "unknown sort column '%s': expected acked, received, retrans, "
+		    "srtt, age, cwnd, sendq, recvq, pid, comm, local, remote or state", name);
+}
+
+static int compare_rows(const void *a, const void *b, void *key)
+{
+	const struct sort_key *sorting = key;
+	const struct flow_record *x = a, *y = b;
+	uint64_t vx, vy;
+	int c;
+
+	if (!sorting->value) {
+		c = strcmp(x->entry.owner.comm, y->entry.owner.comm);
+	} else {
+		vx = sorting->value(x);
+		vy = sorting->value(y);
+		c = vx < vy ? -1 : vx > vy;
+	}
+	if (!sorting->ascending)
+		c = -c;
+	/* Ties in a stable order, so rows do not jump between redraws. */
+	return c ? c : (x->cookie < y->cookie ? -1 : x->cookie > y->cookie);
+}
+
+/* ---- text ---- */
+
+struct widths {
+	int local, remote;
+};
+
+static void endpoints(const struct flow_record *r, char *local, char *remote)
+{
+	const struct sock_tuple *t = &r->tuple;
+
+	format_endpoint(local, ENDPOINT_LEN, t->family, t->saddr, t->sport);
+	format_endpoint(remote, ENDPOINT_LEN, t->family, t->daddr, t->dport);
+}
+
+static struct widths measure(const struct flow_table *t)
+{
+	struct widths w = { 21, 21 };	/* "255.255.255.255:65535" */
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
+
+	for (size_t i = 0; i < t->n; i++) {
+		endpoints(&t->rows[i], local, remote);
+		if ((int)strlen(local) > w.local)
+			w.local = strlen(local);
+		if ((int)strlen(remote) > w.remote)
+			w.remote = strlen(remote);
+	}
+	return w;
+}
+
+/* "TCP_ESTABLISHED" -> "ESTABLISHED"; a closed row says CLOSED. */
+static const char *short_state(const struct flow_record *r)
+{
+	return r->closed ? "CLOSED" : tcp_state_name(r->tuple.state) + 4;
+}
+
+/* Seconds; ">" when the connection was open before sockeye started and
+ * only the time since then is known. */
+static void format_age(char *buf, size_t len, const struct flow_record *r)
+{
+	double s = age_ns(r) / 1e9;
+
+	snprintf(buf, len, s < 100 ? "%s%.1fs" : "%s%.0fs", r->entry.start_ns ? "" : ">", s);
+}
+
+static void print_header(const struct flows_opts *o, const struct widths *w)
+{
+	printf("%-7s %-15s %-*s %-*s %-11s %-6s %8s %12s %12s %7s %8s", "PID", "COMM", w->local,
+	       "LOCAL", w->remote, "REMOTE", "STATE", "DIR", "AGE", "ACKED", "RECEIVED",
+	       "RETRANS", "SRTT(ms)");
+	if (o->extra)
+		printf(" %7s %7s %6s %8s %8s %8s %8s %8s %10s %7s %8s %-8s", "BACKLOG", "MAXBL",
+		       "CWND", "SSTHRESH", "SNDBUF", "SENDQ", "RECVQ", "RCVWND", "RTTVAR(ms)",
+		       "PKTSOUT", "INFLIGHT", "CA");
+	if (o->retrans)
+		printf(" %6s %7s %6s %5s %6s", "FAST", "TIMEOUT", "PROBE", "SYN", "SYNACK");
+	if (o->errors)
+		printf(" %7s %6s %9s", "CSUMERR", "SEQERR", "OTHERDROP");
+	if (o->layers)
+		printf(" %9s %9s %9s %9s", "RXDEV(us)", "RXQUE(us)", "TXTCP(us)", "TXDEV(us)");
+	putchar('\n');
+}
+
+/* The average time of a packet in each layer, or "-" without packets. */
+static void print_layer_averages(const struct flow_layers *l)
+{
+	for (int k = 0; k < LAYERS; k++)
+		if (l->count[k])
+			printf(" %9.1f", l->sum_ns[k] / 1e3 / l->count[k]);
+		else
+			printf(" %9s", "-");
+}
+
+static void print_row(const struct flows_opts *o, const struct widths *w,
+		      const struct flow_record *r, const struct flow_layers *l)
+{
+	const struct flow_tcp *c = &r->tcp;
+	const __u64 *rt = r->entry.retrans;
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], age[32];
+
+	endpoints(r, local, remote);
+	format_age(age, sizeof(age), r);
+	printf("%-7u %-15s %-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8.3f", r->entry.owner.pid,
+	       r->entry.owner.pid ? r->entry.owner.comm : "-", w->local, local, w->remote, remote,
+	       short_state(r), direction_name(r->entry.direction), age,
+	       (unsigned long long)c->bytes_acked, (unsigned long long)c->bytes_received,
+	       c->total_retrans, c->srtt_us / 1e3);
+	if (o->extra)
+		printf(" %7u %7u %6u %8u %8d %8u %8u %8u %10.3f %7u %8u %-8s", c->backlog,
+		       c->max_backlog, c->snd_cwnd, c->snd_ssthresh, c->sndbuf, c->send_q, c->recv_q,
+		       c->rcv_wnd, c->rttvar_us / 1e3, c->packets_out, c->bytes_in_flight,
+		       ca_state_name(c->ca_state));
+	if (o->retrans)
+		printf(" %6llu %7llu %6llu %5llu %6llu", (unsigned long long)rt[RETRANS_FAST],
+		       (unsigned long long)rt[RETRANS_TIMEOUT], (unsigned long long)rt[RETRANS_PROBE],
+		       (unsigned long long)rt[RETRANS_SYN], (unsigned long long)rt[RETRANS_SYNACK]);
+	if (o->errors)
+		printf(" %7llu %6llu %9llu", (unsigned long long)r->entry.drops[DROP_CSUM],
+		       (unsigned long long)r->entry.drops[DROP_SEQ],
+		       (unsigned long long)r->entry.drops[DROP_OTHER]);
+	if (l)
+		print_layer_averages(l);
+	putchar('\n');
+}
+
+static size_t count_closed(const struct flow_table *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->rows[i].closed;
+	return n;
+}
+
+static void print_table(const struct flows_opts *o, const struct flow_table *t,
+			const struct flow_layers *layers, const struct report_span *span, bool live)
+{
+	struct widths w = measure(t);
+	char when[TIME_LEN];
+
+	format_clock_time(when, sizeof(when), span->end_ns);
+	if (live)
+		fputs("\033[H\033[2J", stdout);	/* home, clear: redraw in place */
+	printf("%s  %zu connections, %zu closed%s\n", when, t->n - count_closed(t), count_closed(t),
+	       live ? "  (Ctrl-C quits)" : "");
+	print_header(o, &w);
+	for (size_t i = 0; i < t->n; i++)
+		print_row(o, &w, &t->rows[i], layers ? &layers[i] : NULL);
+}
+
+/* ---- JSON ---- */
+
+static void json_tuple(struct json *j, const struct sock_tuple *t)
+{
+	char addr[ADDR_LEN];
+
+	json_uint(j, "family", t->family == AF_INET6 ? 6 : 4);
+	format_addr(addr, sizeof(addr), t->family, t->saddr);
+	json_str(j, "saddr", addr);
+	json_uint(j, "sport", t->sport);
+	format_addr(addr, sizeof(addr), t->family, t->daddr);
+	json_str(j, "daddr", addr);
+	json_uint(j, "dport", t->dport);
+}
+
+static void json_head(struct json *j, const char *type, uint64_t realtime_ns,
+		      const struct sock_owner *o)
+{
+	char when[TIME_LEN];
+
+	json_begin(j, stdout);
+	json_str(j, "type", type);
+	format_utc_time(when, sizeof(when), realtime_ns);
+	json_str(j, "time", when);
+	json_uint(j, "pid", o->pid);
+	json_str(j, "comm", o->comm);
+}
+
+static void json_tcp(struct json *j, const struct flow_tcp *c)
+{
+	json_uint(j, "bytes_acked", c->bytes_acked);
+	json_uint(j, "bytes_received", c->bytes_received);
+	json_uint(j, "srtt_us", c->srtt_us);
+	json_uint(j, "rttvar_us", c->rttvar_us);
+	json_uint(j, "cwnd", c->snd_cwnd);
+	json_uint(j, "ssthresh", c->snd_ssthresh);
+	json_uint(j, "total_retrans", c->total_retrans);
+	json_uint(j, "packets_out", c->packets_out);
+	json_uint(j, "bytes_in_flight", c->bytes_in_flight);
+	json_uint(j, "send_q", c->send_q);
+	json_uint(j, "recv_q", c->recv_q);
+	json_uint(j, "snd_wnd", c->snd_wnd);
+	json_uint(j, "rcv_wnd", c->rcv_wnd);
+	json_int(j, "sndbuf", c->sndbuf);
+	json_int(j, "rcvbuf", c->rcvbuf);
+	json_int(j, "wmem_queued", c->wmem_queued);
+	json_uint(j, "backlog", c->backlog);
+	json_uint(j, "max_backlog", c->max_backlog);
+	json_uint(j, "mss", c->mss);
+	json_str(j, "ca_state", ca_state_name(c->ca_state));
+}
+
+/* A connection's layer times: count, total and log2 histogram of each. */
+static void json_layers(struct json *j, const struct flow_layers *l)
+{
+	uint64_t slots[LAYER_SLOTS];
+	char key[48];
+	size_t used;
+
+	for (int k = 0; k < LAYERS; k++) {
+		used = 0;
+		for (size_t i = 0; i < LAYER_SLOTS; i++)
+			if ((slots[i] = l->slots[k][i]))
+				used = i + 1;
+		snprintf(key, sizeof(key), "layer_%s_count", layer_name(k));
+		json_uint(j, key, l->count[k]);
+		snprintf(key, sizeof(key), "layer_%s_sum_ns", layer_name(k));
+		json_uint(j, key, l->sum_ns[k]);
+		snprintf(key, sizeof(key), "layer_%s_us", layer_name(k));
+		json_uint_array(j, key, slots, used);
+	}
+}
+
+static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
+		     const struct flow_layers *l)
+{
+	char key[32];
+	struct json j;
+
+	json_head(&j, "flow", realtime_ns, &r->entry.owner);
+	json_tuple(&j, &r->tuple);
+	json_str(&j, "state", r->closed ? "TCP_CLOSE" : tcp_state_name(r->tuple.state));
+	json_str(&j, "direction", direction_name(r->entry.direction));
+	json_bool(&j, "closed", r->closed);
+	json_seconds(&j, "age_s", age_ns(r));
+	json_bool(&j, "open_before_start", !r->entry.start_ns);
+	json_tcp(&j, &r->tcp);
+	for (int k = 0; k < RETRANS_KINDS; k++) {
+		snprintf(key, sizeof(key), "retrans_%s", retrans_kind_name(k));
+		json_uint(&j, key, r->entry.retrans[k]);
+	}
+	for (int k = 0; drops && k < DROP_KINDS; k++) {
+		snprintf(key, sizeof(key), "drops_%s", drop_kind_name(k));
+		json_uint(&j, key, r->entry.drops[k]);
+	}
+	if (l)
+		json_layers(&j, l);
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+/* ---- drops by reason, host-wide (-e) ---- */
+
+struct drop_printer {
+	uint64_t realtime_ns;
+	FILE *prom;
+	bool json;
+};
+
+static void print_drop(void *ctx, uint32_t reason, uint64_t count)
+{
+	const struct drop_printer *d = ctx;
+	char when[TIME_LEN];
+	struct json j;
+
+	if (d->prom) {
+		struct prom_label reason_label = { "reason", drop_reason_name(reason) };
+
+		prom_uint(d->prom, "sockeye_flows_drops_total", &reason_label, 1, count);
+	} else if (d->json) {
+		json_begin(&j, stdout);
+		json_str(&j, "type", "drop");
+		format_utc_time(when, sizeof(when), d->realtime_ns);
+		json_str(&j, "time", when);
+		json_str(&j, "reason", drop_reason_name(reason));
+		json_uint(&j, "count", count);
+		json_end(&j);
+	} else {
+		printf("  %-32s %llu\n", drop_reason_name(reason), (unsigned long long)count);
+	}
+}
+
+static int print_drops(const struct flows_session *s, struct drop_printer *d)
+{
+	int err;
+
+	if (!d->json && !d->prom)
+		printf("TCP segments dropped since the start, host-wide, by reason:\n");
+	err = flows_drop_counts(s, print_drop, d);
+	if (err)
+		p_err("cannot read the drop counts: %s", strerror(-err));
+	return err;
+}
+
+/* ---- the reports ---- */
+
+/* ---- layer times, host-wide (-t) ---- */
+
+static const char *const layer_titles[LAYERS] = {
+	[LAYER_RX_DEVICE] = "received, from the device to TCP",
+	[LAYER_RX_QUEUE] = "received, in the socket's queue until copied to the process",
+	[LAYER_TX_TCP] = "sent, from TCP's departure time to the device queue",
+	[LAYER_TX_DEVICE] = "sent, from the device queue to the driver",
+};
+
+static int print_layer_totals(const struct flows_session *s, uint64_t realtime_ns, bool json)
+{
+	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
+	uint64_t total, used;
+	char when[TIME_LEN];
+	struct json j;
+	int err = flows_layer_totals(s, slots, sum_ns);
+
+	if (err) {
+		p_err("cannot read the layer times: %s", strerror(-err));
+		return err;
+	}
+	for (int k = 0; k < LAYERS; k++) {
+		const uint64_t *h = &slots[k * LAYER_SLOTS];
+
+		if (!json) {
+			printf("Packet time %s, host-wide, since the start:\n", layer_titles[k]);
+			print_log2_hist(stdout, h, LAYER_SLOTS, "usecs");
+			continue;
+		}
+		total = used = 0;
+		for (size_t i = 0; i < LAYER_SLOTS; i++)
+			if ((total += h[i], h[i]))
+				used = i + 1;
+		json_begin(&j, stdout);
+		json_str(&j, "type", "layer");
+		format_utc_time(when, sizeof(when), realtime_ns);
+		json_str(&j, "time", when);
+		json_str(&j, "layer", layer_name(k));
+		json_str(&j, "unit", "usecs");
+		json_uint(&j, "total", total);
+		json_uint(&j, "sum_ns", sum_ns[k]);
+		json_uint_array(&j, "counts", h, used);
+		json_end(&j);
+	}
+	return 0;
+}
+
+struct reporter {
+	const struct flows_opts *o;
+	struct flows_session *s;
+	struct flow_table table;
+	struct flow_layers *layers;	/* under -t, one per row of table */
+	uint64_t closed_total;	/* connections closed since the start */
+	bool live;
+};
+
+static void json_summary(const struct reporter *rep, const struct report_span *span)
+{
+	uint64_t totals[RETRANS_KINDS] = {};
+	char key[32];
+	struct json j;
+	char when[TIME_LEN];
+
+	flows_retrans_totals(rep->s, totals);
+	json_begin(&j, stdout);
+	json_str(&j, "type", "flows");
+	format_utc_time(when, sizeof(when), span->end_ns);
+	json_str(&j, "time", when);
+	json_uint(&j, "connections", rep->table.n - count_closed(&rep->table));
+	json_uint(&j, "closed", count_closed(&rep->table));
+	for (int k = 0; k < RETRANS_KINDS; k++) {
+		snprintf(key, sizeof(key), "retrans_%s", retrans_kind_name(k));
+		json_uint(&j, key, totals[k]);
+	}
+	json_uint(&j, "untracked", flows_untracked(rep->s));
+	json_uint(&j, "lost", reader_lost(&rep->s->reader));
+	json_end(&j);
+}
+
+/* Connections by state and direction: few label values, whatever the
+ * number of sockets. Per-connection numbers stay in the JSON output. */
+static void prom_connections(FILE *out, const struct flow_table *t)
+{
+	static const int dirs[] = { FLOW_CLIENT, FLOW_SERVER, FLOW_DIR_UNKNOWN };
+	char state[32];
+
+	prom_family(out, "sockeye_flows_connections", "gauge",
+		    "TCP connections open at the last snapshot, by state and direction.");
+	for (int st = 1; st <= 12; st++) {
+		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+			struct prom_label labels[] = {
+				{ "state", state },
+				{ "direction", dirs[d] ? direction_name(dirs[d]) : "unknown" },
+			};
+			uint64_t n = 0;
+
+			for (size_t i = 0; i < t->n; i++)
+				n += !t->rows[i].closed && t->rows[i].tuple.state == st &&
+				     t->rows[i].entry.direction == dirs[d];
+			snprintf(state, sizeof(state), "%s", tcp_state_name(st) + 4);
+			for (char *c = state; *c; c++)
+				*c = *c >= 'A' && *c <= 'Z' ? *c + 'a' - 'A' : *c;
+			if (n)
+				prom_uint(out, "sockeye_flows_connections", labels, 2, n);
+		}
+	}
+}
+
+/* Host-wide layer times as a Prometheus histogram: the log2 slots, whose
+ * last one is +Inf. */
+static void prom_layers(FILE *out, const struct flows_session *s)
+{
+	static const char name[] = "sockeye_flows_packet_layer_seconds";
+	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
+	double bounds[LAYER_SLOTS - 1];
+
+	if (flows_layer_totals(s, slots, sum_ns))
+		return;
+	prom_log2_us_bounds(bounds, LAYER_SLOTS - 1);
+	prom_family(out, name, "histogram",
+		    "Time of a packet between two points of the stack, by layer (-t).");
+	for (int k = 0; k < LAYERS; k++) {
+		struct prom_label layer = { "layer", layer_name(k) };
+
+		prom_histogram(out, name, &layer, 1, bounds, LAYER_SLOTS - 1,
+			       &slots[k * LAYER_SLOTS], sum_ns[k]);
+	}
+}
+
+static void prom_counter(FILE *out, const char *name, const char *help, uint64_t value)
+{
+	prom_family(out, name, "counter", help);
+	prom_uint(out, name, NULL, 0, value);
+}
+
+static void prom_exposition(FILE *out, const struct reporter *rep)
+{
+	uint64_t totals[RETRANS_KINDS] = {};
+
+	prom_connections(out, &rep->table);
+	flows_retrans_totals(rep->s, totals);
+	prom_family(out, "sockeye_flows_retransmits_total", "counter",
+		    "TCP segments retransmitted since sockeye started, by kind.");
+	for (int k = 0; k < RETRANS_KINDS; k++) {
+		struct prom_label kind = { "kind", retrans_kind_name(k) };
+
+		prom_uint(out, "sockeye_flows_retransmits_total", &kind, 1, totals[k]);
+	}
+	prom_counter(out, "sockeye_flows_closed_total",
+		     "TCP connections seen closing since sockeye started.", rep->closed_total);
+	prom_counter(out, "sockeye_flows_untracked_total",
+		     "Connections shown without their own counters: the map was full.",
+		     flows_untracked(rep->s));
+	prom_counter(out, "sockeye_flows_lost_records_total",
+		     "Closed connections not reported: the ring buffer was full.",
+		     reader_lost(&rep->s->reader));
+	if (rep->o->errors) {
+		struct drop_printer d = { .prom = out };
+
+		prom_family(out, "sockeye_flows_drops_total", "counter",
+			    "TCP segments the host dropped since sockeye started, by the kernel's reason.");
+		print_drops(rep->s, &d);
+	}
+	if (rep->o->layers)
+		prom_layers(out, rep->s);
+}
+
+/* The exposition is made in memory and then replaces the file at once. */
+static int write_prom(const struct reporter *rep)
+{
+	char *body = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&body, &len);
+	int err = out ? 0 : -ENOMEM;
+
+	if (out) {
+		prom_exposition(out, rep);
+		if (fclose(out))
+			err = -ENOMEM;
+	}
+	if (!err)
+		err = prom_write_file(rep->o->prom, body, len);
+	if (err)
+		p_err("cannot replace %s: %s", rep->o->prom, strerror(-err));
+	free(body);
+	return err;
+}
+
+/* Each row's layer times, in rep->layers. */
+static int read_layers(struct reporter *rep)
+{
+	struct flow_layers *grown = realloc(rep->layers, (rep->table.n + 1) * sizeof(*grown));
+
+	if (!grown) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	rep->layers = grown;
+	for (size_t i = 0; i < rep->table.n; i++)
+		flows_conn_layers(rep->s, rep->table.rows[i].cookie, &rep->layers[i]);
+	return 0;
+}
+
+/* The host-wide tables after the connections: drops (-e), layer times (-t). */
+static int print_host_wide(const struct reporter *rep, const struct report_span *span)
+{
+	bool json = rep->o->common.json;
+	int err = 0;
+
+	if (rep->o->errors) {
+		struct drop_printer d = { .realtime_ns = span->end_ns, .json = json };
+
+		err = print_drops(rep->s, &d);
+	}
+	if (!err && rep->o->layers)
+		err = print_layer_totals(rep->s, span->end_ns, json);
+	if (!json && !rep->live)
+		putchar('\n');
+	return err;
+}
+
+static int report(void *ctx, const struct report_span *span)
+{
+	struct reporter *rep = ctx;
+	int err = flows_snapshot(rep->s, &rep->table, rep->o->all);
+
+	if (err) {
+		p_err("cannot read the connections: %s", strerror(-err));
+		return err;
+	}
+	rep->closed_total += count_closed(&rep->table);
+	qsort_r(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows,
+		(void *)rep->o->sort);
+	if (rep->o->layers && (err = read_layers(rep)))
+		return err;
+	if (rep->o->common.json) {
+		for (size_t i = 0; i < rep->table.n; i++)
+			json_row(&rep->table.rows[i], span->end_ns, rep->o->errors,
+				 rep->layers ? &rep->layers[i] : NULL);
+		json_summary(rep, span);
+	} else {
+		print_table(rep->o, &rep->table, rep->layers, span, rep->live);
+	}
+	if ((err = print_host_wide(rep, span)))
+		return err;
+	return rep->o->prom ? write_prom(rep) : 0;
+}
+
+/* ---- --retrans-events and --packets ---- */
+
+struct event_printer {
+	bool json;
+	uint64_t clock_offset;
+};
+
+/* What every line of the two views begins with: the time, the owner and
+ * both ends. Returns whether it began a JSON object, in *j, to finish. */
+static bool event_head(const struct event_printer *p, struct json *j, const char *type,
+		       uint64_t ts_ns, const struct sock_owner *o, const struct sock_tuple *t)
+{
+	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
+
+	if (p->json) {
+		json_head(j, type, ts_ns + p->clock_offset, o);
+		json_tuple(j, t);
+		return true;
+	}
+	format_wall_time(when, sizeof(when), ts_ns + p->clock_offset);
+	format_endpoint(local, sizeof(local), t->family, t->saddr, t->sport);
+	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
+	printf("%s %-7u %-15s %-47s %-47s ", when, o->pid, o->pid ? o->comm : "-", local, remote);
+	return false;
+}
+
+static void print_retrans(const struct event_printer *p, const struct retrans_record *r)
+{
+	struct json j;
+
+	if (!event_head(p, &j, "retrans", r->ts_ns, &r->owner, &r->tuple)) {
+		printf("%-11s %-7s %u\n", tcp_state_name(r->tuple.state) + 4,
+		       retrans_kind_name(r->retrans_kind), r->segs);
+		return;
+	}
+	json_str(&j, "state", tcp_state_name(r->tuple.state));
+	json_str(&j, "kind", retrans_kind_name(r->retrans_kind));
+	json_uint(&j, "segs", r->segs);
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+/* "SYN,ACK" for the flags byte of a TCP header. */
+static void format_tcp_flags(char *buf, size_t len, uint8_t flags)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int bit = 0; bit < 8; bit++)
+		if (flags & (1u << bit))
+			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+					 used ? "," : "", names[bit]);
+}
+
+static void print_packet(const struct event_printer *p, const struct packet_record *r)
+{
+	char flags[40];
+	struct json j;
+
+	format_tcp_flags(flags, sizeof(flags), r->flags);
+	if (!event_head(p, &j, "packet", r->ts_ns, &r->owner, &r->tuple)) {
+		printf("%-3s %10u %10u %6u %-15s %u\n", r->outgoing ? "out" : "in", r->seq, r->ack,
+		       r->len, flags, r->window);
+		return;
+	}
+	json_str(&j, "direction", r->outgoing ? "out" : "in");
+	json_uint(&j, "seq", r->seq);
+	json_uint(&j, "ack", r->ack);
+	json_uint(&j, "len", r->len);
+	json_str(&j, "flags", flags);
+	json_uint(&j, "window", r->window);
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+static void print_event(void *ctx, const void *record)
+{
+	const struct event_printer *p = ctx;
+
+	if (*(const uint8_t *)record == FLOW_RECORD_PACKET)
+		print_packet(p, record);
+	else
+		print_retrans(p, record);
+}
+
+static int run_events(const struct flows_opts *o, struct flows_session *s)
+{
+	if (!o->common.json)
+		printf("%-26s %-7s %-15s %-47s %-47s %s\n", "TIME", "PID", "COMM", "LOCAL", "REMOTE",
+		       o->cfg.packets ? "DIR        SEQ        ACK    LEN FLAGS           WINDOW" :
+					"STATE       KIND    SEGS");
+	return read_until_stopped(&s->reader, "flows", o->common.json,
+				  "narrow the filters (--port, --pid)");
+}
+
+/* ---- options ---- */
+
+static const char flows_help[] =
+	"Usage: sockeye flows [OPTIONS]\n"
+	"\n"
+	"A table of TCP connections and their health, one row per connection,\n"
+	"refreshed every interval: who owns it, which end opened it, how long it has\n"
+	"been open, bytes acknowledged and received, retransmits, smoothed RTT. It\n"
+	"counts in the kernel from tracepoints and reads each socket's own numbers\n"
+	"(those of 'ss -ti') once per interval: without -e, -t or -P nothing runs per\n"
+	"packet. Connections open before sockeye started are included, with their\n"
+	"owner when a process holds them; AGE then starts at sockeye's start and\n"
+	"reads '>12.0s'. As with ss, the connections are those of sockeye's own\n"
+	"network namespace.\n"
+	"\n"
+	"On a terminal the table is redrawn in place; into a file or pipe (or with\n"
+	"-b) a table is printed per interval. A connection that closes is shown once\n"
+	"more, as CLOSED with its final numbers (with -a, until sockeye ends).\n"
+	"\n"
+	"Columns: PID COMM LOCAL REMOTE STATE DIR AGE ACKED RECEIVED RETRANS SRTT(ms)\n"
+	"DIR is client (it called connect) or server (accepted). RETRANS is the\n"
+	"kernel's count of retransmitted segments over the connection's life.\n"
+	"\n"
+	"Options:\n"
+	"  -i, --interval SECS  refresh every SECS seconds (default 1)\n"
+	"  -c, --count N        stop after N snapshots\n"
+	"  -b, --batch          print a table per interval even on a terminal\n"
+	"  -x, --extra          more columns: BACKLOG MAXBL (listeners) CWND SSTHRESH\n"
+	"                       (segments) SNDBUF SENDQ RECVQ RCVWND (bytes) RTTVAR(ms)\n"
+	"                       PKTSOUT INFLIGHT (bytes) CA (congestion state); listening\n"
+	"                       sockets get rows\n"
+	"  -r, --retrans        retransmits since sockeye started, by kind: FAST (in\n"
+	"                       fast recovery) TIMEOUT (after the retransmit timer)\n"
+	"                       PROBE (tail-loss probes) SYN SYNACK (on the listener's\n"
+	"                       row); listening sockets get rows\n"
+	"      --retrans-events one line per retransmit instead of the table\n"
+	"  -t, --layers         time per packet between layers, as the average per\n"
+	"                       connection: RXDEV(us) (device to TCP) RXQUE(us) (in the\n"
+	"                       socket's queue until the process copies it) TXTCP(us)\n"
+	"                       (TCP's departure time to the device queue) TXDEV(us)\n"
+	"                       (device queue to the driver); and host-wide log2\n"
+	"                       histograms. It runs a program on every packet\n"
+	"  -P, --packets        one line per TCP segment instead of the table: sent ones\n"
+	"                       as they are queued to the device, received ones as TCP\n"
+	"                       takes them in once established; DIR SEQ ACK LEN FLAGS\n"
+	"                       WINDOW (unscaled). Needs --port, -s, -d, --pid or --comm\n"
+	"                       (-p is --pid, as in every command)\n"
+	"  -e, --errors         segments dropped on arrival, per connection: CSUMERR (bad\n"
+	"                       checksum) SEQERR (sequence or ACK number out of the\n"
+	"                       window) OTHERDROP; and a host-wide count of TCP drops by\n"
+	"                       the kernel's reason (enum skb_drop_reason, named from\n"
+	"                       its BTF)\n"
+	"  -a, --all            keep closed connections in the table\n"
+	"  -s, --sport PORT     only connections with this local port\n"
+	"  -d, --dport PORT     only connections with this remote port\n"
+	"      --sort COLUMN    acked (default), received, retrans, srtt, age, cwnd,\n"
+	"                       sendq, recvq (largest first), pid, comm, local, remote,\n"
+	"                       state (ascending)\n"
+	"      --prom FILE      write each snapshot to FILE in Prometheus text format,\n"
+	"                       replaced atomically (node_exporter's textfile collector)\n"
+	COMMON_HELP
+	"\n"
+	"JSON objects, per snapshot: one {\"type\":\"flow\", time, pid, comm, family,\n"
+	"saddr, sport, daddr, dport, state, direction, closed, age_s, open_before_start,\n"
+	"bytes_acked, bytes_received, srtt_us, rttvar_us, cwnd, ssthresh, total_retrans,\n"
+	"packets_out, bytes_in_flight, send_q, recv_q, snd_wnd, rcv_wnd, sndbuf, rcvbuf,\n"
+	"wmem_queued, backlog, max_backlog, mss, ca_state, retrans_fast, retrans_timeout,\n"
+	"retrans_probe, retrans_syn, retrans_synack, [drops_csum, drops_seq,\n"
+	"drops_other,] [layer_<layer>_count, layer_<layer>_sum_ns, layer_<layer>_us\n"
+	"(log2 histogram),] cookie} per connection, then {\"type\":\"flows\", time,\n"
+	"connections, closed, retrans_<kind> totals, untracked, lost}; with -e,\n"
+	"{\"type\":\"drop\", time, reason, count} per reason (since the start); with\n"
+	"-t, {\"type\":\"layer\", time, layer, unit, total, sum_ns, counts} per layer, where\n"
+	"layer is rx_device, rx_queue, tx_tcp or tx_device and counts[n] is 2^n to\n"
+	"2^(n+1)-1 us (counts[0]: 0-1 us). With --retrans-events: {\"type\":\"retrans\",\n"
+	"time, pid, comm, family, saddr, sport, daddr, dport, state, kind, segs,\n"
+	"cookie}; with --packets: {\"type\":\"packet\", time, pid, comm, family, saddr,\n"
+	"sport, daddr, dport, direction, seq, ack, len, flags, window, cookie}.\n"
+	"\n"
+	"Examples:\n"
+	"  sockeye flows                        the live table\n"
+	"  sockeye flows -x -r -e --sort retrans  every column, most retransmits first\n"
+	"  sockeye flows -d 443 -b -c 3         three snapshots of HTTPS clients\n"
+	"  sockeye flows --json -i 10 -p 1234   one process's connections as JSON\n"
+	"  sockeye flows --retrans-events       each retransmit as it happens\n"
+	"  sockeye flows -P --port 8080         every segment to or from port 8080\n"
+	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n";
+
+enum { OPT_RETRANS_EVENTS = OPT_COMMAND_FIRST, OPT_SORT, OPT_PROM };
+
+static bool one_by_one(const struct flows_opts *o)
+{
+	return o->cfg.retrans_events || o->cfg.packets;
+}
+
+static void flows_option(struct flows_opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'b':
+		o->batch = true;
+		break;
+	case 'x':
+		o->extra = o->cfg.listeners = true;
+		break;
+	case 'r':
+		o->retrans = o->cfg.listeners = true;
+		break;
+	case 'e':
+		o->errors = o->cfg.drops = true;
+		break;
+	case 't':
+		o->layers = o->cfg.layers = true;
+		break;
+	case 'a':
+		o->all = true;
+		break;
+	case 's':
+		o->cfg.sport = parse_ulong("flows", "local port", arg, 1, 65535);
+		break;
+	case 'd':
+		o->cfg.dport = parse_ulong("flows", "remote port", arg, 1, 65535);
+		break;
+	case OPT_RETRANS_EVENTS:
+		o->cfg.retrans_events = true;
+		break;
+	case 'P':
+		o->cfg.packets = true;
+		break;
+	case OPT_SORT:
+		o->sort = find_sort_key(arg);
+		break;
+	case OPT_PROM:
+		if (!*arg)
+			usage_error("flows", "--prom needs a file name");
+		o->prom = arg;
+		break;
+	}
+}
+
+static void check_flows_options(const struct flows_opts *o)
+{
+	const struct sock_filters *f = &o->common.filters;
+
+	if (one_by_one(o) && (o->extra || o->retrans || o->errors || o->layers || o->all ||
+			      o->batch || o->prom || o->interval.interval || o->interval.count ||
+			      o->sort))
+		usage_error("flows", "--retrans-events and --packets print lines one by one; -x, -r, "
+			    "-e, -t, -a, -b, -i, -c, --sort and --prom are for the table");
+	if (o->cfg.packets && o->cfg.retrans_events)
+		usage_error("flows", "--retrans-events and --packets are two views: choose one");
+	if (o->cfg.packets && !f->port && !f->pid && !f->comm_set && !o->cfg.sport && !o->cfg.dport)
+		usage_error("flows", "--packets prints a line per segment: choose connections with "
+			    "--port, -s, -d, --pid or --comm so it cannot flood");
+}
+
+static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		INTERVAL_LONGOPTS,
+		{ "batch", no_argument, NULL, 'b' },
+		{ "extra", no_argument, NULL, 'x' },
+		{ "retrans", no_argument, NULL, 'r' },
+		{ "retrans-events", no_argument, NULL, OPT_RETRANS_EVENTS },
+		{ "errors", no_argument, NULL, 'e' },
+		{ "packets", no_argument, NULL, 'P' },
+		{ "layers", no_argument, NULL, 't' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "sport", required_argument, NULL, 's' },
+		{ "dport", required_argument, NULL, 'd' },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "prom", required_argument, NULL, OPT_PROM },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = next_option("flows", argc, argv,
+				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxretaPs:d:", longopts)) != -1) {
+		if (!common_option("flows", opt, optarg, flows_help, &o->common) &&
+		    !interval_option("flows", opt, optarg, &o->interval))
+			flows_option(o, opt, optarg);
+	}
+	no_arguments("flows", argc, argv);
+	check_flows_options(o);
+	if (!o->sort)
+		o->sort = &sort_keys[0];
+	o->cfg.filters = o->common.filters;
+}
+
+static int run_table(const struct flows_opts *o, struct flows_session *s)
+{
+	struct reporter rep = {
+		.o = o,
+		.s = s,
+		.live = !o->batch && !o->common.json && isatty(STDOUT_FILENO),
+	};
+	int err;
+
+	/* Reading between reports keeps closed connections from piling up. */
+	err = run_reports_reading(&s->reader, o->interval.interval ? o->interval.interval : 1,
+				  o->interval.count, report, &rep);
+	if (!err && !o->common.json && reader_lost(&s->reader))
+		p_warn("%llu closed connections were not reported: the ring buffer was full",
+		       (unsigned long long)reader_lost(&s->reader));
+	flow_table_free(&rep.table);
+	free(rep.layers);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	struct flows_opts o = {};
+	struct flows_session session;
+	struct event_printer printer;
+	int status;
+
+	parse_flows_options(argc, argv, &o);
+	if (!check_environment())
+		return EXIT_FAIL;
+	printer = (struct event_printer){
+		.json = o.common.json,
+		.clock_offset = monotonic_to_realtime_offset(),
+	};
+	run_start(o.common.duration);
+	if (flows_session_start(&session, &o.cfg, print_event, &printer))
+		return EXIT_FAIL;
+	if (one_by_one(&o))
+		status = run_events(&o, &session);
+	else
+		status = run_table(&o, &session);
+	if (flows_untracked(&session))
+		p_warn("%llu connections had no counters of their own: more than %u were open "
+		       "at once", (unsigned long long)flows_untracked(&session),
+		       bpf_map__max_entries(session.skel->maps.flows));
+	flows_session_stop(&session);
+	return status;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* `sockeye flows` as a library: load the per-connection programs and take
+ * snapshots of every TCP connection. The command shows them; the tests
+ * check them. */
+#ifndef SOCKEYE_FLOWS_SESSION_H
+#define SOCKEYE_FLOWS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "options.h"
+#include "run.h"
+#include "flows.h"
+
+struct flows_config {
+	struct sock_filters filters;
+	uint16_t sport;		/* only this local port; 0 for any */
+	uint16_t dport;		/* only this remote port; 0 for any */
+	bool listeners;		/* rows for listening sockets too */
+	bool drops;		/* count dropped segments (-e): a program per drop */
+	bool layers;		/* time packets between layers (-t): per packet */
+	bool retrans_events;	/* a struct retrans_record per retransmit */
+	bool packets;		/* a struct packet_record per segment; with
+				 * either, no closed rows: those views have no table */
+};
+
+/* Connections as struct flow_record rows. */
+struct flow_table {
+	struct flow_record *rows;
+	size_t n, cap;
+};
+
+struct flows_session {
+	struct flows_bpf *skel;
+	struct record_reader reader;
+	struct flow_table closed;	/* closed since the last snapshot */
+	record_fn event_fn;
+	void *event_ctx;
+	uint64_t owners_walked_ns;	/* CLOCK_MONOTONIC, in the views without snapshots */
+};
+
+/* event_fn gets each struct retrans_record (cfg->retrans_events) and
+ * struct packet_record (cfg->packets); their first byte tells which.
+ * Returns 0, or -errno after printing why. */
+int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
+			record_fn event_fn, void *ctx);
+void flows_session_stop(struct flows_session *s);
+/* Fills t with every open connection that passes the filters and those
+ * closed since the last call (closed = 1, with their final numbers); with
+ * keep_closed, the closed rows t already holds stay. Returns 0 or -errno. */
+int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_closed);
+void flow_table_free(struct flow_table *t);
+/* Retransmitted segments since the start, by enum flow_retrans_kind. */
+int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
+/* Calls fn with each drop reason (enum skb_drop_reason) that dropped TCP
+ * segments since the start, and how many; returns 0 or -errno. */
+int flows_drop_counts(const struct flows_session *s,
+		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx);
+/* The name of a drop reason in the running kernel ("TCP_CSUM"), from its
+ * BTF; "REASON_<n>" for a number it does not name. Valid until the next call. */
+const char *drop_reason_name(uint32_t reason);
+/* Host-wide layer times since the start: LAYERS x LAYER_SLOTS counts,
+ * layer by layer, and LAYERS total times. Returns 0 or -errno. */
+int flows_layer_totals(const struct flows_session *s, uint64_t *slots, uint64_t *sum_ns);
+/* A connection's layer times (zero if none yet, or once it closed);
+ * returns 0 or -ENOENT. */
+int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flow_layers *l);
+/* "rx_device", "rx_queue", "tx_tcp", "tx_device". */
+const char *layer_name(int layer);
+/* Connections seen without per-connection counters: the map was full. */
+uint64_t flows_untracked(const struct flows_session *s);
+
+/* "fast", "timeout", "probe", "syn", "synack". */
+const char *retrans_kind_name(int kind);
+/* "csum", "seq", "other". */
+const char *drop_kind_name(int kind);
+/* "client", "server" or "" (FLOW_DIR_UNKNOWN). */
+const char *direction_name(int direction);
+/* "open", "disorder", "cwr", "recovery", "loss": TCP_CA_* states. */
+const char *ca_state_name(int state);
+
+#endif
