@@ -181,17 +181,11 @@ static void print_json(const struct printer *p, const struct connlat_record *r)
 {
 	const struct sock_tuple *t = &r->tuple;
 	uint64_t realtime = r->ts_ns + p->clock_offset;
-	char when[TIME_LEN], addr[ADDR_LEN];
+	char addr[ADDR_LEN];
 	struct json j;
 
-	json_begin(&j, stdout);
-	json_str(&j, "type", "connlat");
-	format_utc_time(when, sizeof(when), realtime);
-	json_str(&j, "time", when);
-	json_uint(&j, "time_us", realtime / 1000);
-	json_uint(&j, "pid", r->owner.pid);
-	json_uint(&j, "tid", r->owner.tid);
-	json_str(&j, "comm", r->owner.comm);
+	json_record_begin(&j, "connlat", realtime);
+	json_owner(&j, &r->owner);
 	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
 	format_addr(addr, sizeof(addr), t->family, t->saddr);
 	json_str(&j, "saddr", addr);

@@ -200,21 +200,15 @@ static void print_text(const struct printer *p, const struct event_record *e)
 
 static void print_json(const struct printer *p, const struct event_record *e)
 {
-	char when[TIME_LEN], addr[ADDR_LEN];
+	char addr[ADDR_LEN];
 	const struct sock_tuple *t = &e->tuple;
 	uint64_t realtime = e->ts_ns + p->clock_offset;
 	struct json j;
 
-	json_begin(&j, stdout);
-	json_str(&j, "type", "event");
-	format_utc_time(when, sizeof(when), realtime);
-	json_str(&j, "time", when);
-	json_uint(&j, "time_us", realtime / 1000);
+	json_record_begin(&j, "event", realtime);
 	json_str(&j, "event", kind_names[e->kind]);
 	json_str(&j, "proto", transport_name(e->tuple.protocol));
-	json_uint(&j, "pid", e->owner.pid);
-	json_uint(&j, "tid", e->owner.tid);
-	json_str(&j, "comm", e->owner.comm);
+	json_owner(&j, &e->owner);
 	json_int(&j, "result", e->result);
 	if (has_bytes(e))
 		json_int(&j, "bytes", e->result);

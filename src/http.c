@@ -170,17 +170,11 @@ static void print_json(const struct printer *p, const struct http_event *e)
 {
 	const struct sock_tuple *t = &e->tuple;
 	uint64_t realtime = e->x.request_ns + p->clock_offset;
-	char when[TIME_LEN], addr[ADDR_LEN], version[8];
+	char addr[ADDR_LEN], version[8];
 	struct json j;
 
-	json_begin(&j, stdout);
-	json_str(&j, "type", "http");
-	format_utc_time(when, sizeof(when), realtime);
-	json_str(&j, "time", when);
-	json_uint(&j, "time_us", realtime / 1000);
-	json_uint(&j, "pid", e->owner.pid);
-	json_uint(&j, "tid", e->owner.tid);
-	json_str(&j, "comm", e->owner.comm);
+	json_record_begin(&j, "http", realtime);
+	json_owner(&j, &e->owner);
 	json_str(&j, "role", e->x.server ? "server" : "client");
 	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
 	format_addr(addr, sizeof(addr), t->family, t->saddr);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <inttypes.h>
+#include <linux/types.h>
 #include "json.h"
+#include "format.h"
+#include "sock.h"
 
 static void json_string(FILE *out, const char *s)
 {
@@ -76,4 +79,22 @@ void json_uint_array(struct json *j, const char *key, const uint64_t *values, si
 void json_end(struct json *j)
 {
 	fputs("}\n", j->out);
+}
+
+void json_record_begin(struct json *j, const char *type, uint64_t realtime_ns)
+{
+	char when[TIME_LEN];
+
+	json_begin(j, stdout);
+	json_str(j, "type", type);
+	format_utc_time(when, sizeof(when), realtime_ns);
+	json_str(j, "time", when);
+	json_uint(j, "time_us", realtime_ns / 1000);
+}
+
+void json_owner(struct json *j, const struct sock_owner *o)
+{
+	json_uint(j, "pid", o->pid);
+	json_uint(j, "tid", o->tid);
+	json_str(j, "comm", o->comm);
 }

@@ -108,17 +108,11 @@ static void print_text(const struct printer *p, const struct soconnect_record *r
 static void print_json(const struct printer *p, const struct soconnect_record *r)
 {
 	uint64_t realtime = r->ts_ns + p->clock_offset;
-	char when[TIME_LEN], addr[ADDR_LEN];
+	char addr[ADDR_LEN];
 	struct json j;
 
-	json_begin(&j, stdout);
-	json_str(&j, "type", "connect");
-	format_utc_time(when, sizeof(when), realtime);
-	json_str(&j, "time", when);
-	json_uint(&j, "time_us", realtime / 1000);
-	json_uint(&j, "pid", r->owner.pid);
-	json_uint(&j, "tid", r->owner.tid);
-	json_str(&j, "comm", r->owner.comm);
+	json_record_begin(&j, "connect", realtime);
+	json_owner(&j, &r->owner);
 	json_int(&j, "fd", r->fd);
 	json_str(&j, "proto", transport_name(r->protocol));
 	json_uint(&j, "family", r->family == AF_INET6 ? 6 : 4);
