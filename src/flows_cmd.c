@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include "sockeye.h"
 #include "flows_session.h"
+#include "flows_http.h"
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
@@ -28,7 +29,7 @@ struct flows_opts {
 	struct common_opts common;
 	struct interval_opts interval;
 	struct flows_config cfg;
-	bool batch, extra, retrans, errors, layers, all;
+	bool batch, extra, retrans, errors, layers, all, http;
 	const char *prom;
 	const struct sort_key *sort;
 };
@@ -158,7 +159,21 @@ static void print_header(const struct flows_opts *o, const struct widths *w)
 		printf(" %7s %6s %9s", "CSUMERR", "SEQERR", "OTHERDROP");
 	if (o->layers)
 		printf(" %9s %9s %9s %9s", "RXDEV(us)", "RXQUE(us)", "TXTCP(us)", "TXDEV(us)");
+	if (o->http)
+		printf(" %5s %-7s %6s %8s", "REQS", "METHOD", "STATUS", "LAT(ms)");
 	putchar('\n');
+}
+
+/* The HTTP columns: requests, the last one's method and status, and the
+ * mean latency (request's first byte to response's first byte). */
+static void print_http(const struct http_summary *h)
+{
+	if (!h) {
+		printf(" %5d %-7s %6s %8s", 0, "-", "-", "-");
+		return;
+	}
+	printf(" %5llu %-7s %6u %8.3f", (unsigned long long)h->requests, h->method, h->status,
+	       h->latency_ns / 1e6 / h->requests);
 }
 
 /* The average time of a packet in each layer, or "-" without packets. */
@@ -172,7 +187,8 @@ static void print_layer_averages(const struct flow_layers *l)
 }
 
 static void print_row(const struct flows_opts *o, const struct widths *w,
-		      const struct flow_record *r, const struct flow_layers *l)
+		      const struct flow_record *r, const struct flow_layers *l,
+		      const struct flows_http *http)
 {
 	const struct flow_tcp *c = &r->tcp;
 	const __u64 *rt = r->entry.retrans;
@@ -200,6 +216,8 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 		       (unsigned long long)r->entry.drops[DROP_OTHER]);
 	if (l)
 		print_layer_averages(l);
+	if (http)
+		print_http(flows_http_of(http, &r->tuple));
 	putchar('\n');
 }
 
@@ -213,7 +231,8 @@ static size_t count_closed(const struct flow_table *t)
 }
 
 static void print_table(const struct flows_opts *o, const struct flow_table *t,
-			const struct flow_layers *layers, const struct report_span *span, bool live)
+			const struct flow_layers *layers, const struct flows_http *http,
+			const struct report_span *span, bool live)
 {
 	struct widths w = measure(t);
 	char when[TIME_LEN];
@@ -225,7 +244,7 @@ static void print_table(const struct flows_opts *o, const struct flow_table *t,
 	       live ? "  (Ctrl-C quits)" : "");
 	print_header(o, &w);
 	for (size_t i = 0; i < t->n; i++)
-		print_row(o, &w, &t->rows[i], layers ? &layers[i] : NULL);
+		print_row(o, &w, &t->rows[i], layers ? &layers[i] : NULL, http);
 }
 
 /* ---- JSON ---- */
@@ -301,8 +320,18 @@ static void json_layers(struct json *j, const struct flow_layers *l)
 	}
 }
 
+static void json_http(struct json *j, const struct http_summary *h)
+{
+	json_uint(j, "http_requests", h ? h->requests : 0);
+	if (!h)
+		return;
+	json_str(j, "http_last_method", h->method);
+	json_uint(j, "http_last_status", h->status);
+	json_uint(j, "http_mean_latency_us", h->latency_ns / 1000 / h->requests);
+}
+
 static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
-		     const struct flow_layers *l)
+		     const struct flow_layers *l, const struct flows_http *http)
 {
 	char key[32];
 	struct json j;
@@ -325,6 +354,8 @@ static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool dro
 	}
 	if (l)
 		json_layers(&j, l);
+	if (http)
+		json_http(&j, flows_http_of(http, &r->tuple));
 	json_uint(&j, "cookie", r->cookie);
 	json_end(&j);
 }
@@ -426,6 +457,7 @@ struct reporter {
 	struct flows_session *s;
 	struct flow_table table;
 	struct flow_layers *layers;	/* under -t, one per row of table */
+	struct flows_http *http;	/* under --http */
 	uint64_t closed_total;	/* connections closed since the start */
 	bool live;
 };
@@ -600,6 +632,9 @@ static int report(void *ctx, const struct report_span *span)
 	struct reporter *rep = ctx;
 	int err = flows_snapshot(rep->s, &rep->table, rep->o->all);
 
+	if (rep->http)
+		flows_http_read(rep->http);
+
 	if (err) {
 		p_err("cannot read the connections: %s", strerror(-err));
 		return err;
@@ -612,10 +647,10 @@ static int report(void *ctx, const struct report_span *span)
 	if (rep->o->common.json) {
 		for (size_t i = 0; i < rep->table.n; i++)
 			json_row(&rep->table.rows[i], span->end_ns, rep->o->errors,
-				 rep->layers ? &rep->layers[i] : NULL);
+				 rep->layers ? &rep->layers[i] : NULL, rep->http);
 		json_summary(rep, span);
 	} else {
-		print_table(rep->o, &rep->table, rep->layers, span, rep->live);
+		print_table(rep->o, &rep->table, rep->layers, rep->http, span, rep->live);
 	}
 	if ((err = print_host_wide(rep, span)))
 		return err;
@@ -754,6 +789,13 @@ static const char flows_help[] =
 	"                       PROBE (tail-loss probes) SYN SYNACK (on the listener's\n"
 	"                       row); listening sockets get rows\n"
 	"      --retrans-events one line per retransmit instead of the table\n"
+	"      --http           HTTP columns per connection, from the exchanges\n"
+	"                       'sockeye http' sees: REQS (requests so far), METHOD and\n"
+	"                       STATUS of the last one, LAT(ms) (mean, request's first\n"
+	"                       byte to response's first byte). Copies the first 512\n"
+	"                       bytes of each HTTP message from the socket calls, as\n"
+	"                       'sockeye http' does, and puts every system call of the\n"
+	"                       host on the slower traced path\n"
 	"  -t, --layers         time per packet between layers, as the average per\n"
 	"                       connection: RXDEV(us) (device to TCP) RXQUE(us) (in the\n"
 	"                       socket's queue until the process copies it) TXTCP(us)\n"
@@ -806,7 +848,7 @@ static const char flows_help[] =
 	"  sockeye flows -P --port 8080         every segment to or from port 8080\n"
 	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n";
 
-enum { OPT_RETRANS_EVENTS = OPT_COMMAND_FIRST, OPT_SORT, OPT_PROM };
+enum { OPT_RETRANS_EVENTS = OPT_COMMAND_FIRST, OPT_SORT, OPT_PROM, OPT_HTTP };
 
 static bool one_by_one(const struct flows_opts *o)
 {
@@ -849,6 +891,9 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 	case OPT_SORT:
 		o->sort = find_sort_key(arg);
 		break;
+	case OPT_HTTP:
+		o->http = true;
+		break;
 	case OPT_PROM:
 		if (!*arg)
 			usage_error("flows", "--prom needs a file name");
@@ -863,9 +908,9 @@ static void check_flows_options(const struct flows_opts *o)
 
 	if (one_by_one(o) && (o->extra || o->retrans || o->errors || o->layers || o->all ||
 			      o->batch || o->prom || o->interval.interval || o->interval.count ||
-			      o->sort))
+			      o->sort || o->http))
 		usage_error("flows", "--retrans-events and --packets print lines one by one; -x, -r, "
-			    "-e, -t, -a, -b, -i, -c, --sort and --prom are for the table");
+			    "-e, -t, -a, -b, -i, -c, --sort, --prom and --http are for the table");
 	if (o->cfg.packets && o->cfg.retrans_events)
 		usage_error("flows", "--retrans-events and --packets are two views: choose one");
 	if (o->cfg.packets && !f->port && !f->pid && !f->comm_set && !o->cfg.sport && !o->cfg.dport)
@@ -890,6 +935,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 		{ "dport", required_argument, NULL, 'd' },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "prom", required_argument, NULL, OPT_PROM },
+		{ "http", no_argument, NULL, OPT_HTTP },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -907,6 +953,17 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	o->cfg.filters = o->common.filters;
 }
 
+/* Reading between reports keeps closed connections (and, under --http,
+ * exchanges) from piling up in the ring buffers. */
+static void read_between(void *ctx, int ms)
+{
+	struct reporter *rep = ctx;
+
+	reader_poll(&rep->s->reader, ms);
+	if (rep->http)
+		flows_http_read(rep->http);
+}
+
 static int run_table(const struct flows_opts *o, struct flows_session *s)
 {
 	struct reporter rep = {
@@ -916,9 +973,11 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 	};
 	int err;
 
-	/* Reading between reports keeps closed connections from piling up. */
-	err = run_reports_reading(&s->reader, o->interval.interval ? o->interval.interval : 1,
-				  o->interval.count, report, &rep);
+	if (o->http && !(rep.http = flows_http_start(&o->common.filters)))
+		return EXIT_FAIL;
+	err = run_reports_waiting(o->interval.interval ? o->interval.interval : 1,
+				  o->interval.count, report, &rep, read_between, &rep);
+	flows_http_stop(rep.http);
 	if (!err && !o->common.json && reader_lost(&s->reader))
 		p_warn("%llu closed connections were not reported: the ring buffer was full",
 		       (unsigned long long)reader_lost(&s->reader));

@@ -154,6 +154,8 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "flows", "--layers=all" }, "option '--layers' takes no value" },
 		{ { "flows", "-P", "-4" }, "--packets prints a line per segment" },
 		{ { "flows", "-P", "--port", "80", "-c", "2" }, "print lines one by one" },
+		{ { "flows", "--retrans-events", "--http" }, "--http are for the table" },
+		{ { "flows", "--http=yes" }, "option '--http' takes no value" },
 	};
 	char out[4096], err[4096];
 

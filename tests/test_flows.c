@@ -1152,3 +1152,68 @@ KTEST(flows_cli_packets_by_pid_include_accepted)
 	ASSERT_HAS(out, want, "the server end sends, under this pid");
 	close(a.c.cli), close(a.c.acc), close(a.srv);
 }
+
+/* ---- --http ---- */
+
+/* One request written by the client end and read by the server end, and
+ * its response the other way. */
+static bool exchange(const struct conn *c, const char *request, const char *response)
+{
+	char buf[512];
+	size_t req = strlen(request), resp = strlen(response);
+
+	return write(c->cli, request, req) == (ssize_t)req &&
+	       recv(c->acc, buf, req, MSG_WAITALL) == (ssize_t)req &&
+	       write(c->acc, response, resp) == (ssize_t)resp &&
+	       recv(c->cli, buf, resp, MSG_WAITALL) == (ssize_t)resp;
+}
+
+/* Three exchanges on one keep-alive connection, the last a POST answered 404. */
+static void three_exchanges(void *ctx)
+{
+	const struct conn *c = ctx;
+	bool ok = exchange(c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n",
+			   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") &&
+		  exchange(c, "GET /b HTTP/1.1\r\nHost: t\r\n\r\n",
+			   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") &&
+		  exchange(c, "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+			   "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+
+	ASSERT_TRUE(ok, "the exchanges went through");
+}
+
+/* Both ends of the connection show the three exchanges, the last one's
+ * method and status, and a mean latency above zero. */
+KTEST(flows_cli_http_columns)
+{
+	char out[65536], portarg[8], want[256];
+	char *argv[] = { (char *)sockeye_path(), "flows", "--http", "--json", "-i", "1", "-c", "2",
+			 "--port", portarg, NULL };
+	const uint16_t *ends[2];
+	struct conn c;
+	uint16_t port;
+	int srv;
+
+	tcp_connection(AF_INET, &srv, &c.cli, &c.acc, &port, &c.cport);
+	keep_to_myself(srv, &c);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	ASSERT_EQ(sockeye_with_traffic(argv, "http_recvmsg_e", three_exchanges, &c, out,
+				       sizeof(out)), 0, "exit status");
+	ends[0] = &c.cport;
+	ends[1] = &port;
+	for (int e = 0; e < 2; e++) {
+		const char *row, *latency;
+
+		snprintf(want, sizeof(want), "\"sport\":%u,", *ends[e]);
+		row = strstr(out, want);
+		if (!ASSERT_TRUE(row != NULL, "a row for each end"))
+			continue;
+		/* The second snapshot's row: the exchanges were made within the first. */
+		row = strstr(row + 1, want) ? strstr(row + 1, want) : row;
+		ASSERT_HAS(row, "\"http_requests\":3,\"http_last_method\":\"POST\","
+				"\"http_last_status\":404,\"http_mean_latency_us\":", "HTTP columns");
+		latency = strstr(row, "\"http_mean_latency_us\":");
+		ASSERT_TRUE(latency && strtoull(latency + 23, NULL, 10) > 0, "latency above zero");
+	}
+	close(c.cli), close(c.acc), close(srv);
+}
