@@ -25,8 +25,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u16 filter_sport = 0;	/* local port */
 const volatile __u16 filter_dport = 0;	/* remote port */
 const volatile bool show_listeners = false;
-const volatile bool retrans_events = false;	/* no table: no closed records */
-const volatile bool packet_events = false;	/* no table either */
+const volatile bool retrans_events = false;
+const volatile bool packet_events = false;
+/* A record per closed connection, for the table's closed rows; off in the
+ * line-by-line views and for the agent, which have no table. */
+const volatile bool closed_records = true;
 const volatile bool layer_times = false;
 
 /* Sockets with a file but no known owner in the last pass, so user space
@@ -441,7 +444,7 @@ int BPF_PROG(flows_destroy, struct sock *sk)
 	if (!s || !tp)
 		return 0;
 	/* Built in the ring buffer itself: no copy of a record this size. */
-	if (!retrans_events && !packet_events && (r = reserve_record(sizeof(*r)))) {
+	if (closed_records && (r = reserve_record(sizeof(*r)))) {
 		__builtin_memset(r, 0, sizeof(*r));
 		if (describe(sk, cookie, s, r) &&
 		    (show_listeners || r->tuple.state != TCP_LISTEN)) {

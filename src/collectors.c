@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The agent's collectors (see collectors.h): bytes per process name and
  * protocol from top's session; TCP connections, handshake latency and
- * failures from connlat's; socket system calls from sockstat's. */
+ * failures from connlat's; retransmits and drops from flows'; socket
+ * system calls from sockstat's; HTTP exchanges from http's. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sockeye.h"
 #include "collectors.h"
 #include "connlat_session.h"
+#include "flows_session.h"
+#include "histogram.h"
+#include "http_session.h"
 #include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
 #include "top_view.h"
 #include "connlat.skel.h"
+#include "flows.skel.h"
+#include "http.skel.h"
 #include "sockstat.skel.h"
 #include "traffic.skel.h"
 
@@ -372,6 +378,192 @@ static void syscalls_stop(void *state)
 	free(state);
 }
 
+/* ---- flows: retransmits by kind, drops by reason ---- */
+
+static int flows_start(const struct collector_config *cfg, void **state)
+{
+	struct flows_config c = { .filters = cfg->filters, .drops = true, .counters_only = true };
+	struct flows_session *s = malloc(sizeof(*s));
+	int err;
+
+	if (!s)
+		return out_of_memory();
+	err = flows_session_start(s, &c, NULL, NULL);
+	if (err)
+		free(s);
+	else
+		*state = s;
+	return err;
+}
+
+static void write_drop(void *out, uint32_t reason, uint64_t count)
+{
+	prom_uint(out, "sockeye_tcp_drops_total",
+		  &(struct prom_label){ "reason", drop_reason_name(reason) }, 1, count);
+}
+
+/* Drop reasons are the kernel's own enum: a bounded set of label values. */
+static int flows_write(void *state, FILE *out)
+{
+	const struct flows_session *s = state;
+	uint64_t totals[RETRANS_KINDS];
+	int err = flows_retrans_totals(s, totals);
+
+	if (err) {
+		p_err("cannot read the retransmit counters: %s", strerror(-err));
+		return err;
+	}
+	prom_family(out, "sockeye_tcp_retransmits_total", "counter",
+		    "TCP segments retransmitted, by kind: fast (in recovery), timeout (the "
+		    "retransmit timer), probe (tail-loss probe), syn, synack.");
+	for (int k = 0; k < RETRANS_KINDS; k++)
+		prom_uint(out, "sockeye_tcp_retransmits_total",
+			  &(struct prom_label){ "kind", retrans_kind_name(k) }, 1, totals[k]);
+	prom_family(out, "sockeye_tcp_drops_total", "counter",
+		    "TCP segments the host dropped, by the kernel's drop reason.");
+	return flows_drop_counts(s, write_drop, out);
+}
+
+static uint64_t flows_lost(void *state)
+{
+	return flows_untracked(state);
+}
+
+static const struct bpf_object *flows_object(void *state)
+{
+	return ((struct flows_session *)state)->skel->obj;
+}
+
+static void flows_stop(void *state)
+{
+	flows_session_stop(state);
+	free(state);
+}
+
+/* ---- http: exchanges by role, method and status, with latency ---- */
+
+#define HTTP_LATENCY_SLOTS 27	/* log2 microseconds: up to about a minute */
+
+struct http_series {
+	bool server;
+	const char *method;	/* static strings */
+	size_t status;		/* index in the status label set */
+	uint64_t slots[HTTP_LATENCY_SLOTS], sum_ns;
+};
+
+struct http_state {
+	struct http_session session;
+	struct label_set statuses;
+	struct http_series *series;
+	size_t n;
+};
+
+static struct http_series *series_of(struct http_state *h, const struct http_event *e)
+{
+	char status[8];
+	long idx;
+
+	snprintf(status, sizeof(status), "%u", e->x.status);
+	idx = label_index(&h->statuses, status);
+	if (idx < 0)
+		return NULL;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->series[i].server == e->x.server && h->series[i].method == e->x.method &&
+		    h->series[i].status == (size_t)idx)
+			return &h->series[i];
+	if (!(h->n & (h->n - 1))) {	/* 0, 1, 2, 4, ...: double it */
+		void *grown = realloc(h->series, (h->n ? 2 * h->n : 1) * sizeof(*h->series));
+
+		if (!grown)
+			return NULL;
+		h->series = grown;
+	}
+	h->series[h->n] = (struct http_series){
+		.server = e->x.server, .method = e->x.method, .status = idx,
+	};
+	return &h->series[h->n++];
+}
+
+static void add_exchange(void *ctx, const struct http_event *e)
+{
+	struct http_series *s = series_of(ctx, e);
+	uint64_t ns = e->x.response_ns - e->x.request_ns;
+
+	if (!s)
+		return;	/* out of memory: the exchange goes uncounted */
+	s->slots[log2_slot(ns / 1000, HTTP_LATENCY_SLOTS)]++;
+	s->sum_ns += ns;
+}
+
+static int http_start(const struct collector_config *cfg, void **state)
+{
+	struct http_state *h = calloc(1, sizeof(*h));
+	int err;
+
+	if (!h)
+		return out_of_memory();
+	h->statuses.max = cfg->max_series;
+	err = http_session_start(&h->session, &cfg->filters, HTTP_DEFAULT_BYTES, add_exchange, h);
+	if (err)
+		free(h);
+	else
+		*state = h;
+	return err;
+}
+
+/* Between refreshes too, or the ring buffer would fill at a high rate. */
+static void http_poll(void *state)
+{
+	struct http_state *h = state;
+
+	reader_poll(&h->session.reader, 0);
+}
+
+static int http_write(void *state, FILE *out)
+{
+	static const char name[] = "sockeye_http_request_duration_seconds";
+	struct http_state *h = state;
+	double bounds[HTTP_LATENCY_SLOTS - 1];
+
+	http_poll(h);
+	prom_log2_us_bounds(bounds, HTTP_LATENCY_SLOTS - 1);
+	prom_family(out, name, "histogram",
+		    "HTTP/1.x exchanges from the request's first byte to the response's first "
+		    "byte, by role (server: the request was received here), method and status.");
+	for (size_t i = 0; i < h->n; i++) {
+		const struct http_series *s = &h->series[i];
+		struct prom_label labels[] = {
+			{ "role", s->server ? "server" : "client" },
+			{ "method", s->method },
+			{ "status", label_value(&h->statuses, s->status) },
+		};
+
+		prom_histogram(out, name, labels, 3, bounds, HTTP_LATENCY_SLOTS - 1, s->slots,
+			       s->sum_ns);
+	}
+	return 0;
+}
+
+static uint64_t http_lost(void *state)
+{
+	return reader_lost(&((struct http_state *)state)->session.reader);
+}
+
+static const struct bpf_object *http_object(void *state)
+{
+	return ((struct http_state *)state)->session.skel->obj;
+}
+
+static void http_stop(void *state)
+{
+	struct http_state *h = state;
+
+	http_session_stop(&h->session);
+	label_set_free(&h->statuses);
+	free(h->series);
+	free(h);
+}
+
 const struct collector collectors[] = {
 	/* Named as top --from-agent looks for its pins. */
 	{ TRAFFIC_PIN_SUBDIR, "bytes sent and received by process name and protocol", true,
@@ -379,9 +571,15 @@ const struct collector collectors[] = {
 	{ "tcp", "TCP connections opened and closed, connect latency, handshake\n"
 	  "             failures by reason", true,
 	  tcp_start, tcp_write, tcp_lost, tcp_object, tcp_stop },
+	{ "flows", "TCP retransmits by kind and TCP drops by the kernel's reason", true,
+	  flows_start, flows_write, flows_lost, flows_object, flows_stop },
 	{ "syscalls", "socket system calls by kind (syscall tracepoints: every system\n"
 	  "             call on the host gets a little slower; off by default)", false,
 	  syscalls_start, syscalls_write, NULL, syscalls_object, syscalls_stop },
+	{ "http", "HTTP/1.x exchanges and their latency by role, method and status\n"
+	  "             (copies the first 512 bytes of each HTTP message and uses syscall\n"
+	  "             tracepoints; off by default)", false,
+	  http_start, http_write, http_lost, http_object, http_stop, http_poll },
 };
 const size_t n_collectors = sizeof(collectors) / sizeof(collectors[0]);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The agent's collectors: each loads one command's kernel side through
  * that command's session, and writes what it counted as Prometheus
- * families. A new collector (flows, http) is one more entry in the table
- * of collectors.c. */
+ * families. A new collector is one more entry in the table of
+ * collectors.c. */
 #ifndef SOCKEYE_COLLECTORS_H
 #define SOCKEYE_COLLECTORS_H
 
@@ -36,6 +36,9 @@ struct collector {
 	/* The BPF object whose maps are pinned. */
 	const struct bpf_object *(*object)(void *state);
 	void (*stop)(void *state);
+	/* Reads what the kernel queued, between refreshes (NULL if nothing is
+	 * queued one by one). */
+	void (*poll)(void *state);
 };
 
 extern const struct collector collectors[];

@@ -156,6 +156,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->show_listeners = cfg->listeners;
 	skel->rodata->retrans_events = cfg->retrans_events;
 	skel->rodata->packet_events = cfg->packets;
+	skel->rodata->closed_records = !cfg->retrans_events && !cfg->packets && !cfg->counters_only;
 	skel->rodata->layer_times = cfg->layers;
 	if (!cfg->layers)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);

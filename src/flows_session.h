@@ -22,6 +22,8 @@ struct flows_config {
 	bool retrans_events;	/* a struct retrans_record per retransmit */
 	bool packets;		/* a struct packet_record per segment; with
 				 * either, no closed rows: those views have no table */
+	bool counters_only;	/* no closed rows either: for the agent, which
+				 * reads only the counters */
 };
 
 /* Connections as struct flow_record rows. */

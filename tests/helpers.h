@@ -24,6 +24,10 @@ void tcp_connection(int family, int *srv, int *cli, int *acc, uint16_t *port, ui
 /* Sends all len bytes / receives exactly len bytes; returns false on error. */
 bool send_all(int fd, size_t len);
 bool recv_exactly(int fd, size_t len);
+/* Three HTTP/1.1 exchanges over one keep-alive connection (cli the client
+ * end, acc the server's): GET /a and GET /b answered 200, then a POST /c
+ * with a 3-byte body answered 404. */
+bool three_http_exchanges(int cli, int acc);
 
 /* Path of the sockeye binary: $SOCKEYE or ./sockeye. */
 const char *sockeye_path(void);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "test.h"
 #include "helpers.h"
+#include "flows_session.h"
 
 #define PROMETHEUS "/usr/bin/prometheus"
 #define PROMTOOL "/usr/bin/promtool"
@@ -774,4 +775,43 @@ KTEST(agent_syscalls_collector_counts_calls)
 	ASSERT_TRUE(!strstr(buf, "sockeye_tcp_connections_opened_total"), "tcp collector off");
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);
+}
+
+/* With --port, the flows and http collectors count only the test's own
+ * connection: three exchanges on it, seen from both ends, and no
+ * retransmit (loopback loses nothing). */
+KTEST(agent_http_and_flows_collectors)
+{
+	static const char *const roles[] = { "server", "client" };
+	char port_arg[8], series[160];
+	const char *const extra[] = { "--collectors", "flows,http", "--port", port_arg };
+	static char buf[1 << 18];
+	int srv, cli, acc;
+	uint16_t port, cport;
+	struct agent a;
+
+	tcp_connection(AF_INET, &srv, &cli, &acc, &port, &cport);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up"))
+		return;
+	ASSERT_TRUE(three_http_exchanges(cli, acc), "the exchanges went through");
+	for (int r = 0; r < 2; r++) {
+		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
+			 "{role=\"%s\",method=\"GET\",status=\"200\"}", roles[r]);
+		ASSERT_EQ(wait_for_series(a.port, series, 2), 2, series);
+		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
+			 "{role=\"%s\",method=\"POST\",status=\"404\"}", roles[r]);
+		ASSERT_EQ(wait_for_series(a.port, series, 1), 1, series);
+	}
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	for (int k = 0; k < RETRANS_KINDS; k++) {
+		snprintf(series, sizeof(series), "sockeye_tcp_retransmits_total{kind=\"%s\"}",
+			 retrans_kind_name(k));
+		ASSERT_EQ(series_value(body_of(buf), series), 0, series);
+	}
+	ASSERT_HAS(buf, "# TYPE sockeye_tcp_drops_total counter", "drops family");
+	check_exposition(body_of(buf));
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	close(cli), close(acc), close(srv);
 }

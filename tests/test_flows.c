@@ -1155,31 +1155,11 @@ KTEST(flows_cli_packets_by_pid_include_accepted)
 
 /* ---- --http ---- */
 
-/* One request written by the client end and read by the server end, and
- * its response the other way. */
-static bool exchange(const struct conn *c, const char *request, const char *response)
-{
-	char buf[512];
-	size_t req = strlen(request), resp = strlen(response);
-
-	return write(c->cli, request, req) == (ssize_t)req &&
-	       recv(c->acc, buf, req, MSG_WAITALL) == (ssize_t)req &&
-	       write(c->acc, response, resp) == (ssize_t)resp &&
-	       recv(c->cli, buf, resp, MSG_WAITALL) == (ssize_t)resp;
-}
-
-/* Three exchanges on one keep-alive connection, the last a POST answered 404. */
 static void three_exchanges(void *ctx)
 {
 	const struct conn *c = ctx;
-	bool ok = exchange(c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n",
-			   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") &&
-		  exchange(c, "GET /b HTTP/1.1\r\nHost: t\r\n\r\n",
-			   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") &&
-		  exchange(c, "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
-			   "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 
-	ASSERT_TRUE(ok, "the exchanges went through");
+	ASSERT_TRUE(three_http_exchanges(c->cli, c->acc), "the exchanges went through");
 }
 
 /* Both ends of the connection show the three exchanges, the last one's
