@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vmlinux.h -> bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> sockeye
-# `make` builds, `make test` builds and runs every test, `make vmlinux`
-# regenerates bpf/vmlinux.h from the running kernel, V=1 shows commands.
+# `make` builds, `make test` builds and runs every test on this kernel and
+# in the kernel matrix, `make test-host` on this kernel only, `make vmtest`
+# in the matrix only (KERNEL="6.1 6.12" by default, see scripts/vmtest.sh),
+# `make vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1
+# shows commands.
 
 CC ?= cc
 CLANG ?= clang
@@ -32,7 +35,10 @@ LIB_OBJS := $(patsubst src/%.c,build/%.o,$(LIB_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,build/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all test vmlinux clean
+# Debian cloud kernel series (or linux-image packages) the matrix boots.
+KERNEL ?= 6.1 6.12
+
+.PHONY: all test test-host vmtest vmlinux clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -66,7 +72,13 @@ tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
 
 test: sockeye tests/sockeye-tests
+	$(Q)./scripts/vmtest.sh host $(KERNEL) selfcheck
+
+test-host: sockeye tests/sockeye-tests
 	$(Q)./tests/sockeye-tests
+
+vmtest: sockeye tests/sockeye-tests
+	$(Q)./scripts/vmtest.sh $(KERNEL)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h

@@ -5,7 +5,8 @@
 set -eu
 
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libc6-dev \
-pkg-config iproute2 iperf3 jq util-linux"
+pkg-config iproute2 iperf3 jq util-linux \
+qemu-system-x86 busybox-static cpio kmod xz-utils"
 
 missing=""
 for p in $PACKAGES; do
