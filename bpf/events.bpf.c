@@ -7,7 +7,8 @@
  *   connect (UDP)            cgroup/connect4/6
  *   listen, disconnect,
  *   state                    tp_btf/inet_sock_set_state
- *   send, recv               tp_btf/sock_send_length, sock_recv_length
+ *   send, recv               tp_btf/sock_send_length, sock_recv_length, else
+ *                            fexit or kprobes (sockio.bpf.h)
  *   accept, shutdown         tp/syscalls: nothing else runs in the accepting
  *                            or shutting-down process and knows the fd/how
  *   reset sent/received      tp_btf/tcp_send_reset, tcp_receive_reset
@@ -21,6 +22,7 @@
 #include "sockeye.bpf.h"
 #include "owners.bpf.h"
 #include "records.bpf.h"
+#include "sockio.bpf.h"
 #include "events.h"
 
 #define SHUTDOWN_MASK 3
@@ -28,7 +30,9 @@
 const volatile __u32 event_mask = EV_DEFAULT_MASK;
 const volatile __u8 proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
 
-extern void *bpf_cast_to_kern_ctx(void *ctx) __ksym;
+/* Weak: Linux 6.1 lacks it (added in 6.2); the programs that call it are
+ * then not loaded (src/events.c) and the object still loads. */
+extern void *bpf_cast_to_kern_ctx(void *ctx) __ksym __weak;
 
 /* TCP connects in flight: the connecting process, kept until SYN_SENT ends. */
 struct {
@@ -214,26 +218,41 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-static __always_inline void io_event(enum event_kind kind, struct sock *sk, int ret)
+/* Reads the socket with BPF_CORE_READ and its cookie without assigning
+ * one (no helper does in kprobes): the kprobe fallbacks call it too. The
+ * cookie was assigned when the socket was created or changed state. */
+static __always_inline void io_event(enum event_kind kind, const struct sock *sk, int ret)
 {
-	if (!is_inet(sk->__sk_common.skc_family))
+	if (!is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return;
-	emit_current(kind, sk, bpf_get_socket_cookie(sk), ret, 0);
+	emit_current(kind, sk, cookie_of(sk), ret, 0);
+}
+
+static __always_inline void sent(const struct sock *sk, int ret)
+{
+	io_event(EV_SEND, sk, ret);
+}
+
+static __always_inline void received(const struct sock *sk, int ret)
+{
+	io_event(EV_RECV, sk, ret);
 }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(send_length, struct sock *sk, int ret, int flags)
 {
-	io_event(EV_SEND, sk, ret);
+	sent(sk, ret);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
 {
-	io_event(EV_RECV, sk, ret);
+	received(sk, ret);
 	return 0;
 }
+
+SOCK_IO_FALLBACKS(ev, sent, received)
 
 /* A reset sent for a segment no socket wanted (a connect to a closed
  * port): the addresses come from that segment, reversed. */

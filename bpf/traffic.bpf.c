@@ -9,6 +9,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "sockeye.bpf.h"
+#include "sockio.bpf.h"
 #include "traffic.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -48,17 +49,19 @@ static __always_inline struct traffic_stats *stats_of(__u32 pid)
 
 static __always_inline bool sock_passes(const struct sock *sk)
 {
-	__u16 sport = sk->__sk_common.skc_num, dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 
-	if (filter.family && sk->__sk_common.skc_family != filter.family)
+	if (filter.family && BPF_CORE_READ(sk, __sk_common.skc_family) != filter.family)
 		return false;
 	return !filter.port || sport == filter.port || dport == filter.port;
 }
 
 static __always_inline void account(const struct sock *sk, int bytes, enum traffic_dir dir)
 {
-	__u16 family = sk->__sk_common.skc_family;
-	__u8 protocol = sk->sk_protocol;
+	/* BPF_CORE_READ: the kprobe fallbacks pass an untyped pointer. */
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u8 protocol = BPF_CORE_READ(sk, sk_protocol);
 	struct traffic_stats *s;
 
 	if (bytes <= 0 || !is_inet(family) ||
@@ -84,3 +87,15 @@ int BPF_PROG(top_recv, struct sock *sk, int ret, int flags)
 	account(sk, ret, DIR_RECV);
 	return 0;
 }
+
+static __always_inline void sent(const struct sock *sk, int ret)
+{
+	account(sk, ret, DIR_SENT);
+}
+
+static __always_inline void received(const struct sock *sk, int ret)
+{
+	account(sk, ret, DIR_RECV);
+}
+
+SOCK_IO_FALLBACKS(top, sent, received)

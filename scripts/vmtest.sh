@@ -27,7 +27,7 @@ TIMEOUT=${VMTEST_TIMEOUT:-420}
 FORCE=${VMTEST_FORCE-fentry kprobe}
 # Tests of the features that have fallback hooks: run again under each
 # forced hook kind, so every path must give the same exact numbers.
-FALLBACK_TESTS="top_ events_send events_recv"
+FALLBACK_TESTS="top_ events_tcp_lifecycle events_udp_ fallback_"
 # Modules the tests may need that the cloud kernels build as modules.
 MODULES="veth sch_ingress cls_bpf"
 MARK=@@vmtest

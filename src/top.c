@@ -10,13 +10,14 @@
 #include "top_session.h"
 #include "maps.h"
 #include "probe.h"
+#include "sockio.h"
 #include "traffic.skel.h"
 
 #define GIVES_BYTES 1u
 
 static const struct hook_use top_hooks[] = {
-	{ "top_send", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
-	{ "top_recv", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	SOCK_IO_USES("top_send", "top_recv", "top", GIVES_BYTES, GIVES_BYTES,
+		     PROTO_TCP_BIT | PROTO_UDP_BIT),
 };
 
 static const char *gives_name(int bit)

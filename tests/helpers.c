@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "helpers.h"
+#include "probe.h"
+#include "test.h"
 
 socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 {
@@ -268,6 +270,13 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 
 	snprintf(me, sizeof(me), "%d", getpid());
 	return sockeye_with_traffic(argv, attach_prog, traffic, ctx, out, len);
+}
+
+void need_cgroup_sock_events(void)
+{
+	if (!kernel_has_btf_type("bpf_cast_to_kern_ctx", true))
+		test_skip("no create, close, bind or UDP connect events without the kfunc "
+			  "bpf_cast_to_kern_ctx (Linux 6.2+)");
 }
 
 void sleep_ms(int ms)

@@ -47,6 +47,12 @@ int count_programs(const char *name);
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
 
+/* Skips the running test on kernels without the kfunc bpf_cast_to_kern_ctx
+ * (before Linux 6.2): `events` has no create, close, bind or UDP connect
+ * events there (events_cgroup_events_unavailable_says_so checks that it
+ * says so). */
+void need_cgroup_sock_events(void);
+
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */
 uint64_t monotonic_ns(void);

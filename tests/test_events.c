@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "test.h"
+#include "probe.h"
 #include "helpers.h"
 #include "events_session.h"
 
@@ -187,11 +188,13 @@ static void tcp_lifecycle(int family)
 
 KTEST(events_tcp_lifecycle_ipv4)
 {
+	need_cgroup_sock_events();
 	tcp_lifecycle(AF_INET);
 }
 
 KTEST(events_tcp_lifecycle_ipv6)
 {
+	need_cgroup_sock_events();
 	tcp_lifecycle(AF_INET6);
 }
 
@@ -232,11 +235,13 @@ out:
 
 KTEST(events_connect_refused_ipv4)
 {
+	need_cgroup_sock_events();
 	refused(AF_INET);
 }
 
 KTEST(events_connect_refused_ipv6)
 {
+	need_cgroup_sock_events();
 	refused(AF_INET6);
 }
 
@@ -250,6 +255,8 @@ KTEST(events_reset_by_linger_zero)
 	uint16_t port, cport;
 	int srv, cli, acc;
 	char byte;
+
+	need_cgroup_sock_events();
 
 	if (!start(&s, &c, &cfg))
 		return;
@@ -344,11 +351,13 @@ static void udp_exchange(int family)
 
 KTEST(events_udp_ipv4)
 {
+	need_cgroup_sock_events();
 	udp_exchange(AF_INET);
 }
 
 KTEST(events_udp_ipv6)
 {
+	need_cgroup_sock_events();
 	udp_exchange(AF_INET6);
 }
 
@@ -542,11 +551,13 @@ static void only_kinds(uint32_t mask, uint32_t must_see)
 
 KTEST(events_filter_event_list)
 {
+	need_cgroup_sock_events();
 	only_kinds(EV_BIT(EV_CONNECT) | EV_BIT(EV_CLOSE), EV_BIT(EV_CONNECT) | EV_BIT(EV_CLOSE));
 }
 
 KTEST(events_filter_no_io)
 {
+	need_cgroup_sock_events();
 	only_kinds(EV_DEFAULT_MASK & ~EV_IO_MASK,
 		   EV_BIT(EV_CONNECT) | EV_BIT(EV_ACCEPT) | EV_BIT(EV_CLOSE) | EV_BIT(EV_BIND));
 }
@@ -616,4 +627,22 @@ KTEST(events_lost_are_counted)
 	close(cli);
 	close(srv);
 	stop(&s, &c);
+}
+
+/* Where the cgroup socket hooks cannot load (Linux 6.1: no
+ * bpf_cast_to_kern_ctx), events says at start which events it cannot give
+ * and why, and shows the rest. */
+KTEST(events_cgroup_events_unavailable_says_so)
+{
+	char *argv[] = { (char *)sockeye_path(), "events", "--duration", "1", NULL };
+	char out[65536], err[8192];
+
+	if (kernel_has_btf_type("bpf_cast_to_kern_ctx", true)) {
+		test_skip("this kernel has bpf_cast_to_kern_ctx: every event is available");
+		return;
+	}
+	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, "exit status");
+	ASSERT_HAS(err, "sock_create: this kernel lacks the kfunc bpf_cast_to_kern_ctx", "why");
+	ASSERT_HAS(err, "this kernel gives no create, bind, close events; the rest are shown",
+		   "what is missing");
 }
