@@ -131,7 +131,7 @@ write_init() {
 
 build_initramfs() {
 	local kdir=$1 kver=$2 out=$3 root f m base
-	root=$CACHE/root-$kver
+	root=$CACHE/root-$kver${VMTEST_BROKEN:+-broken}
 	rm -rf "$root"
 	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/modules"
 	cp /bin/busybox "$root/bin/"
@@ -151,7 +151,7 @@ build_initramfs() {
 
 # Boots a kernel with its initramfs; the serial console goes to the log.
 boot() {
-	local kdir=$1 kver=$2 log=$3 append
+	local kdir=$1 kver=$2 log=$3 append initramfs
 	append="console=ttyS0 panic=-1 quiet loglevel=3"
 	case ${VMTEST_BROKEN:-} in
 	"") ;;
@@ -159,10 +159,10 @@ boot() {
 	hang) append="$append sockeye.hang" ;;
 	*) die "VMTEST_BROKEN: panic or hang, not '$VMTEST_BROKEN'" ;;
 	esac
-	build_initramfs "$kdir" "$kver" "$CACHE/initramfs-$kver.cgz"
+	initramfs=$CACHE/initramfs-$kver${VMTEST_BROKEN:+-broken}.cgz
+	build_initramfs "$kdir" "$kver" "$initramfs"
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -nic none -m 1024 -smp 1 \
-		-cpu max -kernel "$kdir/boot/vmlinuz-$kver" \
-		-initrd "$CACHE/initramfs-$kver.cgz" -append "$append" \
+		-cpu max -kernel "$kdir/boot/vmlinuz-$kver" -initrd "$initramfs" -append "$append" \
 		</dev/null >"$log" 2>&1
 }
 
@@ -239,8 +239,10 @@ done
 mkdir -p "$CACHE/logs" "$CACHE/results"
 rm -f "$CACHE"/results/*
 
-# The guests run side by side (one vCPU each); the host suite runs first,
-# alone, so its timing is not disturbed by them.
+# The guests run side by side (one vCPU each), the self-check's short one
+# with them; the host suite runs first, alone, so its timing is not
+# disturbed by them.
+first=$(for k in "$@"; do case $k in host|selfcheck) ;; *) echo "$k" ;; esac; done | head -1)
 i=0
 for k in "$@"; do
 	i=$((i + 1))
@@ -250,16 +252,12 @@ i=0
 for k in "$@"; do
 	i=$((i + 1))
 	case $k in
-	host|selfcheck) ;;
-	*) run_kernel "$k" "$CACHE/results/$i" & first=${first:-$k} ;;
+	host) ;;
+	selfcheck) selfcheck "${first:?selfcheck needs a KERNEL}" "$CACHE/results/$i" & ;;
+	*) run_kernel "$k" "$CACHE/results/$i" & ;;
 	esac
 done
 wait
-i=0
-for k in "$@"; do
-	i=$((i + 1))
-	[ "$k" != selfcheck ] || selfcheck "${first:?selfcheck needs a KERNEL}" "$CACHE/results/$i"
-done
 i=0
 for k in "$@"; do
 	i=$((i + 1))
