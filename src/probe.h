@@ -37,6 +37,8 @@ bool hook_exists(const char *section, char *why, size_t len);
  * not on failure. */
 bool try_probe(const char *name, const char *target, bool retprobe, char *why, size_t len);
 bool kernel_has_btf_type(const char *name, bool function);
+/* The kernel's BTF, parsed once per process; NULL if it cannot be read. */
+struct btf *vmlinux_btf(void);
 
 /* Attaches every program the skeleton will load: cgroup programs to the
  * cgroup v2 root (libbpf cannot auto-attach those), the rest through
