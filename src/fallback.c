@@ -80,7 +80,17 @@ const char *use_section(struct bpf_object *obj, const struct hook_use *use)
 	return bpf_program__section_name(bpf_object__find_program_by_name(obj, use->prog));
 }
 
-/* Kinds of hook a group of alternatives can use, in order of preference. */
+bool use_possible(struct bpf_object *obj, const struct hook_use *use, char *why, size_t len)
+{
+	if (use->kfunc && !kernel_has_btf_type(use->kfunc, true)) {
+		snprintf(why, len, "this kernel lacks the kfunc %s", use->kfunc);
+		return false;
+	}
+	return hook_exists(use_section(obj, use), why, len);
+}
+
+/* Kinds of hook a group of alternatives can use, in order of preference:
+ * HOOK_TP is every stable hook (tracepoints, cgroup hooks). */
 enum hook_kind { HOOK_TP, HOOK_FENTRY, HOOK_KPROBE, HOOK_KINDS };
 static const char *const hook_kind_names[HOOK_KINDS] = { "tp", "fentry", "kprobe" };
 
@@ -124,11 +134,23 @@ static bool kind_works(struct bpf_object *obj, const struct program_set *set, co
 
 		if (!use->alt || strcmp(use->alt, alt) || kind_of(use_section(obj, use)) != kind)
 			continue;
-		if (!hook_exists(use_section(obj, use), why, len))
+		if (!use_possible(obj, use, why, len))
 			return false;
 		found = true;
 	}
 	return found;
+}
+
+static bool group_has(struct bpf_object *obj, const struct program_set *set, const char *alt,
+		      enum hook_kind kind)
+{
+	for (size_t i = 0; i < set->n_hooks; i++) {
+		const struct hook_use *use = &set->hooks[i];
+
+		if (use->alt && !strcmp(use->alt, alt) && kind_of(use_section(obj, use)) == kind)
+			return true;
+	}
+	return false;
 }
 
 /* The kind of hook the group alt uses here, or HOOK_KINDS if none works;
@@ -141,6 +163,10 @@ static enum hook_kind chosen_kind(struct bpf_object *obj, const struct program_s
 	char one[256];
 
 	why[0] = '\0';
+	/* A forced kind rules the groups that have one; the others choose as
+	 * usual (there is no kprobe that assigns a socket cookie, say). */
+	if (forced != HOOK_KINDS && !group_has(obj, set, alt, forced))
+		forced = HOOK_KINDS;
 	for (enum hook_kind k = 0; k < HOOK_KINDS; k++) {
 		if (forced != HOOK_KINDS && k != forced)
 			continue;
@@ -162,7 +188,7 @@ static bool first_of_group(const struct program_set *set, const struct hook_use 
 /* Whether a program with alternatives is of the kind chosen here; says
  * once per group, when its events are wanted, that no kind works. */
 bool alternative_chosen(struct bpf_object *obj, const struct program_set *set,
-			       const struct hook_use *use, uint32_t wanted)
+			const struct hook_use *use, uint32_t wanted)
 {
 	char why[512];
 	enum hook_kind kind = chosen_kind(obj, set, use->alt, why, sizeof(why));
@@ -172,13 +198,13 @@ bool alternative_chosen(struct bpf_object *obj, const struct program_set *set,
 	return kind == kind_of(use_section(obj, use));
 }
 
-/* Of a group of alternatives, only the kind of hook used here is shown, its
- * gives saying which kind and why the ones before it were not; when none
- * works, its tracepoint is shown missing with why every kind fails. Returns
- * whether this program is shown. */
+/* Of a group of alternatives, only the hooks used here are shown, a
+ * fallback's gives saying why the preferred hooks were not; when none
+ * works, the preferred hooks are shown missing with why every kind fails.
+ * Returns whether this program is shown. */
 bool alternative_shown(struct bpf_object *obj, const struct program_set *set,
-			      const struct hook_use *use, char *gives, size_t glen, bool *ok,
-			      char *why, size_t len)
+		       const struct hook_use *use, char *gives, size_t glen, bool *ok,
+		       char *why, size_t len)
 {
 	enum hook_kind kind = chosen_kind(obj, set, use->alt, why, len);
 	enum hook_kind mine = kind_of(use_section(obj, use));
@@ -187,10 +213,9 @@ bool alternative_shown(struct bpf_object *obj, const struct program_set *set,
 	*ok = kind != HOOK_KINDS;
 	if (mine != (*ok ? kind : HOOK_TP))
 		return false;
-	if (*ok) {
-		snprintf(gives + used, glen - used, " (%s hook%s%s)", hook_kind_names[kind],
-			 why[0] ? "; " : "", why);
+	if (*ok && kind != HOOK_TP)
+		snprintf(gives + used, glen - used, " (fallback: %s)", why);
+	if (*ok)
 		why[0] = '\0';
-	}
 	return true;
 }

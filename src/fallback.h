@@ -15,6 +15,8 @@ bool is_function_hook(const char *section);
  * per process and section. */
 bool function_hook_works(const char *section, const char *target, char *why, size_t len);
 const char *use_section(struct bpf_object *obj, const struct hook_use *use);
+/* Whether a program can run here: its hook exists, and the kfunc it calls. */
+bool use_possible(struct bpf_object *obj, const struct hook_use *use, char *why, size_t len);
 /* Whether a program with alternatives is of the kind chosen here; says
  * once per group, when its events are wanted, that no kind works. */
 bool alternative_chosen(struct bpf_object *obj, const struct program_set *set,

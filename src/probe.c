@@ -297,17 +297,6 @@ int load_and_attach(struct bpf_object_skeleton *s, const char *cmd)
 	return attach_skeleton(s);
 }
 
-/* Whether a program can run here: its hook exists, and the kfunc it calls. */
-static bool use_possible(struct bpf_object *obj, const struct hook_use *use, char *why,
-			 size_t len)
-{
-	if (use->kfunc && !kernel_has_btf_type(use->kfunc, true)) {
-		snprintf(why, len, "this kernel lacks the kfunc %s", use->kfunc);
-		return false;
-	}
-	return hook_exists(use_section(obj, use), why, len);
-}
-
 uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
 			 uint32_t wanted, uint8_t protos)
 {

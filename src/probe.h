@@ -56,10 +56,10 @@ int load_and_attach(struct bpf_object_skeleton *s, const char *cmd);
  * bits) it gives and the protocols it serves. A program the others rely on
  * (book-keeping) is always loaded for its protocols. Programs with the same
  * alt are alternatives that give the same numbers from different hook
- * kinds: the first kind, in the order tracepoint, fentry/fexit,
- * kprobe/kretprobe, whose hooks all work here is loaded, the others not.
- * The environment variable SOCKEYE_FORCE_HOOK=tp|fentry|kprobe (for tests)
- * allows only that kind. A program that calls a kfunc (kfunc) is left out,
+ * kinds: the first kind, in the order tracepoint (or another stable hook),
+ * fentry/fexit, kprobe/kretprobe, whose hooks all work here is loaded, the
+ * others not. The environment variable SOCKEYE_FORCE_HOOK=tp|fentry|kprobe
+ * (for tests) allows only that kind where a group has it. A program that calls a kfunc (kfunc) is left out,
  * like one whose hook is missing, where the kernel lacks it. */
 struct hook_use {
 	const char *prog;

@@ -274,9 +274,12 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 
 void need_cgroup_sock_events(void)
 {
-	if (!kernel_has_btf_type("bpf_cast_to_kern_ctx", true))
+	char why[256];
+
+	if (!kernel_has_btf_type("bpf_cast_to_kern_ctx", true) &&
+	    !hook_exists("fexit/inet_create", why, sizeof(why)))
 		test_skip("no create, close, bind or UDP connect events without the kfunc "
-			  "bpf_cast_to_kern_ctx (Linux 6.2+)");
+			  "bpf_cast_to_kern_ctx (Linux 6.2+) or fentry");
 }
 
 void sleep_ms(int ms)

@@ -47,10 +47,10 @@ int count_programs(const char *name);
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
 
-/* Skips the running test on kernels without the kfunc bpf_cast_to_kern_ctx
- * (before Linux 6.2): `events` has no create, close, bind or UDP connect
- * events there (events_cgroup_events_unavailable_says_so checks that it
- * says so). */
+/* Skips the running test where `events` has no create, close, bind or UDP
+ * connect events: no kfunc bpf_cast_to_kern_ctx (before Linux 6.2) and no
+ * fentry either (fallback_missing_create_hook_is_said_at_start checks that
+ * it says so). */
 void need_cgroup_sock_events(void);
 
 void sleep_ms(int ms);

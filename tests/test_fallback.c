@@ -21,13 +21,13 @@ KTEST(fallback_features_names_the_send_hook)
 {
 	const char *forced = getenv("SOCKEYE_FORCE_HOOK"), *chosen = NULL;
 	char *argv[] = { (char *)sockeye_path(), "features", NULL };
-	char out[65536], err[4096], why[256], want[64];
+	char out[65536], err[4096], why[256], want[128];
 
 	for (size_t i = 0; i < N_KINDS && !chosen; i++) {
 		if (forced && *forced && strcmp(forced, send_hooks[i].kind))
 			continue;
 		if (hook_exists(send_hooks[i].section, why, sizeof(why)))
-			chosen = send_hooks[i].kind;
+			chosen = send_hooks[i].section;
 		else
 			printf("    %s: %s\n", send_hooks[i].kind, why);
 	}
@@ -36,10 +36,8 @@ KTEST(fallback_features_names_the_send_hook)
 		ASSERT_HAS(out, "runs without: send; recv", "no send hook works");
 		return;
 	}
-	snprintf(want, sizeof(want), "  send (%s hook", chosen);
-	ASSERT_HAS(out, want, "the kind chosen for send");
-	snprintf(want, sizeof(want), "  recv (%s hook", chosen);
-	ASSERT_HAS(out, want, "the kind chosen for recv");
+	snprintf(want, sizeof(want), "  %-34s yes  send", chosen);
+	ASSERT_HAS(out, want, "the hook chosen for send");
 }
 
 KTEST(fallback_missing_send_hook_is_said_at_start)
@@ -59,4 +57,29 @@ KTEST(fallback_missing_send_hook_is_said_at_start)
 	}
 	if (!tried)
 		test_skip("every kind of send hook works here");
+}
+
+/* The create, close, bind and UDP connect events: the cgroup hooks (with
+ * bpf_cast_to_kern_ctx), else fentry/fexit; there is no kprobe kind. */
+KTEST(fallback_missing_create_hook_is_said_at_start)
+{
+	char *argv[] = { (char *)sockeye_path(), "events", "--duration", "1", NULL };
+	char out[65536], err[8192], why[256];
+	bool works[2] = { kernel_has_btf_type("bpf_cast_to_kern_ctx", true),
+			  hook_exists("fexit/inet_create", why, sizeof(why)) };
+	const char *kinds[2] = { "tp", "fentry" };
+	int tried = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (works[i])
+			continue;
+		setenv("SOCKEYE_FORCE_HOOK", kinds[i], 1);
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, kinds[i]);
+		ASSERT_HAS(err, "sockeye: create: no hook works here: ", "the feature and why");
+		ASSERT_HAS(err, "this kernel gives no create, bind, ", "what is missing");
+		ASSERT_HAS(err, "the rest are shown", "the rest");
+		tried++;
+	}
+	if (!tried)
+		test_skip("every kind of create hook works here");
 }
