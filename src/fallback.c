@@ -14,10 +14,13 @@
 #include "probe.h"
 #include "fallback.h"
 
-/* Loads a program that does nothing as fentry or fexit of target, and
- * attaches it. Built by hand rather than from bpf/probe.bpf.c: libbpf would
- * parse the kernel's BTF again for each target (seconds under emulation),
- * where the copy vmlinux_btf() keeps gives the function's id. */
+/* Loads a program that does nothing as fentry or fexit of target: the
+ * kernel checks there that the function can be traced (libbpf-tools'
+ * fentry_can_attach does the same). Not attached: each attach patches the
+ * kernel's text, slow under emulation, and the real attach follows. Built
+ * by hand rather than from bpf/probe.bpf.c: libbpf would parse the
+ * kernel's BTF again for each target, where the copy vmlinux_btf() keeps
+ * gives the function's id. */
 static bool try_tracing_probe(const char *target, bool fexit, char *why, size_t len)
 {
 	const struct bpf_insn return_0[] = {
@@ -28,7 +31,7 @@ static bool try_tracing_probe(const char *target, bool fexit, char *why, size_t 
 	int id = btf ? btf__find_by_name_kind(btf, target, BTF_KIND_FUNC) : -ENOENT;
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .attach_btf_id = id,
 		    .expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
-	int prog, link;
+	int prog;
 
 	if (id < 0) {
 		snprintf(why, len, "no function %s in the kernel's BTF", target);
@@ -39,13 +42,8 @@ static bool try_tracing_probe(const char *target, bool fexit, char *why, size_t 
 		snprintf(why, len, "load: %s", strerror(errno));
 		return false;
 	}
-	link = bpf_raw_tracepoint_open(NULL, prog);
-	if (link < 0)
-		snprintf(why, len, "attach: %s", strerror(errno));
-	else
-		close(link);
 	close(prog);
-	return link >= 0;
+	return true;
 }
 
 /* A function hook, tried once per process: the answer does not change. */
@@ -121,6 +119,13 @@ static enum hook_kind forced_kind(void)
 	usage_error(NULL, "SOCKEYE_FORCE_HOOK is tp, fentry or kprobe, not '%s'", force);
 }
 
+/* Whether a program is one of the group alt that uses this kind of hook. */
+static bool in_group(struct bpf_object *obj, const struct hook_use *use, const char *alt,
+		     enum hook_kind kind)
+{
+	return use->alt && !strcmp(use->alt, alt) && kind_of(use_section(obj, use)) == kind;
+}
+
 /* Whether every program of the group alt that uses this kind of hook can
  * run here; why says what is missing. */
 static bool kind_works(struct bpf_object *obj, const struct program_set *set, const char *alt,
@@ -132,7 +137,7 @@ static bool kind_works(struct bpf_object *obj, const struct program_set *set, co
 	for (size_t i = 0; i < set->n_hooks; i++) {
 		const struct hook_use *use = &set->hooks[i];
 
-		if (!use->alt || strcmp(use->alt, alt) || kind_of(use_section(obj, use)) != kind)
+		if (!in_group(obj, use, alt, kind))
 			continue;
 		if (!use_possible(obj, use, why, len))
 			return false;
@@ -147,7 +152,7 @@ static bool group_has(struct bpf_object *obj, const struct program_set *set, con
 	for (size_t i = 0; i < set->n_hooks; i++) {
 		const struct hook_use *use = &set->hooks[i];
 
-		if (use->alt && !strcmp(use->alt, alt) && kind_of(use_section(obj, use)) == kind)
+		if (in_group(obj, use, alt, kind))
 			return true;
 	}
 	return false;
