@@ -26,9 +26,9 @@ bool has_capabilities(char *missing, size_t len);
 
 /* Whether the hook a BPF section names exists here: "tp_btf/X" and
  * "raw_tp/X" look for the tracepoint in the kernel's BTF, "tp/C/X" in
- * tracefs, "cgroup/..." need cgroup v2; "fentry/F", "fexit/F", "kprobe/F"
- * and "kretprobe/F" are tried for real (try_probe). why says what is
- * missing. */
+ * tracefs, "cgroup/..." need cgroup v2; for "fentry/F" and "fexit/F" a
+ * program is loaded, for "kprobe/F" and "kretprobe/F" attached (try_probe),
+ * once per process. why says what is missing. */
 bool hook_exists(const char *section, char *why, size_t len);
 /* Loads the program name of bpf/probe.bpf.c alone and attaches it (a
  * kprobe to the kernel function target if not NULL, a kretprobe if
@@ -59,8 +59,9 @@ int load_and_attach(struct bpf_object_skeleton *s, const char *cmd);
  * kinds: the first kind, in the order tracepoint (or another stable hook),
  * fentry/fexit, kprobe/kretprobe, whose hooks all work here is loaded, the
  * others not. The environment variable SOCKEYE_FORCE_HOOK=tp|fentry|kprobe
- * (for tests) allows only that kind where a group has it. A program that calls a kfunc (kfunc) is left out,
- * like one whose hook is missing, where the kernel lacks it. */
+ * (for tests) allows only that kind where a group has it. A program that
+ * calls a kfunc (kfunc) is left out, like one whose hook is missing, where
+ * the kernel lacks it. */
 struct hook_use {
 	const char *prog;
 	uint32_t gives;
