@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vmlinux.h -> bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> sockeye
-# `make` builds, `make test` builds and runs every test, `make vmlinux`
-# regenerates bpf/vmlinux.h from the running kernel, V=1 shows commands.
+# `make` builds, `make test` builds and runs every test on this kernel,
+# `make vmtest` in the kernel matrix (KERNEL="6.1 6.12" by default, see
+# scripts/vmtest.sh), `make fuzz` fuzzes the HTTP parser glue, `make
+# vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1 shows
+# commands.
 
 CC ?= cc
 CLANG ?= clang
@@ -41,7 +44,10 @@ SERVE_OBJS := $(patsubst src/%.c,build/%.o,$(SERVE_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,build/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all test vmlinux clean fuzz
+# Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
+KERNEL ?= 6.1 6.12
+
+.PHONY: all test vmtest vmlinux clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -93,6 +99,9 @@ fuzz: build/http-fuzz
 
 test: sockeye tests/sockeye-tests build/http-fuzz
 	$(Q)./tests/sockeye-tests
+
+vmtest: sockeye tests/sockeye-tests
+	$(Q)./scripts/vmtest.sh $(KERNEL)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h

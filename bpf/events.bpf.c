@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye events`: one record per socket event, from stable hooks only.
  *
- *   create, close, bind      cgroup/sock_create, sock_release, post_bind4/6
+ *   create, close, bind      cgroup/sock_create, sock_release, post_bind4/6,
+ *                            else fexit/fentry where they run (Linux 6.1)
  *   connect (TCP)            tp_btf/inet_sock_set_state: CLOSE->SYN_SENT starts
  *                            it in the caller's context, leaving SYN_SENT ends it
- *   connect (UDP)            cgroup/connect4/6
+ *   connect (UDP)            cgroup/connect4/6, else fentry/inet_dgram_connect
  *   listen, disconnect,
  *   state                    tp_btf/inet_sock_set_state
- *   send, recv               tp_btf/sock_send_length, sock_recv_length
+ *   send, recv               tp_btf/sock_send_length, sock_recv_length, else
+ *                            fexit or kprobes (sockio.bpf.h)
  *   accept, shutdown         tp/syscalls: nothing else runs in the accepting
  *                            or shutting-down process and knows the fd/how
  *   reset sent/received      tp_btf/tcp_send_reset, tcp_receive_reset
@@ -21,6 +23,7 @@
 #include "sockeye.bpf.h"
 #include "owners.bpf.h"
 #include "records.bpf.h"
+#include "sockio.bpf.h"
 #include "events.h"
 
 #define SHUTDOWN_MASK 3
@@ -28,7 +31,11 @@
 const volatile __u32 event_mask = EV_DEFAULT_MASK;
 const volatile __u8 proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
 
-extern void *bpf_cast_to_kern_ctx(void *ctx) __ksym;
+#define SIN6_LEN_RFC2133 24	/* an IPv6 address without the scope id */
+
+/* Weak: Linux 6.1 lacks it (added in 6.2); the programs that call it are
+ * then not loaded (src/events.c) and the object still loads. */
+extern void *bpf_cast_to_kern_ctx(void *ctx) __ksym __weak;
 
 /* TCP connects in flight: the connecting process, kept until SYN_SENT ends. */
 struct {
@@ -214,26 +221,41 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-static __always_inline void io_event(enum event_kind kind, struct sock *sk, int ret)
+/* Reads the socket with BPF_CORE_READ and its cookie without assigning
+ * one (no helper does in kprobes): the kprobe fallbacks call it too. The
+ * cookie was assigned when the socket was created or changed state. */
+static __always_inline void io_event(enum event_kind kind, const struct sock *sk, int ret)
 {
-	if (!is_inet(sk->__sk_common.skc_family))
+	if (!is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return;
-	emit_current(kind, sk, bpf_get_socket_cookie(sk), ret, 0);
+	emit_current(kind, sk, cookie_of(sk), ret, 0);
+}
+
+static __always_inline void sent(const struct sock *sk, int ret)
+{
+	io_event(EV_SEND, sk, ret);
+}
+
+static __always_inline void received(const struct sock *sk, int ret)
+{
+	io_event(EV_RECV, sk, ret);
 }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(send_length, struct sock *sk, int ret, int flags)
 {
-	io_event(EV_SEND, sk, ret);
+	sent(sk, ret);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
 {
-	io_event(EV_RECV, sk, ret);
+	received(sk, ret);
 	return 0;
 }
+
+SOCK_IO_FALLBACKS(ev, sent, received)
 
 /* A reset sent for a segment no socket wanted (a connect to a closed
  * port): the addresses come from that segment, reversed. */
@@ -317,36 +339,80 @@ int BPF_PROG(destroy_sock, struct sock *sk)
 }
 
 /* cgroup socket hooks: process context, TCP and UDP alike. They only
- * observe: every one returns 1, "allow". */
+ * observe: every one returns 1, "allow". They reach the socket through
+ * bpf_cast_to_kern_ctx (Linux 6.2+); before it, fexit and fentry on the
+ * functions that run these hooks take their place (the _fx and _fe
+ * programs): the same calls, at the same points, for the same sockets. */
+
+static __always_inline void created(struct sock *sk, __u64 cookie)
+{
+	struct sock_owner owner = {};
+
+	current_owner(&owner);
+	remember_owner(cookie, &owner);
+	emit_current(EV_CREATE, sk, cookie, 0, 0);
+}
 
 SEC("cgroup/sock_create")
 int sock_create(struct bpf_sock *ctx)
 {
-	struct sock *sk = bpf_cast_to_kern_ctx(ctx);
-	struct sock_owner owner = {};
-	__u64 cookie;
-
-	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
-		return 1;
-	cookie = bpf_get_socket_cookie(ctx);
-	current_owner(&owner);
-	remember_owner(cookie, &owner);
-	emit_current(EV_CREATE, sk, cookie, 0, 0);
+	if (ctx->protocol == IPPROTO_TCP || ctx->protocol == IPPROTO_UDP)
+		created(bpf_cast_to_kern_ctx(ctx), bpf_get_socket_cookie(ctx));
 	return 1;
+}
+
+/* inet_create and inet6_create run the hook as they end, for sockets a
+ * process asked for (not the kernel's own). */
+static __always_inline void created_fx(struct socket *sock, int kern, int ret)
+{
+	struct sock *sk = sock->sk;
+
+	if (ret || kern || !sk)
+		return;
+	if (sk->sk_protocol == IPPROTO_TCP || sk->sk_protocol == IPPROTO_UDP)
+		created(sk, bpf_get_socket_cookie(sk));
+}
+
+SEC("fexit/inet_create")
+int BPF_PROG(ev_create4_fx, struct net *net, struct socket *sock, int protocol, int kern, int ret)
+{
+	created_fx(sock, kern, ret);
+	return 0;
+}
+
+SEC("fexit/inet6_create")
+int BPF_PROG(ev_create6_fx, struct net *net, struct socket *sock, int protocol, int kern, int ret)
+{
+	created_fx(sock, kern, ret);
+	return 0;
+}
+
+static __always_inline void released(struct sock *sk, __u64 cookie, __u8 protocol)
+{
+	emit_current(EV_CLOSE, sk, cookie, 0, 0);
+	/* A TCP socket lives on after close (FIN, TIME_WAIT, resets) and keeps
+	 * its owner until tcp_destroy_sock; a UDP socket ends here. */
+	if (protocol == IPPROTO_UDP)
+		bpf_map_delete_elem(&owners, &cookie);
 }
 
 SEC("cgroup/sock_release")
 int sock_release(struct bpf_sock *ctx)
 {
-	struct sock *sk = bpf_cast_to_kern_ctx(ctx);
-	__u64 cookie = bpf_get_socket_cookie(ctx);
-
-	emit_current(EV_CLOSE, sk, cookie, 0, 0);
-	/* A TCP socket lives on after close (FIN, TIME_WAIT, resets) and keeps
-	 * its owner until tcp_destroy_sock; a UDP socket ends here. */
-	if (ctx->protocol == IPPROTO_UDP)
-		bpf_map_delete_elem(&owners, &cookie);
+	released(bpf_cast_to_kern_ctx(ctx), bpf_get_socket_cookie(ctx), ctx->protocol);
 	return 1;
+}
+
+/* inet_release (inet6_release calls it) runs the hook first, for sockets
+ * the kernel did not make. */
+SEC("fentry/inet_release")
+int BPF_PROG(ev_release_fe, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (sk && !BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock))
+		released(sk, bpf_get_socket_cookie(sk), sk->sk_protocol);
+	return 0;
 }
 
 static __always_inline int bound(struct bpf_sock *ctx)
@@ -367,35 +433,65 @@ int post_bind6(struct bpf_sock *ctx)
 	return bound(ctx);
 }
 
-/* UDP connect sets no TCP state, so the cgroup hook before it is the one
- * place to see it; the destination is the caller's. */
+/* inet_bind and inet6_bind run the hook once the address is taken. */
+static __always_inline void bound_fx(struct socket *sock, int ret)
+{
+	struct sock *sk = sock->sk;
+
+	if (!ret && sk)
+		emit_current(EV_BIND, sk, bpf_get_socket_cookie(sk), 0, 0);
+}
+
+SEC("fexit/inet_bind")
+int BPF_PROG(ev_bind4_fx, struct socket *sock, struct sockaddr *uaddr, int addr_len, int ret)
+{
+	bound_fx(sock, ret);
+	return 0;
+}
+
+SEC("fexit/inet6_bind")
+int BPF_PROG(ev_bind6_fx, struct socket *sock, struct sockaddr *uaddr, int addr_len, int ret)
+{
+	bound_fx(sock, ret);
+	return 0;
+}
+
+/* UDP connect sets no TCP state, so the hook before it is the one place to
+ * see it; the destination (network order, 4 or 16 bytes in daddr) is the
+ * caller's. */
+static __always_inline void udp_connected(struct sock *sk, __u64 cookie, const __u8 *daddr,
+					  __u16 dport)
+{
+	struct sock_tuple tuple = {};
+	struct sock_owner owner = {};
+
+	read_tuple(sk, &tuple);
+	if (!wanted(EV_CONNECT, tuple.protocol))
+		return;
+	__builtin_memcpy(tuple.daddr, daddr, sizeof(tuple.daddr));
+	tuple.dport = bpf_ntohs(dport);
+	current_owner(&owner);
+	remember_owner(cookie, &owner);
+	emit(EV_CONNECT, sk, &tuple, cookie, &owner, 0, 0);
+}
+
 /* family is a constant per hook: each may only read its own user_ip field. */
 static __always_inline int udp_connect(struct bpf_sock_addr *ctx, __u16 family)
 {
 	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
-	struct sock *sk = kctx->sk;
-	struct sock_tuple tuple = {};
-	struct sock_owner owner = {};
+	__u32 daddr[4] = {};
 
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
-	read_tuple(sk, &tuple);
-	if (!wanted(EV_CONNECT, tuple.protocol))
-		return 1;
 	if (family == AF_INET) {
-		__u32 ip4 = ctx->user_ip4;
-
-		__builtin_memset(tuple.daddr, 0, sizeof(tuple.daddr));
-		__builtin_memcpy(tuple.daddr, &ip4, 4);
+		daddr[0] = ctx->user_ip4;
 	} else {
-		__u32 ip6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
-
-		__builtin_memcpy(tuple.daddr, ip6, 16);
+		daddr[0] = ctx->user_ip6[0];
+		daddr[1] = ctx->user_ip6[1];
+		daddr[2] = ctx->user_ip6[2];
+		daddr[3] = ctx->user_ip6[3];
 	}
-	tuple.dport = bpf_ntohs(ctx->user_port);
-	current_owner(&owner);
-	remember_owner(bpf_get_socket_cookie(ctx), &owner);
-	emit(EV_CONNECT, sk, &tuple, bpf_get_socket_cookie(ctx), &owner, 0, 0);
+	udp_connected(kctx->sk, bpf_get_socket_cookie(ctx), (const __u8 *)daddr, ctx->user_port);
 	return 1;
 }
 
@@ -409,6 +505,34 @@ SEC("cgroup/connect6")
 int connect6(struct bpf_sock_addr *ctx)
 {
 	return udp_connect(ctx, AF_INET6);
+}
+
+/* inet_dgram_connect (IPv4 and IPv6 UDP) runs the hooks through the
+ * protocol's pre_connect, for an address of the right size; an AF_UNSPEC
+ * one disconnects instead. The hook follows the address's family: an IPv4
+ * address on an IPv6 socket goes to connect4. */
+SEC("fentry/inet_dgram_connect")
+int BPF_PROG(ev_connect_fe, struct socket *sock, struct sockaddr *uaddr, int addr_len)
+{
+	struct sock *sk = sock->sk;
+	struct sockaddr_in6 in6 = {};
+	struct sockaddr_in in = {};
+	__u32 daddr[4] = {};
+	__u16 family;
+
+	if (!sk || sk->sk_protocol != IPPROTO_UDP)
+		return 0;
+	family = BPF_CORE_READ(uaddr, sa_family);
+	if (family == AF_INET && addr_len >= (int)sizeof(in) &&
+	    !bpf_probe_read_kernel(&in, sizeof(in), uaddr)) {
+		daddr[0] = in.sin_addr.s_addr;
+		udp_connected(sk, bpf_get_socket_cookie(sk), (const __u8 *)daddr, in.sin_port);
+	} else if (family == AF_INET6 && addr_len >= SIN6_LEN_RFC2133 &&
+		   !bpf_probe_read_kernel(&in6, SIN6_LEN_RFC2133, uaddr)) {
+		__builtin_memcpy(daddr, &in6.sin6_addr, 16);
+		udp_connected(sk, bpf_get_socket_cookie(sk), (const __u8 *)daddr, in6.sin6_port);
+	}
+	return 0;
 }
 
 static __always_inline void accepted(long fd)

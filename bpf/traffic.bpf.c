@@ -9,6 +9,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "sockeye.bpf.h"
+#include "sockio.bpf.h"
 #include "traffic.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -53,17 +54,19 @@ static __always_inline struct traffic_stats *stats_of(__u32 pid)
  * (::ffff:a.b.c.d, a dual-stack server's IPv4 client) carries IPv4. */
 static __always_inline __u16 wire_family(const struct sock *sk)
 {
-	const __u32 *daddr = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
-	__u16 family = sk->__sk_common.skc_family;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u32 daddr[4] = {};
 
-	if (family == AF_INET6 && !daddr[0] && !daddr[1] && daddr[2] == bpf_htonl(0xffff))
-		return AF_INET;
-	return family;
+	if (family != AF_INET6)
+		return family;
+	BPF_CORE_READ_INTO(&daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+	return !daddr[0] && !daddr[1] && daddr[2] == bpf_htonl(0xffff) ? AF_INET : family;
 }
 
 static __always_inline bool sock_passes(const struct sock *sk, __u16 family)
 {
-	__u16 sport = sk->__sk_common.skc_num, dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 
 	if (filter.family && family != filter.family)
 		return false;
@@ -72,11 +75,12 @@ static __always_inline bool sock_passes(const struct sock *sk, __u16 family)
 
 static __always_inline void account(const struct sock *sk, int bytes, enum traffic_dir dir)
 {
-	__u8 protocol = sk->sk_protocol;
+	/* BPF_CORE_READ: the kprobe fallbacks pass an untyped pointer. */
+	__u8 protocol = BPF_CORE_READ(sk, sk_protocol);
 	struct traffic_stats *s;
 	__u16 family;
 
-	if (bytes <= 0 || !is_inet(sk->__sk_common.skc_family) ||
+	if (bytes <= 0 || !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)) ||
 	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
 		return;
 	family = wire_family(sk);
@@ -116,3 +120,15 @@ int BPF_PROG(agent_recv, struct sock *sk, int ret, int flags)
 	account(sk, ret, DIR_RECV);
 	return 0;
 }
+
+static __always_inline void sent(const struct sock *sk, int ret)
+{
+	account(sk, ret, DIR_SENT);
+}
+
+static __always_inline void received(const struct sock *sk, int ret)
+{
+	account(sk, ret, DIR_RECV);
+}
+
+SOCK_IO_FALLBACKS(top, sent, received)

@@ -11,26 +11,35 @@
 #include "format.h"
 #include "json.h"
 #include "probe.h"
+#include "sockio.h"
 #include "events.skel.h"
 
 #define TCP PROTO_TCP_BIT
 #define UDP PROTO_UDP_BIT
+/* The cgroup socket hooks reach the socket through it (Linux 6.2+); the
+ * fexit and fentry programs beside them stand in where it is missing. */
+#define TO_KERN "bpf_cast_to_kern_ctx"
 
 static const struct hook_use event_hooks[] = {
 	{ "set_state", EV_BIT(EV_CONNECT) | EV_BIT(EV_LISTEN) | EV_BIT(EV_DISCONNECT) |
 		       EV_BIT(EV_STATE), TCP },
-	{ "send_length", EV_BIT(EV_SEND), TCP | UDP },
-	{ "recv_length", EV_BIT(EV_RECV), TCP | UDP },
+	SOCK_IO_USES("send_length", "recv_length", "ev", EV_BIT(EV_SEND), EV_BIT(EV_RECV), TCP | UDP),
 	{ "send_reset", EV_BIT(EV_RESET_SENT), TCP },
 	{ "receive_reset", EV_BIT(EV_RESET_RECV), TCP },
 	{ "error_report", EV_BIT(EV_ERROR), TCP | UDP },
 	{ "destroy_sock", 0, TCP, true },
-	{ "sock_create", EV_BIT(EV_CREATE), TCP | UDP, true },
-	{ "sock_release", EV_BIT(EV_CLOSE), TCP | UDP },
-	{ "post_bind4", EV_BIT(EV_BIND), TCP | UDP },
-	{ "post_bind6", EV_BIT(EV_BIND), TCP | UDP },
-	{ "connect4", EV_BIT(EV_CONNECT), UDP },
-	{ "connect6", EV_BIT(EV_CONNECT), UDP },
+	{ "sock_create", EV_BIT(EV_CREATE), TCP | UDP, true, "create", TO_KERN },
+	{ "ev_create4_fx", EV_BIT(EV_CREATE), TCP | UDP, true, "create" },
+	{ "ev_create6_fx", EV_BIT(EV_CREATE), TCP | UDP, true, "create" },
+	{ "sock_release", EV_BIT(EV_CLOSE), TCP | UDP, false, "close", TO_KERN },
+	{ "ev_release_fe", EV_BIT(EV_CLOSE), TCP | UDP, false, "close" },
+	{ "post_bind4", EV_BIT(EV_BIND), TCP | UDP, false, "bind", TO_KERN },
+	{ "post_bind6", EV_BIT(EV_BIND), TCP | UDP, false, "bind", TO_KERN },
+	{ "ev_bind4_fx", EV_BIT(EV_BIND), TCP | UDP, false, "bind" },
+	{ "ev_bind6_fx", EV_BIT(EV_BIND), TCP | UDP, false, "bind" },
+	{ "connect4", EV_BIT(EV_CONNECT), UDP, false, "UDP connect", TO_KERN },
+	{ "connect6", EV_BIT(EV_CONNECT), UDP, false, "UDP connect", TO_KERN },
+	{ "ev_connect_fe", EV_BIT(EV_CONNECT), UDP, false, "UDP connect" },
 	{ "exit_accept4", EV_BIT(EV_ACCEPT), TCP },
 	{ "exit_accept", EV_BIT(EV_ACCEPT), TCP },
 	{ "enter_shutdown", EV_BIT(EV_SHUTDOWN), TCP | UDP },

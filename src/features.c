@@ -4,7 +4,6 @@
  * command uses is looked up, and each command is said to run fully, in
  * part, or not. */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
@@ -14,7 +13,6 @@
 #include "options.h"
 #include "json.h"
 #include "probe.h"
-#include "probe.skel.h"
 
 struct report {
 	bool json;
@@ -46,49 +44,6 @@ static void heading(const struct report *r, const char *title)
 		printf("\n%s:\n", title);
 }
 
-/* Loads and attaches one probe program; says why not on failure. */
-static bool try_program(const char *name, char *why, size_t len)
-{
-	struct probe_bpf *skel = probe_bpf__open();
-	struct bpf_program *prog, *p;
-	struct bpf_link *link = NULL;
-	const char *root = cgroup2_root();
-	int err, cg = -1;
-
-	if (!skel) {
-		snprintf(why, len, "open: %s", strerror(errno));
-		return false;
-	}
-	prog = bpf_object__find_program_by_name(skel->obj, name);
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == prog);
-	err = probe_bpf__load(skel);
-	if (err) {
-		snprintf(why, len, "load: %s", strerror(-err));
-		goto out;
-	}
-	switch (bpf_program__type(prog)) {
-	case BPF_PROG_TYPE_CGROUP_SOCK:
-	case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
-	case BPF_PROG_TYPE_CGROUP_SKB:
-	case BPF_PROG_TYPE_SOCK_OPS:
-		cg = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		link = bpf_program__attach_cgroup(prog, cg);
-		break;
-	default:
-		link = bpf_program__attach(prog);
-	}
-	err = link ? 0 : -errno;
-	if (err)
-		snprintf(why, len, "attach: %s", strerror(-err));
-	bpf_link__destroy(link);
-	if (cg >= 0)
-		close(cg);
-out:
-	probe_bpf__destroy(skel);
-	return !err;
-}
-
 static void report_program_types(const struct report *r)
 {
 	static const struct { const char *type, *prog; } probes[] = {
@@ -109,7 +64,8 @@ static void report_program_types(const struct report *r)
 	heading(r, "Program types (loaded and attached here)");
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		why[0] = '\0';
-		line(r, "program_type", probes[i].type, try_program(probes[i].prog, why, sizeof(why)), why);
+		line(r, "program_type", probes[i].type,
+		     try_probe(probes[i].prog, NULL, false, why, sizeof(why)), why);
 	}
 	line(r, "map_type", "ringbuf", libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1, "");
 	line(r, "kfunc", "bpf_cast_to_kern_ctx", kernel_has_btf_type("bpf_cast_to_kern_ctx", true),

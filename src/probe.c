@@ -11,6 +11,8 @@
 #include <bpf/libbpf.h>
 #include "sockeye.h"
 #include "probe.h"
+#include "probe.skel.h"
+#include "fallback.h"
 
 #define CAP_NET_ADMIN 12
 #define CAP_SYS_ADMIN 21
@@ -160,10 +162,67 @@ static bool tracepoint_in_tracefs(const char *cat_name, char *why, size_t len)
 	return false;
 }
 
+static struct bpf_link *attach_probe(struct bpf_program *prog, const char *target, bool retprobe)
+{
+	const char *root = cgroup2_root();
+	struct bpf_link *link;
+	int cg;
+
+	switch (bpf_program__type(prog)) {
+	case BPF_PROG_TYPE_CGROUP_SOCK:
+	case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+	case BPF_PROG_TYPE_CGROUP_SKB:
+	case BPF_PROG_TYPE_SOCK_OPS:
+		cg = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		link = bpf_program__attach_cgroup(prog, cg);
+		if (cg >= 0)
+			close(cg);
+		return link;
+	case BPF_PROG_TYPE_KPROBE:
+		if (target)
+			return bpf_program__attach_kprobe(prog, retprobe, target);
+		/* fall through */
+	default:
+		return bpf_program__attach(prog);
+	}
+}
+
+bool try_probe(const char *name, const char *target, bool retprobe, char *why, size_t len)
+{
+	struct probe_bpf *skel = probe_bpf__open();
+	struct bpf_program *prog, *p;
+	struct bpf_link *link;
+	int err;
+
+	if (!skel) {
+		snprintf(why, len, "open: %s", strerror(errno));
+		return false;
+	}
+	prog = bpf_object__find_program_by_name(skel->obj, name);
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == prog);
+	err = probe_bpf__load(skel);
+	if (err) {
+		snprintf(why, len, "load: %s", strerror(-err));
+		goto out;
+	}
+	link = attach_probe(prog, target, retprobe);
+	err = link ? 0 : -errno;
+	if (err)
+		snprintf(why, len, "attach: %s", strerror(-err));
+	bpf_link__destroy(link);
+out:
+	probe_bpf__destroy(skel);
+	return !err;
+}
+
 bool hook_exists(const char *section, char *why, size_t len)
 {
 	const char *slash = strchr(section, '/');
 	const char *target = slash ? slash + 1 : "";
+
+	if (is_function_hook(section))
+		return function_hook_works(section, target, why, len);
 
 	if (!strncmp(section, "tp_btf/", 7) || !strncmp(section, "raw_tp/", 7))
 		return tracepoint_in_btf(target, why, len);
@@ -256,7 +315,9 @@ uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
 		struct bpf_program *prog = bpf_object__find_program_by_name(obj, use->prog);
 		bool load = (use->protos & protos) && (use->always || (use->gives & wanted));
 
-		if (load && !hook_exists(bpf_program__section_name(prog), why, sizeof(why))) {
+		if (load && use->alt) {
+			load = alternative_chosen(obj, set, use, wanted);
+		} else if (load && !use_possible(obj, use, why, sizeof(why))) {
 			if (use->gives & wanted)
 				p_warn("%s: %s", use->prog, why);
 			load = false;
@@ -294,7 +355,7 @@ static void bit_names(char *buf, size_t len, uint32_t bits, const char *(*bit_na
 
 int report_hooks(const struct program_set *set, hook_report_fn fn, void *ctx)
 {
-	char why[256], gives[256];
+	char why[512], gives[1024];
 	struct bpf_object *obj;
 	const void *elf;
 	size_t size;
@@ -310,11 +371,14 @@ int report_hooks(const struct program_set *set, hook_report_fn fn, void *ctx)
 		bool ok;
 
 		why[0] = '\0';
-		ok = hook_exists(section, why, sizeof(why));
 		bit_names(gives, sizeof(gives), use->gives, set->gives_name);
 		if (use->always)
 			snprintf(gives + strlen(gives), sizeof(gives) - strlen(gives), "%s%s",
 				 gives[0] ? "," : "", "book-keeping");
+		if (!use->alt)
+			ok = use_possible(obj, use, why, sizeof(why));
+		else if (!alternative_shown(obj, set, use, gives, sizeof(gives), &ok, why, sizeof(why)))
+			continue;
 		fn(ctx, section, gives, ok, why);
 	}
 	bpf_object__close(obj);

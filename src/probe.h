@@ -26,8 +26,16 @@ bool has_capabilities(char *missing, size_t len);
 
 /* Whether the hook a BPF section names exists here: "tp_btf/X" and
  * "raw_tp/X" look for the tracepoint in the kernel's BTF, "tp/C/X" in
- * tracefs, "cgroup/..." need cgroup v2. why says what is missing. */
+ * tracefs, "cgroup/..." need cgroup v2; for "fentry/F" and "fexit/F" a
+ * program is loaded, for "kprobe/F" and "kretprobe/F" attached (try_probe),
+ * once per process. why says what is missing. */
 bool hook_exists(const char *section, char *why, size_t len);
+/* Loads the program name of bpf/probe.bpf.c alone and attaches it (a
+ * kprobe to the kernel function target if not NULL, a kretprobe if
+ * retprobe): what a kernel allows is only known by trying (fentry and
+ * kprobes are refused under lockdown or without CONFIG_KPROBES). Says why
+ * not on failure. */
+bool try_probe(const char *name, const char *target, bool retprobe, char *why, size_t len);
 bool kernel_has_btf_type(const char *name, bool function);
 /* Frees the kernel's BTF that the look-ups above keep (megabytes), for a
  * process that stays long after loading its programs. */
@@ -50,12 +58,21 @@ int load_and_attach(struct bpf_object_skeleton *s, const char *cmd);
 
 /* How a command uses one of its BPF programs: the events (command-specific
  * bits) it gives and the protocols it serves. A program the others rely on
- * (book-keeping) is always loaded for its protocols. */
+ * (book-keeping) is always loaded for its protocols. Programs with the same
+ * alt are alternatives that give the same numbers from different hook
+ * kinds: the first kind, in the order tracepoint (or another stable hook),
+ * fentry/fexit, kprobe/kretprobe, whose hooks all work here is loaded, the
+ * others not. The environment variable SOCKEYE_FORCE_HOOK=tp|fentry|kprobe
+ * (for tests) allows only that kind where a group has it. A program that
+ * calls a kfunc (kfunc) is left out, like one whose hook is missing, where
+ * the kernel lacks it. */
 struct hook_use {
 	const char *prog;
 	uint32_t gives;
 	uint8_t protos;
 	bool always;
+	const char *alt;
+	const char *kfunc;
 };
 
 /* A command's BPF object and how it uses each of its programs. */

@@ -22,6 +22,13 @@ static void request_stop(int sig)
 	stop_requested = 1;
 }
 
+/* --duration counts from when watching starts, after loading: that can
+ * take seconds (under emulation, say). */
+static void deadline_from(uint64_t start_ns)
+{
+	deadline_ns = duration_ns ? start_ns + duration_ns : 0;
+}
+
 void run_start(double duration)
 {
 	struct sigaction sa = { .sa_handler = request_stop };
@@ -38,7 +45,7 @@ void run_start(double duration)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	stop_requested = 0;
 	duration_ns = duration > 0 ? duration * 1e9 : 0;
-	deadline_ns = duration_ns ? monotonic_now_ns() + duration_ns : 0;
+	deadline_from(monotonic_now_ns());
 }
 
 void run_request_stop(void)
@@ -110,8 +117,7 @@ int run_reports_waiting(double interval, unsigned long count, report_fn fn, void
 	bool due;
 	int err;
 
-	if (duration_ns)
-		deadline_ns = last + duration_ns;
+	deadline_from(last);
 	for (;;) {
 		wait_until(period ? next : UINT64_MAX, wait, wait_ctx);
 		due = period && monotonic_now_ns() >= next;
@@ -220,6 +226,7 @@ int read_until_stopped(struct record_reader *r, const char *cmd, bool json, cons
 	uint64_t lost, lost_shown = 0;
 	int err = 0;
 
+	deadline_from(monotonic_now_ns());
 	while (!run_should_stop()) {
 		err = reader_poll(r, run_wait_ms(100));
 		if (err < 0) {

@@ -16,14 +16,16 @@
 #include "maps.h"
 #include "pins.h"
 #include "probe.h"
+#include "sockio.h"
 #include "traffic.skel.h"
 
 #define GIVES_BYTES 1u
 #define GIVES_AGENT 2u
 
 static const struct hook_use top_hooks[] = {
-	{ "top_send", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
-	{ "top_recv", GIVES_BYTES, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	SOCK_IO_USES("top_send", "top_recv", "top", GIVES_BYTES, GIVES_BYTES,
+		     PROTO_TCP_BIT | PROTO_UDP_BIT),
+	/* The agent's own copies: tracepoints only. */
 	{ "agent_send", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
 	{ "agent_recv", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
 };

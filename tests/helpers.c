@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include "helpers.h"
 #include "probe.h"
+#include "test.h"
 
 socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 {
@@ -289,6 +290,16 @@ bool wait_for_unload(const char *name, int ms)
 		sleep_ms(10);
 	}
 	return true;
+}
+
+void need_cgroup_sock_events(void)
+{
+	char why[256];
+
+	if (!kernel_has_btf_type("bpf_cast_to_kern_ctx", true) &&
+	    !hook_exists("fexit/inet_create", why, sizeof(why)))
+		test_skip("no create, close, bind or UDP connect events without the kfunc "
+			  "bpf_cast_to_kern_ctx (Linux 6.2+) or fentry");
 }
 
 void sleep_ms(int ms)

@@ -72,6 +72,12 @@ bool move_to_cgroup(const char *abs, pid_t pid);
 /* This process's cgroup v2 directory, to move back to. */
 bool own_cgroup(char *abs, size_t len);
 
+/* Skips the running test where `events` has no create, close, bind or UDP
+ * connect events: no kfunc bpf_cast_to_kern_ctx (before Linux 6.2) and no
+ * fentry either (fallback_missing_create_hook_is_said_at_start checks that
+ * it says so). */
+void need_cgroup_sock_events(void);
+
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */
 uint64_t monotonic_ns(void);

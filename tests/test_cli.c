@@ -296,6 +296,7 @@ KTEST(cli_events_json_lines)
 	char out[65536], want[256];
 	uint16_t port, cport;
 
+	need_cgroup_sock_events();
 	ASSERT_EQ(events_output("--json", out, sizeof(out), &port, &cport), 0, "exit status");
 	snprintf(want, sizeof(want), "\"event\":\"connect\",\"proto\":\"tcp\",\"pid\":%d,", getpid());
 	ASSERT_HAS(out, want, "connect record with our pid");

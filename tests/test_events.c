@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "test.h"
@@ -187,12 +188,25 @@ static void tcp_lifecycle(int family)
 
 KTEST(events_tcp_lifecycle_ipv4)
 {
+	need_cgroup_sock_events();
 	tcp_lifecycle(AF_INET);
 }
 
 KTEST(events_tcp_lifecycle_ipv6)
 {
+	need_cgroup_sock_events();
 	tcp_lifecycle(AF_INET6);
+}
+
+/* tcp_send_reset fires for a reset sent for no socket (a closed port)
+ * from Linux 6.10 on; before, only for resets of a socket. */
+static bool resets_without_socket_traced(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	return !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	       (major > 6 || (major == 6 && minor >= 10));
 }
 
 static void refused(int family)
@@ -218,7 +232,9 @@ static void refused(int family)
 	check_mine(conn, TCP_CLOSE, -ECONNREFUSED);
 	check_addresses(conn, family, true);
 	ASSERT_TRUE(conn->tuple.sport != 0, "the connect's own port is known");
-	if (present(e = find(&c, EV_RESET_SENT, port, conn->tuple.sport, 0), "reset sent")) {
+	if (!resets_without_socket_traced()) {
+		printf("    reset sent: not traced before Linux 6.10\n");
+	} else if (present(e = find(&c, EV_RESET_SENT, port, conn->tuple.sport, 0), "reset sent")) {
 		ASSERT_EQ(e->owner.pid, 0, "no process: the kernel answered for a closed port");
 		check_addresses(e, family, true);
 	}
@@ -232,11 +248,13 @@ out:
 
 KTEST(events_connect_refused_ipv4)
 {
+	need_cgroup_sock_events();
 	refused(AF_INET);
 }
 
 KTEST(events_connect_refused_ipv6)
 {
+	need_cgroup_sock_events();
 	refused(AF_INET6);
 }
 
@@ -250,6 +268,8 @@ KTEST(events_reset_by_linger_zero)
 	uint16_t port, cport;
 	int srv, cli, acc;
 	char byte;
+
+	need_cgroup_sock_events();
 
 	if (!start(&s, &c, &cfg))
 		return;
@@ -344,11 +364,13 @@ static void udp_exchange(int family)
 
 KTEST(events_udp_ipv4)
 {
+	need_cgroup_sock_events();
 	udp_exchange(AF_INET);
 }
 
 KTEST(events_udp_ipv6)
 {
+	need_cgroup_sock_events();
 	udp_exchange(AF_INET6);
 }
 
@@ -542,11 +564,13 @@ static void only_kinds(uint32_t mask, uint32_t must_see)
 
 KTEST(events_filter_event_list)
 {
+	need_cgroup_sock_events();
 	only_kinds(EV_BIT(EV_CONNECT) | EV_BIT(EV_CLOSE), EV_BIT(EV_CONNECT) | EV_BIT(EV_CLOSE));
 }
 
 KTEST(events_filter_no_io)
 {
+	need_cgroup_sock_events();
 	only_kinds(EV_DEFAULT_MASK & ~EV_IO_MASK,
 		   EV_BIT(EV_CONNECT) | EV_BIT(EV_ACCEPT) | EV_BIT(EV_CLOSE) | EV_BIT(EV_BIND));
 }
@@ -594,12 +618,12 @@ out:
  * back or counted as lost, none vanishes. */
 KTEST(events_lost_are_counted)
 {
-	enum { SENDS = 60000 };
+	enum { SENDS = 60000, CHECK_EVERY = 1000 };
 	struct events_session s;
 	struct events_config cfg = config_for_pid(getpid());
 	struct collected c;
 	uint16_t port;
-	int srv, cli, delivered;
+	int srv, cli, delivered, sent = 0;
 	char buf[1] = { 0 };
 
 	cfg.event_mask = EV_BIT(EV_SEND);
@@ -607,12 +631,16 @@ KTEST(events_lost_are_counted)
 		return;
 	srv = bound_socket(AF_INET, SOCK_DGRAM, false, &port);
 	cli = connect_to(AF_INET, SOCK_DGRAM, port);
-	for (int i = 0; i < SENDS; i++)
+	/* Stops soon after the first loss: under emulation (the kernel
+	 * matrix) each send costs a millisecond or more. */
+	while (sent < SENDS && (sent % CHECK_EVERY || !reader_lost(&s.reader))) {
 		send(cli, buf, 1, MSG_DONTWAIT);
+		sent++;
+	}
 	drain(&s);
 	delivered = count_kind(&c, EV_SEND, 0, port);
 	ASSERT_TRUE(reader_lost(&s.reader) > 0, "the buffer overflowed");
-	ASSERT_EQ(delivered + (long long)reader_lost(&s.reader), SENDS, "delivered + lost");
+	ASSERT_EQ(delivered + (long long)reader_lost(&s.reader), sent, "delivered + lost");
 	close(cli);
 	close(srv);
 	stop(&s, &c);

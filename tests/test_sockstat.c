@@ -19,6 +19,7 @@
 #include "helpers.h"
 #include "sockstat_session.h"
 #include "format.h"
+#include "probe.h"
 
 #define CHILD_COMM "ss-child"
 
@@ -236,10 +237,23 @@ static struct sock_filters child_filters(pid_t pid, bool by_comm)
 	return f;
 }
 
+/* Linux 6.1 lacks the tracepoints of SOCK_SEND and SOCK_RECV, which count
+ * every family (no fallback on TCP and UDP functions counts the same):
+ * sockstat says so at start and they stay out of the check there. */
+static bool have_sock_io_tracepoints(void)
+{
+	char why[256];
+
+	return hook_exists("tp_btf/sock_send_length", why, sizeof(why));
+}
+
 static void check_calls(const uint64_t counts[SS_COUNTERS])
 {
+	bool sock_io = have_sock_io_tracepoints();
+
 	for (int i = 0; i < SS_COUNTERS; i++)
-		ASSERT_EQ(counts[i], expected_calls[i], ss_counter_key(i));
+		if (sock_io || (i != SS_SOCK_SEND && i != SS_SOCK_RECV))
+			ASSERT_EQ(counts[i], expected_calls[i], ss_counter_key(i));
 }
 
 static void calls_of_child(bool by_comm)
@@ -447,7 +461,9 @@ KTEST(sockstat_counter_snapshot_diff)
 
 /* ---- the binary ---- */
 
+/* The last program attached, where it exists. */
 static const char *const call_programs[] = { "ss_socket", "ss_sock_recv", NULL };
+static const char *const call_programs_6_1[] = { "ss_socket", "ss_shutdown", NULL };
 static const char *const socket_programs[] = { "so_connect", "so_accept", "so_accept4", NULL };
 
 static bool wait_attached(const char *const *names)
@@ -507,7 +523,8 @@ KTEST(sockstat_json_by_pid)
 	char *save = NULL;
 	int rows = 0;
 
-	if (!output_around_child(args, call_programs, out, sizeof(out)))
+	if (!output_around_child(args, have_sock_io_tracepoints() ? call_programs :
+				 call_programs_6_1, out, sizeof(out)))
 		return;
 	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		ASSERT_HAS(line, "{\"type\":\"sockstat\",\"time\":\"", "a sockstat object");
@@ -526,8 +543,9 @@ KTEST(sockstat_text_by_comm)
 	static char out[1 << 16];
 	uint64_t sums[SS_COUNTERS] = {};
 	char *save = NULL, *line = NULL;
+	bool sock_io = have_sock_io_tracepoints();
 
-	if (!output_around_child(args, call_programs, out, sizeof(out)))
+	if (!output_around_child(args, sock_io ? call_programs : call_programs_6_1, out, sizeof(out)))
 		return;
 	line = strtok_r(out, "\n", &save);
 	ASSERT_STR_EQ(line, "TIME      SOCKET SOCKPAIR    BIND  LISTEN  ACCEPT CONNECT    SEND    RECV "
@@ -538,8 +556,12 @@ KTEST(sockstat_text_by_comm)
 
 		if (!ASSERT_EQ(sscanf(line, "%2d:%2d:%2d %llu %llu %llu %llu %llu %llu %llu %llu "
 				      "%llu %llu %llu", &h, &m, &s, &v[0], &v[1], &v[2], &v[3], &v[4],
-				      &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]), 3 + SS_COUNTERS, line))
+				      &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]),
+			       sock_io ? 3 + SS_COUNTERS : 1 + SS_COUNTERS, line))
 			break;
+		/* The counters this kernel cannot give read "-". */
+		if (!sock_io)
+			ASSERT_HAS(line, "        -         -", line);
 		for (int i = 0; i < SS_COUNTERS; i++)
 			sums[i] += v[i];
 	}

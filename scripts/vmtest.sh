@@ -1,0 +1,271 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The kernel matrix: runs the test suite inside Debian's cloud kernels booted
+# under qemu, and optionally on the host too, then prints one line per run,
+# each failing test prefixed by its kernel, and the combined
+# "N passed, N failed, N skipped". Exits non-zero on any failure, including a
+# guest that never reports (panic, hang: killed after VMTEST_TIMEOUT seconds).
+#
+# Usage: scripts/vmtest.sh [host] [KERNEL...] [selfcheck]
+#   host       the suite on the running kernel, as ./tests/sockeye-tests
+#   KERNEL     a series of Debian's cloud kernel (6.1, 6.12) or a linux-image
+#              package; the version comes from the archive, never from here
+#   selfcheck  then boots the first KERNEL with an init that dies at once and
+#              passes only if that guest is counted as failed
+# Environment:
+#   VMTEST_TIMEOUT  seconds a guest may run (default 420)
+#   VMTEST_FORCE    hook kinds whose forced runs a guest with the preferred
+#                   hooks adds (default "fentry kprobe"), see FALLBACK_TESTS
+#   VMTEST_BROKEN   "panic" (init exits) or "hang" (init sleeps): a broken
+#                   guest, which must make this script fail
+#   VMTEST_ONLY     test name substrings: run only those (default: all)
+set -eu
+cd "$(dirname "$0")/.."
+
+CACHE=build/vmtest
+TIMEOUT=${VMTEST_TIMEOUT:-420}
+FORCE=${VMTEST_FORCE-fentry kprobe}
+# Tests of the features that have fallback hooks: run again under each
+# forced hook kind, so every path must give the same exact numbers.
+FALLBACK_TESTS="top_ events_tcp_lifecycle events_udp_ fallback_"
+# Modules the tests may need that the cloud kernels build as modules.
+MODULES="veth sch_ingress cls_bpf"
+MARK=@@vmtest
+
+die() { echo "vmtest: $*" >&2; exit 2; }
+
+# The concrete linux-image package behind a series or a meta-package:
+# linux-image-6.12-cloud-amd64 exists, 6.1 is the plain cloud meta-package.
+resolve_package() {
+	local pkg dep
+	case $1 in
+	linux-image-*) pkg=$1 ;;
+	*)
+		pkg=linux-image-$1-cloud-amd64
+		apt-cache show "$pkg" >/dev/null 2>&1 || pkg=linux-image-cloud-amd64 ;;
+	esac
+	while dep=$(apt-cache depends --important "$pkg" 2>/dev/null |
+		    awk '/Depends: linux-image-/ { print $2; exit }') && [ -n "$dep" ]; do
+		pkg=$dep
+	done
+	case $1 in
+	linux-image-*) ;;
+	*) case $pkg in linux-image-"$1".*) ;; *) die "no cloud kernel of series $1 in the archive (apt-cache search linux-image-$1)" ;; esac ;;
+	esac
+	echo "$pkg"
+}
+
+# Downloads and unpacks a kernel package once; prints its directory.
+fetch_kernel() {
+	local pkg=$1 ver dir deb
+	ver=$(apt-cache show "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+	[ -n "$ver" ] || die "$pkg: not in the package index (run apt-get update)"
+	dir=$CACHE/kernels/${pkg}_$ver
+	deb=$CACHE/debs/$(echo "${pkg}_${ver}_amd64.deb" | sed 's/:/%3a/')
+	if [ ! -e "$dir/.unpacked" ]; then
+		mkdir -p "$CACHE/debs" "$CACHE/kernels"
+		if [ ! -e "$deb" ]; then
+			echo "vmtest: downloading $pkg $ver" >&2
+			(cd "$CACHE/debs" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
+				die "apt-get download $pkg=$ver failed"
+		fi
+		rm -rf "$dir"
+		dpkg -x "$deb" "$dir"
+		touch "$dir/.unpacked"
+	fi
+	echo "$dir"
+}
+
+# A module's file, and those it depends on first (modinfo reads the
+# dependencies from the file: the package ships no modules.dep).
+module_order() {
+	local moddir=$1 name=$2 file dep
+	file=$(find "$moddir" -name "$name.ko" -o -name "$name.ko.xz" | head -1)
+	[ -n "$file" ] || return 0	# built in
+	for dep in $(modinfo -F depends "$file" | tr , ' '); do
+		module_order "$moddir" "$dep"
+	done
+	echo "$file"
+}
+
+# Copies a dynamically linked binary and the libraries it loads.
+copy_with_libs() {
+	local lib
+	cp "$1" "$2/"
+	for lib in $(ldd "$1" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$2$(dirname "$lib")"
+		cp -L "$lib" "$2$lib"
+	done
+}
+
+write_init() {
+	cat > "$1/init" <<-EOF
+	#!/bin/busybox sh
+	# Mounts what sockeye and the tests expect, runs the suite, powers off.
+	/bin/busybox --install -s /bin
+	export PATH=/bin
+	mount -t proc proc /proc
+	mount -t sysfs sys /sys
+	mount -t devtmpfs dev /dev
+	mount -t tmpfs tmp /tmp
+	mount -t tracefs tracefs /sys/kernel/tracing
+	mount -t bpf bpf /sys/fs/bpf
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup
+	ip link set lo up
+	for m in \$(cat /modules/order); do insmod /modules/\$m || echo "vmtest: insmod \$m failed"; done
+	grep -q sockeye.hang /proc/cmdline && sleep 100000
+	cd /
+	run() {
+		echo "$MARK-begin \$1"
+		SOCKEYE_FORCE_HOOK=\$2 ./sockeye-tests \$3
+		echo "$MARK-end \$1 \$?"
+	}
+	run default "" "$ONLY"
+	# Forced runs only where the preferred hooks exist: elsewhere (6.1)
+	# the default run already went through the fallbacks.
+	[ -e /sys/kernel/tracing/events/sock/sock_send_length ] && for kind in $FORCE; do
+		run "\$kind" "\$kind" "$FALLBACK_TESTS"
+	done
+	poweroff -f
+	EOF
+	chmod +x "$1/init"
+}
+
+build_initramfs() {
+	local kdir=$1 kver=$2 out=$3 root f m base
+	root=$CACHE/root-$kver${VMTEST_BROKEN:+-broken}
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/modules"
+	cp /bin/busybox "$root/bin/"
+	cp tests/sockeye-tests "$root/"
+	copy_with_libs sockeye "$root"
+	for m in $MODULES; do
+		module_order "$kdir/lib/modules/$kver" "$m"
+	done | awk '!seen[$0]++' | while read -r f; do
+		base=$(basename "$f" .xz)
+		case $f in *.xz) xz -dc "$f" > "$root/modules/$base" ;; *) cp "$f" "$root/modules/" ;; esac
+		echo "$base" >> "$root/modules/order"
+	done
+	touch "$root/modules/order"
+	write_init "$root"
+	(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
+}
+
+# Boots a kernel with its initramfs; the serial console goes to the log.
+boot() {
+	local kdir=$1 kver=$2 log=$3 append initramfs
+	append="console=ttyS0 panic=-1 quiet loglevel=3"
+	case ${VMTEST_BROKEN:-} in
+	"") ;;
+	panic) append="$append rdinit=/bin/false" ;;
+	hang) append="$append sockeye.hang" ;;
+	*) die "VMTEST_BROKEN: panic or hang, not '$VMTEST_BROKEN'" ;;
+	esac
+	initramfs=$CACHE/initramfs-$kver${VMTEST_BROKEN:+-broken}.cgz
+	build_initramfs "$kdir" "$kver" "$initramfs"
+	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -nic none -m 1024 -smp 1 \
+		-cpu max -kernel "$kdir/boot/vmlinuz-$kver" -initrd "$initramfs" -append "$append" \
+		</dev/null >"$log" 2>&1
+}
+
+# Prints "LABEL: summary" and "LABEL: FAIL test" lines for each run in a log,
+# and "TOTAL passed failed skipped" last. A run without its end marker, or a
+# log without all runs, counts as one failure.
+summarize() {
+	local label=$1 log=$2 expected=$3
+	tr -d '\r' < "$log" | awk -v label="$label" -v mark="$MARK" -v expected="$expected" '
+	function tag(run) { return run == "default" || run == "" ? label : label " (" run ")" }
+	# The console may put terminal escapes before a marker.
+	index($0, mark) > 1 { $0 = substr($0, index($0, mark)) }
+	$1 == mark "-begin" { run = $2; inrun = 1; summary = ""; named = 0; next }
+	$1 == mark "-end" {
+		if (summary == "") { print tag(run) ": FAIL no summary (runner exit " $3 ")"; f++ }
+		else print tag(run) ": " summary
+		inrun = 0; done++; next
+	}
+	# The runner prints each test name alone on a line, then its output
+	# (and what sockeye says), then "  ok", "  FAIL" or "  SKIP".
+	inrun && !named && /^[A-Za-z0-9_]+$/ { test = $0; named = 1; next }
+	inrun && $0 == "  FAIL" { print tag(run) ": FAIL " test }
+	inrun && ($0 == "  ok" || $0 == "  FAIL" || $0 == "  SKIP") { named = 0 }
+	inrun && /^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
+		summary = $0; p += $1; f += $3; s += $5
+	}
+	END {
+		if (inrun) { print tag(run) ": FAIL guest stopped during the run (see " FILENAME ")"; f++ }
+		else if (done < expected) { print tag("") ": FAIL guest gave no result (see the log)"; f++ }
+		print "TOTAL", p + 0, f + 0, s + 0
+	}'
+}
+
+run_kernel() {
+	local name=$1 out=$2 pkg kdir kver log start rc
+	pkg=$(resolve_package "$name")
+	kdir=$(fetch_kernel "$pkg")
+	kver=$(ls "$kdir/boot" | sed -n 's/^vmlinuz-//p' | head -1)
+	log=$CACHE/logs/$kver${VMTEST_BROKEN:+-broken}.log
+	start=$(date +%s)
+	rc=0
+	boot "$kdir" "$kver" "$log" || rc=$?
+	[ "$rc" -eq 124 ] && echo "$kver: FAIL guest timed out after ${TIMEOUT}s" >> "$out.pre"
+	summarize "$kver" "$log" 1 > "$out"
+	[ ! -e "$out.pre" ] || { cat "$out.pre" "$out" > "$out.tmp"; mv "$out.tmp" "$out"; rm "$out.pre"; }
+	echo "$kver: guest ran $(( $(date +%s) - start ))s, log $log" >> "$out"
+}
+
+run_host() {
+	./tests/sockeye-tests $ONLY | tee "$CACHE/logs/host.log" |
+		{ echo "$MARK-begin default"; cat; echo "$MARK-end default"; } > "$CACHE/logs/host.marked"
+	summarize host "$CACHE/logs/host.marked" 1 > "$1"
+}
+
+# The matrix must be able to fail: a guest whose init dies at once has to
+# come out failed, not silently empty.
+selfcheck() {
+	local out=$2
+	(VMTEST_BROKEN=panic FORCE="" run_kernel "$1" "$out.broken")
+	if grep -q '^TOTAL 0 [1-9]' "$out.broken"; then
+		printf 'selfcheck: a guest whose init dies counts as failed: ok\nTOTAL 1 0 0\n' > "$out"
+	else
+		printf 'selfcheck: FAIL a guest whose init dies was not counted as failed\nTOTAL 0 1 0\n' > "$out"
+	fi
+	rm "$out.broken"
+}
+
+ONLY=${VMTEST_ONLY:-}
+[ $# -gt 0 ] || die "usage: scripts/vmtest.sh [host] KERNEL... (e.g. 6.1 6.12)"
+for tool in qemu-system-x86_64 busybox cpio apt-get dpkg modinfo; do
+	command -v "$tool" >/dev/null || [ -x "/bin/$tool" ] || die "$tool is missing: run ./scripts/deps.sh"
+done
+[ -x sockeye ] && [ -x tests/sockeye-tests ] || die "build first: make"
+mkdir -p "$CACHE/logs" "$CACHE/results"
+rm -f "$CACHE"/results/*
+
+# The guests run side by side (one vCPU each), the self-check's short one
+# with them; the host suite runs first, alone, so its timing is not
+# disturbed by them.
+first=$(for k in "$@"; do case $k in host|selfcheck) ;; *) echo "$k" ;; esac; done | head -1)
+i=0
+for k in "$@"; do
+	i=$((i + 1))
+	[ "$k" = host ] && run_host "$CACHE/results/$i"
+done
+i=0
+for k in "$@"; do
+	i=$((i + 1))
+	case $k in
+	host) ;;
+	selfcheck) selfcheck "${first:?selfcheck needs a KERNEL}" "$CACHE/results/$i" & ;;
+	*) run_kernel "$k" "$CACHE/results/$i" & ;;
+	esac
+done
+wait
+i=0
+for k in "$@"; do
+	i=$((i + 1))
+	# A kernel that could not even be fetched or booted (said why above).
+	[ -e "$CACHE/results/$i" ] || printf '%s: FAIL not run\nTOTAL 0 1 0\n' "$k" > "$CACHE/results/$i"
+	grep -v '^TOTAL' "$CACHE/results/$i"
+done
+cat "$CACHE"/results/* | awk '$1 == "TOTAL" { p += $2; f += $3; s += $4 }
+	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }'
