@@ -52,9 +52,8 @@ static __always_inline struct traffic_stats *stats_of(__u32 pid)
 
 /* The family on the wire: an IPv6 socket connected to a v4-mapped address
  * (::ffff:a.b.c.d, a dual-stack server's IPv4 client) carries IPv4. */
-static __always_inline __u16 wire_family(const struct sock *sk)
+static __always_inline __u16 wire_family(const struct sock *sk, __u16 family)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	__u32 daddr[4] = {};
 
 	if (family != AF_INET6)
@@ -63,28 +62,27 @@ static __always_inline __u16 wire_family(const struct sock *sk)
 	return !daddr[0] && !daddr[1] && daddr[2] == bpf_htonl(0xffff) ? AF_INET : family;
 }
 
-static __always_inline bool sock_passes(const struct sock *sk, __u16 family)
+/* The ports are read only under --port: this runs for every send and
+ * receive on the host. */
+static __always_inline bool port_passes(const struct sock *sk)
 {
-	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-
-	if (filter.family && family != filter.family)
-		return false;
-	return !filter.port || sport == filter.port || dport == filter.port;
+	if (!filter.port)
+		return true;
+	return BPF_CORE_READ(sk, __sk_common.skc_num) == filter.port ||
+	       bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) == filter.port;
 }
 
 static __always_inline void account(const struct sock *sk, int bytes, enum traffic_dir dir)
 {
 	/* BPF_CORE_READ: the kprobe fallbacks pass an untyped pointer. */
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	__u8 protocol = BPF_CORE_READ(sk, sk_protocol);
 	struct traffic_stats *s;
-	__u16 family;
 
-	if (bytes <= 0 || !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)) ||
-	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
+	if (bytes <= 0 || !is_inet(family) || (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
 		return;
-	family = wire_family(sk);
-	if (!current_passes() || !sock_passes(sk, family))
+	family = wire_family(sk, family);
+	if ((filter.family && family != filter.family) || !port_passes(sk) || !current_passes())
 		return;
 	s = stats_of(bpf_get_current_pid_tgid() >> 32);
 	if (s)	/* this CPU's copy: no other writer */
