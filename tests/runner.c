@@ -2,13 +2,15 @@
 /* Runs every registered test in its own child process (a crash or a
  * leaked BPF link cannot touch the next test), with a time limit, and
  * ends with the line "N passed, N failed, N skipped".
- * Usage: sockeye-tests [NAME-SUBSTRING...] */
+ * Usage: sockeye-tests [NAME-SUBSTRING...]; SOCKEYE_TEST_VERBOSE=1 adds
+ * libbpf's messages. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 #include "test.h"
 
 #define TEST_TIMEOUT_S 60
@@ -73,11 +75,19 @@ static int run_one(const struct test *t)
 	return WEXITSTATUS(status);
 }
 
+/* libbpf's messages only with SOCKEYE_TEST_VERBOSE set, as sockeye shows
+ * them only with -v: the fallback tests fail hooks on purpose. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return getenv("SOCKEYE_TEST_VERBOSE") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int passed = 0, nfailed = 0, skipped = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(libbpf_print);
 	for (struct test *t = tests; t; t = t->next) {
 		int rc;
 
