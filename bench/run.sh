@@ -116,26 +116,27 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# --- iperf3 server ----------------------------------------------------------
+# --- servers: iperf3 and, for the http workload, nginx ------------------------
 
-# One server for the whole run. iperf3 cannot report a port the kernel chose, so
-# try random high ports that nothing listens on until one binds.
-start_iperf_server() {
-	local port
+# One server of each for the whole run. Neither can report a port the kernel
+# chose, so try random high ports that nothing listens on until LAUNCH PORT
+# starts one listening there (LAUNCH execs the server, so its pid is the one
+# started). Sets SERVER_PID and SERVER_PORT; returns 1 after ten tries.
+start_on_free_port() {
+	local launch=$1 port
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		port=$((40000 + RANDOM % 20000))
 		[[ -z $(ss -Hltn "sport = :$port") ]] || continue
-		iperf3 -s -B 127.0.0.1 -p "$port" >"$TMP/iperf3-server.log" 2>&1 &
-		IPERF_PID=$!
-		if wait_listening "$IPERF_PID" "$port"; then
-			IPERF_PORT=$port
-			return
+		"$launch" "$port" &
+		SERVER_PID=$!
+		if wait_listening "$SERVER_PID" "$port"; then
+			SERVER_PORT=$port
+			return 0
 		fi
-		kill "$IPERF_PID" 2>/dev/null || true
-		wait "$IPERF_PID" 2>/dev/null || true
-		IPERF_PID=
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
 	done
-	die "could not start an iperf3 server on 127.0.0.1: $(tail -n 1 "$TMP/iperf3-server.log")"
+	return 1
 }
 
 wait_listening() {	# pid port
@@ -148,41 +149,43 @@ wait_listening() {	# pid port
 	return 1
 }
 
-# --- nginx, for the http workload ---------------------------------------------
+launch_iperf3() {
+	exec iperf3 -s -B 127.0.0.1 -p "$1" >"$TMP/iperf3-server.log" 2>&1
+}
+
+start_iperf_server() {
+	start_on_free_port launch_iperf3 ||
+		die "could not start an iperf3 server on 127.0.0.1: $(tail -n 1 "$TMP/iperf3-server.log")"
+	IPERF_PID=$SERVER_PID
+	IPERF_PORT=$SERVER_PORT
+}
 
 wants_http() { [[ " ${WORKLOADS[*]} " == *" http "* ]]; }
 
-# One nginx for the whole run, one worker, on a free port, serving Debian's
-# default page size from a directory of the run; no access log.
+# One worker, serving Debian's default page size from a directory of the run;
+# no access log.
+launch_nginx() {
+	cat >"$TMP/nginx.conf" <<-EOF
+		worker_processes 1;
+		daemon off;
+		pid $TMP/nginx.pid;
+		events { worker_connections 1024; }
+		http {
+			access_log off;
+			server { listen 127.0.0.1:$1; root $TMP/www; }
+		}
+	EOF
+	exec nginx -p "$TMP" -e "$TMP/nginx.log" -c "$TMP/nginx.conf"
+}
+
 start_nginx_server() {
-	local port
 	mkdir -p "$TMP/www"
 	chmod 755 "$TMP" "$TMP/www"
 	head -c 615 /dev/zero | tr '\0' x >"$TMP/www/index.html"
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((40000 + RANDOM % 20000))
-		[[ -z $(ss -Hltn "sport = :$port") ]] || continue
-		cat >"$TMP/nginx.conf" <<-EOF
-			worker_processes 1;
-			daemon off;
-			pid $TMP/nginx.pid;
-			events { worker_connections 1024; }
-			http {
-				access_log off;
-				server { listen 127.0.0.1:$port; root $TMP/www; }
-			}
-		EOF
-		nginx -p "$TMP" -e "$TMP/nginx.log" -c "$TMP/nginx.conf" &
-		NGINX_PID=$!
-		if wait_listening "$NGINX_PID" "$port"; then
-			NGINX_PORT=$port
-			return
-		fi
-		kill "$NGINX_PID" 2>/dev/null || true
-		wait "$NGINX_PID" 2>/dev/null || true
-		NGINX_PID=
-	done
-	die "could not start nginx on 127.0.0.1: $(tail -n 1 "$TMP/nginx.log")"
+	start_on_free_port launch_nginx ||
+		die "could not start nginx on 127.0.0.1: $(tail -n 1 "$TMP/nginx.log")"
+	NGINX_PID=$SERVER_PID
+	NGINX_PORT=$SERVER_PORT
 }
 
 # --- workloads: each prints one number, higher is better -------------------
