@@ -82,22 +82,45 @@ const char *drop_kind_name(int kind)
 	return kind >= 0 && kind < DROP_KINDS ? names[kind] : "?";
 }
 
-const char *drop_reason_name(uint32_t reason)
+/* The kernel's drop reason names, copied from its BTF once: a process that
+ * stays (the agent) frees the BTF, megabytes, after loading. */
+static struct drop_reason {
+	uint32_t value;
+	char *name;	/* without the SKB_DROP_REASON_ prefix */
+} *reasons;
+static int n_reasons;
+
+static void load_drop_reasons(void)
 {
 	static const char prefix[] = "SKB_DROP_REASON_";
-	static char unknown[32];
 	const struct btf *btf = kernel_btf();
 	int id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
 	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 
-	for (int i = 0; t && i < btf_vlen(t); i++) {
+	if (reasons || !t || !(reasons = calloc(btf_vlen(t), sizeof(*reasons))))
+		return;
+	for (int i = 0; i < btf_vlen(t); i++) {
 		const struct btf_enum *e = btf_enum(t) + i;
 		const char *name = btf__name_by_offset(btf, e->name_off);
 
-		if ((uint32_t)e->val == reason && name)
-			return strncmp(name, prefix, sizeof(prefix) - 1) ? name :
-									   name + sizeof(prefix) - 1;
+		if (!name)
+			continue;
+		if (!strncmp(name, prefix, sizeof(prefix) - 1))
+			name += sizeof(prefix) - 1;
+		reasons[n_reasons].value = e->val;
+		if ((reasons[n_reasons].name = strdup(name)))
+			n_reasons++;
 	}
+}
+
+const char *drop_reason_name(uint32_t reason)
+{
+	static char unknown[32];
+
+	load_drop_reasons();
+	for (int i = 0; i < n_reasons; i++)
+		if (reasons[i].value == reason)
+			return reasons[i].name;
 	snprintf(unknown, sizeof(unknown), "REASON_%u", reason);
 	return unknown;
 }
@@ -243,6 +266,8 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	if (!s->skel)
 		return open_failed("flows");
 	configure(s->skel, cfg);
+	if (cfg->drops)
+		load_drop_reasons();
 	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
 			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
 			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);

@@ -59,7 +59,8 @@ int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
 int flows_drop_counts(const struct flows_session *s,
 		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx);
 /* The name of a drop reason in the running kernel ("TCP_CSUM"), from its
- * BTF; "REASON_<n>" for a number it does not name. Valid until the next call. */
+ * BTF (read once, when a session with drops starts, or at the first call);
+ * "REASON_<n>" for a number it does not name, valid until the next call. */
 const char *drop_reason_name(uint32_t reason);
 /* Host-wide layer times since the start: LAYERS x LAYER_SLOTS counts,
  * layer by layer, and LAYERS total times. Returns 0 or -errno. */
