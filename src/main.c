@@ -13,13 +13,13 @@ static const struct command commands[] = {
 	{ "top", cmd_top, "bandwidth per process, live (the default command)" },
 	{ "events", cmd_events, "one line per socket event (connect, accept, send, close, ...)" },
 	{ "connlat", cmd_connlat, "TCP connect latency, SYN sent to SYN-ACK received" },
+	{ "flows", cmd_flows, "TCP connections and their health: window, RTT, bytes, retransmits" },
+	{ "http", cmd_http, "HTTP/1.x requests with status and latency, server and client side" },
 	{ "soconnect", cmd_soconnect, "connect(2) calls with their latency and result" },
 	{ "sockstat", cmd_sockstat, "socket system calls counted per interval (socket, connect, send, ...)" },
 	{ "sofamily", cmd_sofamily, "accepts and connects by process and address family" },
 	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
-	{ "http", cmd_http, "HTTP/1.x requests with status and latency, server and client side" },
 	{ "agent", cmd_agent, "a daemon serving Prometheus metrics, with maps pinned for the others" },
-	{ "flows", cmd_flows, "TCP connections and their health: window, RTT, bytes, retransmits" },
 	{ "features", cmd_features, "what this kernel allows and which commands can run" },
 };
 
