@@ -22,6 +22,21 @@
 #include "sockstat.skel.h"
 #include "traffic.skel.h"
 
+/* Makes room for one more element in an array of n that doubles when it
+ * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
+ * array stays as it was). */
+static bool grow_for_one_more(void **array, size_t n, size_t size)
+{
+	void *grown;
+
+	if (n & (n - 1))
+		return true;
+	grown = realloc(*array, (n ? 2 * n : 1) * size);
+	if (grown)
+		*array = grown;
+	return grown != NULL;
+}
+
 long label_index(struct label_set *set, const char *value)
 {
 	size_t i;
@@ -33,13 +48,8 @@ long label_index(struct label_set *set, const char *value)
 			return i;
 	if (set->n == set->max)
 		return set->max;
-	if (!(set->n & (set->n - 1))) {	/* 0, 1, 2, 4, ...: double it */
-		void *grown = realloc(set->values, (set->n ? 2 * set->n : 1) * LABEL_LEN);
-
-		if (!grown)
-			return -ENOMEM;
-		set->values = grown;
-	}
+	if (!grow_for_one_more((void **)&set->values, set->n, LABEL_LEN))
+		return -ENOMEM;
 	snprintf(set->values[set->n], LABEL_LEN, "%s", value);
 	return set->n++;
 }
@@ -471,13 +481,8 @@ static struct http_series *series_of(struct http_state *h, const struct http_eve
 		if (h->series[i].server == e->x.server && h->series[i].method == e->x.method &&
 		    h->series[i].status == (size_t)idx)
 			return &h->series[i];
-	if (!(h->n & (h->n - 1))) {	/* 0, 1, 2, 4, ...: double it */
-		void *grown = realloc(h->series, (h->n ? 2 * h->n : 1) * sizeof(*h->series));
-
-		if (!grown)
-			return NULL;
-		h->series = grown;
-	}
+	if (!grow_for_one_more((void **)&h->series, h->n, sizeof(*h->series)))
+		return NULL;
 	h->series[h->n] = (struct http_series){
 		.server = e->x.server, .method = e->x.method, .status = idx,
 	};
