@@ -25,14 +25,16 @@ cd "$(dirname "$0")/.."
 CACHE=build/vmtest
 TIMEOUT=${VMTEST_TIMEOUT:-420}
 MEM=1024	# MiB of guest memory, shared with virtiofsd
+# Each test's own limit in a guest: emulation is many times slower.
+TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-300}
 FORCE=${VMTEST_FORCE-fentry kprobe}
 # Tests of the features that have fallback hooks: run again under each
 # forced hook kind, so every path must give the same exact numbers.
 FALLBACK_TESTS="top_ events_tcp_lifecycle events_udp_ fallback_ agent_top_from_agent agent_scraped"
-# Modules the cloud kernels build as modules: the host's root shared into
-# the guest (virtio-pci, virtiofs, overlay), and what the tests need (veth
-# pairs, tc, iptables' loss rules).
-MODULES="virtio_pci virtiofs overlay veth sch_ingress cls_bpf nf_tables nft_compat xt_statistic"
+# Modules the guest needs before it has the host's root: virtio-pci,
+# virtiofs and overlay (the cloud kernels build some as modules). The rest
+# the guest's kernel loads on demand from the kernel package.
+MODULES="virtio_pci virtiofs overlay"
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 MARK=@@vmtest
 
@@ -75,6 +77,9 @@ fetch_kernel() {
 		fi
 		rm -rf "$dir"
 		dpkg -x "$deb" "$dir"
+		# The index modprobe needs, which the package leaves to its
+		# postinst: the guest loads the modules the tests ask for.
+		depmod -b "$dir" "$(ls "$dir/boot" | sed -n 's/^vmlinuz-//p' | head -1)"
 		touch "$dir/.unpacked"
 	fi
 	echo "$dir"
@@ -111,6 +116,11 @@ write_init() {
 	mount -t tmpfs layer /layer
 	mkdir /layer/upper /layer/work
 	mount -t overlay root -o lowerdir=/host,upperdir=/layer/upper,workdir=/layer/work /root
+	# Modules on demand (veth, iptables, inet_diag for ss...): the
+	# kernel's modprobe runs in this root, the modules are the package's.
+	chroot /root mkdir -p /lib/modules
+	chroot /root ln -sfn '$PWD/$2/lib/modules/$3' /lib/modules/$3
+	echo /bin/guest-modprobe > /proc/sys/kernel/modprobe
 	cd /root
 	mount -t proc proc proc
 	mount -t sysfs sys sys
@@ -127,6 +137,7 @@ write_init() {
 	run() {
 		echo "$MARK-begin \$1"
 		chroot /root /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux \\
+			SOCKEYE_TEST_TIMEOUT=$TEST_TIMEOUT ${SOCKEYE_TEST_VERBOSE:+SOCKEYE_TEST_VERBOSE=1} \\
 			SOCKEYE_FORCE_HOOK=\$2 sh -c "cd '$PWD' && ./tests/sockeye-tests \$3"
 		echo "$MARK-end \$1 \$?"
 	}
@@ -139,6 +150,8 @@ write_init() {
 	poweroff -f
 	EOF
 	chmod +x "$1/init"
+	printf '#!/bin/busybox sh\nexec chroot /root /sbin/modprobe "$@"\n' > "$1/bin/guest-modprobe"
+	chmod +x "$1/bin/guest-modprobe"
 }
 
 build_initramfs() {
@@ -155,7 +168,7 @@ build_initramfs() {
 		echo "$base" >> "$root/modules/order"
 	done
 	touch "$root/modules/order"
-	write_init "$root"
+	write_init "$root" "$kdir" "$kver"
 	(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
 }
 
