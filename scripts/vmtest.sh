@@ -116,11 +116,6 @@ write_init() {
 	mount -t tmpfs layer /layer
 	mkdir /layer/upper /layer/work
 	mount -t overlay root -o lowerdir=/host,upperdir=/layer/upper,workdir=/layer/work /root
-	# Modules on demand (veth, iptables, inet_diag for ss...): the
-	# kernel's modprobe runs in this root, the modules are the package's.
-	chroot /root mkdir -p /lib/modules
-	chroot /root ln -sfn '$PWD/$2/lib/modules/$3' /lib/modules/$3
-	echo /bin/guest-modprobe > /proc/sys/kernel/modprobe
 	cd /root
 	mount -t proc proc proc
 	mount -t sysfs sys sys
@@ -134,6 +129,13 @@ write_init() {
 	mount -t bpf bpf sys/fs/bpf
 	mount -t cgroup2 cgroup2 sys/fs/cgroup
 	ip link set lo up
+	# Modules on demand (veth, iptables, inet_diag for ss...): the
+	# kernel's modprobe runs in this root, the modules are the package's.
+	# Full paths: busybox would run its own applets, through a /proc/self
+	# that is the host's until proc is mounted.
+	chroot /root /bin/mkdir -p /lib/modules
+	chroot /root /bin/ln -sfn '$PWD/$2/lib/modules/$3' /lib/modules/$3
+	echo /bin/guest-modprobe > /proc/sys/kernel/modprobe
 	run() {
 		echo "$MARK-begin \$1"
 		chroot /root /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux \\
