@@ -176,7 +176,7 @@ build_initramfs() {
 
 # Boots a kernel with its initramfs; the serial console goes to the log.
 boot() {
-	local kdir=$1 kver=$2 log=$3 append initramfs
+	local kdir=$1 kver=$2 log=$3 append initramfs sock rc=0
 	append="console=ttyS0 panic=-1 quiet loglevel=3"
 	case ${VMTEST_BROKEN:-} in
 	"") ;;
@@ -186,18 +186,23 @@ boot() {
 	esac
 	initramfs=$CACHE/initramfs-$kver${VMTEST_BROKEN:+-broken}.cgz
 	build_initramfs "$kdir" "$kver" "$initramfs"
-	share "$kver" "$log.virtiofsd"
+	# virtiofsd locks a pid file named after its socket: the script's pid
+	# keeps two runs at once (two trees) apart.
+	sock=$CACHE/virtiofs-$$-$kver${VMTEST_BROKEN:+-broken}.sock
+	share "$sock" "$log.virtiofsd"
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -nic none -m "$MEM" -smp 1 \
 		-cpu max -kernel "$kdir/boot/vmlinuz-$kver" -initrd "$initramfs" -append "$append" \
 		-object memory-backend-memfd,id=mem,size="$MEM"M,share=on -numa node,memdev=mem \
-		-chardev socket,id=hostroot,path="$CACHE/$kver.sock" \
-		-device vhost-user-fs-pci,chardev=hostroot,tag=hostroot </dev/null >"$log" 2>&1
+		-chardev socket,id=hostroot,path="$sock" \
+		-device vhost-user-fs-pci,chardev=hostroot,tag=hostroot </dev/null >"$log" 2>&1 || rc=$?
+	rm -f "$sock"
+	return "$rc"
 }
 
 # Serves the host's root to one guest over virtiofs (its daemon ends when
 # the guest goes); the guest mounts it read-only.
 share() {
-	local sock=$CACHE/$1.sock
+	local sock=$1
 	rm -f "$sock"
 	"$VIRTIOFSD" --socket-path="$sock" -o source=/ -o sandbox=chroot -o cache=auto \
 		>"$2" 2>&1 &
