@@ -201,14 +201,19 @@ static __always_inline void client_started(struct sock *sk)
 }
 
 /* A listener's child, born in softirq: its owner is whoever accepts it,
- * found later by flows_owners. */
+ * found later by flows_owners. Taken when it is established, not born:
+ * until then some kernels (6.12) give it a cookie it does not keep. A
+ * client of a simultaneous open passes here too, already tracked. */
 static __always_inline void server_started(struct sock *sk)
 {
+	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct sock_tuple t = {};
 
+	if (bpf_map_lookup_elem(&flows, &cookie))
+		return;
 	read_tuple(sk, &t);
 	if (tuple_wanted(&t))
-		track(sk, bpf_get_socket_cookie(sk), FLOW_SERVER, true, NULL);
+		track(sk, cookie, FLOW_SERVER, true, NULL);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -218,7 +223,7 @@ int BPF_PROG(flows_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	if (newstate == TCP_SYN_SENT)
 		client_started(sk);
-	else if (newstate == TCP_SYN_RECV && oldstate == TCP_LISTEN)
+	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
 		server_started(sk);
 	return 0;
 }
