@@ -847,8 +847,12 @@ KTEST(flows_errors_bad_checksum_and_sequence)
 	if (ASSERT_TRUE(enter_netns(nc.n.b), "into the server's namespace") &&
 	    ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
 	    ASSERT_TRUE((r = find_flow(&t, nc.port, nc.cport)) != NULL, "the server's row")) {
-		ASSERT_EQ(r->entry.drops[DROP_CSUM], 1, "one checksum error on the connection");
-		ASSERT_EQ(r->entry.drops[DROP_SEQ], 1, "one sequence error on the connection");
+		/* Where the kernel names no socket (before 6.11), none count on
+		 * the connection, and flows shows them unknown. */
+		int on_row = flows_drops_per_connection();
+
+		ASSERT_EQ(r->entry.drops[DROP_CSUM], on_row, "one checksum error on the connection");
+		ASSERT_EQ(r->entry.drops[DROP_SEQ], on_row, "one sequence error on the connection");
 		ASSERT_EQ(r->entry.drops[DROP_OTHER], 0, "no other drop");
 		ASSERT_EQ(r->tcp.bytes_received, 1000, "neither was taken as data");
 	}
