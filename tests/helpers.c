@@ -267,22 +267,40 @@ bool wait_for_attach(const char *name, int ms)
 	return false;
 }
 
-int sockeye_with_traffic(char *const argv[], const char *attach_prog,
-			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
+static int run_with_traffic(char *const argv[], const char *attach_prog,
+			    void (*traffic)(void *ctx), void *ctx, char *out, size_t len,
+			    bool stop_after)
 {
 	char path[] = "/tmp/sockeye-test-outXXXXXX";
 	int fd = mkstemp(path), status;
 	pid_t pid = spawn(argv, path);
 	ssize_t n;
 
-	if (wait_for_attach(attach_prog, ATTACH_WAIT_MS))
+	if (wait_for_attach(attach_prog, ATTACH_WAIT_MS)) {
 		traffic(ctx);
+		if (stop_after) {
+			sleep_ms(500);	/* the last records on their way */
+			kill(pid, SIGINT);
+		}
+	}
 	status = wait_status(pid);
 	n = read(fd, out, len - 1);
 	out[n > 0 ? n : 0] = '\0';
 	close(fd);
 	unlink(path);
 	return status;
+}
+
+int sockeye_with_traffic(char *const argv[], const char *attach_prog,
+			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
+{
+	return run_with_traffic(argv, attach_prog, traffic, ctx, out, len, false);
+}
+
+int sockeye_stopped_after_traffic(char *const argv[], const char *attach_prog,
+				  void (*traffic)(void *ctx), void *ctx, char *out, size_t len)
+{
+	return run_with_traffic(argv, attach_prog, traffic, ctx, out, len, true);
 }
 
 int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_prog,

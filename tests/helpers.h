@@ -44,6 +44,11 @@ int wait_status(pid_t pid);
  * prints goes to out. Returns its exit status. */
 int sockeye_with_traffic(char *const argv[], const char *attach_prog,
 			 void (*traffic)(void *ctx), void *ctx, char *out, size_t len);
+/* The same for a command without --duration, stopped with SIGINT once the
+ * traffic is over: a slow machine (an emulated guest) stretches the run
+ * instead of cutting the traffic short. */
+int sockeye_stopped_after_traffic(char *const argv[], const char *attach_prog,
+				  void (*traffic)(void *ctx), void *ctx, char *out, size_t len);
 /* The same for `sockeye CMD -p <this pid> --duration 2 MODE`. */
 int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_prog,
 			void (*traffic)(void *ctx), void *ctx, char *out, size_t len);

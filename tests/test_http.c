@@ -473,12 +473,12 @@ static int sockeye_http(const struct server *srv, const char *mode, const char *
 			char *out, size_t len)
 {
 	char port[8];
-	char *argv[] = { (char *)sockeye_path(), "http", "--port", port, "--duration", "3",
-			 (char *)mode, (char *)more, NULL };
+	char *argv[] = { (char *)sockeye_path(), "http", "--port", port, (char *)mode,
+			 (char *)more, NULL };
 	struct cli_traffic t = { srv };
 
 	snprintf(port, sizeof(port), "%u", srv->port);
-	return sockeye_with_traffic(argv, "http_recvmsg_e", two_requests, &t, out, len);
+	return sockeye_stopped_after_traffic(argv, "http_recvmsg_e", two_requests, &t, out, len);
 }
 
 KTEST(cli_http_json_text_and_summary)
