@@ -13,17 +13,19 @@
 #   selfcheck  then boots the first KERNEL with an init that dies at once and
 #              passes only if that guest is counted as failed
 # Environment:
-#   VMTEST_TIMEOUT  seconds a guest may run (default 420)
+#   VMTEST_TIMEOUT  seconds a guest may run (default 2400: the whole suite
+#                   took 15 to 21 minutes in emulation on a busy host)
 #   VMTEST_FORCE    hook kinds whose forced runs a guest with the preferred
 #                   hooks adds (default "fentry kprobe"), see FALLBACK_TESTS
 #   VMTEST_BROKEN   "panic" (init exits) or "hang" (init sleeps): a broken
 #                   guest, which must make this script fail
 #   VMTEST_ONLY     test name substrings: run only those (default: all)
+#   VMTEST_TEST_TIMEOUT  seconds each test may take in a guest (default 300)
 set -eu
 cd "$(dirname "$0")/.."
 
 CACHE=build/vmtest
-TIMEOUT=${VMTEST_TIMEOUT:-420}
+TIMEOUT=${VMTEST_TIMEOUT:-2400}
 MEM=1024	# MiB of guest memory, shared with virtiofsd
 # Each test's own limit in a guest: emulation is many times slower.
 TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-300}
