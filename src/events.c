@@ -182,7 +182,8 @@ static void print_text(const struct printer *p, const struct event_record *e)
 	strbuf_add(&line, when, " ", proto_upper(e), ": ",
 		   comm.s[0] ? comm.s : "-", " ", event_kind_name(e->kind), " err=\"");
 	if (e->result < 0)
-		strbuf_add(&line, errno_name(-(long long)e->result), ": ", errno_message(-(long long)e->result));
+		strbuf_add(&line, errno_name(-(long long)e->result), ": ",
+			   errno_message(-(long long)e->result));
 	strbuf_add(&line, "\" ");
 	if (t->protocol == IPPROTO_TCP)
 		strbuf_add(&line, tcp_state_name(t->state), " ");

@@ -197,7 +197,8 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 	endpoints(r, local, remote);
 	format_age(age, sizeof(age), r);
 	printf("%-7u %-15s %-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8.3f", r->entry.owner.pid,
-	       r->entry.owner.pid ? comm_str(r->entry.owner.comm).s : "-", w->local, local, w->remote, remote,
+	       r->entry.owner.pid ? comm_str(r->entry.owner.comm).s : "-", w->local, local,
+	       w->remote, remote,
 	       short_state(r), direction_name(r->entry.direction), age,
 	       (unsigned long long)c->bytes_acked, (unsigned long long)c->bytes_received,
 	       c->total_retrans, c->srtt_us / 1e3);

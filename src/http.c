@@ -164,8 +164,8 @@ static void print_text(const struct printer *p, const struct http_event *e)
 	format_size(req, sizeof(req), e->x.request_size);
 	format_size(resp, sizeof(resp), e->x.response_size);
 	printf("%-8s %-7u %-16s %-6s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n", when,
-	       e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client", p->endpoint_width,
-	       local, p->endpoint_width, remote, e->x.method, e->x.status, e->x.major, e->x.minor,
+	       e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client",
+	       p->endpoint_width, local, p->endpoint_width, remote, e->x.method, e->x.status, e->x.major, e->x.minor,
 	       req, resp, latency_ns(&e->x) / 1e6, e->x.path, e->x.path_cut ? "..." : "");
 }
 

@@ -100,8 +100,8 @@ static void print_text(const struct printer *p, const struct soconnect_record *r
 	char addr[ADDR_LEN];
 
 	format_addr(addr, sizeof(addr), r->family, r->daddr);
-	printf("%-7u %-16s %-3u %-*s %-5u %-8llu %s\n", r->owner.pid, comm_str(r->owner.comm).s, r->family,
-	       p->addr_width, addr, r->dport, (unsigned long long)(r->latency_ns / 1000),
+	printf("%-7u %-16s %-3u %-*s %-5u %-8llu %s\n", r->owner.pid, comm_str(r->owner.comm).s,
+	       r->family, p->addr_width, addr, r->dport, (unsigned long long)(r->latency_ns / 1000),
 	       connect_result(r->result));
 }
 

@@ -48,7 +48,8 @@ static void short_run(const char *target)
 	if (!ASSERT_TRUE(access(bin, X_OK) == 0, "the target is built (make test builds it)") ||
 	    !ASSERT_TRUE(mkdtemp(dir) != NULL, "a directory for new inputs"))
 		return;
-	if (!ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, "no crash, no leak"))
+	if (!ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0,
+		       "no crash, no leak"))
 		printf("%s", err);
 	remove_dir(dir);
 }
@@ -67,3 +68,4 @@ FUZZ_TEST(soconnect_records)
 FUZZ_TEST(flows_records)
 FUZZ_TEST(drop_reasons)
 FUZZ_TEST(options)
+FUZZ_TEST(endpoint)
