@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vmlinux.h -> bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> sockeye
-# `make` builds, `make test` builds and runs every test on this kernel and
-# in the kernel matrix (KERNEL="6.1 6.12" by default, see scripts/vmtest.sh),
-# `make hosttest` on this kernel only, `make vmtest` in the matrix only,
-# `make fuzz` fuzzes the HTTP parser glue, `make
+# `make` builds, `make test` builds and runs every test on this kernel (a
+# plain and a sanitizer pass) and in the kernel matrix (KERNEL="6.1 6.12" by
+# default, see scripts/vmtest.sh), `make hosttest` on this kernel only,
+# `make vmtest` in the matrix only, `make fuzz` runs the fuzz targets longer, `make
 # vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1 shows
 # commands.
 
@@ -13,7 +13,9 @@ BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Ibuild -Ibpf -Isrc
+WARN_INC := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Ibuild -Ibpf -Isrc
+CFLAGS += $(WARN_INC)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-value
 # libbpf, libelf, zlib and ncurses go in statically so the binary runs on hosts
 # without them; libc stays shared. The test runner is fully static so it
@@ -45,6 +47,20 @@ SERVE_OBJS := $(patsubst src/%.c,build/%.o,$(SERVE_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,build/tests/%.o,$(TEST_SRCS))
 
+# The sanitizer build, make test's second pass: the same user space built
+# by clang with AddressSanitizer (leak checks on) and UndefinedBehavior-
+# Sanitizer, both fatal at the first report. The objects also carry
+# libFuzzer's coverage (fuzzer-no-link), so the fuzz targets link these
+# same objects; without libFuzzer linked in, ASan's runtime answers those
+# hooks with no-ops. ASan needs the shared glibc, so this runner is linked
+# dynamically; the static libraries go in as in the plain build.
+SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_CFLAGS := $(SAN_FLAGS) -fsanitize=fuzzer-no-link $(WARN_INC)
+ASAN_LIB_OBJS := $(patsubst build/%,build/asan/%,$(LIB_OBJS))
+ASAN_SERVE_OBJS := $(patsubst build/%,build/asan/%,$(SERVE_OBJS))
+ASAN_TEST_OBJS := $(patsubst build/%,build/asan/%,$(TEST_OBJS))
+ASAN_TEST_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,-Bdynamic
+
 # Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
 KERNEL ?= 6.1 6.12
 
@@ -54,7 +70,7 @@ KERNEL ?= 6.1 6.12
 
 all: sockeye tests/sockeye-tests
 
-build build/tests:
+build build/tests build/asan build/asan/tests:
 	$(Q)mkdir -p $@
 
 build/%.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h) | build
@@ -73,6 +89,22 @@ build/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) $(SKELS) | 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
+build/asan/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | build/asan
+	$(call msg,ASAN-CC,$@)
+	$(Q)$(CLANG) $(ASAN_CFLAGS) -c $< -o $@
+
+build/asan/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) $(SKELS) | build/asan/tests
+	$(call msg,ASAN-CC,$@)
+	$(Q)$(CLANG) $(ASAN_CFLAGS) -Itests -c $< -o $@
+
+build/asan/sockeye: build/asan/main.o $(ASAN_LIB_OBJS) $(ASAN_SERVE_OBJS)
+	$(call msg,ASAN-LD,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
+
+build/asan/sockeye-tests: $(ASAN_TEST_OBJS) $(ASAN_LIB_OBJS)
+	$(call msg,ASAN-LD,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) $^ $(ASAN_TEST_LIBS) -o $@
+
 sockeye: build/main.o $(LIB_OBJS) $(SERVE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
@@ -81,30 +113,53 @@ tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
 
-# The fuzz target of everything that parses captured bytes (libFuzzer from
-# clang, with ASan and UBSan). `make fuzz` runs it for FUZZ_SECONDS; a crash
-# input lands in the corpus, which every run, and the test suite's short
-# one, replays first.
+# The fuzz targets, one per parser of bytes or text from outside (libFuzzer
+# from clang; ASan and UBSan): tests/fuzz/NAME.c, linked with the shared
+# driver and the sanitizer build's objects as an archive, from which a
+# target that #includes a source file takes everything else (see
+# tests/fuzz/fuzz.h). `make fuzz` runs each (FUZZ=NAME... for some) for
+# FUZZ_SECONDS, new inputs kept in build/fuzz-corpus/NAME; a crash input
+# lands in tests/fuzz/corpus/NAME, which every run, and the test suite's
+# short one, replays first.
 FUZZ_SECONDS ?= 120
-FUZZ_CORPUS := tests/fuzz/http-corpus
+FUZZ_TARGETS := $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ ?= $(FUZZ_TARGETS)
+FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_TARGETS))
+# The driver stands in for these, to stop a command once it has parsed
+# its options or when it exits.
+FUZZ_WRAP := -Wl,--wrap=exit,--wrap=check_environment,--wrap=run_start
 
-build/http-fuzz: tests/fuzz/http_fuzz.c src/http_parse.c src/http_parse.h bpf/http.h | build
-	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Ibpf -Isrc $(filter %.c,$^) -l:libhttp_parser.a -o $@
+build/asan/libsockeye.a: $(ASAN_LIB_OBJS) $(ASAN_SERVE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-fuzz: build/http-fuzz
-	$(Q)mkdir -p build/fuzz-corpus
-	$(Q)build/http-fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_CORPUS)/ \
-		build/fuzz-corpus $(FUZZ_CORPUS)
+build/fuzz:
+	$(Q)mkdir -p $@
 
-test: sockeye tests/sockeye-tests build/http-fuzz
-	$(Q)./scripts/vmtest.sh host $(KERNEL) selfcheck
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz.h build/asan/libsockeye.a | build/fuzz
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $(WARN_INC) $(filter %.c %.a,$^) $(FUZZ_WRAP) \
+		$(LIBS) $(HTTP_LIBS) -o $@
 
-hosttest: sockeye tests/sockeye-tests build/http-fuzz
-	$(Q)./tests/sockeye-tests
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ); do \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		mkdir -p build/fuzz-corpus/$$t && \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+			-artifact_prefix=tests/fuzz/corpus/$$t/ \
+			build/fuzz-corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
-vmtest: sockeye tests/sockeye-tests build/http-fuzz
+# The guests of the matrix run the plain pass only: its environment stays
+# outside them.
+test: sockeye tests/sockeye-tests $(FUZZ_BINS) build/asan/sockeye build/asan/sockeye-tests
+	$(Q)SOCKEYE_TEST_SANITIZED=build/asan/sockeye-tests ./scripts/vmtest.sh host $(KERNEL) \
+		selfcheck
+
+hosttest: sockeye tests/sockeye-tests $(FUZZ_BINS) build/asan/sockeye build/asan/sockeye-tests
+	$(Q)SOCKEYE_TEST_SANITIZED=build/asan/sockeye-tests ./tests/sockeye-tests
+
+vmtest: sockeye tests/sockeye-tests $(FUZZ_BINS)
 	$(Q)./scripts/vmtest.sh $(KERNEL)
 
 vmlinux:

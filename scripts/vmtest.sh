@@ -229,9 +229,10 @@ summarize() {
 		else print tag(run) ": " summary
 		inrun = 0; done++; next
 	}
-	# The runner prints each test name alone on a line, then its output
+	# The runner prints each test name alone on a line (the sanitizer
+	# pass adds " [asan]"), then its output
 	# (and what sockeye says), then "  ok", "  FAIL" or "  SKIP".
-	inrun && !named && /^[A-Za-z0-9_]+$/ { test = $0; named = 1; next }
+	inrun && !named && /^[A-Za-z0-9_]+( \[asan\])?$/ { test = $0; named = 1; next }
 	inrun && $0 == "  FAIL" { print tag(run) ": FAIL " test }
 	inrun && ($0 == "  ok" || $0 == "  FAIL" || $0 == "  SKIP") { named = 0 }
 	inrun && /^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {

@@ -391,10 +391,13 @@ static uint32_t parse_collectors(const char *arg)
 		const struct collector *c = find_collector(name);
 
 		if (!c) {
-			char names[128];
+			char names[128], bad[64];
 
+			/* The copy is freed first: usage_error() does not return. */
+			snprintf(bad, sizeof(bad), "%s", name);
+			free(copy);
 			collector_names(names, sizeof(names), UINT32_MAX);
-			usage_error("agent", "unknown collector '%s': expected some of %s", name,
+			usage_error("agent", "unknown collector '%s': expected some of %s", bad,
 				    names);
 		}
 		set |= 1u << (c - collectors);

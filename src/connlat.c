@@ -168,8 +168,8 @@ static void print_text(const struct printer *p, const struct connlat_record *r)
 		format_clock_time(when, sizeof(when), r->ts_ns + p->clock_offset);
 	format_addr(saddr, sizeof(saddr), t->family, t->saddr);
 	format_addr(daddr, sizeof(daddr), t->family, t->daddr);
-	printf("%s %-7u %-16s %-2s %-*s %-5u %-*s %-5u ", when, r->owner.pid, r->owner.comm,
-	       t->family == AF_INET6 ? "v6" : "v4", p->addr_width, saddr, t->sport,
+	printf("%s %-7u %-16s %-2s %-*s %-5u %-*s %-5u ", when, r->owner.pid,
+	       comm_str(r->owner.comm).s, t->family == AF_INET6 ? "v6" : "v4", p->addr_width, saddr, t->sport,
 	       p->addr_width, daddr, t->dport);
 	if (p->o->cfg.failed)
 		printf("%-7.3f %s\n", r->latency_ns / 1e6, handshake_result(r));
@@ -199,7 +199,7 @@ static void print_json(const struct printer *p, const struct connlat_record *r)
 	json_end(&j);
 }
 
-static void print_record(void *ctx, const void *record)
+static void print_record(void *ctx, const void *record, size_t size)
 {
 	const struct connlat_record *r = record;
 	const struct printer *p = ctx;

@@ -173,15 +173,17 @@ static void print_text(const struct printer *p, const struct event_record *e)
 {
 	char when[TIME_LEN], src[ENDPOINT_LEN], dst[ENDPOINT_LEN];
 	const struct sock_tuple *t = &e->tuple;
+	struct comm_str comm = comm_str(e->owner.comm);
 	struct strbuf line = {};
 
 	format_wall_time(when, sizeof(when), e->ts_ns + p->clock_offset);
 	format_endpoint(src, sizeof(src), t->family, t->saddr, t->sport);
 	format_endpoint(dst, sizeof(dst), t->family, t->daddr, t->dport);
 	strbuf_add(&line, when, " ", proto_upper(e), ": ",
-		   e->owner.comm[0] ? e->owner.comm : "-", " ", kind_names[e->kind], " err=\"");
+		   comm.s[0] ? comm.s : "-", " ", event_kind_name(e->kind), " err=\"");
 	if (e->result < 0)
-		strbuf_add(&line, errno_name(-e->result), ": ", errno_message(-e->result));
+		strbuf_add(&line, errno_name(-(long long)e->result), ": ",
+			   errno_message(-(long long)e->result));
 	strbuf_add(&line, "\" ");
 	if (t->protocol == IPPROTO_TCP)
 		strbuf_add(&line, tcp_state_name(t->state), " ");
@@ -215,14 +217,14 @@ static void print_json(const struct printer *p, const struct event_record *e)
 	struct json j;
 
 	json_record_begin(&j, "event", realtime);
-	json_str(&j, "event", kind_names[e->kind]);
+	json_str(&j, "event", event_kind_name(e->kind));
 	json_str(&j, "proto", transport_name(e->tuple.protocol));
 	json_owner(&j, &e->owner);
 	json_int(&j, "result", e->result);
 	if (has_bytes(e))
 		json_int(&j, "bytes", e->result);
-	json_str(&j, "error", e->result < 0 ? errno_name(-e->result) : "");
-	json_str(&j, "error_msg", e->result < 0 ? errno_message(-e->result) : "");
+	json_str(&j, "error", e->result < 0 ? errno_name(-(long long)e->result) : "");
+	json_str(&j, "error_msg", e->result < 0 ? errno_message(-(long long)e->result) : "");
 	if (t->protocol == IPPROTO_TCP)
 		json_str(&j, "state", tcp_state_name(t->state));
 	if (e->kind == EV_STATE)
@@ -242,7 +244,7 @@ static void print_json(const struct printer *p, const struct event_record *e)
 	json_end(&j);
 }
 
-static void print_event(void *ctx, const void *record)
+static void print_event(void *ctx, const void *record, size_t size)
 {
 	const struct event_record *e = record;
 	const struct printer *p = ctx;

@@ -90,14 +90,17 @@ static struct drop_reason {
 } *reasons;
 static int n_reasons;
 
-static void load_drop_reasons(void)
+/* Copies the names of enum skb_drop_reason from btf (NULL: none). */
+static void copy_drop_reasons(const struct btf *btf)
 {
 	static const char prefix[] = "SKB_DROP_REASON_";
-	const struct btf *btf = kernel_btf();
 	int id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
 	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 
-	if (reasons || !t || !(reasons = calloc(btf_vlen(t), sizeof(*reasons))))
+	/* libbpf 1.1 takes a type section at any offset (the kernel's own is
+	 * aligned); reading a misaligned struct btf_type is undefined. */
+	if (!t || (uintptr_t)t % _Alignof(struct btf_type) ||
+	    !(reasons = calloc(btf_vlen(t), sizeof(*reasons))))
 		return;
 	for (int i = 0; i < btf_vlen(t); i++) {
 		const struct btf_enum *e = btf_enum(t) + i;
@@ -111,6 +114,12 @@ static void load_drop_reasons(void)
 		if ((reasons[n_reasons].name = strdup(name)))
 			n_reasons++;
 	}
+}
+
+static void load_drop_reasons(void)
+{
+	if (!reasons)
+		copy_drop_reasons(kernel_btf());
 }
 
 const char *drop_reason_name(uint32_t reason)
@@ -158,15 +167,32 @@ void flow_table_free(struct flow_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* The size of a record of this kind; 0 for none of ours. */
+static size_t kind_size(uint8_t kind)
+{
+	switch (kind) {
+	case FLOW_RECORD_CONN:
+		return sizeof(struct flow_record);
+	case FLOW_RECORD_RETRANS:
+		return sizeof(struct retrans_record);
+	case FLOW_RECORD_PACKET:
+		return sizeof(struct packet_record);
+	}
+	return 0;
+}
+
 /* The ring buffer brings closed connections (kept for the next snapshot)
- * and, under --retrans-events or --packets, retransmits and segments. */
-static void on_record(void *ctx, const void *record)
+ * and, under --retrans-events or --packets, retransmits and segments. The
+ * reader checked only the smallest size; whoever gets one reads it all. */
+static void on_record(void *ctx, const void *record, size_t size)
 {
 	struct flows_session *s = ctx;
 	const struct flow_record *r = record;
 
+	if (!kind_size(r->kind) || size < kind_size(r->kind))
+		return;
 	if (r->kind != FLOW_RECORD_CONN && s->event_fn)
-		s->event_fn(s->event_ctx, record);
+		s->event_fn(s->event_ctx, record, size);
 	else if (r->kind == FLOW_RECORD_CONN && table_add(&s->closed, r))
 		p_warn("out of memory: a closed connection is left out");
 }

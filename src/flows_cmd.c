@@ -88,7 +88,7 @@ static int compare_rows(const void *a, const void *b, void *key)
 	int c;
 
 	if (!sorting->value) {
-		c = strcmp(x->entry.owner.comm, y->entry.owner.comm);
+		c = strncmp(x->entry.owner.comm, y->entry.owner.comm, sizeof(x->entry.owner.comm));
 	} else {
 		vx = sorting->value(x);
 		vy = sorting->value(y);
@@ -197,7 +197,8 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 	endpoints(r, local, remote);
 	format_age(age, sizeof(age), r);
 	printf("%-7u %-15s %-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8.3f", r->entry.owner.pid,
-	       r->entry.owner.pid ? r->entry.owner.comm : "-", w->local, local, w->remote, remote,
+	       r->entry.owner.pid ? comm_str(r->entry.owner.comm).s : "-", w->local, local,
+	       w->remote, remote,
 	       short_state(r), direction_name(r->entry.direction), age,
 	       (unsigned long long)c->bytes_acked, (unsigned long long)c->bytes_received,
 	       c->total_retrans, c->srtt_us / 1e3);
@@ -274,7 +275,7 @@ static void json_head(struct json *j, const char *type, uint64_t realtime_ns,
 	format_utc_time(when, sizeof(when), realtime_ns);
 	json_str(j, "time", when);
 	json_uint(j, "pid", o->pid);
-	json_str(j, "comm", o->comm);
+	json_str(j, "comm", comm_str(o->comm).s);
 }
 
 static void json_tcp(struct json *j, const struct flow_tcp *c)
@@ -642,8 +643,10 @@ static int report(void *ctx, const struct report_span *span)
 		return err;
 	}
 	rep->closed_total += count_closed(&rep->table);
-	qsort_r(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows,
-		(void *)rep->o->sort);
+	/* An empty table may have no rows array: qsort's is declared nonnull. */
+	if (rep->table.n)
+		qsort_r(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows,
+			(void *)rep->o->sort);
 	if (rep->o->layers && (err = read_layers(rep)))
 		return err;
 	if (rep->o->common.json) {
@@ -682,7 +685,8 @@ static bool event_head(const struct event_printer *p, struct json *j, const char
 	format_wall_time(when, sizeof(when), ts_ns + p->clock_offset);
 	format_endpoint(local, sizeof(local), t->family, t->saddr, t->sport);
 	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
-	printf("%s %-7u %-15s %-47s %-47s ", when, o->pid, o->pid ? o->comm : "-", local, remote);
+	printf("%s %-7u %-15s %-47s %-47s ", when, o->pid, o->pid ? comm_str(o->comm).s : "-",
+	       local, remote);
 	return false;
 }
 
@@ -736,7 +740,7 @@ static void print_packet(const struct event_printer *p, const struct packet_reco
 	json_end(&j);
 }
 
-static void print_event(void *ctx, const void *record)
+static void print_event(void *ctx, const void *record, size_t size)
 {
 	const struct event_printer *p = ctx;
 

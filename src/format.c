@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -61,20 +62,20 @@ const char *tcp_state_name(int state)
 			      "TCP_STATE_");
 }
 
-const char *errno_name(int err)
+const char *errno_name(long long err)
 {
-	static char unknown[16];
-	const char *name = strerrorname_np(err);
+	static char unknown[24];
+	const char *name = err > 0 && err <= INT_MAX ? strerrorname_np(err) : NULL;
 
 	if (name)
 		return name;
-	snprintf(unknown, sizeof(unknown), "E%d", err);
+	snprintf(unknown, sizeof(unknown), "E%lld", err);
 	return unknown;
 }
 
-const char *errno_message(int err)
+const char *errno_message(long long err)
 {
-	const char *msg = strerrordesc_np(err);
+	const char *msg = err > 0 && err <= INT_MAX ? strerrordesc_np(err) : NULL;
 
 	return msg ? msg : "Unknown error";
 }
@@ -254,4 +255,12 @@ void strbuf_uint(struct strbuf *sb, uint64_t value)
 	} while (value);
 	while (n && sb->len < sizeof(sb->buf))
 		sb->buf[sb->len++] = digits[--n];
+}
+
+struct comm_str comm_str(const char comm[16])
+{
+	struct comm_str c = {};
+
+	memcpy(c.s, comm, sizeof(c.s) - 1);
+	return c;
 }

@@ -20,9 +20,11 @@ void format_endpoint(char *buf, size_t len, uint16_t family, const uint8_t addr[
 		     uint16_t port);
 /* "TCP_ESTABLISHED"; "TCP_STATE_<n>" for a number the table lacks. */
 const char *tcp_state_name(int state);
-/* "ECONNREFUSED" and "Connection refused" for 111 (errno, positive). */
-const char *errno_name(int err);
-const char *errno_message(int err);
+/* "ECONNREFUSED" and "Connection refused" for 111 (errno, positive);
+ * "E<n>" and "Unknown error" for others. Wide enough for the negation of
+ * any int result: -INT_MIN does not fit an int. */
+const char *errno_name(long long err);
+const char *errno_message(long long err);
 const char *shutdown_how_name(int how);
 /* "AF_INET" for 2; "AF_<n>" for a number the table lacks. */
 const char *family_name(int family);
@@ -42,6 +44,13 @@ void format_wall_time(char *buf, size_t len, uint64_t realtime_ns);
 void format_clock_time(char *buf, size_t len, uint64_t realtime_ns);
 /* RFC 3339 UTC with microseconds, for JSON: "2026-11-22T16:50:42.123456Z". */
 void format_utc_time(char *buf, size_t len, uint64_t realtime_ns);
+
+/* A record's comm (16 bytes) as a C string, for printing: the kernel ends
+ * it with a NUL, but a record's bytes are read as from outside. */
+struct comm_str {
+	char s[17];
+};
+struct comm_str comm_str(const char comm[16]);
 
 /* A line built from pieces without printf; longer input is cut. */
 struct strbuf {

@@ -47,18 +47,21 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	slot->session->fn(slot->session->ctx, &e);
 }
 
-static void on_record(void *ctx, const void *data)
+/* A record is as long as the bytes it copied: len never reaches past it. */
+static void on_record(void *ctx, const void *data, size_t size)
 {
 	struct http_session *s = ctx;
 	const struct http_record *r = data;
+	size_t copied = size - offsetof(struct http_record, data);
 	struct http_slot *slot = &s->slots[r->conn_id % HTTP_CONNS];
 	struct http_piece piece = {
 		.ts_ns = r->ts_ns, .seq = r->seq, .count = r->count, .data = r->data,
-		.len = r->len, .dir = r->dir, .flags = r->flags,
+		.len = r->len < copied ? r->len : copied, .dir = r->dir, .flags = r->flags,
 	};
 
 	s->records++;
-	if (slot->conn_id != r->conn_id) {
+	/* A free slot has no session yet, and its zero conn_id is no match. */
+	if (!slot->session || slot->conn_id != r->conn_id) {
 		slot->conn_id = r->conn_id;
 		slot->session = s;
 		http_conn_init(&slot->conn, on_exchange, slot);
@@ -161,8 +164,8 @@ static void print_text(const struct printer *p, const struct http_event *e)
 	format_size(req, sizeof(req), e->x.request_size);
 	format_size(resp, sizeof(resp), e->x.response_size);
 	printf("%-8s %-7u %-16s %-6s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n", when,
-	       e->owner.pid, e->owner.comm, e->x.server ? "server" : "client", p->endpoint_width,
-	       local, p->endpoint_width, remote, e->x.method, e->x.status, e->x.major, e->x.minor,
+	       e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client",
+	       p->endpoint_width, local, p->endpoint_width, remote, e->x.method, e->x.status, e->x.major, e->x.minor,
 	       req, resp, latency_ns(&e->x) / 1e6, e->x.path, e->x.path_cut ? "..." : "");
 }
 

@@ -96,5 +96,5 @@ void json_owner(struct json *j, const struct sock_owner *o)
 {
 	json_uint(j, "pid", o->pid);
 	json_uint(j, "tid", o->tid);
-	json_str(j, "comm", o->comm);
+	json_str(j, "comm", comm_str(o->comm).s);
 }

@@ -117,7 +117,8 @@ int counter_snapshot_read(struct counter_snapshot *s, int map_fd)
 	}
 	if (err != -ENOENT)
 		return err;
-	qsort_r(s->entries, s->n, s->stride, compare_keys, &s->key_size);
+	if (s->n)	/* none read: entries may be NULL, which qsort may not get */
+		qsort_r(s->entries, s->n, s->stride, compare_keys, &s->key_size);
 	return 0;
 }
 

@@ -148,12 +148,12 @@ int run_reports_reading(struct record_reader *r, double interval, unsigned long 
 	return run_reports_waiting(interval, count, fn, ctx, poll_reader, r);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+int reader_record(void *ctx, void *data, size_t size)
 {
 	struct record_reader *r = ctx;
 
 	if (size >= r->record_size)
-		r->fn(r->fn_ctx, data);
+		r->fn(r->fn_ctx, data, size);
 	return 0;
 }
 
@@ -164,7 +164,7 @@ int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map
 	r->record_size = record_size;
 	r->fn = fn;
 	r->fn_ctx = ctx;
-	r->rb = ring_buffer__new(bpf_map__fd(records), on_record, r, NULL);
+	r->rb = ring_buffer__new(bpf_map__fd(records), reader_record, r, NULL);
 	if (!r->rb) {
 		int err = -errno;
 

@@ -6,6 +6,7 @@
 #define SOCKEYE_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <bpf/libbpf.h>
 
@@ -17,8 +18,10 @@ void run_request_stop(void);
 /* Milliseconds to wait at most before the next look, capped by the deadline. */
 int run_wait_ms(int want_ms);
 
-/* Gets each record the programs sent, as the command's record struct. */
-typedef void (*record_fn)(void *ctx, const void *record);
+/* Gets each record the programs sent, as the command's record struct, and
+ * its size: at least the record_size the reader was opened with, more for
+ * the commands whose records differ in size. */
+typedef void (*record_fn)(void *ctx, const void *record, size_t size);
 
 /* What a periodic report covers: the time since the previous one. */
 struct report_span {
@@ -62,6 +65,10 @@ struct record_reader {
 int run_reports_reading(struct record_reader *r, double interval, unsigned long count,
 			report_fn fn, void *ctx);
 
+/* The ring buffer's callback (ctx: the reader): hands a record of at
+ * least record_size bytes to fn and drops shorter ones. The fuzz targets
+ * feed it arbitrary bytes. */
+int reader_record(void *ctx, void *data, size_t size);
 /* Reads records of record_size from the records ring buffer into fn;
  * r must stay where it is until reader_close(). */
 int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map *lost,

@@ -56,9 +56,9 @@ const char *connect_result(int result)
 	};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (words[i].err == -result)
+		if (-words[i].err == result)
 			return words[i].text;
-	return errno_message(-result);
+	return errno_message(-(long long)result);
 }
 
 int soconnect_session_start(struct soconnect_session *s, const struct sock_filters *filters,
@@ -100,8 +100,8 @@ static void print_text(const struct printer *p, const struct soconnect_record *r
 	char addr[ADDR_LEN];
 
 	format_addr(addr, sizeof(addr), r->family, r->daddr);
-	printf("%-7u %-16s %-3u %-*s %-5u %-8llu %s\n", r->owner.pid, r->owner.comm, r->family,
-	       p->addr_width, addr, r->dport, (unsigned long long)(r->latency_ns / 1000),
+	printf("%-7u %-16s %-3u %-*s %-5u %-8llu %s\n", r->owner.pid, comm_str(r->owner.comm).s,
+	       r->family, p->addr_width, addr, r->dport, (unsigned long long)(r->latency_ns / 1000),
 	       connect_result(r->result));
 }
 
@@ -123,11 +123,11 @@ static void print_json(const struct printer *p, const struct soconnect_record *r
 	json_uint(&j, "latency_ns", r->latency_ns);
 	json_int(&j, "result", r->result);
 	json_str(&j, "result_msg", connect_result(r->result));
-	json_str(&j, "error", r->result < 0 ? errno_name(-r->result) : "");
+	json_str(&j, "error", r->result < 0 ? errno_name(-(long long)r->result) : "");
 	json_end(&j);
 }
 
-static void print_record(void *ctx, const void *record)
+static void print_record(void *ctx, const void *record, size_t size)
 {
 	const struct printer *p = ctx;
 

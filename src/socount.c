@@ -113,6 +113,8 @@ static void merge_rows(struct rows *rows)
 {
 	size_t n = 0;
 
+	if (!rows->n)	/* v may be NULL then, which qsort may not get */
+		return;
 	qsort(rows->v, rows->n, sizeof(*rows->v), by_identity);
 	for (size_t i = 0; i < rows->n; i++) {
 		if (n && !compare_identity(&rows->v[n - 1], &rows->v[i]))

@@ -162,9 +162,9 @@ static size_t group_by_cgroup(struct top_row *rows, size_t n)
 	size_t out = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct top_row *g = &rows[out - 1];
+		struct top_row *g = out ? &rows[out - 1] : NULL;	/* the row folded into */
 
-		if (out && g->cgroup_id == rows[i].cgroup_id) {
+		if (g && g->cgroup_id == rows[i].cgroup_id) {
 			if (g->uid != rows[i].uid)
 				g->uid = UINT32_MAX;
 			add_row(g, &rows[i]);

@@ -358,7 +358,7 @@ void collected_init(struct collected *c, size_t record_size, int max)
 	c->max = c->recs ? max : 0;
 }
 
-void collect_record(void *ctx, const void *record)
+void collect_record(void *ctx, const void *record, size_t size)
 {
 	struct collected *c = ctx;
 

@@ -101,7 +101,7 @@ struct collected {
 };
 
 void collected_init(struct collected *c, size_t record_size, int max);
-void collect_record(void *ctx, const void *record);	/* a record_fn */
+void collect_record(void *ctx, const void *record, size_t size);	/* a record_fn */
 const void *collected_at(const struct collected *c, int i);
 void collected_free(struct collected *c);
 

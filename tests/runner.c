@@ -4,11 +4,20 @@
  * ends with the line "N passed, N failed, N skipped".
  * Usage: sockeye-tests [NAME-SUBSTRING...]; SOCKEYE_TEST_VERBOSE=1 adds
  * libbpf's messages; SOCKEYE_TEST_TIMEOUT=SECS changes the time limit of
- * each test (the kernel matrix's emulated guests are many times slower). */
+ * each test (the kernel matrix's emulated guests are many times slower).
+ * With SOCKEYE_TEST_SANITIZED set to the sanitizer
+ * build of this runner (build/asan/sockeye-tests), a second pass runs each
+ * test again in it, against the sockeye beside it, each counted as a test
+ * of its own ("NAME [asan]"); that runner runs one test with --run NAME. */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -19,6 +28,9 @@
 
 static struct test *tests, **tail = &tests;
 static bool failed;
+/* The sanitizer pass: its runner, and where its reports are written. */
+static const char *sanitized_runner;
+static char report_dir[] = "/tmp/sockeye-sanitizer-XXXXXX";
 
 void register_test(struct test *t)
 {
@@ -56,8 +68,64 @@ static unsigned int timeout_s(void)
 	return n ? n : DEFAULT_TIMEOUT_S;
 }
 
+/* The test itself, in the process that ends with its result. */
+static void run_here(const struct test *t)
+{
+	if (t->needs_root && geteuid() != 0)
+		test_skip("needs root to load BPF programs");
+	t->fn();
+	fflush(stdout);
+}
+
+/* The environment of the sanitizer pass: the sanitized sockeye, and every
+ * report to a file, which the runner reads whether or not the test looked
+ * at the stderr or the exit status of what failed. */
+static void sanitized_exec(const struct test *t)
+{
+	char path[PATH_MAX], sockeye[PATH_MAX + 16], asan[PATH_MAX + 64], ubsan[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s", sanitized_runner);
+	snprintf(sockeye, sizeof(sockeye), "%s/sockeye", dirname(path));
+	snprintf(asan, sizeof(asan), "detect_leaks=1:log_path=%s/asan", report_dir);
+	snprintf(ubsan, sizeof(ubsan), "print_stacktrace=1:log_path=%s/ubsan", report_dir);
+	setenv("SOCKEYE", sockeye, 1);
+	setenv("ASAN_OPTIONS", asan, 1);
+	setenv("UBSAN_OPTIONS", ubsan, 1);
+	execl(sanitized_runner, sanitized_runner, "--run", t->name, (char *)NULL);
+	printf("    cannot run %s: %s\n", sanitized_runner, strerror(errno));
+	_exit(1);
+}
+
+/* Prints and removes the sanitizer reports of the last test; returns
+ * whether there were any. */
+static bool sanitizer_reports(void)
+{
+	DIR *dir = opendir(report_dir);
+	struct dirent *d;
+	bool any = false;
+
+	while (dir && (d = readdir(dir))) {
+		char path[PATH_MAX], line[1024];
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", report_dir, d->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			printf("    %s", line);
+		if (f)
+			fclose(f);
+		unlink(path);
+		any = true;
+	}
+	if (dir)
+		closedir(dir);
+	return any;
+}
+
 /* Returns 0 passed, 1 failed, EXIT_SKIP skipped. */
-static int run_one(const struct test *t)
+static int run_one(const struct test *t, bool sanitized)
 {
 	int status;
 	pid_t pid;
@@ -66,16 +134,17 @@ static int run_one(const struct test *t)
 	pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);	/* so the whole tree can be killed on timeout */
-		alarm(timeout_s());
-		if (t->needs_root && geteuid() != 0)
-			test_skip("needs root to load BPF programs");
-		t->fn();
-		fflush(stdout);
+		alarm(timeout_s());	/* kept across exec */
+		if (sanitized)
+			sanitized_exec(t);
+		run_here(t);
 		_exit(failed ? 1 : 0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		return 1;
 	kill(-pid, SIGKILL);	/* helpers a failed test left behind */
+	if (sanitized && sanitizer_reports())
+		return 1;
 	if (WIFSIGNALED(status)) {
 		printf("    killed by signal %d%s\n", WTERMSIG(status),
 		       WTERMSIG(status) == SIGALRM ? " (timed out)" : "");
@@ -91,27 +160,65 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return getenv("SOCKEYE_TEST_VERBOSE") ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+/* `--run NAME`: the one test of that name, in this process, ending with
+ * exit() so that LeakSanitizer checks it; the exit status is its result. */
+static int run_named(const char *name)
+{
+	for (struct test *t = tests; t; t = t->next)
+		if (!strcmp(t->name, name)) {
+			run_here(t);
+			exit(failed ? 1 : 0);
+		}
+	printf("    no test named %s\n", name);
+	return 1;
+}
+
+struct counts {
+	int passed, failed, skipped;
+};
+
+static void run_counted(const struct test *t, bool sanitized, struct counts *c)
+{
+	int rc;
+
+	printf("%s%s\n", t->name, sanitized ? " [asan]" : "");
+	rc = run_one(t, sanitized);
+	if (rc == 0)
+		c->passed++;
+	else if (rc == EXIT_SKIP)
+		c->skipped++;
+	else
+		c->failed++;
+	printf("  %s\n", rc == 0 ? "ok" : rc == EXIT_SKIP ? "SKIP" : "FAIL");
+}
+
+static void run_pass(bool sanitized, int argc, char **argv, struct counts *c)
+{
+	for (struct test *t = tests; t; t = t->next)
+		if (selected(t, argc, argv))
+			run_counted(t, sanitized, c);
+}
+
 int main(int argc, char **argv)
 {
-	int passed = 0, nfailed = 0, skipped = 0;
+	struct counts c = {};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print);
-	for (struct test *t = tests; t; t = t->next) {
-		int rc;
-
-		if (!selected(t, argc, argv))
-			continue;
-		printf("%s\n", t->name);
-		rc = run_one(t);
-		if (rc == 0)
-			passed++;
-		else if (rc == EXIT_SKIP)
-			skipped++;
-		else
-			nfailed++;
-		printf("  %s\n", rc == 0 ? "ok" : rc == EXIT_SKIP ? "SKIP" : "FAIL");
+	if (argc == 3 && !strcmp(argv[1], "--run"))
+		return run_named(argv[2]);
+	sanitized_runner = getenv("SOCKEYE_TEST_SANITIZED");
+	/* Open to all: a test runs sockeye as nobody too. */
+	if (sanitized_runner && (!mkdtemp(report_dir) || chmod(report_dir, 01777))) {
+		printf("cannot make %s: %s\n", report_dir, strerror(errno));
+		return 1;
 	}
-	printf("%d passed, %d failed, %d skipped\n", passed, nfailed, skipped);
-	return nfailed ? 1 : 0;
+	run_pass(false, argc, argv, &c);
+	if (sanitized_runner) {
+		printf("-- the same tests built with ASan and UBSan: %s\n", sanitized_runner);
+		run_pass(true, argc, argv, &c);
+		rmdir(report_dir);
+	}
+	printf("%d passed, %d failed, %d skipped\n", c.passed, c.failed, c.skipped);
+	return c.failed ? 1 : 0;
 }

@@ -57,36 +57,42 @@ static void stop(struct events_session *s, struct collected *c)
 }
 
 /* The n-th (from 0) record of a kind between these ports; 0 matches any port. */
+static bool matches(const struct event_record *e, int kind, uint16_t sport, uint16_t dport)
+{
+	return e->kind == kind && (!sport || e->tuple.sport == sport) &&
+	       (!dport || e->tuple.dport == dport);
+}
+
 static const struct event_record *find(const struct collected *c, int kind, uint16_t sport,
 				       uint16_t dport, int nth)
 {
-	for (int i = 0; i < c->n; i++) {
-		const struct event_record *e = record(c, i);
-
-		if (e->kind == kind && (!sport || e->tuple.sport == sport) &&
-		    (!dport || e->tuple.dport == dport) && nth-- == 0)
-			return e;
-	}
+	for (int i = 0; i < c->n; i++)
+		if (matches(record(c, i), kind, sport, dport) && nth-- == 0)
+			return record(c, i);
 	return NULL;
 }
 
+/* These two in one walk: events_lost_are_counted collects tens of
+ * thousands of records. */
 static int count_kind(const struct collected *c, int kind, uint16_t sport, uint16_t dport)
 {
 	int n = 0;
 
-	while (find(c, kind, sport, dport, n))
-		n++;
+	for (int i = 0; i < c->n; i++)
+		n += matches(record(c, i), kind, sport, dport);
 	return n;
 }
 
 static int64_t sum_bytes(const struct collected *c, int kind, uint16_t sport, uint16_t dport)
 {
-	const struct event_record *e;
 	int64_t sum = 0;
 
-	for (int i = 0; (e = find(c, kind, sport, dport, i)); i++)
-		if (e->result > 0)
+	for (int i = 0; i < c->n; i++) {
+		const struct event_record *e = record(c, i);
+
+		if (matches(e, kind, sport, dport) && e->result > 0)
 			sum += e->result;
+	}
 	return sum;
 }
 

@@ -878,10 +878,12 @@ struct captured {
 static struct captured find_captured(int cap, uint16_t sport, uint16_t dport, size_t len)
 {
 	struct captured c = {};
-	unsigned char frame[2048];
+	/* The frame 2 bytes in: the IP header after the 14-byte Ethernet one
+	 * is then 4-aligned, as struct iphdr must be. */
+	unsigned char buf[2 + 2048] __attribute__((aligned(4))), *frame = buf + 2;
 	ssize_t n;
 
-	while (!c.found && (n = recv(cap, frame, sizeof(frame), MSG_DONTWAIT)) > 0) {
+	while (!c.found && (n = recv(cap, frame, 2048, MSG_DONTWAIT)) > 0) {
 		const struct iphdr *ip = (const void *)(frame + 14);	/* after the Ethernet header */
 		const struct tcphdr *th = (const void *)(frame + 14 + ip->ihl * 4);
 

@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The HTTP parser glue on hand-made pieces: what the kernel side would
  * copy from calls of known sizes and sequence numbers. */
-#include <dirent.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include "test.h"
 #include "helpers.h"
 #include "histogram.h"
 #include "http_parse.h"
-
-#define FUZZ_TARGET "build/http-fuzz"
-#define FUZZ_CORPUS "tests/fuzz/http-corpus"
 
 #define MAX_SEEN 16
 
@@ -266,39 +261,6 @@ TEST(http_parse_path_group_and_match)
 	ASSERT_TRUE(http_matches(&m, &x), "path prefix");
 	strcpy(m.path_prefix, "/apix");
 	ASSERT_TRUE(!http_matches(&m, &x), "other path prefix");
-}
-
-/* Removes a flat directory and the files in it. */
-static void remove_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-
-	while (dp && (d = readdir(dp)))
-		if (d->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-			unlink(path);
-		}
-	if (dp)
-		closedir(dp);
-	rmdir(dir);
-}
-
-/* A few seconds of the fuzz target (`make fuzz` runs it longer). It first
- * replays the corpus, where any crash input found is kept; a new crash
- * lands there too and fails the test. */
-TEST(http_parse_fuzz_short_run)
-{
-	char dir[] = "/tmp/sockeye-fuzz-XXXXXX", out[256], err[4096];
-	char *argv[] = { FUZZ_TARGET, "-max_total_time=3", "-artifact_prefix=" FUZZ_CORPUS "/",
-			 dir, FUZZ_CORPUS, NULL };
-
-	if (!ASSERT_TRUE(access(FUZZ_TARGET, X_OK) == 0, FUZZ_TARGET " is built (make test builds it)") ||
-	    !ASSERT_TRUE(mkdtemp(dir) != NULL, "a directory for new inputs"))
-		return;
-	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, "no crash, no leak");
-	remove_dir(dir);
 }
 
 /* --summary's latency slots, as the kernel-side histograms count them. */

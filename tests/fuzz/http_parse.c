@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer target for everything that parses captured bytes: the input
- * is cut into pieces of both directions of one connection, as the kernel
- * side would report them, with copies shorter than the calls, gaps and
- * sequence numbers that go back, and fed to the parser glue. Run it with
- * `make fuzz`; `make test` runs it briefly over tests/fuzz/http-corpus. */
+/* http's parser glue, which parses captured bytes: the input is cut into
+ * pieces of both directions of one connection, as the kernel side would
+ * report them, with copies shorter than the calls, gaps and sequence
+ * numbers that go back. */
 #include <stddef.h>
 #include <stdint.h>
 #include "http_parse.h"
