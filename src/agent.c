@@ -175,7 +175,7 @@ static int start_collectors(struct agent *a)
 			err = 0;
 		} else if (!err) {
 			err = pins_add(a->pin_dir, collectors[i].name,
-				       collectors[i].object(a->states[i]));
+				       collectors[i].skeleton(a->states[i]));
 		}
 	}
 	forget_kernel_btf();	/* loading is over; the agent stays small */
@@ -343,7 +343,6 @@ enum agent_long_only {
 	OPT_COLLECTORS,
 	OPT_MAX_SERIES,
 	OPT_TEXTFILE,
-	OPT_PIN_DIR,
 };
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT". */
