@@ -160,6 +160,15 @@ static __always_inline bool owner_wanted(const struct sock_owner *o)
 	return o->pid && owner_passes(o);
 }
 
+/* The cookie of a socket whose cookie was made (0 if none was), without
+ * the helper, which makes one: skb->sk is a pointer the verifier knows
+ * only under RCU, and a socket without a cookie has no entry in flows. A
+ * plain load: the verifier guards it when sk is not trusted. */
+static __always_inline __u64 made_cookie(const struct sock *sk)
+{
+	return sk ? sk->__sk_common.skc_cookie.counter : 0;
+}
+
 static __always_inline __u32 total_retrans(const struct sock *sk)
 {
 	return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
@@ -189,27 +198,30 @@ static __always_inline struct flow_entry *track(const struct sock *sk, __u64 coo
  * it already has retransmits that must not be counted again: a listener's
  * child starts with its SYN-ACK's, counted on the listener; a socket that
  * connects again may keep an entry from the connection before. */
-static __always_inline bool needs_entry(const struct sock *sk, __u64 cookie)
+static __always_inline bool needs_entry(const struct sock *sk)
 {
-	return entry_per_connection || total_retrans(sk) ||
-	       bpf_map_lookup_elem(&flows, &cookie);
+	__u64 cookie;
+
+	if (entry_per_connection || total_retrans(sk))
+		return true;
+	cookie = made_cookie(sk);
+	return cookie && bpf_map_lookup_elem(&flows, &cookie);
 }
 
 /* connect() moves the socket to SYN_SENT in its caller's context. Its
  * port may not be chosen yet: the tuple filters wait for the snapshot. */
 static __always_inline void client_started(struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct sock_owner o = {};
 
-	if (!needs_entry(sk, cookie))
+	if (!needs_entry(sk))
 		return;
 	current_owner(&o);
 	if (!owner_passes(&o))
 		return;
 	if (filter.family && sk->__sk_common.skc_family != filter.family)
 		return;
-	track(sk, cookie, FLOW_CLIENT, true, &o);
+	track(sk, bpf_get_socket_cookie(sk), FLOW_CLIENT, true, &o);
 }
 
 /* A listener's child, born in softirq: its owner is whoever accepts it,
@@ -480,12 +492,12 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(flows_destroy, struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u64 cookie = made_cookie(sk);
+	struct flow_entry *s = cookie ? bpf_map_lookup_elem(&flows, &cookie) : NULL;
+	struct tcp_sock *tp;
 	struct flow_record *r;
 
-	if (!s || !tp)
+	if (!s || !(tp = bpf_skc_to_tcp_sock(sk)))
 		return 0;
 	/* Built in the ring buffer itself: no copy of a record this size. */
 	if (closed_records && (r = reserve_record(sizeof(*r)))) {
@@ -711,13 +723,6 @@ static __always_inline __u64 end_layer(const void *skb, __u32 layer, __u64 now)
 	cookie = st->cookie;
 	count_layer(cookie, layer, now - st->ns);
 	return cookie;
-}
-
-/* The cookie of a socket whose cookie was made, without the helper:
- * skb->sk is a pointer the verifier knows only under RCU. */
-static __always_inline __u64 made_cookie(const struct sock *sk)
-{
-	return sk ? BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) : 0;
 }
 
 static __always_inline void send_packet(const struct sk_buff *skb, const struct sock *sk,

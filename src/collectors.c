@@ -323,9 +323,13 @@ static int tcp_write(void *state, FILE *out)
 	return 0;
 }
 
+/* Handshakes not timed, and connections not counted: too many at once. */
 static uint64_t tcp_lost(void *state)
 {
-	return connlat_untimed(state);
+	uint64_t counts[CONN_COUNTERS];
+
+	connlat_connections(state, counts);
+	return connlat_untimed(state) + counts[CONN_UNCOUNTED];
 }
 
 static const struct bpf_object_skeleton *tcp_skeleton(void *state)
