@@ -327,7 +327,6 @@ static __always_inline struct flow_entry *first_retransmit(__u64 cookie,
 							    const struct sock_tuple *t)
 {
 	struct flow_entry s = { .direction = guess_direction(t) };
-
 	long err;
 
 	s.first_seen_ns = bpf_ktime_get_ns();
