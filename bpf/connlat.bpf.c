@@ -204,11 +204,14 @@ static __always_inline bool opened_wanted(const struct sock *sk)
 }
 
 /* Keeps the direction of a connection counted as opened in its entry: the
- * one its handshake left, or a new one. Returns the counter to count. */
+ * one its handshake left, or a new one (always, for a new accepted
+ * socket). Returns the counter to count. */
 static __always_inline __u32 mark_opened(__u64 key, __u8 dir)
 {
-	struct pending *p = bpf_map_lookup_elem(&pending, &key), opened = { .opened_as = 1 + dir };
+	struct pending opened = { .opened_as = 1 + dir }, *p = NULL;
 
+	if (dir == CONN_OPENED_ACTIVE)
+		p = bpf_map_lookup_elem(&pending, &key);
 	if (p) {
 		p->opened_as = 1 + dir;	/* the socket is locked: one writer */
 		return dir;
