@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vmlinux.h -> bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> sockeye
-# `make` builds, `make test` builds and runs every test on this kernel,
-# `make vmtest` in the kernel matrix (KERNEL="6.1 6.12" by default, see
-# scripts/vmtest.sh), `make fuzz` fuzzes the HTTP parser glue, `make
+# `make` builds, `make test` builds and runs every test on this kernel and
+# in the kernel matrix (KERNEL="6.1 6.12" by default, see scripts/vmtest.sh),
+# `make hosttest` on this kernel only, `make vmtest` in the matrix only,
+# `make fuzz` fuzzes the HTTP parser glue, `make
 # vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1 shows
 # commands.
 
@@ -47,7 +48,7 @@ TEST_OBJS := $(patsubst tests/%.c,build/tests/%.o,$(TEST_SRCS))
 # Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
 KERNEL ?= 6.1 6.12
 
-.PHONY: all test vmtest vmlinux clean fuzz
+.PHONY: all test hosttest vmtest vmlinux clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -98,9 +99,12 @@ fuzz: build/http-fuzz
 		build/fuzz-corpus $(FUZZ_CORPUS)
 
 test: sockeye tests/sockeye-tests build/http-fuzz
+	$(Q)./scripts/vmtest.sh host $(KERNEL) selfcheck
+
+hosttest: sockeye tests/sockeye-tests build/http-fuzz
 	$(Q)./tests/sockeye-tests
 
-vmtest: sockeye tests/sockeye-tests
+vmtest: sockeye tests/sockeye-tests build/http-fuzz
 	$(Q)./scripts/vmtest.sh $(KERNEL)
 
 vmlinux:

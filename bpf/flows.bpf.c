@@ -36,6 +36,9 @@ const volatile bool closed_records = true;
  * meets it, so an RST connect/close loop makes none. */
 const volatile bool entry_per_connection = true;
 const volatile bool layer_times = false;
+/* Whether kfree_skb has its rx_sk argument (Linux 6.11 on): only then can
+ * a drop count on its connection. */
+const volatile bool drop_socket = false;
 
 /* Sockets with a file but no known owner in the last pass, so user space
  * knows when a walk of the processes' files (flows_owners) would help; 1
@@ -181,9 +184,12 @@ static __always_inline struct flow_entry *track(const struct sock *sk, __u64 coo
 	struct flow_entry s = { .direction = direction };
 	long err;
 
-	/* A listener's child starts with its SYN-ACK retransmits, counted on
-	 * the listener; one open before the start, with its whole past. */
+	/* One open before the start comes with its whole past; a listener's
+	 * child with the SYN-ACKs sent again for it, which the kernel adds to
+	 * its total_retrans and the totals counted as they went out. */
 	s.total_retrans_seen = total_retrans(sk);
+	if (new && direction == FLOW_SERVER)
+		s.retrans[RETRANS_SYNACK] = s.total_retrans_seen;
 	s.first_seen_ns = bpf_ktime_get_ns();
 	s.start_ns = new ? s.first_seen_ns : 0;
 	if (owner)
@@ -587,13 +593,15 @@ static __always_inline void count_drop_reason(__u32 reason)
 }
 
 /* Every dropped TCP segment counts by reason host-wide; one dropped after
- * its socket was found (rx_sk, Linux 6.11+) counts on the connection too.
+ * its socket was found (rx_sk, Linux 6.11 on) counts on the connection too.
  * A checksum is checked before the socket is looked up when the segment is
  * 76 bytes or less (CHECKSUM_BREAK), after it otherwise. */
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(flows_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
-	     struct sock *rx_sk)
+int BPF_PROG(flows_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	/* Read only where the kernel has it: the verifier refuses a read
+	 * past the tracepoint's last argument. */
+	struct sock *rx_sk = drop_socket ? (struct sock *)ctx[3] : NULL;
 	struct flow_entry *s;
 	__u64 cookie;
 	__u32 kind;
@@ -765,11 +773,25 @@ static __always_inline void send_packet(const struct sk_buff *skb, const struct 
 
 /* TCP's departure time of a segment (Linux's EDT model: set when TCP
  * sent it, later when it paces), on the clock of bpf_ktime_get_ns. */
+/* The bit before Linux 6.11 made it tstamp_type. */
+struct sk_buff___mono_bit {
+	__u8 mono_delivery_time:1;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool departs_on_monotonic(const struct sk_buff *skb)
+{
+	const struct sk_buff___mono_bit *old = (const void *)skb;
+
+	if (bpf_core_field_exists(skb->tstamp_type))
+		return BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type) == SKB_CLOCK_MONOTONIC;
+	if (bpf_core_field_exists(old->mono_delivery_time))
+		return BPF_CORE_READ_BITFIELD_PROBED(old, mono_delivery_time);
+	return false;
+}
+
 static __always_inline __u64 departure_ns(const struct sk_buff *skb)
 {
-	if (BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type) != SKB_CLOCK_MONOTONIC)
-		return 0;
-	return BPF_CORE_READ(skb, tstamp);
+	return departs_on_monotonic(skb) ? BPF_CORE_READ(skb, tstamp) : 0;
 }
 
 /* What leaves, as it is queued to the device, headers built and skb->sk

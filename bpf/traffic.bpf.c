@@ -130,3 +130,4 @@ static __always_inline void received(const struct sock *sk, int ret)
 }
 
 SOCK_IO_FALLBACKS(top, sent, received)
+SOCK_IO_FALLBACKS(agent, sent, received)

@@ -24,12 +24,18 @@ cd "$(dirname "$0")/.."
 
 CACHE=build/vmtest
 TIMEOUT=${VMTEST_TIMEOUT:-420}
+MEM=1024	# MiB of guest memory, shared with virtiofsd
+# Each test's own limit in a guest: emulation is many times slower.
+TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-300}
 FORCE=${VMTEST_FORCE-fentry kprobe}
 # Tests of the features that have fallback hooks: run again under each
 # forced hook kind, so every path must give the same exact numbers.
-FALLBACK_TESTS="top_ events_tcp_lifecycle events_udp_ fallback_"
-# Modules the tests may need that the cloud kernels build as modules.
-MODULES="veth sch_ingress cls_bpf"
+FALLBACK_TESTS="top_ events_tcp_lifecycle events_udp_ fallback_ agent_top_from_agent agent_scraped"
+# Modules the guest needs before it has the host's root: virtio-pci,
+# virtiofs and overlay (the cloud kernels build some as modules). The rest
+# the guest's kernel loads on demand from the kernel package.
+MODULES="virtio_pci virtiofs overlay"
+VIRTIOFSD=/usr/lib/qemu/virtiofsd
 MARK=@@vmtest
 
 die() { echo "vmtest: $*" >&2; exit 2; }
@@ -71,6 +77,9 @@ fetch_kernel() {
 		fi
 		rm -rf "$dir"
 		dpkg -x "$deb" "$dir"
+		# The index modprobe needs, which the package leaves to its
+		# postinst: the guest loads the modules the tests ask for.
+		depmod -b "$dir" "$(ls "$dir/boot" | sed -n 's/^vmlinuz-//p' | head -1)"
 		touch "$dir/.unpacked"
 	fi
 	echo "$dir"
@@ -88,57 +97,71 @@ module_order() {
 	echo "$file"
 }
 
-# Copies a dynamically linked binary and the libraries it loads.
-copy_with_libs() {
-	local lib
-	cp "$1" "$2/"
-	for lib in $(ldd "$1" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-		mkdir -p "$2$(dirname "$lib")"
-		cp -L "$lib" "$2$lib"
-	done
-}
-
 write_init() {
 	cat > "$1/init" <<-EOF
 	#!/bin/busybox sh
-	# Mounts what sockeye and the tests expect, runs the suite, powers off.
+	# Mounts the host's root read-only under a tmpfs layer, so the suite
+	# finds every tool the host has (curl, Python, tmux, Prometheus...)
+	# and nothing it writes reaches the host; runs the suite there from the
+	# host's working tree; powers off.
 	/bin/busybox --install -s /bin
 	export PATH=/bin
 	mount -t proc proc /proc
 	mount -t sysfs sys /sys
 	mount -t devtmpfs dev /dev
-	mount -t tmpfs tmp /tmp
-	mount -t tracefs tracefs /sys/kernel/tracing
-	mount -t bpf bpf /sys/fs/bpf
-	mount -t cgroup2 cgroup2 /sys/fs/cgroup
-	ip link set lo up
 	for m in \$(cat /modules/order); do insmod /modules/\$m || echo "vmtest: insmod \$m failed"; done
 	grep -q sockeye.hang /proc/cmdline && sleep 100000
-	cd /
+	mkdir -p /host /layer /root
+	mount -t virtiofs -o ro hostroot /host
+	mount -t tmpfs layer /layer
+	mkdir /layer/upper /layer/work
+	mount -t overlay root -o lowerdir=/host,upperdir=/layer/upper,workdir=/layer/work /root
+	cd /root
+	mount -t proc proc proc
+	mount -t sysfs sys sys
+	mount -t devtmpfs dev dev
+	mkdir -p dev/pts dev/shm
+	mount -t devpts devpts dev/pts
+	mount -t tmpfs shm dev/shm
+	mount -t tmpfs tmp tmp
+	mount -t tmpfs run run
+	mount -t tracefs tracefs sys/kernel/tracing
+	mount -t bpf bpf sys/fs/bpf
+	mount -t cgroup2 cgroup2 sys/fs/cgroup
+	ip link set lo up
+	# Modules on demand (veth, iptables, inet_diag for ss...): the
+	# kernel's modprobe runs in this root, the modules are the package's.
+	# Full paths: busybox would run its own applets, through a /proc/self
+	# that is the host's until proc is mounted.
+	chroot /root /bin/mkdir -p /lib/modules
+	chroot /root /bin/ln -sfn '$PWD/$2/lib/modules/$3' /lib/modules/$3
+	echo /bin/guest-modprobe > /proc/sys/kernel/modprobe
 	run() {
 		echo "$MARK-begin \$1"
-		SOCKEYE_FORCE_HOOK=\$2 ./sockeye-tests \$3
+		chroot /root /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux \\
+			SOCKEYE_TEST_TIMEOUT=$TEST_TIMEOUT ${SOCKEYE_TEST_VERBOSE:+SOCKEYE_TEST_VERBOSE=1} \\
+			SOCKEYE_FORCE_HOOK=\$2 sh -c "cd '$PWD' && ./tests/sockeye-tests \$3"
 		echo "$MARK-end \$1 \$?"
 	}
 	run default "" "$ONLY"
 	# Forced runs only where the preferred hooks exist: elsewhere (6.1)
 	# the default run already went through the fallbacks.
-	[ -e /sys/kernel/tracing/events/sock/sock_send_length ] && for kind in $FORCE; do
+	[ -e sys/kernel/tracing/events/sock/sock_send_length ] && for kind in $FORCE; do
 		run "\$kind" "\$kind" "$FALLBACK_TESTS"
 	done
 	poweroff -f
 	EOF
 	chmod +x "$1/init"
+	printf '#!/bin/busybox sh\nexec chroot /root /sbin/modprobe "$@"\n' > "$1/bin/guest-modprobe"
+	chmod +x "$1/bin/guest-modprobe"
 }
 
 build_initramfs() {
 	local kdir=$1 kver=$2 out=$3 root f m base
 	root=$CACHE/root-$kver${VMTEST_BROKEN:+-broken}
 	rm -rf "$root"
-	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/modules"
+	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/modules"
 	cp /bin/busybox "$root/bin/"
-	cp tests/sockeye-tests "$root/"
-	copy_with_libs sockeye "$root"
 	for m in $MODULES; do
 		module_order "$kdir/lib/modules/$kver" "$m"
 	done | awk '!seen[$0]++' | while read -r f; do
@@ -147,7 +170,7 @@ build_initramfs() {
 		echo "$base" >> "$root/modules/order"
 	done
 	touch "$root/modules/order"
-	write_init "$root"
+	write_init "$root" "$kdir" "$kver"
 	(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
 }
 
@@ -163,9 +186,25 @@ boot() {
 	esac
 	initramfs=$CACHE/initramfs-$kver${VMTEST_BROKEN:+-broken}.cgz
 	build_initramfs "$kdir" "$kver" "$initramfs"
-	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -nic none -m 1024 -smp 1 \
+	share "$kver" "$log.virtiofsd"
+	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -nic none -m "$MEM" -smp 1 \
 		-cpu max -kernel "$kdir/boot/vmlinuz-$kver" -initrd "$initramfs" -append "$append" \
-		</dev/null >"$log" 2>&1
+		-object memory-backend-memfd,id=mem,size="$MEM"M,share=on -numa node,memdev=mem \
+		-chardev socket,id=hostroot,path="$CACHE/$kver.sock" \
+		-device vhost-user-fs-pci,chardev=hostroot,tag=hostroot </dev/null >"$log" 2>&1
+}
+
+# Serves the host's root to one guest over virtiofs (its daemon ends when
+# the guest goes); the guest mounts it read-only.
+share() {
+	local sock=$CACHE/$1.sock
+	rm -f "$sock"
+	"$VIRTIOFSD" --socket-path="$sock" -o source=/ -o sandbox=chroot -o cache=auto \
+		>"$2" 2>&1 &
+	while [ ! -S "$sock" ]; do
+		kill -0 $! 2>/dev/null || die "virtiofsd did not start (see $2)"
+		sleep 0.1
+	done
 }
 
 # Prints "LABEL: summary" and "LABEL: FAIL test" lines for each run in a log,
@@ -234,7 +273,7 @@ selfcheck() {
 
 ONLY=${VMTEST_ONLY:-}
 [ $# -gt 0 ] || die "usage: scripts/vmtest.sh [host] KERNEL... (e.g. 6.1 6.12)"
-for tool in qemu-system-x86_64 busybox cpio apt-get dpkg modinfo; do
+for tool in qemu-system-x86_64 $VIRTIOFSD busybox cpio apt-get dpkg modinfo; do
 	command -v "$tool" >/dev/null || [ -x "/bin/$tool" ] || die "$tool is missing: run ./scripts/deps.sh"
 done
 [ -x sockeye ] && [ -x tests/sockeye-tests ] || die "build first: make"

@@ -23,7 +23,7 @@
 static const struct hook_use event_hooks[] = {
 	{ "set_state", EV_BIT(EV_CONNECT) | EV_BIT(EV_LISTEN) | EV_BIT(EV_DISCONNECT) |
 		       EV_BIT(EV_STATE), TCP },
-	SOCK_IO_USES("send_length", "recv_length", "ev", EV_BIT(EV_SEND), EV_BIT(EV_RECV), TCP | UDP),
+	SOCK_IO_USES("send_length", "recv_length", "ev", "", EV_BIT(EV_SEND), EV_BIT(EV_RECV), TCP | UDP),
 	{ "send_reset", EV_BIT(EV_RESET_SENT), TCP },
 	{ "receive_reset", EV_BIT(EV_RESET_RECV), TCP },
 	{ "error_report", EV_BIT(EV_ERROR), TCP | UDP },

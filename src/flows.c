@@ -172,6 +172,15 @@ static void on_record(void *ctx, const void *record)
 		p_warn("out of memory: a closed connection is left out");
 }
 
+bool flows_drops_per_connection(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = tracepoint_arg_count("kfree_skb") >= 4;
+	return known;
+}
+
 static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 {
 	set_filters(&skel->rodata->filter, &cfg->filters);
@@ -183,6 +192,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->closed_records = !cfg->retrans_events && !cfg->packets && !cfg->counters_only;
 	skel->rodata->entry_per_connection = !cfg->counters_only;
 	skel->rodata->layer_times = cfg->layers;
+	skel->rodata->drop_socket = flows_drops_per_connection();
 	if (!cfg->layers)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
 }
@@ -277,6 +287,9 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	configure(s->skel, cfg);
 	if (cfg->drops)
 		load_drop_reasons();
+	if (cfg->drops && !flows_drops_per_connection())
+		p_warn("this kernel's kfree_skb tracepoint names no socket (Linux 6.11 added it): "
+		       "drops are counted by reason host-wide, not per connection");
 	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
 			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
 			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);

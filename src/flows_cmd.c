@@ -212,10 +212,12 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 		printf(" %6llu %7llu %6llu %5llu %6llu", (unsigned long long)rt[RETRANS_FAST],
 		       (unsigned long long)rt[RETRANS_TIMEOUT], (unsigned long long)rt[RETRANS_PROBE],
 		       (unsigned long long)rt[RETRANS_SYN], (unsigned long long)rt[RETRANS_SYNACK]);
-	if (o->errors)
+	if (o->errors && flows_drops_per_connection())
 		printf(" %7llu %6llu %9llu", (unsigned long long)r->entry.drops[DROP_CSUM],
 		       (unsigned long long)r->entry.drops[DROP_SEQ],
 		       (unsigned long long)r->entry.drops[DROP_OTHER]);
+	else if (o->errors)
+		printf(" %7s %6s %9s", "-", "-", "-");
 	if (l)
 		print_layer_averages(l);
 	if (http)
@@ -648,7 +650,8 @@ static int report(void *ctx, const struct report_span *span)
 		return err;
 	if (rep->o->common.json) {
 		for (size_t i = 0; i < rep->table.n; i++)
-			json_row(&rep->table.rows[i], span->end_ns, rep->o->errors,
+			json_row(&rep->table.rows[i], span->end_ns,
+				 rep->o->errors && flows_drops_per_connection(),
 				 rep->layers ? &rep->layers[i] : NULL, rep->http);
 		json_summary(rep, span);
 	} else {

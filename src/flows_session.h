@@ -63,6 +63,9 @@ int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_clos
 void flow_table_free(struct flow_table *t);
 /* Retransmitted segments since the start, by enum flow_retrans_kind. */
 int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
+/* Whether this kernel tells which connection a dropped segment was for;
+ * without it the per-connection drop counts are unknown, not zero. */
+bool flows_drops_per_connection(void);
 /* Calls fn with each drop reason (enum skb_drop_reason) that dropped TCP
  * segments since the start, and how many; returns 0 or -errno. */
 int flows_drop_counts(const struct flows_session *s,

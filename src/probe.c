@@ -138,6 +138,24 @@ bool kernel_has_btf_type(const char *name, bool function)
 					     BTF_KIND_TYPEDEF) > 0;
 }
 
+int tracepoint_arg_count(const char *tp)
+{
+	struct btf *btf = kernel_btf();
+	const struct btf_type *t;
+	char type[128];
+	int id;
+
+	snprintf(type, sizeof(type), "btf_trace_%s", tp);
+	id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return -1;
+	/* typedef -> pointer -> prototype, whose first argument is the
+	 * program's context, not the tracepoint's */
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
+}
+
 static bool tracepoint_in_btf(const char *tp, char *why, size_t len)
 {
 	char type[128];

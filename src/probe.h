@@ -37,6 +37,9 @@ bool hook_exists(const char *section, char *why, size_t len);
  * not on failure. */
 bool try_probe(const char *name, const char *target, bool retprobe, char *why, size_t len);
 bool kernel_has_btf_type(const char *name, bool function);
+/* How many arguments the tp_btf tracepoint has in this kernel (some grew:
+ * kfree_skb's rx_sk came in 6.11), or -1 if it is not there. */
+int tracepoint_arg_count(const char *tp);
 /* Frees the kernel's BTF that the look-ups above keep (megabytes), for a
  * process that stays long after loading its programs. */
 void forget_kernel_btf(void);

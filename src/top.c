@@ -23,11 +23,11 @@
 #define GIVES_AGENT 2u
 
 static const struct hook_use top_hooks[] = {
-	SOCK_IO_USES("top_send", "top_recv", "top", GIVES_BYTES, GIVES_BYTES,
+	SOCK_IO_USES("top_send", "top_recv", "top", "", GIVES_BYTES, GIVES_BYTES,
 		     PROTO_TCP_BIT | PROTO_UDP_BIT),
-	/* The agent's own copies: tracepoints only. */
-	{ "agent_send", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
-	{ "agent_recv", GIVES_AGENT, PROTO_TCP_BIT | PROTO_UDP_BIT },
+	/* The agent's own copies, fallbacks included. */
+	SOCK_IO_USES("agent_send", "agent_recv", "agent", "agent ", GIVES_AGENT, GIVES_AGENT,
+		     PROTO_TCP_BIT | PROTO_UDP_BIT),
 };
 
 static const char *gives_name(int bit)

@@ -198,7 +198,22 @@ pid_t spawn_logged(char *const argv[], const char *out_path, const char *err_pat
 	return pid;
 }
 
-static bool prog_named(__u32 id, const char *name)
+/* Whether a program's name is one of names, "a|b|c": the kernel keeps 15
+ * characters of it. */
+static bool name_in(const char *prog, const char *names)
+{
+	for (const char *n = names; *n; n += strcspn(n, "|"), n += *n == '|') {
+		size_t len = strcspn(n, "|");
+
+		if (len > 15)
+			len = 15;
+		if (strlen(prog) == len && !strncmp(prog, n, len))
+			return true;
+	}
+	return false;
+}
+
+static bool prog_named(__u32 id, const char *names)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -207,7 +222,7 @@ static bool prog_named(__u32 id, const char *name)
 
 	if (fd < 0)
 		return false;
-	match = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, name, 15);
+	match = !bpf_obj_get_info_by_fd(fd, &info, &len) && name_in(info.name, names);
 	close(fd);
 	return match;
 }
@@ -260,7 +275,7 @@ int sockeye_with_traffic(char *const argv[], const char *attach_prog,
 	pid_t pid = spawn(argv, path);
 	ssize_t n;
 
-	if (wait_for_attach(attach_prog, 5000))
+	if (wait_for_attach(attach_prog, ATTACH_WAIT_MS))
 		traffic(ctx);
 	status = wait_status(pid);
 	n = read(fd, out, len - 1);

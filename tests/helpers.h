@@ -48,8 +48,14 @@ int sockeye_with_traffic(char *const argv[], const char *attach_prog,
 int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_prog,
 			void (*traffic)(void *ctx), void *ctx, char *out, size_t len);
 
+/* Program names below may list alternatives, "top_recv|top_r6_fx": the
+ * same program under each kind of hook (see bpf/sockio.bpf.h). */
+
 /* How many loaded BPF programs have this name (the kernel keeps 15 chars). */
 int count_programs(const char *name);
+/* How long to wait for sockeye to attach: long, since success ends the
+ * wait at once and an emulated guest attaches fentry programs slowly. */
+#define ATTACH_WAIT_MS 30000
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
 /* Waits up to ms for no program of this name to be loaded: the kernel

@@ -3,7 +3,8 @@
  * leaked BPF link cannot touch the next test), with a time limit, and
  * ends with the line "N passed, N failed, N skipped".
  * Usage: sockeye-tests [NAME-SUBSTRING...]; SOCKEYE_TEST_VERBOSE=1 adds
- * libbpf's messages. */
+ * libbpf's messages; SOCKEYE_TEST_TIMEOUT=SECS changes the time limit of
+ * each test (the kernel matrix's emulated guests are many times slower). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include <bpf/libbpf.h>
 #include "test.h"
 
-#define TEST_TIMEOUT_S 60
+#define DEFAULT_TIMEOUT_S 60
 #define EXIT_SKIP 77
 
 static struct test *tests, **tail = &tests;
@@ -47,6 +48,14 @@ static bool selected(const struct test *t, int argc, char **argv)
 	return false;
 }
 
+static unsigned int timeout_s(void)
+{
+	const char *s = getenv("SOCKEYE_TEST_TIMEOUT");
+	unsigned int n = s ? (unsigned int)strtoul(s, NULL, 10) : 0;
+
+	return n ? n : DEFAULT_TIMEOUT_S;
+}
+
 /* Returns 0 passed, 1 failed, EXIT_SKIP skipped. */
 static int run_one(const struct test *t)
 {
@@ -57,7 +66,7 @@ static int run_one(const struct test *t)
 	pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);	/* so the whole tree can be killed on timeout */
-		alarm(TEST_TIMEOUT_S);
+		alarm(timeout_s());
 		if (t->needs_root && geteuid() != 0)
 			test_skip("needs root to load BPF programs");
 		t->fn();

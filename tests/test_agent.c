@@ -384,7 +384,8 @@ KTEST(agent_keeps_cap_bpf_only_pins_and_cleans_up)
 		return;
 	ASSERT_TRUE(pinned(&a, "bytes", "traffic"), "bytes/traffic pinned");
 	ASSERT_TRUE(pinned(&a, "tcp", "latency_hist"), "tcp/latency_hist pinned");
-	ASSERT_TRUE(wait_for_attach("agent_send", 1000) && wait_for_attach("agent_tcp_state", 1000),
+	ASSERT_TRUE(wait_for_attach("agent_send|agent_s4_fx|agent_s4_kp", 1000) &&
+		    wait_for_attach("agent_tcp_state", 1000),
 		    "the agent's programs are attached");
 	capabilities(a.pid, err, sizeof(err));
 	ASSERT_HAS(err, "CapEff:\t0000008000000000", "serving with CAP_BPF only");

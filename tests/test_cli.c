@@ -234,7 +234,7 @@ static void check_stop_leaves_nothing(int sig)
 				   "send_length", "connect4" };
 	pid_t pid = spawn(argv, "/dev/null");
 
-	if (!ASSERT_TRUE(wait_for_attach(LAST_ATTACHED, 5000), "programs attached")) {
+	if (!ASSERT_TRUE(wait_for_attach(LAST_ATTACHED, ATTACH_WAIT_MS), "programs attached")) {
 		kill(pid, SIGKILL);
 		return;
 	}

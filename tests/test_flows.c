@@ -755,7 +755,7 @@ KTEST(flows_cli_stop_detaches_everything)
 				 sigs[i] ? "60" : "1", NULL };
 		pid_t pid = spawn(argv, "/dev/null");
 
-		if (!ASSERT_TRUE(wait_for_attach("flows_synack", 5000), "attached")) {
+		if (!ASSERT_TRUE(wait_for_attach("flows_synack", ATTACH_WAIT_MS), "attached")) {
 			kill(pid, SIGKILL);
 			wait_status(pid);
 			continue;

@@ -471,7 +471,7 @@ static bool wait_attached(const char *const *names)
 	bool ok = true;
 
 	for (; *names; names++)
-		ok &= ASSERT_TRUE(wait_for_attach(*names, 5000), *names);
+		ok &= ASSERT_TRUE(wait_for_attach(*names, ATTACH_WAIT_MS), *names);
 	return ok;
 }
 
