@@ -27,17 +27,28 @@ const volatile bool count_connections = false;
 struct pending {
 	__u64 start_ns;
 	struct sock_owner owner;
+	__u8 opened_as;		/* count_connections: 1 + the CONN_OPENED_* it
+				 * was counted in, so that its close is counted
+				 * in the same direction */
+	__u8 pad[7];
 };
 
 /* Keyed by the struct sock address: cheaper than a cookie on every
  * connect, and safe because the entry leaves on the socket's first move out
  * of SYN_SENT (or SYN_RECV after a simultaneous open), and every socket
  * moves to CLOSE, through this tracepoint, before it can be freed and its
- * address reused. A plain hash, so a full map shows as untimed handshakes
- * instead of evicting ones in flight. */
+ * address reused. With count_connections, the entry of a connection
+ * counted as opened stays until that move to CLOSE: a connect()'s entry
+ * goes on from its handshake, an accepted one gets its entry then. That is
+ * half the map work of a second map for the open ones, and socket storage
+ * (an allocation per socket and a free at its destruction) cost twice as
+ * much again in an RST connect/close loop. A plain hash, so a full map
+ * shows as untimed handshakes and uncounted connections instead of
+ * evicting ones in flight; allocated as it fills. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct pending);
 } pending SEC(".maps");
@@ -80,16 +91,6 @@ struct {
 	__type(value, __u64);
 } connections SEC(".maps");
 
-/* The direction an open connection was counted in, plus one (0: not
- * counted), so that its close is counted in the same one. Socket storage
- * goes with the socket: nothing to delete, and no map to fill up. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u8);
-} opened_as SEC(".maps");
-
 static __always_inline __u32 log2_slot(__u64 us)
 {
 	__u32 slot = 0;
@@ -105,7 +106,9 @@ static __always_inline void handshake_started(const struct sock *sk, __u64 key)
 {
 	struct pending p = {};
 
-	current_owner(&p.owner);	/* connect() runs in its caller's context */
+	/* connect() runs in its caller's context; a histogram needs no owner. */
+	if (!histogram_only || filter.pid || filter.comm_set)
+		current_owner(&p.owner);
 	if (!owner_passes(&p.owner))
 		return;
 	if (filter.family && BPF_CORE_READ(sk, __sk_common.skc_family) != filter.family)
@@ -164,7 +167,9 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	now = bpf_ktime_get_ns();
 	latency = now - p->start_ns;
 	owner = p->owner;
-	bpf_map_delete_elem(&pending, &key);
+	/* An established connect()'s entry stays, for count_connection(). */
+	if (!count_connections || !established)
+		bpf_map_delete_elem(&pending, &key);
 	if (needs_tuple())
 		read_tuple(sk, &tuple);
 	tuple.state = newstate;
@@ -188,32 +193,56 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	submit_record(r);
 }
 
-/* Active opens come out of SYN_SENT, or out of SYN_RECV after a
- * simultaneous open (the socket has its struct socket); passive children
- * come out of SYN_RECV before accept() gives them one. */
-static __always_inline void count_connection(struct sock *sk, int oldstate, int newstate)
+static __always_inline bool opened_wanted(const struct sock *sk)
 {
 	struct sock_tuple tuple = {};
-	__u8 *dir;
+
+	if (!filter.port && !filter.family)
+		return true;
+	read_tuple(sk, &tuple);
+	return tuple_passes(&tuple);
+}
+
+/* Keeps the direction of a connection counted as opened in its entry: the
+ * one its handshake left, or a new one (always, for a new accepted
+ * socket). Returns the counter to count. */
+static __always_inline __u32 mark_opened(__u64 key, __u8 dir)
+{
+	struct pending opened = { .opened_as = 1 + dir }, *p = NULL;
+
+	if (dir == CONN_OPENED_ACTIVE)
+		p = bpf_map_lookup_elem(&pending, &key);
+	if (p) {
+		p->opened_as = 1 + dir;	/* the socket is locked: one writer */
+		return dir;
+	}
+	return bpf_map_update_elem(&pending, &key, &opened, BPF_NOEXIST) ? CONN_UNCOUNTED : dir;
+}
+
+/* Active opens come out of SYN_SENT, or out of SYN_RECV after a
+ * simultaneous open (the socket has its struct socket); passive children
+ * come out of SYN_RECV before accept() gives them one. Runs after
+ * handshake_ended(), which leaves an established connect()'s entry. */
+static __always_inline void count_connection(struct sock *sk, __u64 key, int oldstate,
+					     int newstate)
+{
+	bool passive = oldstate == TCP_SYN_RECV && !sk->sk_socket;
+	struct pending *p;
 
 	if (newstate == TCP_ESTABLISHED && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)) {
-		if (filter.port || filter.family) {
-			read_tuple(sk, &tuple);
-			if (!tuple_passes(&tuple))
-				return;
-		}
-		dir = bpf_sk_storage_get(&opened_as, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!dir)
-			return;
-		*dir = 1 + (oldstate == TCP_SYN_RECV && !sk->sk_socket ? CONN_OPENED_PASSIVE :
-							CONN_OPENED_ACTIVE);
-		count_percpu(&connections, *dir - 1);
+		if (opened_wanted(sk))
+			count_percpu(&connections, mark_opened(key, passive ? CONN_OPENED_PASSIVE :
+									     CONN_OPENED_ACTIVE));
+		else if (!passive)
+			bpf_map_delete_elem(&pending, &key);
 	} else if (newstate == TCP_CLOSE) {
-		dir = bpf_sk_storage_get(&opened_as, sk, 0, 0);
-		if (!dir || !*dir)
+		p = bpf_map_lookup_elem(&pending, &key);
+		if (!p)
 			return;		/* opened before the agent, filtered out, or never */
-		count_percpu(&connections, CONN_CLOSED_ACTIVE + *dir - 1);
-		*dir = 0;	/* a socket can connect again after a failure */
+		if (p->opened_as)
+			count_percpu(&connections, CONN_CLOSED_ACTIVE + p->opened_as - 1);
+		/* Before a new connect() of this socket, or a new socket here. */
+		bpf_map_delete_elem(&pending, &key);
 	}
 }
 
@@ -223,8 +252,6 @@ static __always_inline int state_changed(struct sock *sk, int oldstate, int news
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	if (count_connections)
-		count_connection(sk, oldstate, newstate);
 	if (newstate == TCP_SYN_SENT)
 		handshake_started(sk, key);
 	else if (newstate != TCP_SYN_RECV &&
@@ -233,6 +260,8 @@ static __always_inline int state_changed(struct sock *sk, int oldstate, int news
 		   * struct socket before accept, never had an entry. */
 		  (oldstate == TCP_SYN_RECV && sk->sk_socket)))
 		handshake_ended(sk, key, newstate);
+	if (count_connections)
+		count_connection(sk, key, oldstate, newstate);
 	return 0;
 }
 

@@ -14,12 +14,14 @@
 #define CONNLAT_ERRNOS 256
 
 /* TCP connections opened (reached ESTABLISHED) and, of those, closed, by
- * direction: active (connect()) or passive (accepted). */
+ * direction: active (connect()) or passive (accepted); and those opened
+ * but not counted, because the map of open ones was full. */
 enum conn_counter {
 	CONN_OPENED_ACTIVE,
 	CONN_OPENED_PASSIVE,
 	CONN_CLOSED_ACTIVE,
 	CONN_CLOSED_PASSIVE,
+	CONN_UNCOUNTED,
 	CONN_COUNTERS,
 };
 

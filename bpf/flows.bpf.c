@@ -30,6 +30,11 @@ const volatile bool packet_events = false;
 /* A record per closed connection, for the table's closed rows; off in the
  * line-by-line views and for the agent, which have no table. */
 const volatile bool closed_records = true;
+/* An entry for every connection from its first state change. Off for the
+ * agent, which reads only the counters: there a connection gets its entry
+ * at its first retransmit (see first_retransmit), or when an iterator pass
+ * meets it, so an RST connect/close loop makes none. */
+const volatile bool entry_per_connection = true;
 const volatile bool layer_times = false;
 /* Whether kfree_skb has its rx_sk argument (Linux 6.11 on): only then can
  * a drop count on its connection. */
@@ -158,6 +163,15 @@ static __always_inline bool owner_wanted(const struct sock_owner *o)
 	return o->pid && owner_passes(o);
 }
 
+/* The cookie of a socket whose cookie was made (0 if none was), without
+ * the helper, which makes one: skb->sk is a pointer the verifier knows
+ * only under RCU, and a socket without a cookie has no entry in flows. A
+ * plain load: the verifier guards it when sk is not trusted. */
+static __always_inline __u64 made_cookie(const struct sock *sk)
+{
+	return sk ? sk->__sk_common.skc_cookie.counter : 0;
+}
+
 static __always_inline __u32 total_retrans(const struct sock *sk)
 {
 	return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
@@ -186,12 +200,28 @@ static __always_inline struct flow_entry *track(const struct sock *sk, __u64 coo
 	return bpf_map_lookup_elem(&flows, &cookie);
 }
 
+/* Without entry_per_connection, a new connection needs an entry only when
+ * it already has retransmits that must not be counted again: a listener's
+ * child starts with its SYN-ACK's, counted on the listener; a socket that
+ * connects again may keep an entry from the connection before. */
+static __always_inline bool needs_entry(const struct sock *sk)
+{
+	__u64 cookie;
+
+	if (entry_per_connection || total_retrans(sk))
+		return true;
+	cookie = made_cookie(sk);
+	return cookie && bpf_map_lookup_elem(&flows, &cookie);
+}
+
 /* connect() moves the socket to SYN_SENT in its caller's context. Its
  * port may not be chosen yet: the tuple filters wait for the snapshot. */
 static __always_inline void client_started(struct sock *sk)
 {
 	struct sock_owner o = {};
 
+	if (!needs_entry(sk))
+		return;
 	current_owner(&o);
 	if (!owner_passes(&o))
 		return;
@@ -206,9 +236,13 @@ static __always_inline void client_started(struct sock *sk)
  * client of a simultaneous open passes here too, already tracked. */
 static __always_inline void server_started(struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct sock_tuple t = {};
+	__u64 cookie;
 
+	/* A new child has no entry yet. */
+	if (!entry_per_connection && !total_retrans(sk))
+		return;
+	cookie = bpf_get_socket_cookie(sk);
 	if (bpf_map_lookup_elem(&flows, &cookie))
 		return;
 	read_tuple(sk, &t);
@@ -284,6 +318,36 @@ static __always_inline __u32 retrans_kind(const struct sock *sk, __u8 state)
 	return ca_state == TCP_CA_Recovery ? RETRANS_FAST : RETRANS_PROBE;
 }
 
+/* Which end opened a connection first seen after it did. */
+static __always_inline __u8 guess_direction(const struct sock_tuple *t)
+{
+	__u32 port = t->sport;
+	__u8 *listened = bpf_map_lookup_elem(&listening, &port);
+
+	if (t->state == TCP_LISTEN)
+		return FLOW_SERVER;
+	return listened && *listened ? FLOW_SERVER : FLOW_CLIENT;
+}
+
+/* Without entry_per_connection, the entry of a connection at its first
+ * retransmit. Every retransmit comes here, and those a connection had
+ * before it would have made the entry, so its total_retrans counted from
+ * 0: except a listener's child and a socket connecting again, which get
+ * their entries when they start (needs_entry), and connections open before
+ * the agent started, which an iterator pass at its start gives entries. */
+static __always_inline struct flow_entry *first_retransmit(__u64 cookie,
+							    const struct sock_tuple *t)
+{
+	struct flow_entry s = { .direction = guess_direction(t) };
+	long err;
+
+	s.first_seen_ns = bpf_ktime_get_ns();
+	err = bpf_map_update_elem(&flows, &cookie, &s, BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		count_percpu(&untracked, 0);
+	return bpf_map_lookup_elem(&flows, &cookie);
+}
+
 /* Counts what the kernel added to the socket's total_retrans since the
  * last call: one call may send several segments, or none (it failed), and
  * the kernel's own counters (TcpRetransSegs, ss's retrans) count segments.
@@ -298,6 +362,9 @@ int BPF_PROG(flows_retrans, const struct sock *sk)
 	struct sock_tuple t = {};
 	__u32 total, segs;
 
+	read_tuple(sk, &t);
+	if (!s && !entry_per_connection)
+		s = first_retransmit(cookie, &t);
 	if (!s)
 		return 0;
 	total = total_retrans(sk);
@@ -305,7 +372,6 @@ int BPF_PROG(flows_retrans, const struct sock *sk)
 	if (!segs)
 		return 0;
 	s->total_retrans_seen = total;
-	read_tuple(sk, &t);
 	count_retrans(s, cookie, &t, retrans_kind(sk, t.state), segs);
 	return 0;
 }
@@ -369,16 +435,6 @@ static __always_inline bool describe(const struct sock *sk, __u64 cookie,
 	if (!r->entry.owner.pid)
 		lookup_owner(cookie, &r->entry.owner);
 	return tuple_wanted(&r->tuple) && owner_wanted(&r->entry.owner);
-}
-
-static __always_inline __u8 guess_direction(const struct sock_tuple *t)
-{
-	__u32 port = t->sport;
-	__u8 *listened = bpf_map_lookup_elem(&listening, &port);
-
-	if (t->state == TCP_LISTEN)
-		return FLOW_SERVER;
-	return listened && *listened ? FLOW_SERVER : FLOW_CLIENT;
 }
 
 /* The entry of a socket the iterator meets, made if it has none (open
@@ -447,12 +503,12 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(flows_destroy, struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u64 cookie = made_cookie(sk);
+	struct flow_entry *s = cookie ? bpf_map_lookup_elem(&flows, &cookie) : NULL;
+	struct tcp_sock *tp;
 	struct flow_record *r;
 
-	if (!s || !tp)
+	if (!s || !(tp = bpf_skc_to_tcp_sock(sk)))
 		return 0;
 	/* Built in the ring buffer itself: no copy of a record this size. */
 	if (closed_records && (r = reserve_record(sizeof(*r)))) {
@@ -680,13 +736,6 @@ static __always_inline __u64 end_layer(const void *skb, __u32 layer, __u64 now)
 	cookie = st->cookie;
 	count_layer(cookie, layer, now - st->ns);
 	return cookie;
-}
-
-/* The cookie of a socket whose cookie was made, without the helper:
- * skb->sk is a pointer the verifier knows only under RCU. */
-static __always_inline __u64 made_cookie(const struct sock *sk)
-{
-	return sk ? BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) : 0;
 }
 
 static __always_inline void send_packet(const struct sk_buff *skb, const struct sock *sk,

@@ -175,7 +175,7 @@ static int start_collectors(struct agent *a)
 			err = 0;
 		} else if (!err) {
 			err = pins_add(a->pin_dir, collectors[i].name,
-				       collectors[i].object(a->states[i]));
+				       collectors[i].skeleton(a->states[i]));
 		}
 	}
 	forget_kernel_btf();	/* loading is over; the agent stays small */
@@ -289,8 +289,9 @@ static const char agent_help_intro[] =
 	"they count as Prometheus metrics (text exposition 0.0.4) over HTTP:\n"
 	"  GET /metrics   the metrics, refreshed every interval\n"
 	"  GET /healthz   \"ok\" once the programs are attached\n"
-	"Nothing else is served, and nothing served changes anything. The maps are\n"
-	"pinned under the pin directory, where 'sockeye top --from-agent' reads them.\n"
+	"Nothing else is served, and nothing served changes anything. The maps (and\n"
+	"the flows collector's iterators) are pinned under the pin directory, where\n"
+	"'sockeye top --from-agent' and 'sockeye flows --from-agent' read them.\n"
 	"After attaching, the agent keeps only CAP_BPF (and CAP_DAC_OVERRIDE with\n"
 	"--textfile). SIGTERM or Ctrl-C stops serving, detaches, removes the pins.\n"
 	"\n";
@@ -343,7 +344,6 @@ enum agent_long_only {
 	OPT_COLLECTORS,
 	OPT_MAX_SERIES,
 	OPT_TEXTFILE,
-	OPT_PIN_DIR,
 };
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT". */

@@ -196,9 +196,9 @@ static uint64_t bytes_lost(void *state)
 	return top_lost(&((struct bytes_state *)state)->session);
 }
 
-static const struct bpf_object *bytes_object(void *state)
+static const struct bpf_object_skeleton *bytes_skeleton(void *state)
 {
-	return ((struct bytes_state *)state)->session.skel->obj;
+	return ((struct bytes_state *)state)->session.skel->skeleton;
 }
 
 static void bytes_stop(void *state)
@@ -323,14 +323,18 @@ static int tcp_write(void *state, FILE *out)
 	return 0;
 }
 
+/* Handshakes not timed, and connections not counted: too many at once. */
 static uint64_t tcp_lost(void *state)
 {
-	return connlat_untimed(state);
+	uint64_t counts[CONN_COUNTERS];
+
+	connlat_connections(state, counts);
+	return connlat_untimed(state) + counts[CONN_UNCOUNTED];
 }
 
-static const struct bpf_object *tcp_object(void *state)
+static const struct bpf_object_skeleton *tcp_skeleton(void *state)
 {
-	return ((struct connlat_session *)state)->skel->obj;
+	return ((struct connlat_session *)state)->skel->skeleton;
 }
 
 static void tcp_stop(void *state)
@@ -377,9 +381,9 @@ static int syscalls_write(void *state, FILE *out)
 	return 0;
 }
 
-static const struct bpf_object *syscalls_object(void *state)
+static const struct bpf_object_skeleton *syscalls_skeleton(void *state)
 {
-	return ((struct sockstat_session *)state)->skel->obj;
+	return ((struct sockstat_session *)state)->skel->skeleton;
 }
 
 static void syscalls_stop(void *state)
@@ -439,9 +443,9 @@ static uint64_t flows_lost(void *state)
 	return flows_untracked(state);
 }
 
-static const struct bpf_object *flows_object(void *state)
+static const struct bpf_object_skeleton *flows_skeleton(void *state)
 {
-	return ((struct flows_session *)state)->skel->obj;
+	return ((struct flows_session *)state)->skel->skeleton;
 }
 
 static void flows_stop(void *state)
@@ -554,9 +558,9 @@ static uint64_t http_lost(void *state)
 	return reader_lost(&((struct http_state *)state)->session.reader);
 }
 
-static const struct bpf_object *http_object(void *state)
+static const struct bpf_object_skeleton *http_skeleton(void *state)
 {
-	return ((struct http_state *)state)->session.skel->obj;
+	return ((struct http_state *)state)->session.skel->skeleton;
 }
 
 static void http_stop(void *state)
@@ -570,21 +574,21 @@ static void http_stop(void *state)
 }
 
 const struct collector collectors[] = {
-	/* Named as top --from-agent looks for its pins. */
+	/* bytes and flows: named as top and flows --from-agent look for their pins. */
 	{ TRAFFIC_PIN_SUBDIR, "bytes sent and received by process name and protocol", true,
-	  bytes_start, bytes_write, bytes_lost, bytes_object, bytes_stop },
+	  bytes_start, bytes_write, bytes_lost, bytes_skeleton, bytes_stop },
 	{ "tcp", "TCP connections opened and closed, connect latency, handshake\n"
 	  "             failures by reason", true,
-	  tcp_start, tcp_write, tcp_lost, tcp_object, tcp_stop },
-	{ "flows", "TCP retransmits by kind and TCP drops by the kernel's reason", true,
-	  flows_start, flows_write, flows_lost, flows_object, flows_stop },
+	  tcp_start, tcp_write, tcp_lost, tcp_skeleton, tcp_stop },
+	{ FLOWS_PIN_SUBDIR, "TCP retransmits by kind and TCP drops by the kernel's reason", true,
+	  flows_start, flows_write, flows_lost, flows_skeleton, flows_stop },
 	{ "syscalls", "socket system calls by kind (syscall tracepoints: every system\n"
 	  "             call on the host gets a little slower; off by default)", false,
-	  syscalls_start, syscalls_write, NULL, syscalls_object, syscalls_stop },
+	  syscalls_start, syscalls_write, NULL, syscalls_skeleton, syscalls_stop },
 	{ "http", "HTTP/1.x exchanges and their latency by role, method and status\n"
 	  "             (copies the first 512 bytes of each HTTP message and uses syscall\n"
 	  "             tracepoints; off by default)", false,
-	  http_start, http_write, http_lost, http_object, http_stop, http_poll },
+	  http_start, http_write, http_lost, http_skeleton, http_stop, http_poll },
 };
 const size_t n_collectors = sizeof(collectors) / sizeof(collectors[0]);
 

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include "sock.h"
 
-struct bpf_object;
+struct bpf_object_skeleton;
 
 struct collector_config {
 	struct sock_filters filters;	/* port and family only */
@@ -33,8 +33,8 @@ struct collector {
 	/* Events the collector could not count since the start (NULL if it
 	 * cannot lose any). */
 	uint64_t (*lost)(void *state);
-	/* The BPF object whose maps are pinned. */
-	const struct bpf_object *(*object)(void *state);
+	/* The skeleton whose maps and iterators are pinned. */
+	const struct bpf_object_skeleton *(*skeleton)(void *state);
 	void (*stop)(void *state);
 	/* Reads what the kernel queued, between refreshes (NULL if nothing is
 	 * queued one by one). */

@@ -12,6 +12,7 @@
 #include "sockeye.h"
 #include "flows_session.h"
 #include "maps.h"
+#include "pins.h"
 #include "probe.h"
 #include "format.h"
 #include "flows.skel.h"
@@ -215,6 +216,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->retrans_events = cfg->retrans_events;
 	skel->rodata->packet_events = cfg->packets;
 	skel->rodata->closed_records = !cfg->retrans_events && !cfg->packets && !cfg->counters_only;
+	skel->rodata->entry_per_connection = !cfg->counters_only;
 	skel->rodata->layer_times = cfg->layers;
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	if (!cfg->layers)
@@ -222,11 +224,11 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 }
 
 /* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
-static ssize_t read_iterator(struct bpf_link *link, char **out)
+static ssize_t read_iterator(int link_fd, char **out)
 {
 	size_t len = 0, cap = 64 << 10;
 	char *buf = malloc(cap);
-	int fd = bpf_iter_create(bpf_link__fd(link));
+	int fd = bpf_iter_create(link_fd);
 	ssize_t n = 0;
 
 	if (fd < 0 || !buf) {
@@ -258,11 +260,11 @@ out:
 	return len;
 }
 
-/* Walks every process's files to learn who owns each TCP socket. */
-static int walk_owners(struct flows_session *s)
+/* Runs an iterator for what its program writes to maps. */
+static int run_iterator(int link_fd)
 {
 	char *buf;
-	ssize_t n = read_iterator(s->skel->links.flows_owners, &buf);
+	ssize_t n = read_iterator(link_fd, &buf);
 
 	if (n < 0)
 		return n;
@@ -270,10 +272,17 @@ static int walk_owners(struct flows_session *s)
 	return 0;
 }
 
-/* The walk, when the last pass met sockets without an owner. */
+/* Walks every process's files to learn who owns each TCP socket. */
+static int walk_owners(struct flows_session *s)
+{
+	return run_iterator(s->owner_iter_fd);
+}
+
+/* The walk, when the last pass met sockets without an owner; on every
+ * snapshot from an agent's pins, which do not include that count. */
 static int find_owners(struct flows_session *s)
 {
-	return s->skel->data->ownerless ? walk_owners(s) : 0;
+	return !s->skel || s->skel->data->ownerless ? walk_owners(s) : 0;
 }
 
 /* The views that print records one by one take no snapshots, which is
@@ -314,19 +323,61 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	if (!err)
 		err = start_reading(s->skel->skeleton, "flows", &s->reader,
 				    sizeof(struct retrans_record), on_record, s);
-	if (!err && (cfg->retrans_events || cfg->packets)) {
+	if (err) {
+		flows_session_stop(s);
+		return err;
+	}
+	s->conn_iter_fd = bpf_link__fd(s->skel->links.flows_iter);
+	s->owner_iter_fd = bpf_link__fd(s->skel->links.flows_owners);
+	s->retrans_fd = bpf_map__fd(s->skel->maps.retrans_total);
+	s->untracked_fd = bpf_map__fd(s->skel->maps.untracked);
+	if (cfg->retrans_events || cfg->packets) {
 		s->reader.between_polls = find_owners_now_and_then;
 		find_owners_now_and_then(s);
 	}
-	if (err)
+	/* Connections open before the start get their entries, and with them
+	 * the retransmits they already had, from one pass (first_retransmit
+	 * in bpf/flows.bpf.c). */
+	if (cfg->counters_only && (err = run_iterator(s->conn_iter_fd))) {
+		p_err("cannot walk the TCP connections: %s", strerror(-err));
 		flows_session_stop(s);
+	}
 	return err;
+}
+
+int flows_session_borrow(struct flows_session *s, const char *pin_dir)
+{
+	int *const fds[] = { &s->conn_iter_fd, &s->owner_iter_fd, &s->retrans_fd,
+			     &s->untracked_fd };
+	const char *const names[] = { "flows_iter", "flows_owners", "retrans_total",
+				      "untracked" };
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		*fds[i] = -1;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		*fds[i] = open_pin(pin_dir, FLOWS_PIN_SUBDIR, names[i]);
+		if (*fds[i] < 0) {
+			int err = *fds[i];
+
+			flows_session_stop(s);
+			return err;
+		}
+	}
+	return 0;
 }
 
 void flows_session_stop(struct flows_session *s)
 {
+	int fds[] = { s->conn_iter_fd, s->owner_iter_fd, s->retrans_fd, s->untracked_fd };
+
 	reader_close(&s->reader);
-	flows_bpf__destroy(s->skel);
+	if (s->skel)
+		flows_bpf__destroy(s->skel);	/* closes the fds */
+	else
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 	s->skel = NULL;
 	flow_table_free(&s->closed);
 }
@@ -338,8 +389,9 @@ static int read_open_connections(struct flows_session *s, struct flow_table *t)
 	ssize_t n;
 	int err = 0;
 
-	s->skel->data->ownerless = 0;
-	n = read_iterator(s->skel->links.flows_iter, &buf);
+	if (s->skel)
+		s->skel->data->ownerless = 0;
+	n = read_iterator(s->conn_iter_fd, &buf);
 	if (n < 0)
 		return n;
 	for (r = (const void *)buf; !err && (const char *)(r + 1) <= buf + n; r++)
@@ -380,7 +432,7 @@ int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_clos
 
 int flows_retrans_totals(const struct flows_session *s, uint64_t *totals)
 {
-	return percpu_array_sum(bpf_map__fd(s->skel->maps.retrans_total), RETRANS_KINDS, totals);
+	return percpu_array_sum(s->retrans_fd, RETRANS_KINDS, totals);
 }
 
 struct drop_walk {
@@ -434,5 +486,5 @@ int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flo
 
 uint64_t flows_untracked(const struct flows_session *s)
 {
-	return percpu_counter(bpf_map__fd(s->skel->maps.untracked));
+	return percpu_counter(s->untracked_fd);
 }

@@ -15,6 +15,7 @@
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
+#include "pins.h"
 #include "probe.h"
 #include "prom.h"
 #include "flows.skel.h"
@@ -31,6 +32,7 @@ struct flows_opts {
 	struct flows_config cfg;
 	bool batch, extra, retrans, errors, layers, all, http;
 	const char *prom;
+	struct agent_source source;
 	const struct sort_key *sort;
 };
 
@@ -827,6 +829,16 @@ static const char flows_help[] =
 	"                       state (ascending)\n"
 	"      --prom FILE      write each snapshot to FILE in Prometheus text format,\n"
 	"                       replaced atomically (node_exporter's textfile collector)\n"
+	"      --from-agent     read the connections of the running 'sockeye agent'\n"
+	"                       (its flows collector) instead of loading programs: the\n"
+	"                       table, -x, -r, --sort and JSON, with the agent's\n"
+	"                       filters; listeners get no rows. The agent keeps no\n"
+	"                       start of a connection: AGE counts from when it first\n"
+	"                       met it (shown '>') and DIR is guessed from the\n"
+	"                       listeners. Not with it: -a (no closed connections),\n"
+	"                       -e, -t, --packets, --retrans-events, --http, --prom\n"
+	"                       and the filters\n"
+	PIN_DIR_HELP
 	COMMON_HELP
 	"\n"
 	"JSON objects, per snapshot: one {\"type\":\"flow\", time, pid, comm, family,\n"
@@ -853,9 +865,15 @@ static const char flows_help[] =
 	"  sockeye flows --json -i 10 -p 1234   one process's connections as JSON\n"
 	"  sockeye flows --retrans-events       each retransmit as it happens\n"
 	"  sockeye flows -P --port 8080         every segment to or from port 8080\n"
-	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n";
+	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n"
+	"  sockeye flows --from-agent -b -c 1   the agent's connections, no programs\n";
 
-enum { OPT_RETRANS_EVENTS = OPT_COMMAND_FIRST, OPT_SORT, OPT_PROM, OPT_HTTP };
+enum {
+	OPT_RETRANS_EVENTS = OPT_COMMAND_FIRST,
+	OPT_SORT,
+	OPT_PROM,
+	OPT_HTTP,
+};
 
 static bool one_by_one(const struct flows_opts *o)
 {
@@ -909,6 +927,18 @@ static void flows_option(struct flows_opts *o, int opt, const char *arg)
 	}
 }
 
+/* The agent's programs keep no closed connections, drops per connection
+ * or layer times, and send no records. */
+static void check_from_agent(const struct flows_opts *o)
+{
+	check_agent_source("flows", &o->source, any_filter(&o->common.filters) || o->cfg.sport ||
+			   o->cfg.dport);
+	if (o->source.from_agent &&
+	    (o->all || o->errors || o->layers || o->http || o->prom || one_by_one(o)))
+		usage_error("flows", "-a, -e, -t, --packets, --retrans-events, --http and --prom "
+			    "need flows' own programs: they do not go with --from-agent");
+}
+
 static void check_flows_options(const struct flows_opts *o)
 {
 	const struct sock_filters *f = &o->common.filters;
@@ -943,6 +973,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "prom", required_argument, NULL, OPT_PROM },
 		{ "http", no_argument, NULL, OPT_HTTP },
+		AGENT_SOURCE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -950,11 +981,13 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	while ((opt = next_option("flows", argc, argv,
 				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxretaPs:d:", longopts)) != -1) {
 		if (!common_option("flows", opt, optarg, flows_help, &o->common) &&
-		    !interval_option("flows", opt, optarg, &o->interval))
+		    !interval_option("flows", opt, optarg, &o->interval) &&
+		    !agent_source_option(opt, optarg, &o->source))
 			flows_option(o, opt, optarg);
 	}
 	no_arguments("flows", argc, argv);
 	check_flows_options(o);
+	check_from_agent(o);
 	if (!o->sort)
 		o->sort = &sort_keys[0];
 	o->cfg.filters = o->common.filters;
@@ -993,6 +1026,17 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
+static int start_session(const struct flows_opts *o, struct flows_session *s,
+			 struct event_printer *printer)
+{
+	if (o->source.from_agent)
+		return flows_session_borrow(s, o->source.pin_dir ? o->source.pin_dir :
+						  DEFAULT_PIN_DIR);
+	if (!check_environment())
+		return -EPERM;
+	return flows_session_start(s, &o->cfg, print_event, printer);
+}
+
 int cmd_flows(int argc, char **argv)
 {
 	struct flows_opts o = {};
@@ -1001,20 +1045,19 @@ int cmd_flows(int argc, char **argv)
 	int status;
 
 	parse_flows_options(argc, argv, &o);
-	if (!check_environment())
-		return EXIT_FAIL;
 	printer = (struct event_printer){
 		.json = o.common.json,
 		.clock_offset = monotonic_to_realtime_offset(),
 	};
 	run_start(o.common.duration);
-	if (flows_session_start(&session, &o.cfg, print_event, &printer))
+	if (start_session(&o, &session, &printer))
 		return EXIT_FAIL;
 	if (one_by_one(&o))
 		status = run_events(&o, &session);
 	else
 		status = run_table(&o, &session);
-	if (flows_untracked(&session))
+	/* The agent says so itself, as its lost events. */
+	if (session.skel && flows_untracked(&session))
 		p_warn("%llu connections had no counters of their own: more than %u were open "
 		       "at once", (unsigned long long)flows_untracked(&session),
 		       bpf_map__max_entries(session.skel->maps.flows));

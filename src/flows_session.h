@@ -22,8 +22,9 @@ struct flows_config {
 	bool retrans_events;	/* a struct retrans_record per retransmit */
 	bool packets;		/* a struct packet_record per segment; with
 				 * either, no closed rows: those views have no table */
-	bool counters_only;	/* no closed rows either: for the agent, which
-				 * reads only the counters */
+	bool counters_only;	/* for the agent, which reads only the counters:
+				 * no closed rows either, and per-connection
+				 * entries only where retransmits need them */
 };
 
 /* Connections as struct flow_record rows. */
@@ -33,8 +34,11 @@ struct flow_table {
 };
 
 struct flows_session {
-	struct flows_bpf *skel;
-	struct record_reader reader;
+	struct flows_bpf *skel;		/* NULL when reading an agent's pins */
+	/* The skeleton's, or opened from the agent's pins: */
+	int conn_iter_fd, owner_iter_fd;	/* iter/tcp, iter/task_file links */
+	int retrans_fd, untracked_fd;		/* maps */
+	struct record_reader reader;	/* not opened when reading pins */
 	struct flow_table closed;	/* closed since the last snapshot */
 	record_fn event_fn;
 	void *event_ctx;
@@ -46,6 +50,11 @@ struct flows_session {
  * Returns 0, or -errno after printing why. */
 int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 			record_fn event_fn, void *ctx);
+/* Reads the connections of a running agent's flows collector from its
+ * pins under pin_dir (pins.h) instead of loading programs: its iterators
+ * and counters, with its filters; no closed connections, drops or layer
+ * times. Returns 0, or -errno after printing why. */
+int flows_session_borrow(struct flows_session *s, const char *pin_dir);
 void flows_session_stop(struct flows_session *s);
 /* Fills t with every open connection that passes the filters and those
  * closed since the last call (closed = 1, with their final numbers); with

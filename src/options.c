@@ -175,6 +175,34 @@ bool interval_option(const char *cmd, int opt, const char *arg, struct interval_
 	return false;
 }
 
+bool agent_source_option(int opt, const char *arg, struct agent_source *src)
+{
+	switch (opt) {
+	case OPT_FROM_AGENT:
+		src->from_agent = true;
+		return true;
+	case OPT_PIN_DIR:
+		src->pin_dir = arg;
+		return true;
+	}
+	return false;
+}
+
+void check_agent_source(const char *cmd, const struct agent_source *src, bool filtered)
+{
+	if (src->pin_dir && !src->from_agent)
+		usage_error(cmd, "--pin-dir goes with --from-agent");
+	if (src->from_agent && filtered)
+		usage_error(cmd, "filters do not apply to --from-agent: the agent counts with its own");
+}
+
+bool any_filter(const struct sock_filters *f)
+{
+	static const struct sock_filters none;
+
+	return memcmp(f, &none, sizeof(none));
+}
+
 void no_arguments(const char *cmd, int argc, char **argv)
 {
 	if (optind < argc)

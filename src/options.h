@@ -30,6 +30,8 @@ enum common_long_only {
 	OPT_DURATION,
 	OPT_JSON,
 	OPT_CGROUP,
+	OPT_FROM_AGENT,
+	OPT_PIN_DIR,
 	OPT_COMMAND_FIRST = 0x200,	/* commands number their own from here */
 };
 
@@ -78,6 +80,25 @@ struct interval_opts {
 
 /* Handles -i or -c; returns false if opt is neither. */
 bool interval_option(const char *cmd, int opt, const char *arg, struct interval_opts *o);
+
+/* --from-agent and --pin-dir, for the commands that can read what a
+ * running agent counts (pins.h) instead of loading programs. */
+struct agent_source {
+	bool from_agent;
+	const char *pin_dir;	/* NULL: the default */
+};
+
+#define AGENT_SOURCE_LONGOPTS                                             \
+	{ "from-agent", no_argument, NULL, OPT_FROM_AGENT },              \
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR }
+
+/* Handles --from-agent or --pin-dir; returns false if opt is neither. */
+bool agent_source_option(int opt, const char *arg, struct agent_source *src);
+/* Refuses --pin-dir without --from-agent, and filters with it: the
+ * agent's programs filtered with its own options, in the kernel. */
+void check_agent_source(const char *cmd, const struct agent_source *src, bool filtered);
+/* Whether any of the shared filters is set. */
+bool any_filter(const struct sock_filters *f);
 
 /* getopt_long over argv with sockeye's error style: an unknown option or
  * a missing value ends the program with one line and exit code 2. */

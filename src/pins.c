@@ -89,7 +89,34 @@ int pins_claim(const char *dir)
 	return fd < 0 ? fd : lock_dir(dir, fd);
 }
 
-int pins_add(const char *dir, const char *sub, const struct bpf_object *obj)
+static int pin_failed(const char *what, const char *path, int err)
+{
+	p_err("cannot pin the %s %s: %s", what, path, strerror(-err));
+	return err;
+}
+
+/* A reader runs an iterator through its link; the other links stay
+ * unpinned, so that a killed agent's programs leave with it. */
+static int pin_iterators(const char *dir, const char *sub, const struct bpf_object_skeleton *skel)
+{
+	char path[PATH_MAX];
+	int err;
+
+	for (int i = 0; i < skel->prog_cnt; i++) {
+		struct bpf_link *link = *skel->progs[i].link;
+
+		if (!link || bpf_program__expected_attach_type(*skel->progs[i].prog) !=
+			     BPF_TRACE_ITER)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, skel->progs[i].name);
+		err = bpf_link__pin(link, path);
+		if (err)
+			return pin_failed("iterator", path, err);
+	}
+	return 0;
+}
+
+int pins_add(const char *dir, const char *sub, const struct bpf_object_skeleton *skel)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
@@ -101,17 +128,15 @@ int pins_add(const char *dir, const char *sub, const struct bpf_object *obj)
 		p_err("cannot create %s: %s", path, strerror(-err));
 		return err;
 	}
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map(map, *skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, bpf_map__name(map));
 		err = bpf_map__pin(map, path);
-		if (err) {
-			p_err("cannot pin the map %s: %s", path, strerror(-err));
-			return err;
-		}
+		if (err)
+			return pin_failed("map", path, err);
 	}
-	return 0;
+	return pin_iterators(dir, sub, skel);
 }
 
 bool pins_remove(const char *dir, const char *sub)
@@ -132,7 +157,7 @@ bool pins_remove(const char *dir, const char *sub)
 	return true;
 }
 
-int open_pin(const char *dir, const char *sub, const char *map)
+int open_pin(const char *dir, const char *sub, const char *name)
 {
 	char path[PATH_MAX];
 	int fd = open_dir(dir), err;
@@ -149,11 +174,11 @@ int open_pin(const char *dir, const char *sub, const char *map)
 		p_err("no agent is running with its pins in %s: start 'sockeye agent' first", dir);
 		return err;
 	}
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, map);
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err = -errno;
-		p_err("cannot open the agent's map %s: %s (is its '%s' collector on?)", path,
+		p_err("cannot open the agent's pin %s: %s (is its '%s' collector on?)", path,
 		      strerror(-err), sub);
 		return err;
 	}

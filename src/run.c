@@ -176,7 +176,11 @@ int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map
 
 int reader_poll(struct record_reader *r, int timeout_ms)
 {
-	int err = ring_buffer__poll(r->rb, timeout_ms);
+	int err;
+
+	if (!r->rb)
+		return 0;
+	err = ring_buffer__poll(r->rb, timeout_ms);
 
 	if (err < 0 && err != -EINTR)
 		return err;
@@ -185,7 +189,7 @@ int reader_poll(struct record_reader *r, int timeout_ms)
 
 uint64_t reader_lost(const struct record_reader *r)
 {
-	return percpu_counter(r->lost_fd);
+	return r->rb ? percpu_counter(r->lost_fd) : 0;
 }
 
 void reader_close(struct record_reader *r)

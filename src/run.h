@@ -75,7 +75,8 @@ int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map
 		size_t record_size, record_fn fn, void *ctx);
 /* Waits up to timeout_ms for records, then hands all queued ones to fn:
  * the programs wake the reader only when much is queued, so a timed-out
- * wait still has records to read. Returns how many, or -errno. */
+ * wait still has records to read. Returns how many, or -errno. This and
+ * reader_lost() are no-ops on a reader that was never opened (zeroed). */
 int reader_poll(struct record_reader *r, int timeout_ms);
 /* Records the programs could not queue, summed over CPUs. */
 uint64_t reader_lost(const struct record_reader *r);

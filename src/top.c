@@ -321,8 +321,7 @@ static const char top_help[] =
 	"                       of per process\n"
 	"      --from-agent     read the counters of the running 'sockeye agent'\n"
 	"                       instead of loading programs (its filters apply)\n"
-	"      --pin-dir DIR    where that agent pins its maps (default\n"
-	"                       " DEFAULT_PIN_DIR ")\n"
+	PIN_DIR_HELP
 	CGROUP_FILTER_HELP
 	COMMON_HELP
 	"The filters apply in the kernel: bytes they exclude are not counted.\n"
@@ -346,31 +345,11 @@ enum top_long_only {
 	OPT_UNITS = OPT_COMMAND_FIRST,
 	OPT_TCP,
 	OPT_UDP,
-	OPT_FROM_AGENT,
-	OPT_PIN_DIR,
 };
-
-struct top_source {
-	bool from_agent;
-	const char *pin_dir;	/* NULL: the default */
-};
-
-/* The agent's counters were filtered by its own options, in its kernel
- * programs; top cannot filter them again. */
-static void check_source(const struct top_source *src, const struct common_opts *common)
-{
-	static const struct sock_filters none;
-
-	if (src->pin_dir && !src->from_agent)
-		usage_error("top", "--pin-dir goes with --from-agent");
-	if (src->from_agent && memcmp(&common->filters, &none, sizeof(none)))
-		usage_error("top", "filters do not apply to --from-agent: the agent counts with "
-			    "its own");
-}
 
 static void parse_top_options(int argc, char **argv, struct common_opts *common,
 			      struct interval_opts *iv, struct top_view *v, bool *batch,
-			      struct top_source *src)
+			      struct agent_source *src)
 {
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
@@ -384,8 +363,7 @@ static void parse_top_options(int argc, char **argv, struct common_opts *common,
 		{ "units", required_argument, NULL, OPT_UNITS },
 		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "udp", no_argument, NULL, OPT_UDP },
-		{ "from-agent", no_argument, NULL, OPT_FROM_AGENT },
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		AGENT_SOURCE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, key;
@@ -393,7 +371,8 @@ static void parse_top_options(int argc, char **argv, struct common_opts *common,
 	while ((opt = next_option("top", argc, argv, COMMON_SHORTOPTS INTERVAL_SHORTOPTS "d:bs:rg",
 				  longopts)) != -1) {
 		if (common_option("top", opt, optarg, top_help, common) ||
-		    interval_option("top", opt == 'd' ? 'i' : opt, optarg, iv))
+		    interval_option("top", opt == 'd' ? 'i' : opt, optarg, iv) ||
+		    agent_source_option(opt, optarg, src))
 			continue;
 		switch (opt) {
 		case 'b':
@@ -426,19 +405,13 @@ static void parse_top_options(int argc, char **argv, struct common_opts *common,
 					    "for both");
 			v->protocols = opt == OPT_TCP ? SPLITS_TCP : SPLITS_UDP;
 			break;
-		case OPT_FROM_AGENT:
-			src->from_agent = true;
-			break;
-		case OPT_PIN_DIR:
-			src->pin_dir = optarg;
-			break;
 		}
 	}
 	no_arguments("top", argc, argv);
-	check_source(src, common);
+	check_agent_source("top", src, any_filter(&common->filters));
 }
 
-static int start_session(struct top_session *s, const struct top_source *src,
+static int start_session(struct top_session *s, const struct agent_source *src,
 			 const struct sock_filters *filters)
 {
 	if (src->from_agent)
@@ -455,7 +428,7 @@ int cmd_top(int argc, char **argv)
 	};
 	struct common_opts common = {};
 	struct interval_opts iv = {};
-	struct top_source src = {};
+	struct agent_source src = {};
 	bool batch = false;
 	int err;
 

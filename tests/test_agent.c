@@ -5,6 +5,7 @@
  * known bytes through a port the agent is told to watch (--port), so other
  * traffic on the machine does not count. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -579,6 +580,149 @@ KTEST(agent_top_from_agent_shows_the_agents_bytes)
 	write(hold[1], "q", 1);
 	ASSERT_EQ(wait_status(child), 0, "child done");
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* The flow object of the connection from sport to dport in flows' JSON
+ * Lines, or NULL. */
+static const char *flow_line(const char *out, uint16_t sport, uint16_t dport)
+{
+	char key[48];
+
+	snprintf(key, sizeof(key), "\"sport\":%u,", sport);
+	for (const char *at = strstr(out, key); at; at = strstr(at + 1, key)) {
+		const char *line = at;
+
+		while (line > out && line[-1] != '\n')
+			line--;
+		if (json_number(line, "dport") == dport)
+			return line;
+	}
+	return NULL;
+}
+
+static void check_flow(const char *line, const char *direction, uint64_t acked,
+		       uint64_t received)
+{
+	char comm[16] = {}, buf[32];
+
+	if (!ASSERT_TRUE(line != NULL, "a row for the connection"))
+		return;
+	prctl(PR_GET_NAME, comm);
+	ASSERT_EQ(json_number(line, "pid"), getpid(), "owner pid");
+	ASSERT_STR_EQ(json_string(line, "comm", buf, sizeof(buf)), comm, "owner comm");
+	ASSERT_STR_EQ(json_string(line, "state", buf, sizeof(buf)), "TCP_ESTABLISHED", "state");
+	ASSERT_STR_EQ(json_string(line, "direction", buf, sizeof(buf)), direction, "direction");
+	ASSERT_EQ(json_number(line, "bytes_acked"), acked, "bytes acked");
+	ASSERT_EQ(json_number(line, "bytes_received"), received, "bytes received");
+	ASSERT_EQ(json_number(line, "total_retrans"), 0, "no retransmit on loopback");
+}
+
+/* How many BPF programs a process holds open: a command that loaded its
+ * own holds one per program while it runs. Unlike a count of programs by
+ * name, other BPF users of the host cannot change it. */
+static int programs_held(pid_t pid)
+{
+	char dir[32], path[300], target[64];
+	struct dirent *e;
+	int n = 0;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
+		n += !strcmp(target, "anon_inode:bpf-prog");
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A connection opened while the agent runs (with --port, the only one it
+ * sees) moves known bytes each way; flows --from-agent shows both ends
+ * with their owner and exact bytes, and loads no program of its own. */
+KTEST(agent_flows_from_agent_shows_the_connections)
+{
+	enum { UP = 54321, DOWN = 12345 };
+	static char out[1 << 16], err[1024];
+	char port_arg[8], out_path[64], err_path[64];
+	const char *const extra[] = { "--port", port_arg };
+	int listener, cli, acc, held = 0, status;
+	uint16_t port, cport;
+	struct agent a;
+	pid_t flows;
+
+	listener = private_listener(&port);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up"))
+		return;
+	cli = connect_to(AF_INET, SOCK_STREAM, port);
+	acc = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	fcntl(cli, F_SETFD, FD_CLOEXEC);	/* the owner is this process alone */
+	cport = local_port(cli);
+	ASSERT_TRUE(send_all(cli, UP) && recv_exactly(acc, UP), "bytes up");
+	ASSERT_TRUE(send_all(acc, DOWN) && recv_exactly(cli, DOWN), "bytes down");
+	sleep_ms(50);	/* the last ACKs */
+	snprintf(out_path, sizeof(out_path), "/tmp/sockeye-test-flows-%d.out", getpid());
+	snprintf(err_path, sizeof(err_path), "/tmp/sockeye-test-flows-%d.err", getpid());
+	{
+		char *argv[] = { (char *)sockeye_path(), "flows", "--from-agent", "--pin-dir",
+				 a.pin_dir, "--json", "-c", "3", "-i", "0.2", NULL };
+
+		flows = spawn_logged(argv, out_path, err_path);
+	}
+	/* While it runs (0.6 s). */
+	for (int i = 0; i < 5; i++, sleep_ms(100))
+		held += programs_held(flows);
+	status = wait_status(flows);
+	read_file(err_path, err, sizeof(err));
+	ASSERT_EQ(status, 0, err);
+	ASSERT_EQ(held, 0, "flows loaded no program of its own");
+	if (ASSERT_TRUE(read_file(out_path, out, sizeof(out)) > 0, "flows wrote snapshots")) {
+		/* The client's SYN is acknowledged and counted as a byte. */
+		check_flow(flow_line(out, cport, port), "client", UP + 1, DOWN);
+		check_flow(flow_line(out, port, cport), "server", DOWN, UP);
+		ASSERT_EQ(json_number(strstr(out, "\"type\":\"flows\""), "connections"), 2,
+			  "only the two ends: the agent's --port applies");
+	}
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "agent: exit 0");
+	remove_pins(&a);
+	unlink(out_path);
+	unlink(err_path);
+	close(cli), close(acc), close(listener);
+}
+
+/* Without a running agent, or one without the flows collector, flows
+ * --from-agent says why and exits 1. */
+KTEST(agent_flows_from_agent_without_an_agent_exits_1)
+{
+	static const char *const extra[] = { "--collectors", "bytes" };
+	char out[256], err[1024], pin_dir[64];
+	struct agent a;
+
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/sockeye-test-none-%d", getpid());
+	{
+		char *argv[] = { (char *)sockeye_path(), "flows", "--from-agent", "--pin-dir",
+				 pin_dir, "-c", "1", NULL };
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 1, "no agent: exit 1");
+		ASSERT_HAS(err, "start 'sockeye agent' first", "says what to do");
+	}
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up, bytes only"))
+		return;
+	{
+		char *argv[] = { (char *)sockeye_path(), "flows", "--from-agent", "--pin-dir",
+				 a.pin_dir, "-c", "1", NULL };
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 1,
+			  "no flows collector: exit 1");
+		ASSERT_HAS(err, "is its 'flows' collector on?", "says why");
+	}
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "agent: exit 0");
 	remove_pins(&a);
 }
 

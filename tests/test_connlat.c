@@ -406,9 +406,31 @@ static int map_entries(int fd)
 	return n;
 }
 
+/* The agent's counts of the loop below: every connection opened and
+ * closed in both directions, each completed handshake timed (the others
+ * went to ports its filter leaves out). */
+static void check_agent_counts(const struct connlat_session *s)
+{
+	uint64_t counts[CONN_COUNTERS], slots[CONNLAT_SLOTS], timed = 0;
+
+	ASSERT_EQ(connlat_connections(s, counts), 0, "connections read");
+	ASSERT_EQ(counts[CONN_OPENED_ACTIVE], 3334, "opened, active");
+	ASSERT_EQ(counts[CONN_OPENED_PASSIVE], 3334, "opened, passive");
+	ASSERT_EQ(counts[CONN_CLOSED_ACTIVE], 3334, "closed, active");
+	ASSERT_EQ(counts[CONN_CLOSED_PASSIVE], 3334, "closed, passive");
+	ASSERT_EQ(counts[CONN_UNCOUNTED], 0, "none uncounted");
+	ASSERT_EQ(connlat_hist(s, slots), 0, "histogram read");
+	for (int i = 0; i < CONNLAT_SLOTS; i++)
+		timed += slots[i];
+	ASSERT_EQ(timed, 3334, "completed");
+}
+
 /* Every way out of SYN_SENT removes the start time: 10,000 handshakes
- * that complete, are refused or are abandoned leave the map empty. */
-KTEST(connlat_pending_map_empties_after_10000_connections)
+ * that complete, are refused or are abandoned leave the map empty. The
+ * agent keeps an opened connection's entry until it closes: with its
+ * port filter (its only ones) only this test's connections count, and
+ * they leave the map empty too once closed. */
+static void check_pending_empties(bool agent)
 {
 	struct connlat_config cfg = for_this_process();
 	struct connlat_session s;
@@ -419,6 +441,9 @@ KTEST(connlat_pending_map_empties_after_10000_connections)
 	int queued, full = full_listener(&full_port, &queued);
 
 	cfg.failed = true;
+	cfg.hist = cfg.agent = agent;
+	if (agent)
+		cfg.filters.port = port;
 	if (!start(&s, &c, &cfg))
 		return;
 	for (int i = 0; i < 10000; i++) {
@@ -436,14 +461,28 @@ KTEST(connlat_pending_map_empties_after_10000_connections)
 	drain(&s);
 	ASSERT_EQ(map_entries(bpf_map__fd(s.skel->maps.pending)), 0, "no handshake left pending");
 	ASSERT_EQ(connlat_untimed(&s), 0, "none untimed");
-	ASSERT_EQ(count_result(&c, "ok"), 3334, "completed");
-	ASSERT_EQ(count_result(&c, "refused"), 3333, "refused");
-	ASSERT_EQ(count_result(&c, "aborted"), 3333, "abandoned");
+	if (agent) {
+		check_agent_counts(&s);
+	} else {
+		ASSERT_EQ(count_result(&c, "ok"), 3334, "completed");
+		ASSERT_EQ(count_result(&c, "refused"), 3333, "refused");
+		ASSERT_EQ(count_result(&c, "aborted"), 3333, "abandoned");
+	}
 	stop(&s, &c);
 	close(srv);
 	close(closed);
 	close(queued);
 	close(full);
+}
+
+KTEST(connlat_pending_map_empties_after_10000_connections)
+{
+	check_pending_empties(false);
+}
+
+KTEST(connlat_agent_map_empties_after_10000_connections)
+{
+	check_pending_empties(true);
 }
 
 /* ---- the command's output ---- */

@@ -500,12 +500,17 @@ static size_t start_loss(const struct ns_conn *c, enum loss loss)
 /* The row's retransmits against the socket's TCP_INFO and the namespace's
  * counters. */
 static void check_retrans_counts(const struct ns_conn *c, enum loss loss,
-				 const struct flow_record *row, const struct tcp_info *ti)
+				 const struct flows_session *s, const struct flow_record *row,
+				 const struct tcp_info *ti)
 {
-	uint64_t sum = 0;
+	uint64_t sum = 0, totals[RETRANS_KINDS], total = 0;
 
 	for (int k = 0; k < RETRANS_KINDS; k++)
 		sum += row->entry.retrans[k];
+	ASSERT_EQ(flows_retrans_totals(s, totals), 0, "totals read");
+	for (int k = 0; k < RETRANS_KINDS; k++)
+		total += totals[k];
+	ASSERT_EQ(total, sum, "the totals (the agent's metric) count this connection's");
 	ASSERT_EQ(sum, ti->tcpi_total_retrans, "retransmits by kind add up to the socket's count");
 	ASSERT_EQ(row->tcp.total_retrans, ti->tcpi_total_retrans, "total as TCP_INFO says");
 	ASSERT_EQ(sum, nstat_value(c->n.a, "TcpRetransSegs"), "as the namespace's TcpRetransSegs");
@@ -530,10 +535,16 @@ static bool start_collecting(void *ctx, const struct flows_config *cfg)
 
 /* Sends len bytes from a to b under the given loss; the numbers of its row
  * go to *row, the namespace's own counters are checked against it, and so
- * are the retransmit records (--retrans-events) under random loss. */
-static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *row)
+ * are the retransmit records (--retrans-events) under random loss. With
+ * counters_only (the agent's mode), the connection's entry is made at its
+ * first retransmit, and must count the same. */
+static void transfer_with_loss(enum loss loss, size_t len, bool counters_only,
+			       struct flow_record *row)
 {
-	struct flows_config cfg = { .retrans_events = loss == RANDOM_LOSS };
+	struct flows_config cfg = {
+		.retrans_events = loss == RANDOM_LOSS && !counters_only,
+		.counters_only = counters_only,
+	};
 	struct collected c = {};
 	struct flows_session s = {};
 	struct session_start st = { &s, &c };
@@ -556,8 +567,8 @@ static void transfer_with_loss(enum loss loss, size_t len, struct flow_record *r
 	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
 	    ASSERT_TRUE(find_flow(&t, nc.cport, nc.port) != NULL, "a row for the connection"))
 		*row = *find_flow(&t, nc.cport, nc.port);
-	check_retrans_counts(&nc, loss, row, &ti);
-	if (loss == RANDOM_LOSS)
+	check_retrans_counts(&nc, loss, &s, row, &ti);
+	if (cfg.retrans_events)
 		check_retrans_records(&c, row);
 	shutdown(nc.fd, SHUT_WR);
 	read(nc.done, &got, sizeof(got));
@@ -573,30 +584,50 @@ KTEST(flows_retrans_none_without_loss)
 {
 	struct flow_record r;
 
-	transfer_with_loss(NO_LOSS, 4 << 20, &r);
+	transfer_with_loss(NO_LOSS, 4 << 20, false, &r);
 	ASSERT_EQ(r.tcp.total_retrans, 0, "no retransmits");
 	for (int k = 0; k < RETRANS_KINDS; k++)
 		ASSERT_EQ(r.entry.retrans[k], 0, retrans_kind_name(k));
 	ASSERT_EQ(r.tcp.bytes_acked, (4 << 20) + 1, "every byte acknowledged, and the SYN");
 }
 
-KTEST(flows_retrans_fast_dominate_under_random_loss)
+static void check_random_loss(bool counters_only)
 {
 	struct flow_record r;
 
-	transfer_with_loss(RANDOM_LOSS, 4 << 20, &r);
+	transfer_with_loss(RANDOM_LOSS, 4 << 20, counters_only, &r);
 	ASSERT_TRUE(r.tcp.total_retrans > 0, "retransmits");
 	ASSERT_TRUE(r.entry.retrans[RETRANS_FAST] > r.entry.retrans[RETRANS_TIMEOUT],
 		    "fast retransmits dominate");
 	ASSERT_EQ(r.entry.retrans[RETRANS_SYN], 0, "the SYN went through");
 }
 
-KTEST(flows_retrans_timeout_after_blackhole)
+KTEST(flows_retrans_fast_dominate_under_random_loss)
+{
+	check_random_loss(false);
+}
+
+KTEST(flows_retrans_counters_only_under_random_loss)
+{
+	check_random_loss(true);
+}
+
+static void check_blackhole(bool counters_only)
 {
 	struct flow_record r;
 
-	transfer_with_loss(BLACKHOLE, 100000, &r);
+	transfer_with_loss(BLACKHOLE, 100000, counters_only, &r);
 	ASSERT_TRUE(r.entry.retrans[RETRANS_TIMEOUT] > 0, "timeout retransmits");
+}
+
+KTEST(flows_retrans_timeout_after_blackhole)
+{
+	check_blackhole(false);
+}
+
+KTEST(flows_retrans_counters_only_after_blackhole)
+{
+	check_blackhole(true);
 }
 
 /* ---- the command ---- */
