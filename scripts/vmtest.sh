@@ -291,7 +291,14 @@ rm -f "$CACHE"/results/*
 # The guests run side by side (one vCPU each), the self-check's short one
 # with them; the host suite runs first, alone, so its timing is not
 # disturbed by them.
-first=$(for k in "$@"; do case $k in host|selfcheck) ;; *) echo "$k" ;; esac; done | head -1)
+kernels=$(for k in "$@"; do case $k in host|selfcheck) ;; *) echo "$k" ;; esac; done)
+first=$(echo "$kernels" | head -1)
+# Each package fetched and unpacked once, before the guests start: the
+# self-check boots the same kernel as a guest beside it, and two unpacks
+# of one directory at once break each other.
+for k in $kernels; do
+	fetch_kernel "$(resolve_package "$k")" >/dev/null
+done
 i=0
 for k in "$@"; do
 	i=$((i + 1))
