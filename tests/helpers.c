@@ -227,14 +227,28 @@ static bool prog_named(__u32 id, const char *names)
 	return match;
 }
 
-int count_programs(const char *name)
+int count_programs_after(const char *name, uint32_t after)
 {
-	__u32 id = 0;
+	__u32 id = after;
 	int count = 0;
 
 	while (!bpf_prog_get_next_id(id, &id))
 		count += prog_named(id, name);
 	return count;
+}
+
+int count_programs(const char *name)
+{
+	return count_programs_after(name, 0);
+}
+
+uint32_t last_program_id(void)
+{
+	__u32 id = 0, last = 0;
+
+	while (!bpf_prog_get_next_id(id, &id))
+		last = id;
+	return last;
 }
 
 static bool attached(const char *name)
@@ -316,8 +330,13 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 
 bool wait_for_unload(const char *name, int ms)
 {
+	return wait_for_unload_after(name, 0, ms);
+}
+
+bool wait_for_unload_after(const char *name, uint32_t after, int ms)
+{
 	/* The kernel frees a program a little after its last user exits. */
-	for (int waited = 0; count_programs(name); waited += 10) {
+	for (int waited = 0; count_programs_after(name, after); waited += 10) {
 		if (waited >= ms)
 			return false;
 		sleep_ms(10);

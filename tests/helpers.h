@@ -67,6 +67,12 @@ bool wait_for_attach(const char *name, int ms);
  * frees tracing programs after an RCU grace period, a little after their
  * last reference closed, longer on a busy machine. */
 bool wait_for_unload(const char *name, int ms);
+/* The same for programs loaded after the one with this id (ids only grow):
+ * those a test's own sockeye loaded, not older ones of other programs. */
+int count_programs_after(const char *name, uint32_t after);
+bool wait_for_unload_after(const char *name, uint32_t after, int ms);
+/* The id of the program loaded last, to count from. */
+uint32_t last_program_id(void);
 
 /* A field of a JSON Lines object as sockeye writes it (flat, no spaces):
  * a whole number (UINT64_MAX if absent) or a string without escapes
