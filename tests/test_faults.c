@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include "test.h"
 #include "helpers.h"
+#include "flows_session.h"
+#include "top_session.h"
 
 static int lines_in(const char *text)
 {
@@ -119,4 +121,133 @@ KTEST(fault_missing_tracepoint_agent_leaves_nothing)
 	ASSERT_TRUE(stat(pin_dir, &st) && errno == ENOENT, "no pins left");
 	ASSERT_TRUE(wait_for_unload_after("agent_tcp_state|agent_send|agent_recv", before, 5000),
 		    "the collectors that started are gone");
+}
+
+/* ---- full maps ---- */
+
+#define SMALL_MAP "4"
+
+/* Connections to the listener srv on port, both ends kept. */
+static void open_conns(int srv, uint16_t port, int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		fds[2 * i] = connect_to(AF_INET, SOCK_STREAM, port);
+		fds[2 * i + 1] = accept(srv, NULL, NULL);
+	}
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Reads closed-connection records until want came (each tracked end gives
+ * one when it is destroyed) or 5 s passed. */
+static size_t wait_for_closed(struct flows_session *s, size_t want)
+{
+	for (int waited = 0; s->closed.n < want && waited < 5000; waited += 50)
+		reader_poll(&s->reader, 50);
+	return s->closed.n;
+}
+
+/* flows with room for SMALL_MAP connection ends: 5 connections (10 ends)
+ * leave 6 untracked, counted once each and still listed; once the tracked
+ * ones closed, new connections are tracked again. */
+KTEST(fault_full_map_flows_counts_untracked_and_goes_on)
+{
+	struct flows_config cfg = { .filters = { .pid = getpid() } };
+	struct flows_session s;
+	struct flow_table t = {};
+	int first[10], later[4], srv, tracked = 0;
+	uint16_t port;
+
+	srv = bound_socket(AF_INET, SOCK_STREAM, true, &port);
+	/* pid for the clients (their port is not chosen when they start),
+	 * port for the servers' ends (born in softirq, owner unknown). */
+	cfg.filters.port = port;
+	setenv("SOCKEYE_MAX_ENTRIES", SMALL_MAP, 1);
+	if (!ASSERT_EQ(flows_session_start(&s, &cfg, NULL, NULL), 0, "session starts"))
+		return;
+	open_conns(srv, port, first, 5);
+	ASSERT_EQ(flows_untracked(&s), 6, "ends beyond the map's 4 counted");
+	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot"))
+		ASSERT_EQ(t.n, 10, "every end listed, tracked or not");
+	close_all(first, 10);
+	ASSERT_EQ(wait_for_closed(&s, 4), 4, "the 4 tracked ends closed, with their numbers");
+	open_conns(srv, port, later, 2);
+	ASSERT_EQ(flows_untracked(&s), 6, "the new ones found room");
+	flow_table_free(&t);
+	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot")) {
+		for (size_t i = 0; i < t.n; i++)
+			tracked += !t.rows[i].closed && t.rows[i].entry.start_ns != 0;
+		ASSERT_EQ(tracked, 4, "both ends of both new connections tracked since they began");
+	}
+	flow_table_free(&t);
+	flows_session_stop(&s);
+	close_all(later, 4);
+	close(srv);
+}
+
+/* A child that sends n datagrams of 100 bytes to port and exits. */
+static pid_t sender(uint16_t port, int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = connect_to(AF_INET, SOCK_DGRAM, port);
+		char buf[100] = { 0 };
+
+		for (int i = 0; i < n; i++)
+			if (send(fd, buf, sizeof(buf), 0) != sizeof(buf))
+				_exit(1);
+		_exit(0);
+	}
+	return pid;
+}
+
+static uint64_t udp_sent(const struct process_traffic *rows, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (rows[i].pid == (uint32_t)pid)
+			return rows[i].stats.bytes[DIR_SENT][SPLIT_UDP4];
+	return UINT64_MAX;
+}
+
+/* top with room for 2 processes: the sends of a third and a fourth are
+ * counted as lost, one each; once the first two have been shown ended and
+ * forgotten (as the command does), a fifth is counted in full. */
+KTEST(fault_full_map_top_counts_lost_and_goes_on)
+{
+	struct sock_filters filters = {};
+	struct process_traffic *rows = NULL;
+	struct top_session s;
+	pid_t pids[5];
+	uint16_t port;
+	int rx = bound_socket(AF_INET, SOCK_DGRAM, false, &port), n;
+
+	filters.port = port;	/* no other process on the host takes room */
+	setenv("SOCKEYE_MAX_ENTRIES", "2", 1);
+	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
+		return;
+	for (int i = 0; i < 4; i++) {
+		pids[i] = sender(port, 10 + i);
+		ASSERT_EQ(wait_status(pids[i]), 0, "sender done");
+	}
+	ASSERT_EQ(top_lost(&s), 12 + 13, "the third's and fourth's sends lost");
+	n = top_read(&s, &rows);
+	ASSERT_EQ(n, 2, "two rows");
+	ASSERT_EQ(udp_sent(rows, n, pids[0]), 1000, "the first's bytes");
+	ASSERT_EQ(udp_sent(rows, n, pids[1]), 1100, "the second's bytes");
+	free(rows);
+	top_forget(&s, pids[0]);
+	top_forget(&s, pids[1]);
+	pids[4] = sender(port, 20);
+	ASSERT_EQ(wait_status(pids[4]), 0, "sender done");
+	n = top_read(&s, &rows);
+	ASSERT_EQ(udp_sent(rows, n, pids[4]), 2000, "the fifth's bytes, all of them");
+	ASSERT_EQ(top_lost(&s), 25, "nothing more lost");
+	free(rows);
+	top_session_stop(&s);
+	close(rx);
 }
