@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <limits.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -352,6 +353,41 @@ void need_cgroup_sock_events(void)
 	    !hook_exists("fexit/inet_create", why, sizeof(why)))
 		test_skip("no create, close, bind or UDP connect events without the kfunc "
 			  "bpf_cast_to_kern_ctx (Linux 6.2+) or fentry");
+}
+
+pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = connect_to(AF_INET, SOCK_DGRAM, port);
+		char buf[65536] = { 0 };
+
+		prctl(PR_SET_NAME, comm);
+		for (int i = 0; i < n; i++)
+			if (send(fd, buf, size, 0) != (ssize_t)size)
+				_exit(1);
+		if (ready_fd >= 0 && write(ready_fd, "r", 1) == 1)
+			pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+bool map_has_key(int fd, const void *key, size_t key_size)
+{
+	unsigned char cur[64], next[64];
+	void *prev = NULL;
+
+	if (key_size > sizeof(cur))
+		return false;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (!memcmp(next, key, key_size))
+			return true;
+		memcpy(cur, next, key_size);
+		prev = cur;
+	}
+	return false;
 }
 
 void sleep_ms(int ms)

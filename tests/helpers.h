@@ -95,6 +95,14 @@ bool own_cgroup(char *abs, size_t len);
  * it says so). */
 void need_cgroup_sock_events(void);
 
+/* Forks a child named comm that sends n datagrams of size bytes to port on
+ * 127.0.0.1 over a connected socket, then exits 0 (1 if a send failed); or,
+ * with ready_fd >= 0, writes a byte there and waits to be killed. */
+pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_fd);
+/* Whether the BPF hash map fd holds key (of key_size bytes); walks the
+ * keys, so per-CPU maps need no value buffer. */
+bool map_has_key(int fd, const void *key, size_t key_size);
+
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */
 uint64_t monotonic_ns(void);

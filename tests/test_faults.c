@@ -14,6 +14,7 @@
 #include "helpers.h"
 #include "flows_session.h"
 #include "top_session.h"
+#include "flows.skel.h"
 
 static int lines_in(const char *text)
 {
@@ -189,23 +190,6 @@ KTEST(fault_full_map_flows_counts_untracked_and_goes_on)
 	close(srv);
 }
 
-/* A child that sends n datagrams of 100 bytes to port and exits. */
-static pid_t sender(uint16_t port, int n)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = connect_to(AF_INET, SOCK_DGRAM, port);
-		char buf[100] = { 0 };
-
-		for (int i = 0; i < n; i++)
-			if (send(fd, buf, sizeof(buf), 0) != sizeof(buf))
-				_exit(1);
-		_exit(0);
-	}
-	return pid;
-}
-
 static uint64_t udp_sent(const struct process_traffic *rows, int n, pid_t pid)
 {
 	for (int i = 0; i < n; i++)
@@ -231,7 +215,7 @@ KTEST(fault_full_map_top_counts_lost_and_goes_on)
 	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
 		return;
 	for (int i = 0; i < 4; i++) {
-		pids[i] = sender(port, 10 + i);
+		pids[i] = udp_sender(port, 10 + i, 100, "flt-send", -1);
 		ASSERT_EQ(wait_status(pids[i]), 0, "sender done");
 	}
 	ASSERT_EQ(top_lost(&s), 12 + 13, "the third's and fourth's sends lost");
@@ -242,7 +226,7 @@ KTEST(fault_full_map_top_counts_lost_and_goes_on)
 	free(rows);
 	top_forget(&s, pids[0]);
 	top_forget(&s, pids[1]);
-	pids[4] = sender(port, 20);
+	pids[4] = udp_sender(port, 20, 100, "flt-send", -1);
 	ASSERT_EQ(wait_status(pids[4]), 0, "sender done");
 	n = top_read(&s, &rows);
 	ASSERT_EQ(udp_sent(rows, n, pids[4]), 2000, "the fifth's bytes, all of them");
@@ -250,4 +234,104 @@ KTEST(fault_full_map_top_counts_lost_and_goes_on)
 	free(rows);
 	top_session_stop(&s);
 	close(rx);
+}
+
+/* ---- a process killed mid-connection ---- */
+
+enum { KILLED_CONNS = 3 };
+
+/* A child that listens on *port, makes KILLED_CONNS connections to itself
+ * with bytes both ways once told to go, says so, and waits to be killed. */
+static pid_t connection_holder(uint16_t *port, int *go, int *ready)
+{
+	int go_pipe[2], ready_pipe[2], srv = bound_socket(AF_INET, SOCK_STREAM, true, port);
+	pid_t pid;
+
+	if (srv < 0 || pipe(go_pipe) || pipe(ready_pipe))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fds[2 * KILLED_CONNS];
+		char c;
+
+		if (read(go_pipe[0], &c, 1) != 1)
+			_exit(1);
+		open_conns(srv, *port, fds, KILLED_CONNS);
+		for (int i = 0; i < KILLED_CONNS; i++)
+			if (!send_all(fds[2 * i], 1000) || !recv_exactly(fds[2 * i + 1], 1000) ||
+			    !send_all(fds[2 * i + 1], 500) || !recv_exactly(fds[2 * i], 500))
+				_exit(1);
+		c = write(ready_pipe[1], "r", 1);
+		pause();
+		_exit(0);
+	}
+	close(srv);
+	close(go_pipe[0]);
+	close(ready_pipe[1]);
+	*go = go_pipe[1];
+	*ready = ready_pipe[0];
+	return pid;
+}
+
+/* Of the rows of flows' snapshot, the cookies of the child's connections. */
+static int cookies_of(const struct flow_table *t, uint16_t port, uint64_t *cookies, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < t->n && n < max; i++)
+		if (t->rows[i].tuple.sport == port || t->rows[i].tuple.dport == port)
+			cookies[n++] = t->rows[i].cookie;
+	return n;
+}
+
+static int present(int map_fd, const uint64_t *cookies, int n)
+{
+	int found = 0;
+
+	for (int i = 0; i < n; i++)
+		found += map_has_key(map_fd, &cookies[i], sizeof(cookies[i]));
+	return found;
+}
+
+/* SIGKILL on a process holding connections: once the kernel has destroyed
+ * its sockets, flows holds no entry (counters, owner) for any of them. */
+KTEST(fault_killed_process_leaves_no_flows_entries)
+{
+	struct flows_config cfg = {};
+	struct flows_session s;
+	struct flow_table t = {};
+	uint64_t cookies[2 * KILLED_CONNS];
+	int go, ready, n = 0, flows_fd, owners_fd, left = -1;
+	uint16_t port;
+	pid_t child = connection_holder(&port, &go, &ready);
+	char c;
+
+	if (!ASSERT_TRUE(child > 0, "child started"))
+		return;
+	cfg.filters.port = port;
+	if (ASSERT_EQ(flows_session_start(&s, &cfg, NULL, NULL), 0, "session starts")) {
+		flows_fd = bpf_map__fd(s.skel->maps.flows);
+		owners_fd = bpf_map__fd(s.skel->maps.owners);
+		if (ASSERT_EQ(write(go, "g", 1), 1, "go") && ASSERT_EQ(read(ready, &c, 1), 1, "ready") &&
+		    ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot")) {
+			n = cookies_of(&t, port, cookies, 2 * KILLED_CONNS);
+			ASSERT_EQ(n, 2 * KILLED_CONNS, "both ends of each connection listed");
+			ASSERT_EQ(present(flows_fd, cookies, n), n, "each end has its entry");
+		}
+		kill(child, SIGKILL);
+		ASSERT_EQ(wait_status(child), 128 + SIGKILL, "child killed");
+		for (int waited = 0; left && waited < 5000; waited += 50) {
+			left = present(flows_fd, cookies, n) + present(owners_fd, cookies, n);
+			if (left)
+				sleep_ms(50);
+		}
+		ASSERT_EQ(left, 0, "no entry left for its connections");
+		flow_table_free(&t);
+		flows_session_stop(&s);
+	} else {
+		kill(child, SIGKILL);
+		wait_status(child);
+	}
+	close(go);
+	close(ready);
 }
