@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "helpers.h"
 #include "probe.h"
 #include "test.h"
@@ -388,6 +390,61 @@ bool map_has_key(int fd, const void *key, size_t key_size)
 		prev = cur;
 	}
 	return false;
+}
+
+/* The id of the BPF map an open file of pid is, or 0. */
+static uint32_t map_id_of(pid_t pid, const char *fd)
+{
+	char path[300], line[128];
+	unsigned int id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	f = fopen(path, "r");
+	while (f && !id && fgets(line, sizeof(line), f))
+		sscanf(line, "map_id: %u", &id);
+	if (f)
+		fclose(f);
+	return id;
+}
+
+static uint64_t percpu_sum(int map_fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *per_cpu = calloc(ncpus > 0 ? ncpus : 1, sizeof(*per_cpu));
+	uint32_t key = 0;
+
+	if (ncpus > 0 && per_cpu && !bpf_map_lookup_elem(map_fd, &key, per_cpu))
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			sum += per_cpu[cpu];
+	free(per_cpu);
+	return sum;
+}
+
+uint64_t lost_records_of(pid_t pid)
+{
+	char dir_path[32];
+	struct dirent *e;
+	uint64_t lost = UINT64_MAX;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
+	dir = opendir(dir_path);
+	while (dir && lost == UINT64_MAX && (e = readdir(dir))) {
+		uint32_t id = e->d_name[0] == '.' ? 0 : map_id_of(pid, e->d_name);
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd = id ? bpf_map_get_fd_by_id(id) : -1;
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "lost_records"))
+			lost = percpu_sum(fd);
+		close(fd);
+	}
+	if (dir)
+		closedir(dir);
+	return lost;
 }
 
 void sleep_ms(int ms)

@@ -103,6 +103,11 @@ pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_
  * keys, so per-CPU maps need no value buffer. */
 bool map_has_key(int fd, const void *key, size_t key_size);
 
+/* The records a running sockeye process could not queue so far: its
+ * lost_records map, found among its open files and summed over CPUs,
+ * read while it is stopped too. UINT64_MAX if it has none. */
+uint64_t lost_records_of(pid_t pid);
+
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */
 uint64_t monotonic_ns(void);
