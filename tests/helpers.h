@@ -61,6 +61,10 @@ int count_programs(const char *name);
 /* How long to wait for sockeye to attach: long, since success ends the
  * wait at once and an emulated guest attaches fentry programs slowly. */
 #define ATTACH_WAIT_MS 30000
+/* How long to wait for what the kernel or a sockeye does by itself (a
+ * socket destroyed, a program freed, a row forgotten): long for an emulated
+ * guest; the wait ends as soon as it is done. */
+#define SETTLE_WAIT_MS 30000
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
 /* Waits up to ms for no program of this name to be loaded: the kernel

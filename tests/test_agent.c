@@ -1022,7 +1022,7 @@ KTEST(fault_full_map_agent_counts_lost_and_drops_the_killed)
 				  "protocol=\"udp\"}", 1000), 1000, "the first's bytes");
 	kill(one, SIGKILL);
 	ASSERT_EQ(wait_status(one), 128 + SIGKILL, "first sender killed");
-	for (int waited = 0; !gone && waited < 5000; waited += 50) {
+	for (int waited = 0; !gone && waited < SETTLE_WAIT_MS; waited += 50) {
 		gone = !traffic_row(&a, one);
 		if (!gone)
 			sleep_ms(50);

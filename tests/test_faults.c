@@ -56,7 +56,8 @@ static void check_refuses(const struct needs_all *c)
 	ASSERT_HAS(err, "run it on a kernel that has what is missing ('sockeye features'",
 		   "says what to do");
 	ASSERT_EQ(lines_in(err), 1, "one line");
-	ASSERT_TRUE(wait_for_unload_after(c->progs, before, 5000), "none of its programs left");
+	ASSERT_TRUE(wait_for_unload_after(c->progs, before, SETTLE_WAIT_MS),
+		    "none of its programs left");
 }
 
 KTEST(fault_missing_tracepoint_each_command_refuses)
@@ -120,7 +121,8 @@ KTEST(fault_missing_tracepoint_agent_leaves_nothing)
 		   "tcp_destroy_sock is not in this kernel", "names what is missing");
 	ASSERT_EQ(lines_in(err), 1, "one line");
 	ASSERT_TRUE(stat(pin_dir, &st) && errno == ENOENT, "no pins left");
-	ASSERT_TRUE(wait_for_unload_after("agent_tcp_state|agent_send|agent_recv", before, 5000),
+	ASSERT_TRUE(wait_for_unload_after("agent_tcp_state|agent_send|agent_recv", before,
+					  SETTLE_WAIT_MS),
 		    "the collectors that started are gone");
 }
 
@@ -144,10 +146,10 @@ static void close_all(int *fds, int n)
 }
 
 /* Reads closed-connection records until want came (each tracked end gives
- * one when it is destroyed) or 5 s passed. */
+ * one when it is destroyed) or SETTLE_WAIT_MS passed. */
 static size_t wait_for_closed(struct flows_session *s, size_t want)
 {
-	for (int waited = 0; s->closed.n < want && waited < 5000; waited += 50)
+	for (int waited = 0; s->closed.n < want && waited < SETTLE_WAIT_MS; waited += 50)
 		reader_poll(&s->reader, 50);
 	return s->closed.n;
 }
@@ -320,7 +322,7 @@ KTEST(fault_killed_process_leaves_no_flows_entries)
 		}
 		kill(child, SIGKILL);
 		ASSERT_EQ(wait_status(child), 128 + SIGKILL, "child killed");
-		for (int waited = 0; left && waited < 5000; waited += 50) {
+		for (int waited = 0; left && waited < SETTLE_WAIT_MS; waited += 50) {
 			left = present(flows_fd, cookies, n) + present(owners_fd, cookies, n);
 			if (left)
 				sleep_ms(50);

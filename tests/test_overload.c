@@ -122,7 +122,8 @@ static struct tally tally_of(const char *path, uint16_t port)
 		}
 		if (!strstr(line, "{\"type\":\"event\""))
 			continue;
-		if (json_number(line, "pid") != (uint64_t)getpid() || !json_string(line, "event", kind, sizeof(kind)))
+		if (json_number(line, "pid") != (uint64_t)getpid() ||
+		    !json_string(line, "event", kind, sizeof(kind)))
 			t.others++;
 		else if (!strcmp(kind, "connect") && strstr(line, "\"proto\":\"tcp\""))
 			t.connects++;
