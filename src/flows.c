@@ -221,6 +221,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	if (!cfg->layers)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
+	shrink_for_tests(skel->maps.flows);
 }
 
 /* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
