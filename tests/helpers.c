@@ -254,7 +254,10 @@ uint32_t last_program_id(void)
 	return last;
 }
 
-static bool attached(const char *name)
+/* A link of a program named name ("a|b" for either) loaded after the
+ * program id after: so another sockeye running beside the tests is not
+ * taken for the one a test started. */
+static bool attached(const char *name, uint32_t after)
 {
 	__u32 id = 0;
 
@@ -266,7 +269,8 @@ static bool attached(const char *name)
 
 		if (fd < 0)
 			continue;
-		match = !bpf_obj_get_info_by_fd(fd, &info, &len) && prog_named(info.prog_id, name);
+		match = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.prog_id > after &&
+			prog_named(info.prog_id, name);
 		close(fd);
 		if (match)
 			return true;
@@ -274,10 +278,10 @@ static bool attached(const char *name)
 	return false;
 }
 
-bool wait_for_attach(const char *name, int ms)
+bool wait_for_attach(const char *name, uint32_t after, int ms)
 {
 	for (int waited = 0; waited < ms; waited += 20) {
-		if (attached(name))
+		if (attached(name, after))
 			return true;
 		sleep_ms(20);
 	}
@@ -290,10 +294,11 @@ static int run_with_traffic(char *const argv[], const char *attach_prog,
 {
 	char path[] = "/tmp/sockeye-test-outXXXXXX";
 	int fd = mkstemp(path), status;
+	uint32_t before = last_program_id();
 	pid_t pid = spawn(argv, path);
 	ssize_t n;
 
-	if (wait_for_attach(attach_prog, ATTACH_WAIT_MS)) {
+	if (wait_for_attach(attach_prog, before, ATTACH_WAIT_MS)) {
 		traffic(ctx);
 		if (stop_after) {
 			sleep_ms(500);	/* the last records on their way */
@@ -331,12 +336,7 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 	return sockeye_with_traffic(argv, attach_prog, traffic, ctx, out, len);
 }
 
-bool wait_for_unload(const char *name, int ms)
-{
-	return wait_for_unload_after(name, 0, ms);
-}
-
-bool wait_for_unload_after(const char *name, uint32_t after, int ms)
+bool wait_for_unload(const char *name, uint32_t after, int ms)
 {
 	/* The kernel frees a program a little after its last user exits. */
 	for (int waited = 0; count_programs_after(name, after); waited += 10) {

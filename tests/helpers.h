@@ -66,15 +66,14 @@ int count_programs(const char *name);
  * guest; the wait ends as soon as it is done. */
 #define SETTLE_WAIT_MS 30000
 /* Waits up to ms for a program of this name to be attached (have a link). */
-bool wait_for_attach(const char *name, int ms);
+bool wait_for_attach(const char *name, uint32_t after, int ms);
 /* Waits up to ms for no program of this name to be loaded: the kernel
  * frees tracing programs after an RCU grace period, a little after their
  * last reference closed, longer on a busy machine. */
-bool wait_for_unload(const char *name, int ms);
 /* The same for programs loaded after the one with this id (ids only grow):
  * those a test's own sockeye loaded, not older ones of other programs. */
 int count_programs_after(const char *name, uint32_t after);
-bool wait_for_unload_after(const char *name, uint32_t after, int ms);
+bool wait_for_unload(const char *name, uint32_t after, int ms);
 /* The id of the program loaded last, to count from. */
 uint32_t last_program_id(void);
 

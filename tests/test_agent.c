@@ -82,6 +82,7 @@ static long long series_value(const char *body, const char *series)
 
 struct agent {
 	pid_t pid;
+	uint32_t programs_after;	/* the last program id before it started */
 	int family;
 	uint16_t port;
 	char pin_dir[64], err_path[64], port_arg[32];
@@ -130,6 +131,7 @@ static bool agent_start_on(struct agent *a, int family, int n, const char *const
 	snprintf(a->err_path, sizeof(a->err_path), "/tmp/sockeye-test-agent-%d.err", getpid());
 	for (int i = 0; i < n; i++)
 		argv[argc++] = (char *)extra[i];
+	a->programs_after = last_program_id();
 	a->pid = spawn_logged(argv, "/dev/null", a->err_path);
 	for (int waited = 0; waited < 5000; waited += 20) {
 		if (healthy(a))
@@ -385,8 +387,8 @@ KTEST(agent_keeps_cap_bpf_only_pins_and_cleans_up)
 		return;
 	ASSERT_TRUE(pinned(&a, "bytes", "traffic"), "bytes/traffic pinned");
 	ASSERT_TRUE(pinned(&a, "tcp", "latency_hist"), "tcp/latency_hist pinned");
-	ASSERT_TRUE(wait_for_attach("agent_send|agent_s4_fx|agent_s4_kp", 1000) &&
-		    wait_for_attach("agent_tcp_state", 1000),
+	ASSERT_TRUE(wait_for_attach("agent_send|agent_s4_fx|agent_s4_kp", a.programs_after, 1000) &&
+		    wait_for_attach("agent_tcp_state", a.programs_after, 1000),
 		    "the agent's programs are attached");
 	capabilities(a.pid, err, sizeof(err));
 	ASSERT_HAS(err, "CapEff:\t0000008000000000", "serving with CAP_BPF only");
@@ -420,8 +422,8 @@ KTEST(agent_keeps_cap_bpf_only_pins_and_cleans_up)
 	agent_stderr(&b, err, sizeof(err));
 	ASSERT_HAS(err, "removed the stale pins", "says it replaced the stale pins");
 	ASSERT_TRUE(access(b.pin_dir, F_OK) && errno == ENOENT, "no pin directory left");
-	ASSERT_TRUE(wait_for_unload("agent_send", 2000) && wait_for_unload("agent_recv", 2000) &&
-		    wait_for_unload("agent_tcp_state", 2000), "no program left");
+	ASSERT_TRUE(wait_for_unload("agent_send|agent_recv|agent_tcp_state", a.programs_after, 2000),
+		    "no program left");
 	remove_pins(&b);
 }
 

@@ -232,9 +232,10 @@ static void check_stop_leaves_nothing(int sig)
 	char *argv[] = { (char *)sockeye_path(), "events", "--duration", sig ? "60" : "1", NULL };
 	const char *programs[] = { "set_state", "sock_create", "sock_release", "exit_accept4",
 				   "send_length", "connect4" };
+	uint32_t before = last_program_id();
 	pid_t pid = spawn(argv, "/dev/null");
 
-	if (!ASSERT_TRUE(wait_for_attach(LAST_ATTACHED, ATTACH_WAIT_MS), "programs attached")) {
+	if (!ASSERT_TRUE(wait_for_attach(LAST_ATTACHED, before, ATTACH_WAIT_MS), "programs attached")) {
 		kill(pid, SIGKILL);
 		return;
 	}
@@ -242,7 +243,7 @@ static void check_stop_leaves_nothing(int sig)
 		kill(pid, sig);
 	ASSERT_EQ(wait_status(pid), 0, "exit status");
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
-		ASSERT_TRUE(wait_for_unload(programs[i], 1000), programs[i]);
+		ASSERT_TRUE(wait_for_unload(programs[i], before, 1000), programs[i]);
 }
 
 KTEST(cli_sigint_detaches_everything)

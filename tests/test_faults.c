@@ -56,7 +56,7 @@ static void check_refuses(const struct needs_all *c)
 	ASSERT_HAS(err, "run it on a kernel that has what is missing ('sockeye features'",
 		   "says what to do");
 	ASSERT_EQ(lines_in(err), 1, "one line");
-	ASSERT_TRUE(wait_for_unload_after(c->progs, before, SETTLE_WAIT_MS),
+	ASSERT_TRUE(wait_for_unload(c->progs, before, SETTLE_WAIT_MS),
 		    "none of its programs left");
 }
 
@@ -121,7 +121,7 @@ KTEST(fault_missing_tracepoint_agent_leaves_nothing)
 		   "tcp_destroy_sock is not in this kernel", "names what is missing");
 	ASSERT_EQ(lines_in(err), 1, "one line");
 	ASSERT_TRUE(stat(pin_dir, &st) && errno == ENOENT, "no pins left");
-	ASSERT_TRUE(wait_for_unload_after("agent_tcp_state|agent_send|agent_recv", before,
+	ASSERT_TRUE(wait_for_unload("agent_tcp_state|agent_send|agent_recv", before,
 					  SETTLE_WAIT_MS),
 		    "the collectors that started are gone");
 }

@@ -753,9 +753,10 @@ KTEST(flows_cli_stop_detaches_everything)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		char *argv[] = { (char *)sockeye_path(), "flows", "-b", "--duration",
 				 sigs[i] ? "60" : "1", NULL };
+		uint32_t before = last_program_id();
 		pid_t pid = spawn(argv, "/dev/null");
 
-		if (!ASSERT_TRUE(wait_for_attach("flows_synack", ATTACH_WAIT_MS), "attached")) {
+		if (!ASSERT_TRUE(wait_for_attach("flows_synack", before, ATTACH_WAIT_MS), "attached")) {
 			kill(pid, SIGKILL);
 			wait_status(pid);
 			continue;
@@ -764,7 +765,7 @@ KTEST(flows_cli_stop_detaches_everything)
 			kill(pid, sigs[i]);
 		ASSERT_EQ(wait_status(pid), 0, "exit status");
 		for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++)
-			ASSERT_TRUE(wait_for_unload(programs[p], 3000), programs[p]);
+			ASSERT_TRUE(wait_for_unload(programs[p], before, 3000), programs[p]);
 	}
 }
 

@@ -333,15 +333,17 @@ static bool sockets_of_child(struct sock_filters f, bool by_pid, struct socket_c
 {
 	struct closed_port closed;
 	struct child child;
+	uint32_t before;
 	bool ok;
 
 	if (!closed_port_open(&closed) || !child_start(&child, workload, closed.port))
 		return false;
 	if (by_pid)
 		f.pid = child.pid;
+	before = last_program_id();
 	if (!ASSERT_EQ(sockstat_session_start(s, PART_SOCKETS, &f, "sofamily"), 0, "session starts"))
 		return false;
-	ASSERT_TRUE(wait_for_unload("ss_socket", 3000), "sockstat's programs stay out");
+	ASSERT_TRUE(wait_for_unload("ss_socket", before, 3000), "sockstat's programs stay out");
 	ok = child_run(&child) && read_socket_counts(s, out);
 	close(closed.fd);
 	return ok;
@@ -466,12 +468,12 @@ static const char *const call_programs[] = { "ss_socket", "ss_sock_recv", NULL }
 static const char *const call_programs_6_1[] = { "ss_socket", "ss_shutdown", NULL };
 static const char *const socket_programs[] = { "so_connect", "so_accept", "so_accept4", NULL };
 
-static bool wait_attached(const char *const *names)
+static bool wait_attached(const char *const *names, uint32_t after)
 {
 	bool ok = true;
 
 	for (; *names; names++)
-		ok &= ASSERT_TRUE(wait_for_attach(*names, ATTACH_WAIT_MS), *names);
+		ok &= ASSERT_TRUE(wait_for_attach(*names, after, ATTACH_WAIT_MS), *names);
 	return ok;
 }
 
@@ -495,6 +497,7 @@ static bool output_around_child(const char *const args[], const char *const *pro
 	struct closed_port closed;
 	struct child child;
 	int fd = mkstemp(path), i;
+	uint32_t before;
 	pid_t pid;
 	bool ok;
 
@@ -503,8 +506,9 @@ static bool output_around_child(const char *const args[], const char *const *pro
 	snprintf(pid_arg, sizeof(pid_arg), "%d", child.pid);
 	for (i = 0; args[i] && i < 10; i++)
 		argv[i + 1] = strcmp(args[i], "%d") ? (char *)args[i] : pid_arg;
+	before = last_program_id();
 	pid = spawn(argv, path);
-	ok = wait_attached(programs) && child_run(&child);
+	ok = wait_attached(programs, before) && child_run(&child);
 	sleep_ms(100);	/* an interval or two ends after the child */
 	kill(pid, SIGINT);
 	ok &= ASSERT_EQ(wait_status(pid), 0, "exit status after Ctrl-C");

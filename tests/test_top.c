@@ -553,6 +553,7 @@ KTEST(top_screen_under_tmux)
 	char rel[64], abs[512], session[32], command[512];
 	static char screen[16384];
 	struct child children[3] = {};
+	uint32_t before;
 
 	if (tmux((const char *[]){ "-V", NULL }, NULL, 0))
 		test_skip("tmux is not installed");
@@ -560,6 +561,7 @@ KTEST(top_screen_under_tmux)
 		test_skip("cgroup v2 is not mounted");
 	if (!ASSERT_TRUE(make_test_cgroup(rel, sizeof(rel), abs, sizeof(abs)), "cgroup made"))
 		return;
+	before = last_program_id();
 	snprintf(session, sizeof(session), "sockeye-test-%d", getpid());
 	snprintf(command, sizeof(command), "%s top -d 0.2 --cgroup %s; echo EXIT=$?; sleep 60",
 		 sockeye_path(), rel);
@@ -570,7 +572,7 @@ KTEST(top_screen_under_tmux)
 	    !ASSERT_EQ(tmux((const char *[]){ "new-session", "-d", "-s", session, "-x", "150", "-y",
 					      "40", command, NULL }, NULL, 0), 0, "tmux started"))
 		goto out;
-	if (ASSERT_TRUE(wait_for_attach(TOP_LAST, ATTACH_WAIT_MS), "top attached"))
+	if (ASSERT_TRUE(wait_for_attach(TOP_LAST, before, ATTACH_WAIT_MS), "top attached"))
 		go(children);
 	screen_after(session, "m", screen, sizeof(screen));	/* KB -> MB */
 	screen_after(session, "m", screen, sizeof(screen));	/* MB -> bytes */
@@ -597,15 +599,16 @@ KTEST(top_is_the_default_command)
 	char path[] = "/tmp/sockeye-test-outXXXXXX";
 	char *argv[] = { (char *)sockeye_path(), NULL };
 	int fd = mkstemp(path);
+	uint32_t before = last_program_id();
 	pid_t pid = spawn(argv, path);
 	ssize_t n;
 
-	if (ASSERT_TRUE(wait_for_attach(TOP_LAST, ATTACH_WAIT_MS), "top's programs attached")) {
+	if (ASSERT_TRUE(wait_for_attach(TOP_LAST, before, ATTACH_WAIT_MS), "top's programs attached")) {
 		sleep_ms(1200);	/* one snapshot */
 		kill(pid, SIGINT);
 	}
 	ASSERT_EQ(wait_status(pid), 0, "exit status");
-	ASSERT_TRUE(wait_for_unload("top_send|" TOP_LAST, 1000), "programs gone");
+	ASSERT_TRUE(wait_for_unload("top_send|" TOP_LAST, before, 1000), "programs gone");
 	n = read(fd, out, sizeof(out) - 1);
 	out[n > 0 ? n : 0] = '\0';
 	ASSERT_HAS(out, "    PID USER      COMM", "a text table");
