@@ -16,12 +16,16 @@
 #include "top_session.h"
 #include "flows.skel.h"
 
-static int lines_in(const char *text)
+/* Lines of text that contain needle ("" for every line). */
+static int lines_with(const char *text, const char *needle)
 {
 	int n = 0;
 
-	for (; *text; text++)
-		n += *text == '\n';
+	for (const char *end; (end = strchr(text, '\n')); text = end + 1) {
+		const char *hit = strstr(text, needle);
+
+		n += hit && hit < end;
+	}
 	return n;
 }
 
@@ -55,7 +59,7 @@ static void check_refuses(const struct needs_all *c)
 	ASSERT_HAS(err, want, "names what is missing");
 	ASSERT_HAS(err, "run it on a kernel that has what is missing ('sockeye features'",
 		   "says what to do");
-	ASSERT_EQ(lines_in(err), 1, "one line");
+	ASSERT_EQ(lines_with(err, ""), 1, "one line");
 	ASSERT_TRUE(wait_for_unload(c->progs, before, SETTLE_WAIT_MS),
 		    "none of its programs left");
 }
@@ -119,7 +123,10 @@ KTEST(fault_missing_tracepoint_agent_leaves_nothing)
 		  "exit status");
 	ASSERT_HAS(err, "'flows' cannot run on this kernel: flows_destroy: tracepoint "
 		   "tcp_destroy_sock is not in this kernel", "names what is missing");
-	ASSERT_EQ(lines_in(err), 1, "one line");
+	/* Where a collector runs without a part the kernel lacks (6.1's
+	 * drops have no socket), it says so before the error. */
+	ASSERT_EQ(lines_with(err, "error:"), 1, "one error line");
+	ASSERT_EQ(lines_with(err, ""), 1 + lines_with(err, "warning:"), "the rest warnings");
 	ASSERT_TRUE(stat(pin_dir, &st) && errno == ENOENT, "no pins left");
 	ASSERT_TRUE(wait_for_unload("agent_tcp_state|agent_send|agent_recv", before,
 					  SETTLE_WAIT_MS),
