@@ -221,6 +221,11 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	if (!cfg->layers)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
+	/* Counters only (the agent) send no records: the smallest ring buffer,
+	 * one page, keeps its 4 MiB (mapped twice, 8 MiB) out of the agent's
+	 * resident memory. */
+	if (cfg->counters_only)
+		bpf_map__set_max_entries(skel->maps.records, getpagesize());
 }
 
 /* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
