@@ -13,6 +13,17 @@ hold_bench_lock() {	# script arg...
 	SOCKEYE_BENCH_LOCKED=1 exec flock "$LOCK_FILE" "$@"
 }
 
+# Builds the named bench/TOOL.c programs when missing or older than their source.
+build_tools() {	# tool...
+	local tool
+	for tool in "$@"; do
+		if [[ ! -x bench/$tool || bench/$tool.c -nt bench/$tool ]]; then
+			echo "building bench/$tool" >&2
+			cc -O2 -pthread -o "bench/$tool" "bench/$tool.c"
+		fi
+	done
+}
+
 # A random high port on 127.0.0.1 that nothing listens on now.
 free_port() {
 	local port

@@ -117,16 +117,6 @@ check_tools() {
 		die "env lacks --default-signal (needs coreutils >= 8.31)"
 }
 
-build_tools() {
-	local tool
-	for tool in loadgen startup; do
-		if [[ ! -x bench/$tool || bench/$tool.c -nt bench/$tool ]]; then
-			echo "building bench/$tool" >&2
-			cc -O2 -pthread -o "bench/$tool" "bench/$tool.c"
-		fi
-	done
-}
-
 # --- clean-up ---------------------------------------------------------------
 
 TMP=
@@ -526,7 +516,7 @@ main() {
 	parse_args "$@"
 	hold_bench_lock "$SELF" "$@"
 	check_tools
-	build_tools
+	build_tools loadgen startup
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockeye-bench.XXXXXX")
 	: >"$TMP/results"
 	UNCONFIRMED=0

@@ -91,7 +91,7 @@ start_monitors() {
 # Connect/close loops, RST and FIN in turn, and iperf3, until the end.
 start_load() {
 	local port
-	cc -O2 -pthread -o bench/loadgen bench/loadgen.c
+	build_tools loadgen
 	port=$(free_port) || die "no free port for iperf3"
 	iperf3 -s -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 	LOAD_PIDS+=($!)
