@@ -24,12 +24,16 @@ build_tools() {	# tool...
 	done
 }
 
-# A random high port on 127.0.0.1 that nothing listens on now.
+# A random port on 127.0.0.1 that no TCP socket uses now, below the ephemeral
+# range (net.ipv4.ip_local_port_range), from which the loads' own connections
+# take theirs: a TIME_WAIT there would refuse a server's bind.
 free_port() {
-	local port
+	local port low
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	((low > 2048)) || low=32768
 	for _ in {1..20}; do
-		port=$((40000 + RANDOM % 20000))
-		[[ -n $(ss -Hltn "sport = :$port") ]] || { echo "$port"; return 0; }
+		port=$((1024 + RANDOM % (low - 1024)))
+		[[ -n $(ss -Htan "sport = :$port") ]] || { echo "$port"; return 0; }
 	done
 	return 1
 }
