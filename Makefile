@@ -6,6 +6,13 @@
 # `make vmtest` in the matrix only, `make fuzz` runs the fuzz targets longer, `make
 # vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1 shows
 # commands.
+# `make bench` prints the benchmark report (bench/run.sh): on/off ratios of
+# every long-running command under each load, start-up times, per-program
+# costs, idle CPU and memory; BENCH_RUNS runs per state (default 6, about 25
+# minutes; BENCH_RUNS=2 is the quick one, about 10) of BENCH_SECONDS each.
+# `make soak` runs the agent and `sockeye events` under load for SOAK_SECONDS
+# (default 600) and fails on a crash or on memory or map growth
+# (bench/soak.sh). Both hold /tmp/sockeye-bench.lock while they measure.
 
 CC ?= cc
 CLANG ?= clang
@@ -64,7 +71,7 @@ ASAN_TEST_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,
 # Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
 KERNEL ?= 6.1 6.12
 
-.PHONY: all test hosttest vmtest vmlinux clean fuzz
+.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -162,8 +169,18 @@ hosttest: sockeye tests/sockeye-tests $(FUZZ_BINS) build/asan/sockeye build/asan
 vmtest: sockeye tests/sockeye-tests $(FUZZ_BINS)
 	$(Q)./scripts/vmtest.sh $(KERNEL)
 
+BENCH_RUNS ?= 6
+BENCH_SECONDS ?= 2
+SOAK_SECONDS ?= 600
+
+bench: sockeye
+	$(Q)bench/run.sh -n $(BENCH_RUNS) -t $(BENCH_SECONDS) -s 5 -p -i 6
+
+soak: sockeye
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
+
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
 
 clean:
-	rm -rf build sockeye tests/sockeye-tests
+	rm -rf build sockeye tests/sockeye-tests bench/loadgen bench/startup

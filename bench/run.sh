@@ -1,48 +1,64 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Overhead benchmark for sockeye (DESIGN.md section 7): in one go, alternate runs of
-# each workload with the monitor off and on, and print the median on/off ratio.
+# sockeye's benchmark report (DESIGN.md section 7), what `make bench` runs: in one go,
+# alternate runs of each workload with the monitor off and on and print the median
+# on/off ratio; then, as asked, each monitor's start-up time, the mean run time of
+# each of its BPF programs under the same loads, and its CPU and memory when idle.
+# The whole run holds /tmp/sockeye-bench.lock, so benchmarks never overlap.
 #
-# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-i SECONDS] [-c "MONITOR CMD"]...
+# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-s RUNS] [-p] [-i SECONDS]
+#                     [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
-#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,http
+#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,http; by
+#               default http runs only for monitors whose command mentions http
+#   -s RUNS     also time each monitor's start-up, exec to attached (bench/startup.c),
+#               median of RUNS; 0 skips it; default 0
+#   -p          also print the mean run time of each of the monitor's programs
+#               (run_time_ns / run_cnt, kernel.bpf_stats_enabled on for the while)
+#               with the monitor running each workload once
 #   -i SECONDS  also run each monitor that long with no workload and report its own
-#               CPU use (percent of one core); 0 skips it; default 0
+#               CPU use (percent of one core) and memory; 0 skips it; default 0
 #   -c CMD      monitor command, run from the repo root; repeatable. Default: every
-#               command that runs until stopped: "./sockeye top", "./sockeye events",
-#               "./sockeye events --no-io", "./sockeye connlat", "./sockeye soconnect",
-#               "./sockeye sockstat", "./sockeye http", "./sockeye flows",
-#               "./sockeye flows -x -r -e", "./sockeye flows -t"
+#               command that runs until stopped: "./sockeye events", "./sockeye
+#               events --no-io", "./sockeye connlat", "./sockeye soconnect",
+#               "./sockeye sockstat", "./sockeye sofamily", "./sockeye top",
+#               "./sockeye flows", "./sockeye http", and "./sockeye agent" on a free
+#               port with a pin directory of its own
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
 # loadgen udp (64-byte datagrams received/s), http (requests/s of wrk against nginx
 # serving a 615-byte page, keep-alive, 10 connections).
-# The table goes to stdout, progress to stderr. Running the real monitor needs root;
+# The tables go to stdout, progress to stderr. Running the real monitor needs root;
 # this script does not check, the monitor says so itself.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SELF=$(realpath "${BASH_SOURCE[0]}")
+cd "$(dirname "$SELF")/.."
+source bench/common.sh
 
 RUNS=10
 SECS=3
 IDLE_SECS=0
+STARTUP_RUNS=0
+HOOK_COSTS=0
 CMDS=()
 WORKLOADS=(iperf3 churn fin udp http)
+HTTP_FOR_ALL=0	# -w named http: every monitor runs it
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-i SECONDS] [-c CMD]...)" >&2; exit 2; }
+usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-s RUNS] [-p] [-i SECONDS] [-c CMD]...)" >&2; exit 2; }
 
 is_count() { [[ $1 =~ ^[1-9][0-9]{0,3}$ ]]; }
 
 parse_args() {
 	local opt
 	local wl
-	while getopts ":n:t:w:i:c:h" opt; do
+	while getopts ":n:t:w:s:pi:c:h" opt; do
 		case $opt in
 		n) is_count "$OPTARG" || usage "-n needs a whole number from 1 to 9999"; RUNS=$OPTARG ;;
 		t) { is_count "$OPTARG" && ((OPTARG <= 3600)); } ||
@@ -50,26 +66,45 @@ parse_args() {
 		   SECS=$OPTARG ;;
 		i) [[ $OPTARG =~ ^[0-9]{1,4}$ ]] || usage "-i needs whole seconds from 0 to 9999"
 		   IDLE_SECS=$OPTARG ;;
+		s) [[ $OPTARG =~ ^[0-9]{1,2}$ ]] || usage "-s needs a number of runs from 0 to 99"
+		   STARTUP_RUNS=$OPTARG ;;
+		p) HOOK_COSTS=1 ;;
 		c) [[ -n $OPTARG ]] || usage "-c needs a command"; CMDS+=("$OPTARG") ;;
 		w) IFS=, read -ra WORKLOADS <<<"$OPTARG"
+		   HTTP_FOR_ALL=1
 		   for wl in "${WORKLOADS[@]}"; do
 			[[ $wl =~ ^(iperf3|churn|fin|udp|http)$ ]] || usage "unknown workload '$wl'"
 		   done ;;
-		h) sed -n '3,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		h) sed -n '3,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
 	done
 	shift $((OPTIND - 1))
 	(($# == 0)) || usage "unexpected argument '$1'"
-	((${#CMDS[@]})) || CMDS=("./sockeye top" "./sockeye events" "./sockeye events --no-io"
-		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat" "./sockeye http"
-		"./sockeye flows" "./sockeye flows -x -r -e" "./sockeye flows -t")
+	((${#CMDS[@]})) || CMDS=("./sockeye events" "./sockeye events --no-io"
+		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat" "./sockeye sofamily"
+		"./sockeye top" "./sockeye flows" "./sockeye http" "$(agent_command)")
+}
+
+# The agent on a port and pin directory of its own, so that an agent already
+# running on the host (or another engineer's) is left alone.
+agent_command() {
+	local port
+	port=$(free_port) || die "no free port for the agent"
+	echo "./sockeye agent --listen 127.0.0.1:$port --pin-dir /sys/fs/bpf/sockeye-bench-$$"
+}
+
+# Whether monitor ci runs workload wl: the http workload (nginx's requests) only
+# for monitors that parse HTTP, unless -w asked for it; for the others it is
+# TCP traffic like the rest.
+runs_workload() {	# ci wl
+	[[ $2 != http ]] || ((HTTP_FOR_ALL)) || [[ ${CMDS[$1]} == *http* ]]
 }
 
 check_tools() {
 	local t
-	for t in cc iperf3 jq ss; do
+	for t in cc iperf3 jq ss bpftool flock; do
 		command -v "$t" >/dev/null || die "$t not found; install it (apt package $t)"
 	done
 	if wants_http; then
@@ -82,19 +117,13 @@ check_tools() {
 		die "env lacks --default-signal (needs coreutils >= 8.31)"
 }
 
-build_loadgen() {
-	if [[ ! -x bench/loadgen || bench/loadgen.c -nt bench/loadgen ]]; then
-		echo "building bench/loadgen" >&2
-		cc -O2 -pthread -o bench/loadgen bench/loadgen.c
-	fi
-}
-
 # --- clean-up ---------------------------------------------------------------
 
 TMP=
 MON_PID=
 IPERF_PID=
 NGINX_PID=
+STATS_ENABLED_BEFORE=
 
 cleanup() {
 	local i
@@ -109,6 +138,7 @@ cleanup() {
 	fi
 	[[ -z $IPERF_PID ]] || kill "$IPERF_PID" 2>/dev/null || true
 	[[ -z $NGINX_PID ]] || kill "$NGINX_PID" 2>/dev/null || true
+	restore_bpf_stats
 	wait 2>/dev/null || true
 	[[ -z $TMP ]] || rm -rf "$TMP"
 }
@@ -125,8 +155,7 @@ trap 'exit 143' TERM
 start_on_free_port() {
 	local launch=$1 port
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((40000 + RANDOM % 20000))
-		[[ -z $(ss -Hltn "sport = :$port") ]] || continue
+		port=$(free_port) || continue
 		"$launch" "$port" &
 		SERVER_PID=$!
 		if wait_listening "$SERVER_PID" "$port"; then
@@ -318,6 +347,7 @@ measure_all() {
 		for ((run = 1; run <= RUNS; run++)); do
 			if ((run % 2)); then first=off second=on; else first=on second=off; fi
 			for wl in "${WORKLOADS[@]}"; do
+				runs_workload "$ci" "$wl" || continue
 				measure "$ci" "$wl" "$first" "$run"
 				measure "$ci" "$wl" "$second" "$run"
 			done
@@ -325,9 +355,11 @@ measure_all() {
 	done
 }
 
+# The command without ./sockeye and without the agent's own port and pin directory.
 label() {
 	local cmd=${CMDS[$1]}
-	echo "${cmd#./sockeye }"
+	cmd=${cmd#./sockeye }
+	sed -E 's/ --(listen|pin-dir) [^ ]+//g' <<<"$cmd"
 }
 
 # --- report -----------------------------------------------------------------
@@ -374,7 +406,7 @@ report() {
 	local ci wl
 	for ci in "${!CMDS[@]}"; do
 		for wl in "${WORKLOADS[@]}"; do
-			report_row "$ci" "$wl"
+			! runs_workload "$ci" "$wl" || report_row "$ci" "$wl"
 		done
 	done
 	echo "# ratio = on_median / off_median; pair_ratio = median of each round's on/off;"
@@ -386,47 +418,116 @@ report() {
 	fi
 }
 
-# The monitor's own CPU time (user + system, from /proc) over IDLE_SECS with no
-# workload, as a percentage of one core.
-measure_idle() {
-	local ci pct
+# --- start-up ---------------------------------------------------------------
+
+# Exec to attached for each monitor (bench/startup.c): the agent until its
+# /healthz answers, every other command until its last BPF link is made.
+measure_startup() {
+	local ci cmd words healthz goal out
 	echo
-	echo "# monitor alone for $IDLE_SECS s: its own CPU use"
-	printf '%-27s %10s\n' config cpu_percent
+	echo "# start-up, exec to attached: median of $STARTUP_RUNS runs (agent: /healthz" \
+		"answers; others: the last of their BPF links made)"
+	printf '%-27s %9s %9s %9s %6s %7s\n' config median_ms min_ms max_ms links goal_ms
 	for ci in "${!CMDS[@]}"; do
-		start_monitor "${CMDS[ci]}"
-		pct=$(cpu_percent "$MON_PID" "$IDLE_SECS")
-		stop_monitor "${CMDS[ci]}"
-		printf '%-27s %10s\n' "$(label "$ci")" "$pct"
+		cmd=${CMDS[ci]}
+		read -ra words <<<"$cmd"
+		healthz=() goal=150
+		if [[ $cmd =~ --listen\ ([^ ]+) ]]; then
+			healthz=(-u "${BASH_REMATCH[1]}") goal=400
+		fi
+		out=$(bench/startup -n "$STARTUP_RUNS" "${healthz[@]}" -- "${words[@]}") ||
+			die "start-up of '$cmd' failed"
+		awk -v l="$(label "$ci")" -v g="$goal" \
+			'{ printf "%-27s %9s %9s %9s %6s %7s\n", l, $2, $4, $6, $10, g }' <<<"$out"
 	done
 }
 
-cpu_ticks() {	# pid: utime + stime, in clock ticks
-	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+# --- per-hook cost -------------------------------------------------------------
+
+# The kernel times every BPF program only while kernel.bpf_stats_enabled is 1,
+# and that timing costs every program on the host a little, so it is on only
+# for this phase, never during the on/off runs, and put back as it was.
+enable_bpf_stats() {
+	STATS_ENABLED_BEFORE=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
 }
 
-cpu_percent() {	# pid seconds
-	local before after
-	before=$(cpu_ticks "$1")
-	sleep "$2"
-	after=$(cpu_ticks "$1")
-	awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v s="$2" \
-		'BEGIN { printf "%.2f", 100 * t / hz / s }'
+restore_bpf_stats() {
+	[[ -z $STATS_ENABLED_BEFORE ]] ||
+		sysctl -qw kernel.bpf_stats_enabled="$STATS_ENABLED_BEFORE" || true
+	STATS_ENABLED_BEFORE=
+}
+
+# "name run_cnt run_time_ns" for each program the monitor holds that ran.
+program_stats() {	# pid
+	local info id cnt ns
+	for info in $(bpf_fdinfos "$1" bpf-prog); do
+		read -r id cnt ns < <(awk '/^prog_id:/ { id = $2 } /^run_cnt:/ { c = $2 }
+			/^run_time_ns:/ { t = $2 } END { print id, c, t }' "$info")
+		((cnt > 0)) || continue
+		echo "$(bpftool prog show id "$id" -j | jq -r .name) $cnt $ns"
+	done
+}
+
+# Each monitor runs every one of its workloads once, then the run time of each
+# of its programs over all of them is read from the kernel.
+measure_hooks() {
+	local ci wl
+	echo
+	echo "# per-hook cost: mean run time of each program (run_time_ns / run_cnt) with" \
+		"the monitor through its workloads once, $SECS s each; goal <= 150 ns"
+	printf '%-27s %-16s %12s %9s\n' config program runs mean_ns
+	enable_bpf_stats
+	for ci in "${!CMDS[@]}"; do
+		start_monitor "${CMDS[ci]}"
+		for wl in "${WORKLOADS[@]}"; do
+			! runs_workload "$ci" "$wl" || run_workload "$wl" >/dev/null
+		done
+		program_stats "$MON_PID" | sort -k1,1 | awk -v l="$(label "$ci")" \
+			'{ printf "%-27s %-16s %12d %9.0f\n", l, $1, $2, $3 / $2 }'
+		stop_monitor "${CMDS[ci]}"
+	done
+	restore_bpf_stats
+}
+
+# --- idle: CPU and memory --------------------------------------------------------
+
+# The monitor's own CPU time (user + system, from /proc) over IDLE_SECS with no
+# workload, as a percentage of one core, and its memory at the end: resident
+# (VmRSS, which includes the ring buffers it maps) and, apart, the kernel memory
+# of its BPF maps (their memlock), which no RSS shows.
+measure_idle() {
+	local ci pct
+	echo
+	echo "# monitor alone for $IDLE_SECS s: its own CPU use and memory (rss_kib includes" \
+		"ring buffers mapped, ringbuf_kib; map_kib is kernel memory, not in rss)"
+	printf '%-27s %11s %8s %11s %8s\n' config cpu_percent rss_kib ringbuf_kib map_kib
+	for ci in "${!CMDS[@]}"; do
+		start_monitor "${CMDS[ci]}"
+		pct=$(cpu_percent "$MON_PID" "$IDLE_SECS")
+		printf '%-27s %11s %8s %11s %8s\n' "$(label "$ci")" "$pct" "$(rss_kib "$MON_PID")" \
+			"$(ring_buffers_kib "$MON_PID")" "$(maps_memlock_kib "$MON_PID")"
+		stop_monitor "${CMDS[ci]}"
+	done
+	echo "# goals (DESIGN.md section 7): the agent under 1% of a core and 20 MiB resident"
 }
 
 main() {
 	parse_args "$@"
+	hold_bench_lock "$SELF" "$@"
 	check_tools
-	build_loadgen
+	build_tools loadgen startup
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockeye-bench.XXXXXX")
 	: >"$TMP/results"
 	UNCONFIRMED=0
 	start_iperf_server
 	! wants_http || start_nginx_server
-	echo "# sockeye overhead: $RUNS off + $RUNS on runs of ${WORKLOADS[*]}, $SECS s each," \
-		"nproc=$(nproc) kernel=$(uname -r)" >&2
+	echo "# sockeye benchmark: $RUNS off + $RUNS on runs of ${WORKLOADS[*]}, $SECS s each," \
+		"nproc=$(nproc) kernel=$(uname -r) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 	measure_all
 	report
+	((STARTUP_RUNS == 0)) || measure_startup
+	((HOOK_COSTS == 0)) || measure_hooks
 	((IDLE_SECS == 0)) || measure_idle
 }
 

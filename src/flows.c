@@ -219,8 +219,17 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->entry_per_connection = !cfg->counters_only;
 	skel->rodata->layer_times = cfg->layers;
 	skel->rodata->drop_socket = flows_drops_per_connection();
-	if (!cfg->layers)
+	/* Without -t these maps are never used: one entry each, not 1 MiB
+	 * and more of kernel memory. */
+	if (!cfg->layers) {
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
+		bpf_map__set_max_entries(skel->maps.layers, 1);
+	}
+	/* Counters only (the agent) send no records: the smallest ring buffer,
+	 * one page, keeps its 4 MiB (mapped twice, 8 MiB) out of the agent's
+	 * resident memory. */
+	if (cfg->counters_only)
+		bpf_map__set_max_entries(skel->maps.records, getpagesize());
 	shrink_for_tests(skel->maps.flows);
 }
 

@@ -328,6 +328,29 @@ KTEST(agent_busy_port_and_busy_pin_dir_exit_1)
 	remove_pins(&a);
 }
 
+/* The flows collector sends no records, so its ring buffer is one page,
+ * not flows' 4 MiB, which the agent mapped twice: half its memory. */
+KTEST(agent_flows_ring_buffer_is_one_page)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[128];
+	struct agent a;
+	int fd;
+
+	if (!ASSERT_TRUE(agent_start(&a, 0, NULL), "agent up"))
+		return;
+	snprintf(path, sizeof(path), "%s/flows/records", a.pin_dir);
+	fd = bpf_obj_get(path);
+	if (ASSERT_TRUE(fd >= 0, "flows/records pinned")) {
+		ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0, "its info");
+		ASSERT_EQ(info.max_entries, (__u32)getpagesize(), "one page");
+		close(fd);
+	}
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "SIGTERM: exit 0");
+	remove_pins(&a);
+}
+
 KTEST(agent_serves_metrics_healthz_and_nothing_else)
 {
 	static char buf[1 << 18];
