@@ -540,6 +540,7 @@ int flows_owners(struct bpf_iter__task_file *ctx)
 	struct sock_owner o = {};
 	struct socket *sock;
 	struct sock *sk;
+	__u64 cookie;
 
 	if (!task || !file)
 		return 0;
@@ -549,10 +550,17 @@ int flows_owners(struct bpf_iter__task_file *ctx)
 	sk = sock->sk;
 	if (!sk || sk->sk_protocol != IPPROTO_TCP || !is_inet(sk->__sk_common.skc_family))
 		return 0;
+	/* The cookie as stored, not bpf_get_socket_cookie(): 6.18.44's verifier
+	 * counts the socket's sk untrusted here and refuses the helper. Zero is
+	 * a socket no program has asked for its cookie yet, so not one of ours:
+	 * the walk looks for sockets the iterator met. */
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
 	o.pid = task->tgid;
 	o.tid = task->pid;
 	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
-	remember_owner(bpf_get_socket_cookie(sk), &o);
+	remember_owner(cookie, &o);
 	return 0;
 }
 

@@ -125,7 +125,8 @@ write_init() {
 	mkdir -p dev/pts dev/shm
 	mount -t devpts devpts dev/pts
 	mount -t tmpfs shm dev/shm
-	mount -t tmpfs tmp tmp
+	# An empty /tmp, unless the working tree is in the host's.
+	$(case $PWD in /tmp/*) ;; *) echo "mount -t tmpfs tmp tmp" ;; esac)
 	mount -t tmpfs run run
 	mount -t tracefs tracefs sys/kernel/tracing
 	mount -t bpf bpf sys/fs/bpf

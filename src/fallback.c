@@ -190,16 +190,15 @@ static bool first_of_group(const struct program_set *set, const struct hook_use 
 	return true;
 }
 
-/* Whether a program with alternatives is of the kind chosen here; says
- * once per group, when its events are wanted, that no kind works. */
 bool alternative_chosen(struct bpf_object *obj, const struct program_set *set,
-			const struct hook_use *use, uint32_t wanted)
+			const struct hook_use *use, uint32_t wanted, char *missing, size_t len)
 {
 	char why[512];
 	enum hook_kind kind = chosen_kind(obj, set, use->alt, why, sizeof(why));
 
+	missing[0] = '\0';
 	if (kind == HOOK_KINDS && (use->gives & wanted) && first_of_group(set, use))
-		p_warn("%s: no hook works here: %s", use->alt, why);
+		snprintf(missing, len, "%s: no hook works here: %s", use->alt, why);
 	return kind == kind_of(use_section(obj, use));
 }
 

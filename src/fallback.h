@@ -17,10 +17,11 @@ bool function_hook_works(const char *section, const char *target, char *why, siz
 const char *use_section(struct bpf_object *obj, const struct hook_use *use);
 /* Whether a program can run here: its hook exists, and the kfunc it calls. */
 bool use_possible(struct bpf_object *obj, const struct hook_use *use, char *why, size_t len);
-/* Whether a program with alternatives is of the kind chosen here; says
- * once per group, when its events are wanted, that no kind works. */
+/* Whether a program with alternatives is of the kind chosen here; missing
+ * says, once per group and when its events are wanted, that no kind works
+ * (else it is empty). */
 bool alternative_chosen(struct bpf_object *obj, const struct program_set *set,
-			const struct hook_use *use, uint32_t wanted);
+			const struct hook_use *use, uint32_t wanted, char *missing, size_t len);
 /* For report_hooks(): whether to show this program of a group, whether it
  * is used (ok), and its gives and why completed. */
 bool alternative_shown(struct bpf_object *obj, const struct program_set *set,

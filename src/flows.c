@@ -221,6 +221,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	if (!cfg->layers)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
+	shrink_for_tests(skel->maps.flows);
 }
 
 /* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
@@ -279,10 +280,19 @@ static int walk_owners(struct flows_session *s)
 }
 
 /* The walk, when the last pass met sockets without an owner; on every
- * snapshot from an agent's pins, which do not include that count. */
+ * snapshot from an agent's pins, which do not include that count. The
+ * walk matches sockets by the cookie they were given and cannot give one
+ * (bpf/flows.bpf.c, flows_owners), so a pass of the connection iterator,
+ * which gives every connection its cookie, goes first: before the first
+ * snapshot none has run. */
 static int find_owners(struct flows_session *s)
 {
-	return !s->skel || s->skel->data->ownerless ? walk_owners(s) : 0;
+	int err;
+
+	if (s->skel && !s->skel->data->ownerless)
+		return 0;
+	err = run_iterator(s->conn_iter_fd);
+	return err ? err : walk_owners(s);
 }
 
 /* The views that print records one by one take no snapshots, which is

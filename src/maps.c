@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "maps.h"
+#include "options.h"
 
 int percpu_array_sum(int map_fd, uint32_t n, uint64_t *sums)
 {
@@ -147,4 +148,13 @@ void counter_snapshot_free(struct counter_snapshot *s)
 	free(s->entries);
 	s->entries = NULL;
 	s->n = s->cap = 0;
+}
+
+void shrink_for_tests(struct bpf_map *map)
+{
+	const char *entries = getenv("SOCKEYE_MAX_ENTRIES");
+
+	if (entries && *entries)
+		bpf_map__set_max_entries(map, parse_ulong(NULL, "SOCKEYE_MAX_ENTRIES", entries,
+							  1, UINT32_MAX));
 }

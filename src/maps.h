@@ -19,6 +19,12 @@ int percpu_array_delta(int map_fd, uint32_t n, uint64_t *last, uint64_t *delta);
  * cannot be read. */
 uint64_t percpu_counter(int map_fd);
 
+struct bpf_map;
+/* SOCKEYE_MAX_ENTRIES=N (for tests): the per-connection and per-process
+ * maps given here hold N entries, so that a test fills them with a few
+ * connections. Call between open and load. */
+void shrink_for_tests(struct bpf_map *map);
+
 /* A copy of a hash map whose values are u64 counts, sorted by key. */
 struct counter_snapshot {
 	size_t key_size;

@@ -234,6 +234,19 @@ out:
 	return !err;
 }
 
+/* SOCKEYE_MISSING_TP=NAME (for tests): the tracepoint NAME is taken to be
+ * absent, as on a kernel that lacks it, so that the tests see what each
+ * command does then. */
+static bool missing_for_tests(const char *section, char *why, size_t len)
+{
+	const char *name = getenv("SOCKEYE_MISSING_TP"), *tp = strrchr(section, '/');
+
+	if (!name || !tp || strcmp(tp + 1, name))
+		return false;
+	snprintf(why, len, "tracepoint %s is not in this kernel", name);
+	return true;
+}
+
 bool hook_exists(const char *section, char *why, size_t len)
 {
 	const char *slash = strchr(section, '/');
@@ -241,6 +254,9 @@ bool hook_exists(const char *section, char *why, size_t len)
 
 	if (is_function_hook(section))
 		return function_hook_works(section, target, why, len);
+	if ((!strncmp(section, "tp", 2) || !strncmp(section, "raw_tp/", 7)) &&
+	    missing_for_tests(section, why, len))
+		return false;
 
 	if (!strncmp(section, "tp_btf/", 7) || !strncmp(section, "raw_tp/", 7))
 		return tracepoint_in_btf(target, why, len);
@@ -322,11 +338,22 @@ int load_and_attach(struct bpf_object_skeleton *s, const char *cmd)
 	return attach_skeleton(s);
 }
 
-uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
-			 uint32_t wanted, uint8_t protos)
+/* Says why a wanted program cannot run: as a warning, or into missing
+ * (the first reason only) for a command that will say it once, as its
+ * error. */
+static void say_missing(const char *what, char *missing, size_t len)
+{
+	if (!missing)
+		p_warn("%s", what);
+	else if (!missing[0])
+		snprintf(missing, len, "%s", what);
+}
+
+static uint32_t choose_programs(struct bpf_object *obj, const struct program_set *set,
+				uint32_t wanted, uint8_t protos, char *missing, size_t len)
 {
 	uint32_t given = 0, possible = 0;
-	char why[256];
+	char why[512], what[600];
 
 	for (size_t i = 0; i < set->n_hooks; i++) {
 		const struct hook_use *use = &set->hooks[i];
@@ -334,10 +361,13 @@ uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
 		bool load = (use->protos & protos) && (use->always || (use->gives & wanted));
 
 		if (load && use->alt) {
-			load = alternative_chosen(obj, set, use, wanted);
+			load = alternative_chosen(obj, set, use, wanted, what, sizeof(what));
+			if (what[0])
+				say_missing(what, missing, len);
 		} else if (load && !use_possible(obj, use, why, sizeof(why))) {
+			snprintf(what, sizeof(what), "%s: %s", use->prog, why);
 			if (use->gives & wanted)
-				p_warn("%s: %s", use->prog, why);
+				say_missing(what, missing, len);
 			load = false;
 		}
 		bpf_program__set_autoload(prog, load);
@@ -351,12 +381,24 @@ uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
 	return wanted & possible & ~given;
 }
 
+uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
+			 uint32_t wanted, uint8_t protos)
+{
+	return choose_programs(obj, set, wanted, protos, NULL, 0);
+}
+
 int require_programs(struct bpf_object *obj, const struct program_set *set, uint32_t wanted,
 		     uint8_t protos)
 {
-	if (!select_programs(obj, set, wanted, protos))
+	char missing[640] = "";
+
+	/* Every wanted program, not just one per bit: flows without its
+	 * destroy hook would keep closed connections for ever. */
+	if (!choose_programs(obj, set, wanted, protos, missing, sizeof(missing)) && !missing[0])
 		return 0;
-	p_err("this kernel lacks hooks that '%s' needs (see 'sockeye features')", set->cmd);
+	p_err("'%s' cannot run on this kernel: %s; run it on a kernel that has what is "
+	      "missing ('sockeye features' lists what this one lacks)", set->cmd,
+	      missing[0] ? missing : "a hook it needs is missing");
 	return -EOPNOTSUPP;
 }
 

@@ -97,7 +97,8 @@ struct bpf_object;
 uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
 			 uint32_t wanted, uint8_t protos);
 /* select_programs() for a command that needs all it asks for: returns 0,
- * or -EOPNOTSUPP after saying that this kernel cannot run it. */
+ * or -EOPNOTSUPP after saying in one line what this kernel lacks (the
+ * first missing hook) and what to do. */
 int require_programs(struct bpf_object *obj, const struct program_set *set, uint32_t wanted,
 		     uint8_t protos);
 

@@ -54,6 +54,7 @@ static int start_programs(struct top_session *s, const struct sock_filters *filt
 	if (!s->skel)
 		return open_failed("top");
 	set_filters(&s->skel->rodata->filter, filters);
+	shrink_for_tests(s->skel->maps.traffic);
 	err = require_programs(s->skel->obj, &top_programs, programs,
 			       PROTO_TCP_BIT | PROTO_UDP_BIT);
 	if (!err)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,9 +11,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <limits.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "helpers.h"
 #include "probe.h"
 #include "test.h"
@@ -227,14 +230,28 @@ static bool prog_named(__u32 id, const char *names)
 	return match;
 }
 
-int count_programs(const char *name)
+int count_programs_after(const char *name, uint32_t after)
 {
-	__u32 id = 0;
+	__u32 id = after;
 	int count = 0;
 
 	while (!bpf_prog_get_next_id(id, &id))
 		count += prog_named(id, name);
 	return count;
+}
+
+int count_programs(const char *name)
+{
+	return count_programs_after(name, 0);
+}
+
+uint32_t last_program_id(void)
+{
+	__u32 id = 0, last = 0;
+
+	while (!bpf_prog_get_next_id(id, &id))
+		last = id;
+	return last;
 }
 
 static bool attached(const char *name)
@@ -316,8 +333,13 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 
 bool wait_for_unload(const char *name, int ms)
 {
+	return wait_for_unload_after(name, 0, ms);
+}
+
+bool wait_for_unload_after(const char *name, uint32_t after, int ms)
+{
 	/* The kernel frees a program a little after its last user exits. */
-	for (int waited = 0; count_programs(name); waited += 10) {
+	for (int waited = 0; count_programs_after(name, after); waited += 10) {
 		if (waited >= ms)
 			return false;
 		sleep_ms(10);
@@ -333,6 +355,96 @@ void need_cgroup_sock_events(void)
 	    !hook_exists("fexit/inet_create", why, sizeof(why)))
 		test_skip("no create, close, bind or UDP connect events without the kfunc "
 			  "bpf_cast_to_kern_ctx (Linux 6.2+) or fentry");
+}
+
+pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = connect_to(AF_INET, SOCK_DGRAM, port);
+		char buf[65536] = { 0 };
+
+		prctl(PR_SET_NAME, comm);
+		for (int i = 0; i < n; i++)
+			if (send(fd, buf, size, 0) != (ssize_t)size)
+				_exit(1);
+		if (ready_fd >= 0 && write(ready_fd, "r", 1) == 1)
+			pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+bool map_has_key(int fd, const void *key, size_t key_size)
+{
+	unsigned char cur[64], next[64];
+	void *prev = NULL;
+
+	if (key_size > sizeof(cur))
+		return false;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (!memcmp(next, key, key_size))
+			return true;
+		memcpy(cur, next, key_size);
+		prev = cur;
+	}
+	return false;
+}
+
+/* The id of the BPF map an open file of pid is, or 0. */
+static uint32_t map_id_of(pid_t pid, const char *fd)
+{
+	char path[300], line[128];
+	unsigned int id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	f = fopen(path, "r");
+	while (f && !id && fgets(line, sizeof(line), f))
+		sscanf(line, "map_id: %u", &id);
+	if (f)
+		fclose(f);
+	return id;
+}
+
+static uint64_t percpu_sum(int map_fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *per_cpu = calloc(ncpus > 0 ? ncpus : 1, sizeof(*per_cpu));
+	uint32_t key = 0;
+
+	if (ncpus > 0 && per_cpu && !bpf_map_lookup_elem(map_fd, &key, per_cpu))
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			sum += per_cpu[cpu];
+	free(per_cpu);
+	return sum;
+}
+
+uint64_t lost_records_of(pid_t pid)
+{
+	char dir_path[32];
+	struct dirent *e;
+	uint64_t lost = UINT64_MAX;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
+	dir = opendir(dir_path);
+	while (dir && lost == UINT64_MAX && (e = readdir(dir))) {
+		uint32_t id = e->d_name[0] == '.' ? 0 : map_id_of(pid, e->d_name);
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd = id ? bpf_map_get_fd_by_id(id) : -1;
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "lost_records"))
+			lost = percpu_sum(fd);
+		close(fd);
+	}
+	if (dir)
+		closedir(dir);
+	return lost;
 }
 
 void sleep_ms(int ms)

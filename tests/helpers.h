@@ -61,12 +61,22 @@ int count_programs(const char *name);
 /* How long to wait for sockeye to attach: long, since success ends the
  * wait at once and an emulated guest attaches fentry programs slowly. */
 #define ATTACH_WAIT_MS 30000
+/* How long to wait for what the kernel or a sockeye does by itself (a
+ * socket destroyed, a program freed, a row forgotten): long for an emulated
+ * guest; the wait ends as soon as it is done. */
+#define SETTLE_WAIT_MS 30000
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, int ms);
 /* Waits up to ms for no program of this name to be loaded: the kernel
  * frees tracing programs after an RCU grace period, a little after their
  * last reference closed, longer on a busy machine. */
 bool wait_for_unload(const char *name, int ms);
+/* The same for programs loaded after the one with this id (ids only grow):
+ * those a test's own sockeye loaded, not older ones of other programs. */
+int count_programs_after(const char *name, uint32_t after);
+bool wait_for_unload_after(const char *name, uint32_t after, int ms);
+/* The id of the program loaded last, to count from. */
+uint32_t last_program_id(void);
 
 /* A field of a JSON Lines object as sockeye writes it (flat, no spaces):
  * a whole number (UINT64_MAX if absent) or a string without escapes
@@ -88,6 +98,19 @@ bool own_cgroup(char *abs, size_t len);
  * fentry either (fallback_missing_create_hook_is_said_at_start checks that
  * it says so). */
 void need_cgroup_sock_events(void);
+
+/* Forks a child named comm that sends n datagrams of size bytes to port on
+ * 127.0.0.1 over a connected socket, then exits 0 (1 if a send failed); or,
+ * with ready_fd >= 0, writes a byte there and waits to be killed. */
+pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_fd);
+/* Whether the BPF hash map fd holds key (of key_size bytes); walks the
+ * keys, so per-CPU maps need no value buffer. */
+bool map_has_key(int fd, const void *key, size_t key_size);
+
+/* The records a running sockeye process could not queue so far: its
+ * lost_records map, found among its open files and summed over CPUs,
+ * read while it is stopped too. UINT64_MAX if it has none. */
+uint64_t lost_records_of(pid_t pid);
 
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "test.h"
 #include "helpers.h"
 #include "flows_session.h"
@@ -974,4 +975,66 @@ KTEST(agent_http_and_flows_collectors)
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);
 	close(cli), close(acc), close(srv);
+}
+
+/* Whether the agent's pinned traffic map (its bytes collector's) still
+ * holds a row for pid. */
+static bool traffic_row(const struct agent *a, pid_t pid)
+{
+	char path[128];
+	uint32_t key = pid;
+	int fd;
+	bool found;
+
+	snprintf(path, sizeof(path), "%s/bytes/traffic", a->pin_dir);
+	fd = bpf_obj_get(path);
+	found = fd >= 0 && map_has_key(fd, &key, sizeof(key));
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
+/* The bytes collector with room for one process (SOCKEYE_MAX_ENTRIES): a
+ * second sender's calls are lost and counted in the metrics; the first,
+ * killed, leaves no row once the agent has shown it, and a third sender
+ * is then counted in full. */
+KTEST(fault_full_map_agent_counts_lost_and_drops_the_killed)
+{
+	char port_arg[8];
+	const char *const extra[] = { "--port", port_arg, "--collectors", "bytes" };
+	const char *lost = "sockeye_lost_events_total{collector=\"bytes\"}";
+	int ready[2], gone = 0;
+	uint16_t port;
+	int rx = bound_socket(AF_INET, SOCK_DGRAM, false, &port);
+	struct agent a;
+	pid_t one;
+
+	fcntl(rx, F_SETFD, FD_CLOEXEC);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	setenv("SOCKEYE_MAX_ENTRIES", "1", 1);
+	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up") || pipe(ready))
+		return;
+	one = udp_sender(port, 10, 100, "flt-one", ready[1]);
+	ASSERT_EQ(read(ready[0], &(char){ 0 }, 1), 1, "first sender done, holding its row");
+	ASSERT_EQ(wait_status(udp_sender(port, 13, 100, "flt-two", -1)), 0, "second sender");
+	ASSERT_EQ(wait_for_series(a.port, lost, 13), 13, "the second's sends counted as lost");
+	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"flt-one\","
+				  "protocol=\"udp\"}", 1000), 1000, "the first's bytes");
+	kill(one, SIGKILL);
+	ASSERT_EQ(wait_status(one), 128 + SIGKILL, "first sender killed");
+	for (int waited = 0; !gone && waited < SETTLE_WAIT_MS; waited += 50) {
+		gone = !traffic_row(&a, one);
+		if (!gone)
+			sleep_ms(50);
+	}
+	ASSERT_TRUE(gone, "no row left for the killed process");
+	ASSERT_EQ(wait_status(udp_sender(port, 20, 100, "flt-three", -1)), 0, "third sender");
+	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"flt-three\","
+				  "protocol=\"udp\"}", 2000), 2000, "the third's bytes, all of them");
+	ASSERT_EQ(wait_for_series(a.port, lost, 13), 13, "nothing more lost");
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	close(ready[0]);
+	close(ready[1]);
+	close(rx);
 }
