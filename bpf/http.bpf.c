@@ -341,29 +341,41 @@ static __always_inline void emit(const struct http_call *c, const struct http_co
 /* What is read of a call that starts a message: the longest method and
  * its space, a path of HTTP_PATH_LEN and the byte after it. */
 #define LINE_BYTES 144
+/* Where in the scratch record's data a request waiting is built, after
+ * the line (too large for the stack beside the rest). */
+#define PENDING_AT 256
 
-/* The request target after the method (mlen bytes) of the n bytes of line:
- * its group, NUL-padded, into group if grouping by path. False if there is
- * no target, a byte that cannot be in one (user space's parser rejects
- * those requests too), or the target does not start with path_prefix. */
-static __always_inline bool target_group(const __u8 *line, __u32 n, __u32 mlen, char *group)
+/* The request target after the method (mlen bytes) of the n bytes of the
+ * scratch line: its group, NUL-padded, into the request built after it
+ * (PENDING_AT) if grouping by path. 0 if there is no target, a byte
+ * that cannot be in one (user space's parser rejects those requests too),
+ * or the target does not start with path_prefix.
+ * Global, so the verifier checks it once on its own: inlined, each exit
+ * of its loop carried different bounds into the rest of the program and
+ * loading took seconds. */
+__noinline int target_group(__u32 n, __u32 mlen)
 {
+	__u32 zero = 0, i;
+	struct http_record *r = bpf_map_lookup_elem(&scratch, &zero);
 	bool in_group = true;
-	__u32 i;
+	char *group;
 
+	if (!r || mlen > HEAD_BYTES)	/* bounds the verifier can see */
+		return 0;
+	group = ((struct pending_request *)(r->data + PENDING_AT))->group;
 	for (i = 0; i < HTTP_PATH_LEN; i++) {
 		__u32 at = mlen + i;
 		__u8 ch;
 
 		if (at >= n)
 			break;
-		ch = line[at & (HTTP_MAX_BYTES - 1)];
+		ch = r->data[at & (HTTP_MAX_BYTES - 1)];
 		if (ch == ' ')
 			break;
 		if (ch <= ' ' || ch >= 0x7f)
-			return false;
+			return 0;
 		if (i < path_prefix_len && ch != path_prefix[i])
-			return false;
+			return 0;
 		/* As http_path_group(): up to the query or the second '/'. */
 		if (ch == '?' || ch == '#' || (ch == '/' && i > 0))
 			in_group = false;
@@ -375,23 +387,25 @@ static __always_inline bool target_group(const __u8 *line, __u32 n, __u32 mlen, 
 
 /* A request: head holds its first bytes, mlen of them its method and the
  * space after it (4 to 8). */
-static __always_inline void queue_request(const struct http_call *c, const __u8 *line, __u32 n,
+static __always_inline void queue_request(const struct http_call *c, __u8 *line, __u32 n,
 					  __u64 head, __u32 mlen)
 {
 	__u64 method = head & (~0ULL >> (64 - 8 * (mlen - 1)));
-	struct pending_request p = { .ts_ns = call_time(c) };
+	struct pending_request *p = (struct pending_request *)(line + PENDING_AT);
 	struct pending_key key = {};
 	struct http_conn *conn;
 
-	if (!target_group(line, n, mlen, p.group))
+	__builtin_memset(p, 0, sizeof(*p));
+	if (!target_group(n, mlen))
 		return;
 	conn = connection(c->sk, HTTP_START_REQUEST);
 	if (!conn)
 		return;
-	__builtin_memcpy(p.method, &method, sizeof(method));
+	p->ts_ns = call_time(c);
+	__builtin_memcpy(p->method, &method, sizeof(method));
 	key.conn_id = conn->id;
 	key.n = conn->asked++;
-	bpf_map_update_elem(&pending, &key, &p, BPF_ANY);
+	bpf_map_update_elem(&pending, &key, p, BPF_ANY);
 	if (conn->asked - conn->answered > HTTP_PENDING) {	/* never to be answered */
 		key.n = conn->answered++;
 		bpf_map_delete_elem(&pending, &key);

@@ -526,13 +526,21 @@ static double starttransfer_total(const struct curl_run *c)
 	return t;
 }
 
+/* Sums the exchanges on srv's port. */
+static bool watch_sums(struct http_session *s, const struct server *srv, bool by_path,
+		       const char *path_prefix)
+{
+	struct sock_filters filters = { .port = srv->port };
+
+	return ASSERT_EQ(http_sums_start(s, &filters, by_path, path_prefix), 0, "session starts");
+}
+
 /* Exchanges summed in the kernel by method, status, path group and role:
  * three over one keep-alive connection, a POST, a 404, and bytes that are
  * not HTTP (an SSH banner; a request line the server answers with a 400)
  * counted nowhere. */
 KTEST(http_sums_in_the_kernel)
 {
-	struct sock_filters filters = {};
 	struct http_session s;
 	struct sums *got = calloc(1, sizeof(*got));
 	struct curl_run keep, post, missing;
@@ -541,13 +549,12 @@ KTEST(http_sums_in_the_kernel)
 
 	if (!server_start(&srv, AF_INET6))
 		goto out;
-	filters.port = srv.port;
 	url(u[0], sizeof(u[0]), &srv, "/size/5");
 	url(u[1], sizeof(u[1]), &srv, "/size/1000");
 	url(u[2], sizeof(u[2]), &srv, "/size/0");
 	url(p, sizeof(p), &srv, "/post");
 	url(m, sizeof(m), &srv, "/missing?to=/x");	/* the group ends at the query */
-	if (ASSERT_EQ(http_sums_start(&s, &filters, true, ""), 0, "session starts")) {
+	if (watch_sums(&s, &srv, true, "")) {
 		run_curl(&keep, (const char *[]){ u[0], u[1], u[2], NULL });
 		run_curl(&post, (const char *[]){ "--data-binary", "0123456789", p, NULL });
 		run_curl(&missing, (const char *[]){ m, NULL });
@@ -572,20 +579,18 @@ out:
  * the kernel, on the whole path): only /size/1000 of the three. */
 KTEST(http_sums_path_prefix_without_groups)
 {
-	struct sock_filters filters = {};
-	struct http_session s;
+	static const char *const paths[] = { "/size/5", "/size/1000", "/missing/1" };
 	struct sums *got = calloc(1, sizeof(*got));
+	struct http_session s;
 	struct curl_run c;
-	char u[3][64];
 	struct server srv;
+	char u[3][64];
 
 	if (!server_start(&srv, AF_INET))
 		goto out;
-	filters.port = srv.port;
-	url(u[0], sizeof(u[0]), &srv, "/size/5");
-	url(u[1], sizeof(u[1]), &srv, "/size/1000");
-	url(u[2], sizeof(u[2]), &srv, "/missing/1");
-	if (ASSERT_EQ(http_sums_start(&s, &filters, false, "/size/1"), 0, "session starts")) {
+	for (int i = 0; i < 3; i++)
+		url(u[i], sizeof(u[i]), &srv, paths[i]);
+	if (watch_sums(&s, &srv, false, "/size/1")) {
 		run_curl(&c, (const char *[]){ u[0], u[1], u[2], NULL });
 		ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
 		ASSERT_EQ(got->n, 2, "one sum, two roles");
