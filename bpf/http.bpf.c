@@ -49,7 +49,7 @@ struct http_call {
 	__u64 sk;
 	__u64 buf;		/* the caller's (first) buffer */
 	__u64 buf_len;
-	__u64 ts_ns;
+	__u64 ts_ns;		/* a write's start; 0 for a read */
 	__u32 nr;		/* the system call (an int in the tracepoint: the
 				 * upper half of ctx->id is padding) */
 	__u8 dir;
@@ -238,7 +238,9 @@ static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx
 {
 	__u64 key = (__u64)sk;
 	struct http_call c = {
-		.sk = key, .buf = buf, .buf_len = len, .ts_ns = bpf_ktime_get_ns(),
+		/* A read's time is its end (call_time()): no clock read here. */
+		.sk = key, .buf = buf, .buf_len = len,
+		.ts_ns = dir == HTTP_SENT ? bpf_ktime_get_ns() : 0,
 		.nr = (__u32)ctx->id, .dir = dir,
 	};
 	struct http_call *slot;
