@@ -292,7 +292,9 @@ static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct 
 		return;
 	row = find_row(r, method, key->status, group);
 	if (!row) {
-		row = &r->rows[r->n++];	/* no more rows than sums */
+		if (r->n == HTTP_SUM_ROWS)	/* not while the kernel keeps its sums */
+			return;
+		row = &r->rows[r->n++];
 		memset(row, 0, sizeof(*row));
 		strcpy(row->method, method);
 		row->status = key->status;
