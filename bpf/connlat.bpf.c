@@ -91,17 +91,6 @@ struct {
 	__type(value, __u64);
 } connections SEC(".maps");
 
-static __always_inline __u32 log2_slot(__u64 us)
-{
-	__u32 slot = 0;
-
-	for (int i = 0; i < CONNLAT_SLOTS - 1 && us > 1; i++) {
-		us >>= 1;
-		slot++;
-	}
-	return slot;
-}
-
 static __always_inline void handshake_started(const struct sock *sk, __u64 key)
 {
 	struct pending p = {};
@@ -147,7 +136,7 @@ static __always_inline void count_handshake(const struct sock *sk, __u64 latency
 		count_percpu(&failures, err < CONNLAT_ERRNOS - 1 ? err : CONNLAT_ERRNOS - 1);
 		return;
 	}
-	count_percpu(&latency_hist, log2_slot(latency / 1000));
+	count_percpu(&latency_hist, log2_slot(latency / 1000, CONNLAT_SLOTS));
 	sum = bpf_map_lookup_elem(&latency_sum, &zero);
 	if (sum)	/* this CPU's copy: no other writer */
 		*sum += latency;

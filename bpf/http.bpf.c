@@ -13,6 +13,13 @@
  * a map update and delete as well, since what they read is known only at
  * their end.
  *
+ * With summarize (--summary, the agent) nothing is copied out: the calls
+ * that start a request or a response are read here, up to the end of the
+ * request's path group, and each exchange is added to the sums map, so
+ * user space only reads that map. Unlike user space's parser this mode
+ * does not follow message bodies: a body whose write or read starts like
+ * a request or a response is taken for one.
+ *
  * Program names: http_<call>_e on sys_enter, http_<call>_x on sys_exit,
  * short enough to stay apart in the kernel's 15 characters. */
 #include "vmlinux.h"
@@ -29,13 +36,20 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* --max-bytes, set by user space before load (at most HTTP_MAX_BYTES). */
 const volatile __u32 max_bytes = HTTP_DEFAULT_BYTES;
+/* Sum exchanges in the sums map instead of copying bytes out. */
+const volatile bool summarize = false;
+/* When summing: key the sums by path group too (--summary; the agent
+ * does not), and count only paths starting with path_prefix. */
+const volatile bool group_by_path = false;
+const volatile char path_prefix[HTTP_PATH_LEN + 1] = {};
+const volatile __u32 path_prefix_len = 0;
 
 /* A call in progress, from sys_enter to sys_exit of its thread. */
 struct http_call {
 	__u64 sk;
 	__u64 buf;		/* the caller's (first) buffer */
 	__u64 buf_len;
-	__u64 ts_ns;
+	__u64 ts_ns;		/* a write's start; 0 for a read */
 	__u32 nr;		/* the system call (an int in the tracepoint: the
 				 * upper half of ctx->id is padding) */
 	__u8 dir;
@@ -55,6 +69,7 @@ struct {
 struct http_conn {
 	__u64 id;
 	__u32 budget[2];	/* bytes still to copy of the current message */
+	__u32 asked, answered;	/* requests seen and answered (summing) */
 	struct sock_tuple tuple;	/* state: as when it was first seen */
 };
 
@@ -67,6 +82,45 @@ struct {
 } conns SEC(".maps");
 
 __u64 next_conn_id;
+
+/* When summing: the requests of a connection that wait for their answer,
+ * by connection and number. */
+struct pending_key {
+	__u64 conn_id;
+	__u32 n;
+	__u32 pad;
+};
+
+struct pending_request {
+	__u64 ts_ns;
+	char method[HTTP_METHOD_LEN];
+	char group[HTTP_PATH_LEN + 8];
+};
+
+/* User space makes it one entry when not summing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct pending_key);
+	__type(value, struct pending_request);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, HTTP_SUM_ROWS);
+	__type(key, struct http_sum_key);
+	__type(value, struct http_sum);
+} sums SEC(".maps");
+
+/* Exchanges not summed: the sums map was full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sums_full SEC(".maps");
+
+static const struct http_sum zero_sum;
 
 /* Records are built here: too large for the stack, and sent with only the
  * bytes copied. */
@@ -87,8 +141,16 @@ struct token {
 	__u32 len;
 };
 
-/* HTTP_START_* if the n bytes of head begin a request or a response. */
-static __always_inline __u8 message_start(__u64 head, __u32 n)
+static __always_inline bool token_matches(__u64 head, __u32 n, const struct token *t)
+{
+	return n >= t->len && (head & (~0ULL >> (64 - 8 * t->len))) == t->word;
+}
+
+static const struct token response_token = TOKEN('H', 'T', 'T', 'P', '/', '1', '.', 0, 7);
+
+/* If the n bytes of head begin a request: the length of its method and the
+ * space after it; else 0. */
+static __always_inline __u32 request_start(__u64 head, __u32 n)
 {
 	static const struct token requests[] = {
 		TOKEN('G', 'E', 'T', ' ', 0, 0, 0, 0, 4),
@@ -101,16 +163,19 @@ static __always_inline __u8 message_start(__u64 head, __u32 n)
 		TOKEN('C', 'O', 'N', 'N', 'E', 'C', 'T', ' ', 8),
 		TOKEN('T', 'R', 'A', 'C', 'E', ' ', 0, 0, 6),
 	};
-	static const struct token response = TOKEN('H', 'T', 'T', 'P', '/', '1', '.', 0, 7);
 
-#define MATCHES(t) (n >= (t).len && (head & (~0ULL >> (64 - 8 * (t).len))) == (t).word)
-	if (MATCHES(response))
-		return HTTP_START_RESPONSE;
 	for (int i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-		if (MATCHES(requests[i]))
-			return HTTP_START_REQUEST;
+		if (token_matches(head, n, &requests[i]))
+			return requests[i].len;
 	return 0;
-#undef MATCHES
+}
+
+/* HTTP_START_* if the n bytes of head begin a request or a response. */
+static __always_inline __u8 message_start(__u64 head, __u32 n)
+{
+	if (token_matches(head, n, &response_token))
+		return HTTP_START_RESPONSE;
+	return request_start(head, n) ? HTTP_START_REQUEST : 0;
 }
 
 /* The first bytes of a buffer, as a word; false if they cannot be read
@@ -155,10 +220,12 @@ static __always_inline struct sock *watched_socket(long fd)
  * one whose budget is not spent. */
 static __always_inline bool write_copies(__u64 key, __u64 buf, __u64 len)
 {
-	struct http_conn *conn = bpf_map_lookup_elem(&conns, &key);
+	struct http_conn *conn;
 	__u64 head;
 	__u32 n;
 
+	/* Summing copies nothing but starts. */
+	conn = summarize ? NULL : bpf_map_lookup_elem(&conns, &key);
 	if (conn && conn->budget[HTTP_SENT])
 		return true;
 	/* A buffer not yet faulted in (constant data, a child after fork) is
@@ -171,7 +238,9 @@ static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx
 {
 	__u64 key = (__u64)sk;
 	struct http_call c = {
-		.sk = key, .buf = buf, .buf_len = len, .ts_ns = bpf_ktime_get_ns(),
+		/* A read's time is its end (call_time()): no clock read here. */
+		.sk = key, .buf = buf, .buf_len = len,
+		.ts_ns = dir == HTTP_SENT ? bpf_ktime_get_ns() : 0,
 		.nr = (__u32)ctx->id, .dir = dir,
 	};
 	struct http_call *slot;
@@ -238,6 +307,12 @@ static __always_inline __u32 call_seq(__u64 key, __u8 dir, __u32 count)
 	return end - count;
 }
 
+/* When the call's bytes were there: a write's start, a read's end. */
+static __always_inline __u64 call_time(const struct http_call *c)
+{
+	return c->dir == HTTP_SENT ? c->ts_ns : bpf_ktime_get_ns();
+}
+
 static __always_inline void emit(const struct http_call *c, const struct http_conn *conn,
 				 __u32 count, __u64 len, __u8 start)
 {
@@ -247,7 +322,7 @@ static __always_inline void emit(const struct http_call *c, const struct http_co
 	if (!r)
 		return;
 	__builtin_memset(r, 0, offsetof(struct http_record, data));
-	r->ts_ns = c->dir == HTTP_SENT ? c->ts_ns : bpf_ktime_get_ns();
+	r->ts_ns = call_time(c);
 	r->conn_id = conn->id;
 	r->seq = call_seq(c->sk, c->dir, count);
 	r->count = count;
@@ -261,6 +336,162 @@ static __always_inline void emit(const struct http_call *c, const struct http_co
 		len = 0;
 	r->len = len;
 	output_record(r, offsetof(struct http_record, data) + len);
+}
+
+/* ---- summing in the kernel ---- */
+
+/* What is read of a call that starts a message: the longest method and
+ * its space, a path of HTTP_PATH_LEN and the byte after it. */
+#define LINE_BYTES 144
+/* Where in the scratch record's data a request waiting is built, after
+ * the line (too large for the stack beside the rest). */
+#define PENDING_AT 256
+
+/* The request target after the method (mlen bytes) of the n bytes of the
+ * scratch line: its group, NUL-padded, into the request built after it
+ * (PENDING_AT) if grouping by path. 0 if there is no target, a byte
+ * that cannot be in one (user space's parser rejects those requests too),
+ * or the target does not start with path_prefix.
+ * Global, so the verifier checks it once on its own: inlined, each exit
+ * of its loop carried different bounds into the rest of the program and
+ * loading took seconds. */
+__noinline int target_group(__u32 n, __u32 mlen)
+{
+	__u32 zero = 0, i;
+	struct http_record *r = bpf_map_lookup_elem(&scratch, &zero);
+	bool in_group = true;
+	char *group;
+
+	if (!r || mlen > HEAD_BYTES)	/* bounds the verifier can see */
+		return 0;
+	group = ((struct pending_request *)(r->data + PENDING_AT))->group;
+	for (i = 0; i < HTTP_PATH_LEN; i++) {
+		__u32 at = mlen + i;
+		__u8 ch;
+
+		if (at >= n)
+			break;
+		ch = r->data[at & (HTTP_MAX_BYTES - 1)];
+		if (ch == ' ')
+			break;
+		if (ch <= ' ' || ch >= 0x7f)
+			return 0;
+		if (i < path_prefix_len && ch != path_prefix[i])
+			return 0;
+		/* As http_path_group(): up to the query or the second '/'. */
+		if (ch == '?' || ch == '#' || (ch == '/' && i > 0))
+			in_group = false;
+		if (in_group && group_by_path)
+			group[i] = ch;
+	}
+	return i > 0 && i >= path_prefix_len;
+}
+
+/* A request: head holds its first bytes, mlen of them its method and the
+ * space after it (4 to 8). */
+static __always_inline void queue_request(const struct http_call *c, __u8 *line, __u32 n,
+					  __u64 head, __u32 mlen)
+{
+	__u64 method = head & (~0ULL >> (64 - 8 * (mlen - 1)));
+	struct pending_request *p = (struct pending_request *)(line + PENDING_AT);
+	struct pending_key key = {};
+	struct http_conn *conn;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	if (!target_group(n, mlen))
+		return;
+	conn = connection(c->sk, HTTP_START_REQUEST);
+	if (!conn)
+		return;
+	p->ts_ns = call_time(c);
+	__builtin_memcpy(p->method, &method, sizeof(method));
+	key.conn_id = conn->id;
+	key.n = conn->asked++;
+	bpf_map_update_elem(&pending, &key, p, BPF_ANY);
+	if (conn->asked - conn->answered > HTTP_PENDING) {	/* never to be answered */
+		key.n = conn->answered++;
+		bpf_map_delete_elem(&pending, &key);
+	}
+}
+
+/* The status code of a status line ("HTTP/1.1 200 ..."), 0 if none. */
+static __always_inline __u16 status_code(const __u8 *line, __u32 n)
+{
+	__u16 status = 0;
+
+	if (n < 12 || line[8] != ' ')
+		return 0;
+	for (int i = 9; i < 12; i++) {
+		if (line[i] < '0' || line[i] > '9')
+			return 0;
+		status = status * 10 + line[i] - '0';
+	}
+	return status;
+}
+
+static __always_inline void add_sum(const struct http_sum_key *key, __u64 latency_ns)
+{
+	struct http_sum *sum = bpf_map_lookup_elem(&sums, key);
+
+	if (!sum) {
+		bpf_map_update_elem(&sums, key, &zero_sum, BPF_NOEXIST);
+		sum = bpf_map_lookup_elem(&sums, key);
+	}
+	if (!sum) {
+		count_percpu(&sums_full, 0);
+		return;
+	}
+	/* This CPU's copy: no other writer. */
+	sum->count++;
+	sum->sum_ns += latency_ns;
+	sum->slots[log2_slot(latency_ns / 1000, HTTP_LATENCY_SLOTS) & (HTTP_LATENCY_SLOTS - 1)]++;
+}
+
+/* A response: the exchange with the oldest request waiting. */
+static __always_inline void answer(const struct http_call *c, const __u8 *line, __u32 n)
+{
+	__u16 status = status_code(line, n);
+	struct pending_key pkey = {};
+	struct http_sum_key key = {};
+	struct pending_request *p;
+	struct http_conn *conn;
+	__u64 now = call_time(c);
+
+	/* Interim responses (100 Continue) precede the real one. */
+	if (!status || (status / 100 == 1 && status != 101))
+		return;
+	conn = connection(c->sk, 0);
+	if (!conn || conn->asked == conn->answered)
+		return;
+	pkey.conn_id = conn->id;
+	pkey.n = conn->answered++;
+	p = bpf_map_lookup_elem(&pending, &pkey);
+	if (!p)
+		return;
+	__builtin_memcpy(key.method, p->method, sizeof(key.method));
+	__builtin_memcpy(key.group, p->group, sizeof(key.group));
+	key.status = status;
+	key.server = c->dir == HTTP_SENT;
+	add_sum(&key, now > p->ts_ns ? now - p->ts_ns : 0);
+	bpf_map_delete_elem(&pending, &pkey);
+}
+
+static __always_inline void sum_call(const struct http_call *c, __u32 count)
+{
+	__u64 avail = count < c->buf_len ? count : c->buf_len;
+	__u32 n = avail < LINE_BYTES ? avail : LINE_BYTES, zero = 0, mlen;
+	struct http_record *r = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 head;
+
+	if (!r || bpf_probe_read_user(r->data, n, (const void *)c->buf))
+		return;
+	/* Only the first n of these bytes are compared. */
+	__builtin_memcpy(&head, r->data, sizeof(head));
+	mlen = request_start(head, n);
+	if (mlen)
+		queue_request(c, r->data, n, head, mlen);
+	else if (token_matches(head, n, &response_token))
+		answer(c, r->data, n);
 }
 
 static __always_inline void capture(const struct http_call *c, __u32 count)
@@ -293,7 +524,11 @@ static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
 	c = *p;
 	p->sk = 0;	/* used up */
 	/* An entry whose exit was missed (while attaching) is not this call's. */
-	if (ctx->ret > 0 && c.nr == (__u32)ctx->id)
+	if (ctx->ret <= 0 || c.nr != (__u32)ctx->id)
+		return 0;
+	if (summarize)
+		sum_call(&c, ctx->ret);
+	else
 		capture(&c, ctx->ret);
 	return 0;
 }

@@ -10,6 +10,11 @@
  * message (its first bytes, across however many calls carry them). */
 #define HTTP_MAX_BYTES 4096
 #define HTTP_DEFAULT_BYTES 512
+/* Paths longer than this are cut (and say so). */
+#define HTTP_PATH_LEN 128
+/* Requests waiting for their response on one connection (pipelining);
+ * an older one is dropped when more arrive. */
+#define HTTP_PENDING 8
 
 /* Direction of a call, from the traced socket's side. */
 #define HTTP_SENT 0
@@ -36,6 +41,30 @@ struct http_record {
 	struct sock_tuple tuple;
 	struct sock_owner owner;
 	__u8 data[HTTP_MAX_BYTES];
+};
+
+/* Summing in the kernel (--summary, the agent): exchanges by method,
+ * status, role and path group (the path up to its second '/', without the
+ * query; see http_path_group()), with a log2 histogram of latency in
+ * microseconds. Nothing per exchange crosses to user space. */
+#define HTTP_LATENCY_SLOTS 32
+#define HTTP_METHOD_LEN 8	/* "OPTIONS" and "CONNECT" with their NUL */
+/* Distinct sums the kernel keeps; exchanges beyond are counted, not summed. */
+#define HTTP_SUM_ROWS 2048
+
+struct http_sum_key {
+	char method[HTTP_METHOD_LEN];	/* as sent, NUL-padded */
+	char group[HTTP_PATH_LEN + 8];	/* NUL-padded; empty unless grouped by path */
+	__u16 status;
+	__u8 server;		/* the request was received here */
+	__u8 pad[5];
+};
+
+/* Per CPU; user space adds the CPUs up. */
+struct http_sum {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 slots[HTTP_LATENCY_SLOTS];	/* slot n: 2^n to 2^(n+1)-1 us; 0: 0-1 us */
 };
 
 #endif

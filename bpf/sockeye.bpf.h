@@ -89,6 +89,19 @@ static __always_inline void count_percpu(void *map, __u32 slot)
 		(*count)++;
 }
 
+/* The log2 histogram slot of value among n (as src/histogram.h counts
+ * them): 0 for 0 and 1, the last slot for anything larger than it holds. */
+static __always_inline __u32 log2_slot(__u64 value, __u32 n)
+{
+	__u32 slot = 0;
+
+	for (__u32 i = 0; i < n - 1 && value > 1; i++) {
+		value >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
 static __always_inline void current_owner(struct sock_owner *o)
 {
 	__u64 id = bpf_get_current_pid_tgid();

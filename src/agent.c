@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -213,18 +212,6 @@ static int drop_capabilities(bool textfile)
 	return 0;
 }
 
-/* Between refreshes, the collectors that queue records one by one read
- * them, so their ring buffers do not fill up. */
-static void poll_collectors(void *ctx, int ms)
-{
-	struct agent *a = ctx;
-
-	poll(NULL, 0, ms);
-	for (size_t i = 0; i < n_collectors; i++)
-		if (a->states[i] && collectors[i].poll)
-			collectors[i].poll(a->states[i]);
-}
-
 /* ---- the command ---- */
 
 static int serve(struct agent *a, int listen_fd)
@@ -252,7 +239,7 @@ static int serve(struct agent *a, int listen_fd)
 	err = drop_capabilities(a->textfile);
 	if (!err) {
 		p_info("serving /metrics on http://%s", a->listen_text);
-		err = run_reports_waiting(a->interval, 0, refresh, a, poll_collectors, a);
+		err = run_reports(a->interval, 0, refresh, a);
 	}
 	endpoint_stop(a->http);
 	return err;

@@ -456,13 +456,14 @@ static void flows_stop(void *state)
 
 /* ---- http: exchanges by role, method and status, with latency ---- */
 
-#define HTTP_LATENCY_SLOTS 27	/* log2 microseconds: up to about a minute */
+#define HTTP_BUCKETS 27	/* log2 microseconds: up to about a minute */
 
+/* Totals since the start, from the kernel's sums. */
 struct http_series {
 	bool server;
-	const char *method;	/* static strings */
+	char method[HTTP_METHOD_LEN + 1];
 	size_t status;		/* index in the status label set */
-	uint64_t slots[HTTP_LATENCY_SLOTS], sum_ns;
+	uint64_t slots[HTTP_BUCKETS], sum_ns;
 };
 
 struct http_state {
@@ -472,36 +473,37 @@ struct http_state {
 	size_t n;
 };
 
-static struct http_series *series_of(struct http_state *h, const struct http_event *e)
+static struct http_series *series_of(struct http_state *h, const struct http_sum_key *key)
 {
-	char status[8];
+	char status[8], method[HTTP_METHOD_LEN + 1] = "";
 	long idx;
 
-	snprintf(status, sizeof(status), "%u", e->x.status);
+	snprintf(status, sizeof(status), "%u", key->status);
 	idx = label_index(&h->statuses, status);
 	if (idx < 0)
 		return NULL;
+	memcpy(method, key->method, sizeof(key->method));
 	for (size_t i = 0; i < h->n; i++)
-		if (h->series[i].server == e->x.server && h->series[i].method == e->x.method &&
+		if (h->series[i].server == key->server && !strcmp(h->series[i].method, method) &&
 		    h->series[i].status == (size_t)idx)
 			return &h->series[i];
 	if (!grow_for_one_more((void **)&h->series, h->n, sizeof(*h->series)))
 		return NULL;
-	h->series[h->n] = (struct http_series){
-		.server = e->x.server, .method = e->x.method, .status = idx,
-	};
+	h->series[h->n] = (struct http_series){ .server = key->server, .status = idx };
+	strcpy(h->series[h->n].method, method);
 	return &h->series[h->n++];
 }
 
-static void add_exchange(void *ctx, const struct http_event *e)
+/* Adds one of the kernel's sums to its series (http_sums_read()'s callback). */
+static void add_sum(void *ctx, const struct http_sum_key *key, const struct http_sum *sum)
 {
-	struct http_series *s = series_of(ctx, e);
-	uint64_t ns = e->x.response_ns - e->x.request_ns;
+	struct http_series *s = series_of(ctx, key);
 
 	if (!s)
-		return;	/* out of memory: the exchange goes uncounted */
-	s->slots[log2_slot(ns / 1000, HTTP_LATENCY_SLOTS)]++;
-	s->sum_ns += ns;
+		return;	/* out of memory: the sum goes uncounted */
+	for (int i = 0; i < HTTP_LATENCY_SLOTS; i++)
+		s->slots[i < HTTP_BUCKETS ? i : HTTP_BUCKETS - 1] += sum->slots[i];
+	s->sum_ns += sum->sum_ns;
 }
 
 static int http_start(const struct collector_config *cfg, void **state)
@@ -512,7 +514,7 @@ static int http_start(const struct collector_config *cfg, void **state)
 	if (!h)
 		return out_of_memory();
 	h->statuses.max = cfg->max_series;
-	err = http_session_start(&h->session, &cfg->filters, HTTP_DEFAULT_BYTES, add_exchange, h);
+	err = http_sums_start(&h->session, &cfg->filters, false, "");
 	if (err)
 		free(h);
 	else
@@ -520,22 +522,25 @@ static int http_start(const struct collector_config *cfg, void **state)
 	return err;
 }
 
-/* Between refreshes too, or the ring buffer would fill at a high rate. */
-static void http_poll(void *state)
-{
-	struct http_state *h = state;
-
-	reader_poll(&h->session.reader, 0);
-}
-
 static int http_write(void *state, FILE *out)
 {
 	static const char name[] = "sockeye_http_request_duration_seconds";
 	struct http_state *h = state;
-	double bounds[HTTP_LATENCY_SLOTS - 1];
+	double bounds[HTTP_BUCKETS - 1];
 
-	http_poll(h);
-	prom_log2_us_bounds(bounds, HTTP_LATENCY_SLOTS - 1);
+	int err;
+
+	/* The kernel's sums are totals since the start: added up afresh. */
+	for (size_t i = 0; i < h->n; i++) {
+		memset(h->series[i].slots, 0, sizeof(h->series[i].slots));
+		h->series[i].sum_ns = 0;
+	}
+	err = http_sums_read(&h->session, add_sum, h);
+	if (err) {
+		p_err("cannot read the HTTP sums: %s", strerror(-err));
+		return err;
+	}
+	prom_log2_us_bounds(bounds, HTTP_BUCKETS - 1);
 	prom_family(out, name, "histogram",
 		    "HTTP/1.x exchanges from the request's first byte to the response's first "
 		    "byte, by role (server: the request was received here), method and status.");
@@ -547,15 +552,16 @@ static int http_write(void *state, FILE *out)
 			{ "status", label_value(&h->statuses, s->status) },
 		};
 
-		prom_histogram(out, name, labels, 3, bounds, HTTP_LATENCY_SLOTS - 1, s->slots,
+		prom_histogram(out, name, labels, 3, bounds, HTTP_BUCKETS - 1, s->slots,
 			       s->sum_ns);
 	}
 	return 0;
 }
 
+/* Exchanges the kernel could not sum: its table was full. */
 static uint64_t http_lost(void *state)
 {
-	return reader_lost(&((struct http_state *)state)->session.reader);
+	return http_sums_full(&((struct http_state *)state)->session);
 }
 
 static const struct bpf_object_skeleton *http_skeleton(void *state)
@@ -586,9 +592,9 @@ const struct collector collectors[] = {
 	  "             call on the host gets a little slower; off by default)", false,
 	  syscalls_start, syscalls_write, NULL, syscalls_skeleton, syscalls_stop },
 	{ "http", "HTTP/1.x exchanges and their latency by role, method and status\n"
-	  "             (copies the first 512 bytes of each HTTP message and uses syscall\n"
-	  "             tracepoints; off by default)", false,
-	  http_start, http_write, http_lost, http_skeleton, http_stop, http_poll },
+	  "             (reads the first bytes of each HTTP message in the kernel and uses\n"
+	  "             syscall tracepoints; off by default)", false,
+	  http_start, http_write, http_lost, http_skeleton, http_stop },
 };
 const size_t n_collectors = sizeof(collectors) / sizeof(collectors[0]);
 

@@ -36,9 +36,6 @@ struct collector {
 	/* The skeleton whose maps and iterators are pinned. */
 	const struct bpf_object_skeleton *(*skeleton)(void *state);
 	void (*stop)(void *state);
-	/* Reads what the kernel queued, between refreshes (NULL if nothing is
-	 * queued one by one). */
-	void (*poll)(void *state);
 };
 
 extern const struct collector collectors[];

@@ -7,12 +7,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
 #include "sockeye.h"
 #include "http_session.h"
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
+#include "maps.h"
 #include "probe.h"
 #include "http.skel.h"
 
@@ -71,34 +74,94 @@ static void on_record(void *ctx, const void *data, size_t size)
 	http_conn_feed(&slot->conn, &piece);
 }
 
+/* Opens the programs with the filters set; the caller sets the rest of
+ * their read-only data, then loads. */
+static int session_open(struct http_session *s, const struct sock_filters *filters)
+{
+	memset(s, 0, sizeof(*s));
+	s->skel = http_bpf__open();
+	if (!s->skel)
+		return open_failed("http");
+	set_filters(&s->skel->rodata->filter, filters);
+	return require_programs(s->skel->obj, &http_programs, GIVES_PAYLOAD, PROTO_TCP_BIT);
+}
+
 int http_session_start(struct http_session *s, const struct sock_filters *filters,
 		       uint32_t max_bytes, http_event_fn fn, void *ctx)
 {
-	int err;
+	int err = session_open(s, filters);
 
-	memset(s, 0, sizeof(*s));
 	s->fn = fn;
 	s->ctx = ctx;
+	if (err)
+		goto out;
 	s->slots = calloc(HTTP_CONNS, sizeof(*s->slots));
 	if (!s->slots) {
 		p_err("cannot allocate the connection table: %s", strerror(errno));
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto out;
 	}
-	s->skel = http_bpf__open();
-	if (!s->skel) {
-		err = open_failed("http");
-		http_session_stop(s);
-		return err;
-	}
-	set_filters(&s->skel->rodata->filter, filters);
 	s->skel->rodata->max_bytes = max_bytes;
-	err = require_programs(s->skel->obj, &http_programs, GIVES_PAYLOAD, PROTO_TCP_BIT);
-	if (!err)
-		err = start_reading(s->skel->skeleton, "http", &s->reader,
-				    offsetof(struct http_record, data), on_record, s);
+	bpf_map__set_max_entries(s->skel->maps.pending, 1);	/* for summing only */
+	err = start_reading(s->skel->skeleton, "http", &s->reader,
+			    offsetof(struct http_record, data), on_record, s);
+out:
 	if (err)
 		http_session_stop(s);
 	return err;
+}
+
+int http_sums_start(struct http_session *s, const struct sock_filters *filters, bool by_path,
+		    const char *path_prefix)
+{
+	int err = session_open(s, filters);
+
+	if (!err) {
+		s->skel->rodata->summarize = true;
+		s->skel->rodata->group_by_path = by_path;
+		strncpy((char *)s->skel->rodata->path_prefix, path_prefix, HTTP_PATH_LEN);
+		s->skel->rodata->path_prefix_len = strlen(path_prefix);
+		/* Nothing to read: the smallest ring buffer, unmapped. */
+		bpf_map__set_max_entries(s->skel->maps.records, getpagesize());
+		err = load_and_attach(s->skel->skeleton, "http");
+	}
+	if (err)
+		http_session_stop(s);
+	return err;
+}
+
+int http_sums_read(const struct http_session *s, http_sum_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(s->skel->maps.sums), ncpus = libbpf_num_possible_cpus();
+	struct http_sum_key key, *prev = NULL;
+	struct http_sum *percpu, total;
+	int err;
+
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	while (!(err = bpf_map_get_next_key(fd, prev, &key))) {
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, percpu))
+			continue;	/* not there any more */
+		memset(&total, 0, sizeof(total));
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			total.count += percpu[cpu].count;
+			total.sum_ns += percpu[cpu].sum_ns;
+			for (int i = 0; i < HTTP_LATENCY_SLOTS; i++)
+				total.slots[i] += percpu[cpu].slots[i];
+		}
+		fn(ctx, &key, &total);
+	}
+	free(percpu);
+	return err == -ENOENT ? 0 : err;
+}
+
+uint64_t http_sums_full(const struct http_session *s)
+{
+	return percpu_counter(bpf_map__fd(s->skel->maps.sums_full));
 }
 
 void http_session_stop(struct http_session *s)
@@ -112,15 +175,19 @@ void http_session_stop(struct http_session *s)
 
 /* ---- the command ---- */
 
-#define LATENCY_SLOTS 32
-#define SUMMARY_ROWS 1024
-
+/* The kernel's sums with both roles added up: one row per method,
+ * status and path group, never more rows than the kernel has sums. */
 struct summary_row {
-	const char *method;
+	char method[HTTP_METHOD_LEN];
 	uint16_t status;
 	char group[HTTP_PATH_LEN + 1];
 	uint64_t count;
-	uint64_t slots[LATENCY_SLOTS];	/* log2 of latency in microseconds */
+	uint64_t slots[HTTP_LATENCY_SLOTS];	/* log2 of latency in microseconds */
+};
+
+struct summary_rows {
+	struct summary_row *rows;	/* HTTP_SUM_ROWS */
+	size_t n;
 };
 
 struct http_opts {
@@ -135,9 +202,9 @@ struct printer {
 	const struct http_opts *o;
 	uint64_t clock_offset;	/* monotonic -> realtime */
 	int endpoint_width;
-	struct summary_row *rows;
-	size_t n_rows;
-	uint64_t rows_full;	/* exchanges not summed: no row left */
+	struct http_session *session;
+	struct summary_rows now, before;	/* totals since the start: now, at the last report */
+	uint64_t full_before;	/* http_sums_full() at the last report */
 };
 
 static uint64_t latency_ns(const struct http_exchange *x)
@@ -198,48 +265,56 @@ static void print_json(const struct printer *p, const struct http_event *e)
 	json_end(&j);
 }
 
-static struct summary_row *summary_row(struct printer *p, const struct http_exchange *x)
+/* The row of these rows with this method, status and group, or NULL. */
+static struct summary_row *find_row(const struct summary_rows *r, const char *method,
+				    uint16_t status, const char *group)
 {
-	char group[HTTP_PATH_LEN + 1];
-	struct summary_row *row;
+	for (size_t i = 0; i < r->n; i++) {
+		struct summary_row *row = &r->rows[i];
 
-	http_path_group(group, sizeof(group), x->path);
-	for (size_t i = 0; i < p->n_rows; i++) {
-		row = &p->rows[i];
-		if (row->method == x->method && row->status == x->status && !strcmp(row->group, group))
+		if (row->status == status && !strcmp(row->method, method) && !strcmp(row->group, group))
 			return row;
 	}
-	if (p->n_rows == SUMMARY_ROWS)
-		return NULL;
-	row = &p->rows[p->n_rows++];
-	memset(row, 0, sizeof(*row));
-	row->method = x->method;
-	row->status = x->status;
-	strcpy(row->group, group);
-	return row;
+	return NULL;
+}
+
+/* Adds one of the kernel's sums to its row (http_sums_read()'s callback). */
+static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct http_sum *sum)
+{
+	struct printer *p = ctx;
+	struct summary_rows *r = &p->now;
+	struct summary_row *row;
+	char method[HTTP_METHOD_LEN + 1] = "", group[HTTP_PATH_LEN + 1] = "";
+
+	memcpy(method, key->method, sizeof(key->method));
+	memcpy(group, key->group, HTTP_PATH_LEN);
+	if (!http_method_status_match(&p->o->match, method, key->status))
+		return;
+	row = find_row(r, method, key->status, group);
+	if (!row) {
+		if (r->n == HTTP_SUM_ROWS)	/* not while the kernel keeps its sums */
+			return;
+		row = &r->rows[r->n++];
+		memset(row, 0, sizeof(*row));
+		strcpy(row->method, method);
+		row->status = key->status;
+		strcpy(row->group, group);
+	}
+	row->count += sum->count;
+	for (int i = 0; i < HTTP_LATENCY_SLOTS; i++)
+		row->slots[i] += sum->slots[i];
 }
 
 static void on_event(void *ctx, const struct http_event *e)
 {
 	struct printer *p = ctx;
-	struct summary_row *row;
 
 	if (!http_matches(&p->o->match, &e->x))
 		return;
-	if (!p->o->summary) {
-		if (p->o->common.json)
-			print_json(p, e);
-		else
-			print_text(p, e);
-		return;
-	}
-	row = summary_row(p, &e->x);
-	if (!row) {
-		p->rows_full++;
-		return;
-	}
-	row->count++;
-	row->slots[log2_slot(latency_ns(&e->x) / 1000, LATENCY_SLOTS)]++;
+	if (p->o->common.json)
+		print_json(p, e);
+	else
+		print_text(p, e);
 }
 
 static void print_row_json(const struct summary_row *row, uint64_t realtime_ns)
@@ -256,58 +331,81 @@ static void print_row_json(const struct summary_row *row, uint64_t realtime_ns)
 	json_str(&j, "path_prefix", row->group);
 	json_uint(&j, "count", row->count);
 	json_str(&j, "unit", "usecs");
-	json_uint_array(&j, "counts", row->slots, log2_used_slots(row->slots, LATENCY_SLOTS));
+	json_uint_array(&j, "counts", row->slots,
+			log2_used_slots(row->slots, HTTP_LATENCY_SLOTS));
 	json_end(&j);
 }
 
-/* Prints the exchanges summed since the last report, then starts afresh. */
+static void print_row(const struct printer *p, const struct summary_row *row, uint64_t realtime_ns)
+{
+	if (p->o->common.json) {
+		print_row_json(row, realtime_ns);
+		return;
+	}
+	printf("\n%s %u %s: %llu exchanges, latency:\n", row->method, row->status, row->group,
+	       (unsigned long long)row->count);
+	print_log2_hist(stdout, row->slots, HTTP_LATENCY_SLOTS, "usecs");
+}
+
+/* Prints what each row gained since the last report. */
 static int report_summary(void *ctx, const struct report_span *span)
 {
 	struct printer *p = ctx;
+	struct summary_rows swap;
 	char when[TIME_LEN];
+	uint64_t full;
+	int err;
 
+	p->now.n = 0;
+	err = http_sums_read(p->session, add_to_rows, p);
+	if (err) {
+		p_err("cannot read the HTTP sums: %s", strerror(-err));
+		return err;
+	}
 	if (!p->o->common.json && p->o->summary_interval) {
 		format_clock_time(when, sizeof(when), span->end_ns);
 		printf("\n%s\n", when);
 	}
-	for (size_t i = 0; i < p->n_rows; i++) {
-		const struct summary_row *row = &p->rows[i];
+	for (size_t i = 0; i < p->now.n; i++) {
+		struct summary_row gained = p->now.rows[i];
+		const struct summary_row *old = find_row(&p->before, gained.method, gained.status,
+							 gained.group);
 
-		if (p->o->common.json) {
-			print_row_json(row, span->end_ns);
-			continue;
-		}
-		printf("\n%s %u %s: %llu exchanges, latency:\n", row->method, row->status,
-		       row->group, (unsigned long long)row->count);
-		print_log2_hist(stdout, row->slots, LATENCY_SLOTS, "usecs");
+		for (int s = 0; old && s < HTTP_LATENCY_SLOTS; s++)
+			gained.slots[s] -= old->slots[s];
+		gained.count -= old ? old->count : 0;
+		if (gained.count)
+			print_row(p, &gained, span->end_ns);
 	}
-	if (p->rows_full)
-		p_warn("%llu exchanges not summed: more than %d method/status/path rows",
-		       (unsigned long long)p->rows_full, SUMMARY_ROWS);
-	p->n_rows = 0;
-	p->rows_full = 0;
+	full = http_sums_full(p->session);
+	if (full > p->full_before)
+		p_warn("%llu exchanges not summed: more than %d method/status/path sums",
+		       (unsigned long long)(full - p->full_before), HTTP_SUM_ROWS);
+	p->full_before = full;
+	swap = p->before;
+	p->before = p->now;
+	p->now = swap;
 	return 0;
 }
 
-static int run_summary(struct printer *p, struct http_session *s)
+static int run_summary(struct printer *p)
 {
-	uint64_t lost;
 	int err;
 
-	p->rows = calloc(SUMMARY_ROWS, sizeof(*p->rows));
-	if (!p->rows) {
+	p->now.rows = calloc(HTTP_SUM_ROWS, sizeof(*p->now.rows));
+	p->before.rows = calloc(HTTP_SUM_ROWS, sizeof(*p->before.rows));
+	if (!p->now.rows || !p->before.rows) {
 		p_err("cannot allocate the summary: %s", strerror(errno));
-		return EXIT_FAIL;
+		err = -ENOMEM;
+		goto out;
 	}
 	if (!p->o->common.json)
 		printf("Tracing HTTP exchanges... Hit Ctrl-C to end.\n");
 	fflush(stdout);
-	err = run_reports_reading(&s->reader, p->o->summary_interval, 0, report_summary, p);
-	lost = reader_lost(&s->reader);
-	if (lost)
-		p_warn("%llu records lost: the ring buffer was full; their exchanges are missing",
-		       (unsigned long long)lost);
-	free(p->rows);
+	err = run_reports(p->o->summary_interval, 0, report_summary, p);
+out:
+	free(p->now.rows);
+	free(p->before.rows);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -329,7 +427,8 @@ static const char http_help[] =
 	"the processes' buffers, in the kernel: at most --max-bytes of each message\n"
 	"(its first bytes, where the request line, status line and headers are), and\n"
 	"only from calls on sockets whose data starts like HTTP. Nothing is copied\n"
-	"unless this command runs.\n"
+	"unless this command runs. With --summary no bytes leave the kernel: it\n"
+	"reads the first 144 bytes of each message there and keeps only counts.\n"
 	"\n"
 	"Options:\n"
 	"      --max-bytes N    copy at most N bytes of each message (16 to 4096,\n"
@@ -456,11 +555,14 @@ int cmd_http(int argc, char **argv)
 		.endpoint_width = o.common.filters.family == AF_INET ? 21 : 47,
 	};
 	run_start(o.common.duration);
-	if (http_session_start(&session, &o.common.filters, o.max_bytes, on_event, &printer))
-		return EXIT_FAIL;
 	if (o.summary) {
-		status = run_summary(&printer, &session);
+		printer.session = &session;
+		if (http_sums_start(&session, &o.common.filters, true, o.match.path_prefix))
+			return EXIT_FAIL;
+		status = run_summary(&printer);
 	} else {
+		if (http_session_start(&session, &o.common.filters, o.max_bytes, on_event, &printer))
+			return EXIT_FAIL;
 		if (!o.common.json)
 			print_header(&printer);
 		status = read_until_stopped(&session.reader, "http", o.common.json,

@@ -236,11 +236,15 @@ void http_path_group(char *buf, size_t len, const char *path)
 	snprintf(buf, len, "%.*s", (int)n, path);
 }
 
+bool http_method_status_match(const struct http_match *m, const char *method, unsigned status)
+{
+	if (m->method[0] && strcmp(m->method, method))
+		return false;
+	return !m->status_max || (status >= m->status_min && status <= m->status_max);
+}
+
 bool http_matches(const struct http_match *m, const struct http_exchange *x)
 {
-	if (m->method[0] && strcmp(m->method, x->method))
-		return false;
-	if (m->status_max && (x->status < m->status_min || x->status > m->status_max))
-		return false;
-	return strncmp(x->path, m->path_prefix, strlen(m->path_prefix)) == 0;
+	return http_method_status_match(m, x->method, x->status) &&
+	       strncmp(x->path, m->path_prefix, strlen(m->path_prefix)) == 0;
 }

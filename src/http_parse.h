@@ -16,11 +16,6 @@
 #include <linux/types.h>
 #include "http.h"
 
-/* Paths longer than this are cut (and say so). */
-#define HTTP_PATH_LEN 128
-/* Requests waiting for their response on one connection (pipelining);
- * an older one is dropped when more arrive. */
-#define HTTP_PENDING 8
 
 /* One request and the response to it. */
 struct http_exchange {
@@ -95,6 +90,8 @@ struct http_match {
 };
 
 bool http_matches(const struct http_match *m, const struct http_exchange *x);
+/* The same without the path (the kernel applies the path prefix when it sums). */
+bool http_method_status_match(const struct http_match *m, const char *method, unsigned status);
 
 /* The prefix of a path that --summary groups by: up to its second '/',
  * without the query: "/api/users/7?x=1" -> "/api", "/a.html" -> "/a.html". */

@@ -46,6 +46,17 @@ struct http_session {
  * HTTP_MAX_BYTES). Returns 0, or -errno after printing why. */
 int http_session_start(struct http_session *s, const struct sock_filters *filters,
 		       uint32_t max_bytes, http_event_fn fn, void *ctx);
+/* The same programs summing exchanges in the kernel (struct http_sum)
+ * instead of copying bytes: nothing reaches fn. by_path: keyed by path
+ * group too; path_prefix: only paths that start with it ("" for all). */
+int http_sums_start(struct http_session *s, const struct sock_filters *filters, bool by_path,
+		    const char *path_prefix);
+/* Calls fn with each sum since the start, its CPUs' copies added up.
+ * Returns 0 or -errno. */
+typedef void (*http_sum_fn)(void *ctx, const struct http_sum_key *key, const struct http_sum *sum);
+int http_sums_read(const struct http_session *s, http_sum_fn fn, void *ctx);
+/* Exchanges not summed since the start: the kernel's table was full. */
+uint64_t http_sums_full(const struct http_session *s);
 void http_session_stop(struct http_session *s);
 
 #endif

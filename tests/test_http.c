@@ -453,6 +453,156 @@ out:
 	free(ev);
 }
 
+/* ---- summing in the kernel (--summary, the agent) ---- */
+
+#define MAX_SUMS 16
+
+struct sums {
+	int n;
+	struct http_sum_key key[MAX_SUMS];
+	struct http_sum sum[MAX_SUMS];
+};
+
+static void collect_sum(void *ctx, const struct http_sum_key *key, const struct http_sum *sum)
+{
+	struct sums *s = ctx;
+
+	if (s->n < MAX_SUMS) {
+		s->key[s->n] = *key;
+		s->sum[s->n++] = *sum;
+	}
+}
+
+/* The sum of this method, status, group and role; NULL (and a failure)
+ * if there is none. */
+static const struct http_sum *sum_of(const struct sums *s, const char *method, unsigned status,
+				     const char *group, bool server)
+{
+	for (int i = 0; i < s->n; i++) {
+		const struct http_sum_key *k = &s->key[i];
+
+		if (!strncmp(k->method, method, sizeof(k->method)) && k->status == status &&
+		    !strncmp(k->group, group, sizeof(k->group)) && k->server == server)
+			return &s->sum[i];
+	}
+	ASSERT_TRUE(false, "a sum for each method, status, group and role");
+	return NULL;
+}
+
+static uint64_t slots_total(const struct http_sum *sum)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < HTTP_LATENCY_SLOTS; i++)
+		n += sum->slots[i];
+	return n;
+}
+
+/* count exchanges on each side, in the histogram too, and no longer in
+ * all than curl waited for its first bytes (client side). */
+static void check_sum_sides(const struct sums *s, const char *method, unsigned status,
+			    const char *group, uint64_t count, double curl_s)
+{
+	for (int server = 0; server < 2; server++) {
+		const struct http_sum *sum = sum_of(s, method, status, group, server);
+
+		if (!sum)
+			continue;
+		ASSERT_EQ(sum->count, count, server ? "server side count" : "client side count");
+		ASSERT_EQ(slots_total(sum), count, "the histogram holds each");
+		ASSERT_TRUE(sum->sum_ns > 0, "latency > 0");
+		if (!server)
+			ASSERT_TRUE(sum->sum_ns <= (uint64_t)(curl_s * 1e9) + 1000,
+				    "latency <= curl's time to the first bytes");
+	}
+}
+
+static double starttransfer_total(const struct curl_run *c)
+{
+	double t = 0;
+
+	for (int i = 0; i < c->n; i++)
+		t += c->a[i].starttransfer;
+	return t;
+}
+
+/* Sums the exchanges on srv's port. */
+static bool watch_sums(struct http_session *s, const struct server *srv, bool by_path,
+		       const char *path_prefix)
+{
+	struct sock_filters filters = { .port = srv->port };
+
+	return ASSERT_EQ(http_sums_start(s, &filters, by_path, path_prefix), 0, "session starts");
+}
+
+/* Exchanges summed in the kernel by method, status, path group and role:
+ * three over one keep-alive connection, a POST, a 404, and bytes that are
+ * not HTTP (an SSH banner; a request line the server answers with a 400)
+ * counted nowhere. */
+KTEST(http_sums_in_the_kernel)
+{
+	struct http_session s;
+	struct sums *got = calloc(1, sizeof(*got));
+	struct curl_run keep, post, missing;
+	char u[3][64], p[64], m[64];
+	struct server srv;
+
+	if (!server_start(&srv, AF_INET6))
+		goto out;
+	url(u[0], sizeof(u[0]), &srv, "/size/5");
+	url(u[1], sizeof(u[1]), &srv, "/size/1000");
+	url(u[2], sizeof(u[2]), &srv, "/size/0");
+	url(p, sizeof(p), &srv, "/post");
+	url(m, sizeof(m), &srv, "/missing?to=/x");	/* the group ends at the query */
+	if (watch_sums(&s, &srv, true, "")) {
+		run_curl(&keep, (const char *[]){ u[0], u[1], u[2], NULL });
+		run_curl(&post, (const char *[]){ "--data-binary", "0123456789", p, NULL });
+		run_curl(&missing, (const char *[]){ m, NULL });
+		not_http(srv.port, "SSH-2.0-OpenSSH_9.2\r\n");
+		not_http(srv.port, "GET \x01\x02\x03 x\r\n\r\n");
+		ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
+		ASSERT_EQ(got->n, 6, "three method/status/group sums, two roles each");
+		ASSERT_TRUE(keep.n == 3 && keep.a[0].lport == keep.a[2].lport,
+			    "curl kept the connection");
+		check_sum_sides(got, "GET", 200, "/size", 3, starttransfer_total(&keep));
+		check_sum_sides(got, "POST", 201, "/post", 1, starttransfer_total(&post));
+		check_sum_sides(got, "GET", 404, "/missing", 1, starttransfer_total(&missing));
+		ASSERT_EQ(http_sums_full(&s), 0, "nothing left out");
+		http_session_stop(&s);
+	}
+	server_stop(&srv);
+out:
+	free(got);
+}
+
+/* Without grouping by path (the agent) and with a path prefix (applied in
+ * the kernel, on the whole path): only /size/1000 of the three. */
+KTEST(http_sums_path_prefix_without_groups)
+{
+	static const char *const paths[] = { "/size/5", "/size/1000", "/missing/1" };
+	struct sums *got = calloc(1, sizeof(*got));
+	struct http_session s;
+	struct curl_run c;
+	struct server srv;
+	char u[3][64];
+
+	if (!server_start(&srv, AF_INET))
+		goto out;
+	for (int i = 0; i < 3; i++)
+		url(u[i], sizeof(u[i]), &srv, paths[i]);
+	if (watch_sums(&s, &srv, false, "/size/1")) {
+		run_curl(&c, (const char *[]){ u[0], u[1], u[2], NULL });
+		ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
+		ASSERT_EQ(got->n, 2, "one sum, two roles");
+		if (c.n == 3)
+			check_sum_sides(got, "GET", 200, "", 1, c.a[1].starttransfer);
+		http_session_stop(&s);
+	}
+	server_stop(&srv);
+out:
+	free(got);
+}
+
 struct cli_traffic {
 	const struct server *srv;
 };
