@@ -5,8 +5,10 @@
  *   loadgen churn SECONDS [-6]   TCP connect/accept/close loop, client closes with RST
  *   loadgen fin SECONDS [-6]     the same loop, closed gracefully (FIN, TIME_WAIT)
  *   loadgen udp SECONDS [-6]     64-byte UDP datagrams from one socket to another
+ *   loadgen hold SECONDS [-6]    10,000 TCP connections opened, then held open and idle
  *
- * Prints one line, "churn <ops/s>", "fin <ops/s>" or "udp <datagrams received/s>". Only loopback
+ * Prints one line, "churn <ops/s>", "fin <ops/s>" or "udp <datagrams received/s>"; hold prints
+ * "hold <connections>" once all are open (before holding them). Only loopback
  * addresses are used and every port comes from binding to port 0, so runs never
  * collide with each other or with anything else on the host.
  */
@@ -16,12 +18,16 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +41,8 @@
 #define CHURN_WINDOW	64
 /* Big enough that the receiver thread's scheduling hiccups do not turn into drops. */
 #define UDP_RCVBUF	(16 * 1024 * 1024)
+/* What an agent is asked to serve beside: a busy server's open connections. */
+#define HOLD_CONNECTIONS	10000
 
 struct addr {
 	struct sockaddr_storage ss;
@@ -51,7 +59,7 @@ static void die(const char *what)
 
 static void usage(const char *msg)
 {
-	fprintf(stderr, "loadgen: %s (usage: loadgen churn|fin|udp SECONDS [-6])\n", msg);
+	fprintf(stderr, "loadgen: %s (usage: loadgen churn|fin|udp|hold SECONDS [-6])\n", msg);
 	exit(2);
 }
 
@@ -271,6 +279,71 @@ static double run_udp(int family, double seconds)
 	return rx.received / (end - start);
 }
 
+/* --- hold ----------------------------------------------------------------- */
+
+/* Room for one end of every connection: the open-file limit's hard value may
+ * be low (20,000 on some hosts), so each end is held by a process of its own. */
+static void raise_fd_limit(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("getrlimit");
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("raising the open-file limit (ulimit -n) for the held connections");
+}
+
+/* Server side, in a child: accepts them all, says so on ready, holds them
+ * until killed. */
+static pid_t hold_server(int lfd, int ready)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid)
+		return pid;
+	/* Killed with its parent, however the parent ends. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (int i = 0; i < HOLD_CONNECTIONS; i++)
+		if (accept4(lfd, NULL, NULL, SOCK_CLOEXEC) < 0)
+			die("accept");
+	if (write(ready, "", 1) != 1)
+		die("write");
+	pause();
+	_exit(0);
+}
+
+static void run_hold(int family, double seconds)
+{
+	struct timespec held = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
+	struct addr srv;
+	int lfd = bound_socket(family, SOCK_STREAM, &srv), ready[2];
+	char byte;
+	pid_t server;
+
+	raise_fd_limit(HOLD_CONNECTIONS + 64);
+	if (listen(lfd, 128) < 0 || pipe(ready) < 0)
+		die("listen");
+	server = hold_server(lfd, ready[1]);
+	for (int i = 0; i < HOLD_CONNECTIONS; i++) {
+		int cfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (cfd < 0 || connect(cfd, (struct sockaddr *)&srv.ss, srv.len) < 0)
+			die("connect");
+	}
+	if (read(ready[0], &byte, 1) != 1)
+		die("the server side ended early");
+	printf("hold %d\n", HOLD_CONNECTIONS);
+	fflush(stdout);
+	nanosleep(&held, NULL);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+}
+
 /* --- main ----------------------------------------------------------------- */
 
 static double parse_seconds(const char *s)
@@ -305,6 +378,8 @@ int main(int argc, char **argv)
 		printf("fin %.1f\n", run_churn(family, seconds, false));
 	else if (!strcmp(argv[1], "udp"))
 		printf("udp %.1f\n", run_udp(family, seconds));
+	else if (!strcmp(argv[1], "hold"))
+		run_hold(family, seconds);
 	else
 		usage("unknown workload");
 	return 0;
