@@ -38,6 +38,18 @@ free_port() {
 	return 1
 }
 
+# Waits up to 10 s for an agent's /healthz to answer 200; false if it does
+# not, or the agent's process has gone.
+wait_healthy() {	# url pid
+	local i
+	for ((i = 0; i < 100; i++)); do
+		curl -fs -o /dev/null "$1" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 cpu_ticks() {	# pid: utime + stime, in clock ticks
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }

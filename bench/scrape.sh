@@ -35,11 +35,7 @@ PORT=$(free_port) || { echo "scrape.sh: no free port" >&2; exit 1; }
 URL=http://127.0.0.1:$PORT/metrics
 ./sockeye agent --listen "127.0.0.1:$PORT" --pin-dir "$PIN_DIR" -i 1 2>"$TMP/agent.err" &
 AGENT=$!
-for _ in {1..100}; do
-	curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
-	kill -0 "$AGENT" 2>/dev/null || { cat "$TMP/agent.err" >&2; exit 1; }
-	sleep 0.05
-done
+wait_healthy "http://127.0.0.1:$PORT/healthz" "$AGENT" || { cat "$TMP/agent.err" >&2; exit 1; }
 
 scrape_times() {	# seconds per scrape, one a line
 	for ((i = 0; i < SCRAPES; i++)); do

@@ -74,7 +74,7 @@ trap 'exit 143' TERM
 # --- what runs -----------------------------------------------------------------
 
 start_monitors() {
-	local port i
+	local port
 	port=$(free_port) || die "no free port for the agent"
 	AGENT_URL=http://127.0.0.1:$port/healthz
 	env --default-signal=INT ./sockeye agent --listen "127.0.0.1:$port" --pin-dir "$PIN_DIR" \
@@ -82,11 +82,8 @@ start_monitors() {
 	PID[agent]=$!
 	env --default-signal=INT ./sockeye events >/dev/null 2>"$TMP/events.err" &
 	PID[events]=$!
-	for ((i = 0; i < 100; i++)); do
-		curl -fs "$AGENT_URL" >/dev/null && return
-		sleep 0.1
-	done
-	fail "the agent did not answer $AGENT_URL within 10 s: $(head -n 3 "$TMP/agent.err")"
+	wait_healthy "$AGENT_URL" "${PID[agent]}" ||
+		fail "the agent did not answer $AGENT_URL within 10 s: $(head -n 3 "$TMP/agent.err")"
 }
 
 # Connect/close loops, RST and FIN in turn, and iperf3, until the end.

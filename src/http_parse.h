@@ -16,7 +16,6 @@
 #include <linux/types.h>
 #include "http.h"
 
-
 /* One request and the response to it. */
 struct http_exchange {
 	uint64_t request_ns;	/* the request's first byte, as seen by the caller */

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "helpers.h"
+#include "maps.h"
 #include "probe.h"
 #include "test.h"
 
@@ -408,19 +408,6 @@ static uint32_t map_id_of(pid_t pid, const char *fd)
 	return id;
 }
 
-static uint64_t percpu_sum(int map_fd)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t sum = 0, *per_cpu = calloc(ncpus > 0 ? ncpus : 1, sizeof(*per_cpu));
-	uint32_t key = 0;
-
-	if (ncpus > 0 && per_cpu && !bpf_map_lookup_elem(map_fd, &key, per_cpu))
-		for (int cpu = 0; cpu < ncpus; cpu++)
-			sum += per_cpu[cpu];
-	free(per_cpu);
-	return sum;
-}
-
 uint64_t lost_records_of(pid_t pid)
 {
 	char dir_path[32];
@@ -439,7 +426,7 @@ uint64_t lost_records_of(pid_t pid)
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "lost_records"))
-			lost = percpu_sum(fd);
+			lost = percpu_counter(fd);
 		close(fd);
 	}
 	if (dir)

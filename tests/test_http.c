@@ -594,7 +594,7 @@ KTEST(http_sums_path_prefix_without_groups)
 		run_curl(&c, (const char *[]){ u[0], u[1], u[2], NULL });
 		ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
 		ASSERT_EQ(got->n, 2, "one sum, two roles");
-		if (c.n == 3)
+		if (ASSERT_EQ(c.n, 3, "curl made the three requests"))
 			check_sum_sides(got, "GET", 200, "", 1, c.a[1].starttransfer);
 		http_session_stop(&s);
 	}
