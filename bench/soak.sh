@@ -170,6 +170,18 @@ check_maps() {	# ref_seconds
 		}' "$TMP/samples"
 }
 
+# Runs of each of its programs the kernel skipped (recursion_misses), the
+# nonzero ones: sockeye counts them as lost, but for its twin_* pairs.
+report_skipped() {	# name
+	local info id line=""
+	for info in $(bpf_fdinfos "${PID[$1]}" bpf-prog); do
+		id=$(awk '/^prog_id:/ { print $2 }' "$info")
+		line+=$(bpftool prog show id "$id" -j |
+			jq -r 'select(.recursion_misses // 0 > 0) | " \(.name) \(.recursion_misses)"')
+	done
+	echo "$1 runs skipped by the kernel:${line:- none}"
+}
+
 stop_monitor() {	# name: SIGINT, status 0 within 5 s
 	local status=0 i
 	kill -INT "${PID[$1]}"
@@ -197,6 +209,8 @@ main() {
 	done
 	sample "$SOAK_SECONDS"
 	stop_load
+	report_skipped events
+	report_skipped agent
 	stop_monitor events
 	stop_monitor agent
 	[[ ! -e $PIN_DIR ]] || fail "the agent left its pins in $PIN_DIR"

@@ -328,15 +328,16 @@ int BPF_PROG(error_report, const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(destroy_sock, struct sock *sk)
+static __always_inline void forget_sock(struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie(sk);
 
 	bpf_map_delete_elem(&connecting, &cookie);
 	bpf_map_delete_elem(&owners, &cookie);
-	return 0;
 }
+
+/* A destroyed socket leaves the maps, by twin programs (sockeye.bpf.h). */
+FORGET_ON_DESTROY(forget_a, forget_b, forget_sock)
 
 /* cgroup socket hooks: process context, TCP and UDP alike. They only
  * observe: every one returns 1, "allow". They reach the socket through

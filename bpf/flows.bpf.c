@@ -500,8 +500,7 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 
 /* The last record of a connection, with its final numbers; its entry
  * leaves. Listeners too, when they are shown. */
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(flows_destroy, struct sock *sk)
+static __always_inline void forget_flow(struct sock *sk)
 {
 	__u64 cookie = made_cookie(sk);
 	struct flow_entry *s = cookie ? bpf_map_lookup_elem(&flows, &cookie) : NULL;
@@ -509,7 +508,7 @@ int BPF_PROG(flows_destroy, struct sock *sk)
 	struct flow_record *r;
 
 	if (!s || !(tp = bpf_skc_to_tcp_sock(sk)))
-		return 0;
+		return;
 	/* Built in the ring buffer itself: no copy of a record this size. */
 	if (closed_records && (r = reserve_record(sizeof(*r)))) {
 		__builtin_memset(r, 0, sizeof(*r));
@@ -526,8 +525,10 @@ int BPF_PROG(flows_destroy, struct sock *sk)
 	bpf_map_delete_elem(&owners, &cookie);
 	if (layer_times)
 		bpf_map_delete_elem(&layers, &cookie);
-	return 0;
 }
+
+/* By twin programs, so that no connection stays behind (sockeye.bpf.h). */
+FORGET_ON_DESTROY(flow_end_a, flow_end_b, forget_flow)
 
 /* Who owns each TCP socket: a walk over every open file of every process,
  * run by user space when the iterator met sockets without a known owner

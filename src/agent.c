@@ -18,6 +18,7 @@
 #include "sockeye.h"
 #include "collectors.h"
 #include "endpoint.h"
+#include "maps.h"
 #include "options.h"
 #include "pins.h"
 #include "probe.h"
@@ -84,13 +85,18 @@ static void write_build_info(FILE *out, const struct agent *a)
 static void write_lost(FILE *out, const struct agent *a)
 {
 	prom_family(out, "sockeye_lost_events_total", "counter",
-		    "Events a collector could not count (a full map, too many in flight), "
-		    "by collector.");
-	for (size_t i = 0; i < n_collectors; i++)
-		if (a->states[i] && collectors[i].lost)
+		    "Events a collector could not count (a full map, too many in flight, "
+		    "a run of its program the kernel skipped), by collector.");
+	for (size_t i = 0; i < n_collectors; i++) {
+		const struct collector *c = &collectors[i];
+		void *state = a->states[i];
+
+		if (state)
 			prom_uint(out, "sockeye_lost_events_total",
-				  &(struct prom_label){ "collector", collectors[i].name }, 1,
-				  collectors[i].lost(a->states[i]));
+				  &(struct prom_label){ "collector", c->name }, 1,
+				  (c->lost ? c->lost(state) : 0) +
+				  skipped_runs(*c->skeleton(state)->obj));
+	}
 }
 
 /* The exposition in *body (malloc'd). Returns 0 or -errno after saying why. */

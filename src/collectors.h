@@ -30,10 +30,12 @@ struct collector {
 	/* Reads the kernel's counters and writes the collector's families;
 	 * returns 0 or -errno after saying why. */
 	int (*write)(void *state, FILE *out);
-	/* Events the collector could not count since the start (NULL if it
-	 * cannot lose any). */
+	/* Events the collector's maps could not take since the start (NULL if
+	 * they cannot lose any); the agent adds the runs of the skeleton's
+	 * programs the kernel skipped. */
 	uint64_t (*lost)(void *state);
-	/* The skeleton whose maps and iterators are pinned. */
+	/* The skeleton whose maps and iterators are pinned, and whose programs
+	 * are counted. */
 	const struct bpf_object_skeleton *(*skeleton)(void *state);
 	void (*stop)(void *state);
 };

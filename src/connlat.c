@@ -255,7 +255,12 @@ static int run_hist(const struct printer *p, const struct connlat_session *s)
 	if (!p->o->common.json)
 		printf("Tracing TCP handshakes... Hit Ctrl-C to end.\n");
 	fflush(stdout);
-	return run_reports(p->o->hist_interval, 0, report_hist, &h) ? EXIT_FAIL : EXIT_OK;
+	if (run_reports(p->o->hist_interval, 0, report_hist, &h))
+		return EXIT_FAIL;
+	/* Records are not read here, so read_until_stopped() does not say it. */
+	if (reader_skipped(&s->reader))
+		warn_skipped("connlat", reader_skipped(&s->reader));
+	return EXIT_OK;
 }
 
 static void report_untimed(const struct connlat_session *s)

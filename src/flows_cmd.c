@@ -487,6 +487,7 @@ static void json_summary(const struct reporter *rep, const struct report_span *s
 	}
 	json_uint(&j, "untracked", flows_untracked(rep->s));
 	json_uint(&j, "lost", reader_lost(&rep->s->reader));
+	json_uint(&j, "skipped", reader_skipped(&rep->s->reader));
 	json_end(&j);
 }
 
@@ -565,7 +566,8 @@ static void prom_exposition(FILE *out, const struct reporter *rep)
 		     "Connections shown without their own counters: the map was full.",
 		     flows_untracked(rep->s));
 	prom_counter(out, "sockeye_flows_lost_records_total",
-		     "Closed connections not reported: the ring buffer was full.",
+		     "Closed connections not reported (the ring buffer was full) and runs "
+		     "of flows' programs the kernel skipped.",
 		     reader_lost(&rep->s->reader));
 	if (rep->o->errors) {
 		struct drop_printer d = { .prom = out };
@@ -849,7 +851,9 @@ static const char flows_help[] =
 	"retrans_probe, retrans_syn, retrans_synack, [drops_csum, drops_seq,\n"
 	"drops_other,] [layer_<layer>_count, layer_<layer>_sum_ns, layer_<layer>_us\n"
 	"(log2 histogram),] cookie} per connection, then {\"type\":\"flows\", time,\n"
-	"connections, closed, retrans_<kind> totals, untracked, lost}; with -e,\n"
+	"connections, closed, retrans_<kind> totals, untracked, lost, skipped} (lost:\n"
+	"records the ring buffer could not take plus skipped, runs of the programs\n"
+	"the kernel skipped, each already running on that CPU); with -e,\n"
 	"{\"type\":\"drop\", time, reason, count} per reason (since the start); with\n"
 	"-t, {\"type\":\"layer\", time, layer, unit, total, sum_ns, counts} per layer, where\n"
 	"layer is rx_device, rx_queue, tx_tcp or tx_device and counts[n] is 2^n to\n"
@@ -1018,9 +1022,11 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 	err = run_reports_waiting(o->interval.interval ? o->interval.interval : 1,
 				  o->interval.count, report, &rep, read_between, &rep);
 	flows_http_stop(rep.http);
-	if (!err && !o->common.json && reader_lost(&s->reader))
+	if (!err && !o->common.json && reader_ring_full(&s->reader))
 		p_warn("%llu closed connections were not reported: the ring buffer was full",
-		       (unsigned long long)reader_lost(&s->reader));
+		       (unsigned long long)reader_ring_full(&s->reader));
+	if (!err && !o->common.json && reader_skipped(&s->reader))
+		warn_skipped("flows", reader_skipped(&s->reader));
 	flow_table_free(&rep.table);
 	free(rep.layers);
 	return err ? EXIT_FAIL : EXIT_OK;

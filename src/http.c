@@ -164,6 +164,11 @@ uint64_t http_sums_full(const struct http_session *s)
 	return percpu_counter(bpf_map__fd(s->skel->maps.sums_full));
 }
 
+uint64_t http_skipped(const struct http_session *s)
+{
+	return skipped_runs(s->skel->obj);
+}
+
 void http_session_stop(struct http_session *s)
 {
 	reader_close(&s->reader);
@@ -205,6 +210,7 @@ struct printer {
 	struct http_session *session;
 	struct summary_rows now, before;	/* totals since the start: now, at the last report */
 	uint64_t full_before;	/* http_sums_full() at the last report */
+	uint64_t skipped_before;	/* http_skipped() at the last report */
 };
 
 static uint64_t latency_ns(const struct http_exchange *x)
@@ -353,7 +359,7 @@ static int report_summary(void *ctx, const struct report_span *span)
 	struct printer *p = ctx;
 	struct summary_rows swap;
 	char when[TIME_LEN];
-	uint64_t full;
+	uint64_t full, skipped;
 	int err;
 
 	p->now.n = 0;
@@ -382,6 +388,10 @@ static int report_summary(void *ctx, const struct report_span *span)
 		p_warn("%llu exchanges not summed: more than %d method/status/path sums",
 		       (unsigned long long)(full - p->full_before), HTTP_SUM_ROWS);
 	p->full_before = full;
+	skipped = http_skipped(p->session);
+	if (skipped > p->skipped_before)
+		warn_skipped("http", skipped - p->skipped_before);
+	p->skipped_before = skipped;
 	swap = p->before;
 	p->before = p->now;
 	p->now = swap;

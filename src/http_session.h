@@ -57,6 +57,8 @@ typedef void (*http_sum_fn)(void *ctx, const struct http_sum_key *key, const str
 int http_sums_read(const struct http_session *s, http_sum_fn fn, void *ctx);
 /* Exchanges not summed since the start: the kernel's table was full. */
 uint64_t http_sums_full(const struct http_session *s);
+/* Runs of the session's programs the kernel skipped (skipped_runs). */
+uint64_t http_skipped(const struct http_session *s);
 void http_session_stop(struct http_session *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "maps.h"
 #include "options.h"
+#include "probe.h"
 
 int percpu_array_sum(int map_fd, uint32_t n, uint64_t *sums)
 {
@@ -53,6 +54,23 @@ uint64_t percpu_counter(int map_fd)
 	uint64_t total;
 
 	percpu_array_sum(map_fd, 1, &total);
+	return total;
+}
+
+uint64_t skipped_runs(const struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	uint64_t total = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !is_twin(bpf_program__name(prog)) &&
+		    !bpf_obj_get_info_by_fd(fd, &info, &len))
+			total += info.recursion_misses;
+	}
 	return total;
 }
 

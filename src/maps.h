@@ -19,6 +19,15 @@ int percpu_array_delta(int map_fd, uint32_t n, uint64_t *last, uint64_t *delta);
  * cannot be read. */
 uint64_t percpu_counter(int map_fd);
 
+struct bpf_object;
+/* Runs of obj's loaded programs that the kernel skipped, summed: it skips a
+ * tracing program that is already running on the CPU (an interrupt came in
+ * the middle of it) and counts that only in the program's recursion_misses.
+ * Twin programs (is_twin) are left out: each does the other's work when
+ * the kernel skips it, so a pair loses nothing (that would take an
+ * interrupt inside an interrupt inside the pair). */
+uint64_t skipped_runs(const struct bpf_object *obj);
+
 struct bpf_map;
 /* SOCKEYE_MAX_ENTRIES=N (for tests): the per-connection and per-process
  * maps given here hold N entries, so that a test fills them with a few

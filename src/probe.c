@@ -413,9 +413,14 @@ static void bit_names(char *buf, size_t len, uint32_t bits, const char *(*bit_na
 					 used ? "," : "", bit_name(bit));
 }
 
+bool is_twin(const char *prog)
+{
+	return !strncmp(prog, "twin_", strlen("twin_"));
+}
+
 int report_hooks(const struct program_set *set, hook_report_fn fn, void *ctx)
 {
-	char why[512], gives[1024];
+	char why[512], gives[1024], said[256] = "";
 	struct bpf_object *obj;
 	const void *elf;
 	size_t size;
@@ -439,6 +444,10 @@ int report_hooks(const struct program_set *set, hook_report_fn fn, void *ctx)
 			ok = use_possible(obj, use, why, sizeof(why));
 		else if (!alternative_shown(obj, set, use, gives, sizeof(gives), &ok, why, sizeof(why)))
 			continue;
+		/* Twin programs (bpf/sockeye.bpf.h) make one line. */
+		if (is_twin(use->prog) && !strcmp(said, section))
+			continue;
+		snprintf(said, sizeof(said), "%s", section);
 		fn(ctx, section, gives, ok, why);
 	}
 	bpf_object__close(obj);

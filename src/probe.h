@@ -59,6 +59,10 @@ int open_failed(const char *cmd);
 int load_and_attach(struct bpf_object_skeleton *s, const char *cmd);
 
 
+/* Whether a program is one of a pair of twins on one hook, which do each
+ * other's work when the kernel skips one (bpf/sockeye.bpf.h): named twin_*. */
+bool is_twin(const char *prog);
+
 /* How a command uses one of its BPF programs: the events (command-specific
  * bits) it gives and the protocols it serves. A program the others rely on
  * (book-keeping) is always loaded for its protocols. Programs with the same

@@ -157,9 +157,10 @@ int reader_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map *lost,
-		size_t record_size, record_fn fn, void *ctx)
+int reader_open(struct record_reader *r, const struct bpf_object *obj, struct bpf_map *records,
+		struct bpf_map *lost, size_t record_size, record_fn fn, void *ctx)
 {
+	r->obj = obj;
 	r->lost_fd = bpf_map__fd(lost);
 	r->record_size = record_size;
 	r->fn = fn;
@@ -187,9 +188,19 @@ int reader_poll(struct record_reader *r, int timeout_ms)
 	return ring_buffer__consume(r->rb);
 }
 
-uint64_t reader_lost(const struct record_reader *r)
+uint64_t reader_ring_full(const struct record_reader *r)
 {
 	return r->rb ? percpu_counter(r->lost_fd) : 0;
+}
+
+uint64_t reader_skipped(const struct record_reader *r)
+{
+	return r->rb ? skipped_runs(r->obj) : 0;
+}
+
+uint64_t reader_lost(const struct record_reader *r)
+{
+	return reader_ring_full(r) + reader_skipped(r);
 }
 
 void reader_close(struct record_reader *r)
@@ -205,29 +216,41 @@ int start_reading(struct bpf_object_skeleton *s, const char *cmd, struct record_
 
 	if (err)
 		return err;
-	return reader_open(r, bpf_object__find_map_by_name(*s->obj, "records"),
+	return reader_open(r, *s->obj, bpf_object__find_map_by_name(*s->obj, "records"),
 			   bpf_object__find_map_by_name(*s->obj, "lost_records"),
 			   record_size, fn, ctx);
 }
 
-static void report_lost(const char *cmd, bool json, uint64_t lost, const char *advice)
+void warn_skipped(const char *cmd, uint64_t skipped)
+{
+	p_warn("%s: the kernel skipped %llu runs of its programs, each already running on "
+	       "that CPU when an interrupt came; what they would have seen is missing",
+	       cmd, (unsigned long long)skipped);
+}
+
+static void report_lost(const char *cmd, bool json, uint64_t ring_full, uint64_t skipped,
+			const char *advice)
 {
 	struct json j;
 
 	if (json) {
 		json_begin(&j, stdout);
 		json_str(&j, "type", "lost");
-		json_uint(&j, "count", lost);
+		json_uint(&j, "count", ring_full + skipped);
+		json_uint(&j, "skipped", skipped);
 		json_end(&j);
-	} else if (lost) {
-		fprintf(stderr, "sockeye %s: %llu records lost: the ring buffer was full; %s\n",
-			cmd, (unsigned long long)lost, advice);
+		return;
 	}
+	if (ring_full)
+		fprintf(stderr, "sockeye %s: %llu records lost: the ring buffer was full; %s\n",
+			cmd, (unsigned long long)ring_full, advice);
+	if (skipped)
+		warn_skipped(cmd, skipped);
 }
 
 int read_until_stopped(struct record_reader *r, const char *cmd, bool json, const char *advice)
 {
-	uint64_t lost, lost_shown = 0;
+	uint64_t ring_full, skipped, lost_shown = 0;
 	int err = 0;
 
 	deadline_from(monotonic_now_ns());
@@ -240,16 +263,17 @@ int read_until_stopped(struct record_reader *r, const char *cmd, bool json, cons
 		err = 0;
 		if (r->between_polls)
 			r->between_polls(r->fn_ctx);
-		lost = reader_lost(r);
-		if (json && lost > lost_shown) {
-			report_lost(cmd, true, lost, NULL);
-			lost_shown = lost;
+		ring_full = reader_ring_full(r);
+		skipped = reader_skipped(r);
+		if (json && ring_full + skipped > lost_shown) {
+			report_lost(cmd, true, ring_full, skipped, NULL);
+			lost_shown = ring_full + skipped;
 		}
 		if (fflush(stdout) || ferror(stdout))
 			break;	/* the reader went away: nothing more to say */
 	}
 	reader_poll(r, 0);
-	report_lost(cmd, json, reader_lost(r), advice);
+	report_lost(cmd, json, reader_ring_full(r), reader_skipped(r), advice);
 	fflush(stdout);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -51,6 +51,7 @@ int run_reports_waiting(double interval, unsigned long count, report_fn fn, void
 
 struct record_reader {
 	struct ring_buffer *rb;
+	const struct bpf_object *obj;	/* whose skipped runs are lost too */
 	int lost_fd;
 	size_t record_size;
 	record_fn fn;
@@ -71,17 +72,27 @@ int run_reports_reading(struct record_reader *r, double interval, unsigned long 
 int reader_record(void *ctx, void *data, size_t size);
 /* Reads records of record_size from the records ring buffer into fn;
  * r must stay where it is until reader_close(). */
-int reader_open(struct record_reader *r, struct bpf_map *records, struct bpf_map *lost,
+int reader_open(struct record_reader *r, const struct bpf_object *obj, struct bpf_map *records,
+		struct bpf_map *lost,
 		size_t record_size, record_fn fn, void *ctx);
 /* Waits up to timeout_ms for records, then hands all queued ones to fn:
  * the programs wake the reader only when much is queued, so a timed-out
  * wait still has records to read. Returns how many, or -errno. This and
  * reader_lost() are no-ops on a reader that was never opened (zeroed). */
 int reader_poll(struct record_reader *r, int timeout_ms);
-/* Records the programs could not queue, summed over CPUs. */
+/* Records lost: the ones the programs could not queue (reader_ring_full)
+ * and the runs of the programs the kernel skipped (reader_skipped). */
 uint64_t reader_lost(const struct record_reader *r);
+/* Records the programs could not queue, summed over CPUs. */
+uint64_t reader_ring_full(const struct record_reader *r);
+/* Runs of the reader's programs the kernel skipped: skipped_runs(). */
+uint64_t reader_skipped(const struct record_reader *r);
 /* Safe on a reader that was never opened (zeroed). */
 void reader_close(struct record_reader *r);
+
+/* Says on stderr that the kernel skipped that many runs of cmd's programs
+ * (skipped_runs), so some of what they count or show is missing. */
+void warn_skipped(const char *cmd, uint64_t skipped);
 
 /* Loads and attaches a skeleton's programs and opens the reader of its
  * `records` ring buffer; on failure says why and returns -errno. */
@@ -90,8 +101,9 @@ int start_reading(struct bpf_object_skeleton *s, const char *cmd, struct record_
 
 /* The reading loop of a command that prints records one by one: polls
  * until the run ends or stdout is gone, flushing as it goes. Lost records
- * are reported as {"type":"lost"} whenever their count grows under --json,
- * and at exit in both modes, the text one with advice on how to lose fewer.
+ * are reported as {"type":"lost","count","skipped"} whenever their count
+ * grows under --json, and at exit in both modes, the text one with advice
+ * on how to lose fewer.
  * Returns EXIT_OK or EXIT_FAIL. */
 int read_until_stopped(struct record_reader *r, const char *cmd, bool json, const char *advice);
 

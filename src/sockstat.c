@@ -147,6 +147,11 @@ uint64_t sockstat_sockets_lost(const struct sockstat_session *s)
 	return lost;
 }
 
+uint64_t sockstat_skipped(const struct sockstat_session *s)
+{
+	return skipped_runs(s->skel->obj);
+}
+
 void parse_counting_options(const char *cmd, int argc, char **argv, const char *help,
 			    struct common_opts *common, struct interval_opts *iv)
 {

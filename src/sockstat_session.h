@@ -34,6 +34,8 @@ int sockstat_read_calls(const struct sockstat_session *s, uint64_t counts[SS_COU
 int sockstat_read_sockets(const struct sockstat_session *s, struct counter_snapshot *snap);
 /* PART_SOCKETS: the accepts and connects the full map turned away. */
 uint64_t sockstat_sockets_lost(const struct sockstat_session *s);
+/* Runs of the session's programs the kernel skipped (skipped_runs). */
+uint64_t sockstat_skipped(const struct sockstat_session *s);
 
 /* "sock_send" for SS_SOCK_SEND: the JSON field, and what features lists. */
 const char *ss_counter_key(int counter);

@@ -39,7 +39,7 @@ struct socount {
 	struct sockstat_session session;
 	struct counter_snapshot snaps[2];
 	int cur;		/* snaps[cur] is read next; the other holds the last read */
-	uint64_t lost_before;
+	uint64_t lost_before, skipped_before;
 	struct rows rows;
 };
 
@@ -177,7 +177,7 @@ static void print_json_row(const struct socount *c, const char *when, const stru
 
 /* Ends each report in JSON: what it covered, even when it had no rows. */
 static void print_json_end(const struct socount *c, const char *when,
-			   const struct report_span *span, uint64_t lost)
+			   const struct report_span *span, uint64_t lost, uint64_t skipped)
 {
 	struct json j;
 
@@ -186,11 +186,15 @@ static void print_json_end(const struct socount *c, const char *when,
 	json_str(&j, "time", when);
 	json_seconds(&j, "interval_s", span->length_ns);
 	json_uint(&j, "rows", c->rows.n);
-	json_uint(&j, "lost", lost);
+	json_uint(&j, "lost", lost + skipped);
+	json_uint(&j, "skipped", skipped);
 	json_end(&j);
 }
 
-static void print_report(struct socount *c, const struct report_span *span, uint64_t lost)
+/* lost: calls the full map could not count; skipped: runs the kernel
+ * skipped (skipped_runs), both since the last report. */
+static void print_report(struct socount *c, const struct report_span *span, uint64_t lost,
+			 uint64_t skipped)
 {
 	char when[TIME_LEN];
 
@@ -203,12 +207,16 @@ static void print_report(struct socount *c, const struct report_span *span, uint
 		else
 			print_text_row(c, &c->rows.v[i]);
 	}
-	if (c->json)
-		print_json_end(c, when, span, lost);
-	else if (lost)
-		p_warn("%llu accepts and connects were not counted: the map's %d rows are full; "
-		       "narrow it with --pid, --comm, -4 or -6", (unsigned long long)lost,
-		       SO_MAX_ROWS);
+	if (c->json) {
+		print_json_end(c, when, span, lost, skipped);
+	} else {
+		if (lost)
+			p_warn("%llu accepts and connects were not counted: the map's %d rows are "
+			       "full; narrow it with --pid, --comm, -4 or -6",
+			       (unsigned long long)lost, SO_MAX_ROWS);
+		if (skipped)
+			warn_skipped(c->cmd, skipped);
+	}
 	c->reports++;
 }
 
@@ -217,7 +225,7 @@ static int report(void *ctx, const struct report_span *span)
 {
 	struct socount *c = ctx;
 	struct counter_snapshot *now = &c->snaps[c->cur], *before = &c->snaps[!c->cur];
-	uint64_t lost;
+	uint64_t lost, skipped;
 	int err = sockstat_read_sockets(&c->session, now);
 
 	if (err) {
@@ -232,8 +240,10 @@ static int report(void *ctx, const struct report_span *span)
 	}
 	merge_rows(&c->rows);
 	lost = sockstat_sockets_lost(&c->session);
-	print_report(c, span, lost - c->lost_before);
+	skipped = sockstat_skipped(&c->session);
+	print_report(c, span, lost - c->lost_before, skipped - c->skipped_before);
 	c->lost_before = lost;
+	c->skipped_before = skipped;
 	c->cur = !c->cur;
 	return 0;
 }
@@ -292,8 +302,10 @@ static int run_socount(struct socount *c, int argc, char **argv, const char *hel
 	"family and protocol are the socket's own. The counts print on Ctrl-C or at\n" \
 	"the end of --duration, and with -i after every interval too (text: the time,\n" \
 	"then the table). Under --json each report ends with an object\n"              \
-	"{\"type\":\"interval\",\"time\",\"interval_s\",\"rows\",\"lost\"}: lost counts the calls\n" \
-	"not counted because the map of rows was full (text: a warning on stderr).\n"  \
+	"{\"type\":\"interval\",\"time\",\"interval_s\",\"rows\",\"lost\",\"skipped\"}: lost counts\n" \
+	"the calls not counted, because the map of rows was full or because the kernel\n" \
+	"skipped a run of a program already running on that CPU (skipped, a part of\n" \
+	"lost); text: a warning on stderr.\n"                                          \
 	"\n"                                                                           \
 	"Options:\n"                                                                   \
 	"  -i, --interval SECS  report every SECS seconds, the counts of that interval\n" \

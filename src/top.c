@@ -170,6 +170,11 @@ uint64_t top_lost(const struct top_session *s)
 	return percpu_counter(s->lost_fd);
 }
 
+uint64_t top_skipped(const struct top_session *s)
+{
+	return s->skel ? skipped_runs(s->skel->obj) : 0;
+}
+
 /* ---- the command ---- */
 
 struct top_cmd {

@@ -149,7 +149,7 @@ static void draw_status(const struct screen *s, int rows)
 	move(LINES - 1, 0);
 	if (s->snap && s->snap->lost) {
 		attron(A_REVERSE);
-		printw("lost %llu send/receive calls (map full)",
+		printw("lost %llu send/receive calls",
 		       (unsigned long long)s->snap->lost);
 		attroff(A_REVERSE);
 		addstr("  ");

@@ -37,5 +37,8 @@ int top_read(const struct top_session *s, struct process_traffic **rows);
 void top_forget(const struct top_session *s, uint32_t pid);
 /* Send and receive calls not counted because the map was full. */
 uint64_t top_lost(const struct top_session *s);
+/* Runs of its own programs the kernel skipped (skipped_runs); 0 when the
+ * counters are an agent's, whose sockeye_lost_events_total has them. */
+uint64_t top_skipped(const struct top_session *s);
 
 #endif

@@ -97,7 +97,7 @@ int top_take(struct top_session *s, struct top_tracker *t, const struct report_s
 		.n = n,
 		.end_ns = span->end_ns,
 		.span_ns = span->length_ns,
-		.lost = top_lost(s),
+		.lost = top_lost(s) + top_skipped(s),
 	};
 	*snap = &t->last;
 	return 0;

@@ -392,17 +392,19 @@ bool map_has_key(int fd, const void *key, size_t key_size)
 	return false;
 }
 
-/* The id of the BPF map an open file of pid is, or 0. */
-static uint32_t map_id_of(pid_t pid, const char *fd)
+/* The id of the BPF object an open file of pid is ("map_id", "prog_id"),
+ * or 0. */
+static uint32_t bpf_id_of(pid_t pid, const char *fd, const char *kind)
 {
-	char path[300], line[128];
+	char path[300], line[128], format[32];
 	unsigned int id = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	snprintf(format, sizeof(format), "%s: %%u", kind);
 	f = fopen(path, "r");
 	while (f && !id && fgets(line, sizeof(line), f))
-		sscanf(line, "map_id: %u", &id);
+		sscanf(line, format, &id);
 	if (f)
 		fclose(f);
 	return id;
@@ -418,7 +420,7 @@ uint64_t lost_records_of(pid_t pid)
 	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
 	dir = opendir(dir_path);
 	while (dir && lost == UINT64_MAX && (e = readdir(dir))) {
-		uint32_t id = e->d_name[0] == '.' ? 0 : map_id_of(pid, e->d_name);
+		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, e->d_name, "map_id");
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		int fd = id ? bpf_map_get_fd_by_id(id) : -1;
@@ -432,6 +434,59 @@ uint64_t lost_records_of(pid_t pid)
 	if (dir)
 		closedir(dir);
 	return lost;
+}
+
+static bool seen_before(uint32_t id, uint32_t *seen, size_t *n, size_t cap)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (seen[i] == id)
+			return true;
+	if (*n < cap)
+		seen[(*n)++] = id;
+	return false;
+}
+
+bool lost_none_at_exit(const char *out)
+{
+	const char *last = NULL, *end;
+
+	for (const char *p = out; (p = strstr(p, "{\"type\":\"lost\",")); p++)
+		last = p;
+	end = last ? strchr(last, '\n') : NULL;
+	return end && !end[1] && json_number(last, "skipped") != UINT64_MAX &&
+	       json_number(last, "count") == json_number(last, "skipped");
+}
+
+uint64_t skipped_runs_of(pid_t pid)
+{
+	char dir_path[32];
+	struct dirent *e;
+	uint64_t skipped = 0;
+	uint32_t seen[256];
+	size_t n_seen = 0;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
+	dir = opendir(dir_path);
+	while (dir && (e = readdir(dir))) {
+		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, e->d_name, "prog_id");
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		/* A program's file and its links' files all name it. */
+		if (!id || seen_before(id, seen, &n_seen, sizeof(seen) / sizeof(seen[0])))
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && strncmp(info.name, "twin_", 5))
+			skipped += info.recursion_misses;
+		close(fd);
+	}
+	if (dir)
+		closedir(dir);
+	return skipped;
 }
 
 void sleep_ms(int ms)

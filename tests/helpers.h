@@ -110,6 +110,14 @@ bool map_has_key(int fd, const void *key, size_t key_size);
  * lost_records map, found among its open files and summed over CPUs,
  * read while it is stopped too. UINT64_MAX if it has none. */
 uint64_t lost_records_of(pid_t pid);
+/* The runs of a running sockeye process's programs that the kernel skipped
+ * (bpf_prog_info's recursion_misses), as sockeye counts them: without the
+ * twin_* programs, which cover for each other. */
+uint64_t skipped_runs_of(pid_t pid);
+/* Whether --json output out ends with its {"type":"lost"} object, which
+ * counts no record lost to a full ring buffer (runs the kernel skipped,
+ * which other sockets of the host can cause, may be there). */
+bool lost_none_at_exit(const char *out);
 
 void sleep_ms(int ms);
 /* CLOCK_MONOTONIC, the clock of the records' timestamps. */

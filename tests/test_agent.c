@@ -351,14 +351,31 @@ KTEST(agent_flows_ring_buffer_is_one_page)
 	remove_pins(&a);
 }
 
+/* The sum of the values of a family's samples ("name{...} value" lines). */
+static uint64_t family_sum(const char *body, const char *name)
+{
+	size_t len = strlen(name);
+	uint64_t sum = 0;
+
+	for (const char *line = body; line && *line; line = strchr(line, '\n'), line += !!line)
+		if (!strncmp(line, name, len) && line[len] == '{')
+			sum += strtoull(strchr(line, ' ') + 1, NULL, 10);
+	return sum;
+}
+
 KTEST(agent_serves_metrics_healthz_and_nothing_else)
 {
 	static char buf[1 << 18];
+	uint64_t skipped;
 	struct agent a;
 
 	if (!ASSERT_TRUE(agent_start(&a, 0, NULL), "agent up"))
 		return;
+	skipped = skipped_runs_of(a.pid);
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "/metrics");
+	/* Later skips can only add to it. */
+	ASSERT_TRUE(family_sum(body_of(buf), "sockeye_lost_events_total") >= skipped,
+		    "the runs the kernel skipped are lost events");
 	ASSERT_HAS(buf, "Content-Type: text/plain; version=0.0.4", "exposition 0.0.4");
 	ASSERT_HAS(body_of(buf), "sockeye_build_info{version=", "build info");
 	ASSERT_HAS(body_of(buf), "sockeye_lost_events_total{collector=\"bytes\"}", "lost events");

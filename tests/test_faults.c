@@ -121,7 +121,7 @@ KTEST(fault_missing_tracepoint_agent_leaves_nothing)
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/sockeye-test-%d-fault", getpid());
 	ASSERT_EQ(run_missing("tcp_destroy_sock", argv, out, sizeof(out), err, sizeof(err)), 1,
 		  "exit status");
-	ASSERT_HAS(err, "'flows' cannot run on this kernel: flows_destroy: tracepoint "
+	ASSERT_HAS(err, "'flows' cannot run on this kernel: twin_flow_end_a: tracepoint "
 		   "tcp_destroy_sock is not in this kernel", "names what is missing");
 	/* Where a collector runs without a part the kernel lacks (6.1's
 	 * drops have no socket), a warning says so before the error. */

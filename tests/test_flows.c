@@ -747,7 +747,8 @@ KTEST(flows_cli_prometheus_file)
 KTEST(flows_cli_stop_detaches_everything)
 {
 	static const char *const programs[] = { "flows_state", "flows_iter", "flows_owners",
-						"flows_destroy", "flows_retrans", "flows_synack" };
+						"twin_flow_end_a", "twin_flow_end_b", "flows_retrans",
+						"flows_synack" };
 	static const int sigs[] = { SIGINT, SIGTERM, 0 };
 
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
