@@ -96,7 +96,9 @@ start_load() {
 	sleep 0.5
 	iperf3 -c 127.0.0.1 -p "$port" -t "$SOAK_SECONDS" >/dev/null 2>&1 &
 	LOAD_PIDS+=($!)
-	(while :; do bench/loadgen churn 5 >/dev/null; bench/loadgen fin 5 >/dev/null; done) &
+	# Its stderr apart: the shell says "Terminated" of the loadgen it is running at the end.
+	(while :; do bench/loadgen churn 5 >/dev/null; bench/loadgen fin 5 >/dev/null; done) \
+		2>"$TMP/loop.err" &
 	LOAD_PIDS+=($!)
 }
 
