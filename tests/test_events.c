@@ -650,6 +650,7 @@ KTEST(events_lost_are_counted)
 	struct collected c;
 	uint16_t port;
 	int srv, cli, delivered, sent = 0;
+	uint64_t ring_full;
 	char buf[1] = { 0 };
 
 	cfg.event_mask = EV_BIT(EV_SEND);
@@ -659,14 +660,18 @@ KTEST(events_lost_are_counted)
 	cli = connect_to(AF_INET, SOCK_DGRAM, port);
 	/* Stops soon after the first loss: under emulation (the kernel
 	 * matrix) each send costs a millisecond or more. */
-	while (sent < SENDS && (sent % CHECK_EVERY || !reader_lost(&s.reader))) {
+	while (sent < SENDS && (sent % CHECK_EVERY || !reader_ring_full(&s.reader))) {
 		send(cli, buf, 1, MSG_DONTWAIT);
 		sent++;
 	}
 	drain(&s);
 	delivered = count_kind(&c, EV_SEND, 0, port);
-	ASSERT_TRUE(reader_lost(&s.reader) > 0, "the buffer overflowed");
-	ASSERT_EQ(delivered + (long long)reader_lost(&s.reader), sent, "delivered + lost");
+	ring_full = reader_ring_full(&s.reader);
+	ASSERT_TRUE(ring_full > 0, "the buffer overflowed");
+	/* The runs the kernel skipped, in lost too, are of every socket of the
+	 * host: exact when there were none. */
+	ASSERT_TRUE(delivered + ring_full <= (uint64_t)sent &&
+		    (uint64_t)sent <= delivered + reader_lost(&s.reader), "delivered + lost");
 	close(cli);
 	close(srv);
 	stop(&s, &c);
