@@ -73,8 +73,7 @@ int reader_record(void *ctx, void *data, size_t size);
 /* Reads records of record_size from the records ring buffer into fn;
  * r must stay where it is until reader_close(). */
 int reader_open(struct record_reader *r, const struct bpf_object *obj, struct bpf_map *records,
-		struct bpf_map *lost,
-		size_t record_size, record_fn fn, void *ctx);
+		struct bpf_map *lost, size_t record_size, record_fn fn, void *ctx);
 /* Waits up to timeout_ms for records, then hands all queued ones to fn:
  * the programs wake the reader only when much is queued, so a timed-out
  * wait still has records to read. Returns how many, or -errno. This and

@@ -177,6 +177,7 @@ struct sockstat_cmd {
 	struct sockstat_session session;
 	bool json;
 	uint64_t last[SS_COUNTERS];	/* the previous read */
+	uint64_t skipped_before;	/* sockstat_skipped() at the previous read */
 };
 
 /* Numbers under headers of at least this width, right-aligned. */
@@ -214,7 +215,7 @@ static void print_text(const struct sockstat_cmd *c, const struct report_span *s
 }
 
 static void print_json(const struct sockstat_cmd *c, const struct report_span *span,
-		       const uint64_t delta[SS_COUNTERS])
+		       const uint64_t delta[SS_COUNTERS], uint64_t skipped)
 {
 	char when[TIME_LEN];
 	struct json j;
@@ -227,13 +228,14 @@ static void print_json(const struct sockstat_cmd *c, const struct report_span *s
 	for (int i = 0; i < SS_COUNTERS; i++)
 		if (!(c->session.missing & SS_BIT(i)))
 			json_uint(&j, counters[i].key, delta[i]);
+	json_uint(&j, "skipped", skipped);
 	json_end(&j);
 }
 
 static int print_interval(void *ctx, const struct report_span *span)
 {
 	struct sockstat_cmd *c = ctx;
-	uint64_t delta[SS_COUNTERS];
+	uint64_t delta[SS_COUNTERS], skipped;
 	int err = percpu_array_delta(bpf_map__fd(c->session.skel->maps.ss_calls), SS_COUNTERS,
 				     c->last, delta);
 
@@ -241,10 +243,15 @@ static int print_interval(void *ctx, const struct report_span *span)
 		p_err("cannot read the sockstat counters: %s", strerror(-err));
 		return err;
 	}
-	if (c->json)
-		print_json(c, span, delta);
-	else
+	skipped = sockstat_skipped(&c->session) - c->skipped_before;
+	c->skipped_before += skipped;
+	if (c->json) {
+		print_json(c, span, delta, skipped);
+	} else {
 		print_text(c, span, delta);
+		if (skipped)
+			warn_skipped("sockstat", skipped);
+	}
 	return 0;
 }
 
@@ -273,7 +280,10 @@ static const char sockstat_help[] =
 	"  SOCK_RECV  socket-level receives, read() on a socket included (sock_recv)\n"
 	"Calls are counted as they start, whether they succeed or fail. JSON\n"
 	"objects also have \"type\":\"sockstat\" and interval_s, the interval's length\n"
-	"in seconds. A column this kernel has no hook for shows '-' (JSON: no field).\n"
+	"in seconds, and skipped: runs of the counting programs the kernel skipped in\n"
+	"the interval (each was already running on that CPU), whose calls are not\n"
+	"counted (text: a warning on stderr when there were any). A column this\n"
+	"kernel has no hook for shows '-' (JSON: no field).\n"
 	"On Ctrl-C or at the end of --duration, a last, shorter row counts the\n"
 	"calls since the previous one.\n"
 	"\n"

@@ -533,6 +533,7 @@ KTEST(sockstat_json_by_pid)
 	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		ASSERT_HAS(line, "{\"type\":\"sockstat\",\"time\":\"", "a sockstat object");
 		ASSERT_TRUE(json_number(line, "interval_s") != UINT64_MAX, "interval_s");
+		ASSERT_TRUE(json_number(line, "skipped") != UINT64_MAX, "skipped");
 		for (int i = 0; i < SS_COUNTERS; i++)
 			sums[i] += json_number(line, ss_counter_key(i));
 		rows++;
