@@ -436,16 +436,6 @@ uint64_t lost_records_of(pid_t pid)
 	return lost;
 }
 
-static bool seen_before(uint32_t id, uint32_t *seen, size_t *n, size_t cap)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (seen[i] == id)
-			return true;
-	if (*n < cap)
-		seen[(*n)++] = id;
-	return false;
-}
-
 bool lost_none_at_exit(const char *out)
 {
 	const char *last = NULL, *end;
@@ -455,6 +445,16 @@ bool lost_none_at_exit(const char *out)
 	end = last ? strchr(last, '\n') : NULL;
 	return end && !end[1] && json_number(last, "skipped") != UINT64_MAX &&
 	       json_number(last, "count") == json_number(last, "skipped");
+}
+
+static bool seen_before(uint32_t id, uint32_t *seen, size_t *n, size_t cap)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (seen[i] == id)
+			return true;
+	if (*n < cap)
+		seen[(*n)++] = id;
+	return false;
 }
 
 uint64_t skipped_runs_of(pid_t pid)
@@ -480,7 +480,7 @@ uint64_t skipped_runs_of(pid_t pid)
 		fd = bpf_prog_get_fd_by_id(id);
 		if (fd < 0)
 			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && strncmp(info.name, "twin_", 5))
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !is_twin(info.name))
 			skipped += info.recursion_misses;
 		close(fd);
 	}

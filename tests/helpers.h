@@ -112,7 +112,7 @@ bool map_has_key(int fd, const void *key, size_t key_size);
 uint64_t lost_records_of(pid_t pid);
 /* The runs of a running sockeye process's programs that the kernel skipped
  * (bpf_prog_info's recursion_misses), as sockeye counts them: without the
- * twin_* programs, which cover for each other. */
+ * twin programs (is_twin), which cover for each other. */
 uint64_t skipped_runs_of(pid_t pid);
 /* Whether --json output out ends with its {"type":"lost"} object, which
  * counts no record lost to a full ring buffer (runs the kernel skipped,
