@@ -527,7 +527,6 @@ static int http_write(void *state, FILE *out)
 	static const char name[] = "sockeye_http_request_duration_seconds";
 	struct http_state *h = state;
 	double bounds[HTTP_BUCKETS - 1];
-
 	int err;
 
 	/* The kernel's sums are totals since the start: added up afresh. */
