@@ -31,6 +31,7 @@
 #define MAX_MAX_SERIES 10000
 
 struct agent {
+	struct common_opts common;
 	struct collector_config cfg;
 	uint32_t enabled;	/* bit i: collectors[i] */
 	bool chosen;		/* enabled by --collectors, not by default */
@@ -38,8 +39,6 @@ struct agent {
 	const char *listen_text, *pin_dir, *textfile;
 	struct sockaddr_storage listen;
 	socklen_t listen_len;
-	double interval;
-	double duration;
 	struct endpoint *http;
 };
 
@@ -245,7 +244,7 @@ static int serve(struct agent *a, int listen_fd)
 	err = drop_capabilities(a->textfile);
 	if (!err) {
 		p_info("serving /metrics on http://%s", a->listen_text);
-		err = run_reports(a->interval, 0, refresh, a);
+		err = run_reports(a->common.interval, 0, refresh, a);
 	}
 	endpoint_stop(a->http);
 	return err;
@@ -275,73 +274,10 @@ static int run_agent(struct agent *a)
 	return err;
 }
 
-static const char agent_help_intro[] =
-	"Usage: sockeye agent [OPTIONS]\n"
-	"\n"
-	"One daemon for a host: runs the collectors in one process and serves what\n"
-	"they count as Prometheus metrics (text exposition 0.0.4) over HTTP:\n"
-	"  GET /metrics   the metrics, refreshed every interval\n"
-	"  GET /healthz   \"ok\" once the programs are attached\n"
-	"Nothing else is served, and nothing served changes anything. The maps (and\n"
-	"the flows collector's iterators) are pinned under the pin directory, where\n"
-	"'sockeye top --from-agent' and 'sockeye flows --from-agent' read them.\n"
-	"After attaching, the agent keeps only CAP_BPF (and CAP_DAC_OVERRIDE with\n"
-	"--textfile). SIGTERM or Ctrl-C stops serving, detaches, removes the pins.\n"
-	"\n";
-
-static const char agent_help_options[] =
-	"\n"
-	"Options:\n"
-	"      --listen ADDR:PORT\n"
-	"                       where to serve (default " DEFAULT_LISTEN ", IPv6 as\n"
-	"                       [::1]:9464)\n"
-	"      --collectors LIST\n"
-	"                       the collectors to run, comma-separated\n"
-	"      --max-series N   process names with series of their own (default 100,\n"
-	"                       at most 10000): the first N seen, busiest first; the\n"
-	"                       rest are counted as comm=\"other\"\n"
-	"      --textfile FILE  also write the metrics to FILE every interval,\n"
-	"                       atomically (for node_exporter's textfile collector)\n"
-	"      --pin-dir DIR    pin the maps under DIR, in bpffs (default\n"
-	"                       " DEFAULT_PIN_DIR "; bpffs is mounted if missing)\n"
-	"  -i, --interval SECS  refresh the metrics every SECS seconds (default 5)\n"
-	PORT_FILTER_HELP
-	FAMILY_FILTER_HELP
-	"      --duration SECS  stop after SECS seconds\n"
-	"  -v, --verbose        show libbpf's messages while loading\n"
-	"  -h, --help           show this help\n"
-	"The filters apply in the kernel, to bytes and TCP connections (not to\n"
-	"system calls, which are counted before there is a socket to match).\n"
-	"\n"
-	"Examples:\n"
-	"  sockeye agent                                serve on 127.0.0.1:9464\n"
-	"  sockeye agent --listen [::]:9464 -i 15       for a Prometheus elsewhere\n"
-	"  sockeye agent --collectors bytes,tcp,syscalls --max-series 20\n"
-	"  sockeye agent --textfile /var/lib/prometheus/node-exporter/sockeye.prom\n";
-
-static void print_agent_help(void)
-{
-	char names[128];
-
-	fputs(agent_help_intro, stdout);
-	collector_names(names, sizeof(names), default_collectors());
-	printf("Collectors (default: %s):\n", names);
-	for (size_t i = 0; i < n_collectors; i++)
-		printf("  %-10s %s\n", collectors[i].name, collectors[i].shows);
-	fputs(agent_help_options, stdout);
-	exit(EXIT_OK);
-}
-
-enum agent_long_only {
-	OPT_LISTEN = OPT_COMMAND_FIRST,
-	OPT_COLLECTORS,
-	OPT_MAX_SERIES,
-	OPT_TEXTFILE,
-};
-
 /* "ADDR:PORT" or "[V6ADDR]:PORT". */
-static void parse_listen(const char *arg, struct agent *a)
+static void parse_listen(const char *cmd, const char *arg, void *agent)
 {
+	struct agent *a = agent;
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(arg, ':');
 	size_t hlen = colon ? (size_t)(colon - arg) : 0;
@@ -367,14 +303,15 @@ static void parse_listen(const char *arg, struct agent *a)
 		in->sin_port = htons(port);
 		a->listen_len = sizeof(*in);
 	} else {
-		usage_error("agent", "invalid listen address '%s': expected ADDR:PORT, as "
+		usage_error(cmd, "invalid --listen '%s': expected ADDR:PORT, as "
 			    "127.0.0.1:9464 or [::1]:9464", arg);
 	}
 	a->listen_text = arg;
 }
 
-static uint32_t parse_collectors(const char *arg)
+static void parse_collectors(const char *cmd, const char *arg, void *agent)
 {
+	struct agent *a = agent;
 	char *copy = strdup(arg), *save = NULL, *name;
 	uint32_t set = 0;
 
@@ -390,88 +327,99 @@ static uint32_t parse_collectors(const char *arg)
 			snprintf(bad, sizeof(bad), "%s", name);
 			free(copy);
 			collector_names(names, sizeof(names), UINT32_MAX);
-			usage_error("agent", "unknown collector '%s': expected some of %s", bad,
-				    names);
+			usage_error(cmd, "unknown collector '%s': expected some of %s", bad, names);
 		}
 		set |= 1u << (c - collectors);
 	}
 	free(copy);
 	if (!set)
-		usage_error("agent", "invalid collectors '%s': name at least one", arg);
-	return set;
+		usage_error(cmd, "invalid --collectors '%s': name at least one", arg);
+	a->enabled = set;
+	a->chosen = true;
 }
 
-static void parse_agent_option(int opt, const char *arg, struct agent *a)
+static void parse_pin_dir(const char *cmd, const char *arg, void *pin_dir)
 {
-	switch (opt) {
-	case OPT_LISTEN:
-		parse_listen(arg, a);
-		break;
-	case OPT_COLLECTORS:
-		a->enabled = parse_collectors(arg);
-		a->chosen = true;
-		break;
-	case OPT_MAX_SERIES:
-		a->cfg.max_series = parse_ulong("agent", "series limit", arg, 1, MAX_MAX_SERIES);
-		break;
-	case OPT_TEXTFILE:
-		if (!*arg)
-			usage_error("agent", "invalid textfile '': expected a file name");
-		a->textfile = arg;
-		break;
-	case OPT_PIN_DIR:
-		if (arg[0] != '/')
-			usage_error("agent", "invalid pin directory '%s': expected an absolute path "
-				    "in bpffs", arg);
-		a->pin_dir = arg;
-		break;
-	}
+	if (arg[0] != '/')
+		usage_error(cmd, "invalid --pin-dir '%s': expected an absolute path in bpffs", arg);
+	*(const char **)pin_dir = arg;
 }
 
-static void parse_agent_options(int argc, char **argv, struct agent *a)
+static void print_collectors(FILE *out)
 {
-	static const struct option longopts[] = {
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "help", no_argument, NULL, 'h' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "collectors", required_argument, NULL, OPT_COLLECTORS },
-		{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
-		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct common_opts common = {};
-	struct interval_opts iv = {};
-	int opt;
+	char names[128];
 
-	while ((opt = next_option("agent", argc, argv, "46hvi:", longopts)) != -1)
-		if (opt == 'h')
-			print_agent_help();
-		else if (!common_option("agent", opt, optarg, NULL, &common) &&
-		    !interval_option("agent", opt, optarg, &iv))
-			parse_agent_option(opt, optarg, a);
-	no_arguments("agent", argc, argv);
-	a->cfg.filters = common.filters;
-	a->duration = common.duration;
-	if (iv.interval)
-		a->interval = iv.interval;
+	collector_names(names, sizeof(names), default_collectors());
+	fprintf(out, "\nCollectors (default: %s):\n", names);
+	for (size_t i = 0; i < n_collectors; i++)
+		fprintf(out, "  %-10s %s\n", collectors[i].name, collectors[i].shows);
 }
 
-int cmd_agent(int argc, char **argv)
+static int cmd_agent(int argc, char **argv);
+
+#define T struct agent
+static const struct opt_def agent_options[] = {
+	{ "listen", 0, "ADDR:PORT", "where to serve (default " DEFAULT_LISTEN ", IPv6 as "
+	  "[::1]:9464)", OPT_CALL, .parse = parse_listen },
+	{ "collectors", 0, "LIST", "the collectors to run, comma-separated", OPT_CALL,
+	  .parse = parse_collectors },
+	{ "max-series", 0, "N", "process names with series of their own (default 100, at most "
+	  "10000): the first N seen, busiest first; the rest are counted as comm=\"other\"",
+	  OPT_UINT, OPT_FIELD(T, cfg.max_series), .min = 1, .max = MAX_MAX_SERIES },
+	{ "textfile", 0, "FILE", "also write the metrics to FILE every interval, atomically "
+	  "(for node_exporter's textfile collector)", OPT_STRING, OPT_FIELD(T, textfile) },
+	{ "pin-dir", 0, "DIR", "pin the maps under DIR, in bpffs (default " DEFAULT_PIN_DIR
+	  "; bpffs is mounted if missing)", OPT_CALL, OPT_FIELD(T, pin_dir),
+	  .parse = parse_pin_dir },
+	OPTION_INTERVAL(T, "refresh the metrics every TIME (default 5s: scrapes come every 15 s "
+			"or more, and each refresh walks every map)"),
+	OPTION_PORT(T),
+	OPTION_FAMILY(T),
+	OPTION_DURATION(T),
+	OPTION_END,
+};
+#undef T
+
+const struct command agent_command = {
+	.name = "agent",
+	.run = cmd_agent,
+	.summary = "a daemon serving Prometheus metrics, with maps pinned for the others",
+	.synopsis = "[OPTIONS]",
+	.description =
+	"One daemon for a host: runs the collectors in one process and serves what\n"
+	"they count as Prometheus metrics (text exposition 0.0.4) over HTTP:\n"
+	"  GET /metrics   the metrics, refreshed every interval\n"
+	"  GET /healthz   \"ok\" once the programs are attached\n"
+	"Nothing else is served, and nothing served changes anything. The maps (and\n"
+	"the flows collector's iterators) are pinned under the pin directory, where\n"
+	"'sockeye top --from-agent' and 'sockeye flows --from-agent' read them.\n"
+	"After attaching, the agent keeps only CAP_BPF (and CAP_DAC_OVERRIDE with\n"
+	"--textfile). SIGTERM or Ctrl-C stops serving, detaches, removes the pins.\n",
+	.print_details = print_collectors,
+	.notes =
+	"The filters apply in the kernel, to bytes and TCP connections (not to\n"
+	"system calls, which are counted before there is a socket to match).\n",
+	.examples =
+	"  sockeye agent                                serve on 127.0.0.1:9464\n"
+	"  sockeye agent --listen [::]:9464 -i 15       for a Prometheus elsewhere\n"
+	"  sockeye agent --collectors bytes,tcp,syscalls --max-series 20\n"
+	"  sockeye agent --textfile /var/lib/prometheus/node-exporter/sockeye.prom\n",
+	.options = agent_options,
+};
+
+static int cmd_agent(int argc, char **argv)
 {
 	struct agent a = {
+		.common.interval = DEFAULT_INTERVAL,
 		.cfg.max_series = DEFAULT_MAX_SERIES,
 		.pin_dir = DEFAULT_PIN_DIR,
-		.interval = DEFAULT_INTERVAL,
 	};
 	int err;
 
 	a.enabled = default_collectors();
-	parse_listen(DEFAULT_LISTEN, &a);
-	parse_agent_options(argc, argv, &a);
+	parse_listen("agent", DEFAULT_LISTEN, &a);
+	parse_options(&agent_command, argc, argv, &a);
+	a.cfg.filters = a.common.filters;
 	if (!check_environment())
 		return EXIT_FAIL;
 	a.states = calloc(n_collectors, sizeof(*a.states));
@@ -479,7 +427,7 @@ int cmd_agent(int argc, char **argv)
 		p_err("out of memory");
 		return EXIT_FAIL;
 	}
-	run_start(a.duration);
+	run_start(a.common.duration);
 	err = run_agent(&a);
 	free(a.states);
 	return err ? EXIT_FAIL : EXIT_OK;

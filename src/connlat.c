@@ -139,7 +139,6 @@ struct connlat_opts {
 	struct common_opts common;
 	struct connlat_config cfg;
 	bool relative_time;	/* -t: seconds since start instead of the clock */
-	double hist_interval;	/* 0: print the histogram at exit only */
 };
 
 struct printer {
@@ -218,7 +217,7 @@ static void print_hist(const struct printer *p, const uint64_t *slots, uint64_t 
 		json_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs", realtime_ns);
 		return;
 	}
-	if (p->o->hist_interval) {
+	if (p->o->common.interval) {
 		format_clock_time(when, sizeof(when), realtime_ns);
 		printf("\n%s\n", when);
 	}
@@ -255,7 +254,7 @@ static int run_hist(const struct printer *p, const struct connlat_session *s)
 	if (!p->o->common.json)
 		printf("Tracing TCP handshakes... Hit Ctrl-C to end.\n");
 	fflush(stdout);
-	if (run_reports(p->o->hist_interval, 0, report_hist, &h))
+	if (run_reports(p->o->common.interval, 0, report_hist, &h))
 		return EXIT_FAIL;
 	/* Records are not read here, so read_until_stopped() does not say it. */
 	if (reader_skipped(&s->reader))
@@ -272,9 +271,43 @@ static void report_untimed(const struct connlat_session *s)
 		       (unsigned long long)untimed, bpf_map__max_entries(s->skel->maps.pending));
 }
 
-static const char connlat_help[] =
-	"Usage: sockeye connlat [OPTIONS]\n"
-	"\n"
+static void check_connlat_options(struct connlat_opts *o)
+{
+	if (o->cfg.hist && o->cfg.failed)
+		usage_error("connlat", "--hist counts completed handshakes only; leave out --failed");
+	if (o->common.interval && !o->cfg.hist)
+		usage_error("connlat", "-i goes with --hist: lines are printed as handshakes end");
+	o->cfg.filters = o->common.filters;
+}
+
+static int cmd_connlat(int argc, char **argv);
+
+#define T struct connlat_opts
+static const struct opt_def connlat_options[] = {
+	{ "min-us", 'm', "US", "only handshakes that took at least US microseconds", OPT_UINT,
+	  OPT_FIELD(T, cfg.min_us), .max = 3600000000UL },
+	OPTION_LPORT(T, cfg.lport),
+	{ "timestamp", 't', NULL, "TIME(s): seconds since sockeye started, not the clock",
+	  OPT_FLAG, OPT_FIELD(T, relative_time) },
+	{ "failed", 0, NULL, "also show handshakes that did not complete", OPT_FLAG,
+	  OPT_FIELD(T, cfg.failed) },
+	{ "hist", 0, NULL, "a log2 histogram of latency in microseconds instead of lines: every "
+	  "interval with -i, else once at exit", OPT_FLAG, OPT_FIELD(T, cfg.hist) },
+	OPTION_INTERVAL(T, "with --hist: print the histogram every TIME"),
+	OPTION_FILTERS(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_RENAMED(NULL, 'L', "PORT", "--lport"),
+	OPTION_END,
+};
+#undef T
+
+const struct command connlat_command = {
+	.name = "connlat",
+	.run = cmd_connlat,
+	.summary = "TCP connect latency, SYN sent to SYN-ACK received",
+	.synopsis = "[OPTIONS]",
+	.description =
 	"Show how long each outgoing TCP connection took to open: the time from the\n"
 	"SYN sent by connect() to the SYN-ACK received, measured in the kernel from\n"
 	"TCP state changes, for IPv4 and IPv6.\n"
@@ -283,80 +316,29 @@ static const char connlat_help[] =
 	"PID and COMM are the process that called connect(); ports are in host order.\n"
 	"With --failed, handshakes that did not complete are shown too, with the time\n"
 	"they took and RESULT: refused (RST), timed out (no answer to the SYNs), reset,\n"
-	"unreachable (ICMP error), aborted (closed by the process first) or the errno.\n"
-	"\n"
-	"Options:\n"
-	"  -m, --min-us US      only handshakes that took at least US microseconds\n"
-	"  -L, --lport PORT     only connections from this local port\n"
-	"  -t, --timestamp      TIME(s): seconds since sockeye started, not the clock\n"
-	"      --failed         also show handshakes that did not complete\n"
-	"      --hist [SECS]    a log2 histogram of latency in microseconds instead of\n"
-	"                       lines: every SECS seconds, or once at exit\n"
-	COMMON_HELP
-	"\n"
+	"unreachable (ICMP error), aborted (closed by the process first) or the errno.\n",
+	.notes =
 	"JSON objects: {\"type\":\"connlat\", time, time_us, pid, tid, comm, family,\n"
 	"saddr, sport, daddr, dport, latency_ns, result, error}; with --hist\n"
 	"{\"type\":\"hist\", time, unit, total, counts} where counts[0] is 0-1 us and\n"
-	"counts[n] is 2^n to 2^(n+1)-1 us.\n"
-	"\n"
-	"Examples:\n"
+	"counts[n] is 2^n to 2^(n+1)-1 us.\n",
+	.examples =
 	"  sockeye connlat                      every connection as it opens\n"
 	"  sockeye connlat -m 10000 --failed    slower than 10 ms, and failures\n"
-	"  sockeye connlat --hist 5 -p 1234     a histogram every 5 s for one process\n"
-	"  sockeye connlat --port 443 --json    HTTPS connections as JSON Lines\n";
+	"  sockeye connlat --hist -i 5 -p 1234  a histogram every 5 s for one process\n"
+	"  sockeye connlat --port 443 --json    HTTPS connections as JSON Lines\n",
+	.options = connlat_options,
+};
 
-enum { OPT_FAILED = OPT_COMMAND_FIRST, OPT_HIST };
-
-static void parse_connlat_options(int argc, char **argv, struct connlat_opts *o)
-{
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "min-us", required_argument, NULL, 'm' },
-		{ "lport", required_argument, NULL, 'L' },
-		{ "timestamp", no_argument, NULL, 't' },
-		{ "failed", no_argument, NULL, OPT_FAILED },
-		{ "hist", optional_argument, NULL, OPT_HIST },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-
-	while ((opt = next_option("connlat", argc, argv, COMMON_SHORTOPTS "m:L:t", longopts)) != -1) {
-		if (common_option("connlat", opt, optarg, connlat_help, &o->common))
-			continue;
-		switch (opt) {
-		case 'm':
-			o->cfg.min_us = parse_ulong("connlat", "minimum latency", optarg, 0,
-						    3600000000UL);
-			break;
-		case 'L':
-			o->cfg.lport = parse_ulong("connlat", "local port", optarg, 1, 65535);
-			break;
-		case 't':
-			o->relative_time = true;
-			break;
-		case OPT_FAILED:
-			o->cfg.failed = true;
-			break;
-		case OPT_HIST:
-			o->cfg.hist = true;
-			o->hist_interval = optional_seconds("connlat", "histogram interval", argc, argv);
-			break;
-		}
-	}
-	no_arguments("connlat", argc, argv);
-	if (o->cfg.hist && o->cfg.failed)
-		usage_error("connlat", "--hist counts completed handshakes only; leave out --failed");
-	o->cfg.filters = o->common.filters;
-}
-
-int cmd_connlat(int argc, char **argv)
+static int cmd_connlat(int argc, char **argv)
 {
 	struct connlat_opts o = {};
 	struct connlat_session session;
 	struct printer printer;
 	int status;
 
-	parse_connlat_options(argc, argv, &o);
+	parse_options(&connlat_command, argc, argv, &o);
+	check_connlat_options(&o);
 	if (!check_environment())
 		return EXIT_FAIL;
 	printer = (struct printer){

@@ -256,9 +256,60 @@ static void print_event(void *ctx, const void *record, size_t size)
 		print_text(p, e);
 }
 
-static const char events_help[] =
-	"Usage: sockeye events [OPTIONS]\n"
-	"\n"
+struct events_opts {
+	struct common_opts common;
+	struct events_config cfg;
+	uint32_t listed;	/* --event's EV_BIT()s; 0 when not given */
+	bool no_io;
+};
+
+static void parse_events(const char *cmd, const char *arg, void *mask)
+{
+	char bad[64] = "";
+
+	*(uint32_t *)mask = parse_event_list(arg, bad, sizeof(bad));
+	if (!*(uint32_t *)mask)
+		usage_error(cmd, "invalid --event: unknown event '%s' (events: create, bind, listen, connect, accept, "
+			    "send, recv, shutdown, disconnect, reset-sent, reset-recv, error, close, "
+			    "state)", bad);
+}
+
+static void check_events_options(struct events_opts *o)
+{
+	struct events_config *cfg = &o->cfg;
+
+	cfg->event_mask = o->listed ? o->listed : EV_DEFAULT_MASK;
+	if (o->no_io && o->listed && !(cfg->event_mask & ~EV_IO_MASK))
+		usage_error("events", "--no-io leaves none of the events given to --event");
+	if (o->no_io)
+		cfg->event_mask &= ~EV_IO_MASK;
+	if (!cfg->proto_mask)
+		cfg->proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
+	cfg->filters = o->common.filters;
+}
+
+static int cmd_events(int argc, char **argv);
+
+#define T struct events_opts
+static const struct opt_def events_options[] = {
+	OPTION_TCP_UDP(T, cfg.proto_mask, PROTO_TCP_BIT, PROTO_UDP_BIT),
+	{ "event", 'e', "LIST", "only these events, comma-separated (e.g. connect,close)",
+	  OPT_CALL, OPT_FIELD(T, listed), .parse = parse_events },
+	{ "no-io", 0, NULL, "leave out send and recv: lifecycle events only", OPT_FLAG,
+	  OPT_FIELD(T, no_io) },
+	OPTION_FILTERS(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_END,
+};
+#undef T
+
+const struct command events_command = {
+	.name = "events",
+	.run = cmd_events,
+	.summary = "one line per socket event (connect, accept, send, close, ...)",
+	.synopsis = "[OPTIONS]",
+	.description =
 	"Print one line (or JSON object) per socket event, system-wide, for TCP and\n"
 	"UDP over IPv4 and IPv6: who creates, binds, listens, connects, accepts,\n"
 	"sends, receives, shuts down and closes sockets, which resets and errors\n"
@@ -272,15 +323,8 @@ static const char events_help[] =
 	"dst=ADDR:PORT rcv/snd(RCVBUF/SNDBUF) pid= tid= cookie= [bytes=] [how=] [old=]\n"
 	"STATE is the TCP state after the event; for close, the state the socket\n"
 	"was in when the process closed it. pid 0 and comm '-' mean the event\n"
-	"happened in the kernel for a socket whose process sockeye never saw.\n"
-	"\n"
-	"Options:\n"
-	"      --tcp            only TCP events\n"
-	"      --udp            only UDP events\n"
-	"  -e, --event LIST     only these events, comma-separated (e.g. connect,close)\n"
-	"      --no-io          leave out send and recv: lifecycle events only\n"
-	COMMON_HELP
-	"\n"
+	"happened in the kernel for a socket whose process sockeye never saw.\n",
+	.notes =
 	"accept and shutdown come from syscall tracepoints, which put every syscall\n"
 	"of the host on a slower path while sockeye runs; leave them out with\n"
 	"--event if that matters.\n"
@@ -288,84 +332,33 @@ static const char events_help[] =
 	"Events not shown are counted and said at exit (JSON: {\"type\":\"lost\",\n"
 	"\"count\",\"skipped\"} at exit and whenever the count grows): records the\n"
 	"ring buffer could not take, and runs of the programs the kernel skipped\n"
-	"(skipped) because the same program was already running on that CPU.\n"
-	"\n"
-	"Examples:\n"
+	"(skipped) because the same program was already running on that CPU.\n",
+	.examples =
 	"  sockeye events                      everything, as text\n"
 	"  sockeye events --no-io --json       lifecycle only, as JSON Lines\n"
 	"  sockeye events --tcp --port 443     TCP events on port 443\n"
-	"  sockeye events -e connect,accept -p 1234 --duration 10\n";
+	"  sockeye events -e connect,accept -p 1234 --duration 10s\n",
+	.options = events_options,
+};
 
-enum { OPT_TCP = OPT_COMMAND_FIRST, OPT_UDP, OPT_NO_IO };
-
-static void parse_events_options(int argc, char **argv, struct common_opts *common,
-				 struct events_config *cfg)
+static int cmd_events(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "tcp", no_argument, NULL, OPT_TCP },
-		{ "udp", no_argument, NULL, OPT_UDP },
-		{ "event", required_argument, NULL, 'e' },
-		{ "no-io", no_argument, NULL, OPT_NO_IO },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool no_io = false, listed = false;
-	char bad[64] = "";
-	int opt;
-
-	cfg->event_mask = EV_DEFAULT_MASK;
-	cfg->proto_mask = 0;
-	while ((opt = next_option("events", argc, argv, COMMON_SHORTOPTS "e:", longopts)) != -1) {
-		if (common_option("events", opt, optarg, events_help, common))
-			continue;
-		switch (opt) {
-		case OPT_TCP:
-			cfg->proto_mask |= PROTO_TCP_BIT;
-			break;
-		case OPT_UDP:
-			cfg->proto_mask |= PROTO_UDP_BIT;
-			break;
-		case OPT_NO_IO:
-			no_io = true;
-			break;
-		case 'e':
-			cfg->event_mask = parse_event_list(optarg, bad, sizeof(bad));
-			if (!cfg->event_mask)
-				usage_error("events", "unknown event '%s' (events: create, bind, listen, "
-					    "connect, accept, send, recv, shutdown, disconnect, "
-					    "reset-sent, reset-recv, error, close, state)", bad);
-			listed = true;
-			break;
-		}
-	}
-	no_arguments("events", argc, argv);
-	if (no_io && listed && !(cfg->event_mask & ~EV_IO_MASK))
-		usage_error("events", "--no-io leaves none of the events given to --event");
-	if (no_io)
-		cfg->event_mask &= ~EV_IO_MASK;
-	if (!cfg->proto_mask)
-		cfg->proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
-	cfg->filters = common->filters;
-}
-
-int cmd_events(int argc, char **argv)
-{
-	struct common_opts common = {};
-	struct events_config cfg = {};
+	struct events_opts o = {};
 	struct events_session session;
 	struct printer printer;
 	int status;
 
-	parse_events_options(argc, argv, &common, &cfg);
+	parse_options(&events_command, argc, argv, &o);
+	check_events_options(&o);
 	if (!check_environment())
 		return EXIT_FAIL;
-	printer = (struct printer){ .json = common.json,
+	printer = (struct printer){ .json = o.common.json,
 				    .clock_offset = monotonic_to_realtime_offset() };
 	/* Handlers first: a Ctrl-C while loading still ends in a clean exit. */
-	run_start(common.duration);
-	if (events_session_start(&session, &cfg, print_event, &printer))
+	run_start(o.common.duration);
+	if (events_session_start(&session, &o.cfg, print_event, &printer))
 		return EXIT_FAIL;
-	status = read_until_stopped(&session.reader, "events", common.json,
+	status = read_until_stopped(&session.reader, "events", o.common.json,
 				 "narrow the filters or leave out send/recv with --no-io");
 	events_session_stop(&session);
 	return status;

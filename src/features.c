@@ -131,40 +131,44 @@ static void report_command(struct report *r, const struct program_set *set)
 	line(r, "command", name, r->hooks_missing < r->hooks_total, detail);
 }
 
-static const char features_help[] =
-	"Usage: sockeye features [--json]\n"
-	"\n"
+static int cmd_features(int argc, char **argv);
+
+struct features_opts {
+	struct common_opts common;
+};
+
+#define T struct features_opts
+static const struct opt_def features_options[] = {
+	OPTION_JSON(T),
+	OPTION_END,
+};
+#undef T
+
+const struct command features_command = {
+	.name = "features",
+	.run = cmd_features,
+	.summary = "what this kernel allows and which commands can run",
+	.synopsis = "[-j]",
+	.description =
 	"Show what this kernel allows: privileges, BTF and mounts; which BPF program\n"
 	"types load and attach (each is tried, not guessed); which hooks each command\n"
 	"uses and whether they exist; and whether each command can run here.\n"
-	"Run it as root: without privileges every program type reads 'no'.\n"
-	"\n"
-	"Options:\n"
-	"      --json           JSON Lines: one object per line with type, name, ok, detail\n"
-	"  -v, --verbose        show libbpf's messages\n"
-	"  -h, --help           show this help\n"
-	"\n"
-	"Examples:\n"
+	"Run it as root: without privileges every program type reads 'no'.\n",
+	.examples =
 	"  sudo sockeye features\n"
-	"  sudo sockeye features --json | jq -c 'select(.ok == false)'   what is missing\n";
+	"  sudo sockeye features --json | jq -c 'select(.ok == false)'   what is missing\n",
+	.options = features_options,
+};
 
-int cmd_features(int argc, char **argv)
+static int cmd_features(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct common_opts common = {};
+	struct features_opts o = {};
+	struct common_opts *common = &o.common;
 	struct report r = {};
 	char why[256];
-	int opt;
 
-	while ((opt = next_option("features", argc, argv, "hv", longopts)) != -1)
-		common_option("features", opt, optarg, features_help, &common);
-	no_arguments("features", argc, argv);
-	r.json = common.json;
+	parse_options(&features_command, argc, argv, &o);
+	r.json = common->json;
 	if (has_capabilities(why, sizeof(why)) && !ensure_tracefs(why, sizeof(why)))
 		p_warn("%s", why);
 	report_environment(&r);

@@ -21,19 +21,18 @@
 #include "flows.skel.h"
 
 struct sort_key {
-	const char *name;
 	uint64_t (*value)(const struct flow_record *r);	/* NULL: by comm */
 	bool ascending;
 };
 
 struct flows_opts {
 	struct common_opts common;
-	struct interval_opts interval;
 	struct flows_config cfg;
-	bool batch, extra, retrans, errors, layers, all, http;
+	bool batch, extra, retrans, drops, layers, all, http;
 	const char *prom;
-	struct agent_source source;
-	const struct sort_key *sort;
+	bool from_agent;
+	const char *pin_dir;
+	int sort;	/* index in sort_keys; -1 until given */
 };
 
 /* ---- sorting ---- */
@@ -57,30 +56,28 @@ static uint64_t by_cwnd(const struct flow_record *r) { return r->tcp.snd_cwnd; }
 static uint64_t by_sendq(const struct flow_record *r) { return r->tcp.send_q; }
 static uint64_t by_recvq(const struct flow_record *r) { return r->tcp.recv_q; }
 
-static const struct sort_key sort_keys[] = {
-	{ "acked", by_acked, false },	/* the default: busiest first */
-	{ "received", by_received, false },
-	{ "retrans", by_retrans, false },
-	{ "srtt", by_srtt, false },
-	{ "age", age_ns, false },
-	{ "cwnd", by_cwnd, false },
-	{ "sendq", by_sendq, false },
-	{ "recvq", by_recvq, false },
-	{ "pid", by_pid, true },
-	{ "comm", NULL, true },
-	{ "local", by_local, true },
-	{ "remote", by_remote, true },
-	{ "state", by_state, true },
+/* --sort's keys, in the order of sort_keys[]. */
+static const struct opt_choice sort_key_names[] = {
+	{ "acked", 0 }, { "received", 1 }, { "retrans", 2 }, { "srtt", 3 }, { "age", 4 },
+	{ "cwnd", 5 }, { "sendq", 6 }, { "recvq", 7 }, { "pid", 8 }, { "comm", 9 },
+	{ "local", 10 }, { "remote", 11 }, { "state", 12 }, { NULL, 0 },
 };
 
-static const struct sort_key *find_sort_key(const char *name)
-{
-	for (size_t i = 0; i < sizeof(sort_keys) / sizeof(sort_keys[0]); i++)
-		if (!strcmp(sort_keys[i].name, name))
-			return &sort_keys[i];
-	usage_error("flows", "unknown sort column '%s': expected acked, received, retrans, "
-		    "srtt, age, cwnd, sendq, recvq, pid, comm, local, remote or state", name);
-}
+static const struct sort_key sort_keys[] = {
+	{ by_acked, false },	/* the default: busiest first */
+	{ by_received, false },
+	{ by_retrans, false },
+	{ by_srtt, false },
+	{ age_ns, false },
+	{ by_cwnd, false },
+	{ by_sendq, false },
+	{ by_recvq, false },
+	{ by_pid, true },
+	{ NULL, true },		/* comm */
+	{ by_local, true },
+	{ by_remote, true },
+	{ by_state, true },
+};
 
 static int compare_rows(const void *a, const void *b, void *key)
 {
@@ -157,7 +154,7 @@ static void print_header(const struct flows_opts *o, const struct widths *w)
 		       "PKTSOUT", "INFLIGHT", "CA");
 	if (o->retrans)
 		printf(" %6s %7s %6s %5s %6s", "FAST", "TIMEOUT", "PROBE", "SYN", "SYNACK");
-	if (o->errors)
+	if (o->drops)
 		printf(" %7s %6s %9s", "CSUMERR", "SEQERR", "OTHERDROP");
 	if (o->layers)
 		printf(" %9s %9s %9s %9s", "RXDEV(us)", "RXQUE(us)", "TXTCP(us)", "TXDEV(us)");
@@ -213,11 +210,11 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 		printf(" %6llu %7llu %6llu %5llu %6llu", (unsigned long long)rt[RETRANS_FAST],
 		       (unsigned long long)rt[RETRANS_TIMEOUT], (unsigned long long)rt[RETRANS_PROBE],
 		       (unsigned long long)rt[RETRANS_SYN], (unsigned long long)rt[RETRANS_SYNACK]);
-	if (o->errors && flows_drops_per_connection())
+	if (o->drops && flows_drops_per_connection())
 		printf(" %7llu %6llu %9llu", (unsigned long long)r->entry.drops[DROP_CSUM],
 		       (unsigned long long)r->entry.drops[DROP_SEQ],
 		       (unsigned long long)r->entry.drops[DROP_OTHER]);
-	else if (o->errors)
+	else if (o->drops)
 		printf(" %7s %6s %9s", "-", "-", "-");
 	if (l)
 		print_layer_averages(l);
@@ -569,7 +566,7 @@ static void prom_exposition(FILE *out, const struct reporter *rep)
 		     "Closed connections not reported (the ring buffer was full) and runs "
 		     "of flows' programs the kernel skipped.",
 		     reader_lost(&rep->s->reader));
-	if (rep->o->errors) {
+	if (rep->o->drops) {
 		struct drop_printer d = { .prom = out };
 
 		prom_family(out, "sockeye_flows_drops_total", "counter",
@@ -622,7 +619,7 @@ static int print_host_wide(const struct reporter *rep, const struct report_span 
 	bool json = rep->o->common.json;
 	int err = 0;
 
-	if (rep->o->errors) {
+	if (rep->o->drops) {
 		struct drop_printer d = { .realtime_ns = span->end_ns, .json = json };
 
 		err = print_drops(rep->s, &d);
@@ -650,13 +647,13 @@ static int report(void *ctx, const struct report_span *span)
 	/* An empty table may have no rows array: qsort's is declared nonnull. */
 	if (rep->table.n)
 		qsort_r(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows,
-			(void *)rep->o->sort);
+			(void *)&sort_keys[rep->o->sort]);
 	if (rep->o->layers && (err = read_layers(rep)))
 		return err;
 	if (rep->o->common.json) {
 		for (size_t i = 0; i < rep->table.n; i++)
 			json_row(&rep->table.rows[i], span->end_ns,
-				 rep->o->errors && flows_drops_per_connection(),
+				 rep->o->drops && flows_drops_per_connection(),
 				 rep->layers ? &rep->layers[i] : NULL, rep->http);
 		json_summary(rep, span);
 	} else {
@@ -766,15 +763,113 @@ static int run_events(const struct flows_opts *o, struct flows_session *s)
 
 /* ---- options ---- */
 
-static const char flows_help[] =
-	"Usage: sockeye flows [OPTIONS]\n"
-	"\n"
+static bool one_by_one(const struct flows_opts *o)
+{
+	return o->cfg.retrans_events || o->cfg.packets;
+}
+
+/* The agent's programs keep no closed connections, drops per connection
+ * or layer times, and send no records. */
+static void check_from_agent(const struct flows_opts *o)
+{
+	check_agent_source("flows", o->from_agent, o->pin_dir,
+			   any_filter(&o->common.filters) || o->cfg.sport || o->cfg.dport);
+	if (o->from_agent &&
+	    (o->all || o->drops || o->layers || o->http || o->prom || one_by_one(o)))
+		usage_error("flows", "-a, --drops, --layers, --packets, --retrans-events, --http and "
+			    "--prom "
+			    "need flows' own programs: they do not go with --from-agent");
+}
+
+static void check_flows_options(const struct flows_opts *o)
+{
+	const struct sock_filters *f = &o->common.filters;
+
+	if (one_by_one(o) && (o->extra || o->retrans || o->drops || o->layers || o->all ||
+			      o->batch || o->prom || o->common.interval || o->common.count ||
+			      o->sort >= 0 || o->http))
+		usage_error("flows", "--retrans-events and --packets print lines one by one; -x, -R, "
+			    "--drops, --layers, -a, -b, -i, -c, -s, --prom and --http are for the "
+			    "table");
+	if (o->cfg.packets && o->cfg.retrans_events)
+		usage_error("flows", "--retrans-events and --packets are two views: choose one");
+	if (o->cfg.packets && !f->port && !f->pid && !f->comm_set && !o->cfg.sport && !o->cfg.dport)
+		usage_error("flows", "--packets prints a line per segment: choose connections with "
+			    "--port, --lport, --rport, --pid or --comm so it cannot flood");
+}
+
+static int cmd_flows(int argc, char **argv);
+
+#define T struct flows_opts
+static const struct opt_def flows_options[] = {
+	OPTION_INTERVAL(T, "refresh every TIME (default 1s)"),
+	OPTION_COUNT(T, "stop after N snapshots"),
+	OPTION_BATCH(T, batch),
+	{ "extra", 'x', NULL, "more columns: BACKLOG MAXBL (listeners) CWND SSTHRESH (segments) "
+	  "SNDBUF SENDQ RECVQ RCVWND (bytes) RTTVAR(ms) PKTSOUT INFLIGHT (bytes) CA (congestion "
+	  "state); listening sockets get rows", OPT_FLAG, OPT_FIELD(T, extra) },
+	{ "retrans", 'R', NULL, "retransmits since sockeye started, by kind: FAST (in fast "
+	  "recovery) TIMEOUT (after the retransmit timer) PROBE (tail-loss probes) SYN SYNACK (on "
+	  "the listener's row); listening sockets get rows", OPT_FLAG, OPT_FIELD(T, retrans) },
+	{ "retrans-events", 0, NULL, "one line per retransmit instead of the table", OPT_FLAG,
+	  OPT_FIELD(T, cfg.retrans_events) },
+	{ "http", 0, NULL, "HTTP columns per connection, from the exchanges 'sockeye http' sees: "
+	  "REQS (requests so far), METHOD and STATUS of the last one, LAT(ms) (mean, request's "
+	  "first byte to response's first byte). Copies the first 512 bytes of each HTTP message "
+	  "from the socket calls, as 'sockeye http' does, and puts every system call of the host "
+	  "on the slower traced path", OPT_FLAG, OPT_FIELD(T, http) },
+	{ "layers", 0, NULL, "time per packet between layers, as the average per connection: "
+	  "RXDEV(us) (device to TCP) RXQUE(us) (in the socket's queue until the process copies "
+	  "it) TXTCP(us) (TCP's departure time to the device queue) TXDEV(us) (device queue to "
+	  "the driver); and host-wide log2 histograms. It runs a program on every packet",
+	  OPT_FLAG, OPT_FIELD(T, layers) },
+	{ "packets", 'P', NULL, "one line per TCP segment instead of the table: sent ones as they "
+	  "are queued to the device, received ones as TCP takes them in once established; DIR "
+	  "SEQ ACK LEN FLAGS WINDOW (unscaled). Needs --port, --lport, --rport, --pid or --comm",
+	  OPT_FLAG, OPT_FIELD(T, cfg.packets) },
+	{ "drops", 0, NULL, "segments dropped on arrival, per connection: CSUMERR (bad checksum) "
+	  "SEQERR (sequence or ACK number out of the window) OTHERDROP; and a host-wide count of "
+	  "TCP drops by the kernel's reason (enum skb_drop_reason, named from its BTF)",
+	  OPT_FLAG, OPT_FIELD(T, drops) },
+	{ "all", 'a', NULL, "keep closed connections in the table", OPT_FLAG, OPT_FIELD(T, all) },
+	OPTION_LPORT(T, cfg.sport),
+	OPTION_RPORT(T, cfg.dport),
+	OPTION_SORT(T, sort, "acked (default), received, retrans, srtt, age, cwnd, sendq, recvq "
+		    "(largest first), pid, comm, local, remote, state (ascending)", sort_key_names),
+	{ "prom", 0, "FILE", "write each snapshot to FILE in Prometheus text format, replaced "
+	  "atomically (node_exporter's textfile collector)", OPT_STRING, OPT_FIELD(T, prom) },
+	OPTION_FROM_AGENT(T, from_agent, "read the connections of the running 'sockeye agent' "
+			  "(its flows collector) instead of loading programs: the table, -x, -R, "
+			  "--sort and JSON, with the agent's filters; listeners get no rows. The agent "
+			  "keeps no start of a connection: AGE counts from when it first met it "
+			  "(shown '>') and DIR is guessed from the listeners. Not with it: -a (no "
+			  "closed connections), --drops, --layers, --packets, --retrans-events, "
+			  "--http, --prom and the filters"),
+	OPTION_PIN_DIR(T, pin_dir, "where that agent pins its maps (default /sys/fs/bpf/sockeye)"),
+	OPTION_FILTERS(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_RENAMED("sport", 0, "PORT", "--lport"),
+	OPTION_RENAMED("dport", 'd', "PORT", "--rport"),
+	OPTION_RENAMED("errors", 'e', NULL, "--drops"),
+	OPTION_RENAMED(NULL, 't', NULL, "--layers"),
+	OPTION_RENAMED(NULL, 'r', NULL, "-R, --retrans"),
+	OPTION_END,
+};
+#undef T
+
+const struct command flows_command = {
+	.name = "flows",
+	.run = cmd_flows,
+	.summary = "TCP connections and their health: window, RTT, bytes, retransmits",
+	.synopsis = "[OPTIONS]",
+	.description =
 	"A table of TCP connections and their health, one row per connection,\n"
 	"refreshed every interval: who owns it, which end opened it, how long it has\n"
 	"been open, bytes acknowledged and received, retransmits, smoothed RTT. It\n"
 	"counts in the kernel from tracepoints and reads each socket's own numbers\n"
-	"(those of 'ss -ti') once per interval: without -e, -t or -P nothing runs per\n"
-	"packet. Connections open before sockeye started are included, with their\n"
+	"(those of 'ss -ti') once per interval: without --drops, --layers or -P nothing\n"
+	"runs per packet. Connections open before sockeye started are included, with their\n"
 	"owner when a process holds them; AGE then starts at sockeye's start and\n"
 	"reads '>12.0s'. As with ss, the connections are those of sockeye's own\n"
 	"network namespace.\n"
@@ -785,64 +880,8 @@ static const char flows_help[] =
 	"\n"
 	"Columns: PID COMM LOCAL REMOTE STATE DIR AGE ACKED RECEIVED RETRANS SRTT(ms)\n"
 	"DIR is client (it called connect) or server (accepted). RETRANS is the\n"
-	"kernel's count of retransmitted segments over the connection's life.\n"
-	"\n"
-	"Options:\n"
-	"  -i, --interval SECS  refresh every SECS seconds (default 1)\n"
-	"  -c, --count N        stop after N snapshots\n"
-	"  -b, --batch          print a table per interval even on a terminal\n"
-	"  -x, --extra          more columns: BACKLOG MAXBL (listeners) CWND SSTHRESH\n"
-	"                       (segments) SNDBUF SENDQ RECVQ RCVWND (bytes) RTTVAR(ms)\n"
-	"                       PKTSOUT INFLIGHT (bytes) CA (congestion state); listening\n"
-	"                       sockets get rows\n"
-	"  -r, --retrans        retransmits since sockeye started, by kind: FAST (in\n"
-	"                       fast recovery) TIMEOUT (after the retransmit timer)\n"
-	"                       PROBE (tail-loss probes) SYN SYNACK (on the listener's\n"
-	"                       row); listening sockets get rows\n"
-	"      --retrans-events one line per retransmit instead of the table\n"
-	"      --http           HTTP columns per connection, from the exchanges\n"
-	"                       'sockeye http' sees: REQS (requests so far), METHOD and\n"
-	"                       STATUS of the last one, LAT(ms) (mean, request's first\n"
-	"                       byte to response's first byte). Copies the first 512\n"
-	"                       bytes of each HTTP message from the socket calls, as\n"
-	"                       'sockeye http' does, and puts every system call of the\n"
-	"                       host on the slower traced path\n"
-	"  -t, --layers         time per packet between layers, as the average per\n"
-	"                       connection: RXDEV(us) (device to TCP) RXQUE(us) (in the\n"
-	"                       socket's queue until the process copies it) TXTCP(us)\n"
-	"                       (TCP's departure time to the device queue) TXDEV(us)\n"
-	"                       (device queue to the driver); and host-wide log2\n"
-	"                       histograms. It runs a program on every packet\n"
-	"  -P, --packets        one line per TCP segment instead of the table: sent ones\n"
-	"                       as they are queued to the device, received ones as TCP\n"
-	"                       takes them in once established; DIR SEQ ACK LEN FLAGS\n"
-	"                       WINDOW (unscaled). Needs --port, -s, -d, --pid or --comm\n"
-	"                       (-p is --pid, as in every command)\n"
-	"  -e, --errors         segments dropped on arrival, per connection: CSUMERR (bad\n"
-	"                       checksum) SEQERR (sequence or ACK number out of the\n"
-	"                       window) OTHERDROP; and a host-wide count of TCP drops by\n"
-	"                       the kernel's reason (enum skb_drop_reason, named from\n"
-	"                       its BTF)\n"
-	"  -a, --all            keep closed connections in the table\n"
-	"  -s, --sport PORT     only connections with this local port\n"
-	"  -d, --dport PORT     only connections with this remote port\n"
-	"      --sort COLUMN    acked (default), received, retrans, srtt, age, cwnd,\n"
-	"                       sendq, recvq (largest first), pid, comm, local, remote,\n"
-	"                       state (ascending)\n"
-	"      --prom FILE      write each snapshot to FILE in Prometheus text format,\n"
-	"                       replaced atomically (node_exporter's textfile collector)\n"
-	"      --from-agent     read the connections of the running 'sockeye agent'\n"
-	"                       (its flows collector) instead of loading programs: the\n"
-	"                       table, -x, -r, --sort and JSON, with the agent's\n"
-	"                       filters; listeners get no rows. The agent keeps no\n"
-	"                       start of a connection: AGE counts from when it first\n"
-	"                       met it (shown '>') and DIR is guessed from the\n"
-	"                       listeners. Not with it: -a (no closed connections),\n"
-	"                       -e, -t, --packets, --retrans-events, --http, --prom\n"
-	"                       and the filters\n"
-	PIN_DIR_HELP
-	COMMON_HELP
-	"\n"
+	"kernel's count of retransmitted segments over the connection's life.\n",
+	.notes =
 	"JSON objects, per snapshot: one {\"type\":\"flow\", time, pid, comm, family,\n"
 	"saddr, sport, daddr, dport, state, direction, closed, age_s, open_before_start,\n"
 	"bytes_acked, bytes_received, srtt_us, rttvar_us, cwnd, ssthresh, total_retrans,\n"
@@ -853,147 +892,36 @@ static const char flows_help[] =
 	"(log2 histogram),] cookie} per connection, then {\"type\":\"flows\", time,\n"
 	"connections, closed, retrans_<kind> totals, untracked, lost, skipped} (lost:\n"
 	"records the ring buffer could not take plus skipped, runs of the programs\n"
-	"the kernel skipped, each already running on that CPU); with -e,\n"
+	"the kernel skipped, each already running on that CPU); with --drops,\n"
 	"{\"type\":\"drop\", time, reason, count} per reason (since the start); with\n"
-	"-t, {\"type\":\"layer\", time, layer, unit, total, sum_ns, counts} per layer, where\n"
+	"--layers, {\"type\":\"layer\", time, layer, unit, total, sum_ns, counts} per layer, where\n"
 	"layer is rx_device, rx_queue, tx_tcp or tx_device and counts[n] is 2^n to\n"
 	"2^(n+1)-1 us (counts[0]: 0-1 us). With --retrans-events: {\"type\":\"retrans\",\n"
 	"time, pid, comm, family, saddr, sport, daddr, dport, state, kind, segs,\n"
 	"cookie}; with --packets: {\"type\":\"packet\", time, pid, comm, family, saddr,\n"
-	"sport, daddr, dport, direction, seq, ack, len, flags, window, cookie}.\n"
-	"\n"
-	"Examples:\n"
+	"sport, daddr, dport, direction, seq, ack, len, flags, window, cookie}.\n",
+	.examples =
 	"  sockeye flows                        the live table\n"
-	"  sockeye flows -x -r -e --sort retrans  every column, most retransmits first\n"
-	"  sockeye flows -d 443 -b -c 3         three snapshots of HTTPS clients\n"
+	"  sockeye flows -x -R --drops -s retrans  every column, most retransmits first\n"
+	"  sockeye flows --rport 443 -b -c 3    three snapshots of HTTPS clients\n"
 	"  sockeye flows --json -i 10 -p 1234   one process's connections as JSON\n"
 	"  sockeye flows --retrans-events       each retransmit as it happens\n"
 	"  sockeye flows -P --port 8080         every segment to or from port 8080\n"
 	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n"
-	"  sockeye flows --from-agent -b -c 1   the agent's connections, no programs\n";
-
-enum {
-	OPT_RETRANS_EVENTS = OPT_COMMAND_FIRST,
-	OPT_SORT,
-	OPT_PROM,
-	OPT_HTTP,
+	"  sockeye flows --from-agent -b -c 1   the agent's connections, no programs\n",
+	.options = flows_options,
 };
-
-static bool one_by_one(const struct flows_opts *o)
-{
-	return o->cfg.retrans_events || o->cfg.packets;
-}
-
-static void flows_option(struct flows_opts *o, int opt, const char *arg)
-{
-	switch (opt) {
-	case 'b':
-		o->batch = true;
-		break;
-	case 'x':
-		o->extra = o->cfg.listeners = true;
-		break;
-	case 'r':
-		o->retrans = o->cfg.listeners = true;
-		break;
-	case 'e':
-		o->errors = o->cfg.drops = true;
-		break;
-	case 't':
-		o->layers = o->cfg.layers = true;
-		break;
-	case 'a':
-		o->all = true;
-		break;
-	case 's':
-		o->cfg.sport = parse_ulong("flows", "local port", arg, 1, 65535);
-		break;
-	case 'd':
-		o->cfg.dport = parse_ulong("flows", "remote port", arg, 1, 65535);
-		break;
-	case OPT_RETRANS_EVENTS:
-		o->cfg.retrans_events = true;
-		break;
-	case 'P':
-		o->cfg.packets = true;
-		break;
-	case OPT_SORT:
-		o->sort = find_sort_key(arg);
-		break;
-	case OPT_HTTP:
-		o->http = true;
-		break;
-	case OPT_PROM:
-		if (!*arg)
-			usage_error("flows", "--prom needs a file name");
-		o->prom = arg;
-		break;
-	}
-}
-
-/* The agent's programs keep no closed connections, drops per connection
- * or layer times, and send no records. */
-static void check_from_agent(const struct flows_opts *o)
-{
-	check_agent_source("flows", &o->source, any_filter(&o->common.filters) || o->cfg.sport ||
-			   o->cfg.dport);
-	if (o->source.from_agent &&
-	    (o->all || o->errors || o->layers || o->http || o->prom || one_by_one(o)))
-		usage_error("flows", "-a, -e, -t, --packets, --retrans-events, --http and --prom "
-			    "need flows' own programs: they do not go with --from-agent");
-}
-
-static void check_flows_options(const struct flows_opts *o)
-{
-	const struct sock_filters *f = &o->common.filters;
-
-	if (one_by_one(o) && (o->extra || o->retrans || o->errors || o->layers || o->all ||
-			      o->batch || o->prom || o->interval.interval || o->interval.count ||
-			      o->sort || o->http))
-		usage_error("flows", "--retrans-events and --packets print lines one by one; -x, -r, "
-			    "-e, -t, -a, -b, -i, -c, --sort, --prom and --http are for the table");
-	if (o->cfg.packets && o->cfg.retrans_events)
-		usage_error("flows", "--retrans-events and --packets are two views: choose one");
-	if (o->cfg.packets && !f->port && !f->pid && !f->comm_set && !o->cfg.sport && !o->cfg.dport)
-		usage_error("flows", "--packets prints a line per segment: choose connections with "
-			    "--port, -s, -d, --pid or --comm so it cannot flood");
-}
 
 static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		INTERVAL_LONGOPTS,
-		{ "batch", no_argument, NULL, 'b' },
-		{ "extra", no_argument, NULL, 'x' },
-		{ "retrans", no_argument, NULL, 'r' },
-		{ "retrans-events", no_argument, NULL, OPT_RETRANS_EVENTS },
-		{ "errors", no_argument, NULL, 'e' },
-		{ "packets", no_argument, NULL, 'P' },
-		{ "layers", no_argument, NULL, 't' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "sport", required_argument, NULL, 's' },
-		{ "dport", required_argument, NULL, 'd' },
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "prom", required_argument, NULL, OPT_PROM },
-		{ "http", no_argument, NULL, OPT_HTTP },
-		AGENT_SOURCE_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-
-	while ((opt = next_option("flows", argc, argv,
-				  COMMON_SHORTOPTS INTERVAL_SHORTOPTS "bxretaPs:d:", longopts)) != -1) {
-		if (!common_option("flows", opt, optarg, flows_help, &o->common) &&
-		    !interval_option("flows", opt, optarg, &o->interval) &&
-		    !agent_source_option(opt, optarg, &o->source))
-			flows_option(o, opt, optarg);
-	}
-	no_arguments("flows", argc, argv);
+	parse_options(&flows_command, argc, argv, o);
+	o->cfg.listeners = o->extra || o->retrans;
+	o->cfg.drops = o->drops;
+	o->cfg.layers = o->layers;
 	check_flows_options(o);
 	check_from_agent(o);
-	if (!o->sort)
-		o->sort = &sort_keys[0];
+	if (o->sort < 0)
+		o->sort = 0;
 	o->cfg.filters = o->common.filters;
 }
 
@@ -1019,8 +947,8 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 
 	if (o->http && !(rep.http = flows_http_start(&o->common.filters)))
 		return EXIT_FAIL;
-	err = run_reports_waiting(o->interval.interval ? o->interval.interval : 1,
-				  o->interval.count, report, &rep, read_between, &rep);
+	err = run_reports_waiting(o->common.interval ? o->common.interval : 1,
+				  o->common.count, report, &rep, read_between, &rep);
 	flows_http_stop(rep.http);
 	if (!err && !o->common.json && reader_ring_full(&s->reader))
 		p_warn("%llu closed connections were not reported: the ring buffer was full",
@@ -1035,17 +963,17 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 static int start_session(const struct flows_opts *o, struct flows_session *s,
 			 struct event_printer *printer)
 {
-	if (o->source.from_agent)
-		return flows_session_borrow(s, o->source.pin_dir ? o->source.pin_dir :
+	if (o->from_agent)
+		return flows_session_borrow(s, o->pin_dir ? o->pin_dir :
 						  DEFAULT_PIN_DIR);
 	if (!check_environment())
 		return -EPERM;
 	return flows_session_start(s, &o->cfg, print_event, printer);
 }
 
-int cmd_flows(int argc, char **argv)
+static int cmd_flows(int argc, char **argv)
 {
-	struct flows_opts o = {};
+	struct flows_opts o = { .sort = -1 };
 	struct flows_session session;
 	struct event_printer printer;
 	int status;

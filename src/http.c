@@ -200,7 +200,6 @@ struct http_opts {
 	struct http_match match;
 	uint32_t max_bytes;
 	bool summary;
-	double summary_interval;	/* 0: once at exit */
 };
 
 struct printer {
@@ -368,7 +367,7 @@ static int report_summary(void *ctx, const struct report_span *span)
 		p_err("cannot read the HTTP sums: %s", strerror(-err));
 		return err;
 	}
-	if (!p->o->common.json && p->o->summary_interval) {
+	if (!p->o->common.json && p->o->common.interval) {
 		format_clock_time(when, sizeof(when), span->end_ns);
 		printf("\n%s\n", when);
 	}
@@ -412,16 +411,79 @@ static int run_summary(struct printer *p)
 	if (!p->o->common.json)
 		printf("Tracing HTTP exchanges... Hit Ctrl-C to end.\n");
 	fflush(stdout);
-	err = run_reports(p->o->summary_interval, 0, report_summary, p);
+	err = run_reports(p->o->common.interval, 0, report_summary, p);
 out:
 	free(p->now.rows);
 	free(p->before.rows);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
-static const char http_help[] =
-	"Usage: sockeye http [OPTIONS]\n"
-	"\n"
+static void parse_method(const char *cmd, const char *arg, void *match)
+{
+	struct http_match *m = match;
+
+#define XX(num, name, string) if (!strcmp(arg, #string)) { strcpy(m->method, arg); return; }
+	HTTP_METHOD_MAP(XX)
+#undef XX
+	usage_error(cmd, "invalid --method '%s': expected an HTTP method in capitals, e.g. GET",
+		    arg);
+}
+
+static void parse_status(const char *cmd, const char *arg, void *match)
+{
+	struct http_match *m = match;
+
+	if (strlen(arg) == 3 && arg[0] >= '1' && arg[0] <= '5' && !strcmp(arg + 1, "xx")) {
+		m->status_min = (arg[0] - '0') * 100;
+		m->status_max = m->status_min + 99;
+		return;
+	}
+	if (strlen(arg) != 3 || strspn(arg, "0123456789") != 3)
+		usage_error(cmd, "invalid --status '%s': expected a code from 100 to 599 or a "
+			    "class such as 4xx", arg);
+	m->status_min = m->status_max = parse_ulong(cmd, "--status", arg, 100, 599);
+}
+
+static void parse_path_prefix(const char *cmd, const char *arg, void *match)
+{
+	struct http_match *m = match;
+
+	if (!*arg || strlen(arg) > HTTP_PATH_LEN)
+		usage_error(cmd, "invalid --path-prefix '%s': expected 1 to %d characters",
+			    arg, HTTP_PATH_LEN);
+	strcpy(m->path_prefix, arg);
+}
+
+static int cmd_http(int argc, char **argv);
+
+#define T struct http_opts
+static const struct opt_def http_options[] = {
+	{ "max-bytes", 0, "N", "copy at most N bytes of each message (16 to 4096, default 512); "
+	  "longer headers lose what follows", OPT_UINT, OPT_FIELD(T, max_bytes), .min = 16,
+	  .max = HTTP_MAX_BYTES },
+	{ "method", 0, "NAME", "only requests with this method (GET, POST, ...)", OPT_CALL,
+	  OPT_FIELD(T, match), .parse = parse_method },
+	{ "status", 0, "CODE", "only responses with this status (404) or class (4xx)", OPT_CALL,
+	  OPT_FIELD(T, match), .parse = parse_status },
+	{ "path-prefix", 0, "P", "only paths that start with P (/api)", OPT_CALL,
+	  OPT_FIELD(T, match), .parse = parse_path_prefix },
+	{ "summary", 0, NULL, "per method, status and path prefix (up to the second '/'): count "
+	  "and a log2 histogram of latency in microseconds, every interval with -i, else once "
+	  "at exit", OPT_FLAG, OPT_FIELD(T, summary) },
+	OPTION_INTERVAL(T, "with --summary: print the summary every TIME"),
+	OPTION_FILTERS(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_END,
+};
+#undef T
+
+const struct command http_command = {
+	.name = "http",
+	.run = cmd_http,
+	.summary = "HTTP/1.x requests with status and latency, server and client side",
+	.synopsis = "[OPTIONS]",
+	.description =
 	"Show one line per HTTP/1.x request and its response on plaintext TCP, as\n"
 	"seen in the socket calls of every process on the host: by the server that\n"
 	"answers it and by the client that sends it.\n"
@@ -438,18 +500,8 @@ static const char http_help[] =
 	"(its first bytes, where the request line, status line and headers are), and\n"
 	"only from calls on sockets whose data starts like HTTP. Nothing is copied\n"
 	"unless this command runs. With --summary no bytes leave the kernel: it\n"
-	"reads the first 144 bytes of each message there and keeps only counts.\n"
-	"\n"
-	"Options:\n"
-	"      --max-bytes N    copy at most N bytes of each message (16 to 4096,\n"
-	"                       default 512); longer headers lose what follows\n"
-	"      --method NAME    only requests with this method (GET, POST, ...)\n"
-	"      --status CODE    only responses with this status (404) or class (4xx)\n"
-	"      --path-prefix P  only paths that start with P (/api)\n"
-	"      --summary [SECS] per method, status and path prefix (up to the second\n"
-	"                       '/'): count and a log2 histogram of latency in\n"
-	"                       microseconds, every SECS seconds or once at exit\n"
-	COMMON_HELP
+	"reads the first 144 bytes of each message there and keeps only counts.\n",
+	.notes =
 	"The shared filters act in the kernel; --method, --status and --path-prefix\n"
 	"after parsing.\n"
 	"\n"
@@ -461,85 +513,15 @@ static const char http_help[] =
 	"\n"
 	"http uses syscall tracepoints (read, write, readv, writev, sendto, recvfrom,\n"
 	"sendmsg, recvmsg), which put every syscall of the host on a slower path\n"
-	"while it runs. HTTPS and HTTP/2 are not seen.\n"
-	"\n"
-	"Examples:\n"
+	"while it runs. HTTPS and HTTP/2 are not seen.\n",
+	.examples =
 	"  sockeye http                          every exchange on the host\n"
 	"  sockeye http --port 8080 --status 5xx server errors on port 8080\n"
 	"  sockeye http --comm nginx --json      what nginx serves, as JSON Lines\n"
-	"  sockeye http --summary 10 --path-prefix /api\n"
-	"                                        latency per endpoint every 10 s\n";
-
-enum { OPT_MAX_BYTES = OPT_COMMAND_FIRST, OPT_METHOD, OPT_STATUS, OPT_PATH_PREFIX, OPT_SUMMARY };
-
-static void parse_method(const char *arg, struct http_match *m)
-{
-#define XX(num, name, string) if (!strcmp(arg, #string)) { strcpy(m->method, arg); return; }
-	HTTP_METHOD_MAP(XX)
-#undef XX
-	usage_error("http", "invalid method '%s': expected an HTTP method in capitals, e.g. GET",
-		    arg);
-}
-
-static void parse_status(const char *arg, struct http_match *m)
-{
-	if (strlen(arg) == 3 && arg[0] >= '1' && arg[0] <= '5' && !strcmp(arg + 1, "xx")) {
-		m->status_min = (arg[0] - '0') * 100;
-		m->status_max = m->status_min + 99;
-		return;
-	}
-	if (strlen(arg) != 3 || strspn(arg, "0123456789") != 3)
-		usage_error("http", "invalid status '%s': expected a code from 100 to 599 or a "
-			    "class such as 4xx", arg);
-	m->status_min = m->status_max = parse_ulong("http", "status", arg, 100, 599);
-}
-
-static void parse_path_prefix(const char *arg, struct http_match *m)
-{
-	if (!*arg || strlen(arg) > HTTP_PATH_LEN)
-		usage_error("http", "invalid path prefix '%s': expected 1 to %d characters",
-			    arg, HTTP_PATH_LEN);
-	strcpy(m->path_prefix, arg);
-}
-
-static void parse_http_options(int argc, char **argv, struct http_opts *o)
-{
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
-		{ "method", required_argument, NULL, OPT_METHOD },
-		{ "status", required_argument, NULL, OPT_STATUS },
-		{ "path-prefix", required_argument, NULL, OPT_PATH_PREFIX },
-		{ "summary", optional_argument, NULL, OPT_SUMMARY },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-
-	o->max_bytes = HTTP_DEFAULT_BYTES;
-	while ((opt = next_option("http", argc, argv, COMMON_SHORTOPTS, longopts)) != -1) {
-		if (common_option("http", opt, optarg, http_help, &o->common))
-			continue;
-		switch (opt) {
-		case OPT_MAX_BYTES:
-			o->max_bytes = parse_ulong("http", "byte count", optarg, 16, HTTP_MAX_BYTES);
-			break;
-		case OPT_METHOD:
-			parse_method(optarg, &o->match);
-			break;
-		case OPT_STATUS:
-			parse_status(optarg, &o->match);
-			break;
-		case OPT_PATH_PREFIX:
-			parse_path_prefix(optarg, &o->match);
-			break;
-		case OPT_SUMMARY:
-			o->summary = true;
-			o->summary_interval = optional_seconds("http", "summary interval", argc, argv);
-			break;
-		}
-	}
-	no_arguments("http", argc, argv);
-}
+	"  sockeye http --summary -i 10 --path-prefix /api\n"
+	"                                        latency per endpoint every 10 s\n",
+	.options = http_options,
+};
 
 static void print_header(const struct printer *p)
 {
@@ -548,14 +530,16 @@ static void print_header(const struct printer *p)
 	       "STATUS", "VER", "REQ", "RESP", "LAT(ms)", "PATH");
 }
 
-int cmd_http(int argc, char **argv)
+static int cmd_http(int argc, char **argv)
 {
-	struct http_opts o = {};
+	struct http_opts o = { .max_bytes = HTTP_DEFAULT_BYTES };
 	struct http_session session;
 	struct printer printer;
 	int status;
 
-	parse_http_options(argc, argv, &o);
+	parse_options(&http_command, argc, argv, &o);
+	if (o.common.interval && !o.summary)
+		usage_error("http", "-i goes with --summary: exchanges are printed as they end");
 	if (!check_environment())
 		return EXIT_FAIL;
 	printer = (struct printer){

@@ -8,19 +8,12 @@
 #include <getopt.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
+#include "options.h"
 
-static const struct command commands[] = {
-	{ "top", cmd_top, "bandwidth per process, live (the default command)" },
-	{ "events", cmd_events, "one line per socket event (connect, accept, send, close, ...)" },
-	{ "connlat", cmd_connlat, "TCP connect latency, SYN sent to SYN-ACK received" },
-	{ "flows", cmd_flows, "TCP connections and their health: window, RTT, bytes, retransmits" },
-	{ "http", cmd_http, "HTTP/1.x requests with status and latency, server and client side" },
-	{ "soconnect", cmd_soconnect, "connect(2) calls with their latency and result" },
-	{ "sockstat", cmd_sockstat, "socket system calls counted per interval (socket, connect, send, ...)" },
-	{ "sofamily", cmd_sofamily, "accepts and connects by process and address family" },
-	{ "soprotocol", cmd_soprotocol, "accepts and connects by process and transport protocol" },
-	{ "agent", cmd_agent, "a daemon serving Prometheus metrics, with maps pinned for the others" },
-	{ "features", cmd_features, "what this kernel allows and which commands can run" },
+static const struct command *const commands[] = {
+	&top_command, &events_command, &connlat_command, &flows_command, &http_command,
+	&soconnect_command, &sockstat_command, &sofamily_command, &soprotocol_command,
+	&agent_command, &features_command,
 };
 
 #define DEFAULT_COMMAND "top"
@@ -40,11 +33,11 @@ static void print_help(void)
 	       "Watch a host's TCP and UDP sockets with eBPF. With no command, runs '%s'.\n"
 	       "\nCommands:\n", DEFAULT_COMMAND);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-11s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-11s %s\n", commands[i]->name, commands[i]->summary);
 	printf("\nOptions:\n"
 	       "  -v, --verbose  show libbpf's messages (verifier output) while loading\n"
 	       "  -h, --help     show this help\n"
-	       "      --version  print the version\n"
+	       "  -V, --version  print the version\n"
 	       "\nNeeds root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, and a kernel with BTF.\n"
 	       "Exit status: 0 on success and on Ctrl-C, 1 on failure, 2 on bad usage.\n");
 }
@@ -52,8 +45,8 @@ static void print_help(void)
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
 	return NULL;
 }
 
@@ -70,7 +63,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
 			verbose = true;
@@ -79,7 +72,7 @@ int main(int argc, char **argv)
 			print_help();
 			return EXIT_OK;
 		case 'V':
-			printf("sockeye %s (libbpf %s)\n", SOCKEYE_VERSION, libbpf_version_string());
+			print_version();
 			return EXIT_OK;
 		default:
 			usage_error(NULL, "unknown option '%s' (see 'sockeye --help')", argv[optind - 1]);
@@ -97,6 +90,5 @@ int main(int argc, char **argv)
 	cmd = find_command(argv[0]);
 	if (!cmd)
 		usage_error(NULL, "unknown command '%s' (see 'sockeye --help')", argv[0]);
-	optind = 0;	/* resets getopt fully for the command's options */
 	return cmd->run(argc, argv);
 }

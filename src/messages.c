@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sockeye.h"
+#include <bpf/libbpf.h>
 #include "json.h"
 
 bool verbose;
@@ -66,3 +67,8 @@ void usage_error(const char *cmd, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+
+void print_version(void)
+{
+	printf("sockeye %s (libbpf %s)\n", SOCKEYE_VERSION, libbpf_version_string());
+}

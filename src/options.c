@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Shared option parsing. getopt_long rather than argp: argp prints two
+/* The option engine (options.h): a command's table becomes its getopt_long
+ * parser and its --help. getopt_long rather than argp: argp prints two
  * lines and exits 64 on a bad option; sockeye promises one line and 2. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,43 +15,100 @@
 #include "options.h"
 #include "probe.h"
 
-/* "--flag=value" for a flag: getopt reports it like an unknown option. */
-static bool takes_no_value(const char *arg, const struct option *longopts)
-{
-	const char *eq = strchr(arg, '=');
+/* Every command's own: they are not in the tables. */
+static const struct opt_def global_options[] = {
+	{ "verbose", 'v', NULL, "show libbpf's messages (the verifier's output) while loading",
+	  OPT_FLAG },
+	{ "help", 'h', NULL, "show this help", OPT_FLAG },
+	{ "version", 'V', NULL, "print the version", OPT_FLAG },
+	OPTION_END,
+};
 
-	if (strncmp(arg, "--", 2) || !eq)
-		return false;
-	for (; longopts->name; longopts++)
-		if (longopts->has_arg == no_argument &&
-		    strlen(longopts->name) == (size_t)(eq - arg - 2) &&
-		    !strncmp(longopts->name, arg + 2, eq - arg - 2))
-			return true;
-	return false;
+enum { GLOBAL_VERBOSE, GLOBAL_HELP, GLOBAL_VERSION };
+
+#define MAX_OPTIONS 64
+/* getopt_long returns an option's index in the merged list plus this. */
+#define OPT_INDEX_BASE 0x100
+
+/* A command's options followed by the global ones. */
+struct option_list {
+	const struct opt_def *def[MAX_OPTIONS];
+	size_t n;
+};
+
+static void list_options(const struct opt_def *options, struct option_list *l)
+{
+	l->n = 0;
+	for (const struct opt_def *o = options; o && (o->name || o->letter); o++)
+		l->def[l->n++] = o;
+	for (const struct opt_def *o = global_options; o->name; o++)
+		l->def[l->n++] = o;
 }
 
-int next_option(const char *cmd, int argc, char **argv, const char *shortopts,
-		const struct option *longopts)
+/* "--name": how an error names an option, whichever way it was typed. */
+static const char *spelled(const struct opt_def *o)
 {
-	char spec[64];
-	int opt;
+	static char buf[64];
 
-	/* A leading ':' makes getopt report a missing value apart from an
-	 * unknown option. */
-	snprintf(spec, sizeof(spec), ":%s", shortopts);
-	opterr = 0;
-	opt = getopt_long(argc, argv, spec, longopts, NULL);
-	if (opt == '?') {
-		if (takes_no_value(argv[optind - 1], longopts))
-			usage_error(cmd, "option '%.*s' takes no value",
-				    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-		if (optopt && optopt < 0x100)
-			usage_error(cmd, "unknown option '-%c' (see 'sockeye %s --help')", optopt, cmd);
-		usage_error(cmd, "unknown option '%s' (see 'sockeye %s --help')", argv[optind - 1], cmd);
+	snprintf(buf, sizeof(buf), "--%s", o->name);
+	return buf;
+}
+
+static void build_getopt(const struct option_list *l, struct option *longopts, char *shortopts)
+{
+	char *s = shortopts;
+	size_t n = 0;
+
+	*s++ = ':';	/* a missing value is told apart from an unknown option */
+	for (size_t i = 0; i < l->n; i++) {
+		const struct opt_def *o = l->def[i];
+
+		if (o->name)
+			longopts[n++] = (struct option){ o->name,
+							 o->arg ? required_argument : no_argument,
+							 NULL, OPT_INDEX_BASE + (int)i };
+		if (o->letter) {
+			*s++ = (char)o->letter;
+			if (o->arg)
+				*s++ = ':';
+		}
 	}
-	if (opt == ':')
-		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-	return opt;
+	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+	*s = '\0';
+}
+
+static int index_of_letter(const struct option_list *l, int letter)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->def[i]->letter == letter)
+			return (int)i;
+	return -1;
+}
+
+/* "--flag=value" for a flag: getopt reports it like an unknown option. */
+static const struct opt_def *flag_given_value(const struct option_list *l, const char *word)
+{
+	const char *eq = strchr(word, '=');
+
+	if (strncmp(word, "--", 2) || !eq)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->def[i]->arg && l->def[i]->name &&
+		    strlen(l->def[i]->name) == (size_t)(eq - word - 2) &&
+		    !strncmp(l->def[i]->name, word + 2, eq - word - 2))
+			return l->def[i];
+	return NULL;
+}
+
+static void unknown_option(const char *cmd, const struct option_list *l, const char *word)
+{
+	const struct opt_def *flag = flag_given_value(l, word);
+
+	if (flag)
+		usage_error(cmd, "option '%s' takes no value", spelled(flag));
+	if (optopt && optopt < OPT_INDEX_BASE)
+		usage_error(cmd, "unknown option '-%c' (see 'sockeye %s --help')", optopt, cmd);
+	usage_error(cmd, "unknown option '%s' (see 'sockeye %s --help')", word, cmd);
 }
 
 unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
@@ -66,24 +125,266 @@ unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
 	return v;
 }
 
-double parse_seconds(const char *cmd, const char *what, const char *arg)
+double parse_duration(const char *cmd, const char *what, const char *arg)
 {
-	double v;
+	static const struct { const char *unit; double seconds; } units[] = {
+		{ "", 1 }, { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+	};
 	char *end;
+	double v;
 
 	errno = 0;
 	v = strtod(arg, &end);
-	if (!*arg || *end || errno || !isfinite(v) || v <= 0 || v > 31536000)
-		usage_error(cmd, "invalid %s '%s': expected seconds greater than 0", what, arg);
-	return v;
+	if (*arg && !errno && isfinite(v) && end != arg && *arg != '-' && *arg != '+')
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(end, units[i].unit) && v * units[i].seconds > 0 &&
+			    v * units[i].seconds <= 31536000)
+				return v * units[i].seconds;
+	usage_error(cmd, "invalid %s '%s': expected a time greater than 0 and at most a year, "
+		    "in seconds or with a unit (500ms, 10s, 2m, 1h)", what, arg);
+}
+
+static void store_uint(void *field, size_t size, unsigned long v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)field = v; break;
+	case 2: *(uint16_t *)field = v; break;
+	case 4: *(uint32_t *)field = v; break;
+	default: *(uint64_t *)field = v; break;
+	}
+}
+
+static void store_choice(const char *cmd, const struct opt_def *o, const char *arg, void *field)
+{
+	char names[256] = "";
+
+	for (const struct opt_choice *c = o->choices; c->name; c++) {
+		if (!strcmp(c->name, arg)) {
+			*(int *)field = c->value;
+			return;
+		}
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 c == o->choices ? "" : ", ", c->name);
+	}
+	usage_error(cmd, "invalid %s '%s': expected one of %s", spelled(o), arg, names);
+}
+
+static void store(const char *cmd, const struct opt_def *o, const char *arg, void *opts)
+{
+	void *field = (char *)opts + o->offset;
+
+	switch (o->type) {
+	case OPT_FLAG:
+		*(bool *)field = true;
+		break;
+	case OPT_SET:
+		store_uint(field, o->size, (unsigned long)o->value);
+		break;
+	case OPT_UINT:
+		store_uint(field, o->size, parse_ulong(cmd, spelled(o), arg, o->min, o->max));
+		break;
+	case OPT_DURATION:
+		*(double *)field = parse_duration(cmd, spelled(o), arg);
+		break;
+	case OPT_STRING:
+		if (!*arg)
+			usage_error(cmd, "invalid %s '': expected a value", spelled(o));
+		*(const char **)field = arg;
+		break;
+	case OPT_CHOICE:
+		store_choice(cmd, o, arg, field);
+		break;
+	case OPT_CALL:
+		o->parse(cmd, arg, field);
+		break;
+	case OPT_RENAMED:
+		usage_error(cmd, "option %s%s%s%s%s is now '%s' (see 'sockeye %s --help')",
+			    o->name ? "'" : "", o->name ? spelled(o) : "", o->name ? "'" : "",
+			    o->name && o->letter ? " or " : "",
+			    o->letter ? (char[]){ '\'', '-', (char)o->letter, '\'', 0 } : "",
+			    o->renamed, cmd);
+	}
+}
+
+/* The global options act at once: --help and --version need no more. */
+static void global_option(const struct command *cmd, int which)
+{
+	switch (which) {
+	case GLOBAL_VERBOSE:
+		verbose = true;
+		break;
+	case GLOBAL_HELP:
+		print_command_help(cmd, stdout);
+		exit(EXIT_OK);
+	case GLOBAL_VERSION:
+		print_version();
+		exit(EXIT_OK);
+	}
+}
+
+/* Refuses an option given twice (the later would silently win) and two
+ * of one group. */
+static void check_repeats(const char *cmd, const struct option_list *l, size_t i,
+			  const struct opt_def **seen, const struct opt_def **group_seen)
+{
+	const struct opt_def *o = l->def[i];
+
+	if (seen[i])
+		usage_error(cmd, "option '%s' given twice", spelled(o));
+	seen[i] = o;
+	if (!o->group)
+		return;
+	if (group_seen[o->group] && group_seen[o->group] != o) {
+		char first[64];
+
+		snprintf(first, sizeof(first), "%s", spelled(group_seen[o->group]));
+		usage_error(cmd, "options '%s' and '%s' exclude each other; give one", first,
+			    spelled(o));
+	}
+	group_seen[o->group] = o;
+}
+
+/* A number after a flag was its interval in older spellings (--hist 5). */
+static void stray_argument(const struct command *cmd, const struct option_list *l,
+			   const char *word)
+{
+	char *end;
+
+	if (index_of_letter(l, 'i') >= 0 && strtod(word, &end) > 0 && end != word)
+		usage_error(cmd->name, "unexpected argument '%s': an interval is given as -i %s",
+			    word, word);
+	usage_error(cmd->name, "unexpected argument '%s' (see 'sockeye %s --help')", word,
+		    cmd->name);
+}
+
+void parse_options(const struct command *cmd, int argc, char **argv, void *opts)
+{
+	struct option longopts[MAX_OPTIONS + 1];
+	const struct opt_def *seen[MAX_OPTIONS] = {}, *group_seen[16] = {};
+	char shortopts[2 * MAX_OPTIONS + 2];
+	struct option_list l;
+	int opt, i;
+
+	list_options(cmd->options, &l);
+	build_getopt(&l, longopts, shortopts);
+	opterr = 0;
+	optind = 0;	/* resets getopt fully */
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (opt == ':')
+			usage_error(cmd->name, "option '%s' needs a value", argv[optind - 1]);
+		i = opt >= OPT_INDEX_BASE ? opt - OPT_INDEX_BASE : index_of_letter(&l, opt);
+		if (opt == '?' || i < 0)
+			unknown_option(cmd->name, &l, argv[optind - 1]);
+		if (l.def[i] >= global_options && l.def[i] < global_options + GLOBAL_VERSION + 1) {
+			global_option(cmd, (int)(l.def[i] - global_options));
+			continue;
+		}
+		check_repeats(cmd->name, &l, (size_t)i, seen, group_seen);
+		store(cmd->name, l.def[i], optarg, opts);
+	}
+	if (optind < argc)
+		stray_argument(cmd, &l, argv[optind]);
+}
+
+/* ---- --help ---- */
+
+#define HELP_COLUMN 23
+#define HELP_WIDTH 79
+
+/* Writes text from column `at` on, wrapped at word boundaries to
+ * HELP_WIDTH, each further line indented to HELP_COLUMN. */
+static void wrap(FILE *out, const char *text, int at)
+{
+	while (*text) {
+		int room = HELP_WIDTH - at, len = (int)strlen(text);
+
+		if (len > room) {
+			len = room;
+			while (len > 0 && text[len] != ' ')
+				len--;
+			if (!len)
+				len = (int)strcspn(text, " ");
+		}
+		fprintf(out, "%.*s\n", len, text);
+		text += len;
+		while (*text == ' ')
+			text++;
+		if (*text)
+			fprintf(out, "%*s", HELP_COLUMN, "");
+		at = HELP_COLUMN;
+	}
+}
+
+static void print_option(const struct opt_def *o, FILE *out)
+{
+	char left[64];
+	int len;
+
+	if (o->letter)
+		len = snprintf(left, sizeof(left), "  -%c, --%s%s%s", o->letter, o->name,
+			       o->arg ? " " : "", o->arg ? o->arg : "");
+	else
+		len = snprintf(left, sizeof(left), "      --%s%s%s", o->name, o->arg ? " " : "",
+			       o->arg ? o->arg : "");
+	fputs(left, out);
+	if (len >= HELP_COLUMN - 1) {
+		fprintf(out, "\n%*s", HELP_COLUMN, "");
+		len = HELP_COLUMN;
+	} else {
+		fprintf(out, "%*s", HELP_COLUMN - len, "");
+		len = HELP_COLUMN;
+	}
+	wrap(out, o->help, len);
+}
+
+void print_options(const struct opt_def *options, FILE *out)
+{
+	for (const struct opt_def *o = options; o && (o->name || o->letter); o++)
+		if (o->type != OPT_RENAMED)
+			print_option(o, out);
+	for (const struct opt_def *o = global_options; o->name; o++)
+		print_option(o, out);
+}
+
+void print_command_help(const struct command *cmd, FILE *out)
+{
+	fprintf(out, "Usage: sockeye %s %s\n\n%s", cmd->name, cmd->synopsis, cmd->description);
+	if (cmd->print_details)
+		cmd->print_details(out);
+	fputs("\nOptions:\n", out);
+	print_options(cmd->options, out);
+	if (cmd->notes)
+		fprintf(out, "\n%s", cmd->notes);
+	if (cmd->examples)
+		fprintf(out, "\nExamples:\n%s", cmd->examples);
+}
+
+/* ---- the shared options' parsers ---- */
+
+void parse_json(const char *cmd, const char *arg, void *json)
+{
+	*(bool *)json = true;
+	json_errors = true;
+}
+
+void parse_comm(const char *cmd, const char *arg, void *filters)
+{
+	struct sock_filters *f = filters;
+
+	if (!*arg || strlen(arg) >= sizeof(f->comm))
+		usage_error(cmd, "invalid --comm '%s': expected 1 to %zu characters", arg,
+			    sizeof(f->comm) - 1);
+	strcpy(f->comm, arg);
+	f->comm_set = true;
 }
 
 /* A cgroup's id is the inode number of its directory in the cgroup2
  * mount; its level is how many directories down from the root it is. */
-static void parse_cgroup(const char *cmd, const char *arg, struct sock_filters *f)
+void parse_cgroup(const char *cmd, const char *arg, void *filters)
 {
 	const char *root = cgroup2_root(), *rel = arg;
 	char path[PATH_MAX], real[PATH_MAX];
+	struct sock_filters *f = filters;
 	size_t root_len;
 	struct stat st;
 
@@ -99,100 +400,18 @@ static void parse_cgroup(const char *cmd, const char *arg, struct sock_filters *
 	/* realpath() resolves "..", so the level counts real directories. */
 	if (!*arg || !realpath(path, real) || strncmp(real, root, root_len) ||
 	    (real[root_len] && real[root_len] != '/') || stat(real, &st) || !S_ISDIR(st.st_mode))
-		usage_error(cmd, "invalid cgroup '%s': no such cgroup under %s", arg, root);
+		usage_error(cmd, "invalid --cgroup '%s': no such cgroup under %s", arg, root);
 	f->cgroup_id = st.st_ino;
 	f->cgroup_level = 0;
 	for (const char *c = real + root_len; *c; c++)
 		f->cgroup_level += *c == '/';
 }
 
-double optional_seconds(const char *cmd, const char *what, int argc, char **argv)
+void check_agent_source(const char *cmd, bool from_agent, const char *pin_dir, bool filtered)
 {
-	char *end;
-
-	if (optarg)
-		return parse_seconds(cmd, what, optarg);
-	if (optind < argc && strtod(argv[optind], &end) && !*end)
-		return parse_seconds(cmd, what, argv[optind++]);
-	return 0;
-}
-
-bool common_option(const char *cmd, int opt, const char *arg, const char *help,
-		   struct common_opts *o)
-{
-	struct sock_filters *f = &o->filters;
-
-	switch (opt) {
-	case 'p':
-		f->pid = parse_ulong(cmd, "pid", arg, 1, 4194304);
-		return true;
-	case OPT_COMM:
-		if (!*arg || strlen(arg) >= sizeof(f->comm))
-			usage_error(cmd, "invalid comm '%s': expected 1 to %zu characters",
-				    arg, sizeof(f->comm) - 1);
-		strcpy(f->comm, arg);
-		f->comm_set = true;
-		return true;
-	case OPT_PORT:
-		f->port = parse_ulong(cmd, "port", arg, 1, 65535);
-		return true;
-	case '4':
-	case '6':
-		if (f->family)
-			usage_error(cmd, "-4 and -6 exclude each other; give neither for both");
-		f->family = opt == '4' ? AF_INET : AF_INET6;
-		return true;
-	case OPT_CGROUP:
-		parse_cgroup(cmd, arg, f);
-		return true;
-	case OPT_JSON:
-		o->json = true;
-		json_errors = true;
-		return true;
-	case OPT_DURATION:
-		o->duration = parse_seconds(cmd, "duration", arg);
-		return true;
-	case 'v':
-		verbose = true;
-		return true;
-	case 'h':
-		fputs(help, stdout);
-		exit(EXIT_OK);
-	}
-	return false;
-}
-
-bool interval_option(const char *cmd, int opt, const char *arg, struct interval_opts *o)
-{
-	switch (opt) {
-	case 'i':
-		o->interval = parse_seconds(cmd, "interval", arg);
-		return true;
-	case 'c':
-		o->count = parse_ulong(cmd, "count", arg, 1, 1000000000);
-		return true;
-	}
-	return false;
-}
-
-bool agent_source_option(int opt, const char *arg, struct agent_source *src)
-{
-	switch (opt) {
-	case OPT_FROM_AGENT:
-		src->from_agent = true;
-		return true;
-	case OPT_PIN_DIR:
-		src->pin_dir = arg;
-		return true;
-	}
-	return false;
-}
-
-void check_agent_source(const char *cmd, const struct agent_source *src, bool filtered)
-{
-	if (src->pin_dir && !src->from_agent)
+	if (pin_dir && !from_agent)
 		usage_error(cmd, "--pin-dir goes with --from-agent");
-	if (src->from_agent && filtered)
+	if (from_agent && filtered)
 		usage_error(cmd, "filters do not apply to --from-agent: the agent counts with its own");
 }
 
@@ -201,11 +420,4 @@ bool any_filter(const struct sock_filters *f)
 	static const struct sock_filters none;
 
 	return memcmp(f, &none, sizeof(none));
-}
-
-void no_arguments(const char *cmd, int argc, char **argv)
-{
-	if (optind < argc)
-		usage_error(cmd, "unexpected argument '%s' (see 'sockeye %s --help')",
-			    argv[optind], cmd);
 }

@@ -1,19 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Options every command shares (output mode, run length, filters) and
- * checked number parsing. */
+/* Every command declares its options in one table of struct opt_def; one
+ * engine turns the table into the getopt_long parser, the OPTIONS part of
+ * --help and the shell completion. The shared options are macros, so that
+ * a letter, a name and a help line mean the same in every command that
+ * has them (tests/test_cli.c checks it across the commands). */
 #ifndef SOCKEYE_OPTIONS_H
 #define SOCKEYE_OPTIONS_H
 
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
 #include "sock.h"
 
+/* What every command's options struct starts with, as its `common`. */
 struct common_opts {
 	bool json;
 	double duration;	/* seconds; 0 runs until Ctrl-C */
+	double interval;	/* seconds; 0 when not given */
+	unsigned long count;	/* reports; 0 for no limit */
 	struct sock_filters filters;
 };
 
@@ -24,100 +31,146 @@ static inline void set_filters(volatile struct sock_filters *rodata, const struc
 	memcpy((void *)rodata, f, sizeof(*f));
 }
 
-enum common_long_only {
-	OPT_COMM = 0x100,
-	OPT_PORT,
-	OPT_DURATION,
-	OPT_JSON,
-	OPT_CGROUP,
-	OPT_FROM_AGENT,
-	OPT_PIN_DIR,
-	OPT_COMMAND_FIRST = 0x200,	/* commands number their own from here */
+enum opt_type {
+	OPT_FLAG,	/* sets a bool */
+	OPT_SET,	/* stores .value in an int-like field: --tcp, -4 */
+	OPT_UINT,	/* a whole number from .min to .max */
+	OPT_DURATION,	/* seconds, as a double: 10, 1.5, 10s, 500ms, 2m, 1h */
+	OPT_STRING,	/* the word itself, as a const char * */
+	OPT_CHOICE,	/* one of .choices' names; stores its value as an int */
+	OPT_CALL,	/* .parse stores it (a flag when .arg is NULL) */
+	OPT_RENAMED,	/* an old spelling: refused with the new one's name */
 };
 
-#define COMMON_SHORTOPTS "p:46hv"
-#define COMMON_LONGOPTS                                                   \
-	{ "pid", required_argument, NULL, 'p' },                          \
-	{ "comm", required_argument, NULL, OPT_COMM },                    \
-	{ "port", required_argument, NULL, OPT_PORT },                    \
-	{ "duration", required_argument, NULL, OPT_DURATION },            \
-	{ "json", no_argument, NULL, OPT_JSON },                          \
-	{ "help", no_argument, NULL, 'h' },                               \
-	{ "verbose", no_argument, NULL, 'v' }
-
-/* The help lines of the shared options, in pieces for the commands to
- * which some filters do not apply. */
-#define PROCESS_FILTER_HELP                                                          \
-	"  -p, --pid PID        only sockets of this process (thread group id)\n"     \
-	"      --comm NAME      only processes with this name (exact, 15 chars max)\n"
-#define PORT_FILTER_HELP                                                             \
-	"      --port PORT      only sockets with this local or remote port\n"
-/* --cgroup, for the commands whose programs all run in the process that
- * owns the socket (the filter reads the current task's cgroup). */
-#define CGROUP_LONGOPT { "cgroup", required_argument, NULL, OPT_CGROUP }
-#define CGROUP_FILTER_HELP                                                           \
-	"      --cgroup PATH    only processes in this cgroup v2 or below it: a path\n"   \
-	"                       under the cgroup2 mount, or as /proc/PID/cgroup shows it\n"
-#define FAMILY_FILTER_HELP                                                           \
-	"  -4, -6               only IPv4, only IPv6 sockets\n"
-#define RUN_HELP                                                                     \
-	"      --json           JSON Lines output, one object per line\n"             \
-	"      --duration SECS  stop after SECS seconds (fractions allowed)\n"        \
-	"  -v, --verbose        show libbpf's messages while loading\n"               \
-	"  -h, --help           show this help\n"
-#define COMMON_HELP PROCESS_FILTER_HELP PORT_FILTER_HELP FAMILY_FILTER_HELP RUN_HELP
-
-/* -i/--interval and -c/--count, for the commands that report periodically. */
-struct interval_opts {
-	double interval;	/* seconds; 0 when not given */
-	unsigned long count;	/* reports; 0 for no limit */
+struct opt_choice {
+	const char *name;
+	int value;
 };
 
-#define INTERVAL_SHORTOPTS "i:c:"
-#define INTERVAL_LONGOPTS                                                 \
-	{ "interval", required_argument, NULL, 'i' },                     \
-	{ "count", required_argument, NULL, 'c' }
-
-/* Handles -i or -c; returns false if opt is neither. */
-bool interval_option(const char *cmd, int opt, const char *arg, struct interval_opts *o);
-
-/* --from-agent and --pin-dir, for the commands that can read what a
- * running agent counts (pins.h) instead of loading programs. */
-struct agent_source {
-	bool from_agent;
-	const char *pin_dir;	/* NULL: the default */
+struct opt_def {
+	const char *name;	/* the long option, without "--" (NULL: an old letter) */
+	int letter;		/* its short form, or 0 */
+	const char *arg;	/* the value's name in --help; NULL for a flag */
+	const char *help;	/* one paragraph, wrapped by the engine */
+	enum opt_type type;
+	size_t offset, size;	/* the field it lands in, in the options struct */
+	unsigned long min, max;	/* OPT_UINT */
+	int value;		/* OPT_SET */
+	const struct opt_choice *choices;	/* OPT_CHOICE; words to complete for OPT_CALL */
+	/* OPT_CALL: stores arg in field, or calls usage_error(). */
+	void (*parse)(const char *cmd, const char *arg, void *field);
+	int group;		/* options of one group exclude each other */
+	const char *renamed;	/* OPT_RENAMED: the spelling to use now */
 };
 
-#define AGENT_SOURCE_LONGOPTS                                             \
-	{ "from-agent", no_argument, NULL, OPT_FROM_AGENT },              \
-	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR }
+#define OPT_FIELD(type, field) \
+	.offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
 
-/* Handles --from-agent or --pin-dir; returns false if opt is neither. */
-bool agent_source_option(int opt, const char *arg, struct agent_source *src);
-/* Refuses --pin-dir without --from-agent, and filters with it: the
- * agent's programs filtered with its own options, in the kernel. */
-void check_agent_source(const char *cmd, const struct agent_source *src, bool filtered);
-/* Whether any of the shared filters is set. */
-bool any_filter(const struct sock_filters *f);
+/* The groups of options that exclude each other. */
+enum { GROUP_NONE, GROUP_FAMILY, GROUP_PROTO, GROUP_COMMAND_FIRST };
 
-/* getopt_long over argv with sockeye's error style: an unknown option or
- * a missing value ends the program with one line and exit code 2. */
-int next_option(const char *cmd, int argc, char **argv, const char *shortopts,
-		const struct option *longopts);
+/* ---- the shared options; T is the command's options struct ---- */
 
-/* Handles one of the shared options; returns false if opt is not one. */
-bool common_option(const char *cmd, int opt, const char *arg, const char *help,
-		   struct common_opts *o);
+/* Sets the bool, and errors become JSON too. */
+void parse_json(const char *cmd, const char *arg, void *json);
+#define OPTION_JSON(T) \
+	{ "json", 'j', NULL, "JSON Lines, one object per line (the record types are in " \
+	  "sockeye's JSON schema)", OPT_CALL, OPT_FIELD(T, common.json), .parse = parse_json }
+#define OPTION_PID(T) \
+	{ "pid", 'p', "PID", "only sockets of this process (its thread group id)", OPT_UINT, \
+	  OPT_FIELD(T, common.filters.pid), .min = 1, .max = 4194304 }
+void parse_comm(const char *cmd, const char *arg, void *filters);
+#define OPTION_COMM(T) \
+	{ "comm", 0, "NAME", "only processes with this name (exact, 15 characters at most)", \
+	  OPT_CALL, OPT_FIELD(T, common.filters), .parse = parse_comm }
+#define OPTION_PORT(T) \
+	{ "port", 0, "PORT", "only sockets with this local or remote port", OPT_UINT, \
+	  OPT_FIELD(T, common.filters.port), .min = 1, .max = 65535 }
+/* The local and remote port filters of the commands that have them. */
+#define OPTION_LPORT(T, field) \
+	{ "lport", 0, "PORT", "only sockets with this local port", OPT_UINT, \
+	  OPT_FIELD(T, field), .min = 1, .max = 65535 }
+#define OPTION_RPORT(T, field) \
+	{ "rport", 0, "PORT", "only sockets with this remote port", OPT_UINT, \
+	  OPT_FIELD(T, field), .min = 1, .max = 65535 }
+#define OPTION_FAMILY(T) \
+	{ "ipv4", '4', NULL, "only IPv4 sockets", OPT_SET, OPT_FIELD(T, common.filters.family), \
+	  .value = 2, .group = GROUP_FAMILY }, \
+	{ "ipv6", '6', NULL, "only IPv6 sockets", OPT_SET, OPT_FIELD(T, common.filters.family), \
+	  .value = 10, .group = GROUP_FAMILY }
+void parse_cgroup(const char *cmd, const char *arg, void *filters);
+#define OPTION_CGROUP(T) \
+	{ "cgroup", 0, "PATH", "only processes in this cgroup v2 or below it: a path under " \
+	  "the cgroup2 mount, or as /proc/PID/cgroup shows it", OPT_CALL, \
+	  OPT_FIELD(T, common.filters), .parse = parse_cgroup }
+#define OPTION_DURATION(T) \
+	{ "duration", 0, "TIME", "stop after TIME (seconds, or with a unit: 500ms, 10s, 2m, 1h)", \
+	  OPT_DURATION, OPT_FIELD(T, common.duration) }
+#define OPTION_INTERVAL(T, what) \
+	{ "interval", 'i', "TIME", what, OPT_DURATION, OPT_FIELD(T, common.interval) }
+#define OPTION_COUNT(T, what) \
+	{ "count", 'c', "N", what, OPT_UINT, OPT_FIELD(T, common.count), .min = 1, \
+	  .max = 1000000000 }
+#define OPTION_BATCH(T, field) \
+	{ "batch", 'b', NULL, "text snapshots, one per interval, even on a terminal", OPT_FLAG, \
+	  OPT_FIELD(T, field) }
+#define OPTION_SORT(T, field, what, keys) \
+	{ "sort", 's', "KEY", what, OPT_CHOICE, OPT_FIELD(T, field), .choices = keys }
+#define OPTION_TCP_UDP(T, field, tcp, udp) \
+	{ "tcp", 0, NULL, "only TCP", OPT_SET, OPT_FIELD(T, field), .value = tcp, \
+	  .group = GROUP_PROTO }, \
+	{ "udp", 0, NULL, "only UDP", OPT_SET, OPT_FIELD(T, field), .value = udp, \
+	  .group = GROUP_PROTO }
+#define OPTION_FROM_AGENT(T, field, what) \
+	{ "from-agent", 0, NULL, what, OPT_FLAG, OPT_FIELD(T, field) }
+#define OPTION_PIN_DIR(T, field, what) \
+	{ "pin-dir", 0, "DIR", what, OPT_STRING, OPT_FIELD(T, field) }
+/* An old spelling, refused with a pointer to the new one: a long name, a
+ * letter, or both (old_name NULL where the long name lives on). */
+#define OPTION_RENAMED(old_name, old_letter, arg_name, new_spelling) \
+	{ old_name, old_letter, arg_name, NULL, OPT_RENAMED, .renamed = new_spelling }
+#define OPTION_END { NULL, 0 }
 
-/* Refuses stray positional arguments. */
-void no_arguments(const char *cmd, int argc, char **argv);
+/* The common filters, for the commands that have them all. */
+#define OPTION_FILTERS(T) OPTION_PID(T), OPTION_COMM(T), OPTION_PORT(T), OPTION_FAMILY(T)
 
+/* A command: its name, its options and the text around them in --help
+ * (and in its man page). */
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;		/* one line, for `sockeye --help` */
+	const char *synopsis;		/* after "sockeye NAME", e.g. "[OPTIONS]" */
+	const char *description;	/* before the options */
+	void (*print_details)(FILE *out);	/* after it, what only the program knows */
+	const char *notes;		/* after them: columns, fields, costs */
+	const char *examples;		/* "  sockeye ...   what it does" lines */
+	const struct opt_def *options;	/* ends with OPTION_END */
+};
+
+/* Parses argv (argv[0] is the command's name) into opts, by the command's
+ * table: --help, --version and --verbose are every command's. An unknown
+ * option, a bad value, an option given twice, two that exclude each other
+ * or a stray argument end the program with one line and exit code 2.
+ * Returns after the last option. */
+void parse_options(const struct command *cmd, int argc, char **argv, void *opts);
+
+/* The command's whole --help. */
+void print_command_help(const struct command *cmd, FILE *out);
+/* The OPTIONS lines of a table, as in --help. */
+void print_options(const struct opt_def *options, FILE *out);
+
+/* "invalid NAME 'ARG': ..." with a whole number; for the commands' own
+ * parsers of lists and the like. */
 unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
 			  unsigned long min, unsigned long max);
-double parse_seconds(const char *cmd, const char *what, const char *arg);
-/* The value of an option with an optional interval (--hist, --summary):
- * as --opt=5, and, since that is what people type, as --opt 5 when the
- * next word is a number (taken from argv); 0 when none is given. */
-double optional_seconds(const char *cmd, const char *what, int argc, char **argv);
+/* A duration: a number of seconds, or with a unit (ms, s, m, h). */
+double parse_duration(const char *cmd, const char *what, const char *arg);
+
+/* Refuses --pin-dir without --from-agent, and filters with it: the
+ * agent's programs filtered with its own options, in the kernel. */
+void check_agent_source(const char *cmd, bool from_agent, const char *pin_dir, bool filtered);
+/* Whether any of the shared filters is set. */
+bool any_filter(const struct sock_filters *f);
 
 #endif

@@ -20,9 +20,6 @@
 #define TRAFFIC_PIN_SUBDIR "bytes"
 /* The flows collector's: flows --from-agent runs its iterators. */
 #define FLOWS_PIN_SUBDIR "flows"
-#define PIN_DIR_HELP                                                                 \
-	"      --pin-dir DIR    where that agent pins its maps (default\n"             \
-	"                       " DEFAULT_PIN_DIR ")\n"
 
 struct bpf_object_skeleton;
 

@@ -14,12 +14,6 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-};
-
 extern bool verbose;
 /* Errors follow the output mode: a JSON object on stderr under --json. */
 extern bool json_errors;
@@ -27,6 +21,8 @@ extern bool json_errors;
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sockeye VERSION (libbpf VERSION)", for --version. */
+void print_version(void);
 /* Prints "sockeye CMD: MESSAGE" and exits with EXIT_USAGE. */
 void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
@@ -43,16 +39,18 @@ extern const struct program_set top_programs;
 extern const struct program_set http_programs;
 extern const struct program_set flows_programs;
 
-int cmd_events(int argc, char **argv);
-int cmd_connlat(int argc, char **argv);
-int cmd_soconnect(int argc, char **argv);
-int cmd_sockstat(int argc, char **argv);
-int cmd_sofamily(int argc, char **argv);
-int cmd_soprotocol(int argc, char **argv);
-int cmd_top(int argc, char **argv);
-int cmd_http(int argc, char **argv);
-int cmd_flows(int argc, char **argv);
-int cmd_features(int argc, char **argv);
-int cmd_agent(int argc, char **argv);
+/* The commands (options.h), each defined in its own file. */
+struct command;
+extern const struct command events_command;
+extern const struct command connlat_command;
+extern const struct command soconnect_command;
+extern const struct command sockstat_command;
+extern const struct command sofamily_command;
+extern const struct command soprotocol_command;
+extern const struct command top_command;
+extern const struct command http_command;
+extern const struct command flows_command;
+extern const struct command features_command;
+extern const struct command agent_command;
 
 #endif

@@ -152,25 +152,6 @@ uint64_t sockstat_skipped(const struct sockstat_session *s)
 	return skipped_runs(s->skel->obj);
 }
 
-void parse_counting_options(const char *cmd, int argc, char **argv, const char *help,
-			    struct common_opts *common, struct interval_opts *iv)
-{
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		INTERVAL_LONGOPTS,
-		CGROUP_LONGOPT,
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-
-	/* getopt returns only the options listed: each is one of the two kinds. */
-	while ((opt = next_option(cmd, argc, argv, COMMON_SHORTOPTS INTERVAL_SHORTOPTS,
-				  longopts)) != -1)
-		if (!common_option(cmd, opt, optarg, help, common))
-			interval_option(cmd, opt, optarg, iv);
-	no_arguments(cmd, argc, argv);
-}
-
 /* ---- the command ---- */
 
 struct sockstat_cmd {
@@ -255,9 +236,31 @@ static int print_interval(void *ctx, const struct report_span *span)
 	return 0;
 }
 
-static const char sockstat_help[] =
-	"Usage: sockeye sockstat [OPTIONS]\n"
-	"\n"
+static int cmd_sockstat(int argc, char **argv);
+
+struct sockstat_opts {
+	struct common_opts common;
+};
+
+#define T struct sockstat_opts
+static const struct opt_def sockstat_options[] = {
+	OPTION_INTERVAL(T, "one row every TIME (default 1s)"),
+	OPTION_COUNT(T, "stop after N rows"),
+	OPTION_PID(T),
+	OPTION_COMM(T),
+	OPTION_CGROUP(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_END,
+};
+#undef T
+
+const struct command sockstat_command = {
+	.name = "sockstat",
+	.run = cmd_sockstat,
+	.summary = "socket system calls counted per interval (socket, connect, send, ...)",
+	.synopsis = "[OPTIONS]",
+	.description =
 	"Count socket system calls, system-wide, and print the counts once per\n"
 	"interval: socket(), socketpair(), bind(), listen(), accept(), connect(),\n"
 	"the send and receive calls and shutdown(); and every send and receive of\n"
@@ -285,50 +288,39 @@ static const char sockstat_help[] =
 	"counted (text: a warning on stderr when there were any). A column this\n"
 	"kernel has no hook for shows '-' (JSON: no field).\n"
 	"On Ctrl-C or at the end of --duration, a last, shorter row counts the\n"
-	"calls since the previous one.\n"
-	"\n"
-	"Options:\n"
-	"  -i, --interval SECS  one row every SECS seconds (default 1, fractions allowed)\n"
-	"  -c, --count N        stop after N rows\n"
-	PROCESS_FILTER_HELP
-	CGROUP_FILTER_HELP
-	RUN_HELP
-	"--port, -4 and -6 do not apply: system calls are counted, not sockets.\n"
+	"calls since the previous one.\n",
+	.notes =
 	"--duration counts from the moment counting starts.\n"
 	"\n"
 	"Syscall tracepoints put every system call of the host on a slower path\n"
-	"while sockstat runs.\n"
-	"\n"
-	"Examples:\n"
+	"while sockstat runs.\n",
+	.examples =
 	"  sockeye sockstat                         one row a second until Ctrl-C\n"
 	"  sockeye sockstat -i 10 -c 6              a minute in 10-second rows\n"
 	"  sockeye sockstat --comm nginx --json     nginx's calls, as JSON Lines\n"
-	"  sockeye sockstat -p 1234 -i 0.5 --duration 30\n";
+	"  sockeye sockstat -p 1234 -i 500ms --duration 30s\n",
+	.options = sockstat_options,
+};
 
-int cmd_sockstat(int argc, char **argv)
+static int cmd_sockstat(int argc, char **argv)
 {
-	struct common_opts common = {};
-	struct interval_opts iv = {};
+	struct sockstat_opts o = {};
+	struct common_opts *common = &o.common;
 	struct sockstat_cmd c = {};
 	int err;
 
-	parse_counting_options("sockstat", argc, argv, sockstat_help, &common, &iv);
-	if (common.filters.port)
-		usage_error("sockstat", "--port does not apply: sockstat counts system calls, "
-			    "not sockets (see 'sockeye events --port')");
-	if (common.filters.family)
-		usage_error("sockstat", "-4 and -6 do not apply: sockstat counts system calls, "
-			    "not sockets (see 'sockeye sofamily')");
+	parse_options(&sockstat_command, argc, argv, &o);
 	if (!check_environment())
 		return EXIT_FAIL;
-	c.json = common.json;
+	c.json = common->json;
 	/* Handlers first: a Ctrl-C while loading still ends in a clean exit. */
-	run_start(common.duration);
-	if (sockstat_session_start(&c.session, PART_CALLS, &common.filters, "sockstat"))
+	run_start(common->duration);
+	if (sockstat_session_start(&c.session, PART_CALLS, &common->filters, "sockstat"))
 		return EXIT_FAIL;
 	if (!c.json)
 		print_header();
-	err = run_reports(iv.interval ? iv.interval : 1, iv.count, print_interval, &c);
+	err = run_reports(common->interval ? common->interval : 1, common->count, print_interval,
+			  &c);
 	sockstat_session_stop(&c.session);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -41,8 +41,4 @@ uint64_t sockstat_skipped(const struct sockstat_session *s);
 const char *ss_counter_key(int counter);
 /* "accept", "connect". */
 const char *so_kind_name(int kind);
-
-/* The options of the three commands: the shared ones, -i and -c. */
-void parse_counting_options(const char *cmd, int argc, char **argv, const char *help,
-			    struct common_opts *common, struct interval_opts *iv);
 #endif

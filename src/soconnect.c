@@ -137,9 +137,28 @@ static void print_record(void *ctx, const void *record, size_t size)
 		print_text(p, record);
 }
 
-static const char soconnect_help[] =
-	"Usage: sockeye soconnect [OPTIONS]\n"
-	"\n"
+static int cmd_soconnect(int argc, char **argv);
+
+struct soconnect_opts {
+	struct common_opts common;
+};
+
+#define T struct soconnect_opts
+static const struct opt_def soconnect_options[] = {
+	OPTION_CGROUP(T),
+	OPTION_FILTERS(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_END,
+};
+#undef T
+
+const struct command soconnect_command = {
+	.name = "soconnect",
+	.run = cmd_soconnect,
+	.summary = "connect(2) calls with their latency and result",
+	.synopsis = "[OPTIONS]",
+	.description =
 	"Show every connect(2) call to an IPv4 or IPv6 address, system-wide, TCP and\n"
 	"UDP alike: who called it, where to, how long the call took and what it\n"
 	"returned.\n"
@@ -148,11 +167,8 @@ static const char soconnect_help[] =
 	"FAM is the address family number (2 IPv4, 10 IPv6). LAT(us) is the time\n"
 	"spent inside connect(): a blocking TCP connect waits for the handshake, a\n"
 	"non-blocking one returns at once with \"In progress\" (see 'sockeye connlat'\n"
-	"for the handshake itself). RESULT is \"Success\" or the error, in words.\n"
-	"\n"
-	"Options:\n"
-	CGROUP_FILTER_HELP
-	COMMON_HELP
+	"for the handshake itself). RESULT is \"Success\" or the error, in words.\n",
+	.notes =
 	"--port matches the destination port. connect() calls on UNIX and other\n"
 	"sockets are not shown.\n"
 	"\n"
@@ -161,42 +177,37 @@ static const char soconnect_help[] =
 	"latency_ns, result (0 or -errno), result_msg, error (e.g. ECONNREFUSED)}.\n"
 	"\n"
 	"soconnect uses syscall tracepoints, which put every syscall of the host on\n"
-	"a slower path while it runs.\n"
-	"\n"
-	"Examples:\n"
+	"a slower path while it runs.\n",
+	.examples =
 	"  sockeye soconnect                     every connect() as it returns\n"
 	"  sockeye soconnect --comm curl -6      IPv6 connects of curl\n"
-	"  sockeye soconnect --port 53 --json    connects to DNS servers, as JSON\n";
+	"  sockeye soconnect --port 53 --json    connects to DNS servers, as JSON\n",
+	.options = soconnect_options,
+};
 
-int cmd_soconnect(int argc, char **argv)
+static int cmd_soconnect(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		CGROUP_LONGOPT,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct common_opts common = {};
+	struct soconnect_opts o = {};
+	struct common_opts *common = &o.common;
 	struct soconnect_session session;
 	struct printer printer;
-	int opt, status;
+	int status;
 
-	while ((opt = next_option("soconnect", argc, argv, COMMON_SHORTOPTS, longopts)) != -1)
-		common_option("soconnect", opt, optarg, soconnect_help, &common);
-	no_arguments("soconnect", argc, argv);
+	parse_options(&soconnect_command, argc, argv, &o);
 	if (!check_environment())
 		return EXIT_FAIL;
 	printer = (struct printer){
-		.json = common.json,
+		.json = common->json,
 		.clock_offset = monotonic_to_realtime_offset(),
-		.addr_width = common.filters.family == AF_INET ? 15 : 39,
+		.addr_width = common->filters.family == AF_INET ? 15 : 39,
 	};
-	run_start(common.duration);
-	if (soconnect_session_start(&session, &common.filters, print_record, &printer))
+	run_start(common->duration);
+	if (soconnect_session_start(&session, &common->filters, print_record, &printer))
 		return EXIT_FAIL;
-	if (!common.json)
+	if (!common->json)
 		printf("%-7s %-16s %-3s %-*s %-5s %-8s %s\n", "PID", "PROCESS", "FAM",
 		       printer.addr_width, "ADDRESS", "PORT", "LAT(us)", "RESULT");
-	status = read_until_stopped(&session.reader, "soconnect", common.json,
+	status = read_until_stopped(&session.reader, "soconnect", common->json,
 				    "narrow the filters");
 	soconnect_session_stop(&session);
 	return status;

@@ -248,32 +248,33 @@ static int report(void *ctx, const struct report_span *span)
 	return 0;
 }
 
-static int run_socount(struct socount *c, int argc, char **argv, const char *help)
+struct socount_opts {
+	struct common_opts common;
+};
+
+static int run_socount(struct socount *c, const struct command *cmd, int argc, char **argv)
 {
-	struct common_opts common = {};
-	struct interval_opts iv = {};
+	struct socount_opts o = {};
+	struct common_opts *common = &o.common;
 	int err;
 
-	parse_counting_options(c->cmd, argc, argv, help, &common, &iv);
-	if (common.filters.port)
-		usage_error(c->cmd, "--port does not apply: a connect is counted as it starts, "
-			    "before its socket has a remote port");
-	if (iv.count && !iv.interval)
+	parse_options(cmd, argc, argv, &o);
+	if (common->count && !common->interval)
 		usage_error(c->cmd, "--count needs --interval: without it there is one report, "
 			    "at the end");
 	if (!check_environment())
 		return EXIT_FAIL;
-	c->json = common.json;
-	c->interval = iv.interval;
+	c->json = common->json;
+	c->interval = common->interval;
 	for (int i = 0; i < 2; i++)
 		counter_snapshot_init(&c->snaps[i], sizeof(struct so_key));
-	run_start(common.duration);
-	if (sockstat_session_start(&c->session, PART_SOCKETS, &common.filters, c->cmd))
+	run_start(common->duration);
+	if (sockstat_session_start(&c->session, PART_SOCKETS, &common->filters, c->cmd))
 		return EXIT_FAIL;
 	/* Nothing prints until the end: say so to whoever is watching. */
 	if (!c->json && !c->interval && isatty(STDERR_FILENO))
 		p_info("counting accepts and connects; Ctrl-C prints the counts and ends");
-	err = run_reports(iv.interval, iv.count, report, c);
+	err = run_reports(common->interval, common->count, report, c);
 	sockstat_session_stop(&c->session);
 	for (int i = 0; i < 2; i++)
 		counter_snapshot_free(&c->snaps[i]);
@@ -281,11 +282,24 @@ static int run_socount(struct socount *c, int argc, char **argv, const char *hel
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
-/* The help of both views: what differs is what a row is counted by, its
+#define T struct socount_opts
+static const struct opt_def socount_options[] = {
+	OPTION_INTERVAL(T, "report every TIME, the counts of that interval; without it, one "
+			"report at the end"),
+	OPTION_COUNT(T, "with -i: stop after N reports"),
+	OPTION_PID(T),
+	OPTION_COMM(T),
+	OPTION_CGROUP(T),
+	OPTION_FAMILY(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_END,
+};
+#undef T
+
+/* The text of both views: what differs is what a row is counted by, its
  * columns and the examples. */
-#define SOCOUNT_HELP(cmd, by_what, columns, examples)                                 \
-	"Usage: sockeye " cmd " [OPTIONS]\n"                                           \
-	"\n"                                                                           \
+#define SOCOUNT_DESCRIPTION(cmd, by_what, columns)                                    \
 	"Count accepted and initiated connections (accept, connect) by process name\n" \
 	"and " by_what ".\n"                                                           \
 	"\n"                                                                           \
@@ -305,58 +319,65 @@ static int run_socount(struct socount *c, int argc, char **argv, const char *hel
 	"{\"type\":\"interval\",\"time\",\"interval_s\",\"rows\",\"lost\",\"skipped\"}: lost counts\n" \
 	"the calls not counted, because the map of rows was full or because the kernel\n" \
 	"skipped a run of a program already running on that CPU (skipped, a part of\n" \
-	"lost); text: a warning on stderr.\n"                                          \
-	"\n"                                                                           \
-	"Options:\n"                                                                   \
-	"  -i, --interval SECS  report every SECS seconds, the counts of that interval\n" \
-	"                       (fractions allowed); without it, one report at the end\n" \
-	"  -c, --count N        with -i: stop after N reports\n"                       \
-	PROCESS_FILTER_HELP                                                            \
-	CGROUP_FILTER_HELP                                                             \
-	FAMILY_FILTER_HELP                                                             \
-	RUN_HELP                                                                       \
+	"lost); text: a warning on stderr.\n"
+#define SOCOUNT_NOTES                                                                  \
 	"--port does not apply: a connect is counted before it has a remote port.\n"   \
 	"--duration counts from the moment counting starts.\n"                        \
 	"\n"                                                                           \
 	"Syscall tracepoints put every system call of the host on a slower path\n"    \
-	"while this runs.\n"                                                           \
-	"\n"                                                                           \
-	"Examples:\n"                                                                  \
-	examples
+	"while this runs.\n"
 
-static const char sofamily_help[] = SOCOUNT_HELP("sofamily",
+static int cmd_sofamily(int argc, char **argv)
+{
+	struct socount c = { .cmd = "sofamily" };
+
+	return run_socount(&c, &sofamily_command, argc, argv);
+}
+
+static int cmd_soprotocol(int argc, char **argv)
+{
+	struct socount c = { .cmd = "soprotocol", .by_protocol = true };
+
+	return run_socount(&c, &soprotocol_command, argc, argv);
+}
+
+const struct command sofamily_command = {
+	.name = "sofamily",
+	.run = cmd_sofamily,
+	.summary = "accepts and connects by process and address family",
+	.synopsis = "[OPTIONS]",
+	.description = SOCOUNT_DESCRIPTION("sofamily",
 	"the address family of the socket, system-wide: which processes use IPv4,\n"
 	"IPv6, UNIX, netlink or packet sockets, and how much",
 	"  FAMILY  address family number (family)\n"
-	"  NAME    its name: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ... (family_name)\n",
+	"  NAME    its name: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ... (family_name)\n"),
+	.notes = SOCOUNT_NOTES,
+	.examples =
 	"  sockeye sofamily                        until Ctrl-C, then the table\n"
 	"  sockeye sofamily -i 5                   the table every 5 seconds\n"
-	"  sockeye sofamily -6 --duration 60       IPv6 sockets for a minute\n"
-	"  sockeye sofamily --json --comm sshd     sshd's, as JSON Lines\n");
+	"  sockeye sofamily -6 --duration 1m       IPv6 sockets for a minute\n"
+	"  sockeye sofamily --json --comm sshd     sshd's, as JSON Lines\n",
+	.options = socount_options,
+};
 
-static const char soprotocol_help[] = SOCOUNT_HELP("soprotocol",
+const struct command soprotocol_command = {
+	.name = "soprotocol",
+	.run = cmd_soprotocol,
+	.summary = "accepts and connects by process and transport protocol",
+	.synopsis = "[OPTIONS]",
+	.description = SOCOUNT_DESCRIPTION("soprotocol",
 	"the transport protocol of the socket, system-wide: TCP, UDP, UNIX, ...\n"
 	"IPv4 and IPv6 sockets of a protocol share a row",
 	"  PROTO   protocol number, the socket's sk_protocol (protocol)\n"
 	"  NAME    IPPROTO_TCP, IPPROTO_UDP, ...; IPPROTO_UNIX for UNIX sockets,\n"
 	"          whose protocol is 0; FAMILY:N in other families, e.g.\n"
 	"          AF_NETLINK:0 (protocol_name)\n"
-	"  SHORT   the name without IPPROTO_ or AF_: TCP, UDP, UNIX (protocol_short)\n",
+	"  SHORT   the name without IPPROTO_ or AF_: TCP, UDP, UNIX (protocol_short)\n"),
+	.notes = SOCOUNT_NOTES,
+	.examples =
 	"  sockeye soprotocol                      until Ctrl-C, then the table\n"
 	"  sockeye soprotocol -i 10 -c 6           a minute in 10-second tables\n"
 	"  sockeye soprotocol -4 -p 1234           one process's IPv4 sockets\n"
-	"  sockeye soprotocol --json --duration 30\n");
-
-int cmd_sofamily(int argc, char **argv)
-{
-	struct socount c = { .cmd = "sofamily" };
-
-	return run_socount(&c, argc, argv, sofamily_help);
-}
-
-int cmd_soprotocol(int argc, char **argv)
-{
-	struct socount c = { .cmd = "soprotocol", .by_protocol = true };
-
-	return run_socount(&c, argc, argv, soprotocol_help);
-}
+	"  sockeye soprotocol --json --duration 30s\n",
+	.options = socount_options,
+};

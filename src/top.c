@@ -292,9 +292,47 @@ static int print_snapshot(void *ctx, const struct report_span *span)
 	return 0;
 }
 
-static const char top_help[] =
-	"Usage: sockeye top [OPTIONS]\n"
-	"\n"
+struct top_opts {
+	struct common_opts common;
+	struct top_view view;
+	bool batch;
+	bool from_agent;
+	const char *pin_dir;
+};
+
+static int cmd_top(int argc, char **argv);
+
+#define T struct top_opts
+static const struct opt_def top_options[] = {
+	OPTION_INTERVAL(T, "refresh every TIME (default 1s)"),
+	OPTION_COUNT(T, "stop after N snapshots"),
+	OPTION_BATCH(T, batch),
+	OPTION_SORT(T, view.sort, "pid, user, comm, sent, recv (rates), total-sent, total-recv, "
+		    "or rate (sent + received; the default)", top_sort_keys),
+	{ "reverse", 'r', NULL, "reverse the order", OPT_FLAG, OPT_FIELD(T, view.reverse) },
+	{ "units", 0, "UNIT", "kb (default), mb, b (exact bytes) or auto", OPT_CHOICE,
+	  OPT_FIELD(T, view.units), .choices = top_units },
+	OPTION_TCP_UDP(T, view.protocols, SPLITS_TCP, SPLITS_UDP),
+	{ "by-cgroup", 'g', NULL, "one row per cgroup (container, service) instead of per "
+	  "process", OPT_FLAG, OPT_FIELD(T, view.by_cgroup) },
+	OPTION_FROM_AGENT(T, from_agent, "read the counters of the running 'sockeye agent' "
+			  "instead of loading programs (its filters apply)"),
+	OPTION_PIN_DIR(T, pin_dir, "where that agent pins its maps (default /sys/fs/bpf/sockeye)"),
+	OPTION_CGROUP(T),
+	OPTION_FILTERS(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_RENAMED("delay", 'd', "SECS", "-i, --interval"),
+	OPTION_END,
+};
+#undef T
+
+const struct command top_command = {
+	.name = "top",
+	.run = cmd_top,
+	.summary = "bandwidth per process, live (the default command)",
+	.synopsis = "[OPTIONS]",
+	.description =
 	"Bandwidth per process, live: the bytes each process sends and receives over\n"
 	"TCP and UDP, IPv4 and IPv6, counted in the kernel when its send and receive\n"
 	"calls complete, and refreshed every interval. On a terminal it is a full-\n"
@@ -311,25 +349,8 @@ static const char top_help[] =
 	"  ended      the process exited during the interval: its row shows its\n"
 	"             last bytes once, then leaves\n"
 	"Bytes are payload (what send and receive calls moved), without headers.\n"
-	"A last TOTAL row adds up the rows.\n"
-	"\n"
-	"Options:\n"
-	"  -d, --delay SECS     refresh every SECS seconds (default 1; fractions\n"
-	"                       allowed; -i, --interval is the same)\n"
-	"  -b, --batch          snapshots as text, also on a terminal\n"
-	"  -c, --count N        stop after N snapshots\n"
-	"  -s, --sort KEY       pid, user, comm, sent, recv (rates), total-sent,\n"
-	"                       total-recv, or rate (sent + received; the default)\n"
-	"  -r, --reverse        reverse the order\n"
-	"      --units UNIT     kb (default), mb, b (exact bytes) or auto\n"
-	"      --tcp, --udp     count only TCP, only UDP\n"
-	"  -g, --by-cgroup      one row per cgroup (container, service) instead\n"
-	"                       of per process\n"
-	"      --from-agent     read the counters of the running 'sockeye agent'\n"
-	"                       instead of loading programs (its filters apply)\n"
-	PIN_DIR_HELP
-	CGROUP_FILTER_HELP
-	COMMON_HELP
+	"A last TOTAL row adds up the rows.\n",
+	.notes =
 	"The filters apply in the kernel: bytes they exclude are not counted.\n"
 	"\n"
 	"JSON Lines: per snapshot, one object per process (\"type\":\"process\": pid,\n"
@@ -337,116 +358,52 @@ static const char top_help[] =
 	"processes, user, cgroup, cgroup_id, ended), then a \"type\":\"total\" object\n"
 	"(processes, lost). Each has time, interval_s and, for sent and recv:\n"
 	"*_bytes since the start, *_interval_bytes and *_per_s (rounded) over the\n"
-	"interval, and tcp4_*, tcp6_*, udp4_*, udp6_* bytes since the start.\n"
-	"\n"
-	"Examples:\n"
+	"interval, and tcp4_*, tcp6_*, udp4_*, udp6_* bytes since the start.\n",
+	.examples =
 	"  sockeye                               the live view (top is the default)\n"
 	"  sockeye top -g                        by container or service\n"
 	"  sockeye top -b -c 5 --sort sent       five text snapshots, top senders first\n"
-	"  sockeye top --json -d 10 --udp        UDP bytes per process every 10 s\n"
+	"  sockeye top --json -i 10 --udp        UDP bytes per process every 10 s\n"
 	"  sockeye top --cgroup system.slice/nginx.service -6\n"
-	"  sockeye top --from-agent              what the agent counts, no programs\n";
-
-enum top_long_only {
-	OPT_UNITS = OPT_COMMAND_FIRST,
-	OPT_TCP,
-	OPT_UDP,
+	"  sockeye top --from-agent              what the agent counts, no programs\n",
+	.options = top_options,
 };
 
-static void parse_top_options(int argc, char **argv, struct common_opts *common,
-			      struct interval_opts *iv, struct top_view *v, bool *batch,
-			      struct agent_source *src)
-{
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		INTERVAL_LONGOPTS,
-		CGROUP_LONGOPT,
-		{ "delay", required_argument, NULL, 'd' },
-		{ "batch", no_argument, NULL, 'b' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "by-cgroup", no_argument, NULL, 'g' },
-		{ "units", required_argument, NULL, OPT_UNITS },
-		{ "tcp", no_argument, NULL, OPT_TCP },
-		{ "udp", no_argument, NULL, OPT_UDP },
-		AGENT_SOURCE_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt, key;
-
-	while ((opt = next_option("top", argc, argv, COMMON_SHORTOPTS INTERVAL_SHORTOPTS "d:bs:rg",
-				  longopts)) != -1) {
-		if (common_option("top", opt, optarg, top_help, common) ||
-		    interval_option("top", opt == 'd' ? 'i' : opt, optarg, iv) ||
-		    agent_source_option(opt, optarg, src))
-			continue;
-		switch (opt) {
-		case 'b':
-			*batch = true;
-			break;
-		case 's':
-			key = sort_by_name(optarg);
-			if (key < 0)
-				usage_error("top", "invalid sort key '%s': expected pid, user, comm, "
-					    "sent, recv, total-sent, total-recv or rate", optarg);
-			v->sort = key;
-			break;
-		case 'r':
-			v->reverse = true;
-			break;
-		case 'g':
-			v->by_cgroup = true;
-			break;
-		case OPT_UNITS:
-			key = units_by_name(optarg);
-			if (key < 0)
-				usage_error("top", "invalid units '%s': expected kb, mb, b or auto",
-					    optarg);
-			v->units = key;
-			break;
-		case OPT_TCP:
-		case OPT_UDP:
-			if (v->protocols != SPLITS_ALL)
-				usage_error("top", "--tcp and --udp exclude each other; give neither "
-					    "for both");
-			v->protocols = opt == OPT_TCP ? SPLITS_TCP : SPLITS_UDP;
-			break;
-		}
-	}
-	no_arguments("top", argc, argv);
-	check_agent_source("top", src, any_filter(&common->filters));
-}
-
-static int start_session(struct top_session *s, const struct agent_source *src,
+/* Borrows the agent's maps pinned in agent_pins, or loads programs when
+ * that is NULL. */
+static int start_session(struct top_session *s, const char *agent_pins,
 			 const struct sock_filters *filters)
 {
-	if (src->from_agent)
-		return top_session_borrow(s, src->pin_dir ? src->pin_dir : DEFAULT_PIN_DIR);
+	if (agent_pins)
+		return top_session_borrow(s, agent_pins);
 	if (!check_environment())
 		return -EPERM;
 	return top_session_start(s, filters);
 }
 
-int cmd_top(int argc, char **argv)
+static int cmd_top(int argc, char **argv)
 {
-	struct top_cmd c = {
+	struct top_opts o = {
 		.view = { .sort = SORT_RATE, .protocols = SPLITS_ALL, .families = SPLITS_ALL },
 	};
-	struct common_opts common = {};
-	struct interval_opts iv = {};
-	struct agent_source src = {};
-	bool batch = false;
+	struct common_opts *common = &o.common;
+	double interval;
+	struct top_cmd c = {};
 	int err;
 
-	parse_top_options(argc, argv, &common, &iv, &c.view, &batch, &src);
-	c.json = common.json;
-	run_start(common.duration);
-	if (start_session(&c.session, &src, &common.filters))
+	parse_options(&top_command, argc, argv, &o);
+	check_agent_source("top", o.from_agent, o.pin_dir, any_filter(&common->filters));
+	c.view = o.view;
+	c.json = common->json;
+	interval = common->interval ? common->interval : 1;
+	run_start(common->duration);
+	if (start_session(&c.session, !o.from_agent ? NULL : o.pin_dir ? o.pin_dir : DEFAULT_PIN_DIR,
+			  &common->filters))
 		return EXIT_FAIL;
-	if (batch || c.json || !isatty(STDOUT_FILENO))
-		err = run_reports(iv.interval ? iv.interval : 1, iv.count, print_snapshot, &c);
+	if (o.batch || c.json || !isatty(STDOUT_FILENO))
+		err = run_reports(interval, common->count, print_snapshot, &c);
 	else
-		err = top_screen(&c.session, &c.view, iv.interval ? iv.interval : 1, iv.count);
+		err = top_screen(&c.session, &c.view, interval, common->count);
 	top_tracker_free(&c.tracker);
 	top_session_stop(&c.session);
 	return err ? EXIT_FAIL : EXIT_OK;

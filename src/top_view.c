@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "top_view.h"
+#include "options.h"
 #include "format.h"
 #include "probe.h"
 
@@ -260,50 +261,35 @@ int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
 
 /* ---- names and units ---- */
 
-static const char *const sort_names[TOP_SORTS] = {
-	[SORT_PID] = "pid",
-	[SORT_USER] = "user",
-	[SORT_COMM] = "comm",
-	[SORT_SENT_RATE] = "sent",
-	[SORT_RECV_RATE] = "recv",
-	[SORT_SENT] = "total-sent",
-	[SORT_RECV] = "total-recv",
-	[SORT_RATE] = "rate",
+/* Indexed by their values, and ended by a NULL name for the option engine. */
+const struct opt_choice top_sort_keys[TOP_SORTS + 1] = {
+	{ "pid", SORT_PID },
+	{ "user", SORT_USER },
+	{ "comm", SORT_COMM },
+	{ "sent", SORT_SENT_RATE },
+	{ "recv", SORT_RECV_RATE },
+	{ "total-sent", SORT_SENT },
+	{ "total-recv", SORT_RECV },
+	{ "rate", SORT_RATE },
+	{ NULL, 0 },
 };
 
-static const char *const unit_names[TOP_UNITS] = {
-	[UNITS_KB] = "kb",
-	[UNITS_MB] = "mb",
-	[UNITS_B] = "b",
-	[UNITS_AUTO] = "auto",
+const struct opt_choice top_units[TOP_UNITS + 1] = {
+	{ "kb", UNITS_KB },
+	{ "mb", UNITS_MB },
+	{ "b", UNITS_B },
+	{ "auto", UNITS_AUTO },
+	{ NULL, 0 },
 };
-
-static int index_of(const char *const *names, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
-			return i;
-	return -1;
-}
 
 const char *sort_name(enum top_sort sort)
 {
-	return sort_names[sort];
-}
-
-int sort_by_name(const char *name)
-{
-	return index_of(sort_names, TOP_SORTS, name);
+	return top_sort_keys[sort].name;
 }
 
 const char *units_name(enum top_units units)
 {
-	return unit_names[units];
-}
-
-int units_by_name(const char *name)
-{
-	return index_of(unit_names, TOP_UNITS, name);
+	return top_units[units].name;
 }
 
 const char *split_name(int split)

@@ -93,10 +93,11 @@ unsigned view_splits(const struct top_view *v);
 double per_second(uint64_t bytes, uint64_t span_ns);
 
 /* Names for options, the status line and JSON. */
+struct opt_choice;
+extern const struct opt_choice top_sort_keys[];
+extern const struct opt_choice top_units[];
 const char *sort_name(enum top_sort sort);
-int sort_by_name(const char *name);	/* -1 if none */
 const char *units_name(enum top_units units);
-int units_by_name(const char *name);	/* -1 if none */
 const char *split_name(int split);	/* "tcp4", ... */
 
 /* Bytes in the view's units: KB and MB are 1024 and 1024 * 1024 bytes, as

@@ -607,7 +607,7 @@ KTEST(agent_top_from_agent_shows_the_agents_bytes)
 	read(ready[0], &(char){ 0 }, 1);
 	{
 		char *argv[] = { (char *)sockeye_path(), "top", "--from-agent", "--pin-dir", a.pin_dir,
-				 "--json", "-c", "1", "-d", "0.1", NULL };
+				 "--json", "-c", "1", "-i", "0.1", NULL };
 
 		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, err);
 	}

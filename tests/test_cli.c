@@ -4,6 +4,8 @@
 #include <grp.h>
 #include <stdio.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "test.h"
@@ -40,129 +42,140 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "events", "--bogus" }, "unknown option '--bogus'" },
 		{ { "events", "-x" }, "unknown option '-x'" },
 		{ { "events", "--pid" }, "option '--pid' needs a value" },
-		{ { "events", "--pid", "abc" }, "invalid pid 'abc'" },
-		{ { "events", "--pid", "0" }, "invalid pid '0'" },
-		{ { "events", "--pid", "-5" }, "invalid pid '-5'" },
-		{ { "events", "--pid", "99999999999999999999" }, "invalid pid" },
-		{ { "events", "--port", "65536" }, "invalid port '65536'" },
-		{ { "events", "--port", "80x" }, "invalid port '80x'" },
-		{ { "events", "--comm", "a-name-longer-than-15" }, "invalid comm" },
-		{ { "events", "--duration", "0" }, "invalid duration '0'" },
-		{ { "events", "--duration", "soon" }, "invalid duration 'soon'" },
-		{ { "events", "-4", "-6" }, "-4 and -6 exclude each other" },
+		{ { "events", "--pid", "abc" }, "invalid --pid 'abc'" },
+		{ { "events", "--pid", "0" }, "invalid --pid '0'" },
+		{ { "events", "--pid", "-5" }, "invalid --pid '-5'" },
+		{ { "events", "--pid", "99999999999999999999" }, "invalid --pid" },
+		{ { "events", "--port", "65536" }, "invalid --port '65536'" },
+		{ { "events", "--port", "80x" }, "invalid --port '80x'" },
+		{ { "events", "--comm", "a-name-longer-than-15" }, "invalid --comm" },
+		{ { "events", "--duration", "0" }, "invalid --duration '0'" },
+		{ { "events", "--duration", "soon" }, "invalid --duration 'soon'" },
+		{ { "events", "-4", "-6" }, "options '--ipv4' and '--ipv6' exclude each other" },
 		{ { "events", "--event", "connect,teleport" }, "unknown event 'teleport'" },
 		{ { "events", "--event", "send", "--no-io" }, "--no-io leaves none" },
 		{ { "events", "stray" }, "unexpected argument 'stray'" },
 		{ { "features", "--pid", "1" }, "unknown option '--pid'" },
-		{ { "connlat", "-m", "abc" }, "invalid minimum latency 'abc'" },
-		{ { "connlat", "--min-us", "-1" }, "invalid minimum latency '-1'" },
-		{ { "connlat", "-L", "0" }, "invalid local port '0'" },
-		{ { "connlat", "--lport", "70000" }, "invalid local port '70000'" },
-		{ { "connlat", "--hist=0" }, "invalid histogram interval '0'" },
-		{ { "connlat", "--hist=often" }, "invalid histogram interval 'often'" },
-		{ { "connlat", "--hist", "-1" }, "invalid histogram interval '-1'" },
+		{ { "connlat", "-m", "abc" }, "invalid --min-us 'abc'" },
+		{ { "connlat", "--min-us", "-1" }, "invalid --min-us '-1'" },
+		{ { "connlat", "-L", "0" }, "option '-L' is now '--lport'" },
+		{ { "connlat", "--lport", "70000" }, "invalid --lport '70000'" },
+		{ { "connlat", "--hist=0" }, "option '--hist' takes no value" },
+		{ { "connlat", "--hist", "5" }, "an interval is given as -i 5" },
+		{ { "connlat", "-i", "5" }, "-i goes with --hist" },
 		{ { "connlat", "--hist", "--failed" }, "--hist counts completed handshakes only" },
 		{ { "connlat", "--timestamp=yes" }, "option '--timestamp' takes no value" },
 		{ { "connlat", "stray" }, "unexpected argument 'stray'" },
 		{ { "soconnect", "--bogus" }, "unknown option '--bogus'" },
-		{ { "soconnect", "-p", "0" }, "invalid pid '0'" },
-		{ { "soconnect", "--port", "x" }, "invalid port 'x'" },
-		{ { "sockstat", "-i", "0" }, "invalid interval '0'" },
-		{ { "sockstat", "-i", "abc" }, "invalid interval 'abc'" },
-		{ { "sockstat", "--interval", "-1" }, "invalid interval '-1'" },
+		{ { "soconnect", "-p", "0" }, "invalid --pid '0'" },
+		{ { "soconnect", "--port", "x" }, "invalid --port 'x'" },
+		{ { "sockstat", "-i", "0" }, "invalid --interval '0'" },
+		{ { "sockstat", "-i", "abc" }, "invalid --interval 'abc'" },
+		{ { "sockstat", "--interval", "-1" }, "invalid --interval '-1'" },
 		{ { "sockstat", "-i" }, "option '-i' needs a value" },
-		{ { "sockstat", "-c", "0" }, "invalid count '0'" },
-		{ { "sockstat", "-c", "x" }, "invalid count 'x'" },
-		{ { "sockstat", "--count", "2.5" }, "invalid count '2.5'" },
-		{ { "sockstat", "--port", "80" }, "--port does not apply" },
-		{ { "sockstat", "-4" }, "-4 and -6 do not apply" },
+		{ { "sockstat", "-c", "0" }, "invalid --count '0'" },
+		{ { "sockstat", "-c", "x" }, "invalid --count 'x'" },
+		{ { "sockstat", "--count", "2.5" }, "invalid --count '2.5'" },
+		{ { "sockstat", "--port", "80" }, "unknown option '--port'" },
+		{ { "sockstat", "-4" }, "unknown option '-4'" },
 		{ { "sockstat", "--event", "connect" }, "unknown option '--event'" },
 		{ { "sockstat", "stray" }, "unexpected argument 'stray'" },
-		{ { "sofamily", "--port", "443" }, "--port does not apply" },
+		{ { "sofamily", "--port", "443" }, "unknown option '--port'" },
 		{ { "sofamily", "-c", "3" }, "--count needs --interval" },
-		{ { "sofamily", "-i", "0" }, "invalid interval '0'" },
-		{ { "sofamily", "-4", "-6" }, "-4 and -6 exclude each other" },
-		{ { "sofamily", "--comm", "a-name-longer-than-15" }, "invalid comm" },
+		{ { "sofamily", "-i", "0" }, "invalid --interval '0'" },
+		{ { "sofamily", "-4", "-6" }, "'--ipv4' and '--ipv6' exclude each other" },
+		{ { "sofamily", "--comm", "a-name-longer-than-15" }, "invalid --comm" },
 		{ { "sofamily", "--bogus" }, "unknown option '--bogus'" },
-		{ { "soprotocol", "--port", "53" }, "--port does not apply" },
-		{ { "soprotocol", "-i", "soon" }, "invalid interval 'soon'" },
-		{ { "soprotocol", "-i", "1", "-c", "-2" }, "invalid count '-2'" },
+		{ { "soprotocol", "--port", "53" }, "unknown option '--port'" },
+		{ { "soprotocol", "-i", "soon" }, "invalid --interval 'soon'" },
+		{ { "soprotocol", "-i", "1", "-c", "-2" }, "invalid --count '-2'" },
 		{ { "soprotocol", "--tcp" }, "unknown option '--tcp'" },
 		{ { "soprotocol", "stray" }, "unexpected argument 'stray'" },
-		{ { "top", "-d", "0" }, "invalid interval '0'" },
-		{ { "top", "--delay", "fast" }, "invalid interval 'fast'" },
-		{ { "top", "-c", "0" }, "invalid count '0'" },
-		{ { "top", "--sort", "speed" }, "invalid sort key 'speed'" },
+		{ { "top", "-d", "2" }, "option '--delay' or '-d' is now '-i, --interval'" },
+		{ { "top", "-i", "fast" }, "invalid --interval 'fast'" },
+		{ { "top", "-c", "0" }, "invalid --count '0'" },
+		{ { "top", "--sort", "speed" }, "invalid --sort 'speed'" },
 		{ { "top", "-s" }, "option '-s' needs a value" },
-		{ { "top", "--units", "kib" }, "invalid units 'kib'" },
-		{ { "top", "--tcp", "--udp" }, "--tcp and --udp exclude each other" },
-		{ { "top", "-4", "-6" }, "-4 and -6 exclude each other" },
-		{ { "top", "--cgroup", "/no/such/cgroup" }, "invalid cgroup '/no/such/cgroup'" },
-		{ { "top", "--cgroup", "../.." }, "invalid cgroup '../..'" },
+		{ { "top", "--units", "kib" }, "invalid --units 'kib'" },
+		{ { "top", "--tcp", "--udp" }, "options '--tcp' and '--udp' exclude each other" },
+		{ { "top", "-4", "-6" }, "'--ipv4' and '--ipv6' exclude each other" },
+		{ { "top", "--cgroup", "/no/such/cgroup" }, "invalid --cgroup '/no/such/cgroup'" },
+		{ { "top", "--cgroup", "../.." }, "invalid --cgroup '../..'" },
 		{ { "top", "--batch=yes" }, "option '--batch' takes no value" },
 		{ { "top", "stray" }, "unexpected argument 'stray'" },
-		{ { "http", "--max-bytes", "15" }, "invalid byte count '15'" },
-		{ { "http", "--max-bytes", "4097" }, "invalid byte count '4097'" },
-		{ { "http", "--max-bytes", "lots" }, "invalid byte count 'lots'" },
-		{ { "http", "--method", "get" }, "invalid method 'get'" },
-		{ { "http", "--method", "FETCH" }, "invalid method 'FETCH'" },
-		{ { "http", "--status", "99" }, "invalid status '99'" },
-		{ { "http", "--status", "600" }, "invalid status '600'" },
-		{ { "http", "--status", "6xx" }, "invalid status '6xx'" },
-		{ { "http", "--status", "20x" }, "invalid status '20x'" },
-		{ { "http", "--path-prefix", "" }, "invalid path prefix ''" },
-		{ { "http", "--summary=0" }, "invalid summary interval '0'" },
-		{ { "http", "--summary", "-2" }, "invalid summary interval '-2'" },
+		{ { "http", "--max-bytes", "15" }, "invalid --max-bytes '15'" },
+		{ { "http", "--max-bytes", "4097" }, "invalid --max-bytes '4097'" },
+		{ { "http", "--max-bytes", "lots" }, "invalid --max-bytes 'lots'" },
+		{ { "http", "--method", "get" }, "invalid --method 'get'" },
+		{ { "http", "--method", "FETCH" }, "invalid --method 'FETCH'" },
+		{ { "http", "--status", "99" }, "invalid --status '99'" },
+		{ { "http", "--status", "600" }, "invalid --status '600'" },
+		{ { "http", "--status", "6xx" }, "invalid --status '6xx'" },
+		{ { "http", "--status", "20x" }, "invalid --status '20x'" },
+		{ { "http", "--path-prefix", "" }, "invalid --path-prefix ''" },
+		{ { "http", "--summary=0" }, "option '--summary' takes no value" },
+		{ { "http", "-i", "2" }, "-i goes with --summary" },
 		{ { "http", "--method" }, "option '--method' needs a value" },
 		{ { "http", "stray" }, "unexpected argument 'stray'" },
 		{ { "top", "--pin-dir", "/sys/fs/bpf/x" }, "--pin-dir goes with --from-agent" },
 		{ { "top", "--from-agent", "--comm", "curl" }, "filters do not apply to --from-agent" },
 		{ { "flows", "--pin-dir", "/sys/fs/bpf/x" }, "--pin-dir goes with --from-agent" },
-		{ { "flows", "--from-agent", "-d", "443" }, "filters do not apply to --from-agent" },
+		{ { "flows", "--from-agent", "--rport", "443" }, "filters do not apply to --from-agent" },
 		{ { "flows", "--from-agent", "-4" }, "filters do not apply to --from-agent" },
-		{ { "flows", "--from-agent", "-e" }, "do not go with --from-agent" },
+		{ { "flows", "--from-agent", "--drops" }, "do not go with --from-agent" },
 		{ { "flows", "--from-agent", "-a" }, "do not go with --from-agent" },
 		{ { "flows", "--from-agent", "--prom", "f" }, "do not go with --from-agent" },
 		{ { "flows", "--from-agent", "--retrans-events" }, "do not go with --from-agent" },
-		{ { "agent", "--listen", "9464" }, "invalid listen address '9464'" },
-		{ { "agent", "--listen", "localhost:9464" }, "invalid listen address 'localhost:9464'" },
-		{ { "agent", "--listen", "127.0.0.1:65536" }, "invalid listen address '127.0.0.1:65536'" },
-		{ { "agent", "--listen", "127.0.0.1:0" }, "invalid listen address '127.0.0.1:0'" },
-		{ { "agent", "--listen", "::1:9464" }, "invalid listen address '::1:9464'" },
-		{ { "agent", "--listen", "[127.0.0.1]:9464" }, "invalid listen address '[127.0.0.1]:9464'" },
+		{ { "agent", "--listen", "9464" }, "invalid --listen '9464'" },
+		{ { "agent", "--listen", "localhost:9464" }, "invalid --listen 'localhost:9464'" },
+		{ { "agent", "--listen", "127.0.0.1:65536" }, "invalid --listen '127.0.0.1:65536'" },
+		{ { "agent", "--listen", "127.0.0.1:0" }, "invalid --listen '127.0.0.1:0'" },
+		{ { "agent", "--listen", "::1:9464" }, "invalid --listen '::1:9464'" },
+		{ { "agent", "--listen", "[127.0.0.1]:9464" }, "invalid --listen '[127.0.0.1]:9464'" },
 		{ { "agent", "--collectors", "bytes,flux" }, "unknown collector 'flux'" },
-		{ { "agent", "--collectors", "," }, "invalid collectors ','" },
-		{ { "agent", "--max-series", "0" }, "invalid series limit '0'" },
-		{ { "agent", "--max-series", "10001" }, "invalid series limit '10001'" },
-		{ { "agent", "--pin-dir", "sockeye" }, "invalid pin directory 'sockeye'" },
-		{ { "agent", "--textfile", "" }, "invalid textfile ''" },
-		{ { "agent", "-i", "0" }, "invalid interval '0'" },
-		{ { "agent", "--port", "0" }, "invalid port '0'" },
+		{ { "agent", "--collectors", "," }, "invalid --collectors ','" },
+		{ { "agent", "--max-series", "0" }, "invalid --max-series '0'" },
+		{ { "agent", "--max-series", "10001" }, "invalid --max-series '10001'" },
+		{ { "agent", "--pin-dir", "sockeye" }, "invalid --pin-dir 'sockeye'" },
+		{ { "agent", "--textfile", "" }, "invalid --textfile ''" },
+		{ { "agent", "-i", "0" }, "invalid --interval '0'" },
+		{ { "agent", "--port", "0" }, "invalid --port '0'" },
 		{ { "agent", "--pid", "1" }, "unknown option '--pid'" },
 		{ { "agent", "-c", "3" }, "unknown option '-c'" },
-		{ { "agent", "-4", "-6" }, "-4 and -6 exclude each other" },
+		{ { "agent", "-4", "-6" }, "'--ipv4' and '--ipv6' exclude each other" },
 		{ { "agent", "stray" }, "unexpected argument 'stray'" },
-		{ { "flows", "-s", "0" }, "invalid local port '0'" },
-		{ { "flows", "--sport", "http" }, "invalid local port 'http'" },
-		{ { "flows", "-d", "65536" }, "invalid remote port '65536'" },
-		{ { "flows", "--dport" }, "option '--dport' needs a value" },
-		{ { "flows", "-i", "0" }, "invalid interval '0'" },
-		{ { "flows", "-c", "-1" }, "invalid count '-1'" },
-		{ { "flows", "--sort", "speed" }, "unknown sort column 'speed'" },
-		{ { "flows", "--prom", "" }, "--prom needs a file name" },
+		{ { "flows", "--lport", "0" }, "invalid --lport '0'" },
+		{ { "flows", "--sport", "80" }, "option '--sport' is now '--lport'" },
+		{ { "flows", "--rport", "65536" }, "invalid --rport '65536'" },
+		{ { "flows", "--rport" }, "option '--rport' needs a value" },
+		{ { "flows", "-i", "0" }, "invalid --interval '0'" },
+		{ { "flows", "-c", "-1" }, "invalid --count '-1'" },
+		{ { "flows", "--sort", "speed" }, "invalid --sort 'speed'" },
+		{ { "flows", "--prom", "" }, "invalid --prom ''" },
 		{ { "flows", "--retrans-events", "-x" }, "--retrans-events and --packets print" },
 		{ { "flows", "--retrans-events", "--sort", "age" }, "print lines one by one" },
 		{ { "flows", "--all=yes" }, "option '--all' takes no value" },
-		{ { "flows", "-4", "-6" }, "-4 and -6 exclude each other" },
+		{ { "flows", "-4", "-6" }, "'--ipv4' and '--ipv6' exclude each other" },
 		{ { "flows", "stray" }, "unexpected argument 'stray'" },
 		{ { "flows", "--packets" }, "--packets prints a line per segment" },
 		{ { "flows", "-P", "--retrans-events" }, "are two views: choose one" },
-		{ { "flows", "-P", "-t", "--port", "80" }, "print lines one by one" },
+		{ { "flows", "-P", "--layers", "--port", "80" }, "print lines one by one" },
 		{ { "flows", "--layers=all" }, "option '--layers' takes no value" },
 		{ { "flows", "-P", "-4" }, "--packets prints a line per segment" },
 		{ { "flows", "-P", "--port", "80", "-c", "2" }, "print lines one by one" },
 		{ { "flows", "--retrans-events", "--http" }, "--http are for the table" },
 		{ { "flows", "--http=yes" }, "option '--http' takes no value" },
+		{ { "flows", "-d", "443" }, "option '--dport' or '-d' is now '--rport'" },
+		{ { "flows", "-e" }, "option '--errors' or '-e' is now '--drops'" },
+		{ { "flows", "-t" }, "option '-t' is now '--layers'" },
+		{ { "flows", "-r" }, "option '-r' is now '-R, --retrans'" },
+		{ { "flows", "-s", "0" }, "invalid --sort '0'" },
+		{ { "events", "-p", "1", "--pid", "2" }, "option '--pid' given twice" },
+		{ { "events", "--no-io", "--no-io" }, "option '--no-io' given twice" },
+		{ { "events", "--tcp", "--udp" }, "options '--tcp' and '--udp' exclude each other" },
+		{ { "events", "--duration", "2x" }, "invalid --duration '2x'" },
+		{ { "events", "--duration", "-5s" }, "invalid --duration '-5s'" },
+		{ { "events", "--duration", "ms" }, "invalid --duration 'ms'" },
 	};
 	char out[4096], err[4096];
 
@@ -193,6 +206,136 @@ TEST(cli_help_and_version)
 	ASSERT_EQ(run_sockeye((const char *[]){ "--version", NULL }, out, sizeof(out), err,
 			      sizeof(err)), 0, "--version exits 0");
 	ASSERT_HAS(out, "sockeye 0.", "version line");
+}
+
+static const char *const command_names[] = {
+	"top", "events", "connlat", "flows", "http", "soconnect", "sockstat", "sofamily",
+	"soprotocol", "agent", "features",
+};
+
+/* One option as --help lists it. */
+struct listed_option {
+	char letter;		/* 0: long only */
+	char name[32];
+	bool takes_value;
+};
+
+/* Reads "  -x, --name ARG   help" and "      --name   help" lines. */
+static bool parse_help_line(const char *line, struct listed_option *o)
+{
+	const char *p;
+	size_t len;
+
+	*o = (struct listed_option){};
+	if (!strncmp(line, "  -", 3) && line[4] == ',' && !strncmp(line + 5, " --", 3)) {
+		o->letter = line[3];
+		p = line + 8;
+	} else if (!strncmp(line, "      --", 8)) {
+		p = line + 8;
+	} else {
+		return false;
+	}
+	len = strcspn(p, " \n");
+	if (!len || len >= sizeof(o->name))
+		return false;
+	memcpy(o->name, p, len);
+	/* A value's name follows after one space; help comes after two. */
+	o->takes_value = p[len] == ' ' && p[len + 1] != ' ';
+	return true;
+}
+
+static size_t help_options(const char *cmd, struct listed_option *opts, size_t max)
+{
+	char out[32768], err[1024];
+	size_t n = 0;
+
+	if (!ASSERT_EQ(run_sockeye((const char *[]){ cmd, "--help", NULL }, out, sizeof(out), err,
+				   sizeof(err)), 0, "--help exits 0"))
+		return 0;
+	for (char *line = strtok(strstr(out, "\nOptions:\n"), "\n"); line && n < max;
+	     line = strtok(NULL, "\n"))
+		if (parse_help_line(line, &opts[n]))
+			n++;
+	return n;
+}
+
+/* Each option of --help as its letter and as its name: a flag given both
+ * ways is refused as given twice, a value refused as empty, each naming
+ * the long option; so each letter parses to the option listed beside it. */
+static void check_option_parses(const char *cmd, const struct listed_option *o)
+{
+	char out[4096], err[4096], letter[3] = { '-', o->letter }, name[40], what[96];
+	const char *first = o->letter ? letter : name;
+
+	snprintf(name, sizeof(name), "--%s", o->name);
+	snprintf(what, sizeof(what), "%s %s %s", cmd, first, name);
+	if (o->takes_value)
+		ASSERT_EQ(run_sockeye((const char *[]){ cmd, first, "", NULL }, out, sizeof(out), err,
+				      sizeof(err)), 2, what);
+	else
+		ASSERT_EQ(run_sockeye((const char *[]){ cmd, first, name, NULL }, out, sizeof(out), err,
+				      sizeof(err)), 2, what);
+	ASSERT_HAS(err, name, what);
+}
+
+TEST(cli_every_letter_means_one_option_in_every_command)
+{
+	/* The long name each letter stands for, across all commands. */
+	char meaning[128][32] = {}, where[128][16] = {}, what[160];
+	struct listed_option opts[64];
+	size_t n, total = 0;
+
+	for (size_t c = 0; c < sizeof(command_names) / sizeof(command_names[0]); c++) {
+		const char *cmd = command_names[c];
+
+		n = help_options(cmd, opts, 64);
+		ASSERT_TRUE(n >= 3, "help lists options");
+		for (size_t i = 0; i < n; i++) {
+			unsigned char l = (unsigned char)opts[i].letter;
+
+			total++;
+			if (l && meaning[l][0]) {
+				snprintf(what, sizeof(what), "-%c is --%s in %s and --%s in %s", l,
+					 meaning[l], where[l], opts[i].name, cmd);
+				ASSERT_STR_EQ(opts[i].name, meaning[l], what);
+			} else if (l) {
+				snprintf(meaning[l], sizeof(meaning[l]), "%s", opts[i].name);
+				snprintf(where[l], sizeof(where[l]), "%s", cmd);
+			}
+			/* help, version and verbose act at once: tested below. */
+			if (l != 'h' && l != 'V' && l != 'v')
+				check_option_parses(cmd, &opts[i]);
+		}
+	}
+	ASSERT_TRUE(total > 100, "the commands' options were all read");
+	ASSERT_STR_EQ(meaning['p'], "pid", "-p is the pid, as in bcc's tools");
+	ASSERT_STR_EQ(meaning['i'], "interval", "-i is the interval");
+	ASSERT_STR_EQ(meaning['c'], "count", "-c is the count");
+	ASSERT_STR_EQ(meaning['j'], "json", "-j is JSON");
+}
+
+TEST(cli_help_and_version_after_every_command)
+{
+	char out[32768], err[1024], long_help[32768], version[256];
+
+	ASSERT_EQ(run_sockeye((const char *[]){ "--version", NULL }, version, sizeof(version), err,
+			      sizeof(err)), 0, "--version");
+	for (size_t c = 0; c < sizeof(command_names) / sizeof(command_names[0]); c++) {
+		const char *cmd = command_names[c];
+
+		ASSERT_EQ(run_sockeye((const char *[]){ cmd, "--help", NULL }, long_help,
+				      sizeof(long_help), err, sizeof(err)), 0, cmd);
+		ASSERT_EQ(run_sockeye((const char *[]){ cmd, "-h", NULL }, out, sizeof(out), err,
+				      sizeof(err)), 0, cmd);
+		ASSERT_STR_EQ(out, long_help, "-h is --help");
+		ASSERT_HAS(out, "Usage: sockeye ", "a usage line");
+		ASSERT_EQ(run_sockeye((const char *[]){ cmd, "--version", NULL }, out, sizeof(out),
+				      err, sizeof(err)), 0, cmd);
+		ASSERT_STR_EQ(out, version, "--version after the command");
+		ASSERT_EQ(run_sockeye((const char *[]){ cmd, "-V", NULL }, out, sizeof(out), err,
+				      sizeof(err)), 0, cmd);
+		ASSERT_STR_EQ(out, version, "-V after the command");
+	}
 }
 
 /* Drops to nobody, as an unprivileged user would run it. */

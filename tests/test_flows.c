@@ -249,13 +249,13 @@ KTEST(flows_filters_in_kernel)
 
 	cfg.dport = port_a;
 	if (start_flows(&s, &cfg) && ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot")) {
-		ASSERT_EQ(t.n, 1, "--dport: only the client end to port a");
+		ASSERT_EQ(t.n, 1, "--rport: only the client end to port a");
 		ASSERT_TRUE(find_flow(&t, a.cport, port_a) != NULL, "that one");
 		flows_session_stop(&s);
 	}
 	cfg = (struct flows_config){ .sport = port_b, .listeners = true };
 	if (start_flows(&s, &cfg) && ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot")) {
-		ASSERT_EQ(t.n, 2, "--sport: port b's listener and server end");
+		ASSERT_EQ(t.n, 2, "--lport: port b's listener and server end");
 		ASSERT_TRUE(find_flow(&t, port_b, b.cport) != NULL, "the server end");
 		ASSERT_TRUE(find_flow(&t, port_b, 0) != NULL, "the listener");
 		flows_session_stop(&s);
@@ -692,7 +692,7 @@ KTEST(flows_cli_text_table)
 	tcp_connection(AF_INET6, &srv, &c.cli, &c.acc, &port, &c.cport);
 	transfer(&c, 10, 20);
 	keep_to_myself(srv, &c);
-	ASSERT_EQ(run_flows(port, "-c", "1", "-x", "-r", out, sizeof(out)), 0, "exit status");
+	ASSERT_EQ(run_flows(port, "-c", "1", "-x", "-R", out, sizeof(out)), 0, "exit status");
 	ASSERT_HAS(out, "PID     COMM            LOCAL", "header");
 	ASSERT_HAS(out, "BACKLOG   MAXBL   CWND", "-x columns");
 	ASSERT_HAS(out, "FAST TIMEOUT  PROBE   SYN SYNACK", "-r columns");
@@ -720,7 +720,7 @@ KTEST(flows_cli_prometheus_file)
 	snprintf(prom, sizeof(prom), "%s.prom", path);
 	tcp_connection(AF_INET, &srv, &c.cli, &c.acc, &port, &c.cport);
 	keep_to_myself(srv, &c);
-	ASSERT_EQ(run_flows(port, "--prom", prom, "-c2", "-t", out, sizeof(out)), 0, "exit status");
+	ASSERT_EQ(run_flows(port, "--prom", prom, "-c2", "--layers", out, sizeof(out)), 0, "exit status");
 	ASSERT_EQ(run_capture(check, out, sizeof(out), err, sizeof(err)), 0, "promtool accepts it");
 	ASSERT_STR_EQ(err, "", "promtool has nothing to say");
 	f = fopen(prom, "r");

@@ -329,7 +329,7 @@ KTEST(top_json_exact_totals_rates_and_splits)
 	int n, ended = 0;
 
 	if (!ASSERT_TRUE(start_child(&children[0], &pace), "child started") ||
-	    !top_json(children, (const char *[]){ "-d", "1", "-c", "4", "--units", "b", NULL }))
+	    !top_json(children, (const char *[]){ "-i", "1", "-c", "4", "--units", "b", NULL }))
 		return;
 	end_children(children, false);
 	n = split_snapshots(snaps, 4);
@@ -376,7 +376,7 @@ KTEST(top_json_counts_a_process_that_ended_within_the_interval)
 	const char *row;
 
 	if (!ASSERT_TRUE(start_child(&children[0], &pace), "child started") ||
-	    !top_json(children, (const char *[]){ "-d", "1.5", "-c", "1", "--udp", NULL }))
+	    !top_json(children, (const char *[]){ "-i", "1.5", "-c", "1", "--udp", NULL }))
 		return;
 	end_children(children, false);
 	ASSERT_EQ(split_snapshots(snaps, 1), 1, "one snapshot");
@@ -436,7 +436,7 @@ KTEST(top_json_sorts_rows_as_asked)
 
 		if (!ASSERT_TRUE(start_child(&children[0], &fast) && start_child(&children[1], &slow),
 				 "children started") ||
-		    !top_json(children, (const char *[]){ "-d", "0.4", "-c", "1", "--sort",
+		    !top_json(children, (const char *[]){ "-i", "0.4", "-c", "1", "--sort",
 							  cases[i].sort, cases[i].reverse, NULL }))
 			return;
 		end_children(children, true);
@@ -470,7 +470,7 @@ KTEST(top_cgroup_filter_and_grouping)
 		if (!ASSERT_TRUE(start_child(&children[0], &pace) && start_child(&children[1], &pace),
 				 "children started") ||
 		    !ASSERT_TRUE(move_to_cgroup(abs, children[0].pid), "child moved") ||
-		    !top_json(children, (const char *[]){ "-d", "1", "-c", "1", "--cgroup", rel,
+		    !top_json(children, (const char *[]){ "-i", "1", "-c", "1", "--cgroup", rel,
 							  grouped[g], NULL }))
 			break;
 		end_children(children, false);
@@ -563,7 +563,7 @@ KTEST(top_screen_under_tmux)
 		return;
 	before = last_program_id();
 	snprintf(session, sizeof(session), "sockeye-test-%d", getpid());
-	snprintf(command, sizeof(command), "%s top -d 0.2 --cgroup %s; echo EXIT=$?; sleep 60",
+	snprintf(command, sizeof(command), "%s top -i 0.2 --cgroup %s; echo EXIT=$?; sleep 60",
 		 sockeye_path(), rel);
 	if (!ASSERT_TRUE(start_child(&children[0], &big) && start_child(&children[1], &small),
 			 "children started") ||

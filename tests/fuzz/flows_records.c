@@ -13,7 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct flows_opts o = { .common.json = fuzz_byte(&data, &size) & 1, .extra = true,
-				.retrans = true, .errors = true, .sort = &sort_keys[0] };
+				.retrans = true, .drops = true, .sort = 0 };
 	struct event_printer p = { .json = o.common.json };
 	struct flows_session s = { .event_fn = print_event, .event_ctx = &p };
 	struct report_span span = { 0 };

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_session s = { .slots = slots, .fn = on_event, .ctx = &p };
 
 	if (mode & 4)
-		parse_method("GET", &o.match);
+		parse_method("http", "GET", &o.match);
 	memset(slots, 0, sizeof(slots));
 	while (size >= 2) {
 		size_t len = data[0] | data[1] << 8;
