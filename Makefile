@@ -14,6 +14,16 @@
 # `make soak` runs the agent and `sockeye events` under load for SOAK_SECONDS
 # (default 600) and fails on a crash or on memory or map growth
 # (bench/soak.sh). Both hold /tmp/sockeye-bench.lock while they measure.
+# `make install` installs the binary, the man pages and the bash completion
+# (whichever of MAN_PAGES and COMPLETION exist), the systemd unit (its
+# ExecStart in BINDIR) and the examples under PREFIX (default /usr/local),
+# staged in DESTDIR; `make uninstall` removes them. `make deb` builds the
+# Debian package (debian/) in ../, `make deb-test` builds it from a clean
+# clone of HEAD and installs and removes it in a scratch root
+# (tests/deb-test.sh). CPPFLAGS, CFLAGS and LDFLAGS from the environment or
+# the command line go into sockeye and the test runner (not into the BPF
+# objects nor the sanitizer build). VERSION_REV overrides the git revision
+# in `sockeye --version` (default: from git, "unknown" outside a clone).
 
 CC ?= cc
 CLANG ?= clang
@@ -23,7 +33,11 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS ?= -O2 -g
 WARN_INC := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Ibuild -Ibpf -Isrc
-CFLAGS += $(WARN_INC)
+# The user's CPPFLAGS and CFLAGS (dpkg-buildflags: fortify, stack
+# protector...) come after ours, so they win where they overlap; -MMD -MP
+# writes each object's header dependencies next to it (build/*.d).
+DEPFLAGS = -MMD -MP
+SOCKEYE_CFLAGS = $(WARN_INC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-value
 # libbpf, libelf, zlib and ncurses go in statically so the binary runs on hosts
 # without them; libc stays shared. The test runner is fully static so it
@@ -72,7 +86,7 @@ ASAN_TEST_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,
 # Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
 KERNEL ?= 6.1 6.12
 
-.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak
+.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak install uninstall deb deb-test FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -81,29 +95,53 @@ all: sockeye tests/sockeye-tests
 build build/tests build/asan build/asan/tests:
 	$(Q)mkdir -p $@
 
-build/%.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h) | build
+# Header dependencies: each object's .d, written by the compiler as it
+# builds it, lists the headers it included, so a header change rebuilds only
+# its users. The generated headers (the skeletons, version.h) are order-only
+# prerequisites of every object: they exist before the first compile, which
+# has no .d yet; after that each object's .d says which of them it uses.
+GEN_HDRS := $(SKELS) build/version.h
+
+build/%.bpf.o: bpf/%.bpf.c | build
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 build/%.skel.h: build/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-build/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | build
+# The version's git revision ("g" and the abbreviated commit, as git
+# describe writes it), rewritten only when it changes, so that only the
+# objects including it (main.c, agent.c) are rebuilt after a commit. From a
+# tarball without .git, or with VERSION_REV=... given, that instead.
+VERSION_REV ?= $(shell [ -e .git ] && git rev-parse --short=7 HEAD 2>/dev/null | sed 's/^/g/' || echo unknown)
+ifeq ($(VERSION_REV),)
+override VERSION_REV := unknown
+endif
+
+build/version.h: FORCE | build
+	$(Q)echo '#define SOCKEYE_REVISION "$(VERSION_REV)"' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@ ($(VERSION_REV))"; fi
+
+FORCE:
+
+build/%.o: src/%.c | build $(GEN_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) -c $< -o $@
 
-build/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) $(SKELS) | build/tests
+build/tests/%.o: tests/%.c | build/tests $(GEN_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) -Itests -c $< -o $@
 
-build/asan/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | build/asan
+build/asan/%.o: src/%.c | build/asan $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
-	$(Q)$(CLANG) $(ASAN_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-build/asan/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) $(SKELS) | build/asan/tests
+build/asan/tests/%.o: tests/%.c | build/asan/tests $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
-	$(Q)$(CLANG) $(ASAN_CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -Itests -c $< -o $@
+
+-include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d)
 
 build/asan/sockeye: build/asan/main.o $(ASAN_LIB_OBJS) $(ASAN_SERVE_OBJS)
 	$(call msg,ASAN-LD,$@)
@@ -115,11 +153,11 @@ build/asan/sockeye-tests: $(ASAN_TEST_OBJS) $(ASAN_LIB_OBJS)
 
 sockeye: build/main.o $(LIB_OBJS) $(SERVE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
 
 tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
 # The fuzz targets, one per parser of bytes or text from outside (libFuzzer
 # from clang; ASan and UBSan): tests/fuzz/NAME.c, linked with the shared

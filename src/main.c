@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
+#include "version.h"
 
 static const struct command commands[] = {
 	{ "top", cmd_top, "bandwidth per process, live (the default command)" },
@@ -79,7 +80,8 @@ int main(int argc, char **argv)
 			print_help();
 			return EXIT_OK;
 		case 'V':
-			printf("sockeye %s (libbpf %s)\n", SOCKEYE_VERSION, libbpf_version_string());
+			printf("sockeye %s (%s, libbpf %s)\n", SOCKEYE_VERSION, SOCKEYE_REVISION,
+			       libbpf_version_string());
 			return EXIT_OK;
 		default:
 			usage_error(NULL, "unknown option '%s' (see 'sockeye --help')", argv[optind - 1]);
