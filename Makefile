@@ -219,6 +219,62 @@ bench: sockeye
 soak: sockeye
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 
+# Installation. MAN_PAGES and COMPLETION are whatever `make man` and the
+# completion generator have produced (none yet: then none is installed).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/sockeye
+EXAMPLESDIR ?= $(DOCDIR)/examples
+MAN_PAGES ?= $(wildcard build/man/*.8)
+COMPLETION ?= $(wildcard build/completion/sockeye)
+INSTALL ?= install
+EXAMPLES := contrib/prometheus.yml
+
+install: sockeye
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(EXAMPLESDIR)
+	$(Q)$(INSTALL) -m 755 sockeye $(DESTDIR)$(BINDIR)/sockeye
+	$(Q)sed 's|^ExecStart=/usr/local/bin/sockeye |ExecStart=$(BINDIR)/sockeye |' \
+		contrib/sockeye-agent.service > $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp
+	$(Q)grep -q '^ExecStart=$(BINDIR)/sockeye ' $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp || \
+		{ echo "install: no ExecStart=/usr/local/bin/sockeye in contrib/sockeye-agent.service" >&2; exit 1; }
+	$(Q)chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp
+	$(Q)mv $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service
+	$(Q)$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
+ifneq ($(strip $(MAN_PAGES)),)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
+	$(Q)$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+endif
+ifneq ($(strip $(COMPLETION)),)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR)
+	$(Q)$(INSTALL) -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/sockeye
+endif
+
+# Removes what install installs, man pages by name (sockeye.8 and
+# sockeye-*.8: build/man may be gone by now), and the directories that
+# are sockeye's own; the shared ones (bin, man8...) stay.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/sockeye $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service \
+		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(notdir $(EXAMPLES))) \
+		$(DESTDIR)$(MANDIR)/man8/sockeye.8 $(DESTDIR)$(MANDIR)/man8/sockeye-*.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/sockeye
+	$(Q)for d in $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR); do \
+		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+
+# The Debian package (debian/), built by dpkg-buildpackage into ../; the
+# version is debian/changelog's. deb-test builds it from a clean clone of
+# HEAD and installs and removes it in a scratch root.
+deb:
+	dpkg-buildpackage -us -uc -b
+
+deb-test:
+	$(Q)tests/deb-test.sh
+
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
 
