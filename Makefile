@@ -114,8 +114,10 @@ build/%.skel.h: build/%.bpf.o
 # describe writes it), rewritten only when it changes, so that only the
 # objects including it (main.c, agent.c) are rebuilt after a commit. From a
 # tarball without .git, or with VERSION_REV=... given, that instead.
-VERSION_REV ?= $(shell [ -e .git ] && git rev-parse --short=7 HEAD 2>/dev/null | sed 's/^/g/' || echo unknown)
-ifeq ($(VERSION_REV),)
+ifeq ($(origin VERSION_REV),undefined)
+VERSION_REV := $(shell [ -e .git ] && git rev-parse --short=7 HEAD 2>/dev/null | sed 's/^/g/')
+endif
+ifeq ($(strip $(VERSION_REV)),)
 override VERSION_REV := unknown
 endif
 
@@ -266,9 +268,10 @@ uninstall:
 	$(Q)for d in $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR); do \
 		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 
-# The Debian package (debian/), built by dpkg-buildpackage into ../; the
-# version is debian/changelog's. deb-test builds it from a clean clone of
-# HEAD and installs and removes it in a scratch root.
+# The Debian package (debian/), built by dpkg-buildpackage into ../ after
+# a make clean (dh's); the version is debian/changelog's. deb-test builds
+# it from a clean clone of HEAD and installs and removes it in a scratch
+# root (about 35 s).
 deb:
 	dpkg-buildpackage -us -uc -b
 
