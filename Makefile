@@ -222,7 +222,8 @@ soak: sockeye
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 
 # Installation. MAN_PAGES and COMPLETION are whatever `make man` and the
-# completion generator have produced (none yet: then none is installed).
+# completion generator have produced (none yet: then none is installed),
+# looked for when install runs, so `make man install` finds the pages.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -247,14 +248,10 @@ install: sockeye
 	$(Q)mv $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service
 	$(Q)$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
-ifneq ($(strip $(MAN_PAGES)),)
-	$(Q)$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
-	$(Q)$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
-endif
-ifneq ($(strip $(COMPLETION)),)
-	$(Q)$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR)
-	$(Q)$(INSTALL) -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/sockeye
-endif
+	$(if $(strip $(MAN_PAGES)),$(Q)$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8 && \
+		$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/)
+	$(if $(strip $(COMPLETION)),$(Q)$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) && \
+		$(INSTALL) -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/sockeye)
 
 # Removes what install installs, man pages by name (sockeye.8 and
 # sockeye-*.8: build/man may be gone by now), and the directories that
