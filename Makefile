@@ -14,6 +14,16 @@
 # `make soak` runs the agent and `sockeye events` under load for SOAK_SECONDS
 # (default 600) and fails on a crash or on memory or map growth
 # (bench/soak.sh). Both hold /tmp/sockeye-bench.lock while they measure.
+# `make install` installs the binary, the man pages and the bash completion
+# (whichever of MAN_PAGES and COMPLETION exist), the systemd unit (its
+# ExecStart in BINDIR) and the examples under PREFIX (default /usr/local),
+# staged in DESTDIR; `make uninstall` removes them. `make deb` builds the
+# Debian package (debian/) in ../, `make deb-test` builds it from a clean
+# clone of HEAD and installs and removes it in a scratch root
+# (tests/deb-test.sh). CPPFLAGS, CFLAGS and LDFLAGS from the environment or
+# the command line go into sockeye and the test runner (not into the BPF
+# objects nor the sanitizer build). VERSION_REV overrides the git revision
+# in `sockeye --version` (default: from git, "unknown" outside a clone).
 
 CC ?= cc
 CLANG ?= clang
@@ -23,7 +33,11 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS ?= -O2 -g
 WARN_INC := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Ibuild -Ibpf -Isrc
-CFLAGS += $(WARN_INC)
+# The user's CPPFLAGS and CFLAGS (dpkg-buildflags: fortify, stack
+# protector...) come after ours, so they win where they overlap; -MMD -MP
+# writes each object's header dependencies next to it (build/*.d).
+DEPFLAGS = -MMD -MP
+SOCKEYE_CFLAGS = $(WARN_INC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-value
 # libbpf, libelf, zlib and ncurses go in statically so the binary runs on hosts
 # without them; libc stays shared. The test runner is fully static so it
@@ -72,7 +86,7 @@ ASAN_TEST_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,
 # Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
 KERNEL ?= 6.1 6.12
 
-.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak
+.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak install uninstall deb deb-test FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -81,29 +95,55 @@ all: sockeye tests/sockeye-tests
 build build/tests build/asan build/asan/tests:
 	$(Q)mkdir -p $@
 
-build/%.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h) | build
+# Header dependencies: each object's .d, written by the compiler as it
+# builds it, lists the headers it included, so a header change rebuilds only
+# its users. The generated headers (the skeletons, version.h) are order-only
+# prerequisites of every object: they exist before the first compile, which
+# has no .d yet; after that each object's .d says which of them it uses.
+GEN_HDRS := $(SKELS) build/version.h
+
+build/%.bpf.o: bpf/%.bpf.c | build
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 build/%.skel.h: build/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-build/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | build
+# The version's git revision ("g" and the abbreviated commit, as git
+# describe writes it), rewritten only when it changes, so that only the
+# objects including it (main.c, agent.c) are rebuilt after a commit. From a
+# tarball without .git, or with VERSION_REV=... given, that instead.
+ifeq ($(origin VERSION_REV),undefined)
+VERSION_REV := $(shell [ -e .git ] && git rev-parse --short=7 HEAD 2>/dev/null | sed 's/^/g/')
+endif
+ifeq ($(strip $(VERSION_REV)),)
+override VERSION_REV := unknown
+endif
+
+build/version.h: FORCE | build
+	$(Q)echo '#define SOCKEYE_REVISION "$(VERSION_REV)"' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@ ($(VERSION_REV))"; fi
+
+FORCE:
+
+build/%.o: src/%.c | build $(GEN_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) -c $< -o $@
 
-build/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) $(SKELS) | build/tests
+build/tests/%.o: tests/%.c | build/tests $(GEN_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) -Itests -c $< -o $@
 
-build/asan/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | build/asan
+build/asan/%.o: src/%.c | build/asan $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
-	$(Q)$(CLANG) $(ASAN_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-build/asan/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*.h) $(SKELS) | build/asan/tests
+build/asan/tests/%.o: tests/%.c | build/asan/tests $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
-	$(Q)$(CLANG) $(ASAN_CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -Itests -c $< -o $@
+
+-include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d)
 
 build/asan/sockeye: build/asan/main.o $(ASAN_LIB_OBJS) $(ASAN_SERVE_OBJS)
 	$(call msg,ASAN-LD,$@)
@@ -115,11 +155,11 @@ build/asan/sockeye-tests: $(ASAN_TEST_OBJS) $(ASAN_LIB_OBJS)
 
 sockeye: build/main.o $(LIB_OBJS) $(SERVE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
 
 tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
 # The fuzz targets, one per parser of bytes or text from outside (libFuzzer
 # from clang; ASan and UBSan): tests/fuzz/NAME.c, linked with the shared
@@ -180,6 +220,60 @@ bench: sockeye
 
 soak: sockeye
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
+
+# Installation. MAN_PAGES and COMPLETION are whatever `make man` and the
+# completion generator have produced (none yet: then none is installed),
+# looked for when install runs, so `make man install` finds the pages.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/sockeye
+EXAMPLESDIR ?= $(DOCDIR)/examples
+MAN_PAGES ?= $(wildcard build/man/*.8)
+COMPLETION ?= $(wildcard build/completion/sockeye)
+INSTALL ?= install
+EXAMPLES := contrib/prometheus.yml
+
+install: sockeye
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(EXAMPLESDIR)
+	$(Q)$(INSTALL) -m 755 sockeye $(DESTDIR)$(BINDIR)/sockeye
+	$(Q)sed 's|^ExecStart=/usr/local/bin/sockeye |ExecStart=$(BINDIR)/sockeye |' \
+		contrib/sockeye-agent.service > $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp
+	$(Q)grep -q '^ExecStart=$(BINDIR)/sockeye ' $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp || \
+		{ echo "install: no ExecStart=/usr/local/bin/sockeye in contrib/sockeye-agent.service" >&2; exit 1; }
+	$(Q)chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp
+	$(Q)mv $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service
+	$(Q)$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
+	$(if $(strip $(MAN_PAGES)),$(Q)$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8 && \
+		$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/)
+	$(if $(strip $(COMPLETION)),$(Q)$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) && \
+		$(INSTALL) -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/sockeye)
+
+# Removes what install installs, man pages by name (sockeye.8 and
+# sockeye-*.8: build/man may be gone by now), and the directories that
+# are sockeye's own; the shared ones (bin, man8...) stay.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/sockeye $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service \
+		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(notdir $(EXAMPLES))) \
+		$(DESTDIR)$(MANDIR)/man8/sockeye.8 $(DESTDIR)$(MANDIR)/man8/sockeye-*.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/sockeye
+	$(Q)for d in $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR); do \
+		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+
+# The Debian package (debian/), built by dpkg-buildpackage into ../ after
+# a make clean (dh's); the version is debian/changelog's. deb-test builds
+# it from a clean clone of HEAD and installs and removes it in a scratch
+# root (about 35 s).
+deb:
+	dpkg-buildpackage -us -uc -b
+
+deb-test:
+	$(Q)tests/deb-test.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h

@@ -24,6 +24,7 @@
 #include "probe.h"
 #include "prom.h"
 #include "run.h"
+#include "version.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 #define DEFAULT_INTERVAL 5
@@ -68,6 +69,7 @@ static void write_build_info(FILE *out, const struct agent *a)
 	char names[128];
 	struct prom_label labels[] = {
 		{ "version", SOCKEYE_VERSION },
+		{ "revision", SOCKEYE_REVISION },
 		{ "libbpf", libbpf_version_string() },
 		{ "collectors", names },
 	};
@@ -77,8 +79,9 @@ static void write_build_info(FILE *out, const struct agent *a)
 		running |= a->states[i] ? 1u << i : 0;
 	collector_names(names, sizeof(names), running);
 	prom_family(out, "sockeye_build_info", "gauge",
-		    "Always 1: the sockeye version, its libbpf and the collectors running.");
-	prom_uint(out, "sockeye_build_info", labels, 3, 1);
+		    "Always 1: the sockeye version, its git revision, its libbpf and the "
+		    "collectors running.");
+	prom_uint(out, "sockeye_build_info", labels, sizeof(labels) / sizeof(labels[0]), 1);
 }
 
 static void write_lost(FILE *out, const struct agent *a)

@@ -7,6 +7,7 @@
 #include "sockeye.h"
 #include <bpf/libbpf.h>
 #include "json.h"
+#include "version.h"
 
 bool verbose;
 bool json_errors;
@@ -70,5 +71,6 @@ void usage_error(const char *cmd, const char *fmt, ...)
 
 void print_version(void)
 {
-	printf("sockeye %s (libbpf %s)\n", SOCKEYE_VERSION, libbpf_version_string());
+	printf("sockeye %s (%s, libbpf %s)\n", SOCKEYE_VERSION, SOCKEYE_REVISION,
+	       libbpf_version_string());
 }

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SOCKEYE_VERSION "0.1.0"
+/* The release; its git revision, SOCKEYE_REVISION, is in the generated
+ * build/version.h, included only where it is printed (main.c, agent.c). */
+#define SOCKEYE_VERSION "0.2.0"
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "sockeye.h"
+#include "version.h"
 #include "test.h"
 #include "helpers.h"
 #include "flows_session.h"
@@ -377,7 +379,8 @@ KTEST(agent_serves_metrics_healthz_and_nothing_else)
 	ASSERT_TRUE(family_sum(body_of(buf), "sockeye_lost_events_total") >= skipped,
 		    "the runs the kernel skipped are lost events");
 	ASSERT_HAS(buf, "Content-Type: text/plain; version=0.0.4", "exposition 0.0.4");
-	ASSERT_HAS(body_of(buf), "sockeye_build_info{version=", "build info");
+	ASSERT_HAS(body_of(buf), "sockeye_build_info{version=\"" SOCKEYE_VERSION "\",revision=\""
+		   SOCKEYE_REVISION "\",libbpf=\"v", "build info");
 	ASSERT_HAS(body_of(buf), "sockeye_lost_events_total{collector=\"bytes\"}", "lost events");
 	ASSERT_HAS(body_of(buf), "sockeye_tcp_connect_duration_seconds_bucket{le=\"+Inf\"}",
 		   "histogram");

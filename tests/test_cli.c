@@ -8,6 +8,8 @@
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "sockeye.h"
+#include "version.h"
 #include "test.h"
 #include "helpers.h"
 
@@ -205,7 +207,8 @@ TEST(cli_help_and_version)
 	ASSERT_HAS(out, "--duration", "events help lists the shared options");
 	ASSERT_EQ(run_sockeye((const char *[]){ "--version", NULL }, out, sizeof(out), err,
 			      sizeof(err)), 0, "--version exits 0");
-	ASSERT_HAS(out, "sockeye 0.", "version line");
+	/* The release, its git revision ("unknown" outside a clone) and libbpf. */
+	ASSERT_HAS(out, "sockeye " SOCKEYE_VERSION " (" SOCKEYE_REVISION ", libbpf v", "version line");
 }
 
 static const char *const command_names[] = {

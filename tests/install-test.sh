@@ -1,0 +1,77 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# `make install` into a scratch DESTDIR installs exactly the expected files
+# (stand-ins for the man pages and the completion, given as MAN_PAGES and
+# COMPLETION, check that they are installed when they exist), the unit's
+# ExecStart follows BINDIR, the installed binary runs --version and
+# features, and `make uninstall` leaves no file behind. Also that the
+# release is the same in src/sockeye.h, debian/changelog and CHANGELOG.md.
+# Run from the top of the tree after `make` (tests/test_install.c does).
+set -eu
+tmp=$(mktemp -d /tmp/sockeye-install-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "install-test: $*"; exit 1; }
+# A make of its own, not a job of the `make test` that may be running this;
+# -o sockeye: install what is built, never rebuild it in the middle of a
+# test run.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+mk() { make --no-print-directory -o sockeye "$@" >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; fail "make $*"; }; }
+
+files() { (cd "$1" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort); }
+
+mkdir -p "$tmp/man" "$tmp/completion"
+echo '.TH SOCKEYE 8' > "$tmp/man/sockeye.8"
+echo '.TH SOCKEYE-TOP 8' > "$tmp/man/sockeye-top.8"
+echo 'complete -F _sockeye sockeye' > "$tmp/completion/sockeye"
+extra="MAN_PAGES=$tmp/man/sockeye.8 $tmp/man/sockeye-top.8"
+
+# The defaults: PREFIX=/usr/local.
+root=$tmp/local
+mk install DESTDIR="$root" "$extra" COMPLETION="$tmp/completion/sockeye"
+expected="usr/local/bin/sockeye
+usr/local/lib/systemd/system/sockeye-agent.service
+usr/local/share/bash-completion/completions/sockeye
+usr/local/share/doc/sockeye/examples/prometheus.yml
+usr/local/share/man/man8/sockeye-top.8
+usr/local/share/man/man8/sockeye.8"
+actual=$(files "$root")
+[ "$actual" = "$expected" ] || fail "installed:
+$actual
+expected:
+$expected"
+[ -x "$root/usr/local/bin/sockeye" ] || fail "the binary is not executable"
+[ "$(stat -c %a "$root/usr/local/share/man/man8/sockeye.8")" = 644 ] || fail "man page mode"
+grep -qx 'ExecStart=/usr/local/bin/sockeye agent --listen 127.0.0.1:9464' \
+	"$root/usr/local/lib/systemd/system/sockeye-agent.service" || fail "ExecStart not in BINDIR"
+out=$("$root/usr/local/bin/sockeye" --version) || fail "installed sockeye --version failed"
+version=$(sed -n 's/^#define SOCKEYE_VERSION "\(.*\)"$/\1/p' src/sockeye.h)
+case $out in "sockeye $version ("*", libbpf v"*")") ;; *) fail "--version said: $out" ;; esac
+"$root/usr/local/bin/sockeye" features > "$tmp/features" 2>&1 || { cat "$tmp/features"; fail "installed sockeye features failed"; }
+grep -q '^Command:' "$tmp/features" || fail "features printed no commands"
+mk uninstall DESTDIR="$root"
+[ -z "$(files "$root")" ] || fail "left after uninstall: $(files "$root")"
+[ ! -e "$root/usr/local/share/doc/sockeye" ] || fail "uninstall left share/doc/sockeye"
+
+# A distribution's layout: PREFIX=/usr, the binary in /usr/sbin, the unit
+# in /lib; no man pages or completion built (MAN_PAGES empty).
+root=$tmp/usr
+mk install DESTDIR="$root" PREFIX=/usr BINDIR=/usr/sbin SYSTEMDUNITDIR=/lib/systemd/system \
+	MAN_PAGES= COMPLETION=
+expected="lib/systemd/system/sockeye-agent.service
+usr/sbin/sockeye
+usr/share/doc/sockeye/examples/prometheus.yml"
+actual=$(files "$root")
+[ "$actual" = "$expected" ] || fail "installed (PREFIX=/usr):
+$actual
+expected:
+$expected"
+grep -q '^ExecStart=/usr/sbin/sockeye agent ' "$root/lib/systemd/system/sockeye-agent.service" ||
+	fail "ExecStart does not follow BINDIR=/usr/sbin"
+mk uninstall DESTDIR="$root" PREFIX=/usr BINDIR=/usr/sbin SYSTEMDUNITDIR=/lib/systemd/system
+[ -z "$(files "$root")" ] || fail "left after uninstall (PREFIX=/usr): $(files "$root")"
+
+# One release number everywhere.
+deb=$(sed -n '1s/^sockeye (\([^)]*\)).*/\1/p' debian/changelog)
+[ "$deb" = "$version" ] || fail "debian/changelog says $deb, src/sockeye.h $version"
+grep -q "^## $version " CHANGELOG.md || fail "CHANGELOG.md has no \"## $version\" section"
+echo "install-test: ok"
