@@ -116,14 +116,16 @@ static void remove_pins(const struct agent *a)
 	unlink(a->err_path);
 }
 
-/* Starts `sockeye agent --listen LOOPBACK:PORT --pin-dir DIR -i 0.2 extra...`
- * and waits until /healthz answers, which it does once attached. */
+/* Starts `sockeye agent --listen LOOPBACK:PORT --pin-dir DIR extra...`,
+ * with -i 0.2 unless extra gives its own, and waits until /healthz
+ * answers, which it does once attached. */
 static bool agent_start_on(struct agent *a, int family, int n, const char *const extra[])
 {
 	static int serial;
 	char *argv[24] = { (char *)sockeye_path(), "agent", "--listen", a->port_arg,
-			   "--pin-dir", a->pin_dir, "-i", "0.2" };
-	int argc = 8;
+			   "--pin-dir", a->pin_dir };
+	bool interval_given = false;
+	int argc = 6;
 
 	a->family = family;
 	a->port = free_port();
@@ -131,8 +133,14 @@ static bool agent_start_on(struct agent *a, int family, int n, const char *const
 		 "127.0.0.1:%u", a->port);
 	snprintf(a->pin_dir, sizeof(a->pin_dir), "/sys/fs/bpf/sockeye-test-%d-%d", getpid(), serial++);
 	snprintf(a->err_path, sizeof(a->err_path), "/tmp/sockeye-test-agent-%d.err", getpid());
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		argv[argc++] = (char *)extra[i];
+		interval_given |= !strcmp(extra[i], "-i");
+	}
+	if (!interval_given) {
+		argv[argc++] = "-i";
+		argv[argc++] = "0.2";
+	}
 	a->programs_after = last_program_id();
 	a->pid = spawn_logged(argv, "/dev/null", a->err_path);
 	for (int waited = 0; waited < 5000; waited += 20) {
