@@ -254,7 +254,7 @@ static int run_hist(const struct printer *p, const struct connlat_session *s)
 	if (!p->o->common.json)
 		printf("Tracing TCP handshakes... Hit Ctrl-C to end.\n");
 	fflush(stdout);
-	if (run_reports(p->o->common.interval, 0, report_hist, &h))
+	if (run_reports(p->o->common.interval, p->o->common.count, report_hist, &h))
 		return EXIT_FAIL;
 	/* Records are not read here, so read_until_stopped() does not say it. */
 	if (reader_skipped(&s->reader))
@@ -275,8 +275,11 @@ static void check_connlat_options(struct connlat_opts *o)
 {
 	if (o->cfg.hist && o->cfg.failed)
 		usage_error("connlat", "--hist counts completed handshakes only; leave out --failed");
-	if (o->common.interval && !o->cfg.hist)
-		usage_error("connlat", "-i goes with --hist: lines are printed as handshakes end");
+	if ((o->common.interval || o->common.count) && !o->cfg.hist)
+		usage_error("connlat", "-i and -c go with --hist: lines are printed as handshakes end");
+	if (o->common.count && !o->common.interval)
+		usage_error("connlat", "--count needs --interval: without it there is one histogram, "
+			    "at the end");
 	o->cfg.filters = o->common.filters;
 }
 
@@ -294,6 +297,7 @@ static const struct opt_def connlat_options[] = {
 	{ "hist", 0, NULL, "a log2 histogram of latency in microseconds instead of lines: every "
 	  "interval with -i, else once at exit", OPT_FLAG, OPT_FIELD(T, cfg.hist) },
 	OPTION_INTERVAL(T, "with --hist: print the histogram every TIME"),
+	OPTION_COUNT(T, "with --hist and -i: stop after N histograms"),
 	OPTION_FILTERS(T),
 	OPTION_JSON(T),
 	OPTION_DURATION(T),

@@ -411,7 +411,7 @@ static int run_summary(struct printer *p)
 	if (!p->o->common.json)
 		printf("Tracing HTTP exchanges... Hit Ctrl-C to end.\n");
 	fflush(stdout);
-	err = run_reports(p->o->common.interval, 0, report_summary, p);
+	err = run_reports(p->o->common.interval, p->o->common.count, report_summary, p);
 out:
 	free(p->now.rows);
 	free(p->before.rows);
@@ -471,6 +471,7 @@ static const struct opt_def http_options[] = {
 	  "and a log2 histogram of latency in microseconds, every interval with -i, else once "
 	  "at exit", OPT_FLAG, OPT_FIELD(T, summary) },
 	OPTION_INTERVAL(T, "with --summary: print the summary every TIME"),
+	OPTION_COUNT(T, "with --summary and -i: stop after N summaries"),
 	OPTION_FILTERS(T),
 	OPTION_JSON(T),
 	OPTION_DURATION(T),
@@ -538,8 +539,11 @@ static int cmd_http(int argc, char **argv)
 	int status;
 
 	parse_options(&http_command, argc, argv, &o);
-	if (o.common.interval && !o.summary)
-		usage_error("http", "-i goes with --summary: exchanges are printed as they end");
+	if ((o.common.interval || o.common.count) && !o.summary)
+		usage_error("http", "-i and -c go with --summary: exchanges are printed as they end");
+	if (o.common.count && !o.common.interval)
+		usage_error("http", "--count needs --interval: without it there is one summary, at "
+			    "the end");
 	if (!check_environment())
 		return EXIT_FAIL;
 	printer = (struct printer){

@@ -64,7 +64,8 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "connlat", "--lport", "70000" }, "invalid --lport '70000'" },
 		{ { "connlat", "--hist=0" }, "option '--hist' takes no value" },
 		{ { "connlat", "--hist", "5" }, "an interval is given as -i 5" },
-		{ { "connlat", "-i", "5" }, "-i goes with --hist" },
+		{ { "connlat", "-i", "5" }, "-i and -c go with --hist" },
+		{ { "connlat", "--hist", "-c", "2" }, "--count needs --interval" },
 		{ { "connlat", "--hist", "--failed" }, "--hist counts completed handshakes only" },
 		{ { "connlat", "--timestamp=yes" }, "option '--timestamp' takes no value" },
 		{ { "connlat", "stray" }, "unexpected argument 'stray'" },
@@ -116,7 +117,8 @@ TEST(cli_bad_usage_exits_2_with_one_line)
 		{ { "http", "--status", "20x" }, "invalid --status '20x'" },
 		{ { "http", "--path-prefix", "" }, "invalid --path-prefix ''" },
 		{ { "http", "--summary=0" }, "option '--summary' takes no value" },
-		{ { "http", "-i", "2" }, "-i goes with --summary" },
+		{ { "http", "-i", "2" }, "-i and -c go with --summary" },
+		{ { "http", "--summary", "-c", "2" }, "--count needs --interval" },
 		{ { "http", "--method" }, "option '--method' needs a value" },
 		{ { "http", "stray" }, "unexpected argument 'stray'" },
 		{ { "top", "--pin-dir", "/sys/fs/bpf/x" }, "--pin-dir goes with --from-agent" },
@@ -476,4 +478,32 @@ KTEST(cli_events_text_lines)
 	snprintf(want, sizeof(want), " pid=%d tid=%d cookie=", getpid(), getpid());
 	ASSERT_HAS(out, want, "pid and tid");
 	ASSERT_HAS(out, " bytes=5\n", "send line ends with the bytes");
+}
+
+static int count_of(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+/* -c stops every periodic report after its count, in every command that
+ * reports periodically; durations take units. */
+KTEST(cli_count_stops_every_periodic_report)
+{
+	static const struct { const char *args[MAX_ARGS]; const char *record; } cases[] = {
+		{ { "connlat", "--hist", "-i", "200ms", "-c", "2", "-j" }, "\"type\":\"hist\"" },
+		{ { "sockstat", "-i", "0.2", "-c", "2", "-j" }, "\"type\":\"sockstat\"" },
+		{ { "top", "-i", "200ms", "-c", "2", "-j", "-p", "1" }, "\"type\":\"total\"" },
+		{ { "flows", "-i", "200ms", "-c", "2", "-j", "--lport", "1" }, "\"type\":\"flows\"" },
+	};
+	static char out[1 << 16];
+	char err[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ(run_sockeye(cases[i].args, out, sizeof(out), err, sizeof(err)), 0, err);
+		ASSERT_EQ(count_of(out, cases[i].record), 2, cases[i].args[0]);
+	}
 }
