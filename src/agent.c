@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -220,6 +222,31 @@ static int drop_capabilities(bool textfile)
 	return 0;
 }
 
+/* Tells systemd (Type=notify) that the programs are attached and the port
+ * listens: one datagram to $NOTIFY_SOCKET, written here rather than with
+ * libsystemd, which has no static library and would tie the binary to
+ * hosts that have it. A name starting with '@' is an abstract socket. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t len = path ? strlen(path) : 0;
+	int fd;
+
+	if (!len || len >= sizeof(addr.sun_path) || (path[0] != '/' && path[0] != '@'))
+		return;
+	memcpy(addr.sun_path, path, len);
+	if (path[0] == '@')
+		addr.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&addr,
+		   offsetof(struct sockaddr_un, sun_path) + len) < 0)
+		p_warn("cannot tell systemd the agent is ready: %s", strerror(errno));
+	close(fd);
+}
+
 /* ---- the command ---- */
 
 static int serve(struct agent *a, int listen_fd)
@@ -247,6 +274,7 @@ static int serve(struct agent *a, int listen_fd)
 	err = drop_capabilities(a->textfile);
 	if (!err) {
 		p_info("serving /metrics on http://%s", a->listen_text);
+		notify_ready();
 		err = run_reports(a->common.interval, 0, refresh, a);
 	}
 	endpoint_stop(a->http);

@@ -128,6 +128,15 @@ bool recv_exactly(int fd, size_t len)
 	return true;
 }
 
+uint16_t free_port(void)
+{
+	uint16_t port = 0;
+	int fd = bound_socket(AF_INET, SOCK_STREAM, false, &port);
+
+	close(fd);
+	return port;
+}
+
 const char *sockeye_path(void)
 {
 	const char *path = getenv("SOCKEYE");

@@ -17,6 +17,9 @@ int bound_socket(int family, int type, bool listen, uint16_t *port);
 int connect_to(int family, int type, uint16_t port);
 /* Its address bytes, network order: 4 for IPv4, 16 for IPv6. */
 const uint8_t *loopback_bytes(int family);
+/* A TCP port on 127.0.0.1 that was free a moment ago, for a server that
+ * binds it itself. */
+uint16_t free_port(void);
 uint16_t local_port(int fd);
 /* A loopback TCP connection: the listener on port, the client on cport and
  * the accepted socket. */

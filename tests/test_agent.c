@@ -90,15 +90,6 @@ struct agent {
 	char pin_dir[64], err_path[64], port_arg[32];
 };
 
-static uint16_t free_port(void)
-{
-	uint16_t port = 0;
-	int fd = bound_socket(AF_INET, SOCK_STREAM, false, &port);
-
-	close(fd);
-	return port;
-}
-
 static bool healthy(const struct agent *a)
 {
 	char buf[1024];
