@@ -37,20 +37,24 @@ static bool grow_for_one_more(void **array, size_t n, size_t size)
 	return grown != NULL;
 }
 
-long label_index(struct label_set *set, const char *value)
+long label_index(struct label_set *set, const char *raw)
 {
+	char value[LABEL_LEN];
 	size_t i;
 
+	/* Compared as written: names that differ only in invalid bytes are
+	 * one label value, so one series. */
+	prom_utf8(value, sizeof(value), raw);
 	if (!strcmp(value, LABEL_OTHER))
 		return set->max;
 	for (i = 0; i < set->n; i++)
-		if (!strncmp(set->values[i], value, LABEL_LEN))
+		if (!strcmp(set->values[i], value))
 			return i;
 	if (set->n == set->max)
 		return set->max;
 	if (!grow_for_one_more((void **)&set->values, set->n, LABEL_LEN))
 		return -ENOMEM;
-	snprintf(set->values[set->n], LABEL_LEN, "%s", value);
+	memcpy(set->values[set->n], value, LABEL_LEN);
 	return set->n++;
 }
 

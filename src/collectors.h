@@ -49,7 +49,9 @@ const struct collector *find_collector(const char *name);
  * own series for the agent's whole life (a counter that moved from its own
  * series to "other" and back would look reset), the rest share "other". */
 #define LABEL_OTHER "other"
-#define LABEL_LEN 16
+/* A process name (15 bytes) as valid UTF-8: each invalid byte becomes
+ * U+FFFD, 3 bytes. */
+#define LABEL_LEN (15 * 3 + 1)
 
 struct label_set {
 	size_t max, n;
@@ -57,7 +59,9 @@ struct label_set {
 };
 
 /* Where value's counts go: its own index below max, or max for "other"
- * (also for a value literally named "other"); -ENOMEM when out of memory. */
+ * (also for a value literally named "other"); -ENOMEM when out of memory.
+ * Values are kept as written (prom_utf8()), so names that differ only in
+ * invalid bytes share one index. */
 long label_index(struct label_set *set, const char *value);
 /* The value of index i (0 to max): LABEL_OTHER for max. */
 const char *label_value(const struct label_set *set, size_t i);

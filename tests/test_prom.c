@@ -40,6 +40,42 @@ TEST(prom_escapes_help_and_label_values)
 	free(text);
 }
 
+static void utf8_labels(FILE *out)
+{
+	const struct prom_label labels[] = {
+		{ "valid", "caf\xc3\xa9-\xe2\x9c\x93" },		/* café-✓ */
+		{ "invalid", "\xff\xfe\x01" "ab" },
+		{ "overlong", "\xc0\xaf" },			/* '/' in two bytes */
+		{ "surrogate", "\xed\xa0\x80" },		/* U+D800 */
+		{ "cut", "x\xe2\x9c" },			/* ✓ without its last byte */
+		{ "escaped", "\xf0\x9f\x90\x9f\"\\" },	/* 🐟 and escapes */
+	};
+
+	prom_family(out, "y", "gauge", "Help \xff.");
+	prom_uint(out, "y", labels, 6, 1);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+TEST(prom_label_values_are_valid_utf8)
+{
+	char *text = written(utf8_labels), buf[16];
+
+	ASSERT_STR_EQ(text,
+		      "# HELP y Help " FFFD ".\n"
+		      "# TYPE y gauge\n"
+		      "y{valid=\"caf\xc3\xa9-\xe2\x9c\x93\",invalid=\"" FFFD FFFD "\x01" "ab\","
+		      "overlong=\"" FFFD FFFD "\",surrogate=\"" FFFD FFFD FFFD "\",cut=\"x" FFFD FFFD
+		      "\",escaped=\"\xf0\x9f\x90\x9f\\\"\\\\\"} 1\n", "exposition");
+	free(text);
+	ASSERT_EQ(prom_utf8(buf, sizeof(buf), "\xff" "a\xc3\xa9"), 6, "length");
+	ASSERT_STR_EQ(buf, FFFD "a\xc3\xa9", "replaced, the rest as is");
+	/* 15 bytes of room: five replacements fit, a sixth does not, nor half. */
+	ASSERT_EQ(prom_utf8(buf, sizeof(buf), "\xff\xff\xff\xff\xff\xff"), 15, "cut");
+	ASSERT_EQ(prom_utf8(buf, 5, "ab\xe2\x9c\x93"), 2, "never half a character");
+	ASSERT_STR_EQ(buf, "ab", "cut before it");
+}
+
 static void histogram(FILE *out)
 {
 	const struct prom_label dir = { "direction", "active" };
@@ -82,5 +118,21 @@ TEST(agent_labels_keep_their_series_and_fold_the_rest)
 	ASSERT_STR_EQ(label_value(&set, 1), "postgres", "value of 1");
 	ASSERT_STR_EQ(label_value(&set, 2), LABEL_OTHER, "value of max");
 	ASSERT_EQ(set.n, 2, "two values");
+	label_set_free(&set);
+}
+
+/* Label values are compared as written: two names that differ only in
+ * invalid bytes are one series, not two with the same labels. */
+TEST(agent_labels_of_invalid_names_are_one_value)
+{
+	struct label_set set = { .max = 4 };
+
+	ASSERT_EQ(label_index(&set, "\xff" "ab"), 0, "first invalid name");
+	ASSERT_EQ(label_index(&set, "\xfe" "ab"), 0, "reads the same: the same index");
+	ASSERT_EQ(label_index(&set, "caf\xc3\xa9"), 1, "a valid name");
+	ASSERT_STR_EQ(label_value(&set, 0), FFFD "ab", "stored as written");
+	ASSERT_EQ(label_index(&set, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"),
+		  2, "a 15-byte invalid name");
+	ASSERT_EQ(strlen(label_value(&set, 2)), 45, "kept whole");
 	label_set_free(&set);
 }
