@@ -914,8 +914,8 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 	int listener;
 	pid_t child;
 
-	if (!ASSERT_TRUE(!access(PROMETHEUS, X_OK), "prometheus installed (scripts/deps.sh)"))
-		return;
+	if (access(PROMETHEUS, X_OK))
+		test_skip(PROMETHEUS " is not installed (scripts/deps.sh installs it)");
 	listener = private_listener(&port);
 	snprintf(port_arg, sizeof(port_arg), "%u", port);
 	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
@@ -930,6 +930,107 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 					     " * 1000000)") > 0, "latency sum > 0");
 	} else {
 		close(listener);
+	}
+	prometheus_stop(&prom);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* An instant query through Prometheus's HTTP API, with curl: the JSON
+ * answer in out; false when curl or the query failed. */
+static bool prometheus_api(const struct prometheus *p, const char *query, char *out, size_t len)
+{
+	char url[96], arg[1024], err[1024];
+	char *argv[] = { "curl", "-sSfG", "--max-time", "5", "--data-urlencode", arg, url, NULL };
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/query", p->port);
+	snprintf(arg, sizeof(arg), "query=%s", query);
+	return run_capture(argv, out, len, err, sizeof(err)) == 0 &&
+	       strstr(out, "\"status\":\"success\"");
+}
+
+/* The value of a query's one result, or -1. */
+static long long api_value(const char *answer)
+{
+	const char *value = strstr(answer, "\"value\":[");
+
+	value = value ? strstr(value, ",\"") : NULL;
+	return value ? strtoll(value + 2, NULL, 10) : -1;
+}
+
+/* A process names itself with invalid UTF-8 and sends a few KB, as anyone
+ * on the host can: the exposition stays valid (U+FFFD for the bad bytes),
+ * promtool finds nothing to say, and a real Prometheus keeps the target up
+ * scrape after scrape, with both names as labels: the valid non-ASCII one
+ * exactly, the invalid one with U+FFFD. */
+KTEST(agent_invalid_utf8_name_keeps_prometheus_up)
+{
+	enum { BYTES = 4321 };
+	static const char bad[] = "\xff\xfe\x01" "ab", good[] = "caf\xc3\xa9-\xe2\x9c\x93";
+	/* As PromQL string literals, which take Go's escapes. */
+	static const char *const queries[] = {
+		"sockeye_process_sent_bytes_total{comm=\"caf\xc3\xa9-\xe2\x9c\x93\",protocol=\"tcp\"}",
+		"sockeye_process_sent_bytes_total{comm=\"\\ufffd\\ufffd\\x01ab\",protocol=\"tcp\"}",
+	};
+	static char buf[1 << 18], answer[1 << 16];
+	char port_arg[8], exposition[512];
+	const char *const extra[] = { "--port", port_arg };
+	struct prometheus prom = { 0 };
+	long long up_scrapes = 0;
+	struct agent a;
+	uint16_t port;
+	int listener;
+
+	if (access(PROMETHEUS, X_OK) || access(PROMTOOL, X_OK))
+		test_skip(PROMETHEUS " or " PROMTOOL " is not installed (scripts/deps.sh installs "
+			  "Debian's prometheus, which has both)");
+	if (access("/usr/bin/curl", X_OK))
+		test_skip("curl is not installed (scripts/deps.sh installs it)");
+	listener = private_listener(&port);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
+		close(listener);
+		return;
+	}
+	ASSERT_EQ(wait_status(connect_and_send(bad, listener, port, 1, BYTES, false)), 0,
+		  "the invalid name sent");
+	ASSERT_EQ(wait_status(connect_and_send(good, listener, port, 1, BYTES, false)), 0,
+		  "the valid name sent");
+	close(listener);
+
+	/* (a) The exposition, with both names, is valid for promtool. */
+	snprintf(exposition, sizeof(exposition), "sockeye_process_sent_bytes_total{comm=\""
+		 "\xef\xbf\xbd\xef\xbf\xbd\x01" "ab\",protocol=\"tcp\"}");
+	ASSERT_EQ(wait_for_series(a.port, exposition, BYTES), BYTES, "the invalid name, as U+FFFD");
+	snprintf(exposition, sizeof(exposition), "sockeye_process_sent_bytes_total{comm=\"%s\","
+		 "protocol=\"tcp\"}", good);
+	ASSERT_EQ(wait_for_series(a.port, exposition, BYTES), BYTES, "the valid name as it is");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	check_exposition(body_of(buf));
+
+	/* (b) A real Prometheus scrapes it: up, every scrape, and both names. */
+	if (ASSERT_TRUE(prometheus_start(&prom, a.port), "prometheus ready")) {
+		for (int waited = 0; waited < 30000 && up_scrapes < 3; waited += 250) {
+			if (prometheus_api(&prom, "count_over_time(up{job=\"sockeye\"}[1m])", answer,
+					   sizeof(answer)))
+				up_scrapes = api_value(answer);
+			if (up_scrapes < 3)
+				sleep_ms(250);
+		}
+		ASSERT_TRUE(up_scrapes >= 3, "three scrapes or more");
+		ASSERT_TRUE(prometheus_api(&prom, "min_over_time(up{job=\"sockeye\"}[1m])", answer,
+					   sizeof(answer)), answer);
+		ASSERT_EQ(api_value(answer), 1, "up was 1 in every scrape");
+		for (int i = 0; i < 2; i++) {
+			ASSERT_TRUE(prometheus_api(&prom, queries[i], answer, sizeof(answer)), answer);
+			ASSERT_EQ(api_value(answer), BYTES, queries[i]);
+		}
+		/* Every name Prometheus has, as it says them. */
+		ASSERT_TRUE(prometheus_api(&prom, "sockeye_process_sent_bytes_total", answer,
+					   sizeof(answer)), answer);
+		ASSERT_HAS(answer, "\"comm\":\"caf\xc3\xa9-\xe2\x9c\x93\"", "the valid name exactly");
+		ASSERT_HAS(answer, "\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd\\u0001ab\"",
+			   "the invalid one with U+FFFD");
 	}
 	prometheus_stop(&prom);
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
