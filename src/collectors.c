@@ -12,6 +12,7 @@
 #include "flows_session.h"
 #include "histogram.h"
 #include "http_session.h"
+#include "metrics.h"
 #include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
@@ -236,24 +237,24 @@ static int tcp_start(const struct collector_config *cfg, void **state)
 	return err;
 }
 
+/* By role: client (connect()) or server (accepted), the same words as in
+ * flows and http. */
 static void write_connections(FILE *out, const uint64_t counts[CONN_COUNTERS])
 {
-	static const struct prom_label active = { "direction", "active" },
-				       passive = { "direction", "passive" };
+	static const char opened[] = "sockeye_tcp_connections_opened_total",
+			  closed[] = "sockeye_tcp_connections_closed_total";
+	static const struct prom_label client = { "role", "client" },
+				       server = { "role", "server" };
 
-	prom_family(out, "sockeye_tcp_connections_opened_total", "counter",
-		    "TCP connections that reached ESTABLISHED, by direction: active (connect) "
-		    "or passive (accepted).");
-	prom_uint(out, "sockeye_tcp_connections_opened_total", &active, 1,
-		  counts[CONN_OPENED_ACTIVE]);
-	prom_uint(out, "sockeye_tcp_connections_opened_total", &passive, 1,
-		  counts[CONN_OPENED_PASSIVE]);
-	prom_family(out, "sockeye_tcp_connections_closed_total", "counter",
-		    "TCP connections opened while the agent ran that have closed, by direction.");
-	prom_uint(out, "sockeye_tcp_connections_closed_total", &active, 1,
-		  counts[CONN_CLOSED_ACTIVE]);
-	prom_uint(out, "sockeye_tcp_connections_closed_total", &passive, 1,
-		  counts[CONN_CLOSED_PASSIVE]);
+	prom_family(out, opened, "counter",
+		    "TCP connections that reached ESTABLISHED, by role: client (connect()) or "
+		    "server (accepted).");
+	prom_uint(out, opened, &client, 1, counts[CONN_OPENED_ACTIVE]);
+	prom_uint(out, opened, &server, 1, counts[CONN_OPENED_PASSIVE]);
+	prom_family(out, closed, "counter",
+		    "TCP connections opened while the agent ran that have closed, by role.");
+	prom_uint(out, closed, &client, 1, counts[CONN_CLOSED_ACTIVE]);
+	prom_uint(out, closed, &server, 1, counts[CONN_CLOSED_PASSIVE]);
 }
 
 static void write_latency(FILE *out, const struct connlat_session *s, const uint64_t *slots)
@@ -273,14 +274,20 @@ struct reason_count {
 	uint64_t count;
 };
 
+/* Adds count to reason's entry, as a label value: an identifier, "timed
+ * out" as timed_out. */
 static void add_reason(struct reason_count *r, size_t *n, const char *reason, uint64_t count)
 {
+	char label[sizeof(r->reason)];
 	size_t i;
 
-	for (i = 0; i < *n && strcmp(r[i].reason, reason); i++)
+	snprintf(label, sizeof(label), "%s", reason);
+	for (char *c = label; *c; c++)
+		*c = *c == ' ' ? '_' : *c;
+	for (i = 0; i < *n && strcmp(r[i].reason, label); i++)
 		;
 	if (i == *n) {
-		snprintf(r[i].reason, sizeof(r->reason), "%s", reason);
+		memcpy(r[i].reason, label, sizeof(label));
 		r[(*n)++].count = 0;
 	}
 	r[i].count += count;
@@ -301,7 +308,7 @@ static void write_failures(FILE *out, const uint64_t *by_errno)
 			add_reason(reasons, &n, handshake_failure(e), by_errno[e]);
 	prom_family(out, "sockeye_tcp_connect_failures_total", "counter",
 		    "TCP handshakes of connect() that did not complete, by reason: refused (RST), "
-		    "timed out, reset, unreachable (ICMP), aborted (closed first) or an errno name.");
+		    "timed_out, reset, unreachable (ICMP), aborted (closed first) or an errno name.");
 	for (size_t i = 0; i < n; i++)
 		prom_uint(out, "sockeye_tcp_connect_failures_total",
 			  &(struct prom_label){ "reason", reasons[i].reason }, 1, reasons[i].count);
@@ -396,7 +403,8 @@ static void syscalls_stop(void *state)
 	free(state);
 }
 
-/* ---- flows: retransmits by kind, drops by reason ---- */
+/* ---- flows: retransmits by kind, drops by reason (metrics.c: flows --prom
+ * writes them too) ---- */
 
 static int flows_start(const struct collector_config *cfg, void **state)
 {
@@ -414,32 +422,11 @@ static int flows_start(const struct collector_config *cfg, void **state)
 	return err;
 }
 
-static void write_drop(void *out, uint32_t reason, uint64_t count)
-{
-	prom_uint(out, "sockeye_tcp_drops_total",
-		  &(struct prom_label){ "reason", drop_reason_name(reason) }, 1, count);
-}
-
-/* Drop reasons are the kernel's own enum: a bounded set of label values. */
 static int flows_write(void *state, FILE *out)
 {
-	const struct flows_session *s = state;
-	uint64_t totals[RETRANS_KINDS];
-	int err = flows_retrans_totals(s, totals);
+	int err = metrics_retransmits(out, state);
 
-	if (err) {
-		p_err("cannot read the retransmit counters: %s", strerror(-err));
-		return err;
-	}
-	prom_family(out, "sockeye_tcp_retransmits_total", "counter",
-		    "TCP segments retransmitted, by kind: fast (in recovery), timeout (the "
-		    "retransmit timer), probe (tail-loss probe), syn, synack.");
-	for (int k = 0; k < RETRANS_KINDS; k++)
-		prom_uint(out, "sockeye_tcp_retransmits_total",
-			  &(struct prom_label){ "kind", retrans_kind_name(k) }, 1, totals[k]);
-	prom_family(out, "sockeye_tcp_drops_total", "counter",
-		    "TCP segments the host dropped, by the kernel's drop reason.");
-	return flows_drop_counts(s, write_drop, out);
+	return err ? err : metrics_drops(out, state);
 }
 
 static uint64_t flows_lost(void *state)

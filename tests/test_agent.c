@@ -896,10 +896,10 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 	const char *const extra[] = { "--port", port_arg };
 	const struct expectation expected[] = {
 		{ "up{job=\"sockeye\"}", 1 },
-		{ "sum(sockeye_tcp_connections_opened_total{direction=\"active\"})", CONNECTIONS },
-		{ "sum(sockeye_tcp_connections_opened_total{direction=\"passive\"})", CONNECTIONS },
-		{ "sum(sockeye_tcp_connections_closed_total{direction=\"active\"})", CONNECTIONS },
-		{ "sum(sockeye_tcp_connections_closed_total{direction=\"passive\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_opened_total{role=\"client\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_opened_total{role=\"server\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_closed_total{role=\"client\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_closed_total{role=\"server\"})", CONNECTIONS },
 		{ "sum(sockeye_tcp_connect_duration_seconds_count)", CONNECTIONS },
 		{ "sum(sockeye_tcp_connect_duration_seconds_bucket{le=\"+Inf\"})", CONNECTIONS },
 		{ "sum(sockeye_tcp_connect_failures_total{reason=\"refused\"})", 1 },
@@ -1035,6 +1035,85 @@ KTEST(agent_invalid_utf8_name_keeps_prometheus_up)
 	prometheus_stop(&prom);
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);
+}
+
+/* A family's HELP and TYPE lines in an exposition, or "" without them. */
+static void family_header(const char *body, const char *name, char *out, size_t len)
+{
+	char key[160];
+	const char *help, *end;
+
+	snprintf(key, sizeof(key), "# HELP %s ", name);
+	help = strstr(body, key);
+	end = help ? strchr(help, '\n') : NULL;
+	end = end ? strchr(end + 1, '\n') : NULL;
+	snprintf(out, len, "%.*s", end ? (int)(end - help) : 0, help ? help : "");
+}
+
+/* Every label value of a sample line is an identifier-like word: no space,
+ * no quote, nothing to escape (with --port, no comm from elsewhere). */
+static bool label_values_are_words(const char *body)
+{
+	bool ok = true;
+
+	for (const char *line = body; *line; line = strchr(line, '\n') + 1) {
+		const char *brace = strchr(line, '{'), *nl = strchr(line, '\n');
+
+		if (*line == '#' || !brace || brace > nl)
+			continue;
+		for (const char *c = brace; c < nl && *c != '}'; c++)
+			if (*c == ' ' || *c == '\\')
+				ok &= ASSERT_TRUE(false, "a label value with a space or an escape");
+	}
+	return ok;
+}
+
+/* flows --prom and the agent name a counter alike: the families both
+ * write come with the same HELP and TYPE, flows writes no name of its own
+ * for them, and every label value is a word (reason="timed_out"). */
+KTEST(agent_and_flows_prom_write_the_same_families)
+{
+	static const char *const shared[] = {
+		"sockeye_tcp_retransmits_total", "sockeye_tcp_drops_total", "sockeye_lost_events_total",
+	};
+	static char buf[1 << 18], file[1 << 16];
+	char port_arg[8], path[64], agent_header[512], flows_header[512], out[256], err[4096];
+	const char *const extra[] = { "--port", port_arg };
+	struct agent a;
+	uint16_t port;
+	int listener = private_listener(&port);
+
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	snprintf(path, sizeof(path), "/tmp/sockeye-test-flows-%d.prom", getpid());
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
+		close(listener);
+		return;
+	}
+	{
+		char *argv[] = { (char *)sockeye_path(), "flows", "--port", port_arg, "-e",
+				 "--prom", path, "-c", "1", NULL };
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, err);
+	}
+	read_file(path, file, sizeof(file));
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		family_header(body_of(buf), shared[i], agent_header, sizeof(agent_header));
+		family_header(file, shared[i], flows_header, sizeof(flows_header));
+		if (ASSERT_TRUE(agent_header[0], shared[i]))
+			ASSERT_STR_EQ(flows_header, agent_header, shared[i]);
+	}
+	ASSERT_TRUE(!strstr(file, "sockeye_flows_"), "no name of flows' own for them");
+	ASSERT_HAS(body_of(buf), "sockeye_tcp_connect_failures_total{reason=\"timed_out\"} 0\n",
+		   "reasons are identifiers");
+	ASSERT_HAS(body_of(buf), "sockeye_tcp_connections_opened_total{role=\"client\"} ",
+		   "connections by role");
+	label_values_are_words(body_of(buf));
+	label_values_are_words(file);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	close(listener);
+	unlink(path);
 }
 
 /* With one series allowed, the first (busiest) name keeps it, and a later

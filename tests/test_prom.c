@@ -78,12 +78,12 @@ TEST(prom_label_values_are_valid_utf8)
 
 static void histogram(FILE *out)
 {
-	const struct prom_label dir = { "direction", "active" };
+	const struct prom_label role = { "role", "client" };
 	const uint64_t counts[] = { 1, 0, 2, 4 };	/* the last is above every bound */
 	double bounds[3];
 
 	prom_log2_us_bounds(bounds, 3);
-	prom_histogram(out, "h_seconds", &dir, 1, bounds, 3, counts, 2500000001ULL);
+	prom_histogram(out, "h_seconds", &role, 1, bounds, 3, counts, 2500000001ULL);
 	prom_histogram(out, "g_seconds", NULL, 0, bounds, 1, counts, 7);
 }
 
@@ -92,12 +92,12 @@ TEST(prom_histogram_buckets_are_cumulative_in_seconds)
 	char *text = written(histogram);
 
 	ASSERT_STR_EQ(text,
-		      "h_seconds_bucket{direction=\"active\",le=\"2e-06\"} 1\n"
-		      "h_seconds_bucket{direction=\"active\",le=\"4e-06\"} 1\n"
-		      "h_seconds_bucket{direction=\"active\",le=\"8e-06\"} 3\n"
-		      "h_seconds_bucket{direction=\"active\",le=\"+Inf\"} 7\n"
-		      "h_seconds_sum{direction=\"active\"} 2.500000001\n"
-		      "h_seconds_count{direction=\"active\"} 7\n"
+		      "h_seconds_bucket{role=\"client\",le=\"2e-06\"} 1\n"
+		      "h_seconds_bucket{role=\"client\",le=\"4e-06\"} 1\n"
+		      "h_seconds_bucket{role=\"client\",le=\"8e-06\"} 3\n"
+		      "h_seconds_bucket{role=\"client\",le=\"+Inf\"} 7\n"
+		      "h_seconds_sum{role=\"client\"} 2.500000001\n"
+		      "h_seconds_count{role=\"client\"} 7\n"
 		      "g_seconds_bucket{le=\"2e-06\"} 1\n"
 		      "g_seconds_bucket{le=\"+Inf\"} 1\n"
 		      "g_seconds_sum 0.000000007\n"
