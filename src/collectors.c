@@ -41,33 +41,46 @@ static bool grow_for_one_more(void **array, size_t n, size_t size)
 long label_index(struct label_set *set, const char *raw)
 {
 	char value[LABEL_LEN];
-	size_t i;
+	size_t i, free_slot = set->n;
 
 	/* Compared as written: names that differ only in invalid bytes are
 	 * one label value, so one series. */
 	prom_utf8(value, sizeof(value), raw);
-	if (!strcmp(value, LABEL_OTHER))
+	if (!*value || !strcmp(value, LABEL_OTHER))
 		return set->max;
-	for (i = 0; i < set->n; i++)
-		if (!strcmp(set->values[i], value))
+	for (i = 0; i < set->n; i++) {
+		if (set->slots[i].used && !strcmp(set->slots[i].value, value))
 			return i;
-	if (set->n == set->max)
+		if (!set->slots[i].used && free_slot == set->n)
+			free_slot = i;
+	}
+	if (free_slot == set->max)
 		return set->max;
-	if (!grow_for_one_more((void **)&set->values, set->n, LABEL_LEN))
-		return -ENOMEM;
-	memcpy(set->values[set->n], value, LABEL_LEN);
-	return set->n++;
+	if (free_slot == set->n) {
+		if (!grow_for_one_more((void **)&set->slots, set->n, sizeof(*set->slots)))
+			return -ENOMEM;
+		set->n++;
+	}
+	memcpy(set->slots[free_slot].value, value, LABEL_LEN);
+	set->slots[free_slot].used = true;
+	return free_slot;
 }
 
 const char *label_value(const struct label_set *set, size_t i)
 {
-	return i < set->n ? set->values[i] : LABEL_OTHER;
+	return i < set->n && set->slots[i].used ? set->slots[i].value : LABEL_OTHER;
+}
+
+void label_forget(struct label_set *set, size_t i)
+{
+	if (i < set->n)
+		set->slots[i].used = false;
 }
 
 void label_set_free(struct label_set *set)
 {
-	free(set->values);
-	set->values = NULL;
+	free(set->slots);
+	set->slots = NULL;
 	set->n = 0;
 }
 
@@ -81,11 +94,24 @@ static int out_of_memory(void)
 
 enum { PROTO_TCP, PROTO_UDP, PROTOS };
 
+/* A name without traffic for this many refreshes leaves the comm label
+ * set (5 minutes at the default interval of 5 s): its series ends and its
+ * index is free for a new name, so names that are gone, a process's
+ * earlier names, or many short-lived ones do not hold the series budget
+ * for the agent's life. Its final counts are not moved to "other": rate()
+ * would see that as traffic of "other" at that moment; the series ending
+ * loses nothing that sum(rate()) or increase() add up, and a name that
+ * comes back starts a new series from 0, which Prometheus reads as a
+ * counter reset. */
+#define COMM_IDLE_REFRESHES 60
+
 struct bytes_state {
 	struct top_session session;
 	struct top_tracker tracker;
 	struct label_set comms;
 	uint64_t (*bytes)[TRAFFIC_DIRS][PROTOS];	/* by label index, "other" last */
+	uint64_t *last_traffic;	/* by label index: the refresh of its last bytes */
+	uint64_t refreshes;
 };
 
 static int bytes_start(const struct collector_config *cfg, void **state)
@@ -93,13 +119,17 @@ static int bytes_start(const struct collector_config *cfg, void **state)
 	struct bytes_state *b = calloc(1, sizeof(*b));
 	int err;
 
-	if (!b || !(b->bytes = calloc(cfg->max_series + 1, sizeof(*b->bytes)))) {
+	if (!b || !(b->bytes = calloc(cfg->max_series + 1, sizeof(*b->bytes))) ||
+	    !(b->last_traffic = calloc(cfg->max_series, sizeof(*b->last_traffic)))) {
+		if (b)
+			free(b->bytes);
 		free(b);
 		return out_of_memory();
 	}
 	b->comms.max = cfg->max_series;
 	err = top_session_start_agent(&b->session, &cfg->filters);
 	if (err) {
+		free(b->last_traffic);
 		free(b->bytes);
 		free(b);
 		return err;
@@ -139,6 +169,8 @@ static int add_interval(struct bytes_state *b, const struct top_snapshot *snap)
 		idx = label_index(&b->comms, order[i]->comm);
 		if (idx < 0)
 			break;
+		if ((size_t)idx < b->comms.max)
+			b->last_traffic[idx] = b->refreshes;
 		for (int d = 0; d < TRAFFIC_DIRS; d++) {
 			b->bytes[idx][d][PROTO_TCP] += row_bytes(order[i], false, d, SPLITS_TCP);
 			b->bytes[idx][d][PROTO_UDP] += row_bytes(order[i], false, d, SPLITS_UDP);
@@ -146,6 +178,19 @@ static int add_interval(struct bytes_state *b, const struct top_snapshot *snap)
 	}
 	free(order);
 	return idx < 0 ? idx : 0;
+}
+
+/* Names idle for COMM_IDLE_REFRESHES leave the label set, their series
+ * with them (only series with bytes are written). */
+static void forget_idle(struct bytes_state *b)
+{
+	for (size_t i = 0; i < b->comms.n; i++) {
+		if (b->refreshes - b->last_traffic[i] < COMM_IDLE_REFRESHES)
+			continue;
+		label_forget(&b->comms, i);
+		memset(b->bytes[i], 0, sizeof(b->bytes[i]));
+	}
+	b->refreshes++;
 }
 
 static void write_comm(FILE *out, const char *name, const struct bytes_state *b, size_t idx,
@@ -187,6 +232,8 @@ static int bytes_write(void *state, FILE *out)
 
 	if (!err)
 		err = add_interval(b, snap);
+	if (!err)
+		forget_idle(b);
 	if (err) {
 		p_err("cannot read the traffic counters: %s", strerror(-err));
 		return err;
@@ -213,6 +260,7 @@ static void bytes_stop(void *state)
 	top_tracker_free(&b->tracker);
 	top_session_stop(&b->session);
 	label_set_free(&b->comms);
+	free(b->last_traffic);
 	free(b->bytes);
 	free(b);
 }

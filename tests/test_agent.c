@@ -893,7 +893,9 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 {
 	enum { CONNECTIONS = 7, BYTES = 54321 };
 	char port_arg[8];
-	const char *const extra[] = { "--port", port_arg };
+	/* Refreshed every second: the child's name keeps its series for a
+	 * minute after its last bytes, however slowly Prometheus starts. */
+	const char *const extra[] = { "--port", port_arg, "-i", "1" };
 	const struct expectation expected[] = {
 		{ "up{job=\"sockeye\"}", 1 },
 		{ "sum(sockeye_tcp_connections_opened_total{role=\"client\"})", CONNECTIONS },
@@ -918,7 +920,7 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 		test_skip(PROMETHEUS " is not installed (scripts/deps.sh installs it)");
 	listener = private_listener(&port);
 	snprintf(port_arg, sizeof(port_arg), "%u", port);
-	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
+	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up")) {
 		close(listener);
 		return;
 	}
@@ -974,7 +976,8 @@ KTEST(agent_invalid_utf8_name_keeps_prometheus_up)
 	};
 	static char buf[1 << 18], answer[1 << 16];
 	char port_arg[8], exposition[512];
-	const char *const extra[] = { "--port", port_arg };
+	/* The names keep their series for a minute after their bytes. */
+	const char *const extra[] = { "--port", port_arg, "-i", "1" };
 	struct prometheus prom = { 0 };
 	long long up_scrapes = 0;
 	struct agent a;
@@ -988,7 +991,7 @@ KTEST(agent_invalid_utf8_name_keeps_prometheus_up)
 		test_skip("curl is not installed (scripts/deps.sh installs it)");
 	listener = private_listener(&port);
 	snprintf(port_arg, sizeof(port_arg), "%u", port);
-	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
+	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up")) {
 		close(listener);
 		return;
 	}
@@ -1116,26 +1119,39 @@ KTEST(agent_and_flows_prom_write_the_same_families)
 	unlink(path);
 }
 
+/* An agent with one comm series watching a port of ours (refreshed every
+ * interval seconds), to which a child named "agt-first" has sent 5000
+ * bytes, shown under its name. False (everything cleaned up) when not. */
+static bool agent_with_one_series(struct agent *a, int *listener, uint16_t *port,
+				  const char *interval)
+{
+	static char port_arg[8];
+	const char *const extra[] = { "--port", port_arg, "--max-series", "1", "-i", interval };
+
+	*listener = private_listener(port);
+	snprintf(port_arg, sizeof(port_arg), "%u", *port);
+	if (!ASSERT_TRUE(agent_start(a, 6, extra), "agent up")) {
+		close(*listener);
+		return false;
+	}
+	ASSERT_EQ(wait_status(connect_and_send("agt-first", *listener, *port, 1, 5000, false)), 0,
+		  "first child");
+	return ASSERT_EQ(wait_for_series(a->port, "sockeye_process_sent_bytes_total{comm="
+					 "\"agt-first\",protocol=\"tcp\"}", 5000), 5000,
+			 "the first name has its series");
+}
+
 /* With one series allowed, the first (busiest) name keeps it, and a later
  * one is counted as "other". */
 KTEST(agent_max_series_folds_later_names_into_other)
 {
-	char port_arg[8];
-	const char *const extra[] = { "--port", port_arg, "--max-series", "1" };
 	static char buf[1 << 18];
 	struct agent a;
 	uint16_t port;
-	int listener = private_listener(&port);
+	int listener;
 
-	snprintf(port_arg, sizeof(port_arg), "%u", port);
-	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up")) {
-		close(listener);
+	if (!agent_with_one_series(&a, &listener, &port, "0.2"))
 		return;
-	}
-	ASSERT_EQ(wait_status(connect_and_send("agt-first", listener, port, 1, 5000, false)), 0,
-		  "first child");
-	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"agt-first\","
-				  "protocol=\"tcp\"}", 5000), 5000, "the first name has its series");
 	ASSERT_EQ(wait_status(connect_and_send("agt-second", listener, port, 2, 300, false)), 0,
 		  "second child");
 	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"other\","
@@ -1144,6 +1160,38 @@ KTEST(agent_max_series_folds_later_names_into_other)
 	ASSERT_TRUE(!strstr(buf, "agt-second"), "no series of its own");
 	ASSERT_EQ(series_value(body_of(buf), "sockeye_process_received_bytes_total{comm=\"other\","
 			       "protocol=\"tcp\"}"), 600, "received, folded too");
+	close(listener);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* A name without traffic for 60 refreshes (3 s at -i 0.05) leaves the
+ * label set: its series ends and a new name gets its place instead of
+ * "other", so departed names do not hold the series budget. */
+KTEST(agent_idle_names_leave_the_label_set)
+{
+	static char buf[1 << 18];
+	struct agent a;
+	uint16_t port;
+	int listener, waited;
+
+	if (!agent_with_one_series(&a, &listener, &port, "0.05"))
+		return;
+	for (waited = 0; waited < 15000; waited += 100) {
+		if (http_get(a.port, "/metrics", buf, sizeof(buf)) == 200 &&
+		    !strstr(body_of(buf), "agt-first"))
+			break;
+		sleep_ms(100);
+	}
+	ASSERT_TRUE(waited < 15000, "its series ended once it was idle");
+	ASSERT_TRUE(waited >= 1000, "not at once: some intervals after its last bytes");
+	ASSERT_EQ(wait_status(connect_and_send("agt-new", listener, port, 1, 300, false)), 0,
+		  "second child");
+	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"agt-new\","
+				  "protocol=\"tcp\"}", 300), 300, "a new name gets the free place");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	ASSERT_TRUE(!strstr(buf, "comm=\"other\""), "nothing folded into other");
+	check_exposition(body_of(buf));
 	close(listener);
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);

@@ -121,6 +121,25 @@ TEST(agent_labels_keep_their_series_and_fold_the_rest)
 	label_set_free(&set);
 }
 
+/* A forgotten value frees its index for the next new one; a forgotten
+ * value seen again is a new value. */
+TEST(agent_labels_forgotten_free_their_index)
+{
+	struct label_set set = { .max = 2 };
+
+	ASSERT_EQ(label_index(&set, "nginx"), 0, "first value");
+	ASSERT_EQ(label_index(&set, "postgres"), 1, "second value");
+	ASSERT_EQ(label_index(&set, "curl"), 2, "full: other");
+	label_forget(&set, 0);
+	ASSERT_STR_EQ(label_value(&set, 0), LABEL_OTHER, "a free index has no value");
+	ASSERT_EQ(label_index(&set, "postgres"), 1, "the other keeps its index");
+	ASSERT_EQ(label_index(&set, "curl"), 0, "the free index goes to the next new value");
+	ASSERT_EQ(label_index(&set, "nginx"), 2, "the forgotten one is new again: full");
+	ASSERT_EQ(label_index(&set, ""), 2, "an empty value is other");
+	ASSERT_EQ(set.n, 2, "no index past max");
+	label_set_free(&set);
+}
+
 /* Label values are compared as written: two names that differ only in
  * invalid bytes are one series, not two with the same labels. */
 TEST(agent_labels_of_invalid_names_are_one_value)
