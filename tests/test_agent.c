@@ -1093,7 +1093,7 @@ KTEST(agent_and_flows_prom_write_the_same_families)
 		return;
 	}
 	{
-		char *argv[] = { (char *)sockeye_path(), "flows", "--port", port_arg, "-e",
+		char *argv[] = { (char *)sockeye_path(), "flows", "--port", port_arg, "--drops",
 				 "--prom", path, "-c", "1", NULL };
 
 		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, err);

@@ -735,9 +735,9 @@ KTEST(flows_cli_prometheus_file)
 	ASSERT_HAS(out, "sockeye_tcp_retransmits_total{kind=\"timeout\"} 0\n", "retransmits");
 	ASSERT_HAS(out, "sockeye_lost_events_total{collector=\"flows\"} 0\n", "lost events");
 	ASSERT_HAS(out, "# TYPE sockeye_tcp_packet_layer_duration_seconds histogram\n",
-		   "-t: a histogram");
+		   "--layers: a histogram");
 	ASSERT_HAS(out, "sockeye_tcp_packet_layer_duration_seconds_bucket{layer=\"rx_queue\","
-		   "le=\"+Inf\"} ", "-t: its last bucket");
+		   "le=\"+Inf\"} ", "--layers: its last bucket");
 	ASSERT_TRUE(!strstr(out, "sockeye_flows_"), "the agent's names, no other");
 	ASSERT_TRUE(access(path, F_OK) == 0 && access(prom, F_OK) == 0, "files");
 	snprintf(out, sizeof(out), "%s.tmp", prom);
