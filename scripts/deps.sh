@@ -13,7 +13,10 @@
 # policy-rc.d that answers 101 ("action forbidden") keeps them from being
 # started during the install, and the services of the packages installed
 # here are disabled after it on a systemd host. A policy-rc.d already in
-# place is put back as it was.
+# place is put back as it was. prometheus brings promtool too: the agent's
+# tests check its exposition with `promtool check metrics` and scrape it
+# with a real Prometheus, queried with curl (they are skipped, saying so,
+# without them).
 set -eu
 
 BUILD="make gcc clang libbpf-dev bpftool libelf-dev zlib1g-dev libc6-dev pkg-config \

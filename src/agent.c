@@ -21,6 +21,7 @@
 #include "collectors.h"
 #include "endpoint.h"
 #include "maps.h"
+#include "metrics.h"
 #include "options.h"
 #include "pins.h"
 #include "probe.h"
@@ -88,19 +89,20 @@ static void write_build_info(FILE *out, const struct agent *a)
 
 static void write_lost(FILE *out, const struct agent *a)
 {
-	prom_family(out, "sockeye_lost_events_total", "counter",
-		    "Events a collector could not count (a full map, too many in flight, "
-		    "a run of its program the kernel skipped), by collector.");
+	const char *names[32];	/* collectors are bits of a uint32_t */
+	uint64_t counts[32];
+	size_t n = 0;
+
 	for (size_t i = 0; i < n_collectors; i++) {
 		const struct collector *c = &collectors[i];
 		void *state = a->states[i];
 
-		if (state)
-			prom_uint(out, "sockeye_lost_events_total",
-				  &(struct prom_label){ "collector", c->name }, 1,
-				  (c->lost ? c->lost(state) : 0) +
-				  skipped_runs(*c->skeleton(state)->obj));
+		if (!state)
+			continue;
+		names[n] = c->name;
+		counts[n++] = (c->lost ? c->lost(state) : 0) + skipped_runs(*c->skeleton(state)->obj);
 	}
+	metrics_lost_events(out, names, counts, n);
 }
 
 /* The exposition in *body (malloc'd). Returns 0 or -errno after saying why. */

@@ -12,6 +12,7 @@
 #include "flows_session.h"
 #include "histogram.h"
 #include "http_session.h"
+#include "metrics.h"
 #include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
@@ -37,32 +38,49 @@ static bool grow_for_one_more(void **array, size_t n, size_t size)
 	return grown != NULL;
 }
 
-long label_index(struct label_set *set, const char *value)
+long label_index(struct label_set *set, const char *raw)
 {
-	size_t i;
+	char value[LABEL_LEN];
+	size_t i, free_slot = set->n;
 
-	if (!strcmp(value, LABEL_OTHER))
+	/* Compared as written: names that differ only in invalid bytes are
+	 * one label value, so one series. */
+	prom_utf8(value, sizeof(value), raw);
+	if (!*value || !strcmp(value, LABEL_OTHER))
 		return set->max;
-	for (i = 0; i < set->n; i++)
-		if (!strncmp(set->values[i], value, LABEL_LEN))
+	for (i = 0; i < set->n; i++) {
+		if (set->slots[i].used && !strcmp(set->slots[i].value, value))
 			return i;
-	if (set->n == set->max)
+		if (!set->slots[i].used && free_slot == set->n)
+			free_slot = i;
+	}
+	if (free_slot == set->max)
 		return set->max;
-	if (!grow_for_one_more((void **)&set->values, set->n, LABEL_LEN))
-		return -ENOMEM;
-	snprintf(set->values[set->n], LABEL_LEN, "%s", value);
-	return set->n++;
+	if (free_slot == set->n) {
+		if (!grow_for_one_more((void **)&set->slots, set->n, sizeof(*set->slots)))
+			return -ENOMEM;
+		set->n++;
+	}
+	memcpy(set->slots[free_slot].value, value, LABEL_LEN);
+	set->slots[free_slot].used = true;
+	return free_slot;
 }
 
 const char *label_value(const struct label_set *set, size_t i)
 {
-	return i < set->n ? set->values[i] : LABEL_OTHER;
+	return i < set->n && set->slots[i].used ? set->slots[i].value : LABEL_OTHER;
+}
+
+void label_forget(struct label_set *set, size_t i)
+{
+	if (i < set->n)
+		set->slots[i].used = false;
 }
 
 void label_set_free(struct label_set *set)
 {
-	free(set->values);
-	set->values = NULL;
+	free(set->slots);
+	set->slots = NULL;
 	set->n = 0;
 }
 
@@ -76,11 +94,24 @@ static int out_of_memory(void)
 
 enum { PROTO_TCP, PROTO_UDP, PROTOS };
 
+/* A name without traffic for this many refreshes leaves the comm label
+ * set (5 minutes at the default interval of 5 s): its series ends and its
+ * index is free for a new name, so names that are gone, a process's
+ * earlier names, or many short-lived ones do not hold the series budget
+ * for the agent's life. Its final counts are not moved to "other": rate()
+ * would see that as traffic of "other" at that moment; the series ending
+ * loses nothing that sum(rate()) or increase() add up, and a name that
+ * comes back starts a new series from 0, which Prometheus reads as a
+ * counter reset. */
+#define COMM_IDLE_REFRESHES 60
+
 struct bytes_state {
 	struct top_session session;
 	struct top_tracker tracker;
 	struct label_set comms;
 	uint64_t (*bytes)[TRAFFIC_DIRS][PROTOS];	/* by label index, "other" last */
+	uint64_t *last_traffic;	/* by label index: the refresh of its last bytes */
+	uint64_t refreshes;
 };
 
 static int bytes_start(const struct collector_config *cfg, void **state)
@@ -88,13 +119,17 @@ static int bytes_start(const struct collector_config *cfg, void **state)
 	struct bytes_state *b = calloc(1, sizeof(*b));
 	int err;
 
-	if (!b || !(b->bytes = calloc(cfg->max_series + 1, sizeof(*b->bytes)))) {
+	if (!b || !(b->bytes = calloc(cfg->max_series + 1, sizeof(*b->bytes))) ||
+	    !(b->last_traffic = calloc(cfg->max_series, sizeof(*b->last_traffic)))) {
+		if (b)
+			free(b->bytes);
 		free(b);
 		return out_of_memory();
 	}
 	b->comms.max = cfg->max_series;
 	err = top_session_start_agent(&b->session, &cfg->filters);
 	if (err) {
+		free(b->last_traffic);
 		free(b->bytes);
 		free(b);
 		return err;
@@ -134,6 +169,8 @@ static int add_interval(struct bytes_state *b, const struct top_snapshot *snap)
 		idx = label_index(&b->comms, order[i]->comm);
 		if (idx < 0)
 			break;
+		if ((size_t)idx < b->comms.max)
+			b->last_traffic[idx] = b->refreshes;
 		for (int d = 0; d < TRAFFIC_DIRS; d++) {
 			b->bytes[idx][d][PROTO_TCP] += row_bytes(order[i], false, d, SPLITS_TCP);
 			b->bytes[idx][d][PROTO_UDP] += row_bytes(order[i], false, d, SPLITS_UDP);
@@ -141,6 +178,19 @@ static int add_interval(struct bytes_state *b, const struct top_snapshot *snap)
 	}
 	free(order);
 	return idx < 0 ? idx : 0;
+}
+
+/* Names idle for COMM_IDLE_REFRESHES leave the label set, their series
+ * with them (only series with bytes are written). */
+static void forget_idle(struct bytes_state *b)
+{
+	for (size_t i = 0; i < b->comms.n; i++) {
+		if (b->refreshes - b->last_traffic[i] < COMM_IDLE_REFRESHES)
+			continue;
+		label_forget(&b->comms, i);
+		memset(b->bytes[i], 0, sizeof(b->bytes[i]));
+	}
+	b->refreshes++;
 }
 
 static void write_comm(FILE *out, const char *name, const struct bytes_state *b, size_t idx,
@@ -182,6 +232,8 @@ static int bytes_write(void *state, FILE *out)
 
 	if (!err)
 		err = add_interval(b, snap);
+	if (!err)
+		forget_idle(b);
 	if (err) {
 		p_err("cannot read the traffic counters: %s", strerror(-err));
 		return err;
@@ -208,6 +260,7 @@ static void bytes_stop(void *state)
 	top_tracker_free(&b->tracker);
 	top_session_stop(&b->session);
 	label_set_free(&b->comms);
+	free(b->last_traffic);
 	free(b->bytes);
 	free(b);
 }
@@ -232,24 +285,24 @@ static int tcp_start(const struct collector_config *cfg, void **state)
 	return err;
 }
 
+/* By role: client (connect()) or server (accepted), the same words as in
+ * flows and http. */
 static void write_connections(FILE *out, const uint64_t counts[CONN_COUNTERS])
 {
-	static const struct prom_label active = { "direction", "active" },
-				       passive = { "direction", "passive" };
+	static const char opened[] = "sockeye_tcp_connections_opened_total",
+			  closed[] = "sockeye_tcp_connections_closed_total";
+	static const struct prom_label client = { "role", "client" },
+				       server = { "role", "server" };
 
-	prom_family(out, "sockeye_tcp_connections_opened_total", "counter",
-		    "TCP connections that reached ESTABLISHED, by direction: active (connect) "
-		    "or passive (accepted).");
-	prom_uint(out, "sockeye_tcp_connections_opened_total", &active, 1,
-		  counts[CONN_OPENED_ACTIVE]);
-	prom_uint(out, "sockeye_tcp_connections_opened_total", &passive, 1,
-		  counts[CONN_OPENED_PASSIVE]);
-	prom_family(out, "sockeye_tcp_connections_closed_total", "counter",
-		    "TCP connections opened while the agent ran that have closed, by direction.");
-	prom_uint(out, "sockeye_tcp_connections_closed_total", &active, 1,
-		  counts[CONN_CLOSED_ACTIVE]);
-	prom_uint(out, "sockeye_tcp_connections_closed_total", &passive, 1,
-		  counts[CONN_CLOSED_PASSIVE]);
+	prom_family(out, opened, "counter",
+		    "TCP connections that reached ESTABLISHED, by role: client (connect()) or "
+		    "server (accepted).");
+	prom_uint(out, opened, &client, 1, counts[CONN_OPENED_ACTIVE]);
+	prom_uint(out, opened, &server, 1, counts[CONN_OPENED_PASSIVE]);
+	prom_family(out, closed, "counter",
+		    "TCP connections opened while the agent ran that have closed, by role.");
+	prom_uint(out, closed, &client, 1, counts[CONN_CLOSED_ACTIVE]);
+	prom_uint(out, closed, &server, 1, counts[CONN_CLOSED_PASSIVE]);
 }
 
 static void write_latency(FILE *out, const struct connlat_session *s, const uint64_t *slots)
@@ -269,14 +322,20 @@ struct reason_count {
 	uint64_t count;
 };
 
+/* Adds count to reason's entry, as a label value: an identifier, "timed
+ * out" as timed_out. */
 static void add_reason(struct reason_count *r, size_t *n, const char *reason, uint64_t count)
 {
+	char label[sizeof(r->reason)];
 	size_t i;
 
-	for (i = 0; i < *n && strcmp(r[i].reason, reason); i++)
+	snprintf(label, sizeof(label), "%s", reason);
+	for (char *c = label; *c; c++)
+		*c = *c == ' ' ? '_' : *c;
+	for (i = 0; i < *n && strcmp(r[i].reason, label); i++)
 		;
 	if (i == *n) {
-		snprintf(r[i].reason, sizeof(r->reason), "%s", reason);
+		memcpy(r[i].reason, label, sizeof(label));
 		r[(*n)++].count = 0;
 	}
 	r[i].count += count;
@@ -297,7 +356,7 @@ static void write_failures(FILE *out, const uint64_t *by_errno)
 			add_reason(reasons, &n, handshake_failure(e), by_errno[e]);
 	prom_family(out, "sockeye_tcp_connect_failures_total", "counter",
 		    "TCP handshakes of connect() that did not complete, by reason: refused (RST), "
-		    "timed out, reset, unreachable (ICMP), aborted (closed first) or an errno name.");
+		    "timed_out, reset, unreachable (ICMP), aborted (closed first) or an errno name.");
 	for (size_t i = 0; i < n; i++)
 		prom_uint(out, "sockeye_tcp_connect_failures_total",
 			  &(struct prom_label){ "reason", reasons[i].reason }, 1, reasons[i].count);
@@ -392,7 +451,8 @@ static void syscalls_stop(void *state)
 	free(state);
 }
 
-/* ---- flows: retransmits by kind, drops by reason ---- */
+/* ---- flows: retransmits by kind, drops by reason (metrics.c: flows --prom
+ * writes them too) ---- */
 
 static int flows_start(const struct collector_config *cfg, void **state)
 {
@@ -410,32 +470,11 @@ static int flows_start(const struct collector_config *cfg, void **state)
 	return err;
 }
 
-static void write_drop(void *out, uint32_t reason, uint64_t count)
-{
-	prom_uint(out, "sockeye_tcp_drops_total",
-		  &(struct prom_label){ "reason", drop_reason_name(reason) }, 1, count);
-}
-
-/* Drop reasons are the kernel's own enum: a bounded set of label values. */
 static int flows_write(void *state, FILE *out)
 {
-	const struct flows_session *s = state;
-	uint64_t totals[RETRANS_KINDS];
-	int err = flows_retrans_totals(s, totals);
+	int err = metrics_retransmits(out, state);
 
-	if (err) {
-		p_err("cannot read the retransmit counters: %s", strerror(-err));
-		return err;
-	}
-	prom_family(out, "sockeye_tcp_retransmits_total", "counter",
-		    "TCP segments retransmitted, by kind: fast (in recovery), timeout (the "
-		    "retransmit timer), probe (tail-loss probe), syn, synack.");
-	for (int k = 0; k < RETRANS_KINDS; k++)
-		prom_uint(out, "sockeye_tcp_retransmits_total",
-			  &(struct prom_label){ "kind", retrans_kind_name(k) }, 1, totals[k]);
-	prom_family(out, "sockeye_tcp_drops_total", "counter",
-		    "TCP segments the host dropped, by the kernel's drop reason.");
-	return flows_drop_counts(s, write_drop, out);
+	return err ? err : metrics_drops(out, state);
 }
 
 static uint64_t flows_lost(void *state)

@@ -46,21 +46,33 @@ extern const size_t n_collectors;
 const struct collector *find_collector(const char *name);
 
 /* Label values of one label, bounded: the first max values seen get their
- * own series for the agent's whole life (a counter that moved from its own
- * series to "other" and back would look reset), the rest share "other". */
+ * own series, the rest share "other". A value keeps its index (its series)
+ * until it is forgotten: a counter that moved from its own series to
+ * "other" and back would look reset. A forgotten value's index is free for
+ * the next new value. */
 #define LABEL_OTHER "other"
-#define LABEL_LEN 16
+/* A process name (15 bytes) as valid UTF-8: each invalid byte becomes
+ * U+FFFD, 3 bytes. */
+#define LABEL_LEN (15 * 3 + 1)
 
 struct label_set {
-	size_t max, n;
-	char (*values)[LABEL_LEN];
+	size_t max, n;	/* n: indexes handed out, forgotten ones among them */
+	struct label_slot {
+		char value[LABEL_LEN];
+		bool used;
+	} *slots;
 };
 
 /* Where value's counts go: its own index below max, or max for "other"
- * (also for a value literally named "other"); -ENOMEM when out of memory. */
+ * (also for a value literally named "other", and for an empty one, which
+ * Prometheus would read as no label); -ENOMEM when out of memory. Values
+ * are kept as written (prom_utf8()), so names that differ only in invalid
+ * bytes share one index. */
 long label_index(struct label_set *set, const char *value);
 /* The value of index i (0 to max): LABEL_OTHER for max. */
 const char *label_value(const struct label_set *set, size_t i);
+/* Frees index i (below max) for another value. */
+void label_forget(struct label_set *set, size_t i);
 void label_set_free(struct label_set *set);
 
 #endif

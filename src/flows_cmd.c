@@ -15,6 +15,7 @@
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
+#include "metrics.h"
 #include "pins.h"
 #include "probe.h"
 #include "prom.h"
@@ -366,7 +367,6 @@ static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool dro
 
 struct drop_printer {
 	uint64_t realtime_ns;
-	FILE *prom;
 	bool json;
 };
 
@@ -376,11 +376,7 @@ static void print_drop(void *ctx, uint32_t reason, uint64_t count)
 	char when[TIME_LEN];
 	struct json j;
 
-	if (d->prom) {
-		struct prom_label reason_label = { "reason", drop_reason_name(reason) };
-
-		prom_uint(d->prom, "sockeye_flows_drops_total", &reason_label, 1, count);
-	} else if (d->json) {
+	if (d->json) {
 		json_begin(&j, stdout);
 		json_str(&j, "type", "drop");
 		format_utc_time(when, sizeof(when), d->realtime_ns);
@@ -397,7 +393,7 @@ static int print_drops(const struct flows_session *s, struct drop_printer *d)
 {
 	int err;
 
-	if (!d->json && !d->prom)
+	if (!d->json)
 		printf("TCP segments dropped since the start, host-wide, by reason:\n");
 	err = flows_drop_counts(s, print_drop, d);
 	if (err)
@@ -488,31 +484,38 @@ static void json_summary(const struct reporter *rep, const struct report_span *s
 	json_end(&j);
 }
 
-/* Connections by state and direction: few label values, whatever the
- * number of sockets. Per-connection numbers stay in the JSON output. */
+/* ---- --prom: the metric families, named as the agent names them ---- */
+
+/* flows sees TCP connections only, so its families are sockeye_tcp_*, the
+ * agent's TCP prefix: one prefix per protocol, whichever command writes
+ * it. Those the agent writes too (retransmits, drops, lost events) come
+ * from the same functions (metrics.c); flows' own do not reuse an agent
+ * name for another meaning. */
+
+/* Connections by state and role: few label values, whatever the number of
+ * sockets. Per-connection numbers stay in the JSON output. */
 static void prom_connections(FILE *out, const struct flow_table *t)
 {
-	static const int dirs[] = { FLOW_CLIENT, FLOW_SERVER, FLOW_DIR_UNKNOWN };
-	char state[32];
+	static const char name[] = "sockeye_tcp_connections";
+	static const int roles[] = { FLOW_CLIENT, FLOW_SERVER, FLOW_DIR_UNKNOWN };
 
-	prom_family(out, "sockeye_flows_connections", "gauge",
-		    "TCP connections open at the last snapshot, by state and direction.");
+	prom_family(out, name, "gauge",
+		    "TCP connections open at the last snapshot, by state (the kernel's name "
+		    "without TCP_) and role: client (connect()), server (accepted) or unknown "
+		    "(open before flows started).");
 	for (int st = 1; st <= 12; st++) {
-		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
 			struct prom_label labels[] = {
-				{ "state", state },
-				{ "direction", dirs[d] ? direction_name(dirs[d]) : "unknown" },
+				{ "state", tcp_state_name(st) + strlen("TCP_") },
+				{ "role", roles[r] ? direction_name(roles[r]) : "unknown" },
 			};
 			uint64_t n = 0;
 
 			for (size_t i = 0; i < t->n; i++)
 				n += !t->rows[i].closed && t->rows[i].tuple.state == st &&
-				     t->rows[i].entry.direction == dirs[d];
-			snprintf(state, sizeof(state), "%s", tcp_state_name(st) + 4);
-			for (char *c = state; *c; c++)
-				*c = *c >= 'A' && *c <= 'Z' ? *c + 'a' - 'A' : *c;
+				     t->rows[i].entry.direction == roles[r];
 			if (n)
-				prom_uint(out, "sockeye_flows_connections", labels, 2, n);
+				prom_uint(out, name, labels, 2, n);
 		}
 	}
 }
@@ -521,7 +524,7 @@ static void prom_connections(FILE *out, const struct flow_table *t)
  * last one is +Inf. */
 static void prom_layers(FILE *out, const struct flows_session *s)
 {
-	static const char name[] = "sockeye_flows_packet_layer_seconds";
+	static const char name[] = "sockeye_tcp_packet_layer_duration_seconds";
 	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
 	double bounds[LAYER_SLOTS - 1];
 
@@ -529,7 +532,7 @@ static void prom_layers(FILE *out, const struct flows_session *s)
 		return;
 	prom_log2_us_bounds(bounds, LAYER_SLOTS - 1);
 	prom_family(out, name, "histogram",
-		    "Time of a packet between two points of the stack, by layer (-t).");
+		    "Time of a TCP packet between two points of the stack, by layer (--layers).");
 	for (int k = 0; k < LAYERS; k++) {
 		struct prom_label layer = { "layer", layer_name(k) };
 
@@ -538,41 +541,24 @@ static void prom_layers(FILE *out, const struct flows_session *s)
 	}
 }
 
-static void prom_counter(FILE *out, const char *name, const char *help, uint64_t value)
-{
-	prom_family(out, name, "counter", help);
-	prom_uint(out, name, NULL, 0, value);
-}
-
 static void prom_exposition(FILE *out, const struct reporter *rep)
 {
-	uint64_t totals[RETRANS_KINDS] = {};
+	static const char closed[] = "sockeye_tcp_connections_seen_closed_total";
+	const char *collector = FLOWS_PIN_SUBDIR;
+	/* As the agent's flows collector counts them, with the closed
+	 * connections the ring buffer could not take. */
+	uint64_t lost = flows_untracked(rep->s) + reader_lost(&rep->s->reader);
 
 	prom_connections(out, &rep->table);
-	flows_retrans_totals(rep->s, totals);
-	prom_family(out, "sockeye_flows_retransmits_total", "counter",
-		    "TCP segments retransmitted since sockeye started, by kind.");
-	for (int k = 0; k < RETRANS_KINDS; k++) {
-		struct prom_label kind = { "kind", retrans_kind_name(k) };
-
-		prom_uint(out, "sockeye_flows_retransmits_total", &kind, 1, totals[k]);
-	}
-	prom_counter(out, "sockeye_flows_closed_total",
-		     "TCP connections seen closing since sockeye started.", rep->closed_total);
-	prom_counter(out, "sockeye_flows_untracked_total",
-		     "Connections shown without their own counters: the map was full.",
-		     flows_untracked(rep->s));
-	prom_counter(out, "sockeye_flows_lost_records_total",
-		     "Closed connections not reported (the ring buffer was full) and runs "
-		     "of flows' programs the kernel skipped.",
-		     reader_lost(&rep->s->reader));
-	if (rep->o->drops) {
-		struct drop_printer d = { .prom = out };
-
-		prom_family(out, "sockeye_flows_drops_total", "counter",
-			    "TCP segments the host dropped since sockeye started, by the kernel's reason.");
-		print_drops(rep->s, &d);
-	}
+	metrics_retransmits(out, rep->s);
+	/* Not sockeye_tcp_connections_closed_total: the agent counts only the
+	 * connections opened while it ran, flows every one it saw close. */
+	prom_family(out, closed, "counter",
+		    "TCP connections seen closing since flows started, whenever they opened.");
+	prom_uint(out, closed, NULL, 0, rep->closed_total);
+	metrics_lost_events(out, &collector, &lost, 1);
+	if (rep->o->drops)
+		metrics_drops(out, rep->s);
 	if (rep->o->layers)
 		prom_layers(out, rep->s);
 }

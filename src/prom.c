@@ -5,23 +5,52 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 #include "prom.h"
+#include "utf8.h"
 
 /* HELP text escapes backslash and newline; label values also escape the
- * double quote. */
+ * double quote. Both are valid UTF-8 whatever the bytes: a valid character
+ * passes as is, each byte that starts none becomes U+FFFD (Prometheus
+ * rejects a whole scrape for one invalid label value). */
 static void escaped(FILE *out, const char *s, bool quote)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
+	while (*s) {
+		size_t len = utf8_char_len(s);
+
+		if (!len)
+			fputs(UTF8_REPLACEMENT, out);
+		else if (*s == '\\')
 			fputs("\\\\", out);
 		else if (*s == '\n')
 			fputs("\\n", out);
 		else if (*s == '"' && quote)
 			fputs("\\\"", out);
 		else
-			fputc(*s, out);
+			fwrite(s, 1, len, out);
+		s += len ? len : 1;
 	}
+}
+
+size_t prom_utf8(char *dst, size_t size, const char *src)
+{
+	size_t used = 0;
+
+	while (*src) {
+		size_t len = utf8_char_len(src);
+		const char *c = len ? src : UTF8_REPLACEMENT;
+		size_t clen = len ? len : sizeof(UTF8_REPLACEMENT) - 1;
+
+		if (used + clen >= size)
+			break;
+		memcpy(dst + used, c, clen);
+		used += clen;
+		src += len ? len : 1;
+	}
+	if (size)
+		dst[used] = '\0';
+	return used;
 }
 
 void prom_family(FILE *out, const char *name, const char *type, const char *help)

@@ -32,6 +32,12 @@ void prom_uint(FILE *out, const char *name, const struct prom_label *labels, siz
 void prom_histogram(FILE *out, const char *name, const struct prom_label *labels, size_t n_labels,
 		    const double *le_seconds, size_t n_bounds, const uint64_t *counts,
 		    uint64_t sum_ns);
+/* Copies src to dst (size bytes with the NUL) as valid UTF-8: each byte
+ * that starts no valid character becomes U+FFFD, as in every label value
+ * written; cut before a character that does not fit whole. Returns the
+ * length copied. For label values kept to compare: two invalid names that
+ * read the same are one value. */
+size_t prom_utf8(char *dst, size_t size, const char *src);
 /* Replaces the file at path with body: written next to it, then renamed
  * over it, so a reader (node_exporter's textfile collector) sees the old
  * file or the new one, never half. Returns 0 or -errno. */

@@ -884,13 +884,15 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 {
 	enum { CONNECTIONS = 7, BYTES = 54321 };
 	char port_arg[8];
-	const char *const extra[] = { "--port", port_arg };
+	/* Refreshed every second: the child's name keeps its series for a
+	 * minute after its last bytes, however slowly Prometheus starts. */
+	const char *const extra[] = { "--port", port_arg, "-i", "1" };
 	const struct expectation expected[] = {
 		{ "up{job=\"sockeye\"}", 1 },
-		{ "sum(sockeye_tcp_connections_opened_total{direction=\"active\"})", CONNECTIONS },
-		{ "sum(sockeye_tcp_connections_opened_total{direction=\"passive\"})", CONNECTIONS },
-		{ "sum(sockeye_tcp_connections_closed_total{direction=\"active\"})", CONNECTIONS },
-		{ "sum(sockeye_tcp_connections_closed_total{direction=\"passive\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_opened_total{role=\"client\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_opened_total{role=\"server\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_closed_total{role=\"client\"})", CONNECTIONS },
+		{ "sum(sockeye_tcp_connections_closed_total{role=\"server\"})", CONNECTIONS },
 		{ "sum(sockeye_tcp_connect_duration_seconds_count)", CONNECTIONS },
 		{ "sum(sockeye_tcp_connect_duration_seconds_bucket{le=\"+Inf\"})", CONNECTIONS },
 		{ "sum(sockeye_tcp_connect_failures_total{reason=\"refused\"})", 1 },
@@ -905,11 +907,11 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 	int listener;
 	pid_t child;
 
-	if (!ASSERT_TRUE(!access(PROMETHEUS, X_OK), "prometheus installed (scripts/deps.sh)"))
-		return;
+	if (access(PROMETHEUS, X_OK))
+		test_skip(PROMETHEUS " is not installed (scripts/deps.sh installs it)");
 	listener = private_listener(&port);
 	snprintf(port_arg, sizeof(port_arg), "%u", port);
-	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
+	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up")) {
 		close(listener);
 		return;
 	}
@@ -927,26 +929,220 @@ KTEST(agent_scraped_by_prometheus_shows_exact_counts)
 	remove_pins(&a);
 }
 
-/* With one series allowed, the first (busiest) name keeps it, and a later
- * one is counted as "other". */
-KTEST(agent_max_series_folds_later_names_into_other)
+/* An instant query through Prometheus's HTTP API, with curl: the JSON
+ * answer in out; false when curl or the query failed. */
+static bool prometheus_api(const struct prometheus *p, const char *query, char *out, size_t len)
 {
-	char port_arg[8];
-	const char *const extra[] = { "--port", port_arg, "--max-series", "1" };
-	static char buf[1 << 18];
+	char url[96], arg[1024], err[1024];
+	char *argv[] = { "curl", "-sSfG", "--max-time", "5", "--data-urlencode", arg, url, NULL };
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/query", p->port);
+	snprintf(arg, sizeof(arg), "query=%s", query);
+	return run_capture(argv, out, len, err, sizeof(err)) == 0 &&
+	       strstr(out, "\"status\":\"success\"");
+}
+
+/* The value of a query's one result, or -1. */
+static long long api_value(const char *answer)
+{
+	const char *value = strstr(answer, "\"value\":[");
+
+	value = value ? strstr(value, ",\"") : NULL;
+	return value ? strtoll(value + 2, NULL, 10) : -1;
+}
+
+/* A process names itself with invalid UTF-8 and sends a few KB, as anyone
+ * on the host can: the exposition stays valid (U+FFFD for the bad bytes),
+ * promtool finds nothing to say, and a real Prometheus keeps the target up
+ * scrape after scrape, with both names as labels: the valid non-ASCII one
+ * exactly, the invalid one with U+FFFD. */
+KTEST(agent_invalid_utf8_name_keeps_prometheus_up)
+{
+	enum { BYTES = 4321 };
+	static const char bad[] = "\xff\xfe\x01" "ab", good[] = "caf\xc3\xa9-\xe2\x9c\x93";
+	/* As PromQL string literals, which take Go's escapes. */
+	static const char *const queries[] = {
+		"sockeye_process_sent_bytes_total{comm=\"caf\xc3\xa9-\xe2\x9c\x93\",protocol=\"tcp\"}",
+		"sockeye_process_sent_bytes_total{comm=\"\\ufffd\\ufffd\\x01ab\",protocol=\"tcp\"}",
+	};
+	static char buf[1 << 18], answer[1 << 16];
+	char port_arg[8], exposition[512];
+	/* The names keep their series for a minute after their bytes. */
+	const char *const extra[] = { "--port", port_arg, "-i", "1" };
+	struct prometheus prom = { 0 };
+	long long up_scrapes = 0;
 	struct agent a;
 	uint16_t port;
-	int listener = private_listener(&port);
+	int listener;
 
+	if (access(PROMETHEUS, X_OK) || access(PROMTOOL, X_OK))
+		test_skip(PROMETHEUS " or " PROMTOOL " is not installed (scripts/deps.sh installs "
+			  "Debian's prometheus, which has both)");
+	if (access("/usr/bin/curl", X_OK))
+		test_skip("curl is not installed (scripts/deps.sh installs it)");
+	listener = private_listener(&port);
 	snprintf(port_arg, sizeof(port_arg), "%u", port);
 	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up")) {
 		close(listener);
 		return;
 	}
-	ASSERT_EQ(wait_status(connect_and_send("agt-first", listener, port, 1, 5000, false)), 0,
+	ASSERT_EQ(wait_status(connect_and_send(bad, listener, port, 1, BYTES, false)), 0,
+		  "the invalid name sent");
+	ASSERT_EQ(wait_status(connect_and_send(good, listener, port, 1, BYTES, false)), 0,
+		  "the valid name sent");
+	close(listener);
+
+	/* (a) The exposition, with both names, is valid for promtool. */
+	snprintf(exposition, sizeof(exposition), "sockeye_process_sent_bytes_total{comm=\""
+		 "\xef\xbf\xbd\xef\xbf\xbd\x01" "ab\",protocol=\"tcp\"}");
+	ASSERT_EQ(wait_for_series(a.port, exposition, BYTES), BYTES, "the invalid name, as U+FFFD");
+	snprintf(exposition, sizeof(exposition), "sockeye_process_sent_bytes_total{comm=\"%s\","
+		 "protocol=\"tcp\"}", good);
+	ASSERT_EQ(wait_for_series(a.port, exposition, BYTES), BYTES, "the valid name as it is");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	check_exposition(body_of(buf));
+
+	/* (b) A real Prometheus scrapes it: up, every scrape, and both names. */
+	if (ASSERT_TRUE(prometheus_start(&prom, a.port), "prometheus ready")) {
+		for (int waited = 0; waited < 30000 && up_scrapes < 3; waited += 250) {
+			if (prometheus_api(&prom, "count_over_time(up{job=\"sockeye\"}[1m])", answer,
+					   sizeof(answer)))
+				up_scrapes = api_value(answer);
+			if (up_scrapes < 3)
+				sleep_ms(250);
+		}
+		ASSERT_TRUE(up_scrapes >= 3, "three scrapes or more");
+		ASSERT_TRUE(prometheus_api(&prom, "min_over_time(up{job=\"sockeye\"}[1m])", answer,
+					   sizeof(answer)), answer);
+		ASSERT_EQ(api_value(answer), 1, "up was 1 in every scrape");
+		for (int i = 0; i < 2; i++) {
+			ASSERT_TRUE(prometheus_api(&prom, queries[i], answer, sizeof(answer)), answer);
+			ASSERT_EQ(api_value(answer), BYTES, queries[i]);
+		}
+		/* Every name Prometheus has, as it says them. */
+		ASSERT_TRUE(prometheus_api(&prom, "sockeye_process_sent_bytes_total", answer,
+					   sizeof(answer)), answer);
+		ASSERT_HAS(answer, "\"comm\":\"caf\xc3\xa9-\xe2\x9c\x93\"", "the valid name exactly");
+		ASSERT_HAS(answer, "\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd\\u0001ab\"",
+			   "the invalid one with U+FFFD");
+	}
+	prometheus_stop(&prom);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* A family's HELP and TYPE lines in an exposition, or "" without them. */
+static void family_header(const char *body, const char *name, char *out, size_t len)
+{
+	char key[160];
+	const char *help, *end;
+
+	snprintf(key, sizeof(key), "# HELP %s ", name);
+	help = strstr(body, key);
+	end = help ? strchr(help, '\n') : NULL;
+	end = end ? strchr(end + 1, '\n') : NULL;
+	snprintf(out, len, "%.*s", end ? (int)(end - help) : 0, help ? help : "");
+}
+
+/* Every label value of a sample line is an identifier-like word: no space,
+ * no quote, nothing to escape (with --port, no comm from elsewhere). */
+static bool label_values_are_words(const char *body)
+{
+	bool ok = true;
+
+	for (const char *line = body; *line; line = strchr(line, '\n') + 1) {
+		const char *brace = strchr(line, '{'), *nl = strchr(line, '\n');
+
+		if (*line == '#' || !brace || brace > nl)
+			continue;
+		for (const char *c = brace; c < nl && *c != '}'; c++)
+			if (*c == ' ' || *c == '\\')
+				ok &= ASSERT_TRUE(false, "a label value with a space or an escape");
+	}
+	return ok;
+}
+
+/* flows --prom and the agent name a counter alike: the families both
+ * write come with the same HELP and TYPE, flows writes no name of its own
+ * for them, and every label value is a word (reason="timed_out"). */
+KTEST(agent_and_flows_prom_write_the_same_families)
+{
+	static const char *const shared[] = {
+		"sockeye_tcp_retransmits_total", "sockeye_tcp_drops_total", "sockeye_lost_events_total",
+	};
+	static char buf[1 << 18], file[1 << 16];
+	char port_arg[8], path[64], agent_header[512], flows_header[512], out[256], err[4096];
+	const char *const extra[] = { "--port", port_arg };
+	struct agent a;
+	uint16_t port;
+	int listener = private_listener(&port);
+
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	snprintf(path, sizeof(path), "/tmp/sockeye-test-flows-%d.prom", getpid());
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up")) {
+		close(listener);
+		return;
+	}
+	{
+		char *argv[] = { (char *)sockeye_path(), "flows", "--port", port_arg, "--drops",
+				 "--prom", path, "-c", "1", NULL };
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, err);
+	}
+	read_file(path, file, sizeof(file));
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		family_header(body_of(buf), shared[i], agent_header, sizeof(agent_header));
+		family_header(file, shared[i], flows_header, sizeof(flows_header));
+		if (ASSERT_TRUE(agent_header[0], shared[i]))
+			ASSERT_STR_EQ(flows_header, agent_header, shared[i]);
+	}
+	ASSERT_TRUE(!strstr(file, "sockeye_flows_"), "no name of flows' own for them");
+	ASSERT_HAS(body_of(buf), "sockeye_tcp_connect_failures_total{reason=\"timed_out\"} 0\n",
+		   "reasons are identifiers");
+	ASSERT_HAS(body_of(buf), "sockeye_tcp_connections_opened_total{role=\"client\"} ",
+		   "connections by role");
+	label_values_are_words(body_of(buf));
+	label_values_are_words(file);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	close(listener);
+	unlink(path);
+}
+
+/* An agent with one comm series watching a port of ours (refreshed every
+ * interval seconds), to which a child named "agt-first" has sent 5000
+ * bytes, shown under its name. False (everything cleaned up) when not. */
+static bool agent_with_one_series(struct agent *a, int *listener, uint16_t *port,
+				  const char *interval)
+{
+	static char port_arg[8];
+	const char *const extra[] = { "--port", port_arg, "--max-series", "1", "-i", interval };
+
+	*listener = private_listener(port);
+	snprintf(port_arg, sizeof(port_arg), "%u", *port);
+	if (!ASSERT_TRUE(agent_start(a, 6, extra), "agent up")) {
+		close(*listener);
+		return false;
+	}
+	ASSERT_EQ(wait_status(connect_and_send("agt-first", *listener, *port, 1, 5000, false)), 0,
 		  "first child");
-	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"agt-first\","
-				  "protocol=\"tcp\"}", 5000), 5000, "the first name has its series");
+	return ASSERT_EQ(wait_for_series(a->port, "sockeye_process_sent_bytes_total{comm="
+					 "\"agt-first\",protocol=\"tcp\"}", 5000), 5000,
+			 "the first name has its series");
+}
+
+/* With one series allowed, the first (busiest) name keeps it, and a later
+ * one is counted as "other". */
+KTEST(agent_max_series_folds_later_names_into_other)
+{
+	static char buf[1 << 18];
+	struct agent a;
+	uint16_t port;
+	int listener;
+
+	if (!agent_with_one_series(&a, &listener, &port, "0.2"))
+		return;
 	ASSERT_EQ(wait_status(connect_and_send("agt-second", listener, port, 2, 300, false)), 0,
 		  "second child");
 	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"other\","
@@ -955,6 +1151,38 @@ KTEST(agent_max_series_folds_later_names_into_other)
 	ASSERT_TRUE(!strstr(buf, "agt-second"), "no series of its own");
 	ASSERT_EQ(series_value(body_of(buf), "sockeye_process_received_bytes_total{comm=\"other\","
 			       "protocol=\"tcp\"}"), 600, "received, folded too");
+	close(listener);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+}
+
+/* A name without traffic for 60 refreshes (3 s at -i 0.05) leaves the
+ * label set: its series ends and a new name gets its place instead of
+ * "other", so departed names do not hold the series budget. */
+KTEST(agent_idle_names_leave_the_label_set)
+{
+	static char buf[1 << 18];
+	struct agent a;
+	uint16_t port;
+	int listener, waited;
+
+	if (!agent_with_one_series(&a, &listener, &port, "0.05"))
+		return;
+	for (waited = 0; waited < 15000; waited += 100) {
+		if (http_get(a.port, "/metrics", buf, sizeof(buf)) == 200 &&
+		    !strstr(body_of(buf), "agt-first"))
+			break;
+		sleep_ms(100);
+	}
+	ASSERT_TRUE(waited < 15000, "its series ended once it was idle");
+	ASSERT_TRUE(waited >= 1000, "not at once: some intervals after its last bytes");
+	ASSERT_EQ(wait_status(connect_and_send("agt-new", listener, port, 1, 300, false)), 0,
+		  "second child");
+	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"agt-new\","
+				  "protocol=\"tcp\"}", 300), 300, "a new name gets the free place");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	ASSERT_TRUE(!strstr(buf, "comm=\"other\""), "nothing folded into other");
+	check_exposition(body_of(buf));
 	close(listener);
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);

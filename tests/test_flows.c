@@ -728,14 +728,17 @@ KTEST(flows_cli_prometheus_file)
 		out[fread(out, 1, sizeof(out) - 1, f)] = '\0';
 		fclose(f);
 	}
-	ASSERT_HAS(out, "sockeye_flows_connections{state=\"established\",direction=\"client\"} 1\n",
+	ASSERT_HAS(out, "sockeye_tcp_connections{state=\"ESTABLISHED\",role=\"client\"} 1\n",
 		   "the client end");
-	ASSERT_HAS(out, "sockeye_flows_connections{state=\"established\",direction=\"server\"} 1\n",
+	ASSERT_HAS(out, "sockeye_tcp_connections{state=\"ESTABLISHED\",role=\"server\"} 1\n",
 		   "the server end");
-	ASSERT_HAS(out, "sockeye_flows_retransmits_total{kind=\"timeout\"} 0\n", "retransmits");
-	ASSERT_HAS(out, "# TYPE sockeye_flows_packet_layer_seconds histogram\n", "-t: a histogram");
-	ASSERT_HAS(out, "sockeye_flows_packet_layer_seconds_bucket{layer=\"rx_queue\",le=\"+Inf\"} ",
-		   "-t: its last bucket");
+	ASSERT_HAS(out, "sockeye_tcp_retransmits_total{kind=\"timeout\"} 0\n", "retransmits");
+	ASSERT_HAS(out, "sockeye_lost_events_total{collector=\"flows\"} 0\n", "lost events");
+	ASSERT_HAS(out, "# TYPE sockeye_tcp_packet_layer_duration_seconds histogram\n",
+		   "--layers: a histogram");
+	ASSERT_HAS(out, "sockeye_tcp_packet_layer_duration_seconds_bucket{layer=\"rx_queue\","
+		   "le=\"+Inf\"} ", "--layers: its last bucket");
+	ASSERT_TRUE(!strstr(out, "sockeye_flows_"), "the agent's names, no other");
 	ASSERT_TRUE(access(path, F_OK) == 0 && access(prom, F_OK) == 0, "files");
 	snprintf(out, sizeof(out), "%s.tmp", prom);
 	ASSERT_TRUE(access(out, F_OK) != 0, "no temporary file left");
