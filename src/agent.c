@@ -397,7 +397,8 @@ static const struct opt_def agent_options[] = {
 	{ "collectors", 0, "LIST", "the collectors to run, comma-separated", OPT_CALL,
 	  .parse = parse_collectors },
 	{ "max-series", 0, "N", "process names with series of their own (default 100, at most "
-	  "10000): the first N seen, busiest first; the rest are counted as comm=\"other\"",
+	  "10000): the first N seen, busiest first; the rest are counted as comm=\"other\". A "
+	  "name without traffic for 60 refreshes gives up its place",
 	  OPT_UINT, OPT_FIELD(T, cfg.max_series), .min = 1, .max = MAX_MAX_SERIES },
 	{ "textfile", 0, "FILE", "also write the metrics to FILE every interval, atomically "
 	  "(for node_exporter's textfile collector)", OPT_STRING, OPT_FIELD(T, textfile) },
