@@ -559,6 +559,12 @@ void print_command_man(const struct command *cmd, FILE *out)
 		fputs(".SH NOTES\n", out);
 		roff_text(out, cmd->notes);
 	}
+	if (cmd->overhead) {
+		fputs(".SH OVERHEAD\n", out);
+		roff_text(out, cmd->overhead);
+		fputs(".PP\nThe benchmark's method and its latest figures are in docs/performance.md "
+		      "in sockeye's source.\n", out);
+	}
 	if (cmd->examples) {
 		fputs(".SH EXAMPLES\n", out);
 		roff_examples(out, cmd->examples);

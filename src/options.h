@@ -145,6 +145,7 @@ struct command {
 	void (*print_details)(FILE *out);	/* after it, what only the program knows */
 	const char *notes;		/* after them: columns, fields, costs */
 	const char *examples;		/* "  sockeye ...   what it does" lines */
+	const char *overhead;		/* the man page's OVERHEAD: hooks and cost */
 	const struct opt_def *options;	/* ends with OPTION_END */
 };
 

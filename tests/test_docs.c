@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The documentation against the program: every command's --help, man page
- * and bash completion name the same options, sockeye(8) and the
+ * and bash completion name the same options, each page has its sections, sockeye(8) and the
  * completion the same commands as --help, and every relative link in the
  * README and docs/ leads to a file that exists. */
 #include <stdbool.h>
@@ -184,6 +184,9 @@ TEST(docs_help_man_and_completion_list_the_same_options)
 		snprintf(title, sizeof(title), "\nsockeye-%s \\- ", cmd);
 		ASSERT_HAS(man, title, "the man page's NAME");
 		ASSERT_HAS(man, "\n.SH EXIT STATUS\n", "the man page's EXIT STATUS");
+		/* What it attaches and costs: every command that loads programs. */
+		if (strcmp(cmd, "docs"))
+			ASSERT_HAS(man, "\n.SH OVERHEAD\n", "the man page's OVERHEAD");
 	}
 }
 
