@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The documentation against the program: every command's --help, man page
- * and bash completion name the same options, each page has its sections, sockeye(8) and the
- * completion the same commands as --help, and every relative link in the
- * README and docs/ leads to a file that exists. */
+ * and bash completion name the same options and each page has its
+ * sections; sockeye(8) and the completion name the same commands as
+ * --help; every relative link in the README and docs/ leads to a file. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
