@@ -86,7 +86,7 @@ ASAN_TEST_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,
 # Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
 KERNEL ?= 6.1 6.12
 
-.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak install uninstall deb deb-test FORCE
+.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak install uninstall deb deb-test man completion FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -220,6 +220,23 @@ bench: sockeye
 
 soak: sockeye
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
+
+# The man pages, sockeye(8) and sockeye-COMMAND(8) for every command
+# `sockeye --help` lists, and the bash completion: the binary prints them
+# from the tables its --help comes from (`sockeye docs`), so they cannot
+# drift from it.
+SOCKEYE_COMMANDS = $(shell ./sockeye --help | sed -n '/^Commands:/,/^$$/s/^  \([a-z]*\) .*/\1/p')
+
+man: sockeye
+	$(call msg,MAN,build/man)
+	$(Q)rm -rf build/man && mkdir -p build/man
+	$(Q)./sockeye docs --man sockeye > build/man/sockeye.8
+	$(Q)for c in $(SOCKEYE_COMMANDS); do ./sockeye docs --man $$c > build/man/sockeye-$$c.8 || exit 1; done
+
+completion: sockeye
+	$(call msg,GEN,build/completion/sockeye)
+	$(Q)mkdir -p build/completion
+	$(Q)./sockeye docs --completion bash > build/completion/sockeye
 
 # Installation. MAN_PAGES and COMPLETION are whatever `make man` and the
 # completion generator have produced (none yet: then none is installed),

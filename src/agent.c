@@ -419,6 +419,13 @@ const struct command agent_command = {
 	.run = cmd_agent,
 	.summary = "a daemon serving Prometheus metrics, with maps pinned for the others",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"The programs of its collectors, counting in the kernel; the "
+	"exposition is made once per interval and served as it is. The "
+	"syscalls and http collectors use syscall tracepoints (every system "
+	"call of the host takes the slower traced path). In the benchmark (2 "
+	"vCPUs), with the default collectors a loop of connections kept 0.90 "
+	"to 0.96 of its rate and bulk transfers about 0.96.",
 	.description =
 	"One daemon for a host: runs the collectors in one process and serves what\n"
 	"they count as Prometheus metrics (text exposition 0.0.4) over HTTP:\n"

@@ -311,6 +311,12 @@ const struct command connlat_command = {
 	.run = cmd_connlat,
 	.summary = "TCP connect latency, SYN sent to SYN-ACK received",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"One program on TCP state changes: a hash insert when a SYN is sent, "
+	"a look-up and delete when the handshake ends; no syscall "
+	"tracepoints. With --hist nothing per connection leaves the kernel. "
+	"In the benchmark (2 vCPUs), a loop of about 20,000 connections a "
+	"second kept 0.87 to 0.94 of its rate.",
 	.description =
 	"Show how long each outgoing TCP connection took to open: the time from the\n"
 	"SYN sent by connect() to the SYN-ACK received, measured in the kernel from\n"

@@ -309,6 +309,14 @@ const struct command events_command = {
 	.run = cmd_events,
 	.summary = "one line per socket event (connect, accept, send, close, ...)",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"A program per socket event, and by default per send and receive "
+	"call; every event crosses to user space through the ring buffer and "
+	"is formatted there. accept and shutdown use syscall tracepoints, "
+	"which put every system call of the host on the slower traced path "
+	"while they are attached (an --event list without them avoids it). In "
+	"the benchmark (2 vCPUs), a loop of 14,000 connections a second, 9 "
+	"events each, kept 0.60 of its rate; bulk transfers about 1.00.",
 	.description =
 	"Print one line (or JSON object) per socket event, system-wide, for TCP and\n"
 	"UDP over IPv4 and IPv6: who creates, binds, listens, connects, accepts,\n"

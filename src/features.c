@@ -149,6 +149,9 @@ const struct command features_command = {
 	.run = cmd_features,
 	.summary = "what this kernel allows and which commands can run",
 	.synopsis = "[-j]",
+	.overhead =
+	"Loads small probe programs once, one at a time, and detaches them "
+	"before it exits.",
 	.description =
 	"Show what this kernel allows: privileges, BTF and mounts; which BPF program\n"
 	"types load and attach (each is tried, not guessed); which hooks each command\n"

@@ -849,6 +849,14 @@ const struct command flows_command = {
 	.run = cmd_flows,
 	.summary = "TCP connections and their health: window, RTT, bytes, retransmits",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"Programs on TCP state changes, retransmits and socket destruction, "
+	"and a socket iterator once per interval: nothing runs per packet by "
+	"default. --drops adds a program on every dropped packet of the host, "
+	"--layers and -P one on every packet and copy, --http syscall "
+	"tracepoints. In the benchmark (2 vCPUs), the connection loops kept "
+	"0.86 to 0.97 of their rate; with --layers a connection loop kept "
+	"0.70.",
 	.description =
 	"A table of TCP connections and their health, one row per connection,\n"
 	"refreshed every interval: who owns it, which end opened it, how long it has\n"

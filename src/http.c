@@ -484,6 +484,13 @@ const struct command http_command = {
 	.run = cmd_http,
 	.summary = "HTTP/1.x requests with status and latency, server and client side",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"Programs on every read and write system call of the host (syscall "
+	"tracepoints), and a copy of up to --max-bytes of each HTTP message "
+	"to user space, where it is parsed. --summary sums in the kernel and "
+	"copies nothing out. In the benchmark (2 vCPUs), wrk against nginx "
+	"kept about 0.59 of its rate with every exchange printed and about "
+	"0.85 with --summary.",
 	.description =
 	"Show one line per HTTP/1.x request and its response on plaintext TCP, as\n"
 	"seen in the socket calls of every process on the host: by the server that\n"

@@ -10,11 +10,15 @@
 #include "sockeye.h"
 #include "options.h"
 
+static const struct command docs_command;
+
 static const struct command *const commands[] = {
 	&top_command, &events_command, &connlat_command, &flows_command, &http_command,
 	&soconnect_command, &sockstat_command, &sofamily_command, &soprotocol_command,
-	&agent_command, &features_command,
+	&agent_command, &features_command, &docs_command,
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 #define DEFAULT_COMMAND "top"
 
@@ -32,7 +36,7 @@ static void print_help(void)
 	       "\n"
 	       "Watch a host's TCP and UDP sockets with eBPF. With no command, runs '%s'.\n"
 	       "\nCommands:\n", DEFAULT_COMMAND);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %-11s %s\n", commands[i]->name, commands[i]->summary);
 	printf("\nOptions:\n"
 	       "  -v, --verbose  show libbpf's messages (verifier output) while loading\n"
@@ -44,11 +48,69 @@ static void print_help(void)
 
 static const struct command *find_command(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(commands[i]->name, name))
 			return commands[i];
 	return NULL;
 }
+
+/* ---- docs: the man pages and the completion, from the tables ---- */
+
+struct docs_opts {
+	const char *man;
+	int completion;
+};
+
+enum { SHELL_NONE, SHELL_BASH };
+
+static const struct opt_choice docs_shells[] = { { "bash", SHELL_BASH }, { NULL } };
+
+static const struct opt_def docs_options[] = {
+	{ "man", 0, "COMMAND", "print COMMAND's man page, sockeye-COMMAND(8), as roff; "
+	  "'sockeye' prints sockeye(8)", OPT_STRING, OPT_FIELD(struct docs_opts, man),
+	  .group = GROUP_COMMAND_FIRST },
+	{ "completion", 0, "SHELL", "print the completion script of SHELL", OPT_CHOICE,
+	  OPT_FIELD(struct docs_opts, completion), .choices = docs_shells,
+	  .group = GROUP_COMMAND_FIRST },
+	OPTION_END,
+};
+
+static int cmd_docs(int argc, char **argv)
+{
+	struct docs_opts opts = {};
+	const struct command *cmd;
+
+	parse_options(&docs_command, argc, argv, &opts);
+	if (opts.completion == SHELL_BASH) {
+		print_completion_bash(commands, N_COMMANDS, stdout);
+	} else if (opts.man && !strcmp(opts.man, "sockeye")) {
+		print_main_man(commands, N_COMMANDS, stdout);
+	} else if (opts.man) {
+		cmd = find_command(opts.man);
+		if (!cmd)
+			usage_error("docs", "invalid --man '%s': no such command (see 'sockeye "
+				    "--help')", opts.man);
+		print_command_man(cmd, stdout);
+	} else {
+		usage_error("docs", "give --man COMMAND or --completion bash");
+	}
+	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+}
+
+static const struct command docs_command = {
+	.name = "docs",
+	.run = cmd_docs,
+	.summary = "print a man page or the shell completion (for packagers)",
+	.synopsis = "--man COMMAND | --completion bash",
+	.description =
+	"Prints a command's man page or the bash completion, made from the same\n"
+	"tables as every command's --help, so that they cannot differ. 'make man'\n"
+	"and 'make completion' run it; 'make install' installs what they wrote.\n",
+	.examples =
+	"  sockeye docs --man flows | man -l -     read sockeye-flows(8) unbuilt\n"
+	"  sockeye docs --completion bash > /etc/bash_completion.d/sockeye\n",
+	.options = docs_options,
+};
 
 int main(int argc, char **argv)
 {

@@ -145,6 +145,7 @@ struct command {
 	void (*print_details)(FILE *out);	/* after it, what only the program knows */
 	const char *notes;		/* after them: columns, fields, costs */
 	const char *examples;		/* "  sockeye ...   what it does" lines */
+	const char *overhead;		/* the man page's OVERHEAD: hooks and cost */
 	const struct opt_def *options;	/* ends with OPTION_END */
 };
 
@@ -159,6 +160,15 @@ void parse_options(const struct command *cmd, int argc, char **argv, void *opts)
 void print_command_help(const struct command *cmd, FILE *out);
 /* The OPTIONS lines of a table, as in --help. */
 void print_options(const struct opt_def *options, FILE *out);
+
+/* The command's man page, sockeye-NAME(8), as roff: the same text as
+ * --help, in the sections of a man page. */
+void print_command_man(const struct command *cmd, FILE *out);
+/* sockeye(8): the commands, the global options, requirements. */
+void print_main_man(const struct command *const *cmds, size_t n, FILE *out);
+/* The bash completion of every command: options, and the values of those
+ * with choices, files or directories. */
+void print_completion_bash(const struct command *const *cmds, size_t n, FILE *out);
 
 /* "invalid NAME 'ARG': ..." with a whole number; for the commands' own
  * parsers of lists and the like. */

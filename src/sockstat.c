@@ -260,6 +260,11 @@ const struct command sockstat_command = {
 	.run = cmd_sockstat,
 	.summary = "socket system calls counted per interval (socket, connect, send, ...)",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"A program on every socket system call of the host (syscall "
+	"tracepoints) and on every send and receive, each a per-CPU counter; "
+	"nothing per call leaves the kernel. In the benchmark (2 vCPUs), "
+	"64-byte UDP kept 0.87 of its rate in its worst runs.",
 	.description =
 	"Count socket system calls, system-wide, and print the counts once per\n"
 	"interval: socket(), socketpair(), bind(), listen(), accept(), connect(),\n"

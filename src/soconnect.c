@@ -158,6 +158,11 @@ const struct command soconnect_command = {
 	.run = cmd_soconnect,
 	.summary = "connect(2) calls with their latency and result",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"Syscall tracepoints on connect(2): every system call of the host "
+	"takes the slower traced path while they are attached; one record per "
+	"call through the ring buffer. In the benchmark (2 vCPUs), a "
+	"connection loop kept 0.87 to 0.98 of its rate.",
 	.description =
 	"Show every connect(2) call to an IPv4 or IPv6 address, system-wide, TCP and\n"
 	"UDP alike: who called it, where to, how long the call took and what it\n"

@@ -332,6 +332,12 @@ const struct command top_command = {
 	.run = cmd_top,
 	.summary = "bandwidth per process, live (the default command)",
 	.synopsis = "[OPTIONS]",
+	.overhead =
+	"Two programs, on each send and receive call's completion, each a "
+	"per-CPU hash update keyed by pid; nothing per call leaves the "
+	"kernel, and user space reads the hash once per interval. In the "
+	"benchmark (2 vCPUs), 64-byte UDP kept 0.90 to 1.00 of its rate "
+	"without sockeye and the connection loops 0.87 to 1.00.",
 	.description =
 	"Bandwidth per process, live: the bytes each process sends and receives over\n"
 	"TCP and UDP, IPv4 and IPv6, counted in the kernel when its send and receive\n"

@@ -4,7 +4,8 @@
 # (stand-ins for the man pages and the completion, given as MAN_PAGES and
 # COMPLETION, check that they are installed when they exist), the unit's
 # ExecStart follows BINDIR, the installed binary runs --version and
-# features, and `make uninstall` leaves no file behind. Also that the
+# features, and `make uninstall` leaves no file behind; then the same with
+# the real man pages and completion (`make man completion`). Also that the
 # release is the same in src/sockeye.h, debian/changelog and CHANGELOG.md.
 # Run from the top of the tree after `make` (tests/test_install.c does).
 set -eu
@@ -69,6 +70,29 @@ grep -q '^ExecStart=/usr/sbin/sockeye agent ' "$root/lib/systemd/system/sockeye-
 	fail "ExecStart does not follow BINDIR=/usr/sbin"
 mk uninstall DESTDIR="$root" PREFIX=/usr BINDIR=/usr/sbin SYSTEMDUNITDIR=/lib/systemd/system
 [ -z "$(files "$root")" ] || fail "left after uninstall (PREFIX=/usr): $(files "$root")"
+
+# The real pages and completion, as `make man completion` writes them
+# from the binary: sockeye.8 and one page per command --help lists, each
+# one that man can read.
+mk man completion
+root=$tmp/real
+mk install DESTDIR="$root"
+commands=$(./sockeye --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
+expected=$( { echo sockeye.8; for c in $commands; do echo "sockeye-$c.8"; done; } | LC_ALL=C sort)
+actual=$(ls "$root/usr/local/share/man/man8" | LC_ALL=C sort)
+[ "$actual" = "$expected" ] || fail "man pages installed:
+$actual
+expected:
+$expected"
+# groff (groff-base, which man-db needs) where it is installed.
+command -v groff >/dev/null && for page in "$root"/usr/local/share/man/man8/*.8; do
+	warnings=$(groff -man -ww -z "$page" 2>&1) || fail "groff failed on $page"
+	[ -z "$warnings" ] || fail "groff warns on $page: $warnings"
+done
+grep -q '^complete -F _sockeye sockeye$' "$root/usr/local/share/bash-completion/completions/sockeye" ||
+	fail "the completion is not the generated one"
+mk uninstall DESTDIR="$root"
+[ -z "$(files "$root")" ] || fail "left after uninstall (real pages): $(files "$root")"
 
 # One release number everywhere.
 deb=$(sed -n '1s/^sockeye (\([^)]*\)).*/\1/p' debian/changelog)
