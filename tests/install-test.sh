@@ -42,7 +42,7 @@ expected:
 $expected"
 [ -x "$root/usr/local/bin/sockeye" ] || fail "the binary is not executable"
 [ "$(stat -c %a "$root/usr/local/share/man/man8/sockeye.8")" = 644 ] || fail "man page mode"
-grep -qx 'ExecStart=/usr/local/bin/sockeye agent --listen 127.0.0.1:9464' \
+grep -qx 'ExecStart=/usr/local/bin/sockeye agent $ARGS' \
 	"$root/usr/local/lib/systemd/system/sockeye-agent.service" || fail "ExecStart not in BINDIR"
 out=$("$root/usr/local/bin/sockeye" --version) || fail "installed sockeye --version failed"
 version=$(sed -n 's/^#define SOCKEYE_VERSION "\(.*\)"$/\1/p' src/sockeye.h)
