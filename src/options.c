@@ -234,7 +234,7 @@ static void check_repeats(const char *cmd, const struct option_list *l, size_t i
 	seen[i] = o;
 	if (!o->group)
 		return;
-	if (group_seen[o->group] && group_seen[o->group] != o) {
+	if (group_seen[o->group]) {
 		char first[64];
 
 		snprintf(first, sizeof(first), "%s", spelled(group_seen[o->group]));
