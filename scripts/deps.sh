@@ -7,6 +7,7 @@ set -eu
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libc6-dev \
 pkg-config libncurses-dev iproute2 iperf3 jq util-linux tmux iptables \
 libhttp-parser-dev libclang-rt-14-dev curl nginx-light wrk libmicrohttpd-dev prometheus \
+python3-jsonschema \
 qemu-system-x86 busybox-static cpio kmod xz-utils"
 
 missing=""
