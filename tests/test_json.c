@@ -52,11 +52,17 @@ static void path_of(char *buf, size_t len, const char *name, const char *ext)
 	snprintf(buf, len, "%s/%s.%s", dir, name, ext);
 }
 
-static bool validator_present(void)
+/* Whether the validator can run (the test is skipped if not), with the
+ * directory for the output made. */
+static bool ready_to_validate(void)
 {
 	char *argv[] = { "python3", "-c", "import jsonschema", NULL }, out[256], err[1024];
 
-	return run_capture(argv, out, sizeof(out), err, sizeof(err)) == 0;
+	if (run_capture(argv, out, sizeof(out), err, sizeof(err))) {
+		test_skip("python3 with jsonschema (Debian: python3-jsonschema) is not installed");
+		return false;
+	}
+	return ASSERT_TRUE(mkdtemp(dir) != NULL, "a directory for the output");
 }
 
 /* "%d" in an argument is this process's pid, "%P" the listener's port and
@@ -139,9 +145,9 @@ static void make_traffic(void *ctx)
 	sleep_ms(300);
 }
 
-/* Starts the runs, waits for their programs, makes the traffic, stops them
+/* Starts the runs, waits for their programs, calls traffic(t), stops them
  * with SIGINT and waits for them to end. */
-static void run_wave(struct run *runs, int n, struct traffic *t)
+static void run_wave(struct run *runs, int n, void (*traffic)(void *ctx), struct traffic *t)
 {
 	uint32_t before = last_program_id();
 
@@ -152,7 +158,7 @@ static void run_wave(struct run *runs, int n, struct traffic *t)
 			if (!ASSERT_TRUE(wait_for_attach(runs[i].attached[k], before, ATTACH_WAIT_MS),
 					 runs[i].name))
 				printf("    %s: %s never attached\n", runs[i].name, runs[i].attached[k]);
-	make_traffic(t);
+	traffic(t);
 	for (int i = 0; i < n; i++)
 		kill(runs[i].pid, SIGINT);
 	for (int i = 0; i < n; i++)
@@ -211,8 +217,9 @@ static bool validate_all(const char *unproduced_list)
 	char *argv[] = { "sh", "-c", cmd, NULL };
 	int status;
 
-	snprintf(cmd, sizeof(cmd), "python3 " VALIDATOR " " SCHEMA " --unproduced '%s' "
-		 "$(find %s -type f -size +0)", unproduced_list, dir);
+	snprintf(cmd, sizeof(cmd), "python3 " VALIDATOR " " SCHEMA " %s%s%s "
+		 "$(find %s -type f -size +0)", unproduced_list ? "--unproduced '" : "",
+		 unproduced_list ? unproduced_list : "", unproduced_list ? "'" : "", dir);
 	status = run_capture(argv, out, sizeof(out), err, sizeof(err));
 	if (status)
 		printf("    %s", err);
@@ -266,11 +273,7 @@ KTEST(json_every_record_of_every_command_follows_the_schema)
 			     "--pin-dir", "/nonexistent/sockeye-test", NULL };
 	int fd, refused;
 
-	if (!validator_present()) {
-		test_skip("python3 with jsonschema (Debian: python3-jsonschema) is not installed");
-		return;
-	}
-	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "a directory for the output"))
+	if (!ready_to_validate())
 		return;
 	t.srv = bound_socket(AF_INET, SOCK_STREAM, true, &t.port);
 	t.syn_srv = bound_socket(AF_INET, SOCK_STREAM, false, &t.syn_port);
@@ -280,10 +283,10 @@ KTEST(json_every_record_of_every_command_follows_the_schema)
 	fcntl(t.srv, F_SETFD, FD_CLOEXEC);
 	fcntl(t.syn_srv, F_SETFD, FD_CLOEXEC);
 
-	run_wave(wave1, sizeof(wave1) / sizeof(wave1[0]), &t);
-	run_wave(wave2, sizeof(wave2) / sizeof(wave2[0]), &t);
-	run_wave(wave3, sizeof(wave3) / sizeof(wave3[0]), &t);
-	run_wave(wave4, sizeof(wave4) / sizeof(wave4[0]), &t);
+	run_wave(wave1, sizeof(wave1) / sizeof(wave1[0]), make_traffic, &t);
+	run_wave(wave2, sizeof(wave2) / sizeof(wave2[0]), make_traffic, &t);
+	run_wave(wave3, sizeof(wave3) / sizeof(wave3[0]), make_traffic, &t);
+	run_wave(wave4, sizeof(wave4) / sizeof(wave4[0]), make_traffic, &t);
 	/* features, and an error: on stderr, as JSON under --json. */
 	ASSERT_EQ(run_capture(features, out, sizeof(out), err, sizeof(err)), 0, "features");
 	path_of(path, sizeof(path), "features", "out");
@@ -316,5 +319,121 @@ KTEST(json_every_record_of_every_command_follows_the_schema)
 			 unproduced[i].type);
 	ASSERT_TRUE(validate_all(list), "every record valid, every type of the schema produced");
 	close(t.srv), close(t.syn_srv);
+	remove_dir();
+}
+
+/* ---- names from the host ---- */
+
+#define VALID_NAME "caf\xc3\xa9-\xe2\x9c\x93"	/* café-✓ */
+#define INVALID_NAME "\xff\xfe\x01" "ab"
+#define FFFD "\xef\xbf\xbd"
+
+struct named {
+	struct traffic *t;
+	pid_t children[2];
+	int hold[2];		/* the children exit when it closes */
+};
+
+/* Two children, one named VALID_NAME and one INVALID_NAME, each connect to
+ * the listener and send; they stay until hold closes, for the snapshots. */
+static void named_senders(void *ctx)
+{
+	static const char *const names[] = { VALID_NAME, INVALID_NAME };
+	struct traffic *t = ctx;
+	int hold[2], ready[2];
+	pid_t children[2];
+	char c;
+
+	if (!ASSERT_EQ(pipe(hold), 0, "pipe") || !ASSERT_EQ(pipe(ready), 0, "pipe"))
+		return;
+	for (int i = 0; i < 2; i++) {
+		children[i] = fork();
+		if (children[i] == 0) {
+			int fd;
+
+			close(hold[1]);
+			prctl(PR_SET_NAME, names[i]);
+			fd = connect_to(AF_INET, SOCK_STREAM, t->port);
+			c = fd >= 0 && send_all(fd, 1000);
+			if (write(ready[1], &c, 1) != 1 || read(hold[0], &c, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(ready[1]);
+	for (int i = 0; i < 2; i++) {
+		int fd = accept(t->srv, NULL, NULL);
+
+		ASSERT_TRUE(read(ready[0], &c, 1) == 1 && c, "a child sent");
+		ASSERT_TRUE(fd >= 0 && recv_exactly(fd, 1000), "its bytes arrived");
+		if (fd >= 0)
+			close(fd);
+	}
+	sleep_ms(1500);		/* a snapshot of top with both */
+	close(hold[1]);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(wait_status(children[i]), 0, "a child's exit");
+	close(hold[0]), close(ready[0]);
+	sleep_ms(300);
+}
+
+/* Whether out has a byte below 0x20 other than a newline. */
+static bool has_control_bytes(const char *out)
+{
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++)
+		if (*p < 0x20 && *p != '\n')
+			return true;
+	return false;
+}
+
+/* A process named in valid UTF-8 that is not ASCII comes out as it is; one
+ * named in bytes that are not UTF-8 comes out as valid JSON, each invalid
+ * byte U+FFFD and the control character escaped, and as text with U+FFFD
+ * and '?': no output carries a raw control byte. */
+KTEST(json_and_text_of_process_names_not_ascii_or_not_utf8)
+{
+	static struct run json[] = {
+		{ "events", { "events", "--json", "--port", "%P" }, { "exit_shutdown" } },
+		{ "top", { "top", "--json", "--port", "%P" }, { "top_recv|top_r6_fx|top_r6_kr" } },
+		{ "sofamily", { "sofamily", "--json", "-4" }, { "so_connect", "so_accept" } },
+	};
+	static struct run text[] = {
+		{ "events-text", { "events", "--port", "%P" }, { "exit_shutdown" } },
+		{ "top-text", { "top", "-b", "--port", "%P" }, { "top_recv|top_r6_fx|top_r6_kr" } },
+		{ "sofamily-text", { "sofamily", "-4" }, { "so_connect", "so_accept" } },
+	};
+	struct traffic t = {};
+	char path[128];
+
+	if (!ready_to_validate())
+		return;
+	t.srv = bound_socket(AF_INET, SOCK_STREAM, true, &t.port);
+	fcntl(t.srv, F_SETFD, FD_CLOEXEC);
+	run_wave(json, sizeof(json) / sizeof(json[0]), named_senders, &t);
+	run_wave(text, sizeof(text) / sizeof(text[0]), named_senders, &t);
+	for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++) {
+		const char *type = i == 0 ? "event" : i == 1 ? "process" : "sofamily";
+
+		has_record(json[i].name, type, 0, 0, "\"comm\":\"" VALID_NAME "\"");
+		has_record(json[i].name, type, 0, 0, "\"comm\":\"" FFFD FFFD "\\u0001ab\"");
+	}
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		char *out;
+
+		path_of(path, sizeof(path), text[i].name, "out");
+		out = read_whole(path);
+		if (!ASSERT_TRUE(out != NULL, text[i].name))
+			continue;
+		ASSERT_HAS(out, VALID_NAME, "the valid name as it is");
+		ASSERT_HAS(out, FFFD FFFD "?ab", "the invalid one with U+FFFD and ?");
+		ASSERT_TRUE(!has_control_bytes(out), "no control byte in the text");
+		/* Out of the validator's way: it reads JSON. */
+		unlink(path);
+		path_of(path, sizeof(path), text[i].name, "err");
+		unlink(path);
+		free(out);
+	}
+	ASSERT_TRUE(validate_all(NULL), "every record valid JSON of the schema, in UTF-8");
+	close(t.srv);
 	remove_dir();
 }
