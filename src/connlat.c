@@ -176,25 +176,22 @@ static void print_text(const struct printer *p, const struct connlat_record *r)
 		printf("%.3f\n", r->latency_ns / 1e6);
 }
 
+/* The outcome of a handshake as an errno: 0 when it completed, ECONNABORTED
+ * when the process closed the socket before an answer. */
+static long long handshake_errno(const struct connlat_record *r)
+{
+	return r->established ? 0 : r->error ? r->error : ECONNABORTED;
+}
+
 static void print_json(const struct printer *p, const struct connlat_record *r)
 {
-	const struct sock_tuple *t = &r->tuple;
-	uint64_t realtime = r->ts_ns + p->clock_offset;
-	char addr[ADDR_LEN];
 	struct json j;
 
-	json_record_begin(&j, "connlat", realtime);
+	json_record_begin(&j, "connlat", r->ts_ns + p->clock_offset);
 	json_owner(&j, &r->owner);
-	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
-	format_addr(addr, sizeof(addr), t->family, t->saddr);
-	json_str(&j, "saddr", addr);
-	json_uint(&j, "sport", t->sport);
-	format_addr(addr, sizeof(addr), t->family, t->daddr);
-	json_str(&j, "daddr", addr);
-	json_uint(&j, "dport", t->dport);
+	json_tuple(&j, &r->tuple);
 	json_uint(&j, "latency_ns", r->latency_ns);
-	json_str(&j, "result", handshake_result(r));
-	json_str(&j, "error", r->error ? errno_name(r->error) : "");
+	json_outcome(&j, handshake_errno(r));
 	json_end(&j);
 }
 
@@ -209,16 +206,21 @@ static void print_record(void *ctx, const void *record, size_t size)
 		print_text(p, r);
 }
 
-static void print_hist(const struct printer *p, const uint64_t *slots, uint64_t realtime_ns)
+static void print_hist(const struct printer *p, const uint64_t *slots,
+		       const struct report_span *span)
 {
 	char when[TIME_LEN];
+	struct json j;
 
 	if (p->o->common.json) {
-		json_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs", realtime_ns);
+		json_record_begin(&j, "hist", span->end_ns);
+		json_uint(&j, "interval_ns", span->length_ns);
+		json_hist(&j, slots, CONNLAT_SLOTS);
+		json_end(&j);
 		return;
 	}
 	if (p->o->common.interval) {
-		format_clock_time(when, sizeof(when), realtime_ns);
+		format_clock_time(when, sizeof(when), span->end_ns);
 		printf("\n%s\n", when);
 	}
 	print_log2_hist(stdout, slots, CONNLAT_SLOTS, "usecs");
@@ -228,6 +230,7 @@ struct hist_reporter {
 	const struct printer *p;
 	const struct connlat_session *s;
 	uint64_t last[CONNLAT_SLOTS];	/* totals at the previous report */
+	struct json_lost lost;		/* under --json */
 };
 
 /* Prints what was counted since the last report: the map keeps totals and
@@ -243,7 +246,10 @@ static int report_hist(void *ctx, const struct report_span *span)
 		p_err("cannot read the histogram: %s", strerror(-err));
 		return err;
 	}
-	print_hist(h->p, delta, span->end_ns);
+	print_hist(h->p, delta, span);
+	if (h->p->o->common.json)
+		json_lost(&h->lost, reader_skipped(&h->s->reader), reader_skipped(&h->s->reader),
+			  false);
 	return 0;
 }
 
@@ -257,7 +263,9 @@ static int run_hist(const struct printer *p, const struct connlat_session *s)
 	if (run_reports(p->o->common.interval, p->o->common.count, report_hist, &h))
 		return EXIT_FAIL;
 	/* Records are not read here, so read_until_stopped() does not say it. */
-	if (reader_skipped(&s->reader))
+	if (p->o->common.json)
+		json_lost(&h.lost, reader_skipped(&s->reader), reader_skipped(&s->reader), true);
+	else if (reader_skipped(&s->reader))
 		warn_skipped("connlat", reader_skipped(&s->reader));
 	return EXIT_OK;
 }
@@ -328,10 +336,11 @@ const struct command connlat_command = {
 	"they took and RESULT: refused (RST), timed out (no answer to the SYNs), reset,\n"
 	"unreachable (ICMP error), aborted (closed by the process first) or the errno.\n",
 	.notes =
-	"JSON objects: {\"type\":\"connlat\", time, time_us, pid, tid, comm, family,\n"
-	"saddr, sport, daddr, dport, latency_ns, result, error}; with --hist\n"
-	"{\"type\":\"hist\", time, unit, total, counts} where counts[0] is 0-1 us and\n"
-	"counts[n] is 2^n to 2^(n+1)-1 us.\n",
+	"JSON Lines: a header record, then records of type connlat (error is null\n"
+	"when the handshake completed: refused is ECONNREFUSED, timed out ETIMEDOUT,\n"
+	"aborted ECONNABORTED), with --hist of type hist (counts[0] is 0-1 us,\n"
+	"counts[n] 2^n to 2^(n+1)-1 us), and lost; the fields are in sockeye's JSON\n"
+	"schema (schema/sockeye.schema.json).\n",
 	.examples =
 	"  sockeye connlat                      every connection as it opens\n"
 	"  sockeye connlat -m 10000 --failed    slower than 10 ms, and failures\n"
@@ -351,6 +360,8 @@ static int cmd_connlat(int argc, char **argv)
 	check_connlat_options(&o);
 	if (!check_environment())
 		return EXIT_FAIL;
+	if (o.common.json)
+		json_header("connlat");
 	printer = (struct printer){
 		.o = &o,
 		.clock_offset = monotonic_to_realtime_offset(),

@@ -212,33 +212,23 @@ static void print_text(const struct printer *p, const struct event_record *e)
 
 static void print_json(const struct printer *p, const struct event_record *e)
 {
-	char addr[ADDR_LEN];
 	const struct sock_tuple *t = &e->tuple;
-	uint64_t realtime = e->ts_ns + p->clock_offset;
 	struct json j;
 
-	json_record_begin(&j, "event", realtime);
+	json_record_begin(&j, "event", e->ts_ns + p->clock_offset);
 	json_str(&j, "event", event_kind_name(e->kind));
 	json_str(&j, "proto", transport_name(e->tuple.protocol));
 	json_owner(&j, &e->owner);
-	json_int(&j, "result", e->result);
+	json_outcome(&j, e->result < 0 ? -(long long)e->result : 0);
 	if (has_bytes(e))
 		json_int(&j, "bytes", e->result);
-	json_str(&j, "error", e->result < 0 ? errno_name(-(long long)e->result) : "");
-	json_str(&j, "error_msg", e->result < 0 ? errno_message(-(long long)e->result) : "");
 	if (t->protocol == IPPROTO_TCP)
 		json_str(&j, "state", tcp_state_name(t->state));
 	if (e->kind == EV_STATE)
 		json_str(&j, "old_state", tcp_state_name(e->arg));
 	if (e->kind == EV_SHUTDOWN)
 		json_str(&j, "how", shutdown_how_name(e->arg));
-	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
-	format_addr(addr, sizeof(addr), t->family, t->saddr);
-	json_str(&j, "saddr", addr);
-	json_uint(&j, "sport", t->sport);
-	format_addr(addr, sizeof(addr), t->family, t->daddr);
-	json_str(&j, "daddr", addr);
-	json_uint(&j, "dport", t->dport);
+	json_tuple(&j, t);
 	json_uint(&j, "rcvbuf", e->rcvbuf);
 	json_uint(&j, "sndbuf", e->sndbuf);
 	json_uint(&j, "cookie", e->cookie);
@@ -337,8 +327,11 @@ const struct command events_command = {
 	"of the host on a slower path while sockeye runs; leave them out with\n"
 	"--event if that matters.\n"
 	"\n"
-	"Events not shown are counted and said at exit (JSON: {\"type\":\"lost\",\n"
-	"\"count\",\"skipped\"} at exit and whenever the count grows): records the\n"
+	"JSON Lines: a header record, then one record of type event per event; the\n"
+	"fields are in sockeye's JSON schema (schema/sockeye.schema.json).\n"
+	"\n"
+	"Events not shown are counted and said at exit (JSON: a record of type lost\n"
+	"at exit and whenever the count grows): records the\n"
 	"ring buffer could not take, and runs of the programs the kernel skipped\n"
 	"(skipped) because the same program was already running on that CPU.\n",
 	.examples =
@@ -360,6 +353,8 @@ static int cmd_events(int argc, char **argv)
 	check_events_options(&o);
 	if (!check_environment())
 		return EXIT_FAIL;
+	if (o.common.json)
+		json_header("events");
 	printer = (struct printer){ .json = o.common.json,
 				    .clock_offset = monotonic_to_realtime_offset() };
 	/* Handlers first: a Ctrl-C while loading still ends in a clean exit. */

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include "sockeye.h"
 #include "options.h"
+#include "format.h"
 #include "json.h"
 #include "probe.h"
 
@@ -27,8 +28,7 @@ static void line(const struct report *r, const char *type, const char *name, boo
 	struct json j;
 
 	if (r->json) {
-		json_begin(&j, stdout);
-		json_str(&j, "type", type);
+		json_record_begin(&j, type, realtime_now_ns());
 		json_str(&j, "name", name);
 		json_bool(&j, "ok", ok);
 		json_str(&j, "detail", detail);
@@ -157,6 +157,10 @@ const struct command features_command = {
 	"types load and attach (each is tried, not guessed); which hooks each command\n"
 	"uses and whether they exist; and whether each command can run here.\n"
 	"Run it as root: without privileges every program type reads 'no'.\n",
+	.notes =
+	"JSON Lines: a header record, then one record per line of the text, of type\n"
+	"environment, program_type, map_type, kfunc, hook or command; the fields are\n"
+	"in sockeye's JSON schema (schema/sockeye.schema.json).\n",
 	.examples =
 	"  sudo sockeye features\n"
 	"  sudo sockeye features --json | jq -c 'select(.ok == false)'   what is missing\n",
@@ -172,6 +176,8 @@ static int cmd_features(int argc, char **argv)
 
 	parse_options(&features_command, argc, argv, &o);
 	r.json = common->json;
+	if (r.json)
+		json_header("features");
 	if (has_capabilities(why, sizeof(why)) && !ensure_tracefs(why, sizeof(why)))
 		p_warn("%s", why);
 	report_environment(&r);

@@ -5,6 +5,7 @@
  * line-per-packet views. The session is in src/flows.c. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -129,10 +130,17 @@ static struct widths measure(const struct flow_table *t)
 	return w;
 }
 
-/* "TCP_ESTABLISHED" -> "ESTABLISHED"; a closed row says CLOSED. */
+/* The state of a row: a closed one's is CLOSE, as the kernel calls it. */
 static const char *short_state(const struct flow_record *r)
 {
-	return r->closed ? "CLOSED" : tcp_state_name(r->tuple.state) + 4;
+	return tcp_state_name(r->closed ? TCP_CLOSE : r->tuple.state);
+}
+
+/* The role of a connection's end: client (it connected), server (it was
+ * accepted); NULL when not known (open before sockeye started). */
+static const char *role_name(int direction)
+{
+	return direction == FLOW_CLIENT ? "client" : direction == FLOW_SERVER ? "server" : NULL;
 }
 
 /* Seconds; ">" when the connection was open before sockeye started and
@@ -147,7 +155,7 @@ static void format_age(char *buf, size_t len, const struct flow_record *r)
 static void print_header(const struct flows_opts *o, const struct widths *w)
 {
 	printf("%-7s %-15s %-*s %-*s %-11s %-6s %8s %12s %12s %7s %8s", "PID", "COMM", w->local,
-	       "LOCAL", w->remote, "REMOTE", "STATE", "DIR", "AGE", "ACKED", "RECEIVED",
+	       "LOCAL", w->remote, "REMOTE", "STATE", "ROLE", "AGE", "ACKED", "RECEIVED",
 	       "RETRANS", "SRTT(ms)");
 	if (o->extra)
 		printf(" %7s %7s %6s %8s %8s %8s %8s %8s %10s %7s %8s %-8s", "BACKLOG", "MAXBL",
@@ -252,38 +260,22 @@ static void print_table(const struct flows_opts *o, const struct flow_table *t,
 
 /* ---- JSON ---- */
 
-static void json_tuple(struct json *j, const struct sock_tuple *t)
-{
-	char addr[ADDR_LEN];
-
-	json_uint(j, "family", t->family == AF_INET6 ? 6 : 4);
-	format_addr(addr, sizeof(addr), t->family, t->saddr);
-	json_str(j, "saddr", addr);
-	json_uint(j, "sport", t->sport);
-	format_addr(addr, sizeof(addr), t->family, t->daddr);
-	json_str(j, "daddr", addr);
-	json_uint(j, "dport", t->dport);
-}
-
+/* What every record of a connection begins with: the time, the owner (pid
+ * 0 and an empty comm when sockeye never saw it) and both ends. */
 static void json_head(struct json *j, const char *type, uint64_t realtime_ns,
-		      const struct sock_owner *o)
+		      const struct sock_owner *o, const struct sock_tuple *t)
 {
-	char when[TIME_LEN];
-
-	json_begin(j, stdout);
-	json_str(j, "type", type);
-	format_utc_time(when, sizeof(when), realtime_ns);
-	json_str(j, "time", when);
-	json_uint(j, "pid", o->pid);
-	json_str(j, "comm", comm_str(o->comm).s);
+	json_record_begin(j, type, realtime_ns);
+	json_owner(j, o);
+	json_tuple(j, t);
 }
 
 static void json_tcp(struct json *j, const struct flow_tcp *c)
 {
 	json_uint(j, "bytes_acked", c->bytes_acked);
 	json_uint(j, "bytes_received", c->bytes_received);
-	json_uint(j, "srtt_us", c->srtt_us);
-	json_uint(j, "rttvar_us", c->rttvar_us);
+	json_uint(j, "srtt_ns", c->srtt_us * 1000ULL);
+	json_uint(j, "rttvar_ns", c->rttvar_us * 1000ULL);
 	json_uint(j, "cwnd", c->snd_cwnd);
 	json_uint(j, "ssthresh", c->snd_ssthresh);
 	json_uint(j, "total_retrans", c->total_retrans);
@@ -302,24 +294,22 @@ static void json_tcp(struct json *j, const struct flow_tcp *c)
 	json_str(j, "ca_state", ca_state_name(c->ca_state));
 }
 
-/* A connection's layer times: count, total and log2 histogram of each. */
+/* A connection's layer times: for each, an object with the packets timed
+ * (count), their total time and a log2 histogram. */
 static void json_layers(struct json *j, const struct flow_layers *l)
 {
 	uint64_t slots[LAYER_SLOTS];
 	char key[48];
-	size_t used;
 
 	for (int k = 0; k < LAYERS; k++) {
-		used = 0;
 		for (size_t i = 0; i < LAYER_SLOTS; i++)
-			if ((slots[i] = l->slots[k][i]))
-				used = i + 1;
-		snprintf(key, sizeof(key), "layer_%s_count", layer_name(k));
-		json_uint(j, key, l->count[k]);
-		snprintf(key, sizeof(key), "layer_%s_sum_ns", layer_name(k));
-		json_uint(j, key, l->sum_ns[k]);
-		snprintf(key, sizeof(key), "layer_%s_us", layer_name(k));
-		json_uint_array(j, key, slots, used);
+			slots[i] = l->slots[k][i];
+		snprintf(key, sizeof(key), "layer_%s", layer_name(k));
+		json_object_begin(j, key);
+		json_uint(j, "count", l->count[k]);
+		json_uint(j, "sum_ns", l->sum_ns[k]);
+		json_hist(j, slots, LAYER_SLOTS);
+		json_object_end(j);
 	}
 }
 
@@ -330,7 +320,7 @@ static void json_http(struct json *j, const struct http_summary *h)
 		return;
 	json_str(j, "http_last_method", h->method);
 	json_uint(j, "http_last_status", h->status);
-	json_uint(j, "http_mean_latency_us", h->latency_ns / 1000 / h->requests);
+	json_uint(j, "http_mean_latency_ns", h->latency_ns / h->requests);
 }
 
 static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
@@ -339,12 +329,11 @@ static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool dro
 	char key[32];
 	struct json j;
 
-	json_head(&j, "flow", realtime_ns, &r->entry.owner);
-	json_tuple(&j, &r->tuple);
-	json_str(&j, "state", r->closed ? "TCP_CLOSE" : tcp_state_name(r->tuple.state));
-	json_str(&j, "direction", direction_name(r->entry.direction));
+	json_head(&j, "flow", realtime_ns, &r->entry.owner, &r->tuple);
+	json_str(&j, "state", short_state(r));
+	json_str_or_null(&j, "role", role_name(r->entry.direction));
 	json_bool(&j, "closed", r->closed);
-	json_seconds(&j, "age_s", age_ns(r));
+	json_uint(&j, "age_ns", age_ns(r));
 	json_bool(&j, "open_before_start", !r->entry.start_ns);
 	json_tcp(&j, &r->tcp);
 	for (int k = 0; k < RETRANS_KINDS; k++) {
@@ -373,14 +362,10 @@ struct drop_printer {
 static void print_drop(void *ctx, uint32_t reason, uint64_t count)
 {
 	const struct drop_printer *d = ctx;
-	char when[TIME_LEN];
 	struct json j;
 
 	if (d->json) {
-		json_begin(&j, stdout);
-		json_str(&j, "type", "drop");
-		format_utc_time(when, sizeof(when), d->realtime_ns);
-		json_str(&j, "time", when);
+		json_record_begin(&j, "drop", d->realtime_ns);
 		json_str(&j, "reason", drop_reason_name(reason));
 		json_uint(&j, "count", count);
 		json_end(&j);
@@ -415,8 +400,6 @@ static const char *const layer_titles[LAYERS] = {
 static int print_layer_totals(const struct flows_session *s, uint64_t realtime_ns, bool json)
 {
 	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
-	uint64_t total, used;
-	char when[TIME_LEN];
 	struct json j;
 	int err = flows_layer_totals(s, slots, sum_ns);
 
@@ -432,19 +415,10 @@ static int print_layer_totals(const struct flows_session *s, uint64_t realtime_n
 			print_log2_hist(stdout, h, LAYER_SLOTS, "usecs");
 			continue;
 		}
-		total = used = 0;
-		for (size_t i = 0; i < LAYER_SLOTS; i++)
-			if ((total += h[i], h[i]))
-				used = i + 1;
-		json_begin(&j, stdout);
-		json_str(&j, "type", "layer");
-		format_utc_time(when, sizeof(when), realtime_ns);
-		json_str(&j, "time", when);
+		json_record_begin(&j, "layer", realtime_ns);
 		json_str(&j, "layer", layer_name(k));
-		json_str(&j, "unit", "usecs");
-		json_uint(&j, "total", total);
 		json_uint(&j, "sum_ns", sum_ns[k]);
-		json_uint_array(&j, "counts", h, used);
+		json_hist(&j, h, LAYER_SLOTS);
 		json_end(&j);
 	}
 	return 0;
@@ -458,20 +432,20 @@ struct reporter {
 	struct flows_http *http;	/* under --http */
 	uint64_t closed_total;	/* connections closed since the start */
 	bool live;
+	struct json_lost lost;	/* under --json */
 };
 
-static void json_summary(const struct reporter *rep, const struct report_span *span)
+/* Ends each snapshot: what it covered; then a lost record if closed
+ * connections went unreported since the last one. */
+static void json_summary(struct reporter *rep, const struct report_span *span)
 {
 	uint64_t totals[RETRANS_KINDS] = {};
 	char key[32];
 	struct json j;
-	char when[TIME_LEN];
 
 	flows_retrans_totals(rep->s, totals);
-	json_begin(&j, stdout);
-	json_str(&j, "type", "flows");
-	format_utc_time(when, sizeof(when), span->end_ns);
-	json_str(&j, "time", when);
+	json_record_begin(&j, "flows", span->end_ns);
+	json_uint(&j, "interval_ns", span->length_ns);
 	json_uint(&j, "connections", rep->table.n - count_closed(&rep->table));
 	json_uint(&j, "closed", count_closed(&rep->table));
 	for (int k = 0; k < RETRANS_KINDS; k++) {
@@ -479,9 +453,8 @@ static void json_summary(const struct reporter *rep, const struct report_span *s
 		json_uint(&j, key, totals[k]);
 	}
 	json_uint(&j, "untracked", flows_untracked(rep->s));
-	json_uint(&j, "lost", reader_lost(&rep->s->reader));
-	json_uint(&j, "skipped", reader_skipped(&rep->s->reader));
 	json_end(&j);
+	json_lost(&rep->lost, reader_lost(&rep->s->reader), reader_skipped(&rep->s->reader), false);
 }
 
 /* ---- --prom: the metric families, named as the agent names them ---- */
@@ -506,7 +479,7 @@ static void prom_connections(FILE *out, const struct flow_table *t)
 	for (int st = 1; st <= 12; st++) {
 		for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
 			struct prom_label labels[] = {
-				{ "state", tcp_state_name(st) + strlen("TCP_") },
+				{ "state", tcp_state_name(st) },
 				{ "role", roles[r] ? direction_name(roles[r]) : "unknown" },
 			};
 			uint64_t n = 0;
@@ -665,8 +638,7 @@ static bool event_head(const struct event_printer *p, struct json *j, const char
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 
 	if (p->json) {
-		json_head(j, type, ts_ns + p->clock_offset, o);
-		json_tuple(j, t);
+		json_head(j, type, ts_ns + p->clock_offset, o, t);
 		return true;
 	}
 	format_wall_time(when, sizeof(when), ts_ns + p->clock_offset);
@@ -682,7 +654,7 @@ static void print_retrans(const struct event_printer *p, const struct retrans_re
 	struct json j;
 
 	if (!event_head(p, &j, "retrans", r->ts_ns, &r->owner, &r->tuple)) {
-		printf("%-11s %-7s %u\n", tcp_state_name(r->tuple.state) + 4,
+		printf("%-11s %-7s %u\n", tcp_state_name(r->tuple.state),
 		       retrans_kind_name(r->retrans_kind), r->segs);
 		return;
 	}
@@ -713,11 +685,11 @@ static void print_packet(const struct event_printer *p, const struct packet_reco
 
 	format_tcp_flags(flags, sizeof(flags), r->flags);
 	if (!event_head(p, &j, "packet", r->ts_ns, &r->owner, &r->tuple)) {
-		printf("%-3s %10u %10u %6u %-15s %u\n", r->outgoing ? "out" : "in", r->seq, r->ack,
+		printf("%-4s %10u %10u %6u %-15s %u\n", r->outgoing ? "send" : "recv", r->seq, r->ack,
 		       r->len, flags, r->window);
 		return;
 	}
-	json_str(&j, "direction", r->outgoing ? "out" : "in");
+	json_str(&j, "direction", r->outgoing ? "send" : "recv");
 	json_uint(&j, "seq", r->seq);
 	json_uint(&j, "ack", r->ack);
 	json_uint(&j, "len", r->len);
@@ -741,7 +713,7 @@ static int run_events(const struct flows_opts *o, struct flows_session *s)
 {
 	if (!o->common.json)
 		printf("%-26s %-7s %-15s %-47s %-47s %s\n", "TIME", "PID", "COMM", "LOCAL", "REMOTE",
-		       o->cfg.packets ? "DIR        SEQ        ACK    LEN FLAGS           WINDOW" :
+		       o->cfg.packets ? "DIR         SEQ        ACK    LEN FLAGS           WINDOW" :
 					"STATE       KIND    SEGS");
 	return read_until_stopped(&s->reader, "flows", o->common.json,
 				  "narrow the filters (--port, --pid)");
@@ -870,30 +842,21 @@ const struct command flows_command = {
 	"\n"
 	"On a terminal the table is redrawn in place; into a file or pipe (or with\n"
 	"-b) a table is printed per interval. A connection that closes is shown once\n"
-	"more, as CLOSED with its final numbers (with -a, until sockeye ends).\n"
+	"more, as CLOSE with its final numbers (with -a, until sockeye ends).\n"
 	"\n"
-	"Columns: PID COMM LOCAL REMOTE STATE DIR AGE ACKED RECEIVED RETRANS SRTT(ms)\n"
-	"DIR is client (it called connect) or server (accepted). RETRANS is the\n"
+	"Columns: PID COMM LOCAL REMOTE STATE ROLE AGE ACKED RECEIVED RETRANS SRTT(ms)\n"
+	"ROLE is client (it called connect) or server (accepted). RETRANS is the\n"
 	"kernel's count of retransmitted segments over the connection's life.\n",
 	.notes =
-	"JSON objects, per snapshot: one {\"type\":\"flow\", time, pid, comm, family,\n"
-	"saddr, sport, daddr, dport, state, direction, closed, age_s, open_before_start,\n"
-	"bytes_acked, bytes_received, srtt_us, rttvar_us, cwnd, ssthresh, total_retrans,\n"
-	"packets_out, bytes_in_flight, send_q, recv_q, snd_wnd, rcv_wnd, sndbuf, rcvbuf,\n"
-	"wmem_queued, backlog, max_backlog, mss, ca_state, retrans_fast, retrans_timeout,\n"
-	"retrans_probe, retrans_syn, retrans_synack, [drops_csum, drops_seq,\n"
-	"drops_other,] [layer_<layer>_count, layer_<layer>_sum_ns, layer_<layer>_us\n"
-	"(log2 histogram),] cookie} per connection, then {\"type\":\"flows\", time,\n"
-	"connections, closed, retrans_<kind> totals, untracked, lost, skipped} (lost:\n"
-	"records the ring buffer could not take plus skipped, runs of the programs\n"
-	"the kernel skipped, each already running on that CPU); with --drops,\n"
-	"{\"type\":\"drop\", time, reason, count} per reason (since the start); with\n"
-	"--layers, {\"type\":\"layer\", time, layer, unit, total, sum_ns, counts} per layer, where\n"
-	"layer is rx_device, rx_queue, tx_tcp or tx_device and counts[n] is 2^n to\n"
-	"2^(n+1)-1 us (counts[0]: 0-1 us). With --retrans-events: {\"type\":\"retrans\",\n"
-	"time, pid, comm, family, saddr, sport, daddr, dport, state, kind, segs,\n"
-	"cookie}; with --packets: {\"type\":\"packet\", time, pid, comm, family, saddr,\n"
-	"sport, daddr, dport, direction, seq, ack, len, flags, window, cookie}.\n",
+	"JSON Lines: a header record, then per snapshot one record of type flow per\n"
+	"connection (role client, server or null when not known; --drops, --layers\n"
+	"and --http add their fields, --layers an object with a log2 histogram per\n"
+	"layer), one of type flows (the totals), with --drops one of type drop per\n"
+	"reason, with --layers one of type layer per layer (rx_device, rx_queue,\n"
+	"tx_tcp, tx_device); and one of type lost when closed connections went\n"
+	"unreported since the last (and at exit). With --retrans-events, records of\n"
+	"type retrans; with --packets, of type packet (direction send or recv). The\n"
+	"fields are in sockeye's JSON schema (schema/sockeye.schema.json).\n",
 	.examples =
 	"  sockeye flows                        the live table\n"
 	"  sockeye flows -x -R --drops -s retrans  every column, most retransmits first\n"
@@ -944,6 +907,8 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 	err = run_reports_waiting(o->common.interval ? o->common.interval : 1,
 				  o->common.count, report, &rep, read_between, &rep);
 	flows_http_stop(rep.http);
+	if (!err && o->common.json)
+		json_lost(&rep.lost, reader_lost(&s->reader), reader_skipped(&s->reader), true);
 	if (!err && !o->common.json && reader_ring_full(&s->reader))
 		p_warn("%llu closed connections were not reported: the ring buffer was full",
 		       (unsigned long long)reader_ring_full(&s->reader));
@@ -977,6 +942,8 @@ static int cmd_flows(int argc, char **argv)
 		.json = o.common.json,
 		.clock_offset = monotonic_to_realtime_offset(),
 	};
+	if (o.common.json)
+		json_header("flows");
 	run_start(o.common.duration);
 	if (start_session(&o, &session, &printer))
 		return EXIT_FAIL;

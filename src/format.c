@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include "format.h"
+#include "utf8.h"
 
 void format_addr(char *buf, size_t len, uint16_t family, const uint8_t addr[16])
 {
@@ -28,19 +29,19 @@ void format_endpoint(char *buf, size_t len, uint16_t family, const uint8_t addr[
 
 /* Indexed by the kernel's TCP state numbers, which <netinet/tcp.h> mirrors. */
 static const char *const tcp_states[] = {
-	[TCP_ESTABLISHED] = "TCP_ESTABLISHED",
-	[TCP_SYN_SENT] = "TCP_SYN_SENT",
-	[TCP_SYN_RECV] = "TCP_SYN_RECV",
-	[TCP_FIN_WAIT1] = "TCP_FIN_WAIT1",
-	[TCP_FIN_WAIT2] = "TCP_FIN_WAIT2",
-	[TCP_TIME_WAIT] = "TCP_TIME_WAIT",
-	[TCP_CLOSE] = "TCP_CLOSE",
-	[TCP_CLOSE_WAIT] = "TCP_CLOSE_WAIT",
-	[TCP_LAST_ACK] = "TCP_LAST_ACK",
-	[TCP_LISTEN] = "TCP_LISTEN",
-	[TCP_CLOSING] = "TCP_CLOSING",
-	[TCP_CLOSING + 1] = "TCP_NEW_SYN_RECV",
-	[TCP_CLOSING + 2] = "TCP_BOUND_INACTIVE",
+	[TCP_ESTABLISHED] = "ESTABLISHED",
+	[TCP_SYN_SENT] = "SYN_SENT",
+	[TCP_SYN_RECV] = "SYN_RECV",
+	[TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TCP_FIN_WAIT2] = "FIN_WAIT2",
+	[TCP_TIME_WAIT] = "TIME_WAIT",
+	[TCP_CLOSE] = "CLOSE",
+	[TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_LAST_ACK] = "LAST_ACK",
+	[TCP_LISTEN] = "LISTEN",
+	[TCP_CLOSING] = "CLOSING",
+	[TCP_CLOSING + 1] = "NEW_SYN_RECV",
+	[TCP_CLOSING + 2] = "BOUND_INACTIVE",
 };
 
 /* names[value], or prefix and the number (in a static buffer) when the
@@ -59,7 +60,7 @@ static const char *name_or_number(const char *const *names, size_t n, int value,
 const char *tcp_state_name(int state)
 {
 	return name_or_number(tcp_states, sizeof(tcp_states) / sizeof(tcp_states[0]), state,
-			      "TCP_STATE_");
+			      "STATE_");
 }
 
 const char *errno_name(long long err)
@@ -222,6 +223,11 @@ uint64_t monotonic_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+uint64_t realtime_now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
 uint64_t monotonic_to_realtime_offset(void)
 {
 	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
@@ -257,10 +263,35 @@ void strbuf_uint(struct strbuf *sb, uint64_t value)
 		sb->buf[sb->len++] = digits[--n];
 }
 
+const char *text_safe(char *buf, size_t len, const char *s)
+{
+	size_t used = 0, n, put_len;
+
+	for (; *s; s += n ? n : 1) {
+		const char *put = s;
+
+		n = put_len = utf8_char_len(s);
+		if (!n) {
+			put = UTF8_REPLACEMENT;
+			put_len = strlen(UTF8_REPLACEMENT);
+		} else if (n == 1 && ((unsigned char)*s < 0x20 || *s == 0x7f)) {
+			put = "?";
+		}
+		if (used + put_len >= len)	/* a character that does not fit is left out */
+			break;
+		memcpy(buf + used, put, put_len);
+		used += put_len;
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
 struct comm_str comm_str(const char comm[16])
 {
-	struct comm_str c = {};
+	char raw[17] = "";
+	struct comm_str c;
 
-	memcpy(c.s, comm, sizeof(c.s) - 1);
+	memcpy(raw, comm, 16);
+	text_safe(c.s, sizeof(c.s), raw);
 	return c;
 }

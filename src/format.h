@@ -18,7 +18,9 @@ void format_addr(char *buf, size_t len, uint16_t family, const uint8_t addr[16])
 /* "1.2.3.4:80" or "[::1]:80". */
 void format_endpoint(char *buf, size_t len, uint16_t family, const uint8_t addr[16],
 		     uint16_t port);
-/* "TCP_ESTABLISHED"; "TCP_STATE_<n>" for a number the table lacks. */
+/* The kernel's name without TCP_: "ESTABLISHED", "SYN_SENT", "CLOSE", the
+ * one spelling of text, JSON and metrics; "STATE_<n>" for a number the
+ * table lacks. */
 const char *tcp_state_name(int state);
 /* "ECONNREFUSED" and "Connection refused" for 111 (errno, positive);
  * "E<n>" and "Unknown error" for others. Wide enough for the negation of
@@ -45,10 +47,18 @@ void format_clock_time(char *buf, size_t len, uint64_t realtime_ns);
 /* RFC 3339 UTC with microseconds, for JSON: "2026-11-22T16:50:42.123456Z". */
 void format_utc_time(char *buf, size_t len, uint64_t realtime_ns);
 
-/* A record's comm (16 bytes) as a C string, for printing: the kernel ends
- * it with a NUL, but a record's bytes are read as from outside. */
+/* A string from the host (a process name, a path) as text to print: valid
+ * UTF-8 as it is, control characters as '?', each byte that starts no valid
+ * character as U+FFFD, so no name can move a terminal's cursor or garble a
+ * line. buf takes 3 bytes per byte of s, and a NUL; what does not fit in
+ * len is cut at a character's end. Returns buf. Every text printer of host
+ * strings goes through it (JSON has its own escapes: json.h). */
+const char *text_safe(char *buf, size_t len, const char *s);
+
+/* A record's comm (16 bytes) as text to print, through text_safe(): the
+ * kernel ends it with a NUL, but a record's bytes are read as from outside. */
 struct comm_str {
-	char s[17];
+	char s[16 * 3 + 1];
 };
 struct comm_str comm_str(const char comm[16]);
 
@@ -66,6 +76,8 @@ void strbuf_uint(struct strbuf *sb, uint64_t value);
 /* The offset that turns CLOCK_MONOTONIC (bpf_ktime_get_ns) into
  * CLOCK_REALTIME nanoseconds, taken once at start. */
 uint64_t monotonic_to_realtime_offset(void);
+/* CLOCK_REALTIME now, in nanoseconds. */
+uint64_t realtime_now_ns(void);
 /* CLOCK_MONOTONIC now, the clock bpf_ktime_get_ns() reads. */
 uint64_t monotonic_now_ns(void);
 

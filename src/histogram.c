@@ -2,7 +2,6 @@
 #include <string.h>
 #include "histogram.h"
 #include "format.h"
-#include "json.h"
 
 #define BAR_WIDTH 40
 
@@ -47,23 +46,4 @@ void print_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *uni
 			(unsigned long long)high, (unsigned long long)slots[i]);
 		print_bar(out, slots[i], max);
 	}
-}
-
-void json_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit,
-		    uint64_t realtime_ns)
-{
-	char when[TIME_LEN];
-	uint64_t total = 0;
-	struct json j;
-
-	for (size_t i = 0; i < n; i++)
-		total += slots[i];
-	format_utc_time(when, sizeof(when), realtime_ns);
-	json_begin(&j, out);
-	json_str(&j, "type", "hist");
-	json_str(&j, "time", when);
-	json_str(&j, "unit", unit);
-	json_uint(&j, "total", total);
-	json_uint_array(&j, "counts", slots, log2_used_slots(slots, n));
-	json_end(&j);
 }

@@ -15,9 +15,6 @@ size_t log2_used_slots(const uint64_t *slots, size_t n);
 /* Text in the style of bcc's tools: one row per slot up to the last one
  * used, with a bar scaled to the largest count. */
 void print_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit);
-/* One JSON Lines object: {"type":"hist","time":...,"unit":...,"total":N,
- * "counts":[slot 0, slot 1, ... up to the last one used]}. */
-void json_log2_hist(FILE *out, const uint64_t *slots, size_t n, const char *unit,
-		    uint64_t realtime_ns);
+/* In JSON: json_hist() (json.h). */
 
 #endif

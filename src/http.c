@@ -210,6 +210,7 @@ struct printer {
 	struct summary_rows now, before;	/* totals since the start: now, at the last report */
 	uint64_t full_before;	/* http_sums_full() at the last report */
 	uint64_t skipped_before;	/* http_skipped() at the last report */
+	struct json_lost lost;		/* under --summary --json: not summed or skipped */
 };
 
 static uint64_t latency_ns(const struct http_exchange *x)
@@ -229,6 +230,7 @@ static void print_text(const struct printer *p, const struct http_event *e)
 {
 	const struct sock_tuple *t = &e->tuple;
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN], req[24], resp[24];
+	char method[sizeof(e->x.method) * 3], path[sizeof(e->x.path) * 3];
 
 	format_clock_time(when, sizeof(when), e->x.request_ns + p->clock_offset);
 	format_endpoint(local, sizeof(local), t->family, t->saddr, t->sport);
@@ -237,27 +239,21 @@ static void print_text(const struct printer *p, const struct http_event *e)
 	format_size(resp, sizeof(resp), e->x.response_size);
 	printf("%-8s %-7u %-16s %-6s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n", when,
 	       e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client",
-	       p->endpoint_width, local, p->endpoint_width, remote, e->x.method, e->x.status, e->x.major, e->x.minor,
-	       req, resp, latency_ns(&e->x) / 1e6, e->x.path, e->x.path_cut ? "..." : "");
+	       p->endpoint_width, local, p->endpoint_width, remote,
+	       text_safe(method, sizeof(method), e->x.method), e->x.status, e->x.major, e->x.minor,
+	       req, resp, latency_ns(&e->x) / 1e6, text_safe(path, sizeof(path), e->x.path),
+	       e->x.path_cut ? "..." : "");
 }
 
 static void print_json(const struct printer *p, const struct http_event *e)
 {
-	const struct sock_tuple *t = &e->tuple;
-	uint64_t realtime = e->x.request_ns + p->clock_offset;
-	char addr[ADDR_LEN], version[8];
+	char version[8];
 	struct json j;
 
-	json_record_begin(&j, "http", realtime);
+	json_record_begin(&j, "http", e->x.request_ns + p->clock_offset);
 	json_owner(&j, &e->owner);
 	json_str(&j, "role", e->x.server ? "server" : "client");
-	json_uint(&j, "family", t->family == AF_INET6 ? 6 : 4);
-	format_addr(addr, sizeof(addr), t->family, t->saddr);
-	json_str(&j, "laddr", addr);
-	json_uint(&j, "lport", t->sport);
-	format_addr(addr, sizeof(addr), t->family, t->daddr);
-	json_str(&j, "raddr", addr);
-	json_uint(&j, "rport", t->dport);
+	json_tuple(&j, &e->tuple);
 	json_str(&j, "method", e->x.method);
 	json_str(&j, "path", e->x.path);
 	json_bool(&j, "path_truncated", e->x.path_cut);
@@ -322,33 +318,32 @@ static void on_event(void *ctx, const struct http_event *e)
 		print_text(p, e);
 }
 
-static void print_row_json(const struct summary_row *row, uint64_t realtime_ns)
+/* A row's total is its count: each exchange is in one slot. */
+static void print_row_json(const struct summary_row *row, const struct report_span *span)
 {
-	char when[TIME_LEN];
 	struct json j;
 
-	format_utc_time(when, sizeof(when), realtime_ns);
-	json_begin(&j, stdout);
-	json_str(&j, "type", "http_summary");
-	json_str(&j, "time", when);
+	json_record_begin(&j, "http_summary", span->end_ns);
+	json_uint(&j, "interval_ns", span->length_ns);
 	json_str(&j, "method", row->method);
 	json_uint(&j, "status", row->status);
 	json_str(&j, "path_prefix", row->group);
-	json_uint(&j, "count", row->count);
-	json_str(&j, "unit", "usecs");
-	json_uint_array(&j, "counts", row->slots,
-			log2_used_slots(row->slots, HTTP_LATENCY_SLOTS));
+	json_hist(&j, row->slots, HTTP_LATENCY_SLOTS);
 	json_end(&j);
 }
 
-static void print_row(const struct printer *p, const struct summary_row *row, uint64_t realtime_ns)
+static void print_row(const struct printer *p, const struct summary_row *row,
+		      const struct report_span *span)
 {
+	char method[sizeof(row->method) * 3], group[sizeof(row->group) * 3];
+
 	if (p->o->common.json) {
-		print_row_json(row, realtime_ns);
+		print_row_json(row, span);
 		return;
 	}
-	printf("\n%s %u %s: %llu exchanges, latency:\n", row->method, row->status, row->group,
-	       (unsigned long long)row->count);
+	printf("\n%s %u %s: %llu exchanges, latency:\n",
+	       text_safe(method, sizeof(method), row->method), row->status,
+	       text_safe(group, sizeof(group), row->group), (unsigned long long)row->count);
 	print_log2_hist(stdout, row->slots, HTTP_LATENCY_SLOTS, "usecs");
 }
 
@@ -380,15 +375,17 @@ static int report_summary(void *ctx, const struct report_span *span)
 			gained.slots[s] -= old->slots[s];
 		gained.count -= old ? old->count : 0;
 		if (gained.count)
-			print_row(p, &gained, span->end_ns);
+			print_row(p, &gained, span);
 	}
 	full = http_sums_full(p->session);
-	if (full > p->full_before)
+	skipped = http_skipped(p->session);
+	if (p->o->common.json)
+		json_lost(&p->lost, full + skipped, skipped, false);
+	else if (full > p->full_before)
 		p_warn("%llu exchanges not summed: more than %d method/status/path sums",
 		       (unsigned long long)(full - p->full_before), HTTP_SUM_ROWS);
 	p->full_before = full;
-	skipped = http_skipped(p->session);
-	if (skipped > p->skipped_before)
+	if (!p->o->common.json && skipped > p->skipped_before)
 		warn_skipped("http", skipped - p->skipped_before);
 	p->skipped_before = skipped;
 	swap = p->before;
@@ -412,6 +409,9 @@ static int run_summary(struct printer *p)
 		printf("Tracing HTTP exchanges... Hit Ctrl-C to end.\n");
 	fflush(stdout);
 	err = run_reports(p->o->common.interval, p->o->common.count, report_summary, p);
+	if (!err && p->o->common.json)
+		json_lost(&p->lost, http_sums_full(p->session) + http_skipped(p->session),
+			  http_skipped(p->session), true);
 out:
 	free(p->now.rows);
 	free(p->before.rows);
@@ -513,11 +513,11 @@ const struct command http_command = {
 	"The shared filters act in the kernel; --method, --status and --path-prefix\n"
 	"after parsing.\n"
 	"\n"
-	"JSON objects: {\"type\":\"http\", time, time_us, pid, tid, comm, role, family,\n"
-	"laddr, lport, raddr, rport, method, path, path_truncated, version, status,\n"
-	"request_size, response_size (-1 when unknown), latency_ns}; with --summary\n"
-	"{\"type\":\"http_summary\", time, method, status, path_prefix, count, unit,\n"
-	"counts} where counts[0] is 0-1 us and counts[n] is 2^n to 2^(n+1)-1 us.\n"
+	"JSON Lines: a header record, then records of type http (request_size and\n"
+	"response_size -1 when unknown), with --summary of type http_summary (total\n"
+	"exchanges; counts[0] is 0-1 us, counts[n] 2^n to 2^(n+1)-1 us), and lost\n"
+	"(with --summary, exchanges not summed too); the fields are in sockeye's\n"
+	"JSON schema (schema/sockeye.schema.json).\n"
 	"\n"
 	"http uses syscall tracepoints (read, write, readv, writev, sendto, recvfrom,\n"
 	"sendmsg, recvmsg), which put every syscall of the host on a slower path\n"
@@ -553,6 +553,8 @@ static int cmd_http(int argc, char **argv)
 			    "the end");
 	if (!check_environment())
 		return EXIT_FAIL;
+	if (o.common.json)
+		json_header("http");
 	printer = (struct printer){
 		.o = &o,
 		.clock_offset = monotonic_to_realtime_offset(),

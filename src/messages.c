@@ -6,6 +6,7 @@
 #include <string.h>
 #include "sockeye.h"
 #include <bpf/libbpf.h>
+#include "format.h"
 #include "json.h"
 #include "version.h"
 
@@ -20,8 +21,7 @@ static void vmessage(const char *level, const char *fmt, va_list ap)
 	if (json_errors) {
 		struct json j;
 
-		json_begin(&j, stderr);
-		json_str(&j, "type", level);
+		json_record_begin_to(&j, stderr, level, realtime_now_ns());
 		json_str(&j, "message", msg);
 		json_end(&j);
 	} else {

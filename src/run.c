@@ -228,19 +228,9 @@ void warn_skipped(const char *cmd, uint64_t skipped)
 	       cmd, (unsigned long long)skipped);
 }
 
-static void report_lost(const char *cmd, bool json, uint64_t ring_full, uint64_t skipped,
+static void report_lost(const char *cmd, uint64_t ring_full, uint64_t skipped,
 			const char *advice)
 {
-	struct json j;
-
-	if (json) {
-		json_begin(&j, stdout);
-		json_str(&j, "type", "lost");
-		json_uint(&j, "count", ring_full + skipped);
-		json_uint(&j, "skipped", skipped);
-		json_end(&j);
-		return;
-	}
 	if (ring_full)
 		fprintf(stderr, "sockeye %s: %llu records lost: the ring buffer was full; %s\n",
 			cmd, (unsigned long long)ring_full, advice);
@@ -250,7 +240,8 @@ static void report_lost(const char *cmd, bool json, uint64_t ring_full, uint64_t
 
 int read_until_stopped(struct record_reader *r, const char *cmd, bool json, const char *advice)
 {
-	uint64_t ring_full, skipped, lost_shown = 0;
+	struct json_lost lost = {};
+	uint64_t skipped;
 	int err = 0;
 
 	deadline_from(monotonic_now_ns());
@@ -263,17 +254,18 @@ int read_until_stopped(struct record_reader *r, const char *cmd, bool json, cons
 		err = 0;
 		if (r->between_polls)
 			r->between_polls(r->fn_ctx);
-		ring_full = reader_ring_full(r);
 		skipped = reader_skipped(r);
-		if (json && ring_full + skipped > lost_shown) {
-			report_lost(cmd, true, ring_full, skipped, NULL);
-			lost_shown = ring_full + skipped;
-		}
+		if (json)
+			json_lost(&lost, reader_ring_full(r) + skipped, skipped, false);
 		if (fflush(stdout) || ferror(stdout))
 			break;	/* the reader went away: nothing more to say */
 	}
 	reader_poll(r, 0);
-	report_lost(cmd, json, reader_ring_full(r), reader_skipped(r), advice);
+	skipped = reader_skipped(r);
+	if (json)
+		json_lost(&lost, reader_ring_full(r) + skipped, skipped, true);
+	else
+		report_lost(cmd, reader_ring_full(r), skipped, advice);
 	fflush(stdout);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

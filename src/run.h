@@ -100,9 +100,9 @@ int start_reading(struct bpf_object_skeleton *s, const char *cmd, struct record_
 
 /* The reading loop of a command that prints records one by one: polls
  * until the run ends or stdout is gone, flushing as it goes. Lost records
- * are reported as {"type":"lost","count","skipped"} whenever their count
- * grows under --json, and at exit in both modes, the text one with advice
- * on how to lose fewer.
+ * are reported under --json as a lost record (json_lost()) whenever their
+ * count grows and at exit; as text at exit, with advice on how to lose
+ * fewer.
  * Returns EXIT_OK or EXIT_FAIL. */
 int read_until_stopped(struct record_reader *r, const char *cmd, bool json, const char *advice);
 

@@ -159,6 +159,7 @@ struct sockstat_cmd {
 	bool json;
 	uint64_t last[SS_COUNTERS];	/* the previous read */
 	uint64_t skipped_before;	/* sockstat_skipped() at the previous read */
+	struct json_lost lost;
 };
 
 /* Numbers under headers of at least this width, right-aligned. */
@@ -196,20 +197,15 @@ static void print_text(const struct sockstat_cmd *c, const struct report_span *s
 }
 
 static void print_json(const struct sockstat_cmd *c, const struct report_span *span,
-		       const uint64_t delta[SS_COUNTERS], uint64_t skipped)
+		       const uint64_t delta[SS_COUNTERS])
 {
-	char when[TIME_LEN];
 	struct json j;
 
-	json_begin(&j, stdout);
-	json_str(&j, "type", "sockstat");
-	format_utc_time(when, sizeof(when), span->end_ns);
-	json_str(&j, "time", when);
-	json_seconds(&j, "interval_s", span->length_ns);
+	json_record_begin(&j, "sockstat", span->end_ns);
+	json_uint(&j, "interval_ns", span->length_ns);
 	for (int i = 0; i < SS_COUNTERS; i++)
 		if (!(c->session.missing & SS_BIT(i)))
 			json_uint(&j, counters[i].key, delta[i]);
-	json_uint(&j, "skipped", skipped);
 	json_end(&j);
 }
 
@@ -227,7 +223,9 @@ static int print_interval(void *ctx, const struct report_span *span)
 	skipped = sockstat_skipped(&c->session) - c->skipped_before;
 	c->skipped_before += skipped;
 	if (c->json) {
-		print_json(c, span, delta, skipped);
+		print_json(c, span, delta);
+		/* Skipped runs are all it can lose: the calls they missed. */
+		json_lost(&c->lost, c->skipped_before, c->skipped_before, false);
 	} else {
 		print_text(c, span, delta);
 		if (skipped)
@@ -286,12 +284,14 @@ const struct command sockstat_command = {
 	"  SOCK_SEND  socket-level sends: one per send call, per message of a\n"
 	"             sendmmsg(), per write() on a socket (sock_send)\n"
 	"  SOCK_RECV  socket-level receives, read() on a socket included (sock_recv)\n"
-	"Calls are counted as they start, whether they succeed or fail. JSON\n"
-	"objects also have \"type\":\"sockstat\" and interval_s, the interval's length\n"
-	"in seconds, and skipped: runs of the counting programs the kernel skipped in\n"
-	"the interval (each was already running on that CPU), whose calls are not\n"
-	"counted (text: a warning on stderr when there were any). A column this\n"
-	"kernel has no hook for shows '-' (JSON: no field).\n"
+	"Calls are counted as they start, whether they succeed or fail. JSON Lines:\n"
+	"a header record, then one record of type sockstat per row, with time_us and\n"
+	"interval_ns, the interval's length; a record of type lost after a row in\n"
+	"which runs of the counting programs were skipped by the kernel (each was\n"
+	"already running on that CPU: their calls are not counted), and at exit\n"
+	"(text: a warning on stderr). See sockeye's JSON schema\n"
+	"(schema/sockeye.schema.json). A column this kernel has no hook for shows\n"
+	"'-' (JSON: no field).\n"
 	"On Ctrl-C or at the end of --duration, a last, shorter row counts the\n"
 	"calls since the previous one.\n",
 	.notes =
@@ -318,6 +318,8 @@ static int cmd_sockstat(int argc, char **argv)
 	if (!check_environment())
 		return EXIT_FAIL;
 	c.json = common->json;
+	if (c.json)
+		json_header("sockstat");
 	/* Handlers first: a Ctrl-C while loading still ends in a clean exit. */
 	run_start(common->duration);
 	if (sockstat_session_start(&c.session, PART_CALLS, &common->filters, "sockstat"))
@@ -326,6 +328,8 @@ static int cmd_sockstat(int argc, char **argv)
 		print_header();
 	err = run_reports(common->interval ? common->interval : 1, common->count, print_interval,
 			  &c);
+	if (!err && c.json)
+		json_lost(&c.lost, c.skipped_before, c.skipped_before, true);
 	sockstat_session_stop(&c.session);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

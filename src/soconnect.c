@@ -107,23 +107,16 @@ static void print_text(const struct printer *p, const struct soconnect_record *r
 
 static void print_json(const struct printer *p, const struct soconnect_record *r)
 {
-	uint64_t realtime = r->ts_ns + p->clock_offset;
-	char addr[ADDR_LEN];
 	struct json j;
 
-	json_record_begin(&j, "connect", realtime);
+	json_record_begin(&j, "connect", r->ts_ns + p->clock_offset);
 	json_owner(&j, &r->owner);
 	json_int(&j, "fd", r->fd);
 	json_str(&j, "proto", transport_name(r->protocol));
-	json_uint(&j, "family", r->family == AF_INET6 ? 6 : 4);
-	format_addr(addr, sizeof(addr), r->family, r->daddr);
-	json_str(&j, "daddr", addr);
-	json_uint(&j, "dport", r->dport);
-	json_uint(&j, "sport", r->sport);
+	/* The call gives no local address: the remote end is where it connects. */
+	json_endpoint(&j, r->family, NULL, r->sport, r->daddr, r->dport);
 	json_uint(&j, "latency_ns", r->latency_ns);
-	json_int(&j, "result", r->result);
-	json_str(&j, "result_msg", connect_result(r->result));
-	json_str(&j, "error", r->result < 0 ? errno_name(-(long long)r->result) : "");
+	json_outcome(&j, r->result < 0 ? -(long long)r->result : 0);
 	json_end(&j);
 }
 
@@ -177,9 +170,10 @@ const struct command soconnect_command = {
 	"--port matches the destination port. connect() calls on UNIX and other\n"
 	"sockets are not shown.\n"
 	"\n"
-	"JSON objects: {\"type\":\"connect\", time, time_us, pid, tid, comm, fd, proto,\n"
-	"family, daddr, dport, sport (local port after the call, 0 if none),\n"
-	"latency_ns, result (0 or -errno), result_msg, error (e.g. ECONNREFUSED)}.\n"
+	"JSON Lines: a header record, then records of type connect (raddr and rport\n"
+	"where it connects, lport the local port after the call or 0, laddr null;\n"
+	"error e.g. ECONNREFUSED, null on success) and lost; the fields are in\n"
+	"sockeye's JSON schema (schema/sockeye.schema.json).\n"
 	"\n"
 	"soconnect uses syscall tracepoints, which put every syscall of the host on\n"
 	"a slower path while it runs.\n",
@@ -201,6 +195,8 @@ static int cmd_soconnect(int argc, char **argv)
 	parse_options(&soconnect_command, argc, argv, &o);
 	if (!check_environment())
 		return EXIT_FAIL;
+	if (common->json)
+		json_header("soconnect");
 	printer = (struct printer){
 		.json = common->json,
 		.clock_offset = monotonic_to_realtime_offset(),

@@ -40,6 +40,7 @@ struct socount {
 	struct counter_snapshot snaps[2];
 	int cur;		/* snaps[cur] is read next; the other holds the last read */
 	uint64_t lost_before, skipped_before;
+	struct json_lost lost;
 	struct rows rows;
 };
 
@@ -144,23 +145,27 @@ static void print_text_header(struct socount *c, const struct report_span *span)
 static void print_text_row(const struct socount *c, const struct so_row *r)
 {
 	unsigned long long count = r->count;
+	char comm[sizeof(r->comm) * 3];
 
+	text_safe(comm, sizeof(comm), r->comm);
 	if (c->by_protocol)
-		printf("%-8s %-16s %5u %-16s %-10s %10llu\n", so_kind_name(r->kind), r->comm,
+		printf("%-8s %-16s %5u %-16s %-10s %10llu\n", so_kind_name(r->kind), comm,
 		       r->protocol, protocol_name(r->family, r->protocol),
 		       protocol_short_name(r->family, r->protocol), count);
 	else
-		printf("%-8s %-16s %6u %-12s %10llu\n", so_kind_name(r->kind), r->comm, r->family,
+		printf("%-8s %-16s %6u %-12s %10llu\n", so_kind_name(r->kind), comm, r->family,
 		       family_name(r->family), count);
 }
 
-static void print_json_row(const struct socount *c, const char *when, const struct so_row *r)
+/* sofamily's rows name the family (family_name) and give IPv4 and IPv6 as 4
+ * and 6, as every record does, other families as null. soprotocol's rows
+ * have no family: each counts a protocol over IPv4 and IPv6 alike. */
+static void print_json_row(const struct socount *c, const struct report_span *span,
+			   const struct so_row *r)
 {
 	struct json j;
 
-	json_begin(&j, stdout);
-	json_str(&j, "type", c->cmd);
-	json_str(&j, "time", when);
+	json_record_begin(&j, c->cmd, span->end_ns);
 	json_str(&j, "kind", so_kind_name(r->kind));
 	json_str(&j, "comm", r->comm);
 	if (c->by_protocol) {
@@ -168,54 +173,52 @@ static void print_json_row(const struct socount *c, const char *when, const stru
 		json_str(&j, "protocol_name", protocol_name(r->family, r->protocol));
 		json_str(&j, "protocol_short", protocol_short_name(r->family, r->protocol));
 	} else {
-		json_uint(&j, "family", r->family);
+		if (r->family == AF_INET || r->family == AF_INET6)
+			json_family(&j, r->family);
+		else
+			json_null(&j, "family");
 		json_str(&j, "family_name", family_name(r->family));
 	}
 	json_uint(&j, "count", r->count);
 	json_end(&j);
 }
 
-/* Ends each report in JSON: what it covered, even when it had no rows. */
-static void print_json_end(const struct socount *c, const char *when,
-			   const struct report_span *span, uint64_t lost, uint64_t skipped)
+/* Ends each report in JSON: what it covered, even when it had no rows, and
+ * a lost record when calls were not counted since the last report. */
+static void print_json_end(struct socount *c, const struct report_span *span, uint64_t lost,
+			   uint64_t skipped)
 {
 	struct json j;
 
-	json_begin(&j, stdout);
-	json_str(&j, "type", "interval");
-	json_str(&j, "time", when);
-	json_seconds(&j, "interval_s", span->length_ns);
+	json_record_begin(&j, "interval", span->end_ns);
+	json_uint(&j, "interval_ns", span->length_ns);
 	json_uint(&j, "rows", c->rows.n);
-	json_uint(&j, "lost", lost + skipped);
-	json_uint(&j, "skipped", skipped);
 	json_end(&j);
+	json_lost(&c->lost, lost + skipped, skipped, false);
 }
 
 /* lost: calls the full map could not count; skipped: runs the kernel
- * skipped (skipped_runs), both since the last report. */
+ * skipped (skipped_runs), both since the start. */
 static void print_report(struct socount *c, const struct report_span *span, uint64_t lost,
 			 uint64_t skipped)
 {
-	char when[TIME_LEN];
-
-	format_utc_time(when, sizeof(when), span->end_ns);
 	if (!c->json)
 		print_text_header(c, span);
 	for (size_t i = 0; i < c->rows.n; i++) {
 		if (c->json)
-			print_json_row(c, when, &c->rows.v[i]);
+			print_json_row(c, span, &c->rows.v[i]);
 		else
 			print_text_row(c, &c->rows.v[i]);
 	}
 	if (c->json) {
-		print_json_end(c, when, span, lost, skipped);
+		print_json_end(c, span, lost, skipped);
 	} else {
-		if (lost)
+		if (lost > c->lost_before)
 			p_warn("%llu accepts and connects were not counted: the map's %d rows are "
 			       "full; narrow it with --pid, --comm, -4 or -6",
-			       (unsigned long long)lost, SO_MAX_ROWS);
-		if (skipped)
-			warn_skipped(c->cmd, skipped);
+			       (unsigned long long)(lost - c->lost_before), SO_MAX_ROWS);
+		if (skipped > c->skipped_before)
+			warn_skipped(c->cmd, skipped - c->skipped_before);
 	}
 	c->reports++;
 }
@@ -241,7 +244,7 @@ static int report(void *ctx, const struct report_span *span)
 	merge_rows(&c->rows);
 	lost = sockstat_sockets_lost(&c->session);
 	skipped = sockstat_skipped(&c->session);
-	print_report(c, span, lost - c->lost_before, skipped - c->skipped_before);
+	print_report(c, span, lost, skipped);
 	c->lost_before = lost;
 	c->skipped_before = skipped;
 	c->cur = !c->cur;
@@ -266,6 +269,8 @@ static int run_socount(struct socount *c, const struct command *cmd, int argc, c
 		return EXIT_FAIL;
 	c->json = common->json;
 	c->interval = common->interval;
+	if (c->json)
+		json_header(c->cmd);
 	for (int i = 0; i < 2; i++)
 		counter_snapshot_init(&c->snaps[i], sizeof(struct so_key));
 	run_start(common->duration);
@@ -275,6 +280,8 @@ static int run_socount(struct socount *c, const struct command *cmd, int argc, c
 	if (!c->json && !c->interval && isatty(STDERR_FILENO))
 		p_info("counting accepts and connects; Ctrl-C prints the counts and ends");
 	err = run_reports(common->interval, common->count, report, c);
+	if (!err && c->json)
+		json_lost(&c->lost, c->lost_before + c->skipped_before, c->skipped_before, true);
 	sockstat_session_stop(&c->session);
 	for (int i = 0; i < 2; i++)
 		counter_snapshot_free(&c->snaps[i]);
@@ -308,18 +315,20 @@ static const struct opt_def socount_options[] = {
 	"  COMM    process name (comm)\n"                                              \
 	columns                                                                        \
 	"  COUNT   calls in the report's time (count)\n"                               \
-	"Rows are sorted by kind, then count, highest first. JSON rows also have\n"   \
-	"\"type\":\"" cmd "\" and time (RFC 3339 UTC, the end of the report's time).\n" \
+	"Rows are sorted by kind, then count, highest first. JSON rows are records\n" \
+	"of type " cmd ", with the time of the report's end.\n"                  \
 	"\n"                                                                           \
 	"Accepts are counted when accept() or accept4() returns a new socket; connects\n" \
 	"at every connect() call on a socket, whether it succeeds or fails. The\n"     \
 	"family and protocol are the socket's own. The counts print on Ctrl-C or at\n" \
 	"the end of --duration, and with -i after every interval too (text: the time,\n" \
-	"then the table). Under --json each report ends with an object\n"              \
-	"{\"type\":\"interval\",\"time\",\"interval_s\",\"rows\",\"lost\",\"skipped\"}: lost counts\n" \
-	"the calls not counted, because the map of rows was full or because the kernel\n" \
-	"skipped a run of a program already running on that CPU (skipped, a part of\n" \
-	"lost); text: a warning on stderr.\n"
+	"then the table). Under --json the stream starts with a header record and\n" \
+	"each report ends with a record of type interval (interval_ns, rows), then,\n" \
+	"when calls were not counted since the last report, and at exit, one of type\n" \
+	"lost: count, calls not counted because the map of rows was full or because\n" \
+	"the kernel skipped a run of a program already running on that CPU (skipped,\n" \
+	"a part of count); text: a warning on stderr. The fields are in sockeye's\n"  \
+	"JSON schema (schema/sockeye.schema.json).\n"
 #define SOCOUNT_OVERHEAD \
 	"Syscall tracepoints on connect and accept only, each a per-CPU " \
 	"counter; nothing per call leaves the kernel. Attached, they put every " \
@@ -356,7 +365,7 @@ const struct command sofamily_command = {
 	.description = SOCOUNT_DESCRIPTION("sofamily",
 	"the address family of the socket, system-wide: which processes use IPv4,\n"
 	"IPv6, UNIX, netlink or packet sockets, and how much",
-	"  FAMILY  address family number (family)\n"
+	"  FAMILY  address family number (JSON family: 4, 6 or null for others)\n"
 	"  NAME    its name: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ... (family_name)\n"),
 	.notes = SOCOUNT_NOTES,
 	.examples =

@@ -182,6 +182,7 @@ struct top_cmd {
 	struct top_tracker tracker;
 	struct top_view view;
 	bool json;
+	struct json_lost lost;
 };
 
 static void print_text(const struct top_snapshot *snap, const struct top_view *v,
@@ -230,17 +231,12 @@ static void json_bytes(struct json *j, const struct top_row *r, const struct top
 
 static void json_row_start(struct json *j, const char *type, const struct top_snapshot *snap)
 {
-	char when[TIME_LEN];
-
-	json_begin(j, stdout);
-	json_str(j, "type", type);
-	format_utc_time(when, sizeof(when), snap->end_ns);
-	json_str(j, "time", when);
-	json_seconds(j, "interval_s", snap->span_ns);
+	json_record_begin(j, type, snap->end_ns);
+	json_uint(j, "interval_ns", snap->span_ns);
 }
 
-static void print_json(const struct top_snapshot *snap, const struct top_view *v,
-		       const struct top_row *rows, int n)
+static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
+		       const struct top_view *v, const struct top_row *rows, int n)
 {
 	struct top_row sum;
 	struct json j;
@@ -252,12 +248,10 @@ static void print_json(const struct top_snapshot *snap, const struct top_view *v
 		if (v->by_cgroup)
 			json_uint(&j, "processes", r->processes);
 		else
-			json_uint(&j, "pid", r->pid);
+			json_process(&j, r->pid, -1, r->comm);
 		json_str(&j, "user", user_name(r->uid));
 		if (r->uid != UINT32_MAX)
 			json_uint(&j, "uid", r->uid);
-		if (!v->by_cgroup)
-			json_str(&j, "comm", r->comm);
 		json_str(&j, "cgroup", cgroup_path(r->cgroup_id));
 		json_uint(&j, "cgroup_id", r->cgroup_id);
 		json_bool(&j, "ended", r->ended);
@@ -268,8 +262,8 @@ static void print_json(const struct top_snapshot *snap, const struct top_view *v
 	json_row_start(&j, "total", snap);
 	json_uint(&j, "processes", sum.processes);
 	json_bytes(&j, &sum, v, snap->span_ns);
-	json_uint(&j, "lost", snap->lost);
 	json_end(&j);
+	json_lost(&c->lost, snap->lost, snap->skipped, false);
 }
 
 static int print_snapshot(void *ctx, const struct report_span *span)
@@ -285,7 +279,7 @@ static int print_snapshot(void *ctx, const struct report_span *span)
 		return n;
 	}
 	if (c->json)
-		print_json(snap, &c->view, rows, n);
+		print_json(c, snap, &c->view, rows, n);
 	else
 		print_text(snap, &c->view, rows, n);
 	free(rows);
@@ -359,12 +353,13 @@ const struct command top_command = {
 	.notes =
 	"The filters apply in the kernel: bytes they exclude are not counted.\n"
 	"\n"
-	"JSON Lines: per snapshot, one object per process (\"type\":\"process\": pid,\n"
-	"user, uid, comm, cgroup, cgroup_id, ended) or per cgroup (\"type\":\"cgroup\":\n"
-	"processes, user, cgroup, cgroup_id, ended), then a \"type\":\"total\" object\n"
-	"(processes, lost). Each has time, interval_s and, for sent and recv:\n"
-	"*_bytes since the start, *_interval_bytes and *_per_s (rounded) over the\n"
-	"interval, and tcp4_*, tcp6_*, udp4_*, udp6_* bytes since the start.\n",
+	"JSON Lines: a header record, then per snapshot one record per process (type\n"
+	"process) or per cgroup (type cgroup), then one of type total, and one of\n"
+	"type lost when calls were not counted since the last (and at exit). Each\n"
+	"has time, time_us, interval_ns and, for sent and recv: *_bytes since the\n"
+	"start, *_interval_bytes and *_per_s (rounded) over the interval, and tcp4_*,\n"
+	"tcp6_*, udp4_*, udp6_* bytes since the start. The fields are in sockeye's\n"
+	"JSON schema (schema/sockeye.schema.json).\n",
 	.examples =
 	"  sockeye                               the live view (top is the default)\n"
 	"  sockeye top -g                        by container or service\n"
@@ -406,10 +401,14 @@ static int cmd_top(int argc, char **argv)
 	if (start_session(&c.session, !o.from_agent ? NULL : o.pin_dir ? o.pin_dir : DEFAULT_PIN_DIR,
 			  &common->filters))
 		return EXIT_FAIL;
+	if (c.json)
+		json_header("top");
 	if (o.batch || c.json || !isatty(STDOUT_FILENO))
 		err = run_reports(interval, common->count, print_snapshot, &c);
 	else
 		err = top_screen(&c.session, &c.view, interval, common->count);
+	if (!err && c.json)
+		json_lost(&c.lost, c.tracker.last.lost, c.tracker.last.skipped, true);
 	top_tracker_free(&c.tracker);
 	top_session_stop(&c.session);
 	return err ? EXIT_FAIL : EXIT_OK;

@@ -98,8 +98,9 @@ int top_take(struct top_session *s, struct top_tracker *t, const struct report_s
 		.n = n,
 		.end_ns = span->end_ns,
 		.span_ns = span->length_ns,
-		.lost = top_lost(s) + top_skipped(s),
+		.skipped = top_skipped(s),
 	};
+	t->last.lost = top_lost(s) + t->last.skipped;
 	*snap = &t->last;
 	return 0;
 }
@@ -377,7 +378,7 @@ void format_top_row(char *buf, size_t len, const struct top_row *r, const char *
 		    const struct top_view *v, uint64_t span_ns, int comm_width)
 {
 	unsigned splits = view_splits(v);
-	char rate[2][24], total[2][24], first[16];
+	char rate[2][24], total[2][24], first[16], shown[PATH_MAX];
 
 	for (int d = 0; d < TRAFFIC_DIRS; d++) {
 		format_amount(rate[d], sizeof(rate[d]),
@@ -388,9 +389,10 @@ void format_top_row(char *buf, size_t len, const struct top_row *r, const char *
 		snprintf(first, sizeof(first), "%7s", "");
 	else
 		snprintf(first, sizeof(first), "%7u", v->by_cgroup ? r->processes : r->pid);
+	text_safe(shown, comm_width + 1 < (int)sizeof(shown) ? (size_t)comm_width + 1 : sizeof(shown),
+		  name ? "" : v->by_cgroup ? path_tail(cgroup_path(r->cgroup_id), comm_width) : r->comm);
 	snprintf(buf, len, "%s %-9.9s %-*.*s %*s %*s %*s %*s%s", first,
-		 name ? name : user_name(r->uid), comm_width, comm_width,
-		 name ? "" : v->by_cgroup ? path_tail(cgroup_path(r->cgroup_id), comm_width) : r->comm,
+		 name ? name : user_name(r->uid), comm_width, comm_width, shown,
 		 TOP_NUMBER_WIDTH, rate[DIR_SENT], TOP_NUMBER_WIDTH, rate[DIR_RECV],
 		 TOP_NUMBER_WIDTH, total[DIR_SENT], TOP_NUMBER_WIDTH, total[DIR_RECV],
 		 r->ended && !name ? "  ended" : "");

@@ -32,6 +32,7 @@ struct top_snapshot {
 	uint64_t end_ns;	/* CLOCK_REALTIME */
 	uint64_t span_ns;	/* since the previous snapshot */
 	uint64_t lost;		/* calls not counted since the start */
+	uint64_t skipped;	/* the part of lost the kernel skipped */
 };
 
 /* The previous read, to tell each interval's bytes. */

@@ -628,25 +628,25 @@ KTEST(agent_top_from_agent_shows_the_agents_bytes)
 	remove_pins(&a);
 }
 
-/* The flow object of the connection from sport to dport in flows' JSON
+/* The flow object of the connection from lport to rport in flows' JSON
  * Lines, or NULL. */
-static const char *flow_line(const char *out, uint16_t sport, uint16_t dport)
+static const char *flow_line(const char *out, uint16_t lport, uint16_t rport)
 {
 	char key[48];
 
-	snprintf(key, sizeof(key), "\"sport\":%u,", sport);
+	snprintf(key, sizeof(key), "\"lport\":%u,", lport);
 	for (const char *at = strstr(out, key); at; at = strstr(at + 1, key)) {
 		const char *line = at;
 
 		while (line > out && line[-1] != '\n')
 			line--;
-		if (json_number(line, "dport") == dport)
+		if (json_number(line, "rport") == rport)
 			return line;
 	}
 	return NULL;
 }
 
-static void check_flow(const char *line, const char *direction, uint64_t acked,
+static void check_flow(const char *line, const char *role, uint64_t acked,
 		       uint64_t received)
 {
 	char comm[16] = {}, buf[32];
@@ -656,8 +656,8 @@ static void check_flow(const char *line, const char *direction, uint64_t acked,
 	prctl(PR_GET_NAME, comm);
 	ASSERT_EQ(json_number(line, "pid"), getpid(), "owner pid");
 	ASSERT_STR_EQ(json_string(line, "comm", buf, sizeof(buf)), comm, "owner comm");
-	ASSERT_STR_EQ(json_string(line, "state", buf, sizeof(buf)), "TCP_ESTABLISHED", "state");
-	ASSERT_STR_EQ(json_string(line, "direction", buf, sizeof(buf)), direction, "direction");
+	ASSERT_STR_EQ(json_string(line, "state", buf, sizeof(buf)), "ESTABLISHED", "state");
+	ASSERT_STR_EQ(json_string(line, "role", buf, sizeof(buf)), role, "role");
 	ASSERT_EQ(json_number(line, "bytes_acked"), acked, "bytes acked");
 	ASSERT_EQ(json_number(line, "bytes_received"), received, "bytes received");
 	ASSERT_EQ(json_number(line, "total_retrans"), 0, "no retransmit on loopback");

@@ -529,9 +529,9 @@ KTEST(cli_connlat_json)
 				      out, sizeof(out)), 0, "exit status");
 	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":%d,", getpid(), getpid());
 	ASSERT_HAS(out, want, "pid and tid");
-	snprintf(want, sizeof(want), "\"family\":4,\"saddr\":\"127.0.0.1\",\"sport\":%u,"
-		 "\"daddr\":\"127.0.0.1\",\"dport\":%u,\"latency_ns\":", oc.sport, oc.port);
+	snprintf(want, sizeof(want), "\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":%u,"
+		 "\"raddr\":\"127.0.0.1\",\"rport\":%u,\"latency_ns\":", oc.sport, oc.port);
 	ASSERT_HAS(out, want, "addresses and ports");
-	ASSERT_HAS(out, "\"result\":\"ok\",\"error\":\"\"}", "result");
+	ASSERT_HAS(out, "\"error\":null,\"errno\":0}", "completed");
 	ASSERT_TRUE(lost_none_at_exit(out), "lost count at exit, nothing lost");
 }

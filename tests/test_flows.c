@@ -666,15 +666,17 @@ KTEST(flows_cli_json)
 	ASSERT_EQ(run_flows(port, "--json", "-c", "2", NULL, out, sizeof(out)), 0, "exit status");
 	snprintf(want, sizeof(want), "\"type\":\"flow\",\"time\":");
 	ASSERT_HAS(out, want, "flow objects");
-	snprintf(want, sizeof(want), "\"pid\":%d,\"comm\":\"sockeye-tests\",\"family\":4,"
-		 "\"saddr\":\"127.0.0.1\",\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
-		 "\"state\":\"TCP_ESTABLISHED\",\"direction\":\"client\",\"closed\":false,",
-		 getpid(), c.cport, port);
-	ASSERT_HAS(out, want, "the client end: owner, tuple, direction");
+	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":", getpid());
+	ASSERT_HAS(out, want, "the owner");
+	snprintf(want, sizeof(want), "\"comm\":\"sockeye-tests\",\"family\":4,"
+		 "\"laddr\":\"127.0.0.1\",\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
+		 "\"state\":\"ESTABLISHED\",\"role\":\"client\",\"closed\":false,",
+		 c.cport, port);
+	ASSERT_HAS(out, want, "the client end: owner, ends, role");
 	ASSERT_HAS(out, "\"open_before_start\":true,\"bytes_acked\":4322,\"bytes_received\":8765,",
 		   "the client end's bytes");
-	snprintf(want, sizeof(want), "\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
-		 "\"state\":\"TCP_ESTABLISHED\",\"direction\":\"server\",", port, c.cport);
+	snprintf(want, sizeof(want), "\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
+		 "\"state\":\"ESTABLISHED\",\"role\":\"server\",", port, c.cport);
 	ASSERT_HAS(out, want, "the server end");
 	ASSERT_HAS(out, "\"bytes_acked\":8765,\"bytes_received\":4321,", "the server end's bytes");
 	ASSERT_HAS(out, "\"type\":\"flows\",", "a summary per snapshot");
@@ -1185,12 +1187,16 @@ KTEST(flows_cli_packets_by_pid_include_accepted)
 	snprintf(me, sizeof(me), "%d", getpid());
 	ASSERT_EQ(sockeye_with_traffic(argv, "flows_tcp_in", accept_then_talk, &a, out,
 				       sizeof(out)), 0, "exit status");
-	snprintf(want, sizeof(want), "\"pid\":%d,\"comm\":\"sockeye-tests\",\"family\":4,"
-		 "\"saddr\":\"127.0.0.1\",\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
-		 "\"direction\":\"in\",", getpid(), a.port, a.c.cport);
-	ASSERT_HAS(out, want, "the server end receives, under this pid");
-	snprintf(want, sizeof(want), "\"sport\":%u,\"daddr\":\"127.0.0.1\",\"dport\":%u,"
-		 "\"direction\":\"out\",", a.port, a.c.cport);
+	snprintf(want, sizeof(want), "\"type\":\"packet\",");
+	ASSERT_HAS(out, want, "packet records");
+	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":", getpid());
+	ASSERT_HAS(out, want, "under this pid");
+	snprintf(want, sizeof(want), "\"comm\":\"sockeye-tests\",\"family\":4,"
+		 "\"laddr\":\"127.0.0.1\",\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
+		 "\"direction\":\"recv\",", a.port, a.c.cport);
+	ASSERT_HAS(out, want, "the server end receives");
+	snprintf(want, sizeof(want), "\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
+		 "\"direction\":\"send\",", a.port, a.c.cport);
 	ASSERT_HAS(out, want, "the server end sends, under this pid");
 	close(a.c.cli), close(a.c.acc), close(a.srv);
 }
@@ -1226,16 +1232,17 @@ KTEST(flows_cli_http_columns)
 	for (int e = 0; e < 2; e++) {
 		const char *row, *latency;
 
-		snprintf(want, sizeof(want), "\"sport\":%u,", *ends[e]);
+		snprintf(want, sizeof(want), "\"lport\":%u,", *ends[e]);
 		row = strstr(out, want);
 		if (!ASSERT_TRUE(row != NULL, "a row for each end"))
 			continue;
 		/* The second snapshot's row: the exchanges were made within the first. */
 		row = strstr(row + 1, want) ? strstr(row + 1, want) : row;
 		ASSERT_HAS(row, "\"http_requests\":3,\"http_last_method\":\"POST\","
-				"\"http_last_status\":404,\"http_mean_latency_us\":", "HTTP columns");
-		latency = strstr(row, "\"http_mean_latency_us\":");
-		ASSERT_TRUE(latency && strtoull(latency + 23, NULL, 10) > 0, "latency above zero");
+				"\"http_last_status\":404,\"http_mean_latency_ns\":", "HTTP columns");
+		latency = strstr(row, "\"http_mean_latency_ns\":");
+		ASSERT_TRUE(latency && strtoull(latency + strlen("\"http_mean_latency_ns\":"), NULL, 10) > 0,
+			    "latency above zero");
 	}
 	close(c.cli), close(c.acc), close(srv);
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -42,13 +43,13 @@ TEST(format_endpoints)
 TEST(format_tcp_states)
 {
 	static const struct { int state; const char *name; } states[] = {
-		{ TCP_ESTABLISHED, "TCP_ESTABLISHED" }, { TCP_SYN_SENT, "TCP_SYN_SENT" },
-		{ TCP_SYN_RECV, "TCP_SYN_RECV" }, { TCP_FIN_WAIT1, "TCP_FIN_WAIT1" },
-		{ TCP_FIN_WAIT2, "TCP_FIN_WAIT2" }, { TCP_TIME_WAIT, "TCP_TIME_WAIT" },
-		{ TCP_CLOSE, "TCP_CLOSE" }, { TCP_CLOSE_WAIT, "TCP_CLOSE_WAIT" },
-		{ TCP_LAST_ACK, "TCP_LAST_ACK" }, { TCP_LISTEN, "TCP_LISTEN" },
-		{ TCP_CLOSING, "TCP_CLOSING" }, { 12, "TCP_NEW_SYN_RECV" },
-		{ 13, "TCP_BOUND_INACTIVE" }, { 0, "TCP_STATE_0" }, { 200, "TCP_STATE_200" },
+		{ TCP_ESTABLISHED, "ESTABLISHED" }, { TCP_SYN_SENT, "SYN_SENT" },
+		{ TCP_SYN_RECV, "SYN_RECV" }, { TCP_FIN_WAIT1, "FIN_WAIT1" },
+		{ TCP_FIN_WAIT2, "FIN_WAIT2" }, { TCP_TIME_WAIT, "TIME_WAIT" },
+		{ TCP_CLOSE, "CLOSE" }, { TCP_CLOSE_WAIT, "CLOSE_WAIT" },
+		{ TCP_LAST_ACK, "LAST_ACK" }, { TCP_LISTEN, "LISTEN" },
+		{ TCP_CLOSING, "CLOSING" }, { 12, "NEW_SYN_RECV" },
+		{ 13, "BOUND_INACTIVE" }, { 0, "STATE_0" }, { 200, "STATE_200" },
 	};
 
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
@@ -110,7 +111,8 @@ TEST(format_times)
 	ASSERT_STR_EQ(buf, "17:50:42", "time of day");
 }
 
-TEST(json_writer_escapes)
+/* What the writer makes of fn's fields, as one string (caller frees). */
+static char *json_line(void (*fn)(struct json *j, const void *arg), const void *arg)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -118,17 +120,119 @@ TEST(json_writer_escapes)
 	struct json j;
 
 	json_begin(&j, f);
-	json_str(&j, "comm", "a\"b\\c\n\x01\xff");
+	fn(&j, arg);
+	json_end(&j);
+	fclose(f);
+	return text;
+}
+
+static void one_string(struct json *j, const void *arg)
+{
+	json_str(j, "s", arg);
+}
+
+/* JSON of the string s: the line's value, without {"s": and }\n. */
+#define ASSERT_JSON_STR(s, want, what)                                        \
+	do {                                                                  \
+		char *line_ = json_line(one_string, s);                       \
+		ASSERT_STR_EQ(line_, "{\"s\":\"" want "\"}\n", what);         \
+		free(line_);                                                  \
+	} while (0)
+
+TEST(json_writer_escapes)
+{
+	static const uint64_t counts[] = { 1, 0, 7 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct json j;
+
+	json_begin(&j, f);
+	json_str(&j, "comm", "a\"b\\c\n\x01\x7f");
 	json_int(&j, "result", -111);
 	json_uint(&j, "cookie", 18446744073709551615ULL);
 	json_bool(&j, "ok", true);
-	json_seconds(&j, "interval_s", 1002999999);
+	json_null(&j, "none");
+	json_str_or_null(&j, "error", NULL);
+	json_object_begin(&j, "o");
+	json_uint_array(&j, "counts", counts, 3);
+	json_object_end(&j);
+	json_uint(&j, "after", 1);
 	json_end(&j);
 	fclose(f);
-	ASSERT_STR_EQ(text, "{\"comm\":\"a\\\"b\\\\c\\u000a\\u0001\\u00ff\",\"result\":-111,"
-		      "\"cookie\":18446744073709551615,\"ok\":true,\"interval_s\":1.002}\n",
-		      "one escaped line");
+	ASSERT_STR_EQ(text, "{\"comm\":\"a\\\"b\\\\c\\u000a\\u0001\\u007f\",\"result\":-111,"
+		      "\"cookie\":18446744073709551615,\"ok\":true,\"none\":null,\"error\":null,"
+		      "\"o\":{\"counts\":[1,0,7]},\"after\":1}\n", "one escaped line");
 	free(text);
+}
+
+TEST(json_writer_utf8)
+{
+	ASSERT_JSON_STR("caf\xc3\xa9-\xe2\x9c\x93", "caf\xc3\xa9-\xe2\x9c\x93",
+			"valid UTF-8 passes through");
+	ASSERT_JSON_STR("\xf0\x9f\x90\x9f!", "\xf0\x9f\x90\x9f!", "four bytes, as they are");
+	ASSERT_JSON_STR("\xff\xfe\x01" "ab", "\xef\xbf\xbd\xef\xbf\xbd\\u0001ab",
+			"each invalid byte U+FFFD, a control character escaped");
+	ASSERT_JSON_STR("a\xc3", "a\xef\xbf\xbd", "a sequence cut by the end");
+	ASSERT_JSON_STR("\xe2\x9c" "x", "\xef\xbf\xbd\xef\xbf\xbdx",
+			"a cut sequence: each of its bytes starts no character");
+	ASSERT_JSON_STR("\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", "an overlong form");
+	ASSERT_JSON_STR("\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "a surrogate");
+	ASSERT_JSON_STR("\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+			"past U+10FFFF");
+	ASSERT_JSON_STR("\x80" "\"", "\xef\xbf\xbd\\\"", "a stray continuation byte, a quote");
+	ASSERT_JSON_STR("", "", "empty");
+}
+
+static void shared_parts(struct json *j, const void *arg)
+{
+	static const uint64_t slots[] = { 0, 2, 0, 3, 0, 0 };
+	uint8_t local[16] = { 127, 0, 0, 1 }, remote[16] = {};
+
+	(void)arg;
+	remote[15] = 1;
+	json_process(j, 42, -1, "a");
+	json_process(j, 42, 43, "b");
+	json_endpoint(j, AF_INET, local, 80, local, 5000);
+	json_endpoint(j, AF_INET6, NULL, 0, remote, 53);
+	json_outcome(j, 0);
+	json_outcome(j, ECONNREFUSED);
+	json_hist(j, slots, sizeof(slots) / sizeof(slots[0]));
+}
+
+TEST(json_shared_parts)
+{
+	char *line = json_line(shared_parts, NULL);
+
+	ASSERT_STR_EQ(line, "{\"pid\":42,\"comm\":\"a\",\"pid\":42,\"tid\":43,\"comm\":\"b\","
+		      "\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\","
+		      "\"rport\":5000,\"family\":6,\"laddr\":null,\"lport\":0,\"raddr\":\"::1\","
+		      "\"rport\":53,\"error\":null,\"errno\":0,\"error\":\"ECONNREFUSED\","
+		      "\"errno\":111,\"unit\":\"us\",\"total\":5,\"counts\":[0,2,0,3]}\n",
+		      "process, endpoint, outcome, histogram");
+	free(line);
+}
+
+/* text_safe() of s into a buffer of len bytes. */
+#define ASSERT_TEXT(s, len, want, what)                                       \
+	do {                                                                  \
+		char buf_[len];                                               \
+		ASSERT_STR_EQ(text_safe(buf_, sizeof(buf_), s), want, what);  \
+	} while (0)
+
+TEST(text_of_host_strings)
+{
+	struct comm_str c;
+
+	ASSERT_TEXT("caf\xc3\xa9-\xe2\x9c\x93", 64, "caf\xc3\xa9-\xe2\x9c\x93", "valid UTF-8 as is");
+	ASSERT_TEXT("\xff\xfe\x01" "ab\x1b[2J\x7f", 64, "\xef\xbf\xbd\xef\xbf\xbd?ab?[2J?",
+		    "invalid bytes U+FFFD, control characters ?");
+	ASSERT_TEXT("ab\xe2\x9c\x93", 5, "ab", "a character that does not fit is left out");
+	ASSERT_TEXT("abcdef", 4, "abc", "cut to the buffer");
+	c = comm_str("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff");
+	ASSERT_EQ(strlen(c.s), 16 * 3, "16 invalid bytes, no NUL: 16 U+FFFD");
+	c = comm_str("sockeye-tests\0zz");
+	ASSERT_STR_EQ(c.s, "sockeye-tests", "ends at the NUL");
 }
 
 TEST(event_lists)

@@ -651,10 +651,10 @@ KTEST(cli_http_json_text_and_summary)
 	ASSERT_HAS(out, " GET     404    1.1 0        8         ", "the 404's row");
 	ASSERT_TRUE(!strstr(out, "/size/4"), "--path-prefix leaves out the rest");
 	ASSERT_EQ(sockeye_http(&srv, "--summary", "--json", out, sizeof(out)), 0, "exit status");
-	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":200,\"path_prefix\":\"/size\",\"count\":2,"
-			"\"unit\":\"usecs\",\"counts\":[", "200s summed, both sides");
-	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":404,\"path_prefix\":\"/missing\",\"count\":2,",
-		   "404s apart");
+	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":200,\"path_prefix\":\"/size\","
+			"\"unit\":\"us\",\"total\":2,\"counts\":[", "200s summed, both sides");
+	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":404,\"path_prefix\":\"/missing\","
+			"\"unit\":\"us\",\"total\":2,", "404s apart");
 	ASSERT_EQ(count_programs("http_read_e"), 0, "nothing left in the kernel");
 	server_stop(&srv);
 }

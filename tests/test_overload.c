@@ -130,7 +130,7 @@ static struct tally tally_of(const char *path, uint16_t port)
 		else if (!strcmp(kind, "connect") && strstr(line, "\"proto\":\"tcp\""))
 			t.connects++;
 		else if (!strcmp(kind, "send") && strstr(line, "\"proto\":\"udp\""))
-			*(json_number(line, "dport") == port ? &t.sends : &t.other_sends) += 1;
+			*(json_number(line, "rport") == port ? &t.sends : &t.other_sends) += 1;
 		else
 			t.others++;
 	}
@@ -148,7 +148,7 @@ static bool wait_for_event(const char *path, const char *kind, uint16_t port,
 	char want_kind[32], want_port[32], line[4096];
 
 	snprintf(want_kind, sizeof(want_kind), "\"event\":\"%s\"", kind);
-	snprintf(want_port, sizeof(want_port), "\"dport\":%u,", port);
+	snprintf(want_port, sizeof(want_port), "\"rport\":%u,", port);
 	for (int waited = 0; waited < ATTACH_WAIT_MS; waited += 50) {
 		FILE *f = fopen(path, "r");
 		bool seen = false;
@@ -337,7 +337,8 @@ static long long delivered_between(const char *path, const char *kind, uint64_t 
 	while (f && fgets(line, sizeof(line), f)) {
 		uint64_t t = json_number(line, "time_us");
 
-		n += strstr(line, want) && !strstr(line, "\"result\":-") && t >= from_us && t <= to_us;
+		n += strstr(line, want) && strstr(line, "\"error\":null,") && t >= from_us &&
+		     t <= to_us;
 	}
 	if (f)
 		fclose(f);

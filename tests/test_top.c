@@ -252,7 +252,8 @@ static bool top_json(struct child *children, const char *const *args)
 			 0, "sockeye top exits 0");
 }
 
-/* The snapshots of out, as the lines of each (the total line ends one). */
+/* The snapshots of out, as the rows of each (the total line ends one; the
+ * header and lost records are no rows). */
 struct snapshot {
 	char *lines[512];
 	int n;
@@ -269,7 +270,8 @@ static int split_snapshots(struct snapshot *snaps, int max)
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, "{\"type\":\"total\"")) {
 			snaps[n++].total = line;
-		} else if (snaps[n].n < 512) {
+		} else if ((strstr(line, "{\"type\":\"process\"") ||
+			    strstr(line, "{\"type\":\"cgroup\"")) && snaps[n].n < 512) {
 			snaps[n].lines[snaps[n].n++] = line;
 		}
 	}
