@@ -75,7 +75,7 @@ expected=$(echo "$expected" | LC_ALL=C sort)
 $actual
 expected:
 $expected"
-grep -qx 'ExecStart=/usr/bin/sockeye agent --listen 127.0.0.1:9464' \
+grep -qx 'ExecStart=/usr/bin/sockeye agent $ARGS' \
 	"$tmp/x/lib/systemd/system/sockeye-agent.service" || fail "the unit's ExecStart is not /usr/bin/sockeye"
 out=$("$tmp/x/usr/bin/sockeye" --version)
 case $out in "sockeye $version ($rev, libbpf v"*")") ;; *) fail "the packaged sockeye says: $out" ;; esac
