@@ -125,7 +125,8 @@ unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
 	return v;
 }
 
-double parse_duration(const char *cmd, const char *what, const char *arg)
+/* A duration: a number of seconds, or with a unit (ms, s, m, h). */
+static double parse_duration(const char *cmd, const char *what, const char *arg)
 {
 	static const struct { const char *unit; double seconds; } units[] = {
 		{ "", 1 }, { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
@@ -205,6 +206,8 @@ static void store(const char *cmd, const struct opt_def *o, const char *arg, voi
 			    o->renamed, cmd);
 	}
 }
+
+static void print_command_help(const struct command *cmd, FILE *out);
 
 /* The global options act at once: --help and --version need no more. */
 static void global_option(const struct command *cmd, int which)
@@ -337,7 +340,7 @@ static void print_option(const struct opt_def *o, FILE *out)
 	wrap(out, o->help, len);
 }
 
-void print_options(const struct opt_def *options, FILE *out)
+static void print_options(const struct opt_def *options, FILE *out)
 {
 	for (const struct opt_def *o = options; o && (o->name || o->letter); o++)
 		if (o->type != OPT_RENAMED)
@@ -346,7 +349,7 @@ void print_options(const struct opt_def *options, FILE *out)
 		print_option(o, out);
 }
 
-void print_command_help(const struct command *cmd, FILE *out)
+static void print_command_help(const struct command *cmd, FILE *out)
 {
 	fprintf(out, "Usage: sockeye %s %s\n\n%s", cmd->name, cmd->synopsis, cmd->description);
 	if (cmd->print_details)

@@ -156,10 +156,6 @@ struct command {
  * Returns after the last option. */
 void parse_options(const struct command *cmd, int argc, char **argv, void *opts);
 
-/* The command's whole --help. */
-void print_command_help(const struct command *cmd, FILE *out);
-/* The OPTIONS lines of a table, as in --help. */
-void print_options(const struct opt_def *options, FILE *out);
 
 /* The command's man page, sockeye-NAME(8), as roff: the same text as
  * --help, in the sections of a man page. */
@@ -174,8 +170,6 @@ void print_completion_bash(const struct command *const *cmds, size_t n, FILE *ou
  * parsers of lists and the like. */
 unsigned long parse_ulong(const char *cmd, const char *what, const char *arg,
 			  unsigned long min, unsigned long max);
-/* A duration: a number of seconds, or with a unit (ms, s, m, h). */
-double parse_duration(const char *cmd, const char *what, const char *arg);
 
 /* Refuses --pin-dir without --from-agent, and filters with it: the
  * agent's programs filtered with its own options, in the kernel. */
