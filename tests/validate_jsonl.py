@@ -6,8 +6,9 @@ schema, record by record; exits 1 naming the first bad record.
   validate_jsonl.py SCHEMA [--unproduced TYPE,...] [FILE...]
 
 With --unproduced, also checks that every record type of the schema was
-seen across the files, except exactly those listed (the types a test cannot
-make happen): one listed but seen, or one missing but not listed, fails.
+seen across the files, except those listed (the types a test cannot make
+happen everywhere, such as a warning only some kernels give): one missing
+but not listed fails; a listed one may be seen, and is validated then.
 On success prints the record types seen, one line, sorted."""
 import json
 import sys
@@ -46,8 +47,6 @@ def main(argv):
             sys.exit("%s is listed as unproduced but is no record type of the schema" % t)
         for t in sorted(types - seen - unproduced):
             sys.exit("no record of type %s was produced" % t)
-        for t in sorted(seen & unproduced):
-            sys.exit("a record of type %s was produced, yet it is listed as unproduced" % t)
     print(" ".join(sorted(seen)))
 
 
