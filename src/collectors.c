@@ -553,7 +553,7 @@ static int http_start(const struct collector_config *cfg, void **state)
 	if (!h)
 		return out_of_memory();
 	h->statuses.max = cfg->max_series;
-	err = http_sums_start(&h->session, &cfg->filters, false, "");
+	err = http_sums_start(&h->session, &cfg->filters, NULL, false, "");
 	if (err)
 		free(h);
 	else

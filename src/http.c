@@ -20,6 +20,7 @@
 #include "http.skel.h"
 
 #define GIVES_PAYLOAD 1u
+#define GIVES_TLS 2u
 
 #define HOOK(call) { "http_" #call "_e", GIVES_PAYLOAD, PROTO_TCP_BIT }, \
 		   { "http_" #call "_x", GIVES_PAYLOAD, PROTO_TCP_BIT }
@@ -27,11 +28,13 @@
 static const struct hook_use http_hooks[] = {
 	HOOK(read), HOOK(write), HOOK(readv), HOOK(writev),
 	HOOK(sendto), HOOK(recvfrom), HOOK(sendmsg), HOOK(recvmsg),
+	{ "tls_send_e", GIVES_TLS, PROTO_TCP_BIT }, { "tls_recv_e", GIVES_TLS, PROTO_TCP_BIT },
+	{ "tls_x", GIVES_TLS, PROTO_TCP_BIT }, { "tls_ex_x", GIVES_TLS, PROTO_TCP_BIT },
 };
 
 static const char *gives_name(int bit)
 {
-	return "payload";
+	return 1u << bit == GIVES_TLS ? "HTTPS plaintext" : "payload";
 }
 
 const struct program_set http_programs = {
@@ -45,7 +48,8 @@ const struct program_set http_programs = {
 static void on_exchange(void *ctx, const struct http_exchange *x)
 {
 	const struct http_slot *slot = ctx;
-	struct http_event e = { .x = *x, .tuple = slot->tuple, .owner = slot->owner };
+	struct http_event e = { .x = *x, .tuple = slot->tuple, .owner = slot->owner,
+				.tls = slot->tls };
 
 	slot->session->fn(slot->session->ctx, &e);
 }
@@ -71,25 +75,60 @@ static void on_record(void *ctx, const void *data, size_t size)
 	}
 	slot->tuple = r->tuple;
 	slot->owner = r->owner;
+	slot->tls = r->flags & HTTP_FROM_TLS;
 	http_conn_feed(&slot->conn, &piece);
+}
+
+/* GIVES_TLS if the TLS programs can be used with these libraries; else 0,
+ * after saying why HTTPS is not seen. */
+static uint32_t tls_possible(const struct tls_libs *tls)
+{
+	char why[256];
+
+	if (!tls)
+		return 0;
+	if (!tls->n) {
+		p_warn("HTTPS is not seen: no TLS library found (OpenSSL 3's libssl.so.3, GnuTLS's "
+		       "libgnutls.so.30; --tls-lib adds other copies); cleartext HTTP is");
+		return 0;
+	}
+	if (!uprobes_available(why, sizeof(why))) {
+		p_warn("HTTPS is not seen: %s; cleartext HTTP is", why);
+		return 0;
+	}
+	return GIVES_TLS;
 }
 
 /* Opens the programs with the filters set; the caller sets the rest of
  * their read-only data, then loads. */
-static int session_open(struct http_session *s, const struct sock_filters *filters)
+static int session_open(struct http_session *s, const struct sock_filters *filters,
+			const struct tls_libs *tls)
 {
+	uint32_t wanted;
+
 	memset(s, 0, sizeof(*s));
 	s->skel = http_bpf__open();
 	if (!s->skel)
 		return open_failed("http");
 	set_filters(&s->skel->rodata->filter, filters);
-	return require_programs(s->skel->obj, &http_programs, GIVES_PAYLOAD, PROTO_TCP_BIT);
+	wanted = GIVES_PAYLOAD | tls_possible(tls);
+	s->skel->rodata->tls = wanted & GIVES_TLS;
+	s->tls_libs = wanted & GIVES_TLS ? tls : NULL;
+	return require_programs(s->skel->obj, &http_programs, wanted, PROTO_TCP_BIT);
+}
+
+/* Once the programs run: the uprobes on the TLS libraries. */
+static void attach_tls(struct http_session *s)
+{
+	if (s->tls_libs && !tls_attach(s->skel->obj, s->tls_libs, &s->tls))
+		p_warn("HTTPS is not seen: no TLS library could be probed; cleartext HTTP is");
 }
 
 int http_session_start(struct http_session *s, const struct sock_filters *filters,
-		       uint32_t max_bytes, http_event_fn fn, void *ctx)
+		       const struct tls_libs *tls, uint32_t max_bytes, http_event_fn fn,
+		       void *ctx)
 {
-	int err = session_open(s, filters);
+	int err = session_open(s, filters, tls);
 
 	s->fn = fn;
 	s->ctx = ctx;
@@ -105,16 +144,18 @@ int http_session_start(struct http_session *s, const struct sock_filters *filter
 	bpf_map__set_max_entries(s->skel->maps.pending, 1);	/* for summing only */
 	err = start_reading(s->skel->skeleton, "http", &s->reader,
 			    offsetof(struct http_record, data), on_record, s);
+	if (!err)
+		attach_tls(s);
 out:
 	if (err)
 		http_session_stop(s);
 	return err;
 }
 
-int http_sums_start(struct http_session *s, const struct sock_filters *filters, bool by_path,
-		    const char *path_prefix)
+int http_sums_start(struct http_session *s, const struct sock_filters *filters,
+		    const struct tls_libs *tls, bool by_path, const char *path_prefix)
 {
-	int err = session_open(s, filters);
+	int err = session_open(s, filters, tls);
 
 	if (!err) {
 		s->skel->rodata->summarize = true;
@@ -125,6 +166,8 @@ int http_sums_start(struct http_session *s, const struct sock_filters *filters, 
 		bpf_map__set_max_entries(s->skel->maps.records, getpagesize());
 		err = load_and_attach(s->skel->skeleton, "http");
 	}
+	if (!err)
+		attach_tls(s);
 	if (err)
 		http_session_stop(s);
 	return err;
@@ -171,6 +214,7 @@ uint64_t http_skipped(const struct http_session *s)
 
 void http_session_stop(struct http_session *s)
 {
+	tls_detach(&s->tls);
 	reader_close(&s->reader);
 	http_bpf__destroy(s->skel);
 	s->skel = NULL;
@@ -185,6 +229,7 @@ void http_session_stop(struct http_session *s)
 struct summary_row {
 	char method[HTTP_METHOD_LEN];
 	uint16_t status;
+	bool tls;
 	char group[HTTP_PATH_LEN + 1];
 	uint64_t count;
 	uint64_t slots[HTTP_LATENCY_SLOTS];	/* log2 of latency in microseconds */
@@ -200,6 +245,8 @@ struct http_opts {
 	struct http_match match;
 	uint32_t max_bytes;
 	bool summary;
+	bool tls_plaintext;
+	struct tls_libs *tls_libs;	/* --tls-lib, then the ones found */
 };
 
 struct printer {
@@ -237,9 +284,9 @@ static void print_text(const struct printer *p, const struct http_event *e)
 	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
 	format_size(req, sizeof(req), e->x.request_size);
 	format_size(resp, sizeof(resp), e->x.response_size);
-	printf("%-8s %-7u %-16s %-6s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n", when,
-	       e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client",
-	       p->endpoint_width, local, p->endpoint_width, remote,
+	printf("%-8s %-7u %-16s %-6s %-3s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n",
+	       when, e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client",
+	       e->tls ? "yes" : "no", p->endpoint_width, local, p->endpoint_width, remote,
 	       text_safe(method, sizeof(method), e->x.method), e->x.status, e->x.major, e->x.minor,
 	       req, resp, latency_ns(&e->x) / 1e6, text_safe(path, sizeof(path), e->x.path),
 	       e->x.path_cut ? "..." : "");
@@ -253,6 +300,7 @@ static void print_json(const struct printer *p, const struct http_event *e)
 	json_record_begin(&j, "http", e->x.request_ns + p->clock_offset);
 	json_owner(&j, &e->owner);
 	json_str(&j, "role", e->x.server ? "server" : "client");
+	json_bool(&j, "tls", e->tls);
 	json_tuple(&j, &e->tuple);
 	json_str(&j, "method", e->x.method);
 	json_str(&j, "path", e->x.path);
@@ -268,12 +316,13 @@ static void print_json(const struct printer *p, const struct http_event *e)
 
 /* The row of these rows with this method, status and group, or NULL. */
 static struct summary_row *find_row(const struct summary_rows *r, const char *method,
-				    uint16_t status, const char *group)
+				    uint16_t status, const char *group, bool tls)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct summary_row *row = &r->rows[i];
 
-		if (row->status == status && !strcmp(row->method, method) && !strcmp(row->group, group))
+		if (row->status == status && row->tls == tls && !strcmp(row->method, method) &&
+		    !strcmp(row->group, group))
 			return row;
 	}
 	return NULL;
@@ -291,7 +340,7 @@ static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct 
 	memcpy(group, key->group, HTTP_PATH_LEN);
 	if (!http_method_status_match(&p->o->match, method, key->status))
 		return;
-	row = find_row(r, method, key->status, group);
+	row = find_row(r, method, key->status, group, key->tls);
 	if (!row) {
 		if (r->n == HTTP_SUM_ROWS)	/* not while the kernel keeps its sums */
 			return;
@@ -299,6 +348,7 @@ static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct 
 		memset(row, 0, sizeof(*row));
 		strcpy(row->method, method);
 		row->status = key->status;
+		row->tls = key->tls;
 		strcpy(row->group, group);
 	}
 	row->count += sum->count;
@@ -328,6 +378,7 @@ static void print_row_json(const struct summary_row *row, const struct report_sp
 	json_str(&j, "method", row->method);
 	json_uint(&j, "status", row->status);
 	json_str(&j, "path_prefix", row->group);
+	json_bool(&j, "tls", row->tls);
 	json_hist(&j, row->slots, HTTP_LATENCY_SLOTS);
 	json_end(&j);
 }
@@ -341,9 +392,10 @@ static void print_row(const struct printer *p, const struct summary_row *row,
 		print_row_json(row, span);
 		return;
 	}
-	printf("\n%s %u %s: %llu exchanges, latency:\n",
+	printf("\n%s %u %s%s: %llu exchanges, latency:\n",
 	       text_safe(method, sizeof(method), row->method), row->status,
-	       text_safe(group, sizeof(group), row->group), (unsigned long long)row->count);
+	       text_safe(group, sizeof(group), row->group), row->tls ? " (TLS)" : "",
+	       (unsigned long long)row->count);
 	print_log2_hist(stdout, row->slots, HTTP_LATENCY_SLOTS, "usecs");
 }
 
@@ -369,7 +421,7 @@ static int report_summary(void *ctx, const struct report_span *span)
 	for (size_t i = 0; i < p->now.n; i++) {
 		struct summary_row gained = p->now.rows[i];
 		const struct summary_row *old = find_row(&p->before, gained.method, gained.status,
-							 gained.group);
+							 gained.group, gained.tls);
 
 		for (int s = 0; old && s < HTTP_LATENCY_SLOTS; s++)
 			gained.slots[s] -= old->slots[s];
@@ -454,6 +506,20 @@ static void parse_path_prefix(const char *cmd, const char *arg, void *match)
 	strcpy(m->path_prefix, arg);
 }
 
+/* --tls-lib: an ELF file with OpenSSL's or GnuTLS's calls, checked now. */
+static void parse_tls_lib(const char *cmd, const char *arg, void *field)
+{
+	struct tls_libs **libs = field;
+	char why[PATH_MAX + 128];
+
+	if (!*libs)
+		*libs = calloc(1, sizeof(**libs));
+	if (!*libs)
+		usage_error(cmd, "cannot allocate the TLS libraries: %s", strerror(errno));
+	if (tls_libs_add(*libs, arg, why, sizeof(why)))
+		usage_error(cmd, "invalid --tls-lib: %s", why);
+}
+
 static int cmd_http(int argc, char **argv);
 
 #define T struct http_opts
@@ -470,6 +536,12 @@ static const struct opt_def http_options[] = {
 	{ "summary", 0, NULL, "per method, status and path prefix (up to the second '/'): count "
 	  "and a log2 histogram of latency in microseconds, every interval with -i, else once "
 	  "at exit", OPT_FLAG, OPT_FIELD(T, summary) },
+	{ "tls-plaintext", 0, NULL, "show exchanges inside TLS (HTTPS) too: copies the decrypted "
+	  "bytes, where paths and headers can carry secrets (--summary counts HTTPS without it)",
+	  OPT_FLAG, OPT_FIELD(T, tls_plaintext) },
+	{ "tls-lib", 0, "PATH", "also probe this OpenSSL or GnuTLS copy (a vendored library or "
+	  "a program linked statically); repeatable", OPT_CALL, OPT_FIELD(T, tls_libs),
+	  .parse = parse_tls_lib },
 	OPTION_INTERVAL(T, "with --summary: print the summary every TIME"),
 	OPTION_COUNT(T, "with --summary and -i: stop after N summaries"),
 	OPTION_FILTERS(T),
@@ -533,8 +605,8 @@ const struct command http_command = {
 
 static void print_header(const struct printer *p)
 {
-	printf("%-8s %-7s %-16s %-6s %-*s %-*s %-7s %-6s %-3s %-8s %-9s %-8s %s\n", "TIME", "PID",
-	       "COMM", "ROLE", p->endpoint_width, "LOCAL", p->endpoint_width, "REMOTE", "METHOD",
+	printf("%-8s %-7s %-16s %-6s %-3s %-*s %-*s %-7s %-6s %-3s %-8s %-9s %-8s %s\n", "TIME",
+	       "PID", "COMM", "ROLE", "TLS", p->endpoint_width, "LOCAL", p->endpoint_width, "REMOTE", "METHOD",
 	       "STATUS", "VER", "REQ", "RESP", "LAT(ms)", "PATH");
 }
 
@@ -551,8 +623,18 @@ static int cmd_http(int argc, char **argv)
 	if (o.common.count && !o.common.interval)
 		usage_error("http", "--count needs --interval: without it there is one summary, at "
 			    "the end");
+	if (o.tls_libs && !o.summary && !o.tls_plaintext)
+		usage_error("http", "--tls-lib goes with --tls-plaintext or --summary: without them "
+			    "HTTPS is not read");
 	if (!check_environment())
 		return EXIT_FAIL;
+	if (o.summary || o.tls_plaintext) {
+		if (!o.tls_libs && !(o.tls_libs = calloc(1, sizeof(*o.tls_libs)))) {
+			p_err("cannot allocate the TLS libraries: %s", strerror(errno));
+			return EXIT_FAIL;
+		}
+		tls_libs_find(o.tls_libs);
+	}
 	if (o.common.json)
 		json_header("http");
 	printer = (struct printer){
@@ -564,17 +646,23 @@ static int cmd_http(int argc, char **argv)
 	run_start(o.common.duration);
 	if (o.summary) {
 		printer.session = &session;
-		if (http_sums_start(&session, &o.common.filters, true, o.match.path_prefix))
-			return EXIT_FAIL;
+		if (http_sums_start(&session, &o.common.filters, o.tls_libs, true,
+				    o.match.path_prefix))
+			goto fail;
 		status = run_summary(&printer);
 	} else {
-		if (http_session_start(&session, &o.common.filters, o.max_bytes, on_event, &printer))
-			return EXIT_FAIL;
+		if (http_session_start(&session, &o.common.filters, o.tls_libs, o.max_bytes, on_event,
+				       &printer))
+			goto fail;
 		if (!o.common.json)
 			print_header(&printer);
 		status = read_until_stopped(&session.reader, "http", o.common.json,
 					    "narrow the filters or lower --max-bytes");
 	}
 	http_session_stop(&session);
+	free(o.tls_libs);
 	return status;
+fail:
+	free(o.tls_libs);
+	return EXIT_FAIL;
 }

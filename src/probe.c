@@ -13,6 +13,7 @@
 #include "probe.h"
 #include "probe.skel.h"
 #include "fallback.h"
+#include "tls_libs.h"
 
 #define CAP_NET_ADMIN 12
 #define CAP_SYS_ADMIN 21
@@ -262,6 +263,8 @@ bool hook_exists(const char *section, char *why, size_t len)
 		return tracepoint_in_btf(target, why, len);
 	if (!strncmp(section, "tp/", 3))
 		return tracepoint_in_tracefs(target, why, len);
+	if (!strncmp(section, "uprobe", 6) || !strncmp(section, "uretprobe", 9))
+		return uprobes_available(why, len);
 	if (!strncmp(section, "cgroup/", 7)) {
 		if (cgroup2_root())
 			return true;

@@ -76,7 +76,7 @@ static bool watch_only(struct http_session *s, struct events *ev,
 		       const struct sock_filters *filters)
 {
 	ev->n = 0;
-	return ASSERT_EQ(http_session_start(s, filters, HTTP_DEFAULT_BYTES, collect, ev), 0,
+	return ASSERT_EQ(http_session_start(s, filters, NULL, HTTP_DEFAULT_BYTES, collect, ev), 0,
 			 "session starts");
 }
 
@@ -532,7 +532,7 @@ static bool watch_sums(struct http_session *s, const struct server *srv, bool by
 {
 	struct sock_filters filters = { .port = srv->port };
 
-	return ASSERT_EQ(http_sums_start(s, &filters, by_path, path_prefix), 0, "session starts");
+	return ASSERT_EQ(http_sums_start(s, &filters, NULL, by_path, path_prefix), 0, "session starts");
 }
 
 /* Exchanges summed in the kernel by method, status, path group and role:
@@ -647,13 +647,13 @@ KTEST(cli_http_json_text_and_summary)
 	ASSERT_TRUE(!strstr(out, "/missing"), "--status leaves out the 404");
 	ASSERT_EQ(sockeye_http(&srv, "--path-prefix", "/missing", out, sizeof(out)), 0,
 		  "exit status");
-	ASSERT_HAS(out, "TIME     PID     COMM             ROLE   LOCAL", "the header");
+	ASSERT_HAS(out, "TIME     PID     COMM             ROLE   TLS LOCAL", "the header");
 	ASSERT_HAS(out, " GET     404    1.1 0        8         ", "the 404's row");
 	ASSERT_TRUE(!strstr(out, "/size/4"), "--path-prefix leaves out the rest");
 	ASSERT_EQ(sockeye_http(&srv, "--summary", "--json", out, sizeof(out)), 0, "exit status");
-	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":200,\"path_prefix\":\"/size\","
+	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":200,\"path_prefix\":\"/size\",\"tls\":false,"
 			"\"unit\":\"us\",\"total\":2,\"counts\":[", "200s summed, both sides");
-	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":404,\"path_prefix\":\"/missing\","
+	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":404,\"path_prefix\":\"/missing\",\"tls\":false,"
 			"\"unit\":\"us\",\"total\":2,", "404s apart");
 	ASSERT_EQ(count_programs("http_read_e"), 0, "nothing left in the kernel");
 	server_stop(&srv);
