@@ -1230,10 +1230,10 @@ KTEST(agent_http_and_flows_collectors)
 	ASSERT_TRUE(three_http_exchanges(cli, acc), "the exchanges went through");
 	for (int r = 0; r < 2; r++) {
 		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
-			 "{role=\"%s\",method=\"GET\",status=\"200\"}", roles[r]);
+			 "{role=\"%s\",method=\"GET\",status=\"200\",tls=\"false\"}", roles[r]);
 		ASSERT_EQ(wait_for_series(a.port, series, 2), 2, series);
 		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
-			 "{role=\"%s\",method=\"POST\",status=\"404\"}", roles[r]);
+			 "{role=\"%s\",method=\"POST\",status=\"404\",tls=\"false\"}", roles[r]);
 		ASSERT_EQ(wait_for_series(a.port, series, 1), 1, series);
 	}
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");

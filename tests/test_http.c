@@ -13,7 +13,6 @@
 #define CURL "/usr/bin/curl"
 #define PYTHON "/usr/bin/python3"
 #define SERVER_SCRIPT "tests/http_server.py"
-#define MAX_EVENTS 64
 
 struct server {
 	pid_t pid;
@@ -59,25 +58,12 @@ static bool server_start(struct server *s, int family)
 	return false;
 }
 
-struct events {
-	int n;
-	struct http_event e[MAX_EVENTS];
-};
-
-static void collect(void *ctx, const struct http_event *e)
-{
-	struct events *ev = ctx;
-
-	if (ev->n < MAX_EVENTS)
-		ev->e[ev->n++] = *e;
-}
-
 static bool watch_only(struct http_session *s, struct events *ev,
 		       const struct sock_filters *filters)
 {
 	ev->n = 0;
-	return ASSERT_EQ(http_session_start(s, filters, NULL, HTTP_DEFAULT_BYTES, collect, ev), 0,
-			 "session starts");
+	return ASSERT_EQ(http_session_start(s, filters, NULL, HTTP_DEFAULT_BYTES, collect_exchange,
+					    ev), 0, "session starts");
 }
 
 static bool watch(struct http_session *s, struct events *ev, uint16_t port)
@@ -454,24 +440,6 @@ out:
 }
 
 /* ---- summing in the kernel (--summary, the agent) ---- */
-
-#define MAX_SUMS 16
-
-struct sums {
-	int n;
-	struct http_sum_key key[MAX_SUMS];
-	struct http_sum sum[MAX_SUMS];
-};
-
-static void collect_sum(void *ctx, const struct http_sum_key *key, const struct http_sum *sum)
-{
-	struct sums *s = ctx;
-
-	if (s->n < MAX_SUMS) {
-		s->key[s->n] = *key;
-		s->sum[s->n++] = *sum;
-	}
-}
 
 /* The sum of this method, status, group and role; NULL (and a failure)
  * if there is none. */
