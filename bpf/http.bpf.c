@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye http`: the first bytes of HTTP/1.x messages read from and
- * written to TCP sockets, copied out of the caller's buffer at the end of
+ * written to TCP sockets (and, through bpf/http_tls.bpf.h, inside TLS),
+ * copied out of the caller's buffer at the end of
  * read/write/readv/writev/sendto/recvfrom/sendmsg/recvmsg (the only place
  * both the bytes and the count are known; a writer's buffer is still as it
  * was sent). User space (src/http_parse.c) reassembles and parses them.

@@ -562,44 +562,60 @@ const struct command http_command = {
 	"to user space, where it is parsed. --summary sums in the kernel and "
 	"copies nothing out. In the benchmark (2 vCPUs), wrk against nginx "
 	"kept about 0.59 of its rate with every exchange printed and about "
-	"0.85 with --summary.",
+	"0.85 with --summary. HTTPS (--summary, --tls-plaintext) adds an entry "
+	"and a return uprobe on each TLS library call that writes or reads "
+	"application data, in every process using the library.",
 	.description =
-	"Show one line per HTTP/1.x request and its response on plaintext TCP, as\n"
-	"seen in the socket calls of every process on the host: by the server that\n"
-	"answers it and by the client that sends it.\n"
+	"Show one line per HTTP/1.x request and its response on TCP, as seen in the\n"
+	"socket calls of every process on the host: by the server that answers it\n"
+	"and by the client that sends it. With --tls-plaintext, HTTPS too: read in\n"
+	"OpenSSL 3 and GnuTLS by uprobes, where it is not encrypted.\n"
 	"\n"
-	"Columns: TIME PID COMM ROLE LOCAL REMOTE METHOD STATUS VER REQ RESP LAT(ms) PATH\n"
-	"TIME is when the request's first byte was written (client) or read (server);\n"
-	"PID and COMM the process that moved the response; ROLE server or client;\n"
-	"REQ and RESP the body sizes the headers announce (Content-Length; 0 for no\n"
-	"body, - when unknown); LAT(ms) the time from the request's first byte to the\n"
-	"response's first byte on this side. Paths longer than 128 bytes end in '...'.\n"
+	"Columns: TIME PID COMM ROLE TLS LOCAL REMOTE METHOD STATUS VER REQ RESP LAT(ms)\n"
+	"PATH. TIME is when the request's first byte was written (client) or read\n"
+	"(server); PID and COMM the process that moved the response; ROLE server or\n"
+	"client; TLS yes inside HTTPS; REQ and RESP the body sizes the headers\n"
+	"announce (Content-Length; 0 for no body, - when unknown); LAT(ms) the time\n"
+	"from the request's first byte to the response's first byte on this side.\n"
+	"Paths longer than 128 bytes end in '...'.\n"
 	"\n"
 	"Payload: this command, and only this command, copies message bytes out of\n"
 	"the processes' buffers, in the kernel: at most --max-bytes of each message\n"
 	"(its first bytes, where the request line, status line and headers are), and\n"
 	"only from calls on sockets whose data starts like HTTP. Nothing is copied\n"
 	"unless this command runs. With --summary no bytes leave the kernel: it\n"
-	"reads the first 144 bytes of each message there and keeps only counts.\n",
+	"reads the first 144 bytes of each message there and keeps only counts.\n"
+	"\n"
+	"HTTPS: the bytes copied with --tls-plaintext are decrypted; paths and\n"
+	"headers of HTTPS requests can carry secrets (tokens, cookies). --summary\n"
+	"counts HTTPS without it, keeping only method, status, path group and\n"
+	"latency. The TLS libraries are the system's libssl.so.3 and\n"
+	"libgnutls.so.30, the copies running processes map, and those given with\n"
+	"--tls-lib; processes started later that map one are covered.\n",
 	.notes =
 	"The shared filters act in the kernel; --method, --status and --path-prefix\n"
 	"after parsing.\n"
 	"\n"
 	"JSON Lines: a header record, then records of type http (request_size and\n"
-	"response_size -1 when unknown), with --summary of type http_summary (total\n"
+	"response_size -1 when unknown; tls true inside HTTPS), with --summary of type\n"
+	"http_summary (total\n"
 	"exchanges; counts[0] is 0-1 us, counts[n] 2^n to 2^(n+1)-1 us), and lost\n"
 	"(with --summary, exchanges not summed too); the fields are in sockeye's\n"
 	"JSON schema (schema/sockeye.schema.json).\n"
 	"\n"
 	"http uses syscall tracepoints (read, write, readv, writev, sendto, recvfrom,\n"
 	"sendmsg, recvmsg), which put every syscall of the host on a slower path\n"
-	"while it runs. HTTPS and HTTP/2 are not seen.\n",
+	"while it runs, and for HTTPS uprobes on the TLS libraries ('sockeye\n"
+	"features' lists them); without uprobes it says so once and shows cleartext\n"
+	"HTTP. HTTP/2 is not seen.\n",
 	.examples =
 	"  sockeye http                          every exchange on the host\n"
 	"  sockeye http --port 8080 --status 5xx server errors on port 8080\n"
 	"  sockeye http --comm nginx --json      what nginx serves, as JSON Lines\n"
 	"  sockeye http --summary -i 10 --path-prefix /api\n"
-	"                                        latency per endpoint every 10 s\n",
+	"                                        latency per endpoint every 10 s\n"
+	"  sockeye http --tls-plaintext --port 443\n"
+	"                                        HTTPS exchanges on port 443\n",
 	.options = http_options,
 };
 
