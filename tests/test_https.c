@@ -12,126 +12,10 @@
 #include "test.h"
 #include "helpers.h"
 #include "http_session.h"
+#include "tls_server.h"
 
-#define NGINX "/usr/sbin/nginx"
-#define OPENSSL "/usr/bin/openssl"
-#define CURL "/usr/bin/curl"
-#define GNUTLS_CLI "/usr/bin/gnutls-cli"
-#define PYTHON "/usr/bin/python3"
 #define CLIENT_SCRIPT "tests/https_client.py"
 #define SYSTEM_LIBSSL "/lib/x86_64-linux-gnu/libssl.so.3"
-
-/* nginx, one process (no master), in a directory of its own. */
-struct tls_server {
-	pid_t pid;
-	uint16_t port;
-	char dir[64];
-};
-
-/* Skips the test (false) when a tool is missing or uprobes are. */
-static bool tools_here(void)
-{
-	static const char *const tools[] = { NGINX, OPENSSL, CURL, GNUTLS_CLI, PYTHON };
-	char why[256];
-
-	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		if (access(tools[i], X_OK)) {
-			snprintf(why, sizeof(why), "%s is not installed (scripts/deps.sh --test "
-				 "installs it)", tools[i]);
-			test_skip(why);
-			return false;
-		}
-	if (!uprobes_available(why, sizeof(why))) {
-		test_skip(why);
-		return false;
-	}
-	return true;
-}
-
-static bool run_quietly(char *const argv[])
-{
-	return wait_status(spawn_logged(argv, "/dev/null", "/dev/null")) == 0;
-}
-
-static void write_nginx_conf(const struct tls_server *s)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/nginx.conf", s->dir);
-	f = fopen(path, "w");
-	if (!f)
-		return;
-	fprintf(f, "daemon off; master_process off; worker_processes 1;\n"
-		"pid %1$s/nginx.pid; error_log %1$s/error.log;\n"
-		"events { worker_connections 64; }\n"
-		"http {\n"
-		"  log_format t '$request_method $status $uri';\n"
-		"  access_log %1$s/access.log t;\n"
-		"  server {\n"
-		"    listen 127.0.0.1:%2$u ssl;\n"
-		"    ssl_certificate %1$s/cert.pem; ssl_certificate_key %1$s/key.pem;\n"
-		"    root %1$s/www;\n"
-		"    location /size/ { return 200 \"hello\"; }\n"
-		"    location /post { return 201 \"ok\"; }\n"
-		"  }\n"
-		"}\n", s->dir, s->port);
-	fclose(f);
-}
-
-/* Waits until the server accepts connections (it may have lost its free
- * port to another program: then false). */
-static bool accepting(const struct tls_server *s)
-{
-	for (int waited = 0; waited < 10000; waited += 50) {
-		int fd = connect_to(AF_INET, SOCK_STREAM, s->port);
-
-		if (fd >= 0) {
-			close(fd);
-			return true;
-		}
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
-			return false;
-		sleep_ms(50);
-	}
-	return false;
-}
-
-static bool tls_server_start(struct tls_server *s)
-{
-	char key[96], cert[96], conf[96];
-	char *req[] = { OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-			"ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
-			"/CN=localhost", "-keyout", key, "-out", cert, NULL };
-	char *nginx[] = { NGINX, "-p", s->dir, "-e", "/dev/null", "-c", conf, NULL };
-
-	snprintf(s->dir, sizeof(s->dir), "/tmp/sockeye-https-XXXXXX");
-	s->pid = 0;
-	if (!ASSERT_TRUE(mkdtemp(s->dir) != NULL, "a directory for nginx"))
-		return false;
-	snprintf(key, sizeof(key), "%s/key.pem", s->dir);
-	snprintf(cert, sizeof(cert), "%s/cert.pem", s->dir);
-	snprintf(conf, sizeof(conf), "%s/nginx.conf", s->dir);
-	if (!ASSERT_TRUE(run_quietly(req), "openssl made the certificate"))
-		return false;
-	s->port = free_port();
-	write_nginx_conf(s);
-	s->pid = spawn(nginx, "/dev/null");
-	return ASSERT_TRUE(accepting(s), "nginx serves TLS");
-}
-
-static void tls_server_stop(struct tls_server *s)
-{
-	char *rm[] = { "/bin/rm", "-rf", s->dir, NULL };
-
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		wait_status(s->pid);
-	}
-	s->pid = 0;
-	if (s->dir[0])
-		run_quietly(rm);
-}
 
 /* Lines of nginx's access log ("METHOD STATUS URI") that start with what. */
 static int access_log_lines(const struct tls_server *s, const char *what)
@@ -147,24 +31,6 @@ static int access_log_lines(const struct tls_server *s, const char *what)
 	if (f)
 		fclose(f);
 	return n;
-}
-
-static void url(char *buf, size_t len, const struct tls_server *s, const char *path)
-{
-	snprintf(buf, len, "https://127.0.0.1:%u%s", s->port, path);
-}
-
-/* curl with args; returns its pid once it ended well, else 0. */
-static pid_t curl(char *const args[])
-{
-	char *argv[16] = { CURL, "-s", "-k", "-o", "/dev/null" };
-	int i = 5;
-	pid_t pid;
-
-	for (; *args && i < 15; args++)
-		argv[i++] = *args;
-	pid = spawn(argv, "/dev/null");
-	return ASSERT_EQ(wait_status(pid), 0, "curl succeeds") ? pid : 0;
 }
 
 /* Requests written one at a time to gnutls-cli's input, the last asking
@@ -226,19 +92,19 @@ KTEST(https_curl_and_nginx_each_exchange_once_per_side)
 	char u[4][96];
 	pid_t runs[2];
 
-	if (!tools_here() || !tls_server_start(&srv))
+	if (!tls_tools_here() || !tls_server_start(&srv))
 		goto out;
 	struct sock_filters filters = { .port = srv.port };
 
 	for (int i = 0; i < 4; i++)
-		url(u[i], sizeof(u[i]), &srv, want[i].path);
+		tls_url(u[i], sizeof(u[i]), &srv, want[i].path);
 	tls_libs_find(libs);
 	if (!ASSERT_EQ(http_session_start(&s, &filters, libs, HTTP_DEFAULT_BYTES, collect_exchange,
 					  ev), 0, "session starts"))
 		goto out;
 	ASSERT_TRUE(s.tls.n > 0, "uprobes attached");
-	runs[0] = curl((char *[]){ u[0], u[1], u[2], NULL });
-	runs[1] = curl((char *[]){ "--data-binary", "0123456789", u[3], NULL });
+	runs[0] = tls_curl((char *[]){ u[0], u[1], u[2], NULL });
+	runs[1] = tls_curl((char *[]){ "--data-binary", "0123456789", u[3], NULL });
 	for (int i = 0; i < 5; i++)
 		reader_poll(&s.reader, 50);
 	ASSERT_EQ(ev->n, 8, "one record per side of each exchange, none for the TLS records");
@@ -291,7 +157,7 @@ KTEST(https_python_and_gnutls_summed_as_the_access_log)
 	struct http_session s;
 	char line[64];
 
-	if (!tools_here() || !tls_server_start(&srv))
+	if (!tls_tools_here() || !tls_server_start(&srv))
 		goto out;
 	struct sock_filters filters = { .port = srv.port };
 
@@ -330,10 +196,10 @@ static void curl_on_the_copy(void *ctx)
 	const struct later_client *c = ctx;
 	char u[96], env[128];
 
-	url(u, sizeof(u), c->srv, "/size/7");
+	tls_url(u, sizeof(u), c->srv, "/size/7");
 	snprintf(env, sizeof(env), "LD_LIBRARY_PATH=%s", c->lib_dir);
 	putenv(env);
-	curl((char *[]){ u, NULL });
+	tls_curl((char *[]){ u, NULL });
 	unsetenv("LD_LIBRARY_PATH");
 }
 
@@ -349,7 +215,7 @@ KTEST(cli_https_tls_lib_covers_a_process_started_later)
 			 "--port", port, "--json", NULL };
 	struct later_client c = { &srv, lib_dir };
 
-	if (!tools_here())
+	if (!tls_tools_here())
 		return;
 	if (access(SYSTEM_LIBSSL, R_OK)) {
 		test_skip(SYSTEM_LIBSSL " is not here");
