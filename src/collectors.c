@@ -16,7 +16,7 @@
 #include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
-#include "top_view.h"
+#include "top_model.h"
 #include "connlat.skel.h"
 #include "flows.skel.h"
 #include "http.skel.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye top`: per-process bandwidth; the session and the batch output.
- * Rows: top_view.c; the full-screen view: top_screen.c. Kernel side:
+ * Rows: top_model.c; the full-screen view: top_screen.c. Kernel side:
  * bpf/traffic.bpf.c; counters: bpf/traffic.h. */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include <bpf/libbpf.h>
 #include "sockeye.h"
 #include "top_session.h"
-#include "top_view.h"
+#include "top_model.h"
 #include "format.h"
 #include "json.h"
 #include "maps.h"
