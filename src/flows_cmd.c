@@ -2,7 +2,7 @@
 /* `sockeye flows`, the command: options, the table (redrawn on a terminal,
  * a snapshot per interval otherwise) with its host-wide drop and layer
  * tables, JSON Lines, the Prometheus file, and the line-per-retransmit and
- * line-per-packet views. The session is in src/flows.c. */
+ * line-per-packet views. The session is in src/flows_session.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/tcp.h>

@@ -4,9 +4,9 @@
  * the table and hands retransmits and segments to the command's printer;
  * the closed rows are then printed as the table and as JSON. The first
  * byte's low bit picks JSON. */
-/* flows_cmd.c asks for it (qsort_r), but after flows.c's includes. */
+/* flows_cmd.c asks for it (qsort_r), but after flows_session.c's includes. */
 #define _GNU_SOURCE
-#include "../../src/flows.c"
+#include "../../src/flows_session.c"
 #include "../../src/flows_cmd.c"
 #include "fuzz.h"
 
