@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye top`: per-process bandwidth; the session and the batch output.
  * Rows: top_model.c; the full-screen view: top_screen.c. Kernel side:
- * bpf/traffic.bpf.c; counters: bpf/traffic.h. */
+ * bpf/top.bpf.c; counters: bpf/top.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include "pins.h"
 #include "probe.h"
 #include "sockio.h"
-#include "traffic.skel.h"
+#include "top.skel.h"
 
 #define GIVES_BYTES 1u
 #define GIVES_AGENT 2u
@@ -40,7 +40,7 @@ const struct program_set top_programs = {
 	.hooks = top_hooks,
 	.n_hooks = sizeof(top_hooks) / sizeof(top_hooks[0]),
 	.gives_name = gives_name,
-	.elf_bytes = traffic_bpf__elf_bytes,
+	.elf_bytes = top_bpf__elf_bytes,
 };
 
 static int start_programs(struct top_session *s, const struct sock_filters *filters,
@@ -50,7 +50,7 @@ static int start_programs(struct top_session *s, const struct sock_filters *filt
 
 	memset(s, 0, sizeof(*s));
 	s->traffic_fd = s->lost_fd = -1;
-	s->skel = traffic_bpf__open();
+	s->skel = top_bpf__open();
 	if (!s->skel)
 		return open_failed("top");
 	set_filters(&s->skel->rodata->filter, filters);
@@ -92,7 +92,7 @@ int top_session_borrow(struct top_session *s, const char *pin_dir)
 void top_session_stop(struct top_session *s)
 {
 	if (s->skel)
-		traffic_bpf__destroy(s->skel);	/* closes the fds */
+		top_bpf__destroy(s->skel);	/* closes the fds */
 	else if (s->traffic_fd >= 0)
 		close(s->traffic_fd);
 	if (!s->skel && s->lost_fd >= 0)

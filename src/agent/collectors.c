@@ -21,7 +21,7 @@
 #include "flows.skel.h"
 #include "http.skel.h"
 #include "sockstat.skel.h"
-#include "traffic.skel.h"
+#include "top.skel.h"
 
 /* Makes room for one more element in an array of n that doubles when it
  * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
