@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye flows`: the session that loads the per-connection programs and
  * takes snapshots. Kernel side: bpf/flows.bpf.c; records: bpf/flows.h; the
- * command: src/flows_cmd.c. */
+ * command: src/flows.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
