@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye http`'s session (http_session.h): loads and attaches the
- * payload programs, reads their records and the kernel's summary sums.
- * Kernel side: bpf/http.bpf.c; records: bpf/http.h; the command:
- * src/http.c. */
+ * payload programs (and the uprobes on the TLS libraries), reads their
+ * records and the kernel's summary sums. Kernel side: bpf/http.bpf.c;
+ * records: bpf/http.h; the command: src/http.c. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "http.skel.h"
 
 #define GIVES_PAYLOAD 1u
+#define GIVES_TLS 2u
 
 #define HOOK(call) { "http_" #call "_e", GIVES_PAYLOAD, PROTO_TCP_BIT }, \
 		   { "http_" #call "_x", GIVES_PAYLOAD, PROTO_TCP_BIT }
@@ -23,11 +24,13 @@
 static const struct hook_use http_hooks[] = {
 	HOOK(read), HOOK(write), HOOK(readv), HOOK(writev),
 	HOOK(sendto), HOOK(recvfrom), HOOK(sendmsg), HOOK(recvmsg),
+	{ "tls_send_e", GIVES_TLS, PROTO_TCP_BIT }, { "tls_recv_e", GIVES_TLS, PROTO_TCP_BIT },
+	{ "tls_x", GIVES_TLS, PROTO_TCP_BIT }, { "tls_ex_x", GIVES_TLS, PROTO_TCP_BIT },
 };
 
 static const char *gives_name(int bit)
 {
-	return "payload";
+	return 1u << bit == GIVES_TLS ? "HTTPS plaintext" : "payload";
 }
 
 const struct program_set http_programs = {
@@ -41,7 +44,8 @@ const struct program_set http_programs = {
 static void on_exchange(void *ctx, const struct http_exchange *x)
 {
 	const struct http_slot *slot = ctx;
-	struct http_event e = { .x = *x, .tuple = slot->tuple, .owner = slot->owner };
+	struct http_event e = { .x = *x, .tuple = slot->tuple, .owner = slot->owner,
+				.tls = slot->tls };
 
 	slot->session->fn(slot->session->ctx, &e);
 }
@@ -67,25 +71,60 @@ static void on_record(void *ctx, const void *data, size_t size)
 	}
 	slot->tuple = r->tuple;
 	slot->owner = r->owner;
+	slot->tls = r->flags & HTTP_FROM_TLS;
 	http_conn_feed(&slot->conn, &piece);
+}
+
+/* GIVES_TLS if the TLS programs can be used with these libraries; else 0,
+ * after saying why HTTPS is not seen. */
+static uint32_t tls_possible(const struct tls_libs *tls)
+{
+	char why[256];
+
+	if (!tls)
+		return 0;
+	if (!tls->n) {
+		p_warn("HTTPS is not seen: no TLS library found (OpenSSL 3's libssl.so.3, GnuTLS's "
+		       "libgnutls.so.30; --tls-lib adds other copies); cleartext HTTP is");
+		return 0;
+	}
+	if (!uprobes_available(why, sizeof(why))) {
+		p_warn("HTTPS is not seen: %s; cleartext HTTP is", why);
+		return 0;
+	}
+	return GIVES_TLS;
 }
 
 /* Opens the programs with the filters set; the caller sets the rest of
  * their read-only data, then loads. */
-static int session_open(struct http_session *s, const struct sock_filters *filters)
+static int session_open(struct http_session *s, const struct sock_filters *filters,
+			const struct tls_libs *tls)
 {
+	uint32_t wanted;
+
 	memset(s, 0, sizeof(*s));
 	s->skel = http_bpf__open();
 	if (!s->skel)
 		return open_failed("http");
 	set_filters(&s->skel->rodata->filter, filters);
-	return require_programs(s->skel->obj, &http_programs, GIVES_PAYLOAD, PROTO_TCP_BIT);
+	wanted = GIVES_PAYLOAD | tls_possible(tls);
+	s->skel->rodata->tls = wanted & GIVES_TLS;
+	s->tls_libs = wanted & GIVES_TLS ? tls : NULL;
+	return require_programs(s->skel->obj, &http_programs, wanted, PROTO_TCP_BIT);
+}
+
+/* Once the programs run: the uprobes on the TLS libraries. */
+static void attach_tls(struct http_session *s)
+{
+	if (s->tls_libs && !tls_attach(s->skel->obj, s->tls_libs, &s->tls))
+		p_warn("HTTPS is not seen: no TLS library could be probed; cleartext HTTP is");
 }
 
 int http_session_start(struct http_session *s, const struct sock_filters *filters,
-		       uint32_t max_bytes, http_event_fn fn, void *ctx)
+		       const struct tls_libs *tls, uint32_t max_bytes, http_event_fn fn,
+		       void *ctx)
 {
-	int err = session_open(s, filters);
+	int err = session_open(s, filters, tls);
 
 	s->fn = fn;
 	s->ctx = ctx;
@@ -101,16 +140,18 @@ int http_session_start(struct http_session *s, const struct sock_filters *filter
 	bpf_map__set_max_entries(s->skel->maps.pending, 1);	/* for summing only */
 	err = start_reading(s->skel->skeleton, "http", &s->reader,
 			    offsetof(struct http_record, data), on_record, s);
+	if (!err)
+		attach_tls(s);
 out:
 	if (err)
 		http_session_stop(s);
 	return err;
 }
 
-int http_sums_start(struct http_session *s, const struct sock_filters *filters, bool by_path,
-		    const char *path_prefix)
+int http_sums_start(struct http_session *s, const struct sock_filters *filters,
+		    const struct tls_libs *tls, bool by_path, const char *path_prefix)
 {
-	int err = session_open(s, filters);
+	int err = session_open(s, filters, tls);
 
 	if (!err) {
 		s->skel->rodata->summarize = true;
@@ -121,6 +162,8 @@ int http_sums_start(struct http_session *s, const struct sock_filters *filters, 
 		bpf_map__set_max_entries(s->skel->maps.records, getpagesize());
 		err = load_and_attach(s->skel->skeleton, "http");
 	}
+	if (!err)
+		attach_tls(s);
 	if (err)
 		http_session_stop(s);
 	return err;
@@ -167,6 +210,7 @@ uint64_t http_skipped(const struct http_session *s)
 
 void http_session_stop(struct http_session *s)
 {
+	tls_detach(&s->tls);
 	reader_close(&s->reader);
 	http_bpf__destroy(s->skel);
 	s->skel = NULL;
