@@ -42,9 +42,6 @@ int tls_libs_add(struct tls_libs *l, const char *path, char *why, size_t len);
  * /proc/PID/root). */
 void tls_libs_find(struct tls_libs *l);
 
-/* Whether this kernel can attach uprobes (the uprobe event source). */
-bool uprobes_available(char *why, size_t len);
-
 /* The links of the uprobes of a session. */
 struct tls_probes {
 	size_t n;
