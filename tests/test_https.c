@@ -184,6 +184,54 @@ out:
 	free(got);
 }
 
+/* GnuTLS on the server's side: gnutls-serv --http (which answers any GET
+ * with 200 and closes) with nginx's certificate, and curl (OpenSSL): two
+ * exchanges, each once a side, inside TLS. */
+KTEST(https_gnutls_server_summed_on_both_sides)
+{
+	struct tls_libs *libs = calloc(1, sizeof(*libs));
+	struct sums *got = calloc(1, sizeof(*got));
+	struct tls_server srv = {}, gnutls = {};
+	char cert[96], key[96], port[8], u[2][96];
+	char *serv[] = { GNUTLS_SERV, "--http", "-q", "-p", port, "--x509certfile", cert,
+			 "--x509keyfile", key, NULL };
+	struct http_session s;
+
+	if (!tls_tools_here() || !tls_server_start(&srv))
+		goto out;
+	snprintf(cert, sizeof(cert), "%s/cert.pem", srv.dir);
+	snprintf(key, sizeof(key), "%s/key.pem", srv.dir);
+	gnutls.port = free_port();
+	snprintf(port, sizeof(port), "%u", gnutls.port);
+	gnutls.pid = spawn(serv, "/dev/null");
+	if (!ASSERT_TRUE(tls_server_accepting(&gnutls), "gnutls-serv serves TLS"))
+		goto out;
+	struct sock_filters filters = { .port = gnutls.port };
+
+	tls_url(u[0], sizeof(u[0]), &gnutls, "/a");
+	tls_url(u[1], sizeof(u[1]), &gnutls, "/b");
+	tls_libs_find(libs);
+	if (!ASSERT_EQ(http_sums_start(&s, &filters, libs, true, ""), 0, "session starts"))
+		goto out;
+	tls_curl((char *[]){ u[0], NULL });
+	tls_curl((char *[]){ u[1], NULL });
+	ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
+	ASSERT_EQ(got->n, 4, "two paths, two roles, none outside TLS");
+	for (int server = 0; server < 2; server++) {
+		ASSERT_EQ(summed(got, server, "GET", 200, "/a"), 1, server ? "server /a" : "client /a");
+		ASSERT_EQ(summed(got, server, "GET", 200, "/b"), 1, server ? "server /b" : "client /b");
+	}
+	http_session_stop(&s);
+out:
+	if (gnutls.pid > 0) {
+		kill(gnutls.pid, SIGTERM);
+		wait_status(gnutls.pid);
+	}
+	tls_server_stop(&srv);
+	free(libs);
+	free(got);
+}
+
 /* curl, started after sockeye, on a copy of OpenSSL nothing mapped then. */
 static void curl_on_the_copy(void *ctx)
 {

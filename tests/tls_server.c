@@ -15,7 +15,9 @@
 /* Skips the test (false) when a tool is missing or uprobes are. */
 bool tls_tools_here(void)
 {
-	static const char *const tools[] = { NGINX, OPENSSL, CURL, GNUTLS_CLI, PYTHON };
+	static const char *const tools[] = {
+		NGINX, OPENSSL, CURL, GNUTLS_CLI, GNUTLS_SERV, PYTHON,
+	};
 	char why[256];
 
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
@@ -63,9 +65,7 @@ static void write_nginx_conf(const struct tls_server *s)
 	fclose(f);
 }
 
-/* Waits until the server accepts connections (it may have lost its free
- * port to another program: then false). */
-static bool accepting(const struct tls_server *s)
+bool tls_server_accepting(const struct tls_server *s)
 {
 	for (int waited = 0; waited < 10000; waited += 50) {
 		int fd = connect_to(AF_INET, SOCK_STREAM, s->port);
@@ -101,7 +101,7 @@ bool tls_server_start(struct tls_server *s)
 	s->port = free_port();
 	write_nginx_conf(s);
 	s->pid = spawn(nginx, "/dev/null");
-	return ASSERT_TRUE(accepting(s), "nginx serves TLS");
+	return ASSERT_TRUE(tls_server_accepting(s), "nginx serves TLS");
 }
 
 void tls_server_stop(struct tls_server *s)

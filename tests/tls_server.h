@@ -16,6 +16,7 @@
 #define OPENSSL "/usr/bin/openssl"
 #define CURL "/usr/bin/curl"
 #define GNUTLS_CLI "/usr/bin/gnutls-cli"
+#define GNUTLS_SERV "/usr/bin/gnutls-serv"
 #define PYTHON "/usr/bin/python3"
 
 struct tls_server {
@@ -28,6 +29,9 @@ struct tls_server {
  * with the reason, and should return. */
 bool tls_tools_here(void);
 bool tls_server_start(struct tls_server *s);
+/* Waits until the server s->pid on s->port accepts connections (it may
+ * have lost its free port to another program: then false). */
+bool tls_server_accepting(const struct tls_server *s);
 /* Safe on a server that did not start. */
 void tls_server_stop(struct tls_server *s);
 void tls_url(char *buf, size_t len, const struct tls_server *s, const char *path);
