@@ -16,12 +16,12 @@
 #include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
-#include "top_view.h"
+#include "top_model.h"
 #include "connlat.skel.h"
 #include "flows.skel.h"
 #include "http.skel.h"
 #include "sockstat.skel.h"
-#include "traffic.skel.h"
+#include "top.skel.h"
 
 /* Makes room for one more element in an array of n that doubles when it
  * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
