@@ -61,7 +61,7 @@ STATIC_LIBS := -static -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS)
 HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -Wl,-Bdynamic -lgnutls
 STATIC_HTTP_LIBS := -lmicrohttpd -lgnutls -lhogweed -lnettle -lgmp -ltasn1 -lidn2 -lunistring
 P11KIT_CFLAGS := $(shell pkg-config --cflags p11-kit-1)
-SERVE_SRCS := src/agent.c src/endpoint.c
+SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c
 
 ifeq ($(V),1)
 Q :=
@@ -73,7 +73,9 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,build/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out src/main.c src/p11kit_absent.c $(SERVE_SRCS),$(wildcard src/*.c))
+# The user side: src/*.c, and the agent's own files in src/agent/ (their
+# objects in build/agent/); p11-kit's stand-in goes into sockeye alone.
+LIB_SRCS := $(filter-out src/main.c src/p11kit_absent.c $(SERVE_SRCS),$(wildcard src/*.c src/agent/*.c))
 LIB_OBJS := $(patsubst src/%.c,build/%.o,$(LIB_SRCS))
 SERVE_OBJS := $(patsubst src/%.c,build/%.o,$(SERVE_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
@@ -102,7 +104,7 @@ KERNEL ?= 5.10 6.1 6.12
 
 all: sockeye tests/sockeye-tests
 
-build build/tests build/asan build/asan/tests:
+build build/agent build/tests build/asan build/asan/agent build/asan/tests:
 	$(Q)mkdir -p $@
 
 # Header dependencies: each object's .d, written by the compiler as it
@@ -137,6 +139,10 @@ build/version.h: FORCE | build
 
 FORCE:
 
+build/agent/%.o: src/agent/%.c | build/agent $(GEN_HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) -c $< -o $@
+
 build/%.o: src/%.c | build $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(SOCKEYE_CFLAGS) -c $< -o $@
@@ -144,6 +150,10 @@ build/%.o: src/%.c | build $(GEN_HDRS)
 build/tests/%.o: tests/%.c | build/tests $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(SOCKEYE_CFLAGS) -Itests -c $< -o $@
+
+build/asan/agent/%.o: src/agent/%.c | build/asan/agent $(GEN_HDRS)
+	$(call msg,ASAN-CC,$@)
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 build/asan/%.o: src/%.c | build/asan $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
@@ -153,7 +163,8 @@ build/asan/tests/%.o: tests/%.c | build/asan/tests $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
 	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -Itests -c $< -o $@
 
--include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d)
+-include $(wildcard build/*.d build/agent/*.d build/tests/*.d build/asan/*.d build/asan/agent/*.d \
+	build/asan/tests/*.d)
 
 build/asan/sockeye: build/asan/main.o $(ASAN_LIB_OBJS) $(ASAN_SERVE_OBJS)
 	$(call msg,ASAN-LD,$@)
@@ -267,10 +278,15 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR ?= $(PREFIX)/share/doc/sockeye
 EXAMPLESDIR ?= $(DOCDIR)/examples
+# The Grafana dashboard and the Prometheus rules, read in place (not under
+# doc/, where a package's files may be compressed).
+DATADIR ?= $(PREFIX)/share/sockeye
 MAN_PAGES ?= $(wildcard build/man/*.8)
 COMPLETION ?= $(wildcard build/completion/sockeye)
 INSTALL ?= install
 EXAMPLES := contrib/prometheus.yml
+DASHBOARDS := contrib/grafana/sockeye.json
+RULES := contrib/prometheus/sockeye-rules.yml
 
 install: sockeye
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -284,6 +300,9 @@ install: sockeye
 	$(Q)mv $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service
 	$(Q)$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
+	$(Q)$(INSTALL) -d $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus
+	$(Q)$(INSTALL) -m 644 $(DASHBOARDS) $(DESTDIR)$(DATADIR)/grafana/
+	$(Q)$(INSTALL) -m 644 $(RULES) $(DESTDIR)$(DATADIR)/prometheus/
 	$(if $(strip $(MAN_PAGES)),$(Q)$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8 && \
 		$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(strip $(COMPLETION)),$(Q)$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) && \
@@ -296,9 +315,12 @@ uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/sockeye $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service \
 		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(notdir $(EXAMPLES))) \
+		$(addprefix $(DESTDIR)$(DATADIR)/grafana/,$(notdir $(DASHBOARDS))) \
+		$(addprefix $(DESTDIR)$(DATADIR)/prometheus/,$(notdir $(RULES))) \
 		$(DESTDIR)$(MANDIR)/man8/sockeye.8 $(DESTDIR)$(MANDIR)/man8/sockeye-*.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/sockeye
-	$(Q)for d in $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR); do \
+	$(Q)for d in $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)/grafana \
+		$(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR); do \
 		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 
 # The Debian package (debian/), built by dpkg-buildpackage into ../ after

@@ -75,8 +75,12 @@ static __always_inline bool wanted(enum event_kind kind, __u8 protocol)
 	return false;
 }
 
+/* The cookie as stored: assigned when the socket was created or changed
+ * state (or the id that stands in for it, sk_cookie()). */
 static __always_inline __u64 cookie_of(const struct sock *sk)
 {
+	if (!sk_has_cookie())
+		return sk_address_id(sk);
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 

@@ -31,16 +31,26 @@ const volatile struct sock_filters filter = {};
  * socket is destroyed or closed). */
 const volatile __u64 sk_id_key = 0;
 
-static __always_inline __u64 sk_cookie(void *sk)
+static __always_inline bool sk_has_cookie(void)
+{
+	return bpf_core_type_exists(btf_bpf_get_socket_ptr_cookie);
+}
+
+/* The id that stands in for the cookie: needs no helper, so kprobes and
+ * syscall tracepoints use it too. */
+static __always_inline __u64 sk_address_id(const void *sk)
 {
 	__u64 addr = 0;
 
-	if (bpf_core_type_exists(btf_bpf_get_socket_ptr_cookie))
-		return bpf_get_socket_cookie(sk);
 	/* The verifier allows no arithmetic on a pointer: its value is
 	 * read back from the stack as a number. */
 	bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
 	return addr ^ sk_id_key;
+}
+
+static __always_inline __u64 sk_cookie(void *sk)
+{
+	return sk_has_cookie() ? bpf_get_socket_cookie(sk) : sk_address_id(sk);
 }
 
 /* The current thread's slot in a map of task storage (with create, made

@@ -213,15 +213,17 @@ void tls_libs_find(struct tls_libs *l)
 		closedir(proc);
 }
 
-bool uprobes_available(char *why, size_t len)
+void parse_tls_lib(const char *cmd, const char *arg, void *field)
 {
-	static const char pmu[] = "/sys/bus/event_source/devices/uprobe/type";
+	struct tls_libs **libs = field;
+	char why[PATH_MAX + 128];
 
-	if (!access(pmu, R_OK))
-		return true;
-	snprintf(why, len, "this kernel has no uprobes (%s: %s; CONFIG_UPROBE_EVENTS)", pmu,
-		 strerror(errno));
-	return false;
+	if (!*libs)
+		*libs = calloc(1, sizeof(**libs));
+	if (!*libs)
+		usage_error(cmd, "cannot allocate the TLS libraries: %s", strerror(errno));
+	if (tls_libs_add(*libs, arg, why, sizeof(why)))
+		usage_error(cmd, "invalid --tls-lib: %s", why);
 }
 
 static struct bpf_link *attach_call(struct bpf_object *obj, const char *prog_name,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye top`'s full-screen view, with ncurses (the library every
  * terminal tool of its kind uses, nethogs included): the rows of
- * top_view.c, a chart of the host's recent send and receive rates, a
+ * top_model.c, a chart of the host's recent send and receive rates, a
  * status line, and keys that change the view at once. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sockeye.h"
-#include "top_view.h"
+#include "top_model.h"
 
 #define HISTORY 128	/* intervals the chart remembers */
 #define CHART_ROWS 2	/* lines above the table: one chart per direction */
@@ -137,7 +137,7 @@ static void draw_table(const struct screen *s, const struct top_row *rows, int n
 		if (s->split)
 			y = draw_splits(s, y, bottom, &rows[i], comm_width);
 	}
-	top_sum(rows, n, &sum);
+	top_total(s->snap, rows, n, &sum);
 	format_top_row(line, sizeof(line), &sum, "TOTAL", &s->view, s->snap->span_ns, comm_width);
 	attron(A_BOLD);
 	mvaddnstr(LINES - 2, 0, line, COLS);
@@ -336,7 +336,9 @@ int top_screen(struct top_session *session, const struct top_view *v, double int
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	draw(s);
-	err = run_reports_waiting(interval, count, refresh_rows, s, wait_for_keys, s);
+	err = top_begin(session, &s->tracker);
+	if (!err)
+		err = run_reports_waiting(interval, count, refresh_rows, s, wait_for_keys, s);
 	endwin();
 	delscreen(term);
 	if (err)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Per-process traffic of `sockeye top`, shared by bpf/traffic.bpf.c and src/top.c. */
-#ifndef SOCKEYE_TRAFFIC_H
-#define SOCKEYE_TRAFFIC_H
+/* Per-process traffic of `sockeye top`, shared by bpf/top.bpf.c and src/top.c. */
+#ifndef SOCKEYE_TOP_H
+#define SOCKEYE_TOP_H
 
 /* Bytes are split by protocol and family: TRAFFIC_SPLIT(proto_is_udp, is_ipv6). */
 enum traffic_split { SPLIT_TCP4, SPLIT_TCP6, SPLIT_UDP4, SPLIT_UDP6, TRAFFIC_SPLITS };
@@ -13,8 +13,10 @@ enum traffic_dir { DIR_SENT, DIR_RECV, TRAFFIC_DIRS };
 struct traffic_stats {
 	__u64 bytes[TRAFFIC_DIRS][TRAFFIC_SPLITS];
 	__u64 cgroup_id;	/* cgroup v2 of the process when first seen */
+	__u64 first_ns;		/* when the row was made (boot clock): with the pid,
+				 * tells a reused pid's row from the old one's */
 	__u32 uid;
-	char comm[16];
+	char comm[16];		/* the thread group leader's, as ps shows it */
 	__u8 pad[4];
 };
 

@@ -16,12 +16,12 @@
 #include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
-#include "top_view.h"
+#include "top_model.h"
 #include "connlat.skel.h"
 #include "flows.skel.h"
 #include "http.skel.h"
 #include "sockstat.skel.h"
-#include "traffic.skel.h"
+#include "top.skel.h"
 
 /* Makes room for one more element in an array of n that doubles when it
  * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
@@ -556,6 +556,8 @@ static int http_start(const struct collector_config *cfg, void **state)
 	if (!h)
 		return out_of_memory();
 	h->statuses.max = cfg->max_series;
+	if (cfg->tls_libs)
+		h->tls_libs = *cfg->tls_libs;
 	tls_libs_find(&h->tls_libs);
 	err = http_sums_start(&h->session, &cfg->filters, &h->tls_libs, false, "");
 	if (err)
