@@ -307,16 +307,6 @@ static bool attached(const char *name, uint32_t after)
 	static int perf_links = -1;
 	__u32 id = 0;
 
-	if (perf_links < 0) {
-		struct utsname u;
-		int major = 0, minor = 0;
-
-		perf_links = uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2 ||
-			     major > 5 || (major == 5 && minor >= 15);
-	}
-	if (!perf_links)
-		return perf_attached(name, after);
-
 	while (!bpf_link_get_next_id(id, &id)) {
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
@@ -331,7 +321,14 @@ static bool attached(const char *name, uint32_t after)
 		if (match)
 			return true;
 	}
-	return false;
+	if (perf_links < 0) {
+		struct utsname u;
+		int major = 0, minor = 0;
+
+		perf_links = uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2 ||
+			     major > 5 || (major == 5 && minor >= 15);
+	}
+	return !perf_links && perf_attached(name, after);
 }
 
 bool wait_for_attach(const char *name, uint32_t after, int ms)
