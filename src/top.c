@@ -12,6 +12,7 @@
 #include "format.h"
 #include "json.h"
 #include "pins.h"
+#include "probe.h"
 
 struct top_cmd {
 	struct top_session session;

@@ -13,7 +13,7 @@
 #include "top_session.h"
 #include "maps.h"
 #include "pins.h"
-#include "probe.h"
+#include "programs.h"
 #include "sockio.h"
 #include "top.skel.h"
 
