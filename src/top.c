@@ -9,6 +9,7 @@
 #include "sockeye.h"
 #include "top_session.h"
 #include "top_model.h"
+#include "top_screen.h"
 #include "format.h"
 #include "json.h"
 #include "pins.h"
