@@ -388,7 +388,7 @@ const struct command soprotocol_command = {
 	"the transport protocol of the socket, system-wide: TCP, UDP, UNIX, ...\n"
 	"IPv4 and IPv6 sockets of a protocol share a row",
 	"  PROTO   protocol number, the socket's sk_protocol (protocol)\n"
-	"  NAME    IPPROTO_TCP, IPPROTO_UDP, ...; IPPROTO_UNIX for UNIX sockets,\n"
+	"  NAME    IPPROTO_TCP, IPPROTO_UDP, ...; UNIX for UNIX sockets,\n"
 	"          whose protocol is 0; FAMILY:N in other families, e.g.\n"
 	"          AF_NETLINK:0 (protocol_name)\n"
 	"  SHORT   the name without IPPROTO_ or AF_: TCP, UDP, UNIX (protocol_short)\n"),
