@@ -229,6 +229,7 @@ const struct command connlat_command = {
 	"  sockeye connlat --hist -i 5 -p 1234  a histogram every 5 s for one process\n"
 	"  sockeye connlat --port 443 --json    HTTPS connections as JSON Lines\n",
 	.options = connlat_options,
+	.programs = &connlat_programs,
 };
 
 static int cmd_connlat(int argc, char **argv)

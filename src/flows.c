@@ -907,6 +907,7 @@ const struct command flows_command = {
 	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n"
 	"  sockeye flows --from-agent -b -c 1   the agent's connections, no programs\n",
 	.options = flows_options,
+	.programs = &flows_programs,
 };
 
 static void parse_flows_options(int argc, char **argv, struct flows_opts *o)

@@ -375,6 +375,7 @@ const struct command sofamily_command = {
 	"  sockeye sofamily -6 --duration 1m       IPv6 sockets for a minute\n"
 	"  sockeye sofamily --json --comm sshd     sshd's, as JSON Lines\n",
 	.options = socount_options,
+	.programs = &sofamily_programs,
 };
 
 const struct command soprotocol_command = {
@@ -398,4 +399,5 @@ const struct command soprotocol_command = {
 	"  sockeye soprotocol -4 -p 1234           one process's IPv4 sockets\n"
 	"  sockeye soprotocol --json --duration 30s\n",
 	.options = socount_options,
+	.programs = &soprotocol_programs,
 };
