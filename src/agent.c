@@ -20,6 +20,8 @@
 #include "sockeye.h"
 #include "collectors.h"
 #include "endpoint.h"
+#include "format.h"
+#include "health.h"
 #include "maps.h"
 #include "metrics.h"
 #include "options.h"
@@ -40,6 +42,7 @@ struct agent {
 	uint32_t enabled;	/* bit i: collectors[i] */
 	bool chosen;		/* enabled by --collectors, not by default */
 	void **states;		/* by collector, NULL when not running */
+	struct collector_health *health;	/* by collector: its last refresh */
 	const char *listen_text, *pin_dir, *textfile;
 	struct sockaddr_storage listen;
 	socklen_t listen_len;
@@ -105,26 +108,68 @@ static void write_lost(FILE *out, const struct agent *a)
 	metrics_lost_events(out, names, counts, n);
 }
 
+/* Writes collector i's families to out, through a buffer of their own:
+ * a refresh that fails leaves nothing half-written, and the exposition
+ * goes on without them (sockeye_collector_refresh_success says so). */
+static void write_collector(struct agent *a, size_t i, FILE *out)
+{
+	struct collector_health *h = &a->health[i];
+	uint64_t start = monotonic_now_ns();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mine = open_memstream(&text, &len);
+	int err = mine ? collectors[i].write(a->states[i], mine) : -ENOMEM;
+
+	if (mine && fclose(mine) && !err)
+		err = -ENOMEM;
+	h->refresh_seconds = (monotonic_now_ns() - start) / 1e9;
+	h->ok = !err;
+	if (!err)
+		fwrite(text, 1, len, out);
+	free(text);
+}
+
+static void write_health(FILE *out, struct agent *a)
+{
+	struct collector_health running[32];	/* collectors are bits of a uint32_t */
+	size_t n = 0;
+
+	health_write_process(out);
+	for (size_t i = 0; i < n_collectors; i++) {
+		if (!a->states[i])
+			continue;
+		running[n] = a->health[i];
+		running[n].name = collectors[i].name;
+		running[n].skel = collectors[i].skeleton(a->states[i]);
+		running[n++].comm_names = collectors[i].comm_names ?
+					  (long)collectors[i].comm_names(a->states[i]) : -1;
+	}
+	health_write_collectors(out, running, n, a->cfg.max_series);
+}
+
 /* The exposition in *body (malloc'd). Returns 0 or -errno after saying why. */
-static int render(const struct agent *a, char **body, size_t *len)
+static int render(struct agent *a, char **body, size_t *len)
 {
 	FILE *out = open_memstream(body, len);
-	int err = 0;
 
 	if (!out) {
 		p_err("out of memory");
 		return -ENOMEM;
 	}
 	write_build_info(out, a);
-	for (size_t i = 0; i < n_collectors && !err; i++)
+	for (size_t i = 0; i < n_collectors; i++)
 		if (a->states[i])
-			err = collectors[i].write(a->states[i], out);
+			write_collector(a, i, out);
 	write_lost(out, a);
-	if (fclose(out) && !err)
-		err = -ENOMEM;
-	if (err)
+	write_health(out, a);
+	if (fflush(out) == 0)
+		health_write_series(out, *body, *len);
+	if (fclose(out)) {
 		free(*body);
-	return err;
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int refresh(void *ctx, const struct report_span *span)
@@ -464,12 +509,16 @@ static int cmd_agent(int argc, char **argv)
 	if (!check_environment())
 		return EXIT_FAIL;
 	a.states = calloc(n_collectors, sizeof(*a.states));
-	if (!a.states) {
+	a.health = calloc(n_collectors, sizeof(*a.health));
+	if (!a.states || !a.health) {
+		free(a.states);
+		free(a.health);
 		p_err("out of memory");
 		return EXIT_FAIL;
 	}
 	run_start(a.common.duration);
 	err = run_agent(&a);
+	free(a.health);
 	free(a.states);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
@@ -22,6 +23,8 @@
 /* Bytes of request (line and headers) a connection may hold: a scrape
  * needs a few hundred; more is answered 431 or 414. */
 #define CONNECTION_MEMORY 8192
+/* Every thread of the agent's, as the process is named. */
+#define THREAD_NAME "sockeye"
 
 struct endpoint {
 	struct MHD_Daemon *daemon;
@@ -83,6 +86,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
 }
 
+/* libmicrohttpd names its thread "MHD-single", and the agent counts its
+ * own bytes like any process's: the thread takes the agent's name as it
+ * meets its first connection, before it reads or writes a byte. */
+static void name_thread(void *cls, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode code)
+{
+	static __thread bool named;
+
+	if (!named)
+		named = !prctl(PR_SET_NAME, THREAD_NAME);
+}
+
 static void free_responses(struct endpoint *s)
 {
 	MHD_destroy_response(s->metrics);
@@ -117,6 +132,7 @@ struct endpoint *endpoint_start(int listen_fd)
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+				     MHD_OPTION_NOTIFY_CONNECTION, name_thread, NULL,
 				     MHD_OPTION_END);
 	if (s->daemon)
 		return s;
