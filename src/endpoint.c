@@ -27,21 +27,23 @@
 #define THREAD_NAME "sockeye"
 
 struct endpoint {
-	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *daemons[ENDPOINT_MAX_LISTEN];
+	size_t n;
 	pthread_mutex_t lock;
 	struct MHD_Response *metrics;	/* the last published; referenced */
 	struct MHD_Response *healthz, *not_found, *not_allowed;
 };
 
-int endpoint_listen(const struct sockaddr *addr, socklen_t len)
+int endpoint_listen(const struct sockaddr *addr, socklen_t len, bool dual_stack)
 {
 	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err;
 
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
-	if (addr->sa_family == AF_INET6)	/* [::]:PORT means IPv6 only, as it reads */
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 1 }, sizeof(int));
+	/* [::]:PORT means IPv6 only, as it reads; :PORT means both. */
+	if (addr->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ !dual_stack }, sizeof(int));
 	if (bind(fd, addr, len) || listen(fd, LISTEN_BACKLOG)) {
 		err = -errno;
 		close(fd);
@@ -118,31 +120,43 @@ static bool make_responses(struct endpoint *s)
 	return s->metrics && s->healthz && s->not_found && s->not_allowed;
 }
 
-struct endpoint *endpoint_start(int listen_fd)
+static struct MHD_Daemon *start_daemon(struct endpoint *s, int fd)
+{
+	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, handle, s,
+				MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+				MHD_OPTION_NOTIFY_CONNECTION, name_thread, NULL,
+				MHD_OPTION_END);
+}
+
+struct endpoint *endpoint_start(const int *fds, size_t n)
 {
 	struct endpoint *s = calloc(1, sizeof(*s));
+	size_t i;
 
 	if (!s || !make_responses(s)) {
 		p_err("out of memory");
+		i = 0;
 		goto fail;
 	}
 	pthread_mutex_init(&s->lock, NULL);
-	s->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, handle, s,
-				     MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-				     MHD_OPTION_NOTIFY_CONNECTION, name_thread, NULL,
-				     MHD_OPTION_END);
-	if (s->daemon)
+	/* A daemon owns its socket once started: the others are closed here. */
+	for (i = 0; i < n && i < ENDPOINT_MAX_LISTEN; i++, s->n++)
+		if (!(s->daemons[i] = start_daemon(s, fds[i])))
+			break;
+	if (s->n == n)
 		return s;
 	p_err("cannot start the HTTP server (libmicrohttpd %s)", MHD_get_version());
-	pthread_mutex_destroy(&s->lock);
+	endpoint_stop(s);
+	s = NULL;
 fail:
 	if (s)
 		free_responses(s);
 	free(s);
-	close(listen_fd);
+	for (; i < n; i++)
+		close(fds[i]);
 	return NULL;
 }
 
@@ -169,7 +183,8 @@ void endpoint_stop(struct endpoint *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->daemon);	/* closes the listening socket too */
+	for (size_t i = 0; i < s->n; i++)
+		MHD_stop_daemon(s->daemons[i]);	/* closes the listening socket too */
 	free_responses(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

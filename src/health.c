@@ -204,8 +204,8 @@ static void write_comm_budget(FILE *out, const struct collector_health *c, size_
 	static const char names[] = "sockeye_comm_names";
 
 	prom_family(out, names, "gauge",
-		    "Process names with series of their own now, by collector; the others are "
-		    "counted as comm=\"other\".");
+		    "Process names with series of their own now, by collector; the others share "
+		    "the series named other.");
 	for (size_t i = 0; i < n; i++)
 		if (c[i].comm_names >= 0)
 			prom_uint(out, names, &(struct prom_label){ "collector", c[i].name }, 1,

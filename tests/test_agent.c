@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <netdb.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -1616,4 +1617,49 @@ KTEST(agent_program_runs_with_bpf_stats)
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);
 	close(rx);
+}
+
+/* The family of the first address localhost has, as the agent takes it. */
+static int localhost_family(void)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *res;
+	int family;
+
+	if (getaddrinfo("localhost", NULL, &hints, &res))
+		return -1;
+	family = res->ai_family;
+	freeaddrinfo(res);
+	return family;
+}
+
+/* --listen given four times: an IPv4 address, an IPv6 one, :PORT (both
+ * families on one socket) and a name; each socket answers, and only on
+ * what it was given. */
+KTEST(agent_listens_on_each_listen)
+{
+	char v6[32], any[32], name[32], buf[1024];
+	uint16_t p6 = free_port(), pany = free_port(), pname = free_port();
+	const char *const extra[] = { "--listen", v6, "--listen", any, "--listen", name };
+	int lh = localhost_family();
+	struct agent a;
+
+	snprintf(v6, sizeof(v6), "[::1]:%u", p6);
+	snprintf(any, sizeof(any), ":%u", pany);
+	snprintf(name, sizeof(name), "localhost:%u", pname);
+	if (!ASSERT_TRUE(agent_start(&a, 6, extra), "agent up"))
+		return;
+	ASSERT_EQ(http_get_on(AF_INET, a.port, "/healthz", buf, sizeof(buf)), 200, "127.0.0.1");
+	ASSERT_EQ(http_get_on(AF_INET6, a.port, "/healthz", buf, sizeof(buf)), -1, "not on ::1");
+	ASSERT_EQ(http_get_on(AF_INET6, p6, "/healthz", buf, sizeof(buf)), 200, "[::1]");
+	ASSERT_EQ(http_get_on(AF_INET, p6, "/healthz", buf, sizeof(buf)), -1, "not on 127.0.0.1");
+	ASSERT_EQ(http_get_on(AF_INET, pany, "/metrics", buf, sizeof(buf)), 200, ":PORT on IPv4");
+	ASSERT_EQ(http_get_on(AF_INET6, pany, "/metrics", buf, sizeof(buf)), 200, "and on IPv6");
+	if (ASSERT_TRUE(lh == AF_INET || lh == AF_INET6, "localhost resolves"))
+		ASSERT_EQ(http_get_on(lh, pname, "/healthz", buf, sizeof(buf)), 200,
+			  "localhost: its first address");
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	agent_stderr(&a, buf, sizeof(buf));
+	ASSERT_HAS(buf, "serving /metrics on http://127.0.0.1:", "says where it serves");
+	ASSERT_HAS(buf, name, "every socket");
+	remove_pins(&a);
 }

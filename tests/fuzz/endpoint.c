@@ -25,8 +25,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	addr.sin_family = AF_INET;
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = endpoint_listen((struct sockaddr *)&addr, sizeof(addr));
-	if (fd < 0 || getsockname(fd, (struct sockaddr *)&addr, &len) || !(server = endpoint_start(fd)))
+	fd = endpoint_listen((struct sockaddr *)&addr, sizeof(addr), false);
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&addr, &len) || !(server = endpoint_start(&fd, 1)))
 		abort();
 	return 0;
 }
