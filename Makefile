@@ -51,7 +51,7 @@ TEST_LIBS := -static -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS)
 # not. Only the agent's command and HTTP endpoint use them, so the static
 # test runner leaves those two out.
 HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -Wl,-Bdynamic -lgnutls
-SERVE_SRCS := src/agent.c src/endpoint.c
+SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c
 
 ifeq ($(V),1)
 Q :=
@@ -63,7 +63,9 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,build/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out src/main.c $(SERVE_SRCS),$(wildcard src/*.c))
+# The user side: src/*.c, and the agent's own files in src/agent/ (their
+# objects in build/agent/).
+LIB_SRCS := $(filter-out src/main.c $(SERVE_SRCS),$(wildcard src/*.c src/agent/*.c))
 LIB_OBJS := $(patsubst src/%.c,build/%.o,$(LIB_SRCS))
 SERVE_OBJS := $(patsubst src/%.c,build/%.o,$(SERVE_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
@@ -92,7 +94,7 @@ KERNEL ?= 6.1 6.12
 
 all: sockeye tests/sockeye-tests
 
-build build/tests build/asan build/asan/tests:
+build build/agent build/tests build/asan build/asan/agent build/asan/tests:
 	$(Q)mkdir -p $@
 
 # Header dependencies: each object's .d, written by the compiler as it
@@ -127,6 +129,10 @@ build/version.h: FORCE | build
 
 FORCE:
 
+build/agent/%.o: src/agent/%.c | build/agent $(GEN_HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) -c $< -o $@
+
 build/%.o: src/%.c | build $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(SOCKEYE_CFLAGS) -c $< -o $@
@@ -134,6 +140,10 @@ build/%.o: src/%.c | build $(GEN_HDRS)
 build/tests/%.o: tests/%.c | build/tests $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(SOCKEYE_CFLAGS) -Itests -c $< -o $@
+
+build/asan/agent/%.o: src/agent/%.c | build/asan/agent $(GEN_HDRS)
+	$(call msg,ASAN-CC,$@)
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 build/asan/%.o: src/%.c | build/asan $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
@@ -143,7 +153,8 @@ build/asan/tests/%.o: tests/%.c | build/asan/tests $(GEN_HDRS)
 	$(call msg,ASAN-CC,$@)
 	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -Itests -c $< -o $@
 
--include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d)
+-include $(wildcard build/*.d build/agent/*.d build/tests/*.d build/asan/*.d build/asan/agent/*.d \
+	build/asan/tests/*.d)
 
 build/asan/sockeye: build/asan/main.o $(ASAN_LIB_OBJS) $(ASAN_SERVE_OBJS)
 	$(call msg,ASAN-LD,$@)

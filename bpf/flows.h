@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Records of `sockeye flows`, shared by bpf/flows.bpf.c and src/flows.c. */
+/* Records of `sockeye flows`, shared by bpf/flows.bpf.c and src/flows_session.c. */
 #ifndef SOCKEYE_FLOWS_H
 #define SOCKEYE_FLOWS_H
 

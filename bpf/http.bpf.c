@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye http`: the first bytes of HTTP/1.x messages read from and
- * written to TCP sockets, copied out of the caller's buffer at the end of
+ * written to TCP sockets (and, through bpf/http_tls.bpf.h, inside TLS),
+ * copied out of the caller's buffer at the end of
  * read/write/readv/writev/sendto/recvfrom/sendmsg/recvmsg (the only place
  * both the bytes and the count are known; a writer's buffer is still as it
  * was sent). User space (src/http_parse.c) reassembles and parses them.
@@ -53,7 +54,8 @@ struct http_call {
 	__u32 nr;		/* the system call (an int in the tracepoint: the
 				 * upper half of ctx->id is padding) */
 	__u8 dir;
-	__u8 pad[3];
+	__u8 tls;		/* a TLS library's call: the bytes are plaintext */
+	__u8 pad[2];
 };
 
 /* Task storage: goes with the thread, and costs no hash look-up. */
@@ -70,6 +72,7 @@ struct http_conn {
 	__u64 id;
 	__u32 budget[2];	/* bytes still to copy of the current message */
 	__u32 asked, answered;	/* requests seen and answered (summing) */
+	__u32 tls_seq[2];	/* TLS: plaintext bytes moved since it was seen */
 	struct sock_tuple tuple;	/* state: as when it was first seen */
 };
 
@@ -274,11 +277,14 @@ static __always_inline void remember_msg(const struct trace_event_raw_sys_enter 
 		remember_iov(ctx, sk, m.msg_iov, dir);
 }
 
-/* The socket's entry: found when its ports still match, made when the call
- * starts a message. */
-static __always_inline struct http_conn *connection(__u64 key, __u8 start)
+/* The call's connection entry: found when its socket's ports still match,
+ * made when the call starts a message. The plaintext inside TLS has an
+ * entry of its own, keyed by the socket's address with its lowest bit set
+ * (a struct sock is aligned). */
+static __always_inline struct http_conn *connection(const struct http_call *c, __u8 start)
 {
-	const struct inet_sock *inet = (const struct inet_sock *)key;
+	const struct inet_sock *inet = (const struct inet_sock *)c->sk;
+	__u64 key = c->sk | c->tls;
 	struct http_conn *conn = bpf_map_lookup_elem(&conns, &key);
 	struct http_conn fresh = {};
 
@@ -290,7 +296,7 @@ static __always_inline struct http_conn *connection(__u64 key, __u8 start)
 	if (!start)
 		return NULL;
 	fresh.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
-	read_tuple((const struct sock *)key, &fresh.tuple);
+	read_tuple((const struct sock *)c->sk, &fresh.tuple);
 	bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY);
 	return bpf_map_lookup_elem(&conns, &key);
 }
@@ -314,7 +320,7 @@ static __always_inline __u64 call_time(const struct http_call *c)
 }
 
 static __always_inline void emit(const struct http_call *c, const struct http_conn *conn,
-				 __u32 count, __u64 len, __u8 start)
+				 __u32 seq, __u32 count, __u64 len, __u8 start)
 {
 	__u32 zero = 0;
 	struct http_record *r = bpf_map_lookup_elem(&scratch, &zero);
@@ -324,10 +330,10 @@ static __always_inline void emit(const struct http_call *c, const struct http_co
 	__builtin_memset(r, 0, offsetof(struct http_record, data));
 	r->ts_ns = call_time(c);
 	r->conn_id = conn->id;
-	r->seq = call_seq(c->sk, c->dir, count);
+	r->seq = seq;
 	r->count = count;
 	r->dir = c->dir;
-	r->flags = start;
+	r->flags = start | (c->tls ? HTTP_FROM_TLS : 0);
 	r->tuple = conn->tuple;
 	current_owner(&r->owner);
 	if (len > HTTP_MAX_BYTES)
@@ -400,7 +406,7 @@ static __always_inline void queue_request(const struct http_call *c, __u8 *line,
 	__builtin_memset(p, 0, sizeof(*p));
 	if (!target_group(n, mlen))
 		return;
-	conn = connection(c->sk, HTTP_START_REQUEST);
+	conn = connection(c, HTTP_START_REQUEST);
 	if (!conn)
 		return;
 	p->ts_ns = call_time(c);
@@ -460,7 +466,7 @@ static __always_inline void answer(const struct http_call *c, const __u8 *line, 
 	/* Interim responses (100 Continue) precede the real one. */
 	if (!status || (status / 100 == 1 && status != 101))
 		return;
-	conn = connection(c->sk, 0);
+	conn = connection(c, 0);
 	if (!conn || conn->asked == conn->answered)
 		return;
 	pkey.conn_id = conn->id;
@@ -472,6 +478,7 @@ static __always_inline void answer(const struct http_call *c, const __u8 *line, 
 	__builtin_memcpy(key.group, p->group, sizeof(key.group));
 	key.status = status;
 	key.server = c->dir == HTTP_SENT;
+	key.tls = c->tls;
 	add_sum(&key, now > p->ts_ns ? now - p->ts_ns : 0);
 	bpf_map_delete_elem(&pending, &pkey);
 }
@@ -498,13 +505,21 @@ static __always_inline void capture(const struct http_call *c, __u32 count)
 {
 	__u64 avail = count < c->buf_len ? count : c->buf_len;
 	__u8 start = start_of(c->buf, avail);
-	struct http_conn *conn = connection(c->sk, start);
-	__u32 budget;
+	struct http_conn *conn = connection(c, start);
+	__u32 budget, seq;
 	__u64 len;
 	__u8 dir = c->dir & 1;
 
 	if (!conn)
 		return;
+	/* Inside TLS the stream's own count stands in for the TCP sequence:
+	 * every call moves it on, copied or not. */
+	if (c->tls) {
+		seq = conn->tls_seq[dir];
+		conn->tls_seq[dir] = seq + count;
+	} else {
+		seq = call_seq(c->sk, dir, count);
+	}
 	if (start)
 		conn->budget[dir] = max_bytes;
 	budget = conn->budget[dir];
@@ -512,7 +527,7 @@ static __always_inline void capture(const struct http_call *c, __u32 count)
 		return;
 	len = avail < budget ? avail : budget;
 	conn->budget[dir] = budget - len;
-	emit(c, conn, count, len, start);
+	emit(c, conn, seq, count, len, start);
 }
 
 static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
@@ -533,12 +548,14 @@ static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+#include "http_tls.bpf.h"
+
 #define ENTER(call, ...)                                                          \
 	SEC("tp/syscalls/sys_enter_" #call)                                      \
 	int http_##call##_e(struct trace_event_raw_sys_enter *ctx)               \
 	{                                                                        \
 		struct sock *sk = watched_socket(ctx->args[0]);                  \
-		if (sk)                                                          \
+		if (sk && !inside_tls_call(sk))                                  \
 			__VA_ARGS__;                                             \
 		return 0;                                                        \
 	}
@@ -572,7 +589,7 @@ int http_recvfrom_e(struct trace_event_raw_sys_enter *ctx)
 {
 	struct sock *sk = ctx->args[3] & MSG_PEEK ? NULL : watched_socket(ctx->args[0]);
 
-	if (sk)
+	if (sk && !inside_tls_call(sk))
 		remember(ctx, sk, ctx->args[1], ctx->args[2], HTTP_RECEIVED);
 	return 0;
 }
@@ -582,7 +599,7 @@ int http_recvmsg_e(struct trace_event_raw_sys_enter *ctx)
 {
 	struct sock *sk = ctx->args[2] & MSG_PEEK ? NULL : watched_socket(ctx->args[0]);
 
-	if (sk)
+	if (sk && !inside_tls_call(sk))
 		remember_msg(ctx, sk, (const struct user_msghdr *)ctx->args[1], HTTP_RECEIVED);
 	return 0;
 }

@@ -24,6 +24,9 @@
  * space) or of a response ("HTTP/1."). */
 #define HTTP_START_REQUEST 1u
 #define HTTP_START_RESPONSE 2u
+/* The bytes are the plaintext of a TLS connection, read in the TLS
+ * library (bpf/http_tls.bpf.h); seq then counts plaintext bytes. */
+#define HTTP_FROM_TLS 4u
 
 /* One read or write on a TCP socket that carries HTTP: a call that starts a
  * message, or one that continues a message whose first --max-bytes bytes are
@@ -36,7 +39,7 @@ struct http_record {
 	__u32 count;		/* bytes the call moved */
 	__u16 len;		/* bytes of data copied: the call's first ones */
 	__u8 dir;		/* HTTP_SENT or HTTP_RECEIVED */
-	__u8 flags;		/* HTTP_START_* */
+	__u8 flags;		/* HTTP_START_*, HTTP_FROM_TLS */
 	__u32 pad;
 	struct sock_tuple tuple;
 	struct sock_owner owner;
@@ -57,7 +60,8 @@ struct http_sum_key {
 	char group[HTTP_PATH_LEN + 8];	/* NUL-padded; empty unless grouped by path */
 	__u16 status;
 	__u8 server;		/* the request was received here */
-	__u8 pad[5];
+	__u8 tls;		/* inside TLS (HTTPS) */
+	__u8 pad[4];
 };
 
 /* Per CPU; user space adds the CPUs up. */

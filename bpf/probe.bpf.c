@@ -36,6 +36,13 @@ int probe_kprobe(void *ctx)
 	return 0;
 }
 
+/* Attached by user space to a TLS library's call (sockeye features). */
+SEC("uprobe")
+int probe_uprobe(void *ctx)
+{
+	return 0;
+}
+
 SEC("cgroup/sock_create")
 int probe_cgroup_sock(struct bpf_sock *ctx)
 {

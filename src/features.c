@@ -4,6 +4,7 @@
  * command uses is looked up, and each command is said to run fully, in
  * part, or not. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
@@ -14,6 +15,7 @@
 #include "format.h"
 #include "json.h"
 #include "probe.h"
+#include "tls_libs.h"
 
 struct report {
 	bool json;
@@ -93,6 +95,39 @@ static void report_environment(const struct report *r)
 	line(r, "environment", "cgroup v2", cg != NULL, detail);
 }
 
+/* HTTPS for http and the agent: whether a uprobe attaches to a TLS
+ * library here (tried on the first one found), and which libraries. */
+static void report_tls(const struct report *r)
+{
+	struct tls_libs *libs = calloc(1, sizeof(*libs));
+	char why[256] = "", target[PATH_MAX + 32], detail[PATH_MAX + 128];
+	bool ok;
+
+	heading(r, "HTTPS (uprobes on TLS libraries, for http and the agent)");
+	if (!libs)
+		return;
+	tls_libs_find(libs);
+	ok = uprobes_available(why, sizeof(why));
+	if (ok && libs->n) {
+		snprintf(target, sizeof(target), "%s:%s", libs->lib[0].path,
+			 libs->lib[0].kind == TLS_OPENSSL ? "SSL_write" : "gnutls_record_send");
+		ok = try_probe("probe_uprobe", target, false, why, sizeof(why));
+	} else if (ok) {
+		snprintf(why, sizeof(why), "not tried: no TLS library found");
+	}
+	line(r, "program_type", "uprobe", ok, why);
+	for (size_t i = 0; i < libs->n; i++) {
+		snprintf(detail, sizeof(detail), "%s: %s", tls_kind_name(libs->lib[i].kind),
+			 tls_kind_calls(libs->lib[i].kind));
+		line(r, "tls_library", libs->lib[i].path, true, detail);
+	}
+	if (!libs->n)
+		line(r, "tls_library", "none found", false, "no libssl.so.3 or libgnutls.so.30 on the "
+		     "system or mapped by a process; http --tls-lib adds other copies; cleartext "
+		     "HTTP is still seen");
+	free(libs);
+}
+
 static void on_hook(void *ctx, const char *section, const char *gives, bool ok, const char *why)
 {
 	struct report *r = ctx;
@@ -155,12 +190,13 @@ const struct command features_command = {
 	.description =
 	"Show what this kernel allows: privileges, BTF and mounts; which BPF program\n"
 	"types load and attach (each is tried, not guessed); which hooks each command\n"
-	"uses and whether they exist; and whether each command can run here.\n"
+	"uses and whether they exist; whether each command can run here; and for\n"
+	"HTTPS, whether uprobes attach and which TLS libraries were found.\n"
 	"Run it as root: without privileges every program type reads 'no'.\n",
 	.notes =
 	"JSON Lines: a header record, then one record per line of the text, of type\n"
-	"environment, program_type, map_type, kfunc, hook or command; the fields are\n"
-	"in sockeye's JSON schema (schema/sockeye.schema.json).\n",
+	"environment, program_type, map_type, kfunc, hook, tls_library or command;\n"
+	"the fields are in sockeye's JSON schema (schema/sockeye.schema.json).\n",
 	.examples =
 	"  sudo sockeye features\n"
 	"  sudo sockeye features --json | jq -c 'select(.ok == false)'   what is missing\n",
@@ -191,5 +227,6 @@ static int cmd_features(int argc, char **argv)
 	report_command(&r, &soprotocol_programs);
 	report_command(&r, &http_programs);
 	report_command(&r, &flows_programs);
+	report_tls(&r);
 	return EXIT_OK;
 }

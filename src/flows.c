@@ -1,510 +1,961 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* `sockeye flows`: the session that loads the per-connection programs and
- * takes snapshots. Kernel side: bpf/flows.bpf.c; records: bpf/flows.h; the
- * command: src/flows_cmd.c. */
+/* `sockeye flows`, the command: options, the table (redrawn on a terminal,
+ * a snapshot per interval otherwise) with its host-wide drop and layer
+ * tables, JSON Lines, the Prometheus file, and the line-per-retransmit and
+ * line-per-packet views. The session is in src/flows_session.c. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
+#include <sys/socket.h>
 #include "sockeye.h"
 #include "flows_session.h"
-#include "maps.h"
+#include "flows_http.h"
+#include "format.h"
+#include "histogram.h"
+#include "json.h"
+#include "metrics.h"
 #include "pins.h"
 #include "probe.h"
-#include "format.h"
+#include "prom.h"
 #include "flows.skel.h"
 
-#define GIVES_CONNECTIONS 1u
-#define GIVES_RETRANS 2u
-#define GIVES_DROPS 4u
-#define GIVES_PACKETS 8u
-#define GIVES_LAYERS 16u
-
-static const struct hook_use flows_hooks[] = {
-	{ "flows_state", GIVES_CONNECTIONS, PROTO_TCP_BIT },
-	{ "flows_iter", GIVES_CONNECTIONS, PROTO_TCP_BIT },
-	{ "flows_owners", GIVES_CONNECTIONS, PROTO_TCP_BIT },
-	{ "twin_flow_end_a", GIVES_CONNECTIONS, PROTO_TCP_BIT },
-	{ "twin_flow_end_b", GIVES_CONNECTIONS, PROTO_TCP_BIT },
-	{ "flows_retrans", GIVES_RETRANS, PROTO_TCP_BIT },
-	{ "flows_synack", GIVES_RETRANS, PROTO_TCP_BIT },
-	{ "flows_drop", GIVES_DROPS, PROTO_TCP_BIT },
-	{ "flows_dev_queue", GIVES_PACKETS | GIVES_LAYERS, PROTO_TCP_BIT },
-	{ "flows_tcp_in", GIVES_PACKETS | GIVES_LAYERS, PROTO_TCP_BIT },
-	{ "flows_dev_xmit", GIVES_LAYERS, PROTO_TCP_BIT },
-	{ "flows_dev_in", GIVES_LAYERS, PROTO_TCP_BIT },
-	{ "flows_copy", GIVES_LAYERS, PROTO_TCP_BIT },
+struct sort_key {
+	uint64_t (*value)(const struct flow_record *r);	/* NULL: by comm */
+	bool ascending;
 };
 
-static const char *gives_name(int bit)
-{
-	static const char *const names[] = { "connections", "retransmits", "drops", "packets",
-					     "layer times" };
-
-	return bit < 5 ? names[bit] : "?";
-}
-
-const struct program_set flows_programs = {
-	.cmd = "flows",
-	.hooks = flows_hooks,
-	.n_hooks = sizeof(flows_hooks) / sizeof(flows_hooks[0]),
-	.gives_name = gives_name,
-	.elf_bytes = flows_bpf__elf_bytes,
+struct flows_opts {
+	struct common_opts common;
+	struct flows_config cfg;
+	bool batch, extra, retrans, drops, layers, all, http;
+	const char *prom;
+	bool from_agent;
+	const char *pin_dir;
+	int sort;	/* index in sort_keys; -1 until given */
 };
 
-const char *retrans_kind_name(int kind)
-{
-	static const char *const names[RETRANS_KINDS] = {
-		[RETRANS_FAST] = "fast", [RETRANS_TIMEOUT] = "timeout",
-		[RETRANS_PROBE] = "probe", [RETRANS_SYN] = "syn", [RETRANS_SYNACK] = "synack",
-	};
+/* ---- sorting ---- */
 
-	return kind >= 0 && kind < RETRANS_KINDS ? names[kind] : "?";
+static uint64_t age_ns(const struct flow_record *r)
+{
+	const struct flow_entry *e = &r->entry;
+
+	return r->ts_ns - (e->start_ns ? e->start_ns : e->first_seen_ns);
 }
 
-const char *layer_name(int layer)
-{
-	static const char *const names[LAYERS] = {
-		[LAYER_RX_DEVICE] = "rx_device", [LAYER_RX_QUEUE] = "rx_queue",
-		[LAYER_TX_TCP] = "tx_tcp", [LAYER_TX_DEVICE] = "tx_device",
-	};
+static uint64_t by_pid(const struct flow_record *r) { return r->entry.owner.pid; }
+static uint64_t by_local(const struct flow_record *r) { return r->tuple.sport; }
+static uint64_t by_remote(const struct flow_record *r) { return r->tuple.dport; }
+static uint64_t by_state(const struct flow_record *r) { return r->tuple.state; }
+static uint64_t by_acked(const struct flow_record *r) { return r->tcp.bytes_acked; }
+static uint64_t by_received(const struct flow_record *r) { return r->tcp.bytes_received; }
+static uint64_t by_retrans(const struct flow_record *r) { return r->tcp.total_retrans; }
+static uint64_t by_srtt(const struct flow_record *r) { return r->tcp.srtt_us; }
+static uint64_t by_cwnd(const struct flow_record *r) { return r->tcp.snd_cwnd; }
+static uint64_t by_sendq(const struct flow_record *r) { return r->tcp.send_q; }
+static uint64_t by_recvq(const struct flow_record *r) { return r->tcp.recv_q; }
 
-	return layer >= 0 && layer < LAYERS ? names[layer] : "?";
+/* --sort's keys, in the order of sort_keys[]. */
+static const struct opt_choice sort_key_names[] = {
+	{ "acked", 0 }, { "received", 1 }, { "retrans", 2 }, { "srtt", 3 }, { "age", 4 },
+	{ "cwnd", 5 }, { "sendq", 6 }, { "recvq", 7 }, { "pid", 8 }, { "comm", 9 },
+	{ "local", 10 }, { "remote", 11 }, { "state", 12 }, { NULL, 0 },
+};
+
+static const struct sort_key sort_keys[] = {
+	{ by_acked, false },	/* the default: busiest first */
+	{ by_received, false },
+	{ by_retrans, false },
+	{ by_srtt, false },
+	{ age_ns, false },
+	{ by_cwnd, false },
+	{ by_sendq, false },
+	{ by_recvq, false },
+	{ by_pid, true },
+	{ NULL, true },		/* comm */
+	{ by_local, true },
+	{ by_remote, true },
+	{ by_state, true },
+};
+
+static int compare_rows(const void *a, const void *b, void *key)
+{
+	const struct sort_key *sorting = key;
+	const struct flow_record *x = a, *y = b;
+	uint64_t vx, vy;
+	int c;
+
+	if (!sorting->value) {
+		c = strncmp(x->entry.owner.comm, y->entry.owner.comm, sizeof(x->entry.owner.comm));
+	} else {
+		vx = sorting->value(x);
+		vy = sorting->value(y);
+		c = vx < vy ? -1 : vx > vy;
+	}
+	if (!sorting->ascending)
+		c = -c;
+	/* Ties in a stable order, so rows do not jump between redraws. */
+	return c ? c : (x->cookie < y->cookie ? -1 : x->cookie > y->cookie);
 }
 
-const char *drop_kind_name(int kind)
-{
-	static const char *const names[DROP_KINDS] = {
-		[DROP_CSUM] = "csum", [DROP_SEQ] = "seq", [DROP_OTHER] = "other",
-	};
+/* ---- text ---- */
 
-	return kind >= 0 && kind < DROP_KINDS ? names[kind] : "?";
+struct widths {
+	int local, remote;
+};
+
+static void endpoints(const struct flow_record *r, char *local, char *remote)
+{
+	const struct sock_tuple *t = &r->tuple;
+
+	format_endpoint(local, ENDPOINT_LEN, t->family, t->saddr, t->sport);
+	format_endpoint(remote, ENDPOINT_LEN, t->family, t->daddr, t->dport);
 }
 
-/* The kernel's drop reason names, copied from its BTF once: a process that
- * stays (the agent) frees the BTF, megabytes, after loading. */
-static struct drop_reason {
-	uint32_t value;
-	char *name;	/* without the SKB_DROP_REASON_ prefix */
-} *reasons;
-static int n_reasons;
-
-/* Copies the names of enum skb_drop_reason from btf (NULL: none). */
-static void copy_drop_reasons(const struct btf *btf)
+static struct widths measure(const struct flow_table *t)
 {
-	static const char prefix[] = "SKB_DROP_REASON_";
-	int id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
-	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	struct widths w = { 21, 21 };	/* "255.255.255.255:65535" */
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 
-	/* libbpf 1.1 takes a type section at any offset (the kernel's own is
-	 * aligned); reading a misaligned struct btf_type is undefined. */
-	if (!t || (uintptr_t)t % _Alignof(struct btf_type) ||
-	    !(reasons = calloc(btf_vlen(t), sizeof(*reasons))))
+	for (size_t i = 0; i < t->n; i++) {
+		endpoints(&t->rows[i], local, remote);
+		if ((int)strlen(local) > w.local)
+			w.local = strlen(local);
+		if ((int)strlen(remote) > w.remote)
+			w.remote = strlen(remote);
+	}
+	return w;
+}
+
+/* The state of a row: a closed one's is CLOSE, as the kernel calls it. */
+static const char *short_state(const struct flow_record *r)
+{
+	return tcp_state_name(r->closed ? TCP_CLOSE : r->tuple.state);
+}
+
+/* The role of a connection's end: client (it connected), server (it was
+ * accepted); NULL when not known (open before sockeye started). */
+static const char *role_name(int direction)
+{
+	return direction == FLOW_CLIENT ? "client" : direction == FLOW_SERVER ? "server" : NULL;
+}
+
+/* Seconds; ">" when the connection was open before sockeye started and
+ * only the time since then is known. */
+static void format_age(char *buf, size_t len, const struct flow_record *r)
+{
+	double s = age_ns(r) / 1e9;
+
+	snprintf(buf, len, s < 100 ? "%s%.1fs" : "%s%.0fs", r->entry.start_ns ? "" : ">", s);
+}
+
+static void print_header(const struct flows_opts *o, const struct widths *w)
+{
+	printf("%-7s %-15s %-*s %-*s %-11s %-6s %8s %12s %12s %7s %8s", "PID", "COMM", w->local,
+	       "LOCAL", w->remote, "REMOTE", "STATE", "ROLE", "AGE", "ACKED", "RECEIVED",
+	       "RETRANS", "SRTT(ms)");
+	if (o->extra)
+		printf(" %7s %7s %6s %8s %8s %8s %8s %8s %10s %7s %8s %-8s", "BACKLOG", "MAXBL",
+		       "CWND", "SSTHRESH", "SNDBUF", "SENDQ", "RECVQ", "RCVWND", "RTTVAR(ms)",
+		       "PKTSOUT", "INFLIGHT", "CA");
+	if (o->retrans)
+		printf(" %6s %7s %6s %5s %6s", "FAST", "TIMEOUT", "PROBE", "SYN", "SYNACK");
+	if (o->drops)
+		printf(" %7s %6s %9s", "CSUMERR", "SEQERR", "OTHERDROP");
+	if (o->layers)
+		printf(" %9s %9s %9s %9s", "RXDEV(us)", "RXQUE(us)", "TXTCP(us)", "TXDEV(us)");
+	if (o->http)
+		printf(" %5s %-7s %6s %8s", "REQS", "METHOD", "STATUS", "LAT(ms)");
+	putchar('\n');
+}
+
+/* The HTTP columns: requests, the last one's method and status, and the
+ * mean latency (request's first byte to response's first byte). */
+static void print_http(const struct http_summary *h)
+{
+	if (!h) {
+		printf(" %5d %-7s %6s %8s", 0, "-", "-", "-");
 		return;
-	for (int i = 0; i < btf_vlen(t); i++) {
-		const struct btf_enum *e = btf_enum(t) + i;
-		const char *name = btf__name_by_offset(btf, e->name_off);
-
-		if (!name)
-			continue;
-		if (!strncmp(name, prefix, sizeof(prefix) - 1))
-			name += sizeof(prefix) - 1;
-		reasons[n_reasons].value = e->val;
-		if ((reasons[n_reasons].name = strdup(name)))
-			n_reasons++;
 	}
+	printf(" %5llu %-7s %6u %8.3f", (unsigned long long)h->requests, h->method, h->status,
+	       h->latency_ns / 1e6 / h->requests);
 }
 
-static void load_drop_reasons(void)
+/* The average time of a packet in each layer, or "-" without packets. */
+static void print_layer_averages(const struct flow_layers *l)
 {
-	if (!reasons)
-		copy_drop_reasons(kernel_btf());
+	for (int k = 0; k < LAYERS; k++)
+		if (l->count[k])
+			printf(" %9.1f", l->sum_ns[k] / 1e3 / l->count[k]);
+		else
+			printf(" %9s", "-");
 }
 
-const char *drop_reason_name(uint32_t reason)
+static void print_row(const struct flows_opts *o, const struct widths *w,
+		      const struct flow_record *r, const struct flow_layers *l,
+		      const struct flows_http *http)
 {
-	static char unknown[32];
+	const struct flow_tcp *c = &r->tcp;
+	const __u64 *rt = r->entry.retrans;
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], age[32];
 
-	load_drop_reasons();
-	for (int i = 0; i < n_reasons; i++)
-		if (reasons[i].value == reason)
-			return reasons[i].name;
-	snprintf(unknown, sizeof(unknown), "REASON_%u", reason);
-	return unknown;
+	endpoints(r, local, remote);
+	format_age(age, sizeof(age), r);
+	printf("%-7u %-15s %-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8.3f", r->entry.owner.pid,
+	       r->entry.owner.pid ? comm_str(r->entry.owner.comm).s : "-", w->local, local,
+	       w->remote, remote,
+	       short_state(r), direction_name(r->entry.direction), age,
+	       (unsigned long long)c->bytes_acked, (unsigned long long)c->bytes_received,
+	       c->total_retrans, c->srtt_us / 1e3);
+	if (o->extra)
+		printf(" %7u %7u %6u %8u %8d %8u %8u %8u %10.3f %7u %8u %-8s", c->backlog,
+		       c->max_backlog, c->snd_cwnd, c->snd_ssthresh, c->sndbuf, c->send_q, c->recv_q,
+		       c->rcv_wnd, c->rttvar_us / 1e3, c->packets_out, c->bytes_in_flight,
+		       ca_state_name(c->ca_state));
+	if (o->retrans)
+		printf(" %6llu %7llu %6llu %5llu %6llu", (unsigned long long)rt[RETRANS_FAST],
+		       (unsigned long long)rt[RETRANS_TIMEOUT], (unsigned long long)rt[RETRANS_PROBE],
+		       (unsigned long long)rt[RETRANS_SYN], (unsigned long long)rt[RETRANS_SYNACK]);
+	if (o->drops && flows_drops_per_connection())
+		printf(" %7llu %6llu %9llu", (unsigned long long)r->entry.drops[DROP_CSUM],
+		       (unsigned long long)r->entry.drops[DROP_SEQ],
+		       (unsigned long long)r->entry.drops[DROP_OTHER]);
+	else if (o->drops)
+		printf(" %7s %6s %9s", "-", "-", "-");
+	if (l)
+		print_layer_averages(l);
+	if (http)
+		print_http(flows_http_of(http, &r->tuple));
+	putchar('\n');
 }
 
-const char *direction_name(int direction)
+static size_t count_closed(const struct flow_table *t)
 {
-	return direction == FLOW_CLIENT ? "client" : direction == FLOW_SERVER ? "server" : "";
-}
-
-const char *ca_state_name(int state)
-{
-	static const char *const names[] = { "open", "disorder", "cwr", "recovery", "loss" };
-
-	return state >= 0 && state < 5 ? names[state] : "?";
-}
-
-static int table_add(struct flow_table *t, const struct flow_record *r)
-{
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 64;
-		struct flow_record *grown = realloc(t->rows, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		t->rows = grown;
-		t->cap = cap;
-	}
-	t->rows[t->n++] = *r;
-	return 0;
-}
-
-void flow_table_free(struct flow_table *t)
-{
-	free(t->rows);
-	memset(t, 0, sizeof(*t));
-}
-
-/* The size of a record of this kind; 0 for none of ours. */
-static size_t kind_size(uint8_t kind)
-{
-	switch (kind) {
-	case FLOW_RECORD_CONN:
-		return sizeof(struct flow_record);
-	case FLOW_RECORD_RETRANS:
-		return sizeof(struct retrans_record);
-	case FLOW_RECORD_PACKET:
-		return sizeof(struct packet_record);
-	}
-	return 0;
-}
-
-/* The ring buffer brings closed connections (kept for the next snapshot)
- * and, under --retrans-events or --packets, retransmits and segments. The
- * reader checked only the smallest size; whoever gets one reads it all. */
-static void on_record(void *ctx, const void *record, size_t size)
-{
-	struct flows_session *s = ctx;
-	const struct flow_record *r = record;
-
-	if (!kind_size(r->kind) || size < kind_size(r->kind))
-		return;
-	if (r->kind != FLOW_RECORD_CONN && s->event_fn)
-		s->event_fn(s->event_ctx, record, size);
-	else if (r->kind == FLOW_RECORD_CONN && table_add(&s->closed, r))
-		p_warn("out of memory: a closed connection is left out");
-}
-
-bool flows_drops_per_connection(void)
-{
-	static int known = -1;
-
-	if (known < 0)
-		known = tracepoint_arg_count("kfree_skb") >= 4;
-	return known;
-}
-
-static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
-{
-	set_filters(&skel->rodata->filter, &cfg->filters);
-	skel->rodata->filter_sport = cfg->sport;
-	skel->rodata->filter_dport = cfg->dport;
-	skel->rodata->show_listeners = cfg->listeners;
-	skel->rodata->retrans_events = cfg->retrans_events;
-	skel->rodata->packet_events = cfg->packets;
-	skel->rodata->closed_records = !cfg->retrans_events && !cfg->packets && !cfg->counters_only;
-	skel->rodata->entry_per_connection = !cfg->counters_only;
-	skel->rodata->layer_times = cfg->layers;
-	skel->rodata->drop_socket = flows_drops_per_connection();
-	/* Without -t these maps are never used: one entry each, not 1 MiB
-	 * and more of kernel memory. */
-	if (!cfg->layers) {
-		bpf_map__set_max_entries(skel->maps.stamps, 1);
-		bpf_map__set_max_entries(skel->maps.layers, 1);
-	}
-	/* Counters only (the agent) send no records: the smallest ring buffer,
-	 * one page, keeps its 4 MiB (mapped twice, 8 MiB) out of the agent's
-	 * resident memory. */
-	if (cfg->counters_only)
-		bpf_map__set_max_entries(skel->maps.records, getpagesize());
-	shrink_for_tests(skel->maps.flows);
-}
-
-/* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
-static ssize_t read_iterator(int link_fd, char **out)
-{
-	size_t len = 0, cap = 64 << 10;
-	char *buf = malloc(cap);
-	int fd = bpf_iter_create(link_fd);
-	ssize_t n = 0;
-
-	if (fd < 0 || !buf) {
-		n = fd < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	while ((n = read(fd, buf + len, cap - len)) > 0) {
-		len += n;
-		if (len == cap) {
-			char *grown = realloc(buf, cap *= 2);
-
-			if (!grown) {
-				n = -ENOMEM;
-				break;
-			}
-			buf = grown;
-		}
-	}
-	if (n < 0)
-		n = n == -ENOMEM ? n : -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		free(buf);
-		return n;
-	}
-	*out = buf;
-	return len;
-}
-
-/* Runs an iterator for what its program writes to maps. */
-static int run_iterator(int link_fd)
-{
-	char *buf;
-	ssize_t n = read_iterator(link_fd, &buf);
-
-	if (n < 0)
-		return n;
-	free(buf);
-	return 0;
-}
-
-/* Walks every process's files to learn who owns each TCP socket. */
-static int walk_owners(struct flows_session *s)
-{
-	return run_iterator(s->owner_iter_fd);
-}
-
-/* The walk, when the last pass met sockets without an owner; on every
- * snapshot from an agent's pins, which do not include that count. The
- * walk matches sockets by the cookie they were given and cannot give one
- * (bpf/flows.bpf.c, flows_owners), so a pass of the connection iterator,
- * which gives every connection its cookie, goes first: before the first
- * snapshot none has run. */
-static int find_owners(struct flows_session *s)
-{
-	int err;
-
-	if (s->skel && !s->skel->data->ownerless)
-		return 0;
-	err = run_iterator(s->conn_iter_fd);
-	return err ? err : walk_owners(s);
-}
-
-/* The views that print records one by one take no snapshots, which is
- * when owners are looked for otherwise: look once a second, so that the
- * process that accepted a connection is known (and --pid can pick it). */
-static void find_owners_now_and_then(void *ctx)
-{
-	struct flows_session *s = ctx;
-	uint64_t now = monotonic_now_ns();
-
-	if (now - s->owners_walked_ns < 1000000000ULL)
-		return;
-	s->owners_walked_ns = now;
-	walk_owners(s);
-}
-
-int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
-			record_fn event_fn, void *ctx)
-{
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	s->event_fn = event_fn;
-	s->event_ctx = ctx;
-	s->skel = flows_bpf__open();
-	if (!s->skel)
-		return open_failed("flows");
-	configure(s->skel, cfg);
-	if (cfg->drops)
-		load_drop_reasons();
-	if (cfg->drops && !flows_drops_per_connection())
-		p_warn("this kernel's kfree_skb tracepoint names no socket (Linux 6.11 added it): "
-		       "drops are counted by reason host-wide, not per connection");
-	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
-			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
-			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);
-	/* The smallest record is the retransmit; on_record tells them apart. */
-	if (!err)
-		err = start_reading(s->skel->skeleton, "flows", &s->reader,
-				    sizeof(struct retrans_record), on_record, s);
-	if (err) {
-		flows_session_stop(s);
-		return err;
-	}
-	s->conn_iter_fd = bpf_link__fd(s->skel->links.flows_iter);
-	s->owner_iter_fd = bpf_link__fd(s->skel->links.flows_owners);
-	s->retrans_fd = bpf_map__fd(s->skel->maps.retrans_total);
-	s->untracked_fd = bpf_map__fd(s->skel->maps.untracked);
-	if (cfg->retrans_events || cfg->packets) {
-		s->reader.between_polls = find_owners_now_and_then;
-		find_owners_now_and_then(s);
-	}
-	/* Connections open before the start get their entries, and with them
-	 * the retransmits they already had, from one pass (first_retransmit
-	 * in bpf/flows.bpf.c). */
-	if (cfg->counters_only && (err = run_iterator(s->conn_iter_fd))) {
-		p_err("cannot walk the TCP connections: %s", strerror(-err));
-		flows_session_stop(s);
-	}
-	return err;
-}
-
-int flows_session_borrow(struct flows_session *s, const char *pin_dir)
-{
-	int *const fds[] = { &s->conn_iter_fd, &s->owner_iter_fd, &s->retrans_fd,
-			     &s->untracked_fd };
-	const char *const names[] = { "flows_iter", "flows_owners", "retrans_total",
-				      "untracked" };
-
-	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		*fds[i] = -1;
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		*fds[i] = open_pin(pin_dir, FLOWS_PIN_SUBDIR, names[i]);
-		if (*fds[i] < 0) {
-			int err = *fds[i];
-
-			flows_session_stop(s);
-			return err;
-		}
-	}
-	return 0;
-}
-
-void flows_session_stop(struct flows_session *s)
-{
-	int fds[] = { s->conn_iter_fd, s->owner_iter_fd, s->retrans_fd, s->untracked_fd };
-
-	reader_close(&s->reader);
-	if (s->skel)
-		flows_bpf__destroy(s->skel);	/* closes the fds */
-	else
-		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-	s->skel = NULL;
-	flow_table_free(&s->closed);
-}
-
-static int read_open_connections(struct flows_session *s, struct flow_table *t)
-{
-	const struct flow_record *r;
-	char *buf;
-	ssize_t n;
-	int err = 0;
-
-	if (s->skel)
-		s->skel->data->ownerless = 0;
-	n = read_iterator(s->conn_iter_fd, &buf);
-	if (n < 0)
-		return n;
-	for (r = (const void *)buf; !err && (const char *)(r + 1) <= buf + n; r++)
-		err = table_add(t, r);
-	free(buf);
-	return err;
-}
-
-/* Leaves only the closed rows. */
-static void keep_closed_rows(struct flow_table *t)
-{
-	size_t kept = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < t->n; i++)
-		if (t->rows[i].closed)
-			t->rows[kept++] = t->rows[i];
-	t->n = kept;
+		n += t->rows[i].closed;
+	return n;
 }
 
-int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_closed)
+static void print_table(const struct flows_opts *o, const struct flow_table *t,
+			const struct flow_layers *layers, const struct flows_http *http,
+			const struct report_span *span, bool live)
 {
-	int err;
+	struct widths w = measure(t);
+	char when[TIME_LEN];
 
-	if (keep_closed)
-		keep_closed_rows(t);
-	else
-		t->n = 0;
-	/* Closed ones first: one closing after this read is still in the
-	 * iterator's pass, and comes as closed in the next snapshot. */
-	reader_poll(&s->reader, 0);
-	for (size_t i = 0; i < s->closed.n; i++)
-		if ((err = table_add(t, &s->closed.rows[i])))
-			return err;
-	s->closed.n = 0;
-	err = find_owners(s);
-	return err ? err : read_open_connections(s, t);
+	format_clock_time(when, sizeof(when), span->end_ns);
+	if (live)
+		fputs("\033[H\033[2J", stdout);	/* home, clear: redraw in place */
+	printf("%s  %zu connections, %zu closed%s\n", when, t->n - count_closed(t), count_closed(t),
+	       live ? "  (Ctrl-C quits)" : "");
+	print_header(o, &w);
+	for (size_t i = 0; i < t->n; i++)
+		print_row(o, &w, &t->rows[i], layers ? &layers[i] : NULL, http);
 }
 
-int flows_retrans_totals(const struct flows_session *s, uint64_t *totals)
+/* ---- JSON ---- */
+
+/* What every record of a connection begins with: the time, the owner (pid
+ * 0 and an empty comm when sockeye never saw it) and both ends. */
+static void json_head(struct json *j, const char *type, uint64_t realtime_ns,
+		      const struct sock_owner *o, const struct sock_tuple *t)
 {
-	return percpu_array_sum(s->retrans_fd, RETRANS_KINDS, totals);
+	json_record_begin(j, type, realtime_ns);
+	json_owner(j, o);
+	json_tuple(j, t);
 }
 
-struct drop_walk {
-	void (*fn)(void *ctx, uint32_t reason, uint64_t count);
-	void *ctx;
+static void json_tcp(struct json *j, const struct flow_tcp *c)
+{
+	json_uint(j, "bytes_acked", c->bytes_acked);
+	json_uint(j, "bytes_received", c->bytes_received);
+	json_uint(j, "srtt_ns", c->srtt_us * 1000ULL);
+	json_uint(j, "rttvar_ns", c->rttvar_us * 1000ULL);
+	json_uint(j, "cwnd", c->snd_cwnd);
+	json_uint(j, "ssthresh", c->snd_ssthresh);
+	json_uint(j, "total_retrans", c->total_retrans);
+	json_uint(j, "packets_out", c->packets_out);
+	json_uint(j, "bytes_in_flight", c->bytes_in_flight);
+	json_uint(j, "send_q", c->send_q);
+	json_uint(j, "recv_q", c->recv_q);
+	json_uint(j, "snd_wnd", c->snd_wnd);
+	json_uint(j, "rcv_wnd", c->rcv_wnd);
+	json_int(j, "sndbuf", c->sndbuf);
+	json_int(j, "rcvbuf", c->rcvbuf);
+	json_int(j, "wmem_queued", c->wmem_queued);
+	json_uint(j, "backlog", c->backlog);
+	json_uint(j, "max_backlog", c->max_backlog);
+	json_uint(j, "mss", c->mss);
+	json_str(j, "ca_state", ca_state_name(c->ca_state));
+}
+
+/* A connection's layer times: for each, an object with the packets timed
+ * (count), their total time and a log2 histogram. */
+static void json_layers(struct json *j, const struct flow_layers *l)
+{
+	uint64_t slots[LAYER_SLOTS];
+	char key[48];
+
+	for (int k = 0; k < LAYERS; k++) {
+		for (size_t i = 0; i < LAYER_SLOTS; i++)
+			slots[i] = l->slots[k][i];
+		snprintf(key, sizeof(key), "layer_%s", layer_name(k));
+		json_object_begin(j, key);
+		json_uint(j, "count", l->count[k]);
+		json_uint(j, "sum_ns", l->sum_ns[k]);
+		json_hist(j, slots, LAYER_SLOTS);
+		json_object_end(j);
+	}
+}
+
+static void json_http(struct json *j, const struct http_summary *h)
+{
+	json_uint(j, "http_requests", h ? h->requests : 0);
+	if (!h)
+		return;
+	json_str(j, "http_last_method", h->method);
+	json_uint(j, "http_last_status", h->status);
+	json_uint(j, "http_mean_latency_ns", h->latency_ns / h->requests);
+}
+
+static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
+		     const struct flow_layers *l, const struct flows_http *http)
+{
+	char key[32];
+	struct json j;
+
+	json_head(&j, "flow", realtime_ns, &r->entry.owner, &r->tuple);
+	json_str(&j, "state", short_state(r));
+	json_str_or_null(&j, "role", role_name(r->entry.direction));
+	json_bool(&j, "closed", r->closed);
+	json_uint(&j, "age_ns", age_ns(r));
+	json_bool(&j, "open_before_start", !r->entry.start_ns);
+	json_tcp(&j, &r->tcp);
+	for (int k = 0; k < RETRANS_KINDS; k++) {
+		snprintf(key, sizeof(key), "retrans_%s", retrans_kind_name(k));
+		json_uint(&j, key, r->entry.retrans[k]);
+	}
+	for (int k = 0; drops && k < DROP_KINDS; k++) {
+		snprintf(key, sizeof(key), "drops_%s", drop_kind_name(k));
+		json_uint(&j, key, r->entry.drops[k]);
+	}
+	if (l)
+		json_layers(&j, l);
+	if (http)
+		json_http(&j, flows_http_of(http, &r->tuple));
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+/* ---- drops by reason, host-wide (-e) ---- */
+
+struct drop_printer {
+	uint64_t realtime_ns;
+	bool json;
 };
 
-static void each_reason(void *ctx, const void *key, uint64_t count)
+static void print_drop(void *ctx, uint32_t reason, uint64_t count)
 {
-	const struct drop_walk *w = ctx;
-	uint32_t reason;
+	const struct drop_printer *d = ctx;
+	struct json j;
 
-	memcpy(&reason, key, sizeof(reason));
-	w->fn(w->ctx, reason, count);
+	if (d->json) {
+		json_record_begin(&j, "drop", d->realtime_ns);
+		json_str(&j, "reason", drop_reason_name(reason));
+		json_uint(&j, "count", count);
+		json_end(&j);
+	} else {
+		printf("  %-32s %llu\n", drop_reason_name(reason), (unsigned long long)count);
+	}
 }
 
-int flows_drop_counts(const struct flows_session *s,
-		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx)
+static int print_drops(const struct flows_session *s, struct drop_printer *d)
 {
-	struct counter_snapshot now, none;
-	struct drop_walk w = { fn, ctx };
 	int err;
 
-	counter_snapshot_init(&now, sizeof(uint32_t));
-	counter_snapshot_init(&none, sizeof(uint32_t));
-	err = counter_snapshot_read(&now, bpf_map__fd(s->skel->maps.drop_reasons));
-	/* Against an empty copy, every count is what grew since the start. */
-	if (!err)
-		counter_snapshot_diff(&now, &none, each_reason, &w);
-	counter_snapshot_free(&now);
+	if (!d->json)
+		printf("TCP segments dropped since the start, host-wide, by reason:\n");
+	err = flows_drop_counts(s, print_drop, d);
+	if (err)
+		p_err("cannot read the drop counts: %s", strerror(-err));
 	return err;
 }
 
-int flows_layer_totals(const struct flows_session *s, uint64_t *slots, uint64_t *sum_ns)
-{
-	int err = percpu_array_sum(bpf_map__fd(s->skel->maps.layer_totals),
-				   LAYERS * LAYER_SLOTS, slots);
+/* ---- the reports ---- */
 
-	return err ? err : percpu_array_sum(bpf_map__fd(s->skel->maps.layer_sum_ns), LAYERS,
-					    sum_ns);
-}
+/* ---- layer times, host-wide (-t) ---- */
 
-int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flow_layers *l)
+static const char *const layer_titles[LAYERS] = {
+	[LAYER_RX_DEVICE] = "received, from the device to TCP",
+	[LAYER_RX_QUEUE] = "received, in the socket's queue until copied to the process",
+	[LAYER_TX_TCP] = "sent, from TCP's departure time to the device queue",
+	[LAYER_TX_DEVICE] = "sent, from the device queue to the driver",
+};
+
+static int print_layer_totals(const struct flows_session *s, uint64_t realtime_ns, bool json)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.layers), &cookie, l)) {
-		memset(l, 0, sizeof(*l));
-		return -errno;
+	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
+	struct json j;
+	int err = flows_layer_totals(s, slots, sum_ns);
+
+	if (err) {
+		p_err("cannot read the layer times: %s", strerror(-err));
+		return err;
+	}
+	for (int k = 0; k < LAYERS; k++) {
+		const uint64_t *h = &slots[k * LAYER_SLOTS];
+
+		if (!json) {
+			printf("Packet time %s, host-wide, since the start:\n", layer_titles[k]);
+			print_log2_hist(stdout, h, LAYER_SLOTS, "usecs");
+			continue;
+		}
+		json_record_begin(&j, "layer", realtime_ns);
+		json_str(&j, "layer", layer_name(k));
+		json_uint(&j, "sum_ns", sum_ns[k]);
+		json_hist(&j, h, LAYER_SLOTS);
+		json_end(&j);
 	}
 	return 0;
 }
 
-uint64_t flows_untracked(const struct flows_session *s)
+struct reporter {
+	const struct flows_opts *o;
+	struct flows_session *s;
+	struct flow_table table;
+	struct flow_layers *layers;	/* under -t, one per row of table */
+	struct flows_http *http;	/* under --http */
+	uint64_t closed_total;	/* connections closed since the start */
+	bool live;
+	struct json_lost lost;	/* under --json */
+};
+
+/* Ends each snapshot: what it covered; then a lost record if closed
+ * connections went unreported since the last one. */
+static void json_summary(struct reporter *rep, const struct report_span *span)
 {
-	return percpu_counter(s->untracked_fd);
+	uint64_t totals[RETRANS_KINDS] = {};
+	char key[32];
+	struct json j;
+
+	flows_retrans_totals(rep->s, totals);
+	json_record_begin(&j, "flows", span->end_ns);
+	json_uint(&j, "interval_ns", span->length_ns);
+	json_uint(&j, "connections", rep->table.n - count_closed(&rep->table));
+	json_uint(&j, "closed", count_closed(&rep->table));
+	for (int k = 0; k < RETRANS_KINDS; k++) {
+		snprintf(key, sizeof(key), "retrans_%s", retrans_kind_name(k));
+		json_uint(&j, key, totals[k]);
+	}
+	json_uint(&j, "untracked", flows_untracked(rep->s));
+	json_end(&j);
+	json_lost(&rep->lost, reader_lost(&rep->s->reader), reader_skipped(&rep->s->reader), false);
+}
+
+/* ---- --prom: the metric families, named as the agent names them ---- */
+
+/* flows sees TCP connections only, so its families are sockeye_tcp_*, the
+ * agent's TCP prefix: one prefix per protocol, whichever command writes
+ * it. Those the agent writes too (retransmits, drops, lost events) come
+ * from the same functions (metrics.c); flows' own do not reuse an agent
+ * name for another meaning. */
+
+/* Connections by state and role: few label values, whatever the number of
+ * sockets. Per-connection numbers stay in the JSON output. */
+static void prom_connections(FILE *out, const struct flow_table *t)
+{
+	static const char name[] = "sockeye_tcp_connections";
+	static const int roles[] = { FLOW_CLIENT, FLOW_SERVER, FLOW_DIR_UNKNOWN };
+
+	prom_family(out, name, "gauge",
+		    "TCP connections open at the last snapshot, by state (the kernel's name "
+		    "without TCP_) and role: client (connect()), server (accepted) or unknown "
+		    "(open before flows started).");
+	for (int st = 1; st <= 12; st++) {
+		for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
+			struct prom_label labels[] = {
+				{ "state", tcp_state_name(st) },
+				{ "role", roles[r] ? direction_name(roles[r]) : "unknown" },
+			};
+			uint64_t n = 0;
+
+			for (size_t i = 0; i < t->n; i++)
+				n += !t->rows[i].closed && t->rows[i].tuple.state == st &&
+				     t->rows[i].entry.direction == roles[r];
+			if (n)
+				prom_uint(out, name, labels, 2, n);
+		}
+	}
+}
+
+/* Host-wide layer times as a Prometheus histogram: the log2 slots, whose
+ * last one is +Inf. */
+static void prom_layers(FILE *out, const struct flows_session *s)
+{
+	static const char name[] = "sockeye_tcp_packet_layer_duration_seconds";
+	uint64_t slots[LAYERS * LAYER_SLOTS], sum_ns[LAYERS];
+	double bounds[LAYER_SLOTS - 1];
+
+	if (flows_layer_totals(s, slots, sum_ns))
+		return;
+	prom_log2_us_bounds(bounds, LAYER_SLOTS - 1);
+	prom_family(out, name, "histogram",
+		    "Time of a TCP packet between two points of the stack, by layer (--layers).");
+	for (int k = 0; k < LAYERS; k++) {
+		struct prom_label layer = { "layer", layer_name(k) };
+
+		prom_histogram(out, name, &layer, 1, bounds, LAYER_SLOTS - 1,
+			       &slots[k * LAYER_SLOTS], sum_ns[k]);
+	}
+}
+
+static void prom_exposition(FILE *out, const struct reporter *rep)
+{
+	static const char closed[] = "sockeye_tcp_connections_seen_closed_total";
+	const char *collector = FLOWS_PIN_SUBDIR;
+	/* As the agent's flows collector counts them, with the closed
+	 * connections the ring buffer could not take. */
+	uint64_t lost = flows_untracked(rep->s) + reader_lost(&rep->s->reader);
+
+	prom_connections(out, &rep->table);
+	metrics_retransmits(out, rep->s);
+	/* Not sockeye_tcp_connections_closed_total: the agent counts only the
+	 * connections opened while it ran, flows every one it saw close. */
+	prom_family(out, closed, "counter",
+		    "TCP connections seen closing since flows started, whenever they opened.");
+	prom_uint(out, closed, NULL, 0, rep->closed_total);
+	metrics_lost_events(out, &collector, &lost, 1);
+	if (rep->o->drops)
+		metrics_drops(out, rep->s);
+	if (rep->o->layers)
+		prom_layers(out, rep->s);
+}
+
+/* The exposition is made in memory and then replaces the file at once. */
+static int write_prom(const struct reporter *rep)
+{
+	char *body = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&body, &len);
+	int err = out ? 0 : -ENOMEM;
+
+	if (out) {
+		prom_exposition(out, rep);
+		if (fclose(out))
+			err = -ENOMEM;
+	}
+	if (!err)
+		err = prom_write_file(rep->o->prom, body, len);
+	if (err)
+		p_err("cannot replace %s: %s", rep->o->prom, strerror(-err));
+	free(body);
+	return err;
+}
+
+/* Each row's layer times, in rep->layers. */
+static int read_layers(struct reporter *rep)
+{
+	struct flow_layers *grown = realloc(rep->layers, (rep->table.n + 1) * sizeof(*grown));
+
+	if (!grown) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	rep->layers = grown;
+	for (size_t i = 0; i < rep->table.n; i++)
+		flows_conn_layers(rep->s, rep->table.rows[i].cookie, &rep->layers[i]);
+	return 0;
+}
+
+/* The host-wide tables after the connections: drops (-e), layer times (-t). */
+static int print_host_wide(const struct reporter *rep, const struct report_span *span)
+{
+	bool json = rep->o->common.json;
+	int err = 0;
+
+	if (rep->o->drops) {
+		struct drop_printer d = { .realtime_ns = span->end_ns, .json = json };
+
+		err = print_drops(rep->s, &d);
+	}
+	if (!err && rep->o->layers)
+		err = print_layer_totals(rep->s, span->end_ns, json);
+	if (!json && !rep->live)
+		putchar('\n');
+	return err;
+}
+
+static int report(void *ctx, const struct report_span *span)
+{
+	struct reporter *rep = ctx;
+	int err = flows_snapshot(rep->s, &rep->table, rep->o->all);
+
+	if (rep->http)
+		flows_http_read(rep->http);
+
+	if (err) {
+		p_err("cannot read the connections: %s", strerror(-err));
+		return err;
+	}
+	rep->closed_total += count_closed(&rep->table);
+	/* An empty table may have no rows array: qsort's is declared nonnull. */
+	if (rep->table.n)
+		qsort_r(rep->table.rows, rep->table.n, sizeof(*rep->table.rows), compare_rows,
+			(void *)&sort_keys[rep->o->sort]);
+	if (rep->o->layers && (err = read_layers(rep)))
+		return err;
+	if (rep->o->common.json) {
+		for (size_t i = 0; i < rep->table.n; i++)
+			json_row(&rep->table.rows[i], span->end_ns,
+				 rep->o->drops && flows_drops_per_connection(),
+				 rep->layers ? &rep->layers[i] : NULL, rep->http);
+		json_summary(rep, span);
+	} else {
+		print_table(rep->o, &rep->table, rep->layers, rep->http, span, rep->live);
+	}
+	if ((err = print_host_wide(rep, span)))
+		return err;
+	return rep->o->prom ? write_prom(rep) : 0;
+}
+
+/* ---- --retrans-events and --packets ---- */
+
+struct event_printer {
+	bool json;
+	uint64_t clock_offset;
+};
+
+/* What every line of the two views begins with: the time, the owner and
+ * both ends. Returns whether it began a JSON object, in *j, to finish. */
+static bool event_head(const struct event_printer *p, struct json *j, const char *type,
+		       uint64_t ts_ns, const struct sock_owner *o, const struct sock_tuple *t)
+{
+	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
+
+	if (p->json) {
+		json_head(j, type, ts_ns + p->clock_offset, o, t);
+		return true;
+	}
+	format_wall_time(when, sizeof(when), ts_ns + p->clock_offset);
+	format_endpoint(local, sizeof(local), t->family, t->saddr, t->sport);
+	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
+	printf("%s %-7u %-15s %-47s %-47s ", when, o->pid, o->pid ? comm_str(o->comm).s : "-",
+	       local, remote);
+	return false;
+}
+
+static void print_retrans(const struct event_printer *p, const struct retrans_record *r)
+{
+	struct json j;
+
+	if (!event_head(p, &j, "retrans", r->ts_ns, &r->owner, &r->tuple)) {
+		printf("%-11s %-7s %u\n", tcp_state_name(r->tuple.state),
+		       retrans_kind_name(r->retrans_kind), r->segs);
+		return;
+	}
+	json_str(&j, "state", tcp_state_name(r->tuple.state));
+	json_str(&j, "kind", retrans_kind_name(r->retrans_kind));
+	json_uint(&j, "segs", r->segs);
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+/* "SYN,ACK" for the flags byte of a TCP header. */
+static void format_tcp_flags(char *buf, size_t len, uint8_t flags)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int bit = 0; bit < 8; bit++)
+		if (flags & (1u << bit))
+			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+					 used ? "," : "", names[bit]);
+}
+
+static void print_packet(const struct event_printer *p, const struct packet_record *r)
+{
+	char flags[40];
+	struct json j;
+
+	format_tcp_flags(flags, sizeof(flags), r->flags);
+	if (!event_head(p, &j, "packet", r->ts_ns, &r->owner, &r->tuple)) {
+		printf("%-4s %10u %10u %6u %-15s %u\n", r->outgoing ? "send" : "recv", r->seq, r->ack,
+		       r->len, flags, r->window);
+		return;
+	}
+	json_str(&j, "direction", r->outgoing ? "send" : "recv");
+	json_uint(&j, "seq", r->seq);
+	json_uint(&j, "ack", r->ack);
+	json_uint(&j, "len", r->len);
+	json_str(&j, "flags", flags);
+	json_uint(&j, "window", r->window);
+	json_uint(&j, "cookie", r->cookie);
+	json_end(&j);
+}
+
+static void print_event(void *ctx, const void *record, size_t size)
+{
+	const struct event_printer *p = ctx;
+
+	if (*(const uint8_t *)record == FLOW_RECORD_PACKET)
+		print_packet(p, record);
+	else
+		print_retrans(p, record);
+}
+
+static int run_events(const struct flows_opts *o, struct flows_session *s)
+{
+	if (!o->common.json)
+		printf("%-26s %-7s %-15s %-47s %-47s %s\n", "TIME", "PID", "COMM", "LOCAL", "REMOTE",
+		       o->cfg.packets ? "DIR         SEQ        ACK    LEN FLAGS           WINDOW" :
+					"STATE       KIND    SEGS");
+	return read_until_stopped(&s->reader, "flows", o->common.json,
+				  "narrow the filters (--port, --pid)");
+}
+
+/* ---- options ---- */
+
+static bool one_by_one(const struct flows_opts *o)
+{
+	return o->cfg.retrans_events || o->cfg.packets;
+}
+
+/* The agent's programs keep no closed connections, drops per connection
+ * or layer times, and send no records. */
+static void check_from_agent(const struct flows_opts *o)
+{
+	check_agent_source("flows", o->from_agent, o->pin_dir,
+			   any_filter(&o->common.filters) || o->cfg.sport || o->cfg.dport);
+	if (o->from_agent &&
+	    (o->all || o->drops || o->layers || o->http || o->prom || one_by_one(o)))
+		usage_error("flows", "-a, --drops, --layers, --packets, --retrans-events, --http and "
+			    "--prom "
+			    "need flows' own programs: they do not go with --from-agent");
+}
+
+static void check_flows_options(const struct flows_opts *o)
+{
+	const struct sock_filters *f = &o->common.filters;
+
+	if (one_by_one(o) && (o->extra || o->retrans || o->drops || o->layers || o->all ||
+			      o->batch || o->prom || o->common.interval || o->common.count ||
+			      o->sort >= 0 || o->http))
+		usage_error("flows", "--retrans-events and --packets print lines one by one; -x, -R, "
+			    "--drops, --layers, -a, -b, -i, -c, -s, --prom and --http are for the "
+			    "table");
+	if (o->cfg.packets && o->cfg.retrans_events)
+		usage_error("flows", "--retrans-events and --packets are two views: choose one");
+	if (o->cfg.packets && !f->port && !f->pid && !f->comm_set && !o->cfg.sport && !o->cfg.dport)
+		usage_error("flows", "--packets prints a line per segment: choose connections with "
+			    "--port, --lport, --rport, --pid or --comm so it cannot flood");
+}
+
+static int cmd_flows(int argc, char **argv);
+
+#define T struct flows_opts
+static const struct opt_def flows_options[] = {
+	OPTION_INTERVAL(T, "refresh every TIME (default 1s)"),
+	OPTION_COUNT(T, "stop after N snapshots"),
+	OPTION_BATCH(T, batch),
+	{ "extra", 'x', NULL, "more columns: BACKLOG MAXBL (listeners) CWND SSTHRESH (segments) "
+	  "SNDBUF SENDQ RECVQ RCVWND (bytes) RTTVAR(ms) PKTSOUT INFLIGHT (bytes) CA (congestion "
+	  "state); listening sockets get rows", OPT_FLAG, OPT_FIELD(T, extra) },
+	{ "retrans", 'R', NULL, "retransmits since sockeye started, by kind: FAST (in fast "
+	  "recovery) TIMEOUT (after the retransmit timer) PROBE (tail-loss probes) SYN SYNACK (on "
+	  "the listener's row); listening sockets get rows", OPT_FLAG, OPT_FIELD(T, retrans) },
+	{ "retrans-events", 0, NULL, "one line per retransmit instead of the table", OPT_FLAG,
+	  OPT_FIELD(T, cfg.retrans_events) },
+	{ "http", 0, NULL, "HTTP columns per connection, from the exchanges 'sockeye http' sees: "
+	  "REQS (requests so far), METHOD and STATUS of the last one, LAT(ms) (mean, request's "
+	  "first byte to response's first byte). Copies the first 512 bytes of each HTTP message "
+	  "from the socket calls, as 'sockeye http' does, and puts every system call of the host "
+	  "on the slower traced path", OPT_FLAG, OPT_FIELD(T, http) },
+	{ "layers", 0, NULL, "time per packet between layers, as the average per connection: "
+	  "RXDEV(us) (device to TCP) RXQUE(us) (in the socket's queue until the process copies "
+	  "it) TXTCP(us) (TCP's departure time to the device queue) TXDEV(us) (device queue to "
+	  "the driver); and host-wide log2 histograms. It runs a program on every packet",
+	  OPT_FLAG, OPT_FIELD(T, layers) },
+	{ "packets", 'P', NULL, "one line per TCP segment instead of the table: sent ones as they "
+	  "are queued to the device, received ones as TCP takes them in once established; DIR "
+	  "SEQ ACK LEN FLAGS WINDOW (unscaled). Needs --port, --lport, --rport, --pid or --comm",
+	  OPT_FLAG, OPT_FIELD(T, cfg.packets) },
+	{ "drops", 0, NULL, "segments dropped on arrival, per connection: CSUMERR (bad checksum) "
+	  "SEQERR (sequence or ACK number out of the window) OTHERDROP; and a host-wide count of "
+	  "TCP drops by the kernel's reason (enum skb_drop_reason, named from its BTF)",
+	  OPT_FLAG, OPT_FIELD(T, drops) },
+	{ "all", 'a', NULL, "keep closed connections in the table", OPT_FLAG, OPT_FIELD(T, all) },
+	OPTION_LPORT(T, cfg.sport),
+	OPTION_RPORT(T, cfg.dport),
+	OPTION_SORT(T, sort, "acked (default), received, retrans, srtt, age, cwnd, sendq, recvq "
+		    "(largest first), pid, comm, local, remote, state (ascending)", sort_key_names),
+	{ "prom", 0, "FILE", "write each snapshot to FILE in Prometheus text format, replaced "
+	  "atomically (node_exporter's textfile collector)", OPT_STRING, OPT_FIELD(T, prom) },
+	OPTION_FROM_AGENT(T, from_agent, "read the connections of the running 'sockeye agent' "
+			  "(its flows collector) instead of loading programs: the table, -x, -R, "
+			  "--sort and JSON, with the agent's filters; listeners get no rows. The agent "
+			  "keeps no start of a connection: AGE counts from when it first met it "
+			  "(shown '>') and DIR is guessed from the listeners. Not with it: -a (no "
+			  "closed connections), --drops, --layers, --packets, --retrans-events, "
+			  "--http, --prom and the filters"),
+	OPTION_PIN_DIR(T, pin_dir, "where that agent pins its maps (default /sys/fs/bpf/sockeye)"),
+	OPTION_FILTERS(T),
+	OPTION_JSON(T),
+	OPTION_DURATION(T),
+	OPTION_RENAMED("sport", 0, "PORT", "--lport"),
+	OPTION_RENAMED("dport", 'd', "PORT", "--rport"),
+	OPTION_RENAMED("errors", 'e', NULL, "--drops"),
+	OPTION_RENAMED(NULL, 't', NULL, "--layers"),
+	OPTION_RENAMED(NULL, 'r', NULL, "-R, --retrans"),
+	OPTION_END,
+};
+#undef T
+
+const struct command flows_command = {
+	.name = "flows",
+	.run = cmd_flows,
+	.summary = "TCP connections and their health: window, RTT, bytes, retransmits",
+	.synopsis = "[OPTIONS]",
+	.overhead =
+	"Programs on TCP state changes, retransmits and socket destruction, "
+	"and a socket iterator once per interval: nothing runs per packet by "
+	"default. --drops adds a program on every dropped packet of the host, "
+	"--layers and -P one on every packet and copy, --http syscall "
+	"tracepoints. In the benchmark (2 vCPUs), the connection loops kept "
+	"0.86 to 0.97 of their rate; with --layers a connection loop kept "
+	"0.70.",
+	.description =
+	"A table of TCP connections and their health, one row per connection,\n"
+	"refreshed every interval: who owns it, which end opened it, how long it has\n"
+	"been open, bytes acknowledged and received, retransmits, smoothed RTT. It\n"
+	"counts in the kernel from tracepoints and reads each socket's own numbers\n"
+	"(those of 'ss -ti') once per interval: without --drops, --layers or -P nothing\n"
+	"runs per packet. Connections open before sockeye started are included, with their\n"
+	"owner when a process holds them; AGE then starts at sockeye's start and\n"
+	"reads '>12.0s'. As with ss, the connections are those of sockeye's own\n"
+	"network namespace.\n"
+	"\n"
+	"On a terminal the table is redrawn in place; into a file or pipe (or with\n"
+	"-b) a table is printed per interval. A connection that closes is shown once\n"
+	"more, as CLOSE with its final numbers (with -a, until sockeye ends).\n"
+	"\n"
+	"Columns: PID COMM LOCAL REMOTE STATE ROLE AGE ACKED RECEIVED RETRANS SRTT(ms)\n"
+	"ROLE is client (it called connect) or server (accepted). RETRANS is the\n"
+	"kernel's count of retransmitted segments over the connection's life.\n",
+	.notes =
+	"JSON Lines: a header record, then per snapshot one record of type flow per\n"
+	"connection (role client, server or null when not known; --drops, --layers\n"
+	"and --http add their fields, --layers an object with a log2 histogram per\n"
+	"layer), one of type flows (the totals), with --drops one of type drop per\n"
+	"reason, with --layers one of type layer per layer (rx_device, rx_queue,\n"
+	"tx_tcp, tx_device); and one of type lost when closed connections went\n"
+	"unreported since the last (and at exit). With --retrans-events, records of\n"
+	"type retrans; with --packets, of type packet (direction send or recv). The\n"
+	"fields are in sockeye's JSON schema (schema/sockeye.schema.json).\n",
+	.examples =
+	"  sockeye flows                        the live table\n"
+	"  sockeye flows -x -R --drops -s retrans  every column, most retransmits first\n"
+	"  sockeye flows --rport 443 -b -c 3    three snapshots of HTTPS clients\n"
+	"  sockeye flows --json -i 10 -p 1234   one process's connections as JSON\n"
+	"  sockeye flows --retrans-events       each retransmit as it happens\n"
+	"  sockeye flows -P --port 8080         every segment to or from port 8080\n"
+	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n"
+	"  sockeye flows --from-agent -b -c 1   the agent's connections, no programs\n",
+	.options = flows_options,
+};
+
+static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
+{
+	parse_options(&flows_command, argc, argv, o);
+	o->cfg.listeners = o->extra || o->retrans;
+	o->cfg.drops = o->drops;
+	o->cfg.layers = o->layers;
+	check_flows_options(o);
+	check_from_agent(o);
+	if (o->sort < 0)
+		o->sort = 0;
+	o->cfg.filters = o->common.filters;
+}
+
+/* Reading between reports keeps closed connections (and, under --http,
+ * exchanges) from piling up in the ring buffers. */
+static void read_between(void *ctx, int ms)
+{
+	struct reporter *rep = ctx;
+
+	reader_poll(&rep->s->reader, ms);
+	if (rep->http)
+		flows_http_read(rep->http);
+}
+
+static int run_table(const struct flows_opts *o, struct flows_session *s)
+{
+	struct reporter rep = {
+		.o = o,
+		.s = s,
+		.live = !o->batch && !o->common.json && isatty(STDOUT_FILENO),
+	};
+	int err;
+
+	if (o->http && !(rep.http = flows_http_start(&o->common.filters)))
+		return EXIT_FAIL;
+	err = run_reports_waiting(o->common.interval ? o->common.interval : 1,
+				  o->common.count, report, &rep, read_between, &rep);
+	flows_http_stop(rep.http);
+	if (!err && o->common.json)
+		json_lost(&rep.lost, reader_lost(&s->reader), reader_skipped(&s->reader), true);
+	if (!err && !o->common.json && reader_ring_full(&s->reader))
+		p_warn("%llu closed connections were not reported: the ring buffer was full",
+		       (unsigned long long)reader_ring_full(&s->reader));
+	if (!err && !o->common.json && reader_skipped(&s->reader))
+		warn_skipped("flows", reader_skipped(&s->reader));
+	flow_table_free(&rep.table);
+	free(rep.layers);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+static int start_session(const struct flows_opts *o, struct flows_session *s,
+			 struct event_printer *printer)
+{
+	if (o->from_agent)
+		return flows_session_borrow(s, o->pin_dir ? o->pin_dir :
+						  DEFAULT_PIN_DIR);
+	if (!check_environment())
+		return -EPERM;
+	return flows_session_start(s, &o->cfg, print_event, printer);
+}
+
+static int cmd_flows(int argc, char **argv)
+{
+	struct flows_opts o = { .sort = -1 };
+	struct flows_session session;
+	struct event_printer printer;
+	int status;
+
+	parse_flows_options(argc, argv, &o);
+	printer = (struct event_printer){
+		.json = o.common.json,
+		.clock_offset = monotonic_to_realtime_offset(),
+	};
+	if (o.common.json)
+		json_header("flows");
+	run_start(o.common.duration);
+	if (start_session(&o, &session, &printer))
+		return EXIT_FAIL;
+	if (one_by_one(&o))
+		status = run_events(&o, &session);
+	else
+		status = run_table(&o, &session);
+	/* The agent says so itself, as its lost events. */
+	if (session.skel && flows_untracked(&session))
+		p_warn("%llu connections had no counters of their own: more than %u were open "
+		       "at once", (unsigned long long)flows_untracked(&session),
+		       bpf_map__max_entries(session.skel->maps.flows));
+	flows_session_stop(&session);
+	return status;
 }

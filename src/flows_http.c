@@ -93,7 +93,7 @@ struct flows_http *flows_http_start(const struct sock_filters *filters)
 		p_err("out of memory");
 		return NULL;
 	}
-	if (http_session_start(&h->session, filters, HTTP_DEFAULT_BYTES, add_exchange, h)) {
+	if (http_session_start(&h->session, filters, NULL, HTTP_DEFAULT_BYTES, add_exchange, h)) {
 		free(h);
 		return NULL;
 	}

@@ -1,190 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye http`: one line per HTTP/1.x exchange seen in the socket calls
  * of the host, server side and client side, or a summary per method,
- * status and path prefix. Kernel side: bpf/http.bpf.c; parsing:
+ * status and path prefix: options, printers, cmd_http. The session:
+ * src/http_session.c; kernel side: bpf/http.bpf.c; parsing:
  * src/http_parse.c. */
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/socket.h>
-#include <bpf/bpf.h>
 #include "sockeye.h"
 #include "http_session.h"
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
-#include "maps.h"
 #include "probe.h"
-#include "http.skel.h"
-
-#define GIVES_PAYLOAD 1u
-
-#define HOOK(call) { "http_" #call "_e", GIVES_PAYLOAD, PROTO_TCP_BIT }, \
-		   { "http_" #call "_x", GIVES_PAYLOAD, PROTO_TCP_BIT }
-
-static const struct hook_use http_hooks[] = {
-	HOOK(read), HOOK(write), HOOK(readv), HOOK(writev),
-	HOOK(sendto), HOOK(recvfrom), HOOK(sendmsg), HOOK(recvmsg),
-};
-
-static const char *gives_name(int bit)
-{
-	return "payload";
-}
-
-const struct program_set http_programs = {
-	.cmd = "http",
-	.hooks = http_hooks,
-	.n_hooks = sizeof(http_hooks) / sizeof(http_hooks[0]),
-	.gives_name = gives_name,
-	.elf_bytes = http_bpf__elf_bytes,
-};
-
-static void on_exchange(void *ctx, const struct http_exchange *x)
-{
-	const struct http_slot *slot = ctx;
-	struct http_event e = { .x = *x, .tuple = slot->tuple, .owner = slot->owner };
-
-	slot->session->fn(slot->session->ctx, &e);
-}
-
-/* A record is as long as the bytes it copied: len never reaches past it. */
-static void on_record(void *ctx, const void *data, size_t size)
-{
-	struct http_session *s = ctx;
-	const struct http_record *r = data;
-	size_t copied = size - offsetof(struct http_record, data);
-	struct http_slot *slot = &s->slots[r->conn_id % HTTP_CONNS];
-	struct http_piece piece = {
-		.ts_ns = r->ts_ns, .seq = r->seq, .count = r->count, .data = r->data,
-		.len = r->len < copied ? r->len : copied, .dir = r->dir, .flags = r->flags,
-	};
-
-	s->records++;
-	/* A free slot has no session yet, and its zero conn_id is no match. */
-	if (!slot->session || slot->conn_id != r->conn_id) {
-		slot->conn_id = r->conn_id;
-		slot->session = s;
-		http_conn_init(&slot->conn, on_exchange, slot);
-	}
-	slot->tuple = r->tuple;
-	slot->owner = r->owner;
-	http_conn_feed(&slot->conn, &piece);
-}
-
-/* Opens the programs with the filters set; the caller sets the rest of
- * their read-only data, then loads. */
-static int session_open(struct http_session *s, const struct sock_filters *filters)
-{
-	memset(s, 0, sizeof(*s));
-	s->skel = http_bpf__open();
-	if (!s->skel)
-		return open_failed("http");
-	set_filters(&s->skel->rodata->filter, filters);
-	return require_programs(s->skel->obj, &http_programs, GIVES_PAYLOAD, PROTO_TCP_BIT);
-}
-
-int http_session_start(struct http_session *s, const struct sock_filters *filters,
-		       uint32_t max_bytes, http_event_fn fn, void *ctx)
-{
-	int err = session_open(s, filters);
-
-	s->fn = fn;
-	s->ctx = ctx;
-	if (err)
-		goto out;
-	s->slots = calloc(HTTP_CONNS, sizeof(*s->slots));
-	if (!s->slots) {
-		p_err("cannot allocate the connection table: %s", strerror(errno));
-		err = -ENOMEM;
-		goto out;
-	}
-	s->skel->rodata->max_bytes = max_bytes;
-	bpf_map__set_max_entries(s->skel->maps.pending, 1);	/* for summing only */
-	err = start_reading(s->skel->skeleton, "http", &s->reader,
-			    offsetof(struct http_record, data), on_record, s);
-out:
-	if (err)
-		http_session_stop(s);
-	return err;
-}
-
-int http_sums_start(struct http_session *s, const struct sock_filters *filters, bool by_path,
-		    const char *path_prefix)
-{
-	int err = session_open(s, filters);
-
-	if (!err) {
-		s->skel->rodata->summarize = true;
-		s->skel->rodata->group_by_path = by_path;
-		strncpy((char *)s->skel->rodata->path_prefix, path_prefix, HTTP_PATH_LEN);
-		s->skel->rodata->path_prefix_len = strlen(path_prefix);
-		/* Nothing to read: the smallest ring buffer, unmapped. */
-		bpf_map__set_max_entries(s->skel->maps.records, getpagesize());
-		err = load_and_attach(s->skel->skeleton, "http");
-	}
-	if (err)
-		http_session_stop(s);
-	return err;
-}
-
-int http_sums_read(const struct http_session *s, http_sum_fn fn, void *ctx)
-{
-	int fd = bpf_map__fd(s->skel->maps.sums), ncpus = libbpf_num_possible_cpus();
-	struct http_sum_key key, *prev = NULL;
-	struct http_sum *percpu, total;
-	int err;
-
-	if (ncpus < 0)
-		return ncpus;
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	while (!(err = bpf_map_get_next_key(fd, prev, &key))) {
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, percpu))
-			continue;	/* not there any more */
-		memset(&total, 0, sizeof(total));
-		for (int cpu = 0; cpu < ncpus; cpu++) {
-			total.count += percpu[cpu].count;
-			total.sum_ns += percpu[cpu].sum_ns;
-			for (int i = 0; i < HTTP_LATENCY_SLOTS; i++)
-				total.slots[i] += percpu[cpu].slots[i];
-		}
-		fn(ctx, &key, &total);
-	}
-	free(percpu);
-	return err == -ENOENT ? 0 : err;
-}
-
-uint64_t http_sums_full(const struct http_session *s)
-{
-	return percpu_counter(bpf_map__fd(s->skel->maps.sums_full));
-}
-
-uint64_t http_skipped(const struct http_session *s)
-{
-	return skipped_runs(s->skel->obj);
-}
-
-void http_session_stop(struct http_session *s)
-{
-	reader_close(&s->reader);
-	http_bpf__destroy(s->skel);
-	s->skel = NULL;
-	free(s->slots);
-	s->slots = NULL;
-}
-
-/* ---- the command ---- */
 
 /* The kernel's sums with both roles added up: one row per method,
  * status and path group, never more rows than the kernel has sums. */
 struct summary_row {
 	char method[HTTP_METHOD_LEN];
 	uint16_t status;
+	bool tls;
 	char group[HTTP_PATH_LEN + 1];
 	uint64_t count;
 	uint64_t slots[HTTP_LATENCY_SLOTS];	/* log2 of latency in microseconds */
@@ -200,6 +36,8 @@ struct http_opts {
 	struct http_match match;
 	uint32_t max_bytes;
 	bool summary;
+	bool tls_plaintext;
+	struct tls_libs *tls_libs;	/* --tls-lib, then the ones found */
 };
 
 struct printer {
@@ -237,9 +75,9 @@ static void print_text(const struct printer *p, const struct http_event *e)
 	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
 	format_size(req, sizeof(req), e->x.request_size);
 	format_size(resp, sizeof(resp), e->x.response_size);
-	printf("%-8s %-7u %-16s %-6s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n", when,
-	       e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client",
-	       p->endpoint_width, local, p->endpoint_width, remote,
+	printf("%-8s %-7u %-16s %-6s %-3s %-*s %-*s %-7s %-6u %u.%u %-8s %-9s %-8.3f %s%s\n",
+	       when, e->owner.pid, comm_str(e->owner.comm).s, e->x.server ? "server" : "client",
+	       e->tls ? "yes" : "no", p->endpoint_width, local, p->endpoint_width, remote,
 	       text_safe(method, sizeof(method), e->x.method), e->x.status, e->x.major, e->x.minor,
 	       req, resp, latency_ns(&e->x) / 1e6, text_safe(path, sizeof(path), e->x.path),
 	       e->x.path_cut ? "..." : "");
@@ -253,6 +91,7 @@ static void print_json(const struct printer *p, const struct http_event *e)
 	json_record_begin(&j, "http", e->x.request_ns + p->clock_offset);
 	json_owner(&j, &e->owner);
 	json_str(&j, "role", e->x.server ? "server" : "client");
+	json_bool(&j, "tls", e->tls);
 	json_tuple(&j, &e->tuple);
 	json_str(&j, "method", e->x.method);
 	json_str(&j, "path", e->x.path);
@@ -268,12 +107,13 @@ static void print_json(const struct printer *p, const struct http_event *e)
 
 /* The row of these rows with this method, status and group, or NULL. */
 static struct summary_row *find_row(const struct summary_rows *r, const char *method,
-				    uint16_t status, const char *group)
+				    uint16_t status, const char *group, bool tls)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct summary_row *row = &r->rows[i];
 
-		if (row->status == status && !strcmp(row->method, method) && !strcmp(row->group, group))
+		if (row->status == status && row->tls == tls && !strcmp(row->method, method) &&
+		    !strcmp(row->group, group))
 			return row;
 	}
 	return NULL;
@@ -291,7 +131,7 @@ static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct 
 	memcpy(group, key->group, HTTP_PATH_LEN);
 	if (!http_method_status_match(&p->o->match, method, key->status))
 		return;
-	row = find_row(r, method, key->status, group);
+	row = find_row(r, method, key->status, group, key->tls);
 	if (!row) {
 		if (r->n == HTTP_SUM_ROWS)	/* not while the kernel keeps its sums */
 			return;
@@ -299,6 +139,7 @@ static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct 
 		memset(row, 0, sizeof(*row));
 		strcpy(row->method, method);
 		row->status = key->status;
+		row->tls = key->tls;
 		strcpy(row->group, group);
 	}
 	row->count += sum->count;
@@ -328,6 +169,7 @@ static void print_row_json(const struct summary_row *row, const struct report_sp
 	json_str(&j, "method", row->method);
 	json_uint(&j, "status", row->status);
 	json_str(&j, "path_prefix", row->group);
+	json_bool(&j, "tls", row->tls);
 	json_hist(&j, row->slots, HTTP_LATENCY_SLOTS);
 	json_end(&j);
 }
@@ -341,9 +183,10 @@ static void print_row(const struct printer *p, const struct summary_row *row,
 		print_row_json(row, span);
 		return;
 	}
-	printf("\n%s %u %s: %llu exchanges, latency:\n",
+	printf("\n%s %u %s%s: %llu exchanges, latency:\n",
 	       text_safe(method, sizeof(method), row->method), row->status,
-	       text_safe(group, sizeof(group), row->group), (unsigned long long)row->count);
+	       text_safe(group, sizeof(group), row->group), row->tls ? " (TLS)" : "",
+	       (unsigned long long)row->count);
 	print_log2_hist(stdout, row->slots, HTTP_LATENCY_SLOTS, "usecs");
 }
 
@@ -369,7 +212,7 @@ static int report_summary(void *ctx, const struct report_span *span)
 	for (size_t i = 0; i < p->now.n; i++) {
 		struct summary_row gained = p->now.rows[i];
 		const struct summary_row *old = find_row(&p->before, gained.method, gained.status,
-							 gained.group);
+							 gained.group, gained.tls);
 
 		for (int s = 0; old && s < HTTP_LATENCY_SLOTS; s++)
 			gained.slots[s] -= old->slots[s];
@@ -454,6 +297,20 @@ static void parse_path_prefix(const char *cmd, const char *arg, void *match)
 	strcpy(m->path_prefix, arg);
 }
 
+/* --tls-lib: an ELF file with OpenSSL's or GnuTLS's calls, checked now. */
+static void parse_tls_lib(const char *cmd, const char *arg, void *field)
+{
+	struct tls_libs **libs = field;
+	char why[PATH_MAX + 128];
+
+	if (!*libs)
+		*libs = calloc(1, sizeof(**libs));
+	if (!*libs)
+		usage_error(cmd, "cannot allocate the TLS libraries: %s", strerror(errno));
+	if (tls_libs_add(*libs, arg, why, sizeof(why)))
+		usage_error(cmd, "invalid --tls-lib: %s", why);
+}
+
 static int cmd_http(int argc, char **argv);
 
 #define T struct http_opts
@@ -470,6 +327,12 @@ static const struct opt_def http_options[] = {
 	{ "summary", 0, NULL, "per method, status and path prefix (up to the second '/'): count "
 	  "and a log2 histogram of latency in microseconds, every interval with -i, else once "
 	  "at exit", OPT_FLAG, OPT_FIELD(T, summary) },
+	{ "tls-plaintext", 0, NULL, "show exchanges inside TLS (HTTPS) too: copies the decrypted "
+	  "bytes, where paths and headers can carry secrets (--summary counts HTTPS without it)",
+	  OPT_FLAG, OPT_FIELD(T, tls_plaintext) },
+	{ "tls-lib", 0, "PATH", "also probe this OpenSSL or GnuTLS copy (a vendored library or "
+	  "a program linked statically); repeatable", OPT_CALL, OPT_FIELD(T, tls_libs),
+	  .parse = parse_tls_lib },
 	OPTION_INTERVAL(T, "with --summary: print the summary every TIME"),
 	OPTION_COUNT(T, "with --summary and -i: stop after N summaries"),
 	OPTION_FILTERS(T),
@@ -490,51 +353,67 @@ const struct command http_command = {
 	"to user space, where it is parsed. --summary sums in the kernel and "
 	"copies nothing out. In the benchmark (2 vCPUs), wrk against nginx "
 	"kept about 0.59 of its rate with every exchange printed and about "
-	"0.85 with --summary.",
+	"0.85 with --summary. HTTPS (--summary, --tls-plaintext) adds an entry "
+	"and a return uprobe on each TLS library call that writes or reads "
+	"application data, in every process using the library.",
 	.description =
-	"Show one line per HTTP/1.x request and its response on plaintext TCP, as\n"
-	"seen in the socket calls of every process on the host: by the server that\n"
-	"answers it and by the client that sends it.\n"
+	"Show one line per HTTP/1.x request and its response on TCP, as seen in the\n"
+	"socket calls of every process on the host: by the server that answers it\n"
+	"and by the client that sends it. With --tls-plaintext, HTTPS too: read in\n"
+	"OpenSSL 3 and GnuTLS by uprobes, where it is not encrypted.\n"
 	"\n"
-	"Columns: TIME PID COMM ROLE LOCAL REMOTE METHOD STATUS VER REQ RESP LAT(ms) PATH\n"
-	"TIME is when the request's first byte was written (client) or read (server);\n"
-	"PID and COMM the process that moved the response; ROLE server or client;\n"
-	"REQ and RESP the body sizes the headers announce (Content-Length; 0 for no\n"
-	"body, - when unknown); LAT(ms) the time from the request's first byte to the\n"
-	"response's first byte on this side. Paths longer than 128 bytes end in '...'.\n"
+	"Columns: TIME PID COMM ROLE TLS LOCAL REMOTE METHOD STATUS VER REQ RESP LAT(ms)\n"
+	"PATH. TIME is when the request's first byte was written (client) or read\n"
+	"(server); PID and COMM the process that moved the response; ROLE server or\n"
+	"client; TLS yes inside HTTPS; REQ and RESP the body sizes the headers\n"
+	"announce (Content-Length; 0 for no body, - when unknown); LAT(ms) the time\n"
+	"from the request's first byte to the response's first byte on this side.\n"
+	"Paths longer than 128 bytes end in '...'.\n"
 	"\n"
 	"Payload: this command, and only this command, copies message bytes out of\n"
 	"the processes' buffers, in the kernel: at most --max-bytes of each message\n"
 	"(its first bytes, where the request line, status line and headers are), and\n"
 	"only from calls on sockets whose data starts like HTTP. Nothing is copied\n"
 	"unless this command runs. With --summary no bytes leave the kernel: it\n"
-	"reads the first 144 bytes of each message there and keeps only counts.\n",
+	"reads the first 144 bytes of each message there and keeps only counts.\n"
+	"\n"
+	"HTTPS: the bytes copied with --tls-plaintext are decrypted; paths and\n"
+	"headers of HTTPS requests can carry secrets (tokens, cookies). --summary\n"
+	"counts HTTPS without it, keeping only method, status, path group and\n"
+	"latency. The TLS libraries are the system's libssl.so.3 and\n"
+	"libgnutls.so.30, the copies running processes map, and those given with\n"
+	"--tls-lib; processes started later that map one are covered.\n",
 	.notes =
 	"The shared filters act in the kernel; --method, --status and --path-prefix\n"
 	"after parsing.\n"
 	"\n"
 	"JSON Lines: a header record, then records of type http (request_size and\n"
-	"response_size -1 when unknown), with --summary of type http_summary (total\n"
+	"response_size -1 when unknown; tls true inside HTTPS), with --summary of type\n"
+	"http_summary (total\n"
 	"exchanges; counts[0] is 0-1 us, counts[n] 2^n to 2^(n+1)-1 us), and lost\n"
 	"(with --summary, exchanges not summed too); the fields are in sockeye's\n"
 	"JSON schema (schema/sockeye.schema.json).\n"
 	"\n"
 	"http uses syscall tracepoints (read, write, readv, writev, sendto, recvfrom,\n"
 	"sendmsg, recvmsg), which put every syscall of the host on a slower path\n"
-	"while it runs. HTTPS and HTTP/2 are not seen.\n",
+	"while it runs, and for HTTPS uprobes on the TLS libraries ('sockeye\n"
+	"features' lists them); without uprobes it says so once and shows cleartext\n"
+	"HTTP. HTTP/2 is not seen.\n",
 	.examples =
 	"  sockeye http                          every exchange on the host\n"
 	"  sockeye http --port 8080 --status 5xx server errors on port 8080\n"
 	"  sockeye http --comm nginx --json      what nginx serves, as JSON Lines\n"
 	"  sockeye http --summary -i 10 --path-prefix /api\n"
-	"                                        latency per endpoint every 10 s\n",
+	"                                        latency per endpoint every 10 s\n"
+	"  sockeye http --tls-plaintext --port 443\n"
+	"                                        HTTPS exchanges on port 443\n",
 	.options = http_options,
 };
 
 static void print_header(const struct printer *p)
 {
-	printf("%-8s %-7s %-16s %-6s %-*s %-*s %-7s %-6s %-3s %-8s %-9s %-8s %s\n", "TIME", "PID",
-	       "COMM", "ROLE", p->endpoint_width, "LOCAL", p->endpoint_width, "REMOTE", "METHOD",
+	printf("%-8s %-7s %-16s %-6s %-3s %-*s %-*s %-7s %-6s %-3s %-8s %-9s %-8s %s\n", "TIME",
+	       "PID", "COMM", "ROLE", "TLS", p->endpoint_width, "LOCAL", p->endpoint_width, "REMOTE", "METHOD",
 	       "STATUS", "VER", "REQ", "RESP", "LAT(ms)", "PATH");
 }
 
@@ -551,8 +430,18 @@ static int cmd_http(int argc, char **argv)
 	if (o.common.count && !o.common.interval)
 		usage_error("http", "--count needs --interval: without it there is one summary, at "
 			    "the end");
+	if (o.tls_libs && !o.summary && !o.tls_plaintext)
+		usage_error("http", "--tls-lib goes with --tls-plaintext or --summary: without them "
+			    "HTTPS is not read");
 	if (!check_environment())
 		return EXIT_FAIL;
+	if (o.summary || o.tls_plaintext) {
+		if (!o.tls_libs && !(o.tls_libs = calloc(1, sizeof(*o.tls_libs)))) {
+			p_err("cannot allocate the TLS libraries: %s", strerror(errno));
+			return EXIT_FAIL;
+		}
+		tls_libs_find(o.tls_libs);
+	}
 	if (o.common.json)
 		json_header("http");
 	printer = (struct printer){
@@ -564,17 +453,23 @@ static int cmd_http(int argc, char **argv)
 	run_start(o.common.duration);
 	if (o.summary) {
 		printer.session = &session;
-		if (http_sums_start(&session, &o.common.filters, true, o.match.path_prefix))
-			return EXIT_FAIL;
+		if (http_sums_start(&session, &o.common.filters, o.tls_libs, true,
+				    o.match.path_prefix))
+			goto fail;
 		status = run_summary(&printer);
 	} else {
-		if (http_session_start(&session, &o.common.filters, o.max_bytes, on_event, &printer))
-			return EXIT_FAIL;
+		if (http_session_start(&session, &o.common.filters, o.tls_libs, o.max_bytes, on_event,
+				       &printer))
+			goto fail;
 		if (!o.common.json)
 			print_header(&printer);
 		status = read_until_stopped(&session.reader, "http", o.common.json,
 					    "narrow the filters or lower --max-bytes");
 	}
 	http_session_stop(&session);
+	free(o.tls_libs);
 	return status;
+fail:
+	free(o.tls_libs);
+	return EXIT_FAIL;
 }

@@ -9,6 +9,7 @@
 #include "run.h"
 #include "http.h"
 #include "http_parse.h"
+#include "tls_libs.h"
 
 /* Connections followed at once in user space; a newer one takes the place
  * of the one HTTP_CONNS before it. */
@@ -19,6 +20,7 @@ struct http_event {
 	struct http_exchange x;
 	struct sock_tuple tuple;	/* saddr/sport local, daddr/dport remote */
 	struct sock_owner owner;	/* the process that moved the response */
+	bool tls;			/* inside TLS (HTTPS) */
 };
 
 typedef void (*http_event_fn)(void *ctx, const struct http_event *e);
@@ -30,6 +32,7 @@ struct http_slot {
 	struct http_conn conn;
 	struct sock_tuple tuple;
 	struct sock_owner owner;
+	bool tls;
 	struct http_session *session;
 };
 
@@ -40,17 +43,23 @@ struct http_session {
 	http_event_fn fn;
 	void *ctx;
 	uint64_t records;	/* read so far; with the lost ones, every copy made */
+	const struct tls_libs *tls_libs;	/* to attach to; NULL: cleartext only */
+	struct tls_probes tls;
 };
 
 /* max_bytes: at most this many bytes of each message are copied (from 1 to
- * HTTP_MAX_BYTES). Returns 0, or -errno after printing why. */
+ * HTTP_MAX_BYTES). tls: the TLS libraries whose plaintext is read too, or
+ * NULL for cleartext only; where uprobes or libraries are missing, a
+ * warning says HTTPS is not seen and cleartext still is. Returns 0, or
+ * -errno after printing why. */
 int http_session_start(struct http_session *s, const struct sock_filters *filters,
-		       uint32_t max_bytes, http_event_fn fn, void *ctx);
+		       const struct tls_libs *tls, uint32_t max_bytes, http_event_fn fn,
+		       void *ctx);
 /* The same programs summing exchanges in the kernel (struct http_sum)
  * instead of copying bytes: nothing reaches fn. by_path: keyed by path
  * group too; path_prefix: only paths that start with it ("" for all). */
-int http_sums_start(struct http_session *s, const struct sock_filters *filters, bool by_path,
-		    const char *path_prefix);
+int http_sums_start(struct http_session *s, const struct sock_filters *filters,
+		    const struct tls_libs *tls, bool by_path, const char *path_prefix);
 /* Calls fn with each sum since the start, its CPUs' copies added up.
  * Returns 0 or -errno. */
 typedef void (*http_sum_fn)(void *ctx, const struct http_sum_key *key, const struct http_sum *sum);

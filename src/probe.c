@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "probe.h"
 #include "probe.skel.h"
 #include "fallback.h"
+#include "tls_libs.h"
 
 #define CAP_NET_ADMIN 12
 #define CAP_SYS_ADMIN 21
@@ -180,6 +182,17 @@ static bool tracepoint_in_tracefs(const char *cat_name, char *why, size_t len)
 	return false;
 }
 
+/* A uprobe on target, "PATH:FUNCTION". */
+static struct bpf_link *attach_uprobe_target(struct bpf_program *prog, const char *target)
+{
+	const char *colon = strrchr(target, ':');
+	char path[PATH_MAX];
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = colon ? colon + 1 : "");
+
+	snprintf(path, sizeof(path), "%.*s", colon ? (int)(colon - target) : 0, target);
+	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &opts);
+}
+
 static struct bpf_link *attach_probe(struct bpf_program *prog, const char *target, bool retprobe)
 {
 	const char *root = cgroup2_root();
@@ -197,6 +210,8 @@ static struct bpf_link *attach_probe(struct bpf_program *prog, const char *targe
 			close(cg);
 		return link;
 	case BPF_PROG_TYPE_KPROBE:
+		if (target && !strncmp(bpf_program__section_name(prog), "uprobe", 6))
+			return attach_uprobe_target(prog, target);
 		if (target)
 			return bpf_program__attach_kprobe(prog, retprobe, target);
 		/* fall through */
@@ -262,6 +277,8 @@ bool hook_exists(const char *section, char *why, size_t len)
 		return tracepoint_in_btf(target, why, len);
 	if (!strncmp(section, "tp/", 3))
 		return tracepoint_in_tracefs(target, why, len);
+	if (!strncmp(section, "uprobe", 6) || !strncmp(section, "uretprobe", 9))
+		return uprobes_available(why, len);
 	if (!strncmp(section, "cgroup/", 7)) {
 		if (cgroup2_root())
 			return true;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye top`'s full-screen view, with ncurses (the library every
  * terminal tool of its kind uses, nethogs included): the rows of
- * top_view.c, a chart of the host's recent send and receive rates, a
+ * top_model.c, a chart of the host's recent send and receive rates, a
  * status line, and keys that change the view at once. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sockeye.h"
-#include "top_view.h"
+#include "top_model.h"
 
 #define HISTORY 128	/* intervals the chart remembers */
 #define CHART_ROWS 2	/* lines above the table: one chart per direction */

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "options.h"
-#include "traffic.h"
+#include "top.h"
 
 struct top_session {
-	struct traffic_bpf *skel;	/* NULL when reading an agent's maps */
+	struct top_bpf *skel;	/* NULL when reading an agent's maps */
 	int traffic_fd, lost_fd;
 };
 

@@ -632,3 +632,21 @@ bool three_http_exchanges(int cli, int acc)
 	       exchange(cli, acc, "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
 			"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 }
+
+void collect_sum(void *ctx, const struct http_sum_key *key, const struct http_sum *sum)
+{
+	struct sums *s = ctx;
+
+	if (s->n < MAX_SUMS) {
+		s->key[s->n] = *key;
+		s->sum[s->n++] = *sum;
+	}
+}
+
+void collect_exchange(void *ctx, const struct http_event *e)
+{
+	struct events *ev = ctx;
+
+	if (ev->n < MAX_EVENTS)
+		ev->e[ev->n++] = *e;
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include "http_session.h"
 
 /* Loopback address of a family: 127.0.0.1 or ::1. */
 socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss);
@@ -137,5 +138,28 @@ void collected_init(struct collected *c, size_t record_size, int max);
 void collect_record(void *ctx, const void *record, size_t size);	/* a record_fn */
 const void *collected_at(const struct collected *c, int i);
 void collected_free(struct collected *c);
+
+/* HTTP exchanges as an http_session gives them (an http_event_fn),
+ * kept for the checks. */
+#define MAX_EVENTS 64
+
+struct events {
+	int n;
+	struct http_event e[MAX_EVENTS];
+};
+
+void collect_exchange(void *ctx, const struct http_event *e);
+
+/* The kernel's HTTP sums as http_sums_read() gives them (--summary, the
+ * agent), kept for the checks. */
+#define MAX_SUMS 16
+
+struct sums {
+	int n;
+	struct http_sum_key key[MAX_SUMS];
+	struct http_sum sum[MAX_SUMS];
+};
+
+void collect_sum(void *ctx, const struct http_sum_key *key, const struct http_sum *sum);
 
 #endif

@@ -24,6 +24,7 @@
 #include "version.h"
 #include "test.h"
 #include "helpers.h"
+#include "tls_server.h"
 #include "flows_session.h"
 
 #define PROMETHEUS "/usr/bin/prometheus"
@@ -1269,10 +1270,10 @@ KTEST(agent_http_and_flows_collectors)
 	ASSERT_TRUE(three_http_exchanges(cli, acc), "the exchanges went through");
 	for (int r = 0; r < 2; r++) {
 		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
-			 "{role=\"%s\",method=\"GET\",status=\"200\"}", roles[r]);
+			 "{role=\"%s\",method=\"GET\",status=\"200\",tls=\"false\"}", roles[r]);
 		ASSERT_EQ(wait_for_series(a.port, series, 2), 2, series);
 		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
-			 "{role=\"%s\",method=\"POST\",status=\"404\"}", roles[r]);
+			 "{role=\"%s\",method=\"POST\",status=\"404\",tls=\"false\"}", roles[r]);
 		ASSERT_EQ(wait_for_series(a.port, series, 1), 1, series);
 	}
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
@@ -1286,6 +1287,47 @@ KTEST(agent_http_and_flows_collectors)
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);
 	close(cli), close(acc), close(srv);
+}
+
+/* The http collector counts HTTPS too, through the TLS libraries found
+ * when it starts: curl (OpenSSL), started after the agent, against nginx
+ * serving TLS, two 200s and a 404 over one connection, each once a side
+ * with tls="true", and nothing outside TLS. */
+KTEST(agent_http_collector_counts_https)
+{
+	static const struct { const char *method, *status; long long n; } want[] = {
+		{ "GET", "200", 2 }, { "GET", "404", 1 },
+	};
+	static const char *const roles[] = { "server", "client" };
+	char port_arg[8], series[192], u[3][96];
+	const char *const extra[] = { "--collectors", "http", "--port", port_arg };
+	static char buf[1 << 18];
+	struct tls_server srv = {};
+	struct agent a;
+
+	if (!tls_tools_here() || !tls_server_start(&srv))
+		goto out;
+	snprintf(port_arg, sizeof(port_arg), "%u", srv.port);
+	tls_url(u[0], sizeof(u[0]), &srv, "/size/1");
+	tls_url(u[1], sizeof(u[1]), &srv, "/size/2");
+	tls_url(u[2], sizeof(u[2]), &srv, "/missing");
+	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up"))
+		goto out;
+	ASSERT_TRUE(tls_curl((char *[]){ u[0], u[1], u[2], NULL }) > 0, "curl's requests");
+	for (int r = 0; r < 2; r++)
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
+				 "{role=\"%s\",method=\"%s\",status=\"%s\",tls=\"true\"}", roles[r],
+				 want[i].method, want[i].status);
+			ASSERT_EQ(wait_for_series(a.port, series, want[i].n), want[i].n, series);
+		}
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	ASSERT_TRUE(!strstr(buf, "tls=\"false\""), "nothing outside TLS");
+	check_exposition(body_of(buf));
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+out:
+	tls_server_stop(&srv);
 }
 
 /* Whether the agent's pinned traffic map (its bytes collector's) still

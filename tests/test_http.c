@@ -13,7 +13,6 @@
 #define CURL "/usr/bin/curl"
 #define PYTHON "/usr/bin/python3"
 #define SERVER_SCRIPT "tests/http_server.py"
-#define MAX_EVENTS 64
 
 struct server {
 	pid_t pid;
@@ -59,25 +58,12 @@ static bool server_start(struct server *s, int family)
 	return false;
 }
 
-struct events {
-	int n;
-	struct http_event e[MAX_EVENTS];
-};
-
-static void collect(void *ctx, const struct http_event *e)
-{
-	struct events *ev = ctx;
-
-	if (ev->n < MAX_EVENTS)
-		ev->e[ev->n++] = *e;
-}
-
 static bool watch_only(struct http_session *s, struct events *ev,
 		       const struct sock_filters *filters)
 {
 	ev->n = 0;
-	return ASSERT_EQ(http_session_start(s, filters, HTTP_DEFAULT_BYTES, collect, ev), 0,
-			 "session starts");
+	return ASSERT_EQ(http_session_start(s, filters, NULL, HTTP_DEFAULT_BYTES, collect_exchange,
+					    ev), 0, "session starts");
 }
 
 static bool watch(struct http_session *s, struct events *ev, uint16_t port)
@@ -455,24 +441,6 @@ out:
 
 /* ---- summing in the kernel (--summary, the agent) ---- */
 
-#define MAX_SUMS 16
-
-struct sums {
-	int n;
-	struct http_sum_key key[MAX_SUMS];
-	struct http_sum sum[MAX_SUMS];
-};
-
-static void collect_sum(void *ctx, const struct http_sum_key *key, const struct http_sum *sum)
-{
-	struct sums *s = ctx;
-
-	if (s->n < MAX_SUMS) {
-		s->key[s->n] = *key;
-		s->sum[s->n++] = *sum;
-	}
-}
-
 /* The sum of this method, status, group and role; NULL (and a failure)
  * if there is none. */
 static const struct http_sum *sum_of(const struct sums *s, const char *method, unsigned status,
@@ -532,7 +500,7 @@ static bool watch_sums(struct http_session *s, const struct server *srv, bool by
 {
 	struct sock_filters filters = { .port = srv->port };
 
-	return ASSERT_EQ(http_sums_start(s, &filters, by_path, path_prefix), 0, "session starts");
+	return ASSERT_EQ(http_sums_start(s, &filters, NULL, by_path, path_prefix), 0, "session starts");
 }
 
 /* Exchanges summed in the kernel by method, status, path group and role:
@@ -647,13 +615,13 @@ KTEST(cli_http_json_text_and_summary)
 	ASSERT_TRUE(!strstr(out, "/missing"), "--status leaves out the 404");
 	ASSERT_EQ(sockeye_http(&srv, "--path-prefix", "/missing", out, sizeof(out)), 0,
 		  "exit status");
-	ASSERT_HAS(out, "TIME     PID     COMM             ROLE   LOCAL", "the header");
+	ASSERT_HAS(out, "TIME     PID     COMM             ROLE   TLS LOCAL", "the header");
 	ASSERT_HAS(out, " GET     404    1.1 0        8         ", "the 404's row");
 	ASSERT_TRUE(!strstr(out, "/size/4"), "--path-prefix leaves out the rest");
 	ASSERT_EQ(sockeye_http(&srv, "--summary", "--json", out, sizeof(out)), 0, "exit status");
-	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":200,\"path_prefix\":\"/size\","
+	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":200,\"path_prefix\":\"/size\",\"tls\":false,"
 			"\"unit\":\"us\",\"total\":2,\"counts\":[", "200s summed, both sides");
-	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":404,\"path_prefix\":\"/missing\","
+	ASSERT_HAS(out, "\"method\":\"GET\",\"status\":404,\"path_prefix\":\"/missing\",\"tls\":false,"
 			"\"unit\":\"us\",\"total\":2,", "404s apart");
 	ASSERT_EQ(count_programs("http_read_e"), 0, "nothing left in the kernel");
 	server_stop(&srv);

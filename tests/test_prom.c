@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "test.h"
-#include "collectors.h"
+#include "agent/collectors.h"
 #include "prom.h"
 
 /* What fn writes, as a string (malloc'd). */

@@ -20,7 +20,7 @@
 #include "test.h"
 #include "helpers.h"
 #include "probe.h"
-#include "top_view.h"
+#include "top_model.h"
 
 /* top's program attached last, under each kind of hook: once it is, top
  * counts both directions and families. */

@@ -2,7 +2,7 @@
 /* The drop reason names flows copies from the kernel's BTF: any bytes as
  * raw BTF through libbpf's btf__new() (which checks it) into the same copy,
  * then every name looked up. */
-#include "../../src/flows.c"
+#include "../../src/flows_session.c"
 #include "fuzz.h"
 
 static void forget_drop_reasons(void)

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "fuzz.h"
-#include "endpoint.h"
+#include "agent/endpoint.h"
 
 static struct endpoint *server;
 static struct sockaddr_in addr;

@@ -4,10 +4,10 @@
  * the table and hands retransmits and segments to the command's printer;
  * the closed rows are then printed as the table and as JSON. The first
  * byte's low bit picks JSON. */
-/* flows_cmd.c asks for it (qsort_r), but after flows.c's includes. */
+/* flows.c asks for it (qsort_r), but after flows_session.c's includes. */
 #define _GNU_SOURCE
+#include "../../src/flows_session.c"
 #include "../../src/flows.c"
-#include "../../src/flows_cmd.c"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,6 +5,7 @@
  * The first byte picks JSON (bit 0) and a --method filter (bit 2; bit 1
  * picked --summary when it summed records, which the kernel does now);
  * then come records, each after its size in two bytes (little-endian). */
+#include "../../src/http_session.c"
 #include "../../src/http.c"
 #include "fuzz.h"
 

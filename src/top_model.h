@@ -2,10 +2,10 @@
 /* What `sockeye top` shows, apart from how: snapshots of the per-process
  * counters with the bytes of the last interval, and the rows a view makes
  * of them (filtered by protocol and family, grouped by process or cgroup,
- * sorted). The batch output (top.c) and the terminal view (top_tui.c)
+ * sorted). The batch output (top.c) and the terminal view (top_screen.c)
  * print the same rows. */
-#ifndef SOCKEYE_TOP_VIEW_H
-#define SOCKEYE_TOP_VIEW_H
+#ifndef SOCKEYE_TOP_MODEL_H
+#define SOCKEYE_TOP_MODEL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -16,12 +16,12 @@
 #include "pins.h"
 #include "prom.h"
 #include "sockstat_session.h"
-#include "top_view.h"
+#include "top_model.h"
 #include "connlat.skel.h"
 #include "flows.skel.h"
 #include "http.skel.h"
 #include "sockstat.skel.h"
-#include "traffic.skel.h"
+#include "top.skel.h"
 
 /* Makes room for one more element in an array of n that doubles when it
  * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
@@ -514,6 +514,7 @@ static void flows_stop(void *state)
 /* Totals since the start, from the kernel's sums. */
 struct http_series {
 	bool server;
+	bool tls;
 	char method[HTTP_METHOD_LEN + 1];
 	size_t status;		/* index in the status label set */
 	uint64_t slots[HTTP_BUCKETS], sum_ns;
@@ -521,6 +522,7 @@ struct http_series {
 
 struct http_state {
 	struct http_session session;
+	struct tls_libs tls_libs;	/* found at the start */
 	struct label_set statuses;
 	struct http_series *series;
 	size_t n;
@@ -537,12 +539,13 @@ static struct http_series *series_of(struct http_state *h, const struct http_sum
 		return NULL;
 	memcpy(method, key->method, sizeof(key->method));
 	for (size_t i = 0; i < h->n; i++)
-		if (h->series[i].server == key->server && !strcmp(h->series[i].method, method) &&
-		    h->series[i].status == (size_t)idx)
+		if (h->series[i].server == key->server && h->series[i].tls == key->tls &&
+		    !strcmp(h->series[i].method, method) && h->series[i].status == (size_t)idx)
 			return &h->series[i];
 	if (!grow_for_one_more((void **)&h->series, h->n, sizeof(*h->series)))
 		return NULL;
-	h->series[h->n] = (struct http_series){ .server = key->server, .status = idx };
+	h->series[h->n] = (struct http_series){ .server = key->server, .tls = key->tls,
+						.status = idx };
 	strcpy(h->series[h->n].method, method);
 	return &h->series[h->n++];
 }
@@ -567,7 +570,8 @@ static int http_start(const struct collector_config *cfg, void **state)
 	if (!h)
 		return out_of_memory();
 	h->statuses.max = cfg->max_series;
-	err = http_sums_start(&h->session, &cfg->filters, false, "");
+	tls_libs_find(&h->tls_libs);
+	err = http_sums_start(&h->session, &cfg->filters, &h->tls_libs, false, "");
 	if (err)
 		free(h);
 	else
@@ -595,16 +599,18 @@ static int http_write(void *state, FILE *out)
 	prom_log2_us_bounds(bounds, HTTP_BUCKETS - 1);
 	prom_family(out, name, "histogram",
 		    "HTTP/1.x exchanges from the request's first byte to the response's first "
-		    "byte, by role (server: the request was received here), method and status.");
+		    "byte, by role (server: the request was received here), method, status and "
+		    "whether they were inside TLS (HTTPS).");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct http_series *s = &h->series[i];
 		struct prom_label labels[] = {
 			{ "role", s->server ? "server" : "client" },
 			{ "method", s->method },
 			{ "status", label_value(&h->statuses, s->status) },
+			{ "tls", s->tls ? "true" : "false" },
 		};
 
-		prom_histogram(out, name, labels, 3, bounds, HTTP_BUCKETS - 1, s->slots,
+		prom_histogram(out, name, labels, 4, bounds, HTTP_BUCKETS - 1, s->slots,
 			       s->sum_ns);
 	}
 	return 0;
@@ -643,9 +649,10 @@ const struct collector collectors[] = {
 	{ "syscalls", "socket system calls by kind (syscall tracepoints: every system\n"
 	  "             call on the host gets a little slower; off by default)", false,
 	  syscalls_start, syscalls_write, NULL, syscalls_skeleton, syscalls_stop },
-	{ "http", "HTTP/1.x exchanges and their latency by role, method and status\n"
-	  "             (reads the first bytes of each HTTP message in the kernel and uses\n"
-	  "             syscall tracepoints; off by default)", false,
+	{ "http", "HTTP/1.x exchanges and their latency by role, method, status and TLS\n"
+	  "             (reads the first bytes of each HTTP message in the kernel, HTTPS\n"
+	  "             through uprobes on OpenSSL and GnuTLS, and uses syscall\n"
+	  "             tracepoints; off by default)", false,
 	  http_start, http_write, http_lost, http_skeleton, http_stop },
 };
 const size_t n_collectors = sizeof(collectors) / sizeof(collectors[0]);

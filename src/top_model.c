@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye top`'s rows: interval bytes from successive reads, processes
  * that ended, grouping, filtering and sorting, and the names and units
- * the rows are shown with. See top_view.h. */
+ * the rows are shown with. See top_model.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "top_view.h"
+#include "top_model.h"
 #include "options.h"
 #include "format.h"
 #include "probe.h"

@@ -10,7 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include "sockeye.bpf.h"
 #include "sockio.bpf.h"
-#include "traffic.h"
+#include "top.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Per-process traffic of `sockeye top`, shared by bpf/traffic.bpf.c and src/top.c. */
-#ifndef SOCKEYE_TRAFFIC_H
-#define SOCKEYE_TRAFFIC_H
+/* Per-process traffic of `sockeye top`, shared by bpf/top.bpf.c and src/top.c. */
+#ifndef SOCKEYE_TOP_H
+#define SOCKEYE_TOP_H
 
 /* Bytes are split by protocol and family: TRAFFIC_SPLIT(proto_is_udp, is_ipv6). */
 enum traffic_split { SPLIT_TCP4, SPLIT_TCP6, SPLIT_UDP4, SPLIT_UDP6, TRAFFIC_SPLITS };

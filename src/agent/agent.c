@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `sockeye agent`: the collectors (collectors.c) in one process, their
- * counts served as Prometheus metrics over HTTP (http.c) and written to a
+ * counts served as Prometheus metrics over HTTP (endpoint.c) and written to a
  * textfile, their maps pinned for the other commands (pins.h). The
  * exposition is made every interval and served as is: a scrape never
  * waits for the kernel, and /metrics and the textfile say the same. */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Part of bpf/flows.bpf.c (one object, one skeleton): TCP segments dropped
+ * on the host (--drops), counted by reason host-wide and by kind on the
+ * connection the kernel had found for them (rx_sk, Linux 6.11 on). */
+#ifndef SOCKEYE_FLOWS_DROPS_BPF_H
+#define SOCKEYE_FLOWS_DROPS_BPF_H
+
+/* TCP segments dropped anywhere on the host since the start, by enum
+ * skb_drop_reason (-e). Keys are never deleted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_reasons SEC(".maps");
+
+/* The value of a drop reason in the running kernel, -1 if it has none:
+ * the numbers change between kernels, the names stay. */
+#define DROP_REASON(name)                                                            \
+	(bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_##name) ?  \
+	 (int)bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_##name) : -1)
+
+/* A sequence or ACK number the connection does not accept. */
+static __always_inline bool sequence_error(int reason)
+{
+	return reason == DROP_REASON(TCP_OLD_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_INVALID_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_INVALID_END_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_INVALID_ACK_SEQUENCE) ||
+	       reason == DROP_REASON(TCP_OLD_DATA) || reason == DROP_REASON(TCP_OVERWINDOW) ||
+	       reason == DROP_REASON(TCP_TOO_OLD_ACK) ||
+	       reason == DROP_REASON(TCP_ACK_UNSENT_DATA);
+}
+
+/* Whether the packet's IP header, if it has one yet, says TCP. */
+static __always_inline bool carries_tcp(const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u8 ip[10];
+
+	if (nh == (__u16)~0U || bpf_probe_read_kernel(ip, sizeof(ip), head + nh))
+		return false;
+	if (ip[0] >> 4 == 4)
+		return ip[9] == IPPROTO_TCP;	/* iphdr.protocol */
+	return ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP;	/* ipv6hdr.nexthdr */
+}
+
+static __always_inline void count_drop_reason(__u32 reason)
+{
+	__u64 one = 1, *count = bpf_map_lookup_elem(&drop_reasons, &reason);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		bpf_map_update_elem(&drop_reasons, &reason, &one, BPF_NOEXIST);
+}
+
+/* Every dropped TCP segment counts by reason host-wide; one dropped after
+ * its socket was found (rx_sk, Linux 6.11 on) counts on the connection too.
+ * A checksum is checked before the socket is looked up when the segment is
+ * 76 bytes or less (CHECKSUM_BREAK), after it otherwise. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(flows_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	/* Read only where the kernel has it: the verifier refuses a read
+	 * past the tracepoint's last argument. */
+	struct sock *rx_sk = drop_socket ? (struct sock *)ctx[3] : NULL;
+	struct flow_entry *s;
+	__u64 cookie;
+	__u32 kind;
+
+	if (!carries_tcp(skb))
+		return 0;
+	count_drop_reason(reason);
+	if (!rx_sk)
+		return 0;
+	cookie = bpf_get_socket_cookie(rx_sk);
+	s = bpf_map_lookup_elem(&flows, &cookie);
+	if (!s)
+		return 0;
+	kind = reason == DROP_REASON(TCP_CSUM) ? DROP_CSUM :
+	       sequence_error(reason) ? DROP_SEQ : DROP_OTHER;
+	if (kind < DROP_KINDS)
+		__sync_fetch_and_add(&s->drops[kind], 1);
+	return 0;
+}
+
+#endif

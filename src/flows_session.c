@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye flows`: the session that loads the per-connection programs and
+ * takes snapshots. Kernel side: bpf/flows.bpf.c; records: bpf/flows.h; the
+ * command: src/flows.c. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "sockeye.h"
+#include "flows_session.h"
+#include "maps.h"
+#include "pins.h"
+#include "probe.h"
+#include "format.h"
+#include "flows.skel.h"
+
+#define GIVES_CONNECTIONS 1u
+#define GIVES_RETRANS 2u
+#define GIVES_DROPS 4u
+#define GIVES_PACKETS 8u
+#define GIVES_LAYERS 16u
+
+static const struct hook_use flows_hooks[] = {
+	{ "flows_state", GIVES_CONNECTIONS, PROTO_TCP_BIT },
+	{ "flows_iter", GIVES_CONNECTIONS, PROTO_TCP_BIT },
+	{ "flows_owners", GIVES_CONNECTIONS, PROTO_TCP_BIT },
+	{ "twin_flow_end_a", GIVES_CONNECTIONS, PROTO_TCP_BIT },
+	{ "twin_flow_end_b", GIVES_CONNECTIONS, PROTO_TCP_BIT },
+	{ "flows_retrans", GIVES_RETRANS, PROTO_TCP_BIT },
+	{ "flows_synack", GIVES_RETRANS, PROTO_TCP_BIT },
+	{ "flows_drop", GIVES_DROPS, PROTO_TCP_BIT },
+	{ "flows_dev_queue", GIVES_PACKETS | GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_tcp_in", GIVES_PACKETS | GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_dev_xmit", GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_dev_in", GIVES_LAYERS, PROTO_TCP_BIT },
+	{ "flows_copy", GIVES_LAYERS, PROTO_TCP_BIT },
+};
+
+static const char *gives_name(int bit)
+{
+	static const char *const names[] = { "connections", "retransmits", "drops", "packets",
+					     "layer times" };
+
+	return bit < 5 ? names[bit] : "?";
+}
+
+const struct program_set flows_programs = {
+	.cmd = "flows",
+	.hooks = flows_hooks,
+	.n_hooks = sizeof(flows_hooks) / sizeof(flows_hooks[0]),
+	.gives_name = gives_name,
+	.elf_bytes = flows_bpf__elf_bytes,
+};
+
+const char *retrans_kind_name(int kind)
+{
+	static const char *const names[RETRANS_KINDS] = {
+		[RETRANS_FAST] = "fast", [RETRANS_TIMEOUT] = "timeout",
+		[RETRANS_PROBE] = "probe", [RETRANS_SYN] = "syn", [RETRANS_SYNACK] = "synack",
+	};
+
+	return kind >= 0 && kind < RETRANS_KINDS ? names[kind] : "?";
+}
+
+const char *layer_name(int layer)
+{
+	static const char *const names[LAYERS] = {
+		[LAYER_RX_DEVICE] = "rx_device", [LAYER_RX_QUEUE] = "rx_queue",
+		[LAYER_TX_TCP] = "tx_tcp", [LAYER_TX_DEVICE] = "tx_device",
+	};
+
+	return layer >= 0 && layer < LAYERS ? names[layer] : "?";
+}
+
+const char *drop_kind_name(int kind)
+{
+	static const char *const names[DROP_KINDS] = {
+		[DROP_CSUM] = "csum", [DROP_SEQ] = "seq", [DROP_OTHER] = "other",
+	};
+
+	return kind >= 0 && kind < DROP_KINDS ? names[kind] : "?";
+}
+
+/* The kernel's drop reason names, copied from its BTF once: a process that
+ * stays (the agent) frees the BTF, megabytes, after loading. */
+static struct drop_reason {
+	uint32_t value;
+	char *name;	/* without the SKB_DROP_REASON_ prefix */
+} *reasons;
+static int n_reasons;
+
+/* Copies the names of enum skb_drop_reason from btf (NULL: none). */
+static void copy_drop_reasons(const struct btf *btf)
+{
+	static const char prefix[] = "SKB_DROP_REASON_";
+	int id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+
+	/* libbpf 1.1 takes a type section at any offset (the kernel's own is
+	 * aligned); reading a misaligned struct btf_type is undefined. */
+	if (!t || (uintptr_t)t % _Alignof(struct btf_type) ||
+	    !(reasons = calloc(btf_vlen(t), sizeof(*reasons))))
+		return;
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_enum *e = btf_enum(t) + i;
+		const char *name = btf__name_by_offset(btf, e->name_off);
+
+		if (!name)
+			continue;
+		if (!strncmp(name, prefix, sizeof(prefix) - 1))
+			name += sizeof(prefix) - 1;
+		reasons[n_reasons].value = e->val;
+		if ((reasons[n_reasons].name = strdup(name)))
+			n_reasons++;
+	}
+}
+
+static void load_drop_reasons(void)
+{
+	if (!reasons)
+		copy_drop_reasons(kernel_btf());
+}
+
+const char *drop_reason_name(uint32_t reason)
+{
+	static char unknown[32];
+
+	load_drop_reasons();
+	for (int i = 0; i < n_reasons; i++)
+		if (reasons[i].value == reason)
+			return reasons[i].name;
+	snprintf(unknown, sizeof(unknown), "REASON_%u", reason);
+	return unknown;
+}
+
+const char *direction_name(int direction)
+{
+	return direction == FLOW_CLIENT ? "client" : direction == FLOW_SERVER ? "server" : "";
+}
+
+const char *ca_state_name(int state)
+{
+	static const char *const names[] = { "open", "disorder", "cwr", "recovery", "loss" };
+
+	return state >= 0 && state < 5 ? names[state] : "?";
+}
+
+static int table_add(struct flow_table *t, const struct flow_record *r)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		struct flow_record *grown = realloc(t->rows, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		t->rows = grown;
+		t->cap = cap;
+	}
+	t->rows[t->n++] = *r;
+	return 0;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The size of a record of this kind; 0 for none of ours. */
+static size_t kind_size(uint8_t kind)
+{
+	switch (kind) {
+	case FLOW_RECORD_CONN:
+		return sizeof(struct flow_record);
+	case FLOW_RECORD_RETRANS:
+		return sizeof(struct retrans_record);
+	case FLOW_RECORD_PACKET:
+		return sizeof(struct packet_record);
+	}
+	return 0;
+}
+
+/* The ring buffer brings closed connections (kept for the next snapshot)
+ * and, under --retrans-events or --packets, retransmits and segments. The
+ * reader checked only the smallest size; whoever gets one reads it all. */
+static void on_record(void *ctx, const void *record, size_t size)
+{
+	struct flows_session *s = ctx;
+	const struct flow_record *r = record;
+
+	if (!kind_size(r->kind) || size < kind_size(r->kind))
+		return;
+	if (r->kind != FLOW_RECORD_CONN && s->event_fn)
+		s->event_fn(s->event_ctx, record, size);
+	else if (r->kind == FLOW_RECORD_CONN && table_add(&s->closed, r))
+		p_warn("out of memory: a closed connection is left out");
+}
+
+bool flows_drops_per_connection(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = tracepoint_arg_count("kfree_skb") >= 4;
+	return known;
+}
+
+static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
+{
+	set_filters(&skel->rodata->filter, &cfg->filters);
+	skel->rodata->filter_sport = cfg->sport;
+	skel->rodata->filter_dport = cfg->dport;
+	skel->rodata->show_listeners = cfg->listeners;
+	skel->rodata->retrans_events = cfg->retrans_events;
+	skel->rodata->packet_events = cfg->packets;
+	skel->rodata->closed_records = !cfg->retrans_events && !cfg->packets && !cfg->counters_only;
+	skel->rodata->entry_per_connection = !cfg->counters_only;
+	skel->rodata->layer_times = cfg->layers;
+	skel->rodata->drop_socket = flows_drops_per_connection();
+	/* Without -t these maps are never used: one entry each, not 1 MiB
+	 * and more of kernel memory. */
+	if (!cfg->layers) {
+		bpf_map__set_max_entries(skel->maps.stamps, 1);
+		bpf_map__set_max_entries(skel->maps.layers, 1);
+	}
+	/* Counters only (the agent) send no records: the smallest ring buffer,
+	 * one page, keeps its 4 MiB (mapped twice, 8 MiB) out of the agent's
+	 * resident memory. */
+	if (cfg->counters_only)
+		bpf_map__set_max_entries(skel->maps.records, getpagesize());
+	shrink_for_tests(skel->maps.flows);
+}
+
+/* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
+static ssize_t read_iterator(int link_fd, char **out)
+{
+	size_t len = 0, cap = 64 << 10;
+	char *buf = malloc(cap);
+	int fd = bpf_iter_create(link_fd);
+	ssize_t n = 0;
+
+	if (fd < 0 || !buf) {
+		n = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += n;
+		if (len == cap) {
+			char *grown = realloc(buf, cap *= 2);
+
+			if (!grown) {
+				n = -ENOMEM;
+				break;
+			}
+			buf = grown;
+		}
+	}
+	if (n < 0)
+		n = n == -ENOMEM ? n : -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	*out = buf;
+	return len;
+}
+
+/* Runs an iterator for what its program writes to maps. */
+static int run_iterator(int link_fd)
+{
+	char *buf;
+	ssize_t n = read_iterator(link_fd, &buf);
+
+	if (n < 0)
+		return n;
+	free(buf);
+	return 0;
+}
+
+/* Walks every process's files to learn who owns each TCP socket. */
+static int walk_owners(struct flows_session *s)
+{
+	return run_iterator(s->owner_iter_fd);
+}
+
+/* The walk, when the last pass met sockets without an owner; on every
+ * snapshot from an agent's pins, which do not include that count. The
+ * walk matches sockets by the cookie they were given and cannot give one
+ * (bpf/flows.bpf.c, flows_owners), so a pass of the connection iterator,
+ * which gives every connection its cookie, goes first: before the first
+ * snapshot none has run. */
+static int find_owners(struct flows_session *s)
+{
+	int err;
+
+	if (s->skel && !s->skel->data->ownerless)
+		return 0;
+	err = run_iterator(s->conn_iter_fd);
+	return err ? err : walk_owners(s);
+}
+
+/* The views that print records one by one take no snapshots, which is
+ * when owners are looked for otherwise: look once a second, so that the
+ * process that accepted a connection is known (and --pid can pick it). */
+static void find_owners_now_and_then(void *ctx)
+{
+	struct flows_session *s = ctx;
+	uint64_t now = monotonic_now_ns();
+
+	if (now - s->owners_walked_ns < 1000000000ULL)
+		return;
+	s->owners_walked_ns = now;
+	walk_owners(s);
+}
+
+int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
+			record_fn event_fn, void *ctx)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->event_fn = event_fn;
+	s->event_ctx = ctx;
+	s->skel = flows_bpf__open();
+	if (!s->skel)
+		return open_failed("flows");
+	configure(s->skel, cfg);
+	if (cfg->drops)
+		load_drop_reasons();
+	if (cfg->drops && !flows_drops_per_connection())
+		p_warn("this kernel's kfree_skb tracepoint names no socket (Linux 6.11 added it): "
+		       "drops are counted by reason host-wide, not per connection");
+	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
+			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
+			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);
+	/* The smallest record is the retransmit; on_record tells them apart. */
+	if (!err)
+		err = start_reading(s->skel->skeleton, "flows", &s->reader,
+				    sizeof(struct retrans_record), on_record, s);
+	if (err) {
+		flows_session_stop(s);
+		return err;
+	}
+	s->conn_iter_fd = bpf_link__fd(s->skel->links.flows_iter);
+	s->owner_iter_fd = bpf_link__fd(s->skel->links.flows_owners);
+	s->retrans_fd = bpf_map__fd(s->skel->maps.retrans_total);
+	s->untracked_fd = bpf_map__fd(s->skel->maps.untracked);
+	if (cfg->retrans_events || cfg->packets) {
+		s->reader.between_polls = find_owners_now_and_then;
+		find_owners_now_and_then(s);
+	}
+	/* Connections open before the start get their entries, and with them
+	 * the retransmits they already had, from one pass (first_retransmit
+	 * in bpf/flows.bpf.c). */
+	if (cfg->counters_only && (err = run_iterator(s->conn_iter_fd))) {
+		p_err("cannot walk the TCP connections: %s", strerror(-err));
+		flows_session_stop(s);
+	}
+	return err;
+}
+
+int flows_session_borrow(struct flows_session *s, const char *pin_dir)
+{
+	int *const fds[] = { &s->conn_iter_fd, &s->owner_iter_fd, &s->retrans_fd,
+			     &s->untracked_fd };
+	const char *const names[] = { "flows_iter", "flows_owners", "retrans_total",
+				      "untracked" };
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		*fds[i] = -1;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		*fds[i] = open_pin(pin_dir, FLOWS_PIN_SUBDIR, names[i]);
+		if (*fds[i] < 0) {
+			int err = *fds[i];
+
+			flows_session_stop(s);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void flows_session_stop(struct flows_session *s)
+{
+	int fds[] = { s->conn_iter_fd, s->owner_iter_fd, s->retrans_fd, s->untracked_fd };
+
+	reader_close(&s->reader);
+	if (s->skel)
+		flows_bpf__destroy(s->skel);	/* closes the fds */
+	else
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	s->skel = NULL;
+	flow_table_free(&s->closed);
+}
+
+static int read_open_connections(struct flows_session *s, struct flow_table *t)
+{
+	const struct flow_record *r;
+	char *buf;
+	ssize_t n;
+	int err = 0;
+
+	if (s->skel)
+		s->skel->data->ownerless = 0;
+	n = read_iterator(s->conn_iter_fd, &buf);
+	if (n < 0)
+		return n;
+	for (r = (const void *)buf; !err && (const char *)(r + 1) <= buf + n; r++)
+		err = table_add(t, r);
+	free(buf);
+	return err;
+}
+
+/* Leaves only the closed rows. */
+static void keep_closed_rows(struct flow_table *t)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->rows[i].closed)
+			t->rows[kept++] = t->rows[i];
+	t->n = kept;
+}
+
+int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_closed)
+{
+	int err;
+
+	if (keep_closed)
+		keep_closed_rows(t);
+	else
+		t->n = 0;
+	/* Closed ones first: one closing after this read is still in the
+	 * iterator's pass, and comes as closed in the next snapshot. */
+	reader_poll(&s->reader, 0);
+	for (size_t i = 0; i < s->closed.n; i++)
+		if ((err = table_add(t, &s->closed.rows[i])))
+			return err;
+	s->closed.n = 0;
+	err = find_owners(s);
+	return err ? err : read_open_connections(s, t);
+}
+
+int flows_retrans_totals(const struct flows_session *s, uint64_t *totals)
+{
+	return percpu_array_sum(s->retrans_fd, RETRANS_KINDS, totals);
+}
+
+struct drop_walk {
+	void (*fn)(void *ctx, uint32_t reason, uint64_t count);
+	void *ctx;
+};
+
+static void each_reason(void *ctx, const void *key, uint64_t count)
+{
+	const struct drop_walk *w = ctx;
+	uint32_t reason;
+
+	memcpy(&reason, key, sizeof(reason));
+	w->fn(w->ctx, reason, count);
+}
+
+int flows_drop_counts(const struct flows_session *s,
+		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx)
+{
+	struct counter_snapshot now, none;
+	struct drop_walk w = { fn, ctx };
+	int err;
+
+	counter_snapshot_init(&now, sizeof(uint32_t));
+	counter_snapshot_init(&none, sizeof(uint32_t));
+	err = counter_snapshot_read(&now, bpf_map__fd(s->skel->maps.drop_reasons));
+	/* Against an empty copy, every count is what grew since the start. */
+	if (!err)
+		counter_snapshot_diff(&now, &none, each_reason, &w);
+	counter_snapshot_free(&now);
+	return err;
+}
+
+int flows_layer_totals(const struct flows_session *s, uint64_t *slots, uint64_t *sum_ns)
+{
+	int err = percpu_array_sum(bpf_map__fd(s->skel->maps.layer_totals),
+				   LAYERS * LAYER_SLOTS, slots);
+
+	return err ? err : percpu_array_sum(bpf_map__fd(s->skel->maps.layer_sum_ns), LAYERS,
+					    sum_ns);
+}
+
+int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flow_layers *l)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.layers), &cookie, l)) {
+		memset(l, 0, sizeof(*l));
+		return -errno;
+	}
+	return 0;
+}
+
+uint64_t flows_untracked(const struct flows_session *s)
+{
+	return percpu_counter(s->untracked_fd);
+}

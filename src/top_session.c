@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `sockeye top`'s session (top_session.h): loads and attaches the byte
+ * counting programs, or borrows the agent's pinned maps, and reads the
+ * per-process counters. Kernel side: bpf/top.bpf.c; counters: bpf/top.h;
+ * the command: src/top.c. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sockeye.h"
+#include "top_session.h"
+#include "maps.h"
+#include "pins.h"
+#include "probe.h"
+#include "sockio.h"
+#include "top.skel.h"
+
+#define GIVES_BYTES 1u
+#define GIVES_AGENT 2u
+
+static const struct hook_use top_hooks[] = {
+	SOCK_IO_USES("top_send", "top_recv", "top", "", GIVES_BYTES, GIVES_BYTES,
+		     PROTO_TCP_BIT | PROTO_UDP_BIT),
+	/* The agent's own copies, fallbacks included. */
+	SOCK_IO_USES("agent_send", "agent_recv", "agent", "agent ", GIVES_AGENT, GIVES_AGENT,
+		     PROTO_TCP_BIT | PROTO_UDP_BIT),
+};
+
+static const char *gives_name(int bit)
+{
+	return 1u << bit == GIVES_AGENT ? "the agent's bytes per process" : "bytes per process";
+}
+
+const struct program_set top_programs = {
+	.cmd = "top",
+	.hooks = top_hooks,
+	.n_hooks = sizeof(top_hooks) / sizeof(top_hooks[0]),
+	.gives_name = gives_name,
+	.elf_bytes = top_bpf__elf_bytes,
+};
+
+static int start_programs(struct top_session *s, const struct sock_filters *filters,
+			  uint32_t programs)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->traffic_fd = s->lost_fd = -1;
+	s->skel = top_bpf__open();
+	if (!s->skel)
+		return open_failed("top");
+	set_filters(&s->skel->rodata->filter, filters);
+	shrink_for_tests(s->skel->maps.traffic);
+	err = require_programs(s->skel->obj, &top_programs, programs,
+			       PROTO_TCP_BIT | PROTO_UDP_BIT);
+	if (!err)
+		err = load_and_attach(s->skel->skeleton, "top");
+	if (err) {
+		top_session_stop(s);
+		return err;
+	}
+	s->traffic_fd = bpf_map__fd(s->skel->maps.traffic);
+	s->lost_fd = bpf_map__fd(s->skel->maps.traffic_lost);
+	return 0;
+}
+
+int top_session_start(struct top_session *s, const struct sock_filters *filters)
+{
+	return start_programs(s, filters, GIVES_BYTES);
+}
+
+int top_session_start_agent(struct top_session *s, const struct sock_filters *filters)
+{
+	return start_programs(s, filters, GIVES_AGENT);
+}
+
+int top_session_borrow(struct top_session *s, const char *pin_dir)
+{
+	memset(s, 0, sizeof(*s));
+	s->traffic_fd = open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic");
+	s->lost_fd = s->traffic_fd < 0 ? -1 : open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic_lost");
+	if (s->lost_fd >= 0)
+		return 0;
+	top_session_stop(s);
+	return -ENOENT;
+}
+
+void top_session_stop(struct top_session *s)
+{
+	if (s->skel)
+		top_bpf__destroy(s->skel);	/* closes the fds */
+	else if (s->traffic_fd >= 0)
+		close(s->traffic_fd);
+	if (!s->skel && s->lost_fd >= 0)
+		close(s->lost_fd);
+	s->skel = NULL;
+	s->traffic_fd = s->lost_fd = -1;
+}
+
+/* Adds the CPUs' copies of one process's counters; the names are the
+ * same in every copy that was written. */
+static void sum_copies(const struct traffic_stats *copies, int ncpus, struct traffic_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		const struct traffic_stats *c = &copies[cpu];
+
+		for (int d = 0; d < TRAFFIC_DIRS; d++)
+			for (int i = 0; i < TRAFFIC_SPLITS; i++)
+				sum->bytes[d][i] += c->bytes[d][i];
+		if (c->comm[0] && !sum->comm[0]) {
+			memcpy(sum->comm, c->comm, sizeof(sum->comm));
+			sum->uid = c->uid;
+			sum->cgroup_id = c->cgroup_id;
+		}
+	}
+}
+
+int top_read(const struct top_session *s, struct process_traffic **rows)
+{
+	int fd = s->traffic_fd, ncpus = libbpf_num_possible_cpus();
+	struct traffic_stats *copies;
+	struct process_traffic *out = NULL;
+	uint32_t key, *after = NULL;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	copies = calloc(ncpus, sizeof(*copies));
+	if (!copies)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, after, &key)) {
+		after = &key;
+		if (bpf_map_lookup_elem(fd, &key, copies))
+			continue;	/* deleted since: nothing to show */
+		if (n == cap) {
+			struct process_traffic *grown = realloc(out, (cap = cap ? 2 * cap : 64) *
+								sizeof(*out));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			out = grown;
+		}
+		out[n].pid = key;
+		sum_copies(copies, ncpus, &out[n++].stats);
+	}
+	free(copies);
+	if (err) {
+		free(out);
+		return err;
+	}
+	*rows = out;
+	return n;
+}
+
+void top_forget(const struct top_session *s, uint32_t pid)
+{
+	if (s->skel)
+		bpf_map_delete_elem(s->traffic_fd, &pid);
+}
+
+uint64_t top_lost(const struct top_session *s)
+{
+	return percpu_counter(s->lost_fd);
+}
+
+uint64_t top_skipped(const struct top_session *s)
+{
+	return s->skel ? skipped_runs(s->skel->obj) : 0;
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* HTTPS in `sockeye http`: nginx serving TLS with a certificate the test
+ * makes, on a port of its own, and real clients on both TLS libraries:
+ * curl and Python's ssl module (OpenSSL), gnutls-cli (GnuTLS). Every
+ * exchange must be seen once per side, inside TLS, and the encrypted bytes
+ * on the same sockets must count nowhere. */
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "test.h"
+#include "helpers.h"
+#include "http_session.h"
+#include "tls_server.h"
+
+#define CLIENT_SCRIPT "tests/https_client.py"
+#define SYSTEM_LIBSSL "/lib/x86_64-linux-gnu/libssl.so.3"
+
+/* Lines of nginx's access log ("METHOD STATUS URI") that start with what. */
+static int access_log_lines(const struct tls_server *s, const char *what)
+{
+	char path[128], line[256];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/access.log", s->dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += !strncmp(line, what, strlen(what));
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Requests written one at a time to gnutls-cli's input, the last asking
+ * the server to close. */
+static bool gnutls_client(const struct tls_server *s)
+{
+	char cmd[512];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	snprintf(cmd, sizeof(cmd),
+		 "(printf 'GET /size/3 HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n'; sleep 0.5; "
+		 "printf 'POST /post HTTP/1.1\\r\\nHost: t\\r\\nContent-Length: 3\\r\\n\\r\\nabc'; "
+		 "sleep 0.5; printf 'GET /nothing HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n"
+		 "\\r\\n'; sleep 3) | " GNUTLS_CLI " --insecure -p %u 127.0.0.1", s->port);
+	return ASSERT_TRUE(run_quietly(argv), "gnutls-cli succeeds");
+}
+
+static bool python_client(const struct tls_server *s)
+{
+	char port[8];
+	char *argv[] = { PYTHON, CLIENT_SCRIPT, port, NULL };
+
+	snprintf(port, sizeof(port), "%u", s->port);
+	return ASSERT_TRUE(run_quietly(argv), "the Python client succeeds");
+}
+
+/* Exchanges of this side, method, status and path; each must be inside
+ * TLS and moved by pid. */
+static int exchanges(const struct events *ev, bool server, const char *method, unsigned status,
+		     const char *path, pid_t pid)
+{
+	int n = 0;
+
+	for (int i = 0; i < ev->n; i++) {
+		const struct http_event *e = &ev->e[i];
+
+		if (e->x.server != server || strcmp(e->x.method, method) || e->x.status != status ||
+		    strcmp(e->x.path, path))
+			continue;
+		n++;
+		ASSERT_TRUE(e->tls, "inside TLS");
+		ASSERT_EQ(e->owner.pid, pid, server ? "nginx's pid" : "curl's pid");
+	}
+	return n;
+}
+
+/* Each exchange of curl against nginx once per side, with its method,
+ * status and path: three over one keep-alive connection, then a POST. */
+KTEST(https_curl_and_nginx_each_exchange_once_per_side)
+{
+	static const struct { const char *method, *path; unsigned status; int run; } want[] = {
+		{ "GET", "/size/5", 200, 0 }, { "GET", "/size/66", 200, 0 },
+		{ "GET", "/missing", 404, 0 }, { "POST", "/post", 201, 1 },
+	};
+	struct events *ev = calloc(1, sizeof(*ev));
+	struct tls_libs *libs = calloc(1, sizeof(*libs));
+	struct tls_server srv = {};
+	struct http_session s;
+	char u[4][96];
+	pid_t runs[2];
+
+	if (!tls_tools_here() || !tls_server_start(&srv))
+		goto out;
+	struct sock_filters filters = { .port = srv.port };
+
+	for (int i = 0; i < 4; i++)
+		tls_url(u[i], sizeof(u[i]), &srv, want[i].path);
+	tls_libs_find(libs);
+	if (!ASSERT_EQ(http_session_start(&s, &filters, libs, HTTP_DEFAULT_BYTES, collect_exchange,
+					  ev), 0, "session starts"))
+		goto out;
+	ASSERT_TRUE(s.tls.n > 0, "uprobes attached");
+	runs[0] = tls_curl((char *[]){ u[0], u[1], u[2], NULL });
+	runs[1] = tls_curl((char *[]){ "--data-binary", "0123456789", u[3], NULL });
+	for (int i = 0; i < 5; i++)
+		reader_poll(&s.reader, 50);
+	ASSERT_EQ(ev->n, 8, "one record per side of each exchange, none for the TLS records");
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(exchanges(ev, true, want[i].method, want[i].status, want[i].path, srv.pid),
+			  1, want[i].path);
+		ASSERT_EQ(exchanges(ev, false, want[i].method, want[i].status, want[i].path,
+				    runs[want[i].run]), 1, want[i].path);
+	}
+	for (int i = 0; i < ev->n; i++)
+		if (!strcmp(ev->e[i].x.path, "/post"))
+			ASSERT_EQ(ev->e[i].x.request_size, 10, "the POST's body size");
+	http_session_stop(&s);
+out:
+	tls_server_stop(&srv);
+	free(libs);
+	free(ev);
+}
+
+/* The count summed for this role, method, status and group: all inside
+ * TLS (a sum outside fails). */
+static uint64_t summed(const struct sums *s, bool server, const char *method, unsigned status,
+		       const char *group)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		const struct http_sum_key *k = &s->key[i];
+
+		ASSERT_TRUE(k->tls, "every sum inside TLS");
+		if (k->server == server && !strncmp(k->method, method, sizeof(k->method)) &&
+		    k->status == status && !strncmp(k->group, group, sizeof(k->group)))
+			n += s->sum[i].count;
+	}
+	return n;
+}
+
+/* Summed in the kernel (--summary, the agent): Python's client (OpenSSL)
+ * and gnutls-cli (GnuTLS), each over one connection, on both sides, as
+ * nginx's access log has them. */
+KTEST(https_python_and_gnutls_summed_as_the_access_log)
+{
+	static const struct { const char *method, *group; unsigned status; uint64_t n; } want[] = {
+		{ "GET", "/size", 200, 3 }, { "GET", "/missing", 404, 1 },
+		{ "GET", "/nothing", 404, 1 }, { "POST", "/post", 201, 2 },
+	};
+	struct tls_libs *libs = calloc(1, sizeof(*libs));
+	struct sums *got = calloc(1, sizeof(*got));
+	struct tls_server srv = {};
+	struct http_session s;
+	char line[64];
+
+	if (!tls_tools_here() || !tls_server_start(&srv))
+		goto out;
+	struct sock_filters filters = { .port = srv.port };
+
+	tls_libs_find(libs);
+	if (!ASSERT_EQ(http_sums_start(&s, &filters, libs, true, ""), 0, "session starts"))
+		goto out;
+	python_client(&srv);
+	gnutls_client(&srv);
+	ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
+	ASSERT_EQ(got->n, 8, "four method/status/group sums, two roles each, none outside TLS");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(line, sizeof(line), "%s %u %s", want[i].method, want[i].status,
+			 want[i].group);
+		ASSERT_EQ(summed(got, true, want[i].method, want[i].status, want[i].group), want[i].n,
+			  line);
+		ASSERT_EQ(summed(got, false, want[i].method, want[i].status, want[i].group),
+			  want[i].n, line);
+		ASSERT_EQ(access_log_lines(&srv, line), (int)want[i].n, "nginx's access log");
+	}
+	ASSERT_EQ(http_sums_full(&s), 0, "nothing left out");
+	http_session_stop(&s);
+out:
+	tls_server_stop(&srv);
+	free(libs);
+	free(got);
+}
+
+struct later_client {
+	const struct tls_server *srv;
+	const char *lib_dir;	/* holds a copy of libssl.so.3 */
+};
+
+/* curl, started after sockeye, on a copy of OpenSSL nothing mapped then. */
+static void curl_on_the_copy(void *ctx)
+{
+	const struct later_client *c = ctx;
+	char u[96], env[128];
+
+	tls_url(u, sizeof(u), c->srv, "/size/7");
+	snprintf(env, sizeof(env), "LD_LIBRARY_PATH=%s", c->lib_dir);
+	putenv(env);
+	tls_curl((char *[]){ u, NULL });
+	unsetenv("LD_LIBRARY_PATH");
+}
+
+/* --tls-lib on a copy of the library: a process started after sockeye that
+ * maps it is seen (a uprobe is set on the file, for every later mapping). */
+KTEST(cli_https_tls_lib_covers_a_process_started_later)
+{
+	static char out[16384];
+	struct tls_server srv = {};
+	char lib_dir[96], copy[128], port[8];
+	char *cp[] = { "/bin/cp", SYSTEM_LIBSSL, copy, NULL };
+	char *argv[] = { (char *)sockeye_path(), "http", "--tls-plaintext", "--tls-lib", copy,
+			 "--port", port, "--json", NULL };
+	struct later_client c = { &srv, lib_dir };
+
+	if (!tls_tools_here())
+		return;
+	if (access(SYSTEM_LIBSSL, R_OK)) {
+		test_skip(SYSTEM_LIBSSL " is not here");
+		return;
+	}
+	if (!tls_server_start(&srv))
+		goto out;
+	snprintf(lib_dir, sizeof(lib_dir), "%s/lib", srv.dir);
+	snprintf(copy, sizeof(copy), "%s/libssl.so.3", lib_dir);
+	snprintf(port, sizeof(port), "%u", srv.port);
+	if (!ASSERT_EQ(mkdir(lib_dir, 0755), 0, "lib directory") ||
+	    !ASSERT_TRUE(run_quietly(cp), "libssl copied"))
+		goto out;
+	ASSERT_EQ(sockeye_stopped_after_traffic(argv, "tls_x", curl_on_the_copy, &c, out,
+						sizeof(out)), 0, "exit status");
+	ASSERT_HAS(out, "\"comm\":\"curl\",\"role\":\"client\",\"tls\":true", "curl's side");
+	ASSERT_HAS(out, "\"method\":\"GET\",\"path\":\"/size/7\",\"path_truncated\":false,"
+			"\"version\":\"1.1\",\"status\":200,", "the exchange");
+out:
+	tls_server_stop(&srv);
+}
+
+/* A --tls-lib that is no ELF file, has neither library's calls, or is not
+ * there: one line, exit 2. */
+TEST(cli_https_bad_tls_lib_exits_2)
+{
+	static const char *const bad[][2] = {
+		{ "tests/https_client.py", "is not an ELF file" },
+		{ "/bin/sh", "defines neither OpenSSL's SSL_write and SSL_read nor GnuTLS's" },
+		{ "/nonexistent/libssl.so.3", "No such file or directory" },
+	};
+	char out[1024], err[1024];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { (char *)sockeye_path(), "http", "--summary", "--tls-lib",
+				 (char *)bad[i][0], NULL };
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, bad[i][0]);
+		ASSERT_HAS(err, bad[i][1], "why");
+		ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1, "one line");
+	}
+}

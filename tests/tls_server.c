@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The tests' HTTPS server (nginx) and client (curl); see tls_server.h. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "test.h"
+#include "helpers.h"
+#include "tls_libs.h"
+#include "tls_server.h"
+
+/* Skips the test (false) when a tool is missing or uprobes are. */
+bool tls_tools_here(void)
+{
+	static const char *const tools[] = { NGINX, OPENSSL, CURL, GNUTLS_CLI, PYTHON };
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (access(tools[i], X_OK)) {
+			snprintf(why, sizeof(why), "%s is not installed (scripts/deps.sh --test "
+				 "installs it)", tools[i]);
+			test_skip(why);
+			return false;
+		}
+	if (!uprobes_available(why, sizeof(why))) {
+		test_skip(why);
+		return false;
+	}
+	return true;
+}
+
+bool run_quietly(char *const argv[])
+{
+	return wait_status(spawn_logged(argv, "/dev/null", "/dev/null")) == 0;
+}
+
+static void write_nginx_conf(const struct tls_server *s)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/nginx.conf", s->dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "daemon off; master_process off; worker_processes 1;\n"
+		"pid %1$s/nginx.pid; error_log %1$s/error.log;\n"
+		"events { worker_connections 64; }\n"
+		"http {\n"
+		"  log_format t '$request_method $status $uri';\n"
+		"  access_log %1$s/access.log t;\n"
+		"  server {\n"
+		"    listen 127.0.0.1:%2$u ssl;\n"
+		"    ssl_certificate %1$s/cert.pem; ssl_certificate_key %1$s/key.pem;\n"
+		"    root %1$s/www;\n"
+		"    location /size/ { return 200 \"hello\"; }\n"
+		"    location /post { return 201 \"ok\"; }\n"
+		"  }\n"
+		"}\n", s->dir, s->port);
+	fclose(f);
+}
+
+/* Waits until the server accepts connections (it may have lost its free
+ * port to another program: then false). */
+static bool accepting(const struct tls_server *s)
+{
+	for (int waited = 0; waited < 10000; waited += 50) {
+		int fd = connect_to(AF_INET, SOCK_STREAM, s->port);
+
+		if (fd >= 0) {
+			close(fd);
+			return true;
+		}
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+			return false;
+		sleep_ms(50);
+	}
+	return false;
+}
+
+bool tls_server_start(struct tls_server *s)
+{
+	char key[96], cert[96], conf[96];
+	char *req[] = { OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+			"ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+			"/CN=localhost", "-keyout", key, "-out", cert, NULL };
+	char *nginx[] = { NGINX, "-p", s->dir, "-e", "/dev/null", "-c", conf, NULL };
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/sockeye-https-XXXXXX");
+	s->pid = 0;
+	if (!ASSERT_TRUE(mkdtemp(s->dir) != NULL, "a directory for nginx"))
+		return false;
+	snprintf(key, sizeof(key), "%s/key.pem", s->dir);
+	snprintf(cert, sizeof(cert), "%s/cert.pem", s->dir);
+	snprintf(conf, sizeof(conf), "%s/nginx.conf", s->dir);
+	if (!ASSERT_TRUE(run_quietly(req), "openssl made the certificate"))
+		return false;
+	s->port = free_port();
+	write_nginx_conf(s);
+	s->pid = spawn(nginx, "/dev/null");
+	return ASSERT_TRUE(accepting(s), "nginx serves TLS");
+}
+
+void tls_server_stop(struct tls_server *s)
+{
+	char *rm[] = { "/bin/rm", "-rf", s->dir, NULL };
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		wait_status(s->pid);
+	}
+	s->pid = 0;
+	if (s->dir[0])
+		run_quietly(rm);
+}
+
+void tls_url(char *buf, size_t len, const struct tls_server *s, const char *path)
+{
+	snprintf(buf, len, "https://127.0.0.1:%u%s", s->port, path);
+}
+
+pid_t tls_curl(char *const args[])
+{
+	char *argv[16] = { CURL, "-s", "-k", "-o", "/dev/null" };
+	int i = 5;
+	pid_t pid;
+
+	for (; *args && i < 15; args++)
+		argv[i++] = *args;
+	pid = spawn(argv, "/dev/null");
+	return ASSERT_EQ(wait_status(pid), 0, "curl succeeds") ? pid : 0;
+}
+
