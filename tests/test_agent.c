@@ -1290,8 +1290,9 @@ KTEST(agent_http_and_flows_collectors)
 }
 
 /* The http collector counts HTTPS too, through the TLS libraries found
- * when it starts: curl (OpenSSL), started after the agent, against nginx
- * serving TLS, two 200s and a 404 over one connection, each once a side
+ * when it starts and --tls-lib: curl (OpenSSL) on a copy of libssl given
+ * with --tls-lib, started after the agent, against nginx serving TLS on
+ * the system's, two 200s and a 404 over one connection, each once a side
  * with tls="true", and nothing outside TLS. */
 KTEST(agent_http_collector_counts_https)
 {
@@ -1299,21 +1300,24 @@ KTEST(agent_http_collector_counts_https)
 		{ "GET", "200", 2 }, { "GET", "404", 1 },
 	};
 	static const char *const roles[] = { "server", "client" };
-	char port_arg[8], series[192], u[3][96];
-	const char *const extra[] = { "--collectors", "http", "--port", port_arg };
+	char port_arg[8], series[192], u[3][96], copy[128];
+	const char *const extra[] = { "--collectors", "http", "--port", port_arg, "--tls-lib",
+				      copy };
 	static char buf[1 << 18];
 	struct tls_server srv = {};
 	struct agent a;
 
-	if (!tls_tools_here() || !tls_server_start(&srv))
+	if (!tls_tools_here() || !tls_server_start(&srv) ||
+	    !tls_libssl_copy(&srv, copy, sizeof(copy)))
 		goto out;
 	snprintf(port_arg, sizeof(port_arg), "%u", srv.port);
 	tls_url(u[0], sizeof(u[0]), &srv, "/size/1");
 	tls_url(u[1], sizeof(u[1]), &srv, "/size/2");
 	tls_url(u[2], sizeof(u[2]), &srv, "/missing");
-	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up"))
+	if (!ASSERT_TRUE(agent_start(&a, 6, extra), "agent up"))
 		goto out;
-	ASSERT_TRUE(tls_curl((char *[]){ u[0], u[1], u[2], NULL }) > 0, "curl's requests");
+	ASSERT_TRUE(tls_curl_on_copy(&srv, (char *[]){ u[0], u[1], u[2], NULL }) > 0,
+		    "curl's requests");
 	for (int r = 0; r < 2; r++)
 		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 			snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
