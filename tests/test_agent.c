@@ -127,11 +127,20 @@ static void remove_pins(const struct agent *a)
 	unlink(a->err_path);
 }
 
+/* Whether an agent serves, once attached: ready(a, ctx). */
+typedef bool (*ready_fn)(const struct agent *a, const void *ctx);
+
+static bool healthz_answers(const struct agent *a, const void *ctx)
+{
+	return healthy(a);
+}
+
 /* Starts `sockeye agent --listen LOOPBACK:PORT --pin-dir DIR extra...`,
- * with -i 0.2 unless extra gives its own, and waits until /healthz
- * answers, which it does once attached. */
-static bool agent_start_at(struct agent *a, int family, uint16_t port, int n,
-			   const char *const extra[])
+ * with -i 0.2 unless extra gives its own, and waits until it is ready
+ * (/healthz answers, which it does once attached, unless ready says
+ * otherwise). */
+static bool agent_start_ready(struct agent *a, int family, uint16_t port, int n,
+			      const char *const extra[], ready_fn ready, const void *ctx)
 {
 	static int serial;
 	char *argv[24] = { (char *)sockeye_path(), "agent", "--listen", a->port_arg,
@@ -156,7 +165,7 @@ static bool agent_start_at(struct agent *a, int family, uint16_t port, int n,
 	a->programs_after = last_program_id();
 	a->pid = spawn_logged(argv, "/dev/null", a->err_path);
 	for (int waited = 0; waited < 5000; waited += 20) {
-		if (healthy(a))
+		if (ready(a, ctx))
 			return true;
 		sleep_ms(20);
 	}
@@ -165,6 +174,12 @@ static bool agent_start_at(struct agent *a, int family, uint16_t port, int n,
 	wait_status(a->pid);
 	remove_pins(a);
 	return false;
+}
+
+static bool agent_start_at(struct agent *a, int family, uint16_t port, int n,
+			   const char *const extra[])
+{
+	return agent_start_ready(a, family, port, n, extra, healthz_answers, NULL);
 }
 
 static bool agent_start_on(struct agent *a, int family, int n, const char *const extra[])
@@ -819,7 +834,9 @@ struct prometheus {
 	char dir[64];
 };
 
-static bool prometheus_start(struct prometheus *p, uint16_t agent_port)
+/* Prometheus scraping the agent on agent_port, its job's configuration
+ * with job (YAML lines at the job's indent, or ""). */
+static bool prometheus_start_job(struct prometheus *p, uint16_t agent_port, const char *job)
 {
 	char config[160], storage[160], listen[64], log[128], buf[1024];
 	char *argv[] = { PROMETHEUS, config, storage, listen, NULL };
@@ -833,8 +850,8 @@ static bool prometheus_start(struct prometheus *p, uint16_t agent_port)
 	if (!f)
 		return false;
 	fprintf(f, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-		"scrape_configs:\n  - job_name: sockeye\n    static_configs:\n"
-		"      - targets: ['127.0.0.1:%u']\n", agent_port);
+		"scrape_configs:\n  - job_name: sockeye\n%s    static_configs:\n"
+		"      - targets: ['127.0.0.1:%u']\n", job, agent_port);
 	fclose(f);
 	p->port = free_port();
 	snprintf(config, sizeof(config), "--config.file=%s", log);
@@ -848,6 +865,11 @@ static bool prometheus_start(struct prometheus *p, uint16_t agent_port)
 		sleep_ms(100);
 	}
 	return false;
+}
+
+static bool prometheus_start(struct prometheus *p, uint16_t agent_port)
+{
+	return prometheus_start_job(p, agent_port, "");
 }
 
 /* Also after a start that failed: it may still be starting. */
@@ -1708,4 +1730,237 @@ KTEST(agent_listens_on_each_listen)
 	ASSERT_HAS(buf, "serving /metrics on http://127.0.0.1:", "says where it serves");
 	ASSERT_HAS(buf, name, "every socket");
 	remove_pins(&a);
+}
+
+/* ---- TLS and basic authentication (--web-config) ---- */
+
+/* The password of the user "prometheus" below, hashed as htpasswd -nbB
+ * writes it (cost 10). */
+#define WEB_PASSWORD "s3cret"
+#define WEB_HASH "$2y$10$GJQruLTkR0odcs3gQeB5y.VucLGP7OA607J37yI7tDu6T8FnQnRny"
+
+struct tls_files {
+	char dir[64], ca[96], config[96], client_cert[96], client_key[96];
+};
+
+/* A CA, a server certificate it signed for 127.0.0.1 and localhost, and a
+ * client certificate it signed, made by openssl in a directory of their
+ * own; false when openssl failed. */
+static bool make_certificates(struct tls_files *t)
+{
+	char cmd[2048], out[256], err[4096];
+	char *argv[] = { "sh", "-c", cmd, NULL };
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/sockeye-test-tls-%d", getpid());
+	snprintf(t->ca, sizeof(t->ca), "%s/ca.crt", t->dir);
+	snprintf(t->config, sizeof(t->config), "%s/web.yml", t->dir);
+	snprintf(t->client_cert, sizeof(t->client_cert), "%s/client.crt", t->dir);
+	snprintf(t->client_key, sizeof(t->client_key), "%s/client.key", t->dir);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; rm -rf %1$s; mkdir %1$s; cd %1$s; "
+		 "k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'; "
+		 "openssl req -x509 $k -days 2 -subj /CN=sockeye-test-ca -keyout ca.key -out ca.crt; "
+		 "for who in server client; do "
+		 "openssl req $k -subj /CN=$who -keyout $who.key -out $who.csr; done; "
+		 "echo 'subjectAltName=IP:127.0.0.1,DNS:localhost' > server.ext; "
+		 "echo 'extendedKeyUsage=clientAuth' > client.ext; "
+		 "for who in server client; do openssl x509 -req -in $who.csr -CA ca.crt "
+		 "-CAkey ca.key -CAcreateserial -days 2 -extfile $who.ext -out $who.crt; done",
+		 t->dir);
+	return ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, err);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* curl's HTTP status for url with args (curl's own options), or minus
+ * curl's exit status when it got none (a failed handshake). */
+static int curl_status(const char *url, const char *const args[], int n)
+{
+	char *argv[24] = { "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+			   "--max-time", "10" };
+	char out[64] = "", err[1024];
+	int argc = 8, status;
+
+	for (int i = 0; i < n; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc++] = (char *)url;
+	status = run_capture(argv, out, sizeof(out), err, sizeof(err));
+	return status ? -status : atoi(out);
+}
+
+/* Ready: /healthz answers 200 over TLS, with the CA and the user. */
+static bool tls_healthz(const struct agent *a, const void *ctx)
+{
+	const struct tls_files *t = ctx;
+	const char *const args[] = { "--cacert", t->ca, "-u", "prometheus:" WEB_PASSWORD };
+	char url[64];
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/healthz", a->port);
+	return curl_status(url, args, 4) == 200;
+}
+
+static void remove_tree(const char *dir)
+{
+	char *argv[] = { "rm", "-rf", (char *)dir, NULL }, out[64], err[64];
+
+	run_capture(argv, out, sizeof(out), err, sizeof(err));
+}
+
+/* Ready: /healthz answers 200 over TLS with the client certificate. */
+static bool client_healthz(const struct agent *a, const void *ctx)
+{
+	const struct tls_files *t = ctx;
+	const char *const args[] = { "--cacert", t->ca, "--cert", t->client_cert, "--key",
+				     t->client_key };
+	char url[64];
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/healthz", a->port);
+	return curl_status(url, args, 6) == 200;
+}
+
+/* Served over TLS with basic authentication: curl with the CA and the
+ * password gets the metrics; without the CA the handshake fails; a wrong
+ * password or none is 401; a plain HTTP request gets nothing; and a real
+ * Prometheus, with its own tls_config and basic_auth, scrapes it (up is
+ * 1). The file names its certificate and key relative to itself. */
+KTEST(agent_tls_and_basic_auth)
+{
+	static const char config[] =
+		"tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+		"basic_auth_users:\n  prometheus: '" WEB_HASH "'\n  other: '" WEB_HASH "'\n";
+	struct tls_files t;
+	char url[64], job[512], buf[256];
+	const char *extra[] = { "--web-config", t.config };
+	struct prometheus prom = { 0 };
+	struct agent a;
+
+	if (access("/usr/bin/openssl", X_OK) || access("/usr/bin/curl", X_OK) ||
+	    access(PROMETHEUS, X_OK))
+		test_skip("openssl, curl or prometheus is not installed (scripts/deps.sh --test "
+			  "installs them)");
+	if (!make_certificates(&t))
+		return;
+	write_text(t.config, config);
+	if (!ASSERT_TRUE(agent_start_ready(&a, AF_INET, free_port(), 2, extra, tls_healthz, &t),
+			 "agent up over TLS"))
+		return;
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/metrics", a.port);
+	{
+		const char *const good[] = { "--cacert", t.ca, "-u", "prometheus:" WEB_PASSWORD };
+		const char *const no_ca[] = { "-u", "prometheus:" WEB_PASSWORD };
+		const char *const wrong[] = { "--cacert", t.ca, "-u", "prometheus:secret" };
+		const char *const unknown[] = { "--cacert", t.ca, "-u", "nobody:" WEB_PASSWORD };
+		const char *const none[] = { "--cacert", t.ca };
+
+		ASSERT_EQ(curl_status(url, good, 4), 200, "the CA and the password: 200");
+		ASSERT_EQ(curl_status(url, good, 4), 200, "again (the verified password is kept)");
+		ASSERT_EQ(curl_status(url, no_ca, 2), -60, "without the CA: the certificate fails");
+		ASSERT_EQ(curl_status(url, wrong, 4), 401, "a wrong password: 401");
+		ASSERT_EQ(curl_status(url, unknown, 4), 401, "an unknown user: 401");
+		ASSERT_EQ(curl_status(url, none, 2), 401, "no credentials: 401");
+	}
+	ASSERT_TRUE(http_get(a.port, "/metrics", buf, sizeof(buf)) < 200, "plain HTTP: no answer");
+	snprintf(job, sizeof(job), "    scheme: https\n    tls_config:\n      ca_file: %s\n"
+		 "    basic_auth:\n      username: prometheus\n      password: " WEB_PASSWORD "\n",
+		 t.ca);
+	if (ASSERT_TRUE(prometheus_start_job(&prom, a.port, job), "prometheus ready")) {
+		const struct expectation up[] = {
+			{ "up{job=\"sockeye\"}", 1 },
+			{ "count(sockeye_collector_refresh_success{job=\"sockeye\"} == 1)", 3 },
+		};
+
+		prometheus_expect(&prom, up, 2);
+	}
+	prometheus_stop(&prom);
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	agent_stderr(&a, buf, sizeof(buf));
+	ASSERT_HAS(buf, "serving /metrics on https://127.0.0.1:", "says https");
+	remove_pins(&a);
+	remove_tree(t.dir);
+}
+
+/* With client_ca_file and RequireAndVerifyClientCert, a client without a
+ * certificate the CA signed is refused (403); with one it is served. */
+KTEST(agent_tls_client_certificates)
+{
+	static const char config[] =
+		"tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+		"  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n";
+	struct tls_files t;
+	char url[64];
+	const char *extra[] = { "--web-config", t.config };
+	const char *const with[] = { "--cacert", t.ca, "--cert", t.client_cert,
+				     "--key", t.client_key };
+	struct agent a;
+
+	if (access("/usr/bin/openssl", X_OK) || access("/usr/bin/curl", X_OK))
+		test_skip("openssl or curl is not installed (scripts/deps.sh --test installs them)");
+	if (!make_certificates(&t))
+		return;
+	write_text(t.config, config);
+	if (!ASSERT_TRUE(agent_start_ready(&a, AF_INET, free_port(), 2, extra, client_healthz, &t),
+			 "agent up over TLS"))
+		return;
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/metrics", a.port);
+	ASSERT_EQ(curl_status(url, with, 6), 200, "with the client certificate: 200");
+	ASSERT_EQ(curl_status(url, with, 2), 403, "without: 403");
+	ASSERT_EQ(curl_status(url, (const char *const[]){ "--cacert", t.ca, "--cert", t.ca, "--key",
+			      t.client_key }, 6) < 0, 1, "a certificate not matching its key: refused");
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	remove_tree(t.dir);
+}
+
+/* A bad --web-config is one line on stderr and exit 2, before anything
+ * is loaded. */
+TEST(agent_bad_web_config_exits_2)
+{
+	static const struct {
+		const char *config, *says;
+	} cases[] = {
+		{ "tls_server_config: [", "line 2: did not find expected node content" },
+		{ "listen: 1\n", "'listen' is not supported" },
+		{ "tls_server_config:\n  cert_file: server.crt\n", "needs cert_file and key_file" },
+		{ "tls_server_config:\n  cert_file: nosuch.crt\n  key_file: server.key\n",
+		  "line 2: cert_file: cannot read /tmp/sockeye-test-tls-" },
+		{ "tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n",
+		  "cert_file and key_file: " },
+		{ "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+		  "  client_ca_file: ca.crt\n", "client_ca_file without a client_auth_type" },
+		{ "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+		  "  min_version: TLS13\n", "'min_version' is not supported" },
+		{ "basic_auth_users:\n  prometheus: s3cret\n", "line 2: the hash of user 'prometheus' "
+		  "is not a bcrypt hash" },
+		{ "basic_auth_users:\n  a: '" WEB_HASH "'\n  a: '" WEB_HASH "'\n",
+		  "user 'a' given twice" },
+		{ "basic_auth_users: []\n", "basic_auth_users must be a mapping" },
+	};
+	struct tls_files t;
+	char out[256], err[1024];
+	char *argv[] = { (char *)sockeye_path(), "agent", "--web-config", t.config, NULL };
+
+	if (access("/usr/bin/openssl", X_OK))
+		test_skip("openssl is not installed (scripts/deps.sh --test installs it)");
+	if (!make_certificates(&t))
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_text(t.config, cases[i].config);
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, cases[i].config);
+		ASSERT_HAS(err, "sockeye agent: invalid --web-config '", "names the option and file");
+		ASSERT_HAS(err, cases[i].says, cases[i].config);
+		ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1, "one line");
+	}
+	unlink(t.config);
+	argv[3] = t.config;
+	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, "a missing file");
+	ASSERT_HAS(err, "No such file or directory", "says why");
+	remove_tree(t.dir);
 }

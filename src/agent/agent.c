@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "pins.h"
+#include "web_config.h"
 #include "probe.h"
 #include "tls_libs.h"
 #include "prom.h"
@@ -51,7 +52,8 @@ struct agent {
 	bool chosen;		/* enabled by --collectors, not by default */
 	void **states;		/* by collector, NULL when not running */
 	struct collector_health *health;	/* by collector: its last refresh */
-	const char *pin_dir, *textfile;
+	const char *pin_dir, *textfile, *web_config_path;
+	struct web_config web;		/* from --web-config; zero: plain HTTP, no users */
 	struct listen_addr {
 		const char *text;	/* as given */
 		struct sockaddr_storage addr;
@@ -320,8 +322,8 @@ static void say_serving(const struct agent *a)
 	char where[ENDPOINT_MAX_LISTEN * 64] = "";
 
 	for (size_t i = 0; i < a->n_listen; i++)
-		snprintf(where + strlen(where), sizeof(where) - strlen(where), "%shttp://%s",
-			 i ? ", " : "", a->listen[i].text);
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s%s://%s",
+			 i ? ", " : "", a->web.cert_pem ? "https" : "http", a->listen[i].text);
 	p_info("serving /metrics on %s", where);
 }
 
@@ -341,7 +343,7 @@ static int serve(struct agent *a, const int *fds)
 		close_all(fds, a->n_listen);
 		return err;
 	}
-	a->http = endpoint_start(fds, a->n_listen);
+	a->http = endpoint_start(fds, a->n_listen, &a->web);
 	if (!a->http) {
 		free(body);
 		return -EIO;
@@ -516,6 +518,10 @@ static const struct opt_def agent_options[] = {
 	  "10000): the first N seen, busiest first; the rest are counted as comm=\"other\". A "
 	  "name without traffic for 60 refreshes gives up its place",
 	  OPT_UINT, OPT_FIELD(T, cfg.max_series), .min = 1, .max = MAX_MAX_SERIES },
+	{ "web-config", 0, "FILE", "TLS and basic authentication, in the Prometheus exporter-"
+	  "toolkit's format (node_exporter's --web.config.file): tls_server_config with "
+	  "cert_file, key_file and optionally client_ca_file and client_auth_type; "
+	  "basic_auth_users, each user's bcrypt hash", OPT_STRING, OPT_FIELD(T, web_config_path) },
 	{ "textfile", 0, "FILE", "also write the metrics to FILE every interval, atomically "
 	  "(for node_exporter's textfile collector)", OPT_STRING, OPT_FIELD(T, textfile) },
 	{ "pin-dir", 0, "DIR", "pin the maps under DIR, in bpffs (default " DEFAULT_PIN_DIR
@@ -580,6 +586,8 @@ static int cmd_agent(int argc, char **argv)
 		parse_listen("agent", DEFAULT_LISTEN, &a);
 	if (a.cfg.tls_libs && !(a.enabled & 1u << (find_collector("http") - collectors)))
 		usage_error("agent", "--tls-lib goes with the http collector (--collectors ...,http)");
+	if (a.web_config_path)
+		web_config_load("agent", a.web_config_path, &a.web);
 	a.cfg.filters = a.common.filters;
 	if (!check_environment())
 		return EXIT_FAIL;
@@ -593,6 +601,7 @@ static int cmd_agent(int argc, char **argv)
 	}
 	run_start(a.common.duration);
 	err = run_agent(&a);
+	web_config_free(&a.web);
 	free(a.health);
 	free(a.states);
 	free(a.cfg.tls_libs);
