@@ -77,6 +77,15 @@ void label_forget(struct label_set *set, size_t i)
 		set->slots[i].used = false;
 }
 
+size_t label_count(const struct label_set *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += set->slots[i].used;
+	return n;
+}
+
 void label_set_free(struct label_set *set)
 {
 	free(set->slots);
@@ -251,6 +260,11 @@ static uint64_t bytes_lost(void *state)
 static const struct bpf_object_skeleton *bytes_skeleton(void *state)
 {
 	return ((struct bytes_state *)state)->session.skel->skeleton;
+}
+
+static size_t bytes_comm_names(void *state)
+{
+	return label_count(&((struct bytes_state *)state)->comms);
 }
 
 static void bytes_stop(void *state)
@@ -628,7 +642,7 @@ static void http_stop(void *state)
 const struct collector collectors[] = {
 	/* bytes and flows: named as top and flows --from-agent look for their pins. */
 	{ TRAFFIC_PIN_SUBDIR, "bytes sent and received by process name and protocol", true,
-	  bytes_start, bytes_write, bytes_lost, bytes_skeleton, bytes_stop },
+	  bytes_start, bytes_write, bytes_lost, bytes_skeleton, bytes_stop, bytes_comm_names },
 	{ "tcp", "TCP connections opened and closed, connect latency, handshake\n"
 	  "             failures by reason", true,
 	  tcp_start, tcp_write, tcp_lost, tcp_skeleton, tcp_stop },
