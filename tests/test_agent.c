@@ -1383,6 +1383,9 @@ KTEST(agent_syscalls_collector_counts_calls)
 		    "accepts counted");
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
 	ASSERT_HAS(buf, "sockeye_socket_syscalls_total{call=\"connect\"}", "connects counted");
+	ASSERT_TRUE(!strstr(buf, "call=\"sock_"), "no socket-layer operation among system calls");
+	ASSERT_TRUE(series_value(body_of(buf), "sockeye_socket_layer_calls_total{direction="
+				 "\"send\"}") > 0, "the agent's own sends, in their family");
 	ASSERT_HAS(buf, "collectors=\"syscalls\"", "build info names it");
 	check_exposition(body_of(buf));
 	ASSERT_TRUE(!strstr(buf, "sockeye_process_sent_bytes_total"), "bytes collector off");
@@ -1411,10 +1414,10 @@ KTEST(agent_http_and_flows_collectors)
 	ASSERT_TRUE(three_http_exchanges(cli, acc), "the exchanges went through");
 	for (int r = 0; r < 2; r++) {
 		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
-			 "{role=\"%s\",method=\"GET\",status=\"200\",tls=\"false\"}", roles[r]);
+			 "{role=\"%s\",method=\"GET\",status=\"2xx\",tls=\"false\"}", roles[r]);
 		ASSERT_EQ(wait_for_series(a.port, series, 2), 2, series);
 		snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"
-			 "{role=\"%s\",method=\"POST\",status=\"404\",tls=\"false\"}", roles[r]);
+			 "{role=\"%s\",method=\"POST\",status=\"4xx\",tls=\"false\"}", roles[r]);
 		ASSERT_EQ(wait_for_series(a.port, series, 1), 1, series);
 	}
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
@@ -1434,7 +1437,8 @@ KTEST(agent_http_and_flows_collectors)
  * when it starts and --tls-lib: curl (OpenSSL) on a copy of libssl given
  * with --tls-lib, started after the agent, against nginx serving TLS on
  * the system's, two 200s and a 404 over one connection, each once a side
- * with tls="true", and nothing outside TLS. */
+ * with tls="true" (and with --http-status-codes, the codes themselves),
+ * and nothing outside TLS. */
 KTEST(agent_http_collector_counts_https)
 {
 	static const struct { const char *method, *status; long long n; } want[] = {
@@ -1443,7 +1447,7 @@ KTEST(agent_http_collector_counts_https)
 	static const char *const roles[] = { "server", "client" };
 	char port_arg[8], series[192], u[3][96], copy[128];
 	const char *const extra[] = { "--collectors", "http", "--port", port_arg, "--tls-lib",
-				      copy };
+				      copy, "--http-status-codes" };
 	static char buf[1 << 18];
 	struct tls_server srv = {};
 	struct agent a;
@@ -1455,7 +1459,7 @@ KTEST(agent_http_collector_counts_https)
 	tls_url(u[0], sizeof(u[0]), &srv, "/size/1");
 	tls_url(u[1], sizeof(u[1]), &srv, "/size/2");
 	tls_url(u[2], sizeof(u[2]), &srv, "/missing");
-	if (!ASSERT_TRUE(agent_start(&a, 6, extra), "agent up"))
+	if (!ASSERT_TRUE(agent_start(&a, 7, extra), "agent up"))
 		goto out;
 	ASSERT_TRUE(tls_curl_on_copy(&srv, (char *[]){ u[0], u[1], u[2], NULL }) > 0,
 		    "curl's requests");
@@ -2082,4 +2086,77 @@ TEST(agent_bad_web_config_exits_2)
 	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, "a missing file");
 	ASSERT_HAS(err, "No such file or directory", "says why");
 	remove_tree(t.dir);
+}
+
+/* A hostile HTTP workload on one connection: every method the kernel
+ * knows and two it does not, and a few hundred distinct status codes,
+ * 200 to 999. The statuses are classes (2xx... and other for 600 and
+ * up), whatever --max-series says; the methods the standard ones; every
+ * exchange with a known method is counted, once a side; and the family
+ * stays within its documented bound: 2 roles x 10 methods x 6 statuses x
+ * 2 (tls) label sets of 16 series. */
+KTEST(agent_http_series_stay_bounded)
+{
+	static const char *const methods[] = {
+		"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+		"BREW", "FOO",
+	};
+	enum { EXCHANGES = 400, KNOWN = 9, BOUND = 2 * 10 * 6 * 2 * 16 };
+	static const char name[] = "sockeye_http_request_duration_seconds";
+	static char buf[1 << 20];
+	char port_arg[8], request[128], response[128];
+	const char *const extra[] = { "--collectors", "http", "--port", port_arg, "--max-series",
+				      "2" };
+	long long counted = 0, sets = 0, samples = 0, expected = 0;
+	int srv, cli, acc;
+	uint16_t port, cport;
+	struct agent a;
+
+	tcp_connection(AF_INET, &srv, &cli, &acc, &port, &cport);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 6, extra), "agent up"))
+		return;
+	for (int i = 0; i < EXCHANGES; i++) {
+		const char *method = methods[i % 11];
+		unsigned status = 200 + i * 7 % 800;
+
+		snprintf(request, sizeof(request), "%s /x%d HTTP/1.1\r\nHost: t\r\n\r\n", method, i);
+		snprintf(response, sizeof(response), "HTTP/1.1 %u X\r\nContent-Length: 0\r\n\r\n",
+			 status);
+		if (!ASSERT_TRUE(one_http_exchange(cli, acc, request, response), request))
+			break;
+		expected += 2 * (i % 11 < KNOWN);
+	}
+	for (int waited = 0; waited < 5000 && counted != expected; waited += 100) {
+		sleep_ms(100);
+		if (http_get(a.port, "/metrics", buf, sizeof(buf)) != 200)
+			continue;
+		counted = 0;
+		for (const char *l = strstr(body_of(buf), "_count{"); l; l = strstr(l + 1, "_count{"))
+			counted += strtoll(strchr(l, ' ') + 1, NULL, 10);
+	}
+	ASSERT_EQ(counted, expected, "each exchange of a known method, once a side");
+	for (const char *l = body_of(buf); *l; l = strchr(l, '\n') + 1) {
+		char status[16] = "", method[16] = "";
+
+		if (strncmp(l, name, sizeof(name) - 1))
+			continue;
+		samples++;
+		if (strncmp(l + sizeof(name) - 1, "_count{", 7))
+			continue;
+		sets++;
+		sscanf(strstr(l, "method=\""), "method=\"%15[^\"]", method);
+		sscanf(strstr(l, "status=\""), "status=\"%15[^\"]", status);
+		ASSERT_TRUE(strlen(status) == 3 && strchr("2345", status[0]) &&
+			    !strcmp(status + 1, "xx") ? true : !strcmp(status, "other"), status);
+		ASSERT_TRUE(strstr(" GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE OTHER ",
+				   method) != NULL, method);
+	}
+	ASSERT_EQ(sets, 2 * KNOWN * 5, "each role, known method and status class: one histogram");
+	ASSERT_EQ(samples, sets * 16, "16 series each");
+	ASSERT_TRUE(samples <= BOUND, "within the documented bound");
+	check_exposition(body_of(buf));
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	close(cli), close(acc), close(srv);
 }

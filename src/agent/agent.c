@@ -528,6 +528,9 @@ static const struct opt_def agent_options[] = {
 	  "; bpffs is mounted if missing)", OPT_CALL, OPT_FIELD(T, pin_dir),
 	  .parse = parse_pin_dir },
 	OPTION_TLS_LIB(T, cfg.tls_libs),
+	{ "http-status-codes", 0, NULL, "the http collector's status label is the code itself "
+	  "(200, 404), the first --max-series codes seen, the rest \"other\"; without it, its "
+	  "class (2xx, 4xx)", OPT_FLAG, OPT_FIELD(T, cfg.http_status_codes) },
 	OPTION_INTERVAL(T, "refresh the metrics every TIME (default 5s: scrapes come every 15 s "
 			"or more, and each refresh walks every map)"),
 	OPTION_PORT(T),
@@ -571,6 +574,14 @@ const struct command agent_command = {
 	.options = agent_options,
 };
 
+/* An option of the http collector's, given without it, is an error. */
+static void need_http_collector(const struct agent *a, const char *option)
+{
+	if (!(a->enabled & 1u << (find_collector("http") - collectors)))
+		usage_error("agent", "%s goes with the http collector (--collectors ...,http)",
+			    option);
+}
+
 static int cmd_agent(int argc, char **argv)
 {
 	struct agent a = {
@@ -584,8 +595,10 @@ static int cmd_agent(int argc, char **argv)
 	parse_options(&agent_command, argc, argv, &a);
 	if (!a.n_listen)
 		parse_listen("agent", DEFAULT_LISTEN, &a);
-	if (a.cfg.tls_libs && !(a.enabled & 1u << (find_collector("http") - collectors)))
-		usage_error("agent", "--tls-lib goes with the http collector (--collectors ...,http)");
+	if (a.cfg.tls_libs)
+		need_http_collector(&a, "--tls-lib");
+	if (a.cfg.http_status_codes)
+		need_http_collector(&a, "--http-status-codes");
 	if (a.web_config_path)
 		web_config_load("agent", a.web_config_path, &a.web);
 	a.cfg.filters = a.common.filters;

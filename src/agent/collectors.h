@@ -20,6 +20,7 @@ struct collector_config {
 	struct sock_filters filters;	/* port and family only */
 	size_t max_series;		/* label values per label before "other" */
 	struct tls_libs *tls_libs;	/* --tls-lib for http, or NULL */
+	bool http_status_codes;		/* http: status codes, not their classes */
 };
 
 struct collector {
