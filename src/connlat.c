@@ -11,6 +11,7 @@
 #include "histogram.h"
 #include "json.h"
 #include "maps.h"
+#include "probe.h"
 #include "connlat.skel.h"
 
 struct connlat_opts {

@@ -9,7 +9,7 @@
 #include "connlat_session.h"
 #include "format.h"
 #include "maps.h"
-#include "probe.h"
+#include "programs.h"
 #include "connlat.skel.h"
 
 #define GIVES_LATENCY 1u

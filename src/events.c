@@ -10,6 +10,7 @@
 #include "events_session.h"
 #include "format.h"
 #include "json.h"
+#include "probe.h"
 
 struct printer {
 	bool json;

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include "sockeye.h"
 #include "events_session.h"
-#include "probe.h"
+#include "programs.h"
 #include "sockio.h"
 #include "events.skel.h"
 

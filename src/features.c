@@ -15,6 +15,7 @@
 #include "format.h"
 #include "json.h"
 #include "probe.h"
+#include "programs.h"
 #include "tls_libs.h"
 
 struct report {

@@ -14,6 +14,7 @@
 #include "maps.h"
 #include "pins.h"
 #include "probe.h"
+#include "programs.h"
 #include "format.h"
 #include "flows.skel.h"
 

@@ -13,6 +13,7 @@
 #include "http_session.h"
 #include "maps.h"
 #include "probe.h"
+#include "programs.h"
 #include "http.skel.h"
 
 #define GIVES_PAYLOAD 1u

@@ -7,7 +7,7 @@
 #include <bpf/libbpf.h>
 #include "maps.h"
 #include "options.h"
-#include "probe.h"
+#include "programs.h"
 
 int percpu_array_sum(int map_fd, uint32_t n, uint64_t *sums)
 {

@@ -9,6 +9,7 @@
 #include "format.h"
 #include "json.h"
 #include "run.h"
+#include "probe.h"
 #include "sockstat.skel.h"
 
 struct sockstat_cmd {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "sockeye.h"
 #include "sockstat_session.h"
+#include "programs.h"
 #include "sockstat.skel.h"
 
 /* Each counter's name: its JSON key and the agent's "call" label. */

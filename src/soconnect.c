@@ -8,6 +8,7 @@
 #include "soconnect_session.h"
 #include "format.h"
 #include "json.h"
+#include "probe.h"
 
 struct printer {
 	bool json;

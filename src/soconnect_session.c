@@ -8,7 +8,7 @@
 #include "sockeye.h"
 #include "soconnect_session.h"
 #include "format.h"
-#include "probe.h"
+#include "programs.h"
 #include "soconnect.skel.h"
 
 #define GIVES_CALLS 1u

@@ -13,6 +13,7 @@
 #include "format.h"
 #include "json.h"
 #include "run.h"
+#include "probe.h"
 
 /* A row of either view; soprotocol keeps the family only to name the
  * protocol (protocol numbers mean different things in each family). */

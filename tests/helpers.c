@@ -18,6 +18,7 @@
 #include "helpers.h"
 #include "maps.h"
 #include "probe.h"
+#include "programs.h"
 #include "test.h"
 
 socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include "test.h"
 #include "helpers.h"
-#include "tls_libs.h"
+#include "probe.h"
 #include "tls_server.h"
 
 /* Skips the test (false) when a tool is missing or uprobes are. */
