@@ -259,10 +259,15 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR ?= $(PREFIX)/share/doc/sockeye
 EXAMPLESDIR ?= $(DOCDIR)/examples
+# The Grafana dashboard and the Prometheus rules, read in place (not under
+# doc/, where a package's files may be compressed).
+DATADIR ?= $(PREFIX)/share/sockeye
 MAN_PAGES ?= $(wildcard build/man/*.8)
 COMPLETION ?= $(wildcard build/completion/sockeye)
 INSTALL ?= install
 EXAMPLES := contrib/prometheus.yml
+DASHBOARDS := contrib/grafana/sockeye.json
+RULES := contrib/prometheus/sockeye-rules.yml
 
 install: sockeye
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -276,6 +281,9 @@ install: sockeye
 	$(Q)mv $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service.tmp \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service
 	$(Q)$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
+	$(Q)$(INSTALL) -d $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus
+	$(Q)$(INSTALL) -m 644 $(DASHBOARDS) $(DESTDIR)$(DATADIR)/grafana/
+	$(Q)$(INSTALL) -m 644 $(RULES) $(DESTDIR)$(DATADIR)/prometheus/
 	$(if $(strip $(MAN_PAGES)),$(Q)$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8 && \
 		$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(strip $(COMPLETION)),$(Q)$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) && \
@@ -288,9 +296,12 @@ uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/sockeye $(DESTDIR)$(SYSTEMDUNITDIR)/sockeye-agent.service \
 		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(notdir $(EXAMPLES))) \
+		$(addprefix $(DESTDIR)$(DATADIR)/grafana/,$(notdir $(DASHBOARDS))) \
+		$(addprefix $(DESTDIR)$(DATADIR)/prometheus/,$(notdir $(RULES))) \
 		$(DESTDIR)$(MANDIR)/man8/sockeye.8 $(DESTDIR)$(MANDIR)/man8/sockeye-*.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/sockeye
-	$(Q)for d in $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR); do \
+	$(Q)for d in $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)/grafana \
+		$(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR); do \
 		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 
 # The Debian package (debian/), built by dpkg-buildpackage into ../ after

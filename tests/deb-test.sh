@@ -61,7 +61,9 @@ usr/bin/sockeye
 usr/share/doc/sockeye/changelog.gz
 usr/share/doc/sockeye/copyright
 usr/share/doc/sockeye/examples/prometheus.yml
-usr/share/lintian/overrides/sockeye"
+usr/share/lintian/overrides/sockeye
+usr/share/sockeye/grafana/sockeye.json
+usr/share/sockeye/prometheus/sockeye-rules.yml"
 [ $has_completion = no ] || expected="$expected
 usr/share/bash-completion/completions/sockeye"
 actual=$(files "$tmp/x")
