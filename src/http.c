@@ -392,6 +392,7 @@ const struct command http_command = {
 	"  sockeye http --tls-plaintext --port 443\n"
 	"                                        HTTPS exchanges on port 443\n",
 	.options = http_options,
+	.programs = &http_programs,
 };
 
 static void print_header(const struct printer *p)

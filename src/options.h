@@ -147,6 +147,7 @@ struct command {
 	const char *examples;		/* "  sockeye ...   what it does" lines */
 	const char *overhead;		/* the man page's OVERHEAD: hooks and cost */
 	const struct opt_def *options;	/* ends with OPTION_END */
+	const struct program_set *programs;	/* its BPF object and hook table, if any */
 };
 
 /* Parses argv (argv[0] is the command's name) into opts, by the command's
