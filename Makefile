@@ -45,13 +45,16 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused
 CURSES_LIBS := $(shell pkg-config --libs --static ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,-Bdynamic
 TEST_LIBS := -static -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS)
-# libmicrohttpd goes in statically but the GnuTLS it calls stays shared:
-# GnuTLS's own p11-kit and libunistring have no static libraries, and
-# libgnutls30 is on every Debian host (apt needs it), libmicrohttpd12 is
-# not. Only the agent's command and HTTP endpoint use them, so the static
-# test runner leaves those two out.
-HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -Wl,-Bdynamic -lgnutls
-SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c
+# The agent's server: libmicrohttpd, libyaml (--web-config) and libxcrypt's
+# libcrypt (bcrypt, for basic auth) go in statically, from the .a files of
+# libmicrohttpd-dev, libyaml-dev and libcrypt-dev; the GnuTLS they call
+# (libmicrohttpd for TLS, the agent to check certificates and hash) stays
+# shared: GnuTLS's own p11-kit and libunistring have no static libraries,
+# and libgnutls30 is on every Debian host (apt needs it), libmicrohttpd12
+# and libyaml-0-2 are not. Only the agent's command, HTTP endpoint and web
+# configuration use them, so the static test runner leaves those out.
+HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -lyaml -lcrypt -Wl,-Bdynamic -lgnutls
+SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c src/agent/web_config.c
 
 ifeq ($(V),1)
 Q :=
