@@ -55,13 +55,18 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused
 CURSES_LIBS := $(shell pkg-config --libs --static ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,-Bdynamic
 STATIC_LIBS := -static -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS)
-# libmicrohttpd and GnuTLS: statically in sockeye, with GnuTLS shared in
-# the sanitizer build. Only the agent's command and HTTP endpoint use them,
-# so the test runner leaves those two out.
-HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -Wl,-Bdynamic -lgnutls
-STATIC_HTTP_LIBS := -lmicrohttpd -lgnutls -lhogweed -lnettle -lgmp -ltasn1 -lidn2 -lunistring
+# The agent's server: libmicrohttpd, libyaml (--web-config) and libxcrypt's
+# libcrypt (bcrypt, for basic auth), from the .a files of libmicrohttpd-dev,
+# libyaml-dev and libcrypt-dev, and the GnuTLS they call (libmicrohttpd for
+# TLS, the agent to check certificates and hash): statically in sockeye,
+# with GnuTLS shared in the sanitizer build. Only the agent's command, HTTP
+# endpoint and web configuration use them, so the test runner leaves those
+# out.
+HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -lyaml -lcrypt -Wl,-Bdynamic -lgnutls
+STATIC_HTTP_LIBS := -lmicrohttpd -lyaml -lcrypt -lgnutls -lhogweed -lnettle -lgmp -ltasn1 -lidn2 \
+	-lunistring
 P11KIT_CFLAGS := $(shell pkg-config --cflags p11-kit-1)
-SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c
+SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c src/agent/web_config.c
 
 ifeq ($(V),1)
 Q :=

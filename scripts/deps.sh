@@ -20,7 +20,8 @@
 set -eu
 
 BUILD="make gcc clang libbpf-dev bpftool libelf-dev zlib1g-dev libc6-dev pkg-config \
-libncurses-dev libhttp-parser-dev libmicrohttpd-dev libgnutls28-dev libunistring-dev"
+libncurses-dev libhttp-parser-dev libmicrohttpd-dev libyaml-dev libcrypt-dev libgnutls28-dev \
+libunistring-dev"
 # The tests (sanitizer and fuzz builds, loads, servers, the kernel
 # matrix's qemu guests), make deb-test, and the benchmarks.
 TEST="llvm libclang-rt-14-dev python3 iproute2 iperf3 jq util-linux tmux iptables curl \

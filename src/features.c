@@ -173,6 +173,9 @@ static void report_command(struct report *r, const struct program_set *set)
 
 static int cmd_features(int argc, char **argv);
 
+/* The commands whose hooks are reported, in --help's order. */
+static const struct command *const watching[] = { WATCH_COMMANDS };
+
 struct features_opts {
 	struct common_opts common;
 };
@@ -223,15 +226,8 @@ static int cmd_features(int argc, char **argv)
 		p_warn("%s", why);
 	report_environment(&r);
 	report_program_types(&r);
-	report_command(&r, &top_programs);
-	report_command(&r, &events_programs);
-	report_command(&r, &connlat_programs);
-	report_command(&r, &soconnect_programs);
-	report_command(&r, &sockstat_programs);
-	report_command(&r, &sofamily_programs);
-	report_command(&r, &soprotocol_programs);
-	report_command(&r, &http_programs);
-	report_command(&r, &flows_programs);
+	for (size_t i = 0; i < sizeof(watching) / sizeof(watching[0]); i++)
+		report_command(&r, watching[i]->programs);
 	report_tls(&r);
 	return EXIT_OK;
 }

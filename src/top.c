@@ -9,6 +9,7 @@
 #include "sockeye.h"
 #include "top_session.h"
 #include "top_model.h"
+#include "top_screen.h"
 #include "format.h"
 #include "json.h"
 #include "pins.h"
@@ -208,6 +209,7 @@ const struct command top_command = {
 	"  sockeye top --cgroup system.slice/nginx.service -6\n"
 	"  sockeye top --from-agent              what the agent counts, no programs\n",
 	.options = top_options,
+	.programs = &top_programs,
 };
 
 /* Borrows the agent's maps pinned in agent_pins, or loads programs when

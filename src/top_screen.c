@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sockeye.h"
-#include "top_model.h"
+#include "top_screen.h"
 
 #define HISTORY 128	/* intervals the chart remembers */
 #define CHART_ROWS 2	/* lines above the table: one chart per direction */

@@ -656,7 +656,7 @@ bool own_cgroup(char *abs, size_t len)
 
 /* One request written by the client end and read by the server end, and
  * its response the other way. */
-static bool exchange(int cli, int acc, const char *request, const char *response)
+bool one_http_exchange(int cli, int acc, const char *request, const char *response)
 {
 	char buf[512];
 	size_t req = strlen(request), resp = strlen(response);
@@ -669,11 +669,11 @@ static bool exchange(int cli, int acc, const char *request, const char *response
 
 bool three_http_exchanges(int cli, int acc)
 {
-	return exchange(cli, acc, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n",
+	return one_http_exchange(cli, acc, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n",
 			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") &&
-	       exchange(cli, acc, "GET /b HTTP/1.1\r\nHost: t\r\n\r\n",
+	       one_http_exchange(cli, acc, "GET /b HTTP/1.1\r\nHost: t\r\n\r\n",
 			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") &&
-	       exchange(cli, acc, "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+	       one_http_exchange(cli, acc, "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
 			"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 }
 
