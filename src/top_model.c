@@ -365,10 +365,11 @@ const char *split_name(int split)
 	return names[split];
 }
 
-/* KB and MB are 1024 and 1024 * 1024 bytes, as nethogs counts them. */
+/* Binary units, named as such (KiB, MiB: 1024 and 1024 * 1024 bytes, as
+ * nethogs counts them), in the table and the chart alike. */
 void format_amount(char *buf, size_t len, double bytes, enum top_units units)
 {
-	static const char *const suffix[] = { "B", "KB", "MB", "GB", "TB" };
+	static const char *const suffix[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int scale = 0;
 
 	switch (units) {
@@ -395,7 +396,7 @@ void format_amount(char *buf, size_t len, double bytes, enum top_units units)
 static const char *rate_unit(enum top_units units)
 {
 	static const char *const names[TOP_UNITS] = {
-		[UNITS_KB] = " KB/s", [UNITS_MB] = " MB/s", [UNITS_B] = " B/s", [UNITS_AUTO] = "/s",
+		[UNITS_KB] = " KiB/s", [UNITS_MB] = " MiB/s", [UNITS_B] = " B/s", [UNITS_AUTO] = "/s",
 	};
 
 	return names[units];
@@ -404,7 +405,7 @@ static const char *rate_unit(enum top_units units)
 static const char *amount_unit(enum top_units units)
 {
 	static const char *const names[TOP_UNITS] = {
-		[UNITS_KB] = " KB", [UNITS_MB] = " MB", [UNITS_B] = " B", [UNITS_AUTO] = "",
+		[UNITS_KB] = " KiB", [UNITS_MB] = " MiB", [UNITS_B] = " B", [UNITS_AUTO] = "",
 	};
 
 	return names[units];
