@@ -511,20 +511,38 @@ static const char *cache_add(struct name_cache *c, uint64_t id, const char *name
 	return copy;
 }
 
+/* The user's name from /etc/passwd itself, not through NSS (getpwuid):
+ * the release binary is static, and glibc's NSS modules are shared
+ * libraries of the host's own glibc version. Users known only to a
+ * directory service (LDAP, sssd) show as their number. */
+static int passwd_name(uint32_t uid, char *name, size_t size)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && (pw = fgetpwent(f)))
+		if (pw->pw_uid == uid)
+			found = snprintf(name, size, "%s", pw->pw_name) > 0;
+	fclose(f);
+	return found;
+}
+
 const char *user_name(uint32_t uid)
 {
 	static struct name_cache users;
 	const char *name = cached(&users, uid);
-	struct passwd *pw;
-	char number[16];
+	char found[256];
 
 	if (name)
 		return name;
 	if (uid == UINT32_MAX)
 		return cache_add(&users, uid, "-");
-	pw = getpwuid(uid);
-	snprintf(number, sizeof(number), "%u", uid);
-	return cache_add(&users, uid, pw ? pw->pw_name : number);
+	if (!passwd_name(uid, found, sizeof(found)))
+		snprintf(found, sizeof(found), "%u", uid);
+	return cache_add(&users, uid, found);
 }
 
 static struct name_cache cgroups;
