@@ -102,16 +102,15 @@ static void count_departed(const struct top_snapshot *last, struct top_snapshot 
 	}
 }
 
-/* Marks the rows of processes that have exited, and deletes the counters
- * of those whose grace period is over (at once for top's own). */
-static void mark_ended(struct top_session *s, struct top_row *rows, size_t n)
+/* Deletes the counters of the processes that have ended once their grace
+ * period is over (at once for top's own). */
+static void forget_ended(struct top_session *s, struct top_row *rows, size_t n)
 {
 	uint64_t now = monotonic_now_ns();
 
 	for (size_t i = 0; i < n; i++) {
 		struct top_row *r = &rows[i];
 
-		r->ended = r->gone || process_ended(r->pid);
 		if (!r->ended)
 			continue;
 		if (!r->ended_ns)
@@ -135,13 +134,23 @@ int top_take(struct top_session *s, struct top_tracker *t, const struct report_s
 		free(read);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		/* A process seen ended sends no more: read it again for what
+		 * it sent between the first read and its exit, since its row
+		 * leaves after this. Deleted since (an agent's): the first
+		 * read stands. */
+		bool ended = process_ended(read[i].pid);
+
+		if (ended)
+			top_read_again(s, &read[i]);
 		fill_row(&read[i], &t->last, !t->reads && !s->skel, &now.rows[i]);
+		now.rows[i].ended = ended || now.rows[i].gone;
+	}
 	free(read);
 	now.n = n;
 	qsort(now.rows, n, sizeof(*now.rows), by_pid);
 	count_departed(&t->last, &now);
-	mark_ended(s, now.rows, n);
+	forget_ended(s, now.rows, n);
 	now.end_ns = span->end_ns;
 	now.span_ns = span->length_ns;
 	now.skipped = top_skipped(s);
