@@ -108,6 +108,8 @@ static int session_open(struct http_session *s, const struct sock_filters *filte
 	if (!s->skel)
 		return open_failed("http");
 	set_filters(&s->skel->rodata->filter, filters);
+	thread_slots_by_tid(s->skel->maps.calls);
+	thread_slots_by_tid(s->skel->maps.tls_calls);
 	wanted = GIVES_PAYLOAD | tls_possible(tls);
 	s->skel->rodata->tls = wanted & GIVES_TLS;
 	s->tls_libs = wanted & GIVES_TLS ? tls : NULL;

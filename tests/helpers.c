@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "helpers.h"
@@ -264,11 +265,46 @@ uint32_t last_program_id(void)
 	return last;
 }
 
+/* Whether a process holds a perf event with a program named name loaded
+ * after the program id after: how tracepoints and kprobes are attached
+ * before Linux 5.15, which has no bpf_link for them. */
+static bool perf_attached(const char *name, uint32_t after)
+{
+	DIR *procs = opendir("/proc");
+	struct dirent *p;
+	bool found = false;
+
+	while (procs && !found && (p = readdir(procs))) {
+		char path[64];
+		DIR *fds;
+		struct dirent *f;
+		int pid = atoi(p->d_name);
+
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		if (pid <= 0 || !(fds = opendir(path)))
+			continue;
+		while (!found && (f = readdir(fds))) {
+			__u32 prog_id = 0, type, len = 0;
+			__u64 offset, addr;
+
+			found = !bpf_task_fd_query(pid, atoi(f->d_name), 0, NULL, &len, &prog_id,
+						   &type, &offset, &addr) &&
+				prog_id > after && prog_named(prog_id, name);
+		}
+		closedir(fds);
+	}
+	if (procs)
+		closedir(procs);
+	return found;
+}
+
 /* A link of a program named name ("a|b" for either) loaded after the
- * program id after: so another sockeye running beside the tests is not
- * taken for the one a test started. */
+ * program id after, or its perf event where the kernel gives it no link:
+ * so another sockeye running beside the tests is not taken for the one a
+ * test started. */
 static bool attached(const char *name, uint32_t after)
 {
+	static int perf_links = -1;
 	__u32 id = 0;
 
 	while (!bpf_link_get_next_id(id, &id)) {
@@ -285,7 +321,14 @@ static bool attached(const char *name, uint32_t after)
 		if (match)
 			return true;
 	}
-	return false;
+	if (perf_links < 0) {
+		struct utsname u;
+		int major = 0, minor = 0;
+
+		perf_links = uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2 ||
+			     major > 5 || (major == 5 && minor >= 15);
+	}
+	return !perf_links && perf_attached(name, after);
 }
 
 bool wait_for_attach(const char *name, uint32_t after, int ms)
