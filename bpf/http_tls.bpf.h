@@ -108,8 +108,10 @@ static __always_inline __u64 tls_socket(const struct tls_call *t)
 	return t->sk;
 }
 
-/* bytes: what the call moved (its return value, or for the _ex calls what
- * it stored), 0 or less if it failed. */
+/* ret: the call's return value: the bytes it moved, 0 or less if it
+ * failed; for the _ex calls 1 on success, the bytes stored at done_at.
+ * The socket is tied even when the call moved nothing (a read that would
+ * block), so that the next call can use it. */
 static __always_inline int tls_exit(bool ex, int ret)
 {
 	struct tls_call *p = thread_slot(&tls_calls, &no_tls_call, false);
