@@ -1514,6 +1514,7 @@ KTEST(fault_full_map_agent_counts_lost_and_drops_the_killed)
 	fcntl(rx, F_SETFD, FD_CLOEXEC);
 	snprintf(port_arg, sizeof(port_arg), "%u", port);
 	setenv("SOCKEYE_MAX_ENTRIES", "1", 1);
+	setenv("SOCKEYE_ENDED_GRACE_MS", "0", 1);
 	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up") || pipe(ready))
 		return;
 	one = udp_sender(port, 10, 100, "flt-one", ready[1]);
