@@ -24,6 +24,7 @@
 #include "version.h"
 #include "test.h"
 #include "helpers.h"
+#include "probe.h"
 #include "tls_server.h"
 #include "flows_session.h"
 
@@ -1374,6 +1375,7 @@ KTEST(agent_syscalls_collector_counts_calls)
 {
 	const char *const extra[] = { "--collectors", "syscalls" };
 	static char buf[1 << 18];
+	char why[256];
 	struct agent a;
 
 	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up"))
@@ -1384,8 +1386,14 @@ KTEST(agent_syscalls_collector_counts_calls)
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
 	ASSERT_HAS(buf, "sockeye_socket_syscalls_total{call=\"connect\"}", "connects counted");
 	ASSERT_TRUE(!strstr(buf, "call=\"sock_"), "no socket-layer operation among system calls");
-	ASSERT_TRUE(series_value(body_of(buf), "sockeye_socket_layer_calls_total{direction="
-				 "\"send\"}") > 0, "the agent's own sends, in their family");
+	/* Linux 6.1 has no sock_send_length: the family is then left empty,
+	 * not written with zeros that would read as no traffic. */
+	if (hook_exists("tp_btf/sock_send_length", why, sizeof(why)))
+		ASSERT_TRUE(series_value(body_of(buf), "sockeye_socket_layer_calls_total{direction="
+					 "\"send\"}") > 0, "the agent's own sends, in their family");
+	else
+		ASSERT_TRUE(!strstr(buf, "sockeye_socket_layer_calls_total{direction=\"send\"}"),
+			    "no socket-layer send series without its tracepoint");
 	ASSERT_HAS(buf, "collectors=\"syscalls\"", "build info names it");
 	check_exposition(body_of(buf));
 	ASSERT_TRUE(!strstr(buf, "sockeye_process_sent_bytes_total"), "bytes collector off");
