@@ -53,6 +53,18 @@ static __always_inline __u64 sk_cookie(void *sk)
 	return sk_has_cookie() ? bpf_get_socket_cookie(sk) : sk_address_id(sk);
 }
 
+/* The cookie as stored, without the helper, which would make one: 0 for a
+ * socket that has none yet (so none of sockeye's entries), or no socket.
+ * Before Linux 5.12, the id that stands in for it, which every socket has. */
+static __always_inline __u64 stored_cookie(const struct sock *sk)
+{
+	if (!sk)
+		return 0;
+	if (!sk_has_cookie())
+		return sk_address_id(sk);
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
 /* The current thread's slot in a map of task storage (with create, made
  * from none if there is none). Before Linux 5.11 tracing programs have
  * neither task storage nor bpf_get_current_task_btf(): user space then
