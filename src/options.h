@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
+#include "probe.h"
 #include "sock.h"
 
 /* What every command's options struct starts with, as its `common`. */
@@ -25,10 +26,12 @@ struct common_opts {
 };
 
 /* Copies the filters into a BPF object's read-only data (its `filter`,
- * from bpf/sockeye.bpf.h) before load. */
+ * from bpf/sockeye.bpf.h) before load, with how this kernel lets its
+ * programs find a process's cgroup. */
 static inline void set_filters(volatile struct sock_filters *rodata, const struct sock_filters *f)
 {
 	memcpy((void *)rodata, f, sizeof(*f));
+	rodata->cgroup_from_task = f->cgroup_id && !ancestor_cgroup_helper();
 }
 
 enum opt_type {
