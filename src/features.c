@@ -22,7 +22,7 @@ struct report {
 	bool json;
 	int hooks_missing;	/* of the command being reported */
 	int hooks_total;
-	char missing[512];
+	char missing[1024];
 };
 
 static void line(const struct report *r, const char *type, const char *name, bool ok,
@@ -155,7 +155,7 @@ static void on_hook(void *ctx, const char *section, const char *gives, bool ok, 
 static void report_command(struct report *r, const struct program_set *set)
 {
 	const char *name = set->cmd;
-	char title[64], detail[600];
+	char title[64], detail[1200];
 
 	snprintf(title, sizeof(title), "Hooks of '%s'", name);
 	heading(r, title);
@@ -165,7 +165,10 @@ static void report_command(struct report *r, const struct program_set *set)
 		line(r, "command", name, false, "cannot open its BPF object");
 		return;
 	}
-	if (!r->hooks_missing)
+	for (const char *const *lack = set->lacks ? set->lacks() : NULL; lack && *lack; lack++)
+		snprintf(r->missing + strlen(r->missing), sizeof(r->missing) - strlen(r->missing),
+			 "%s%s", r->missing[0] ? "; " : "", *lack);
+	if (!r->missing[0])
 		snprintf(detail, sizeof(detail), "runs fully; %s", OLDEST_TESTED);
 	else if (r->hooks_missing < r->hooks_total)
 		snprintf(detail, sizeof(detail), "runs without: %s; %s", r->missing, OLDEST_TESTED);
