@@ -123,6 +123,7 @@ int events_session_start(struct events_session *s, const struct events_config *c
 	if (!s->skel)
 		return open_failed("events");
 	set_filters(&s->skel->rodata->filter, &cfg->filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	s->skel->rodata->event_mask = cfg->event_mask;
 	s->skel->rodata->proto_mask = cfg->proto_mask;
 	missing = select_programs(s->skel->obj, &events_programs, cfg->event_mask,

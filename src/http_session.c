@@ -107,6 +107,7 @@ static int session_open(struct http_session *s, const struct sock_filters *filte
 	if (!s->skel)
 		return open_failed("http");
 	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	wanted = GIVES_PAYLOAD | tls_possible(tls);
 	s->skel->rodata->tls = wanted & GIVES_TLS;
 	s->tls_libs = wanted & GIVES_TLS ? tls : NULL;
