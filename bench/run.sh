@@ -11,13 +11,14 @@
 #                     [-i SECONDS] [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
-#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,http; by
-#               default http runs only for monitors whose command mentions http
+#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,http,https;
+#               by default http and https run only for monitors whose command
+#               mentions http
 #   -u          also measure CPU per operation: a fixed number of operations of each
-#               workload (as many as one off run of SECONDS made; http: a run of
-#               SECONDS and the requests wrk made), RUNS times off and on alternating;
-#               the whole machine's CPU time (user + system + softirq from
-#               /proc/stat) over each run, divided by its operations
+#               workload (as many as one off run of SECONDS made; http and https: a
+#               run of SECONDS and the requests wrk made), RUNS times off and on
+#               alternating; the whole machine's CPU time (user + system + softirq
+#               from /proc/stat) over each run, divided by its operations
 #   -x          skip the throughput ratios (with -u, -s, -p or -i)
 #   -s RUNS     also time each monitor's start-up, exec to attached (bench/startup.c),
 #               median of RUNS; 0 skips it; default 0
@@ -30,13 +31,14 @@
 #               command that runs until stopped: "./sockeye events", "./sockeye
 #               events --no-io", "./sockeye connlat", "./sockeye soconnect",
 #               "./sockeye sockstat", "./sockeye sofamily", "./sockeye top",
-#               "./sockeye flows", "./sockeye http", and "./sockeye agent" on a free
-#               port with a pin directory of its own
+#               "./sockeye flows", "./sockeye http", "./sockeye http --tls-plaintext",
+#               and "./sockeye agent" on a free port with a pin directory of its own
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
 # loadgen udp (64-byte datagrams received/s), http (requests/s of wrk against nginx
-# serving a 615-byte page, keep-alive, 10 connections).
+# serving a 615-byte page, keep-alive, 10 connections), https (the same over TLS,
+# nginx and wrk both on the system's OpenSSL, a certificate made for the run).
 # The tables go to stdout, progress to stderr. Running the real monitor needs root;
 # this script does not check, the monitor says so itself.
 set -euo pipefail
@@ -53,8 +55,8 @@ HOOK_COSTS=0
 CPU_PER_OP=0
 RATIOS=1
 CMDS=()
-WORKLOADS=(iperf3 churn fin udp http)
-HTTP_FOR_ALL=0	# -w named http: every monitor runs it
+WORKLOADS=(iperf3 churn fin udp http https)
+HTTP_FOR_ALL=0	# -w named http or https: every monitor runs it
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 DRAIN=0.3		# wait after a fixed load: the monitor's reader polls every 100 ms
@@ -84,9 +86,9 @@ parse_args() {
 		w) IFS=, read -ra WORKLOADS <<<"$OPTARG"
 		   HTTP_FOR_ALL=1
 		   for wl in "${WORKLOADS[@]}"; do
-			[[ $wl =~ ^(iperf3|churn|fin|udp|http)$ ]] || usage "unknown workload '$wl'"
+			[[ $wl =~ ^(iperf3|churn|fin|udp|http|https)$ ]] || usage "unknown workload '$wl'"
 		   done ;;
-		h) sed -n '3,41s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		h) sed -n '3,43s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
@@ -95,7 +97,8 @@ parse_args() {
 	(($# == 0)) || usage "unexpected argument '$1'"
 	((${#CMDS[@]})) || CMDS=("./sockeye events" "./sockeye events --no-io"
 		"./sockeye connlat" "./sockeye soconnect" "./sockeye sockstat" "./sockeye sofamily"
-		"./sockeye top" "./sockeye flows" "./sockeye http" "$(agent_command)")
+		"./sockeye top" "./sockeye flows" "./sockeye http" "./sockeye http --tls-plaintext"
+		"$(agent_command)")
 }
 
 # The agent on a port and pin directory of its own, so that an agent already
@@ -106,11 +109,11 @@ agent_command() {
 	echo "./sockeye agent --listen 127.0.0.1:$port --pin-dir /sys/fs/bpf/sockeye-bench-$$"
 }
 
-# Whether monitor ci runs workload wl: the http workload (nginx's requests) only
-# for monitors that parse HTTP, unless -w asked for it; for the others it is
-# TCP traffic like the rest.
+# Whether monitor ci runs workload wl: the http and https workloads (nginx's
+# requests) only for monitors that parse HTTP, unless -w asked for them; for the
+# others they are TCP traffic like the rest.
 runs_workload() {	# ci wl
-	[[ $2 != http ]] || ((HTTP_FOR_ALL)) || [[ ${CMDS[$1]} == *http* ]]
+	[[ $2 != http* ]] || ((HTTP_FOR_ALL)) || [[ ${CMDS[$1]} == *http* ]]
 }
 
 check_tools() {
@@ -118,10 +121,12 @@ check_tools() {
 	for t in cc iperf3 jq ss bpftool flock; do
 		command -v "$t" >/dev/null || die "$t not found; install it (apt package $t)"
 	done
-	if wants_http; then
+	if wants_http || wants_https; then
 		command -v wrk >/dev/null || die "wrk not found; install it (apt package wrk)"
 		command -v nginx >/dev/null || die "nginx not found; install it (apt package nginx-light)"
 	fi
+	! wants_https || command -v openssl >/dev/null ||
+		die "openssl not found; install it (apt package openssl)"
 	# Background jobs of a script start with SIGINT ignored, and a monitor that does
 	# not install its own handler (e.g. "sleep") would then never stop on SIGINT.
 	env --default-signal=INT true 2>/dev/null ||
@@ -134,6 +139,7 @@ TMP=
 MON_PID=
 IPERF_PID=
 NGINX_PID=
+NGINX_TLS_PID=
 STATS_ENABLED_BEFORE=
 
 cleanup() {
@@ -149,6 +155,7 @@ cleanup() {
 	fi
 	[[ -z $IPERF_PID ]] || kill "$IPERF_PID" 2>/dev/null || true
 	[[ -z $NGINX_PID ]] || kill "$NGINX_PID" 2>/dev/null || true
+	[[ -z $NGINX_TLS_PID ]] || kill "$NGINX_TLS_PID" 2>/dev/null || true
 	restore_bpf_stats
 	wait 2>/dev/null || true
 	[[ -z $TMP ]] || rm -rf "$TMP"
@@ -201,31 +208,53 @@ start_iperf_server() {
 }
 
 wants_http() { [[ " ${WORKLOADS[*]} " == *" http "* ]]; }
+wants_https() { [[ " ${WORKLOADS[*]} " == *" https "* ]]; }
 
 # One worker, serving Debian's default page size from a directory of the run;
-# no access log.
-launch_nginx() {
-	cat >"$TMP/nginx.conf" <<-EOF
+# no access log. NAME is nginx or nginx-tls: the second listens with TLS.
+launch_nginx_as() {	# name port
+	local listen="127.0.0.1:$2"
+	[[ $1 == nginx ]] || listen="$listen ssl; ssl_certificate $TMP/cert.pem; ssl_certificate_key $TMP/key.pem"
+	cat >"$TMP/$1.conf" <<-EOF
 		worker_processes 1;
 		daemon off;
-		pid $TMP/nginx.pid;
+		pid $TMP/$1.pid;
 		events { worker_connections 1024; }
 		http {
 			access_log off;
-			server { listen 127.0.0.1:$1; root $TMP/www; }
+			server { listen $listen; root $TMP/www; }
 		}
 	EOF
-	exec nginx -p "$TMP" -e "$TMP/nginx.log" -c "$TMP/nginx.conf"
+	exec nginx -p "$TMP" -e "$TMP/$1.log" -c "$TMP/$1.conf"
 }
 
-start_nginx_server() {
+launch_nginx() { launch_nginx_as nginx "$1"; }
+launch_nginx_tls() { launch_nginx_as nginx-tls "$1"; }
+
+write_page() {
+	[[ ! -e $TMP/www/index.html ]] || return 0
 	mkdir -p "$TMP/www"
 	chmod 755 "$TMP" "$TMP/www"
 	head -c 615 /dev/zero | tr '\0' x >"$TMP/www/index.html"
+}
+
+start_nginx_server() {
+	write_page
 	start_on_free_port launch_nginx ||
 		die "could not start nginx on 127.0.0.1: $(tail -n 1 "$TMP/nginx.log")"
 	NGINX_PID=$SERVER_PID
 	NGINX_PORT=$SERVER_PORT
+}
+
+start_nginx_tls_server() {
+	write_page
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+		-subj /CN=localhost -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null ||
+		die "openssl could not make the certificate"
+	start_on_free_port launch_nginx_tls ||
+		die "could not start nginx with TLS on 127.0.0.1: $(tail -n 1 "$TMP/nginx-tls.log")"
+	NGINX_TLS_PID=$SERVER_PID
+	NGINX_TLS_PORT=$SERVER_PORT
 }
 
 # --- workloads: each prints one number, higher is better -------------------
@@ -252,18 +281,19 @@ run_loadgen() {
 	echo "${out#"$1 "}"
 }
 
-run_http() {
+run_http() {	# scheme port
 	local rps
-	rps=$(wrk -t1 -c10 -d"${SECS}s" "http://127.0.0.1:$NGINX_PORT/index.html" |
+	rps=$(wrk -t1 -c10 -d"${SECS}s" "$1://127.0.0.1:$2/index.html" |
 		awk '/^Requests\/sec:/ { print $2 }')
-	[[ -n $rps ]] || die "wrk failed against nginx on port $NGINX_PORT"
+	[[ -n $rps ]] || die "wrk failed against nginx on port $2 ($1)"
 	echo "$rps"
 }
 
 run_workload() {
 	case $1 in
 	iperf3) run_iperf3 ;;
-	http) run_http ;;
+	http) run_http http "$NGINX_PORT" ;;
+	https) run_http https "$NGINX_TLS_PORT" ;;
 	*) run_loadgen "$1" ;;
 	esac
 }
@@ -394,7 +424,7 @@ report_row() {
 	iperf3) scale=1e9 unit=Gbit/s ;;
 	churn | fin) unit=conn/s ;;
 	udp) unit=dgram/s ;;
-	http) unit=req/s ;;
+	http | https) unit=req/s ;;
 	esac
 	off=$(column_of "$ci" "$wl" off 5 | median)
 	on=$(column_of "$ci" "$wl" on 5 | median)
@@ -444,7 +474,7 @@ op_unit() {
 	iperf3) echo MiB ;;
 	churn | fin) echo conn ;;
 	udp) echo dgram ;;
-	http) echo req ;;
+	http | https) echo req ;;
 	esac
 }
 
@@ -452,6 +482,12 @@ ops_of_rate() {	# workload rate
 	awk -v w="$1" -v r="$2" -v s="$SECS" 'BEGIN {
 		if (w == "iperf3") r = r / 8 / 1048576
 		printf "%d\n", r * s < 1 ? 1 : r * s }'
+}
+
+wrk_requests() {	# scheme port: the requests of one run of SECS
+	wrk -t1 -c10 -d"${SECS}s" "$1://127.0.0.1:$2/index.html" |
+		awk '/ requests in / { print $1; ok = 1 } END { exit !ok }' ||
+		die "wrk failed against nginx on port $2 ($1)"
 }
 
 # One run of OPS operations of the workload; prints the operations made. wrk
@@ -468,10 +504,8 @@ run_fixed() {	# workload ops
 			sleep 0.5	# the server may still be closing the previous test
 		done
 		die "iperf3 client failed for $2 MiB" ;;
-	http)
-		wrk -t1 -c10 -d"${SECS}s" "http://127.0.0.1:$NGINX_PORT/index.html" |
-			awk '/ requests in / { print $1; ok = 1 } END { exit !ok }' ||
-			die "wrk failed against nginx on port $NGINX_PORT" ;;
+	http) wrk_requests http "$NGINX_PORT" ;;
+	https) wrk_requests https "$NGINX_TLS_PORT" ;;
 	*)
 		bench/loadgen "$1" -n "$2" >/dev/null || die "loadgen $1 -n $2 failed"
 		echo "$2" ;;
@@ -661,6 +695,7 @@ main() {
 	UNCONFIRMED=0
 	start_iperf_server
 	! wants_http || start_nginx_server
+	! wants_https || start_nginx_tls_server
 	echo "# sockeye benchmark: $RUNS off + $RUNS on runs of ${WORKLOADS[*]}, $SECS s each," \
 		"nproc=$(nproc) kernel=$(uname -r) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 	if ((RATIOS)); then

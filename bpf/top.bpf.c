@@ -37,10 +37,15 @@ struct {
 static __always_inline struct traffic_stats *stats_of(__u32 pid)
 {
 	struct traffic_stats *s = bpf_map_lookup_elem(&traffic, &pid), fresh = {};
+	struct task_struct *task;
 
 	if (s)
 		return s;
-	bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+	/* The leader's name, as ps shows the process, not the sending
+	 * thread's ("http-nio-8080-e"). */
+	task = (struct task_struct *)bpf_get_current_task();
+	BPF_CORE_READ_STR_INTO(&fresh.comm, task, group_leader, comm);
+	fresh.first_ns = bpf_ktime_get_boot_ns();
 	fresh.uid = (__u32)bpf_get_current_uid_gid();
 	fresh.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_map_update_elem(&traffic, &pid, &fresh, BPF_NOEXIST);

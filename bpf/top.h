@@ -13,8 +13,10 @@ enum traffic_dir { DIR_SENT, DIR_RECV, TRAFFIC_DIRS };
 struct traffic_stats {
 	__u64 bytes[TRAFFIC_DIRS][TRAFFIC_SPLITS];
 	__u64 cgroup_id;	/* cgroup v2 of the process when first seen */
+	__u64 first_ns;		/* when the row was made (boot clock): with the pid,
+				 * tells a reused pid's row from the old one's */
 	__u32 uid;
-	char comm[16];
+	char comm[16];		/* the thread group leader's, as ps shows it */
 	__u8 pad[4];
 };
 

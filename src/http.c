@@ -297,20 +297,6 @@ static void parse_path_prefix(const char *cmd, const char *arg, void *match)
 	strcpy(m->path_prefix, arg);
 }
 
-/* --tls-lib: an ELF file with OpenSSL's or GnuTLS's calls, checked now. */
-static void parse_tls_lib(const char *cmd, const char *arg, void *field)
-{
-	struct tls_libs **libs = field;
-	char why[PATH_MAX + 128];
-
-	if (!*libs)
-		*libs = calloc(1, sizeof(**libs));
-	if (!*libs)
-		usage_error(cmd, "cannot allocate the TLS libraries: %s", strerror(errno));
-	if (tls_libs_add(*libs, arg, why, sizeof(why)))
-		usage_error(cmd, "invalid --tls-lib: %s", why);
-}
-
 static int cmd_http(int argc, char **argv);
 
 #define T struct http_opts
@@ -330,9 +316,7 @@ static const struct opt_def http_options[] = {
 	{ "tls-plaintext", 0, NULL, "show exchanges inside TLS (HTTPS) too: copies the decrypted "
 	  "bytes, where paths and headers can carry secrets (--summary counts HTTPS without it)",
 	  OPT_FLAG, OPT_FIELD(T, tls_plaintext) },
-	{ "tls-lib", 0, "PATH", "also probe this OpenSSL or GnuTLS copy (a vendored library or "
-	  "a program linked statically); repeatable", OPT_CALL, OPT_FIELD(T, tls_libs),
-	  .parse = parse_tls_lib },
+	OPTION_TLS_LIB(T, tls_libs),
 	OPTION_INTERVAL(T, "with --summary: print the summary every TIME"),
 	OPTION_COUNT(T, "with --summary and -i: stop after N summaries"),
 	OPTION_FILTERS(T),

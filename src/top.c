@@ -37,7 +37,7 @@ static void print_text(const struct top_snapshot *snap, const struct top_view *v
 		format_top_row(line, sizeof(line), &rows[i], NULL, v, snap->span_ns, TOP_COMM_WIDTH);
 		printf("%s\n", line);
 	}
-	top_sum(rows, n, &sum);
+	top_total(snap, rows, n, &sum);
 	format_top_row(line, sizeof(line), &sum, "TOTAL", v, snap->span_ns, TOP_COMM_WIDTH);
 	printf("%s\n\n", line);
 }
@@ -94,7 +94,7 @@ static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
 		json_bytes(&j, r, v, snap->span_ns);
 		json_end(&j);
 	}
-	top_sum(rows, n, &sum);
+	top_total(snap, rows, n, &sum);
 	json_row_start(&j, "total", snap);
 	json_uint(&j, "processes", sum.processes);
 	json_bytes(&j, &sum, v, snap->span_ns);
@@ -146,7 +146,8 @@ static const struct opt_def top_options[] = {
 	{ "by-cgroup", 'g', NULL, "one row per cgroup (container, service) instead of per "
 	  "process", OPT_FLAG, OPT_FIELD(T, view.by_cgroup) },
 	OPTION_FROM_AGENT(T, from_agent, "read the counters of the running 'sockeye agent' "
-			  "instead of loading programs (its filters apply)"),
+			  "instead of loading programs (its filters apply; it keeps an ended "
+			  "process 60 s, so an interval up to that shows every one)"),
 	OPTION_PIN_DIR(T, pin_dir, "where that agent pins its maps (default /sys/fs/bpf/sockeye)"),
 	OPTION_CGROUP(T),
 	OPTION_FILTERS(T),
@@ -179,13 +180,15 @@ const struct command top_command = {
 	"  PID        process (thread group) id; PROCS, the number of processes,\n"
 	"             when grouped by cgroup\n"
 	"  USER       owner of the process (user id when it has no name)\n"
-	"  COMM       process name when first seen; CGROUP, the cgroup v2 path\n"
+	"  COMM       process name (its main thread's, as ps shows it) when first\n"
+	"             seen; CGROUP, the cgroup v2 path\n"
 	"  SENT/s, RECV/s   rate over the last interval\n"
 	"  SENT, RECV       bytes since sockeye started\n"
 	"  ended      the process exited during the interval: its row shows its\n"
 	"             last bytes once, then leaves\n"
 	"Bytes are payload (what send and receive calls moved), without headers.\n"
-	"A last TOTAL row adds up the rows.\n",
+	"A last TOTAL row adds up the rows and, since the start, the processes that\n"
+	"left: it never goes down.\n",
 	.notes =
 	"The filters apply in the kernel: bytes they exclude are not counted.\n"
 	"\n"
@@ -239,10 +242,13 @@ static int cmd_top(int argc, char **argv)
 		return EXIT_FAIL;
 	if (c.json)
 		json_header("top");
-	if (o.batch || c.json || !isatty(STDOUT_FILENO))
-		err = run_reports(interval, common->count, print_snapshot, &c);
-	else
+	if (o.batch || c.json || !isatty(STDOUT_FILENO)) {
+		err = top_begin(&c.session, &c.tracker);
+		if (!err)
+			err = run_reports(interval, common->count, print_snapshot, &c);
+	} else {
 		err = top_screen(&c.session, &c.view, interval, common->count);
+	}
 	if (!err && c.json)
 		json_lost(&c.lost, c.tracker.last.lost, c.tracker.last.skipped, true);
 	top_tracker_free(&c.tracker);

@@ -43,66 +43,121 @@ static bool process_ended(uint32_t pid)
 	return state && (state[2] == 'Z' || state[2] == 'X');
 }
 
-/* Makes rows of a read and subtracts the previous read of each process;
- * a pid whose process ended last time is a new process now, if its row was
- * deleted then (an agent's map keeps it until the agent deletes it). */
-static void fill_rows(const struct process_traffic *read, size_t n, const struct top_snapshot *last,
-		      bool ended_deleted, struct top_row *rows)
+/* The row of r's process in a snapshot, or NULL: the same pid and the
+ * same counters (a pid reused after the row was deleted has new ones). */
+static const struct top_row *row_in(const struct top_snapshot *snap, const struct top_row *r)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct traffic_stats *st = &read[i].stats;
-		struct top_row *r = &rows[i], *prev;
+	const struct top_row *found = snap->n ? bsearch(r, snap->rows, snap->n, sizeof(*r),
+							by_pid) : NULL;
 
-		memset(r, 0, sizeof(*r));
-		r->pid = read[i].pid;
-		r->uid = st->uid;
-		r->cgroup_id = st->cgroup_id;
-		memcpy(r->comm, st->comm, sizeof(r->comm));
-		r->processes = 1;
-		memcpy(r->total, st->bytes, sizeof(r->total));
-		prev = last->n ? bsearch(r, last->rows, last->n, sizeof(*r), by_pid) : NULL;
-		if (prev && prev->ended && (ended_deleted || !process_ended(r->pid)))
-			prev = NULL;
-		for (int d = 0; d < TRAFFIC_DIRS; d++)
-			for (int s = 0; s < TRAFFIC_SPLITS; s++)
-				r->delta[d][s] = r->total[d][s] - (prev ? prev->total[d][s] : 0);
+	return found && found->first_ns == r->first_ns ? found : NULL;
+}
+
+static void add_totals(struct top_row *sum, const struct top_row *r)
+{
+	for (int d = 0; d < TRAFFIC_DIRS; d++)
+		for (int s = 0; s < TRAFFIC_SPLITS; s++)
+			sum->total[d][s] += r->total[d][s];
+}
+
+/* Makes a row of one process's counters and subtracts its previous read;
+ * a row read ended before is gone now (it was shown). Without a previous
+ * read (first), the interval is unknown: no bytes in it. */
+static void fill_row(const struct process_traffic *read, const struct top_snapshot *last,
+		     bool first, struct top_row *r)
+{
+	const struct traffic_stats *st = &read->stats;
+	const struct top_row *prev;
+
+	memset(r, 0, sizeof(*r));
+	r->pid = read->pid;
+	r->uid = st->uid;
+	r->cgroup_id = st->cgroup_id;
+	r->first_ns = st->first_ns;
+	memcpy(r->comm, st->comm, sizeof(r->comm));
+	r->processes = 1;
+	memcpy(r->total, st->bytes, sizeof(r->total));
+	prev = row_in(last, r);
+	if (prev) {
+		r->ended_ns = prev->ended_ns;
+		r->gone = prev->ended;
 	}
-	qsort(rows, n, sizeof(*rows), by_pid);
+	for (int d = 0; d < TRAFFIC_DIRS; d++)
+		for (int s = 0; s < TRAFFIC_SPLITS; s++)
+			r->delta[d][s] = first ? 0 : r->total[d][s] - (prev ? prev->total[d][s] : 0);
+}
+
+/* Adds to the departed totals the processes that leave the view with this
+ * read: those shown ended last time (gone now, or deleted since). */
+static void count_departed(const struct top_snapshot *last, struct top_snapshot *now)
+{
+	now->departed = last->departed;
+	for (size_t i = 0; i < last->n; i++) {
+		const struct top_row *prev = &last->rows[i];
+
+		if (prev->ended && !prev->gone)
+			add_totals(&now->departed, prev);
+		else if (!prev->gone && !row_in(now, prev))
+			add_totals(&now->departed, prev);	/* deleted by someone else */
+	}
+}
+
+/* Marks the rows of processes that have exited, and deletes the counters
+ * of those whose grace period is over (at once for top's own). */
+static void mark_ended(struct top_session *s, struct top_row *rows, size_t n)
+{
+	uint64_t now = monotonic_now_ns();
+
+	for (size_t i = 0; i < n; i++) {
+		struct top_row *r = &rows[i];
+
+		r->ended = r->gone || process_ended(r->pid);
+		if (!r->ended)
+			continue;
+		if (!r->ended_ns)
+			r->ended_ns = now;
+		if (now - r->ended_ns >= s->ended_grace_ns)
+			top_forget(s, r->pid);
+	}
 }
 
 int top_take(struct top_session *s, struct top_tracker *t, const struct report_span *span,
 	     const struct top_snapshot **snap)
 {
 	struct process_traffic *read = NULL;
-	struct top_row *rows;
+	struct top_snapshot now = {};
 	int n = top_read(s, &read);
 
 	if (n < 0)
 		return n;
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows) {
+	now.rows = calloc(n ? n : 1, sizeof(*now.rows));
+	if (!now.rows) {
 		free(read);
 		return -ENOMEM;
 	}
-	/* The previous rows must be in pid order for the look-ups. */
-	fill_rows(read, n, &t->last, s->skel != NULL, rows);
+	for (int i = 0; i < n; i++)
+		fill_row(&read[i], &t->last, !t->reads && !s->skel, &now.rows[i]);
 	free(read);
-	for (int i = 0; i < n; i++) {
-		rows[i].ended = process_ended(rows[i].pid);
-		if (rows[i].ended)
-			top_forget(s, rows[i].pid);
-	}
+	now.n = n;
+	qsort(now.rows, n, sizeof(*now.rows), by_pid);
+	count_departed(&t->last, &now);
+	mark_ended(s, now.rows, n);
+	now.end_ns = span->end_ns;
+	now.span_ns = span->length_ns;
+	now.skipped = top_skipped(s);
+	now.lost = top_lost(s) + now.skipped;
 	free(t->last.rows);
-	t->last = (struct top_snapshot){
-		.rows = rows,
-		.n = n,
-		.end_ns = span->end_ns,
-		.span_ns = span->length_ns,
-		.skipped = top_skipped(s),
-	};
-	t->last.lost = top_lost(s) + t->last.skipped;
+	t->last = now;
+	t->reads++;
 	*snap = &t->last;
 	return 0;
+}
+
+int top_begin(struct top_session *s, struct top_tracker *t)
+{
+	const struct top_snapshot *snap;
+
+	return s->skel ? 0 : top_take(s, t, &(struct report_span){}, &snap);
 }
 
 void top_tracker_free(struct top_tracker *t)
@@ -133,11 +188,10 @@ double per_second(uint64_t bytes, uint64_t span_ns)
 
 static void add_row(struct top_row *sum, const struct top_row *r)
 {
+	add_totals(sum, r);
 	for (int d = 0; d < TRAFFIC_DIRS; d++)
-		for (int s = 0; s < TRAFFIC_SPLITS; s++) {
-			sum->total[d][s] += r->total[d][s];
+		for (int s = 0; s < TRAFFIC_SPLITS; s++)
 			sum->delta[d][s] += r->delta[d][s];
-		}
 	sum->processes += r->processes;
 	sum->ended = sum->ended && r->ended;
 }
@@ -148,6 +202,13 @@ void top_sum(const struct top_row *rows, size_t n, struct top_row *sum)
 	sum->ended = n > 0;
 	for (size_t i = 0; i < n; i++)
 		add_row(sum, &rows[i]);
+}
+
+void top_total(const struct top_snapshot *snap, const struct top_row *rows, size_t n,
+	       struct top_row *sum)
+{
+	top_sum(rows, n, sum);
+	add_totals(sum, &snap->departed);
 }
 
 static int by_cgroup(const void *a, const void *b)
@@ -245,8 +306,9 @@ int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
 
 	if (!out)
 		return -ENOMEM;
-	memcpy(out, snap->rows, snap->n * sizeof(*out));
-	n = snap->n;
+	for (size_t i = 0; i < snap->n; i++)
+		if (!snap->rows[i].gone)	/* in snap->departed */
+			out[n++] = snap->rows[i];
 	if (v->by_cgroup) {
 		qsort(out, n, sizeof(*out), by_cgroup);
 		n = group_by_cgroup(out, n);

@@ -21,7 +21,10 @@ struct top_row {
 	uint64_t cgroup_id;
 	char comm[16];
 	uint32_t processes;	/* how many processes the row adds up */
+	uint64_t first_ns;	/* when its counters were made: its identity with pid */
+	uint64_t ended_ns;	/* when first read ended (monotonic clock), or 0 */
 	bool ended;		/* exited during the interval (all of them, grouped) */
+	bool gone;		/* shown ended already: left out of the views */
 	uint64_t total[TRAFFIC_DIRS][TRAFFIC_SPLITS];
 	uint64_t delta[TRAFFIC_DIRS][TRAFFIC_SPLITS];
 };
@@ -31,6 +34,7 @@ struct top_snapshot {
 	size_t n;
 	uint64_t end_ns;	/* CLOCK_REALTIME */
 	uint64_t span_ns;	/* since the previous snapshot */
+	struct top_row departed;	/* the totals of the processes shown ended */
 	uint64_t lost;		/* calls not counted since the start */
 	uint64_t skipped;	/* the part of lost the kernel skipped */
 };
@@ -38,14 +42,21 @@ struct top_snapshot {
 /* The previous read, to tell each interval's bytes. */
 struct top_tracker {
 	struct top_snapshot last;
+	unsigned long reads;
 };
 
 /* Reads the counters into snap (which the tracker owns until the next
  * call), with each process's bytes since the previous call. Processes that
- * have exited are marked ended and their counters deleted, so they show
- * once, with their last interval, and then leave. Returns 0 or -errno. */
+ * have exited are marked ended, so they show once, with their last
+ * interval, and then leave (their counters are deleted the session's grace
+ * period later); their totals stay in snap->departed. The first read of
+ * an agent's counters has no interval: its bytes are the agent's since its
+ * start. Returns 0 or -errno. */
 int top_take(struct top_session *s, struct top_tracker *t, const struct report_span *span,
 	     const struct top_snapshot **snap);
+/* For an agent's counters, takes the first read, so that the first
+ * snapshot shown has one interval's bytes; nothing otherwise. */
+int top_begin(struct top_session *s, struct top_tracker *t);
 void top_tracker_free(struct top_tracker *t);
 
 enum top_sort {
@@ -85,6 +96,10 @@ int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
 		struct top_row **rows);
 /* The sum of the rows, as one row. */
 void top_sum(const struct top_row *rows, size_t n, struct top_row *sum);
+/* The TOTAL row: the sum of the rows and of the processes that left, so
+ * that its bytes since the start never go down. */
+void top_total(const struct top_snapshot *snap, const struct top_row *rows, size_t n,
+	       struct top_row *sum);
 
 /* A row's bytes in one direction, counting the given splits: since the
  * start (total) or in the last interval. */

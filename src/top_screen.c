@@ -137,7 +137,7 @@ static void draw_table(const struct screen *s, const struct top_row *rows, int n
 		if (s->split)
 			y = draw_splits(s, y, bottom, &rows[i], comm_width);
 	}
-	top_sum(rows, n, &sum);
+	top_total(s->snap, rows, n, &sum);
 	format_top_row(line, sizeof(line), &sum, "TOTAL", &s->view, s->snap->span_ns, comm_width);
 	attron(A_BOLD);
 	mvaddnstr(LINES - 2, 0, line, COLS);
@@ -336,7 +336,9 @@ int top_screen(struct top_session *session, const struct top_view *v, double int
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	draw(s);
-	err = run_reports_waiting(interval, count, refresh_rows, s, wait_for_keys, s);
+	err = top_begin(session, &s->tracker);
+	if (!err)
+		err = run_reports_waiting(interval, count, refresh_rows, s, wait_for_keys, s);
 	endwin();
 	delscreen(term);
 	if (err)

@@ -73,7 +73,10 @@ int top_session_start(struct top_session *s, const struct sock_filters *filters)
 
 int top_session_start_agent(struct top_session *s, const struct sock_filters *filters)
 {
-	return start_programs(s, filters, GIVES_AGENT);
+	int err = start_programs(s, filters, GIVES_AGENT);
+
+	s->ended_grace_ns = TOP_AGENT_ENDED_GRACE_NS;
+	return err;
 }
 
 int top_session_borrow(struct top_session *s, const char *pin_dir)
@@ -114,6 +117,7 @@ static void sum_copies(const struct traffic_stats *copies, int ncpus, struct tra
 			memcpy(sum->comm, c->comm, sizeof(sum->comm));
 			sum->uid = c->uid;
 			sum->cgroup_id = c->cgroup_id;
+			sum->first_ns = c->first_ns;
 		}
 	}
 }

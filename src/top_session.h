@@ -12,7 +12,12 @@
 struct top_session {
 	struct top_bpf *skel;	/* NULL when reading an agent's maps */
 	int traffic_fd, lost_fd;
+	uint64_t ended_grace_ns;	/* how long an ended process's row stays */
 };
+
+/* The agent keeps an ended process's row this long, so that every
+ * `top --from-agent` (whose interval is at most this) reads it ended once. */
+#define TOP_AGENT_ENDED_GRACE_NS (60 * 1000000000ULL)
 
 /* One process's totals since the start, summed over CPUs. */
 struct process_traffic {
@@ -25,15 +30,17 @@ int top_session_start(struct top_session *s, const struct sock_filters *filters)
 /* The same with the agent's copies of the programs (agent_send, agent_recv). */
 int top_session_start_agent(struct top_session *s, const struct sock_filters *filters);
 /* Reads the counters a running agent pinned under pin_dir (pins.h) instead
- * of loading programs; the agent deletes the rows of ended processes.
+ * of loading programs; the agent deletes the rows of ended processes
+ * TOP_AGENT_ENDED_GRACE_NS after it saw them ended.
  * Returns 0, or -errno after printing why. */
 int top_session_borrow(struct top_session *s, const char *pin_dir);
 void top_session_stop(struct top_session *s);
 /* Every process counted so far, in *rows (malloc'd, the caller frees);
  * returns how many, or -errno. */
 int top_read(const struct top_session *s, struct process_traffic **rows);
-/* Deletes a process's counters (it has ended and been shown); not when
- * they are an agent's, which deletes them itself. */
+/* Deletes a process's counters (it has ended and been shown, and its
+ * grace period is over); not when they are an agent's, which deletes them
+ * itself. */
 void top_forget(const struct top_session *s, uint32_t pid);
 /* Send and receive calls not counted because the map was full. */
 uint64_t top_lost(const struct top_session *s);

@@ -629,6 +629,125 @@ KTEST(agent_top_from_agent_shows_the_agents_bytes)
 	remove_pins(&a);
 }
 
+/* The line of out that holds "pid":pid and needle, or NULL. */
+static const char *line_with(const char *out, pid_t pid, const char *needle)
+{
+	static char line[4096];
+	char key[32];
+
+	snprintf(key, sizeof(key), "\"pid\":%d,", pid);
+	for (const char *at = out; *at;) {
+		const char *end = strchr(at, '\n') ? strchr(at, '\n') : at + strlen(at);
+		size_t len = end - at < (long)sizeof(line) - 1 ? (size_t)(end - at) : sizeof(line) - 1;
+
+		memcpy(line, at, len);
+		line[len] = '\0';
+		if (strstr(line, key) && strstr(line, needle))
+			return line;
+		at = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/* Starts `sockeye top --json ... args` writing to out_path, and waits for
+ * its header (it is counting from then on). */
+static pid_t top_started(char **argv, const char *out_path, const char *err_path, char *buf,
+			 size_t len)
+{
+	pid_t pid = spawn_logged(argv, out_path, err_path);
+
+	for (int waited = 0; waited < 10000 && !strstr(buf, "\"type\":\"header\""); waited += 50) {
+		sleep_ms(50);
+		read_file(out_path, buf, len);
+	}
+	return pid;
+}
+
+/* Short-lived processes, each sending a known number of bytes and exiting,
+ * under top --from-agent and a direct top side by side: both show every
+ * one ended with its exact bytes. A process that sent before top started
+ * and is quiet since shows no rate, in the first snapshot too (not its
+ * bytes since the agent's start over one interval), and the total since
+ * the start never goes down. */
+KTEST(agent_top_from_agent_keeps_every_ended_process)
+{
+	enum { CHILDREN = 6, EARLY = 2000000 };
+	static char out[2][1 << 18];
+	char port_arg[8], paths[2][2][64];
+	const char *const extra[] = { "--port", port_arg };
+	pid_t tops[2], children[CHILDREN], early;
+	int listener, hold[2];
+	uint16_t port;
+	struct agent a;
+
+	listener = private_listener(&port);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up") || pipe(hold))
+		return;
+	early = fork();
+	if (early == 0) {
+		int cli = connect_to(AF_INET, SOCK_STREAM, port), acc = accept(listener, NULL, NULL);
+
+		_exit(send_all(cli, EARLY) && recv_exactly(acc, EARLY) &&
+		      read(hold[0], &(char){ 0 }, 1) == 1 ? 0 : 1);
+	}
+	ASSERT_EQ(wait_for_series(a.port, "sockeye_process_sent_bytes_total{comm=\"sockeye-tests\","
+				  "protocol=\"tcp\"}", EARLY), EARLY, "the agent counted the early bytes");
+	for (int t = 0; t < 2; t++) {
+		char *argv[] = { (char *)sockeye_path(), "top", "--json", "-i", "0.5", "-c", "8",
+				 "--from-agent", "--pin-dir", a.pin_dir, NULL };
+
+		if (t) {	/* direct: its own programs, the agent's filter */
+			argv[7] = "--port";
+			argv[8] = port_arg;
+			argv[9] = NULL;
+		}
+		snprintf(paths[t][0], sizeof(paths[t][0]), "/tmp/sockeye-test-top%d-%d.out", t, getpid());
+		snprintf(paths[t][1], sizeof(paths[t][1]), "/tmp/sockeye-test-top%d-%d.err", t, getpid());
+		out[t][0] = '\0';
+		tops[t] = top_started(argv, paths[t][0], paths[t][1], out[t], sizeof(out[t]));
+	}
+	for (int i = 0; i < CHILDREN; i++) {
+		children[i] = connect_and_send("agt-short", listener, port, 1, 100000 + 1111 * i, false);
+		ASSERT_EQ(wait_status(children[i]), 0, "child done");
+		sleep_ms(150);
+	}
+	for (int t = 0; t < 2; t++) {
+		const char *name = t ? "direct top" : "top --from-agent";
+		const char *row, *total;
+		uint64_t last_total = 0;
+
+		ASSERT_EQ(wait_status(tops[t]), 0, name);
+		read_file(paths[t][0], out[t], sizeof(out[t]));
+		for (int i = 0; i < CHILDREN; i++) {
+			row = line_with(out[t], children[i], "\"ended\":true");
+			if (!ASSERT_TRUE(row != NULL, name))
+				continue;
+			ASSERT_EQ(json_number(row, "sent_bytes"), 100000 + 1111 * i, name);
+			ASSERT_EQ(json_number(row, "recv_bytes"), 100000 + 1111 * i, name);
+		}
+		if (!t) {
+			row = line_with(out[t], early, "\"type\":\"process\"");
+			if (ASSERT_TRUE(row != NULL, "the early process shows"))
+				ASSERT_EQ(json_number(row, "sent_per_s"), 0,
+					  "no rate from bytes sent before the first read");
+		}
+		for (total = strstr(out[t], "\"type\":\"total\""); total;
+		     total = strstr(total + 1, "\"type\":\"total\"")) {
+			ASSERT_TRUE(json_number(total, "sent_bytes") >= last_total,
+				    "the total since the start does not go down");
+			last_total = json_number(total, "sent_bytes");
+		}
+		unlink(paths[t][0]);
+		unlink(paths[t][1]);
+	}
+	write(hold[1], "q", 1);
+	ASSERT_EQ(wait_status(early), 0, "early child done");
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	close(listener);
+}
+
 /* The flow object of the connection from lport to rport in flows' JSON
  * Lines, or NULL. */
 static const char *flow_line(const char *out, uint16_t lport, uint16_t rport)
@@ -1251,8 +1370,9 @@ KTEST(agent_http_and_flows_collectors)
 }
 
 /* The http collector counts HTTPS too, through the TLS libraries found
- * when it starts: curl (OpenSSL), started after the agent, against nginx
- * serving TLS, two 200s and a 404 over one connection, each once a side
+ * when it starts and --tls-lib: curl (OpenSSL) on a copy of libssl given
+ * with --tls-lib, started after the agent, against nginx serving TLS on
+ * the system's, two 200s and a 404 over one connection, each once a side
  * with tls="true", and nothing outside TLS. */
 KTEST(agent_http_collector_counts_https)
 {
@@ -1260,21 +1380,24 @@ KTEST(agent_http_collector_counts_https)
 		{ "GET", "200", 2 }, { "GET", "404", 1 },
 	};
 	static const char *const roles[] = { "server", "client" };
-	char port_arg[8], series[192], u[3][96];
-	const char *const extra[] = { "--collectors", "http", "--port", port_arg };
+	char port_arg[8], series[192], u[3][96], copy[128];
+	const char *const extra[] = { "--collectors", "http", "--port", port_arg, "--tls-lib",
+				      copy };
 	static char buf[1 << 18];
 	struct tls_server srv = {};
 	struct agent a;
 
-	if (!tls_tools_here() || !tls_server_start(&srv))
+	if (!tls_tools_here() || !tls_server_start(&srv) ||
+	    !tls_libssl_copy(&srv, copy, sizeof(copy)))
 		goto out;
 	snprintf(port_arg, sizeof(port_arg), "%u", srv.port);
 	tls_url(u[0], sizeof(u[0]), &srv, "/size/1");
 	tls_url(u[1], sizeof(u[1]), &srv, "/size/2");
 	tls_url(u[2], sizeof(u[2]), &srv, "/missing");
-	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up"))
+	if (!ASSERT_TRUE(agent_start(&a, 6, extra), "agent up"))
 		goto out;
-	ASSERT_TRUE(tls_curl((char *[]){ u[0], u[1], u[2], NULL }) > 0, "curl's requests");
+	ASSERT_TRUE(tls_curl_on_copy(&srv, (char *[]){ u[0], u[1], u[2], NULL }) > 0,
+		    "curl's requests");
 	for (int r = 0; r < 2; r++)
 		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 			snprintf(series, sizeof(series), "sockeye_http_request_duration_seconds_count"

@@ -15,7 +15,6 @@
 #include "tls_server.h"
 
 #define CLIENT_SCRIPT "tests/https_client.py"
-#define SYSTEM_LIBSSL "/lib/x86_64-linux-gnu/libssl.so.3"
 
 /* Lines of nginx's access log ("METHOD STATUS URI") that start with what. */
 static int access_log_lines(const struct tls_server *s, const char *what)
@@ -185,22 +184,62 @@ out:
 	free(got);
 }
 
-struct later_client {
-	const struct tls_server *srv;
-	const char *lib_dir;	/* holds a copy of libssl.so.3 */
-};
+/* GnuTLS on the server's side: gnutls-serv --http (which answers any GET
+ * with 200 and closes) with nginx's certificate, and curl (OpenSSL): two
+ * exchanges, each once a side, inside TLS. */
+KTEST(https_gnutls_server_summed_on_both_sides)
+{
+	struct tls_libs *libs = calloc(1, sizeof(*libs));
+	struct sums *got = calloc(1, sizeof(*got));
+	struct tls_server srv = {}, gnutls = {};
+	char cert[96], key[96], port[8], u[2][96];
+	char *serv[] = { GNUTLS_SERV, "--http", "-q", "-p", port, "--x509certfile", cert,
+			 "--x509keyfile", key, NULL };
+	struct http_session s;
+
+	if (!tls_tools_here() || !tls_server_start(&srv))
+		goto out;
+	snprintf(cert, sizeof(cert), "%s/cert.pem", srv.dir);
+	snprintf(key, sizeof(key), "%s/key.pem", srv.dir);
+	gnutls.port = free_port();
+	snprintf(port, sizeof(port), "%u", gnutls.port);
+	gnutls.pid = spawn(serv, "/dev/null");
+	if (!ASSERT_TRUE(tls_server_accepting(&gnutls), "gnutls-serv serves TLS"))
+		goto out;
+	struct sock_filters filters = { .port = gnutls.port };
+
+	tls_url(u[0], sizeof(u[0]), &gnutls, "/a");
+	tls_url(u[1], sizeof(u[1]), &gnutls, "/b");
+	tls_libs_find(libs);
+	if (!ASSERT_EQ(http_sums_start(&s, &filters, libs, true, ""), 0, "session starts"))
+		goto out;
+	tls_curl((char *[]){ u[0], NULL });
+	tls_curl((char *[]){ u[1], NULL });
+	ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
+	ASSERT_EQ(got->n, 4, "two paths, two roles, none outside TLS");
+	for (int server = 0; server < 2; server++) {
+		ASSERT_EQ(summed(got, server, "GET", 200, "/a"), 1, server ? "server /a" : "client /a");
+		ASSERT_EQ(summed(got, server, "GET", 200, "/b"), 1, server ? "server /b" : "client /b");
+	}
+	http_session_stop(&s);
+out:
+	if (gnutls.pid > 0) {
+		kill(gnutls.pid, SIGTERM);
+		wait_status(gnutls.pid);
+	}
+	tls_server_stop(&srv);
+	free(libs);
+	free(got);
+}
 
 /* curl, started after sockeye, on a copy of OpenSSL nothing mapped then. */
 static void curl_on_the_copy(void *ctx)
 {
-	const struct later_client *c = ctx;
-	char u[96], env[128];
+	const struct tls_server *srv = ctx;
+	char u[96];
 
-	tls_url(u, sizeof(u), c->srv, "/size/7");
-	snprintf(env, sizeof(env), "LD_LIBRARY_PATH=%s", c->lib_dir);
-	putenv(env);
-	tls_curl((char *[]){ u, NULL });
-	unsetenv("LD_LIBRARY_PATH");
+	tls_url(u, sizeof(u), srv, "/size/7");
+	tls_curl_on_copy(srv, (char *[]){ u, NULL });
 }
 
 /* --tls-lib on a copy of the library: a process started after sockeye that
@@ -209,27 +248,15 @@ KTEST(cli_https_tls_lib_covers_a_process_started_later)
 {
 	static char out[16384];
 	struct tls_server srv = {};
-	char lib_dir[96], copy[128], port[8];
-	char *cp[] = { "/bin/cp", SYSTEM_LIBSSL, copy, NULL };
+	char copy[128], port[8];
 	char *argv[] = { (char *)sockeye_path(), "http", "--tls-plaintext", "--tls-lib", copy,
 			 "--port", port, "--json", NULL };
-	struct later_client c = { &srv, lib_dir };
 
-	if (!tls_tools_here())
-		return;
-	if (access(SYSTEM_LIBSSL, R_OK)) {
-		test_skip(SYSTEM_LIBSSL " is not here");
-		return;
-	}
-	if (!tls_server_start(&srv))
+	if (!tls_tools_here() || !tls_server_start(&srv) ||
+	    !tls_libssl_copy(&srv, copy, sizeof(copy)))
 		goto out;
-	snprintf(lib_dir, sizeof(lib_dir), "%s/lib", srv.dir);
-	snprintf(copy, sizeof(copy), "%s/libssl.so.3", lib_dir);
 	snprintf(port, sizeof(port), "%u", srv.port);
-	if (!ASSERT_EQ(mkdir(lib_dir, 0755), 0, "lib directory") ||
-	    !ASSERT_TRUE(run_quietly(cp), "libssl copied"))
-		goto out;
-	ASSERT_EQ(sockeye_stopped_after_traffic(argv, "tls_x", curl_on_the_copy, &c, out,
+	ASSERT_EQ(sockeye_stopped_after_traffic(argv, "tls_x", curl_on_the_copy, &srv, out,
 						sizeof(out)), 0, "exit status");
 	ASSERT_HAS(out, "\"comm\":\"curl\",\"role\":\"client\",\"tls\":true", "curl's side");
 	ASSERT_HAS(out, "\"method\":\"GET\",\"path\":\"/size/7\",\"path_truncated\":false,"
@@ -256,5 +283,9 @@ TEST(cli_https_bad_tls_lib_exits_2)
 		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, bad[i][0]);
 		ASSERT_HAS(err, bad[i][1], "why");
 		ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1, "one line");
+		argv[1] = "agent";
+		argv[2] = "--collectors=http";
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, "the agent's");
+		ASSERT_HAS(err, bad[i][1], "the agent's why");
 	}
 }

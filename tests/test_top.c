@@ -9,10 +9,12 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -196,6 +198,67 @@ KTEST(top_counts_exact_bytes_per_process_protocol_and_family)
 	top_session_stop(&s);
 }
 
+enum { THREAD_BYTES = 54321 };
+
+/* A thread named unlike its process that sends THREAD_BYTES to the
+ * listener whose port ctx points to. */
+static void *named_sender(void *ctx)
+{
+	int fd;
+
+	prctl(PR_SET_NAME, "tt-sender");
+	fd = connect_to(AF_INET, SOCK_STREAM, *(uint16_t *)ctx);
+	if (fd < 0 || !send_all(fd, THREAD_BYTES))
+		return (void *)1;
+	close(fd);
+	return NULL;
+}
+
+/* A process named tt-leader whose only sender is a thread named tt-sender
+ * shows as tt-leader, as ps shows it. */
+KTEST(top_names_a_process_by_its_main_thread)
+{
+	struct sock_filters filters = {};
+	struct process_traffic *rows = NULL;
+	const struct process_traffic *mine = NULL;
+	struct top_session s;
+	uint16_t port;
+	int listener = bound_socket(AF_INET, SOCK_STREAM, true, &port), n;
+	pid_t child;
+
+	filters.port = port;
+	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
+		return;
+	child = fork();
+	if (child == 0) {
+		pthread_t thread;
+		void *failed = (void *)1;
+
+		prctl(PR_SET_NAME, "tt-leader");
+		if (pthread_create(&thread, NULL, named_sender, &port) == 0)
+			pthread_join(thread, &failed);
+		_exit(failed != NULL);
+	}
+	{
+		int acc = accept(listener, NULL, NULL);
+
+		ASSERT_TRUE(acc >= 0 && recv_exactly(acc, THREAD_BYTES), "bytes received");
+		close(acc);
+	}
+	ASSERT_EQ(wait_status(child), 0, "child done");
+	n = top_read(&s, &rows);
+	for (int i = 0; i < n; i++)
+		if (rows[i].pid == (uint32_t)child)
+			mine = &rows[i];
+	if (ASSERT_TRUE(mine != NULL, "a row for the child")) {
+		ASSERT_STR_EQ(mine->stats.comm, "tt-leader", "the main thread's name");
+		ASSERT_EQ(mine->stats.bytes[DIR_SENT][SPLIT_TCP4], THREAD_BYTES, "bytes sent");
+	}
+	free(rows);
+	top_session_stop(&s);
+	close(listener);
+}
+
 /* An IPv6 listener on :: with an IPv4 client: the server's socket is IPv6
  * with a v4-mapped peer, and its bytes went over IPv4. */
 static bool dual_stack_transfer(size_t len)
@@ -294,18 +357,27 @@ static void check_rate(const char *row, const char *key, double expected)
 		printf("    %s: expected %.0f within 5%%, got %.0f in %s\n", key, expected, got, row);
 }
 
-/* The rows of a snapshot add up to its total line. */
-static void check_total(const struct snapshot *snap)
+/* The rows of a snapshot add up to its total line in the interval; since
+ * the start, the total also holds the processes that left, so it is at
+ * least the rows' sum and never below the previous snapshot's (prev). */
+static void check_total(const struct snapshot *snap, const struct snapshot *prev)
 {
-	static const char *const keys[] = { "sent_bytes", "recv_bytes", "sent_interval_bytes",
-					    "recv_interval_bytes" };
+	static const char *const keys[] = { "sent_interval_bytes", "recv_interval_bytes",
+					    "sent_bytes", "recv_bytes" };
 
 	for (int k = 0; k < 4; k++) {
-		uint64_t sum = 0;
+		uint64_t sum = 0, total = json_number(snap->total, keys[k]);
 
 		for (int i = 0; i < snap->n; i++)
 			sum += json_number(snap->lines[i], keys[k]);
-		ASSERT_EQ(json_number(snap->total, keys[k]), sum, keys[k]);
+		if (k < 2) {
+			ASSERT_EQ(total, sum, keys[k]);
+			continue;
+		}
+		ASSERT_TRUE(total >= sum, keys[k]);
+		if (prev)
+			ASSERT_TRUE(total >= (uint64_t)json_number(prev->total, keys[k]),
+				    "the total since the start does not go down");
 	}
 	ASSERT_EQ(json_number(snap->total, "processes"), snap->n, "processes in the total");
 }
@@ -337,7 +409,7 @@ KTEST(top_json_exact_totals_rates_and_splits)
 	n = split_snapshots(snaps, 4);
 	ASSERT_EQ(n, 4, "four snapshots");
 	for (int i = 0; i < n; i++) {
-		check_total(&snaps[i]);
+		check_total(&snaps[i], i ? &snaps[i - 1] : NULL);
 		row = row_of(&snaps[i], children[0].pid);
 		if (row && strstr(row, "\"ended\":true"))
 			ended++;
@@ -349,6 +421,9 @@ KTEST(top_json_exact_totals_rates_and_splits)
 	}
 	ASSERT_EQ(ended, 1, "marked ended in one snapshot");
 	ASSERT_TRUE(row == NULL, "gone from the last snapshot");
+	ASSERT_TRUE(n > 0 && json_number(snaps[n - 1].total, "sent_bytes") >=
+		    pace_total(&pace, SPLITS_ALL),
+		    "the total keeps the bytes of the process that left");
 	if (!ASSERT_TRUE(last != NULL, "the child's rows"))
 		return;
 	ASSERT_EQ(json_number(last, "sent_bytes"), pace_total(&pace, SPLITS_ALL), "total sent");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "test.h"
 #include "helpers.h"
@@ -14,7 +15,9 @@
 /* Skips the test (false) when a tool is missing or uprobes are. */
 bool tls_tools_here(void)
 {
-	static const char *const tools[] = { NGINX, OPENSSL, CURL, GNUTLS_CLI, PYTHON };
+	static const char *const tools[] = {
+		NGINX, OPENSSL, CURL, GNUTLS_CLI, GNUTLS_SERV, PYTHON,
+	};
 	char why[256];
 
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
@@ -62,9 +65,7 @@ static void write_nginx_conf(const struct tls_server *s)
 	fclose(f);
 }
 
-/* Waits until the server accepts connections (it may have lost its free
- * port to another program: then false). */
-static bool accepting(const struct tls_server *s)
+bool tls_server_accepting(const struct tls_server *s)
 {
 	for (int waited = 0; waited < 10000; waited += 50) {
 		int fd = connect_to(AF_INET, SOCK_STREAM, s->port);
@@ -100,7 +101,7 @@ bool tls_server_start(struct tls_server *s)
 	s->port = free_port();
 	write_nginx_conf(s);
 	s->pid = spawn(nginx, "/dev/null");
-	return ASSERT_TRUE(accepting(s), "nginx serves TLS");
+	return ASSERT_TRUE(tls_server_accepting(s), "nginx serves TLS");
 }
 
 void tls_server_stop(struct tls_server *s)
@@ -133,3 +134,32 @@ pid_t tls_curl(char *const args[])
 	return ASSERT_EQ(wait_status(pid), 0, "curl succeeds") ? pid : 0;
 }
 
+
+#define SYSTEM_LIBSSL "/lib/x86_64-linux-gnu/libssl.so.3"
+
+bool tls_libssl_copy(const struct tls_server *s, char *copy, size_t len)
+{
+	char lib_dir[96];
+	char *cp[] = { "/bin/cp", SYSTEM_LIBSSL, copy, NULL };
+
+	if (access(SYSTEM_LIBSSL, R_OK)) {
+		test_skip(SYSTEM_LIBSSL " is not here");
+		return false;
+	}
+	snprintf(lib_dir, sizeof(lib_dir), "%s/lib", s->dir);
+	snprintf(copy, len, "%s/libssl.so.3", lib_dir);
+	return ASSERT_EQ(mkdir(lib_dir, 0755), 0, "lib directory") &&
+	       ASSERT_TRUE(run_quietly(cp), "libssl copied");
+}
+
+pid_t tls_curl_on_copy(const struct tls_server *s, char *const args[])
+{
+	char lib_dir[96];
+	pid_t pid;
+
+	snprintf(lib_dir, sizeof(lib_dir), "%s/lib", s->dir);
+	setenv("LD_LIBRARY_PATH", lib_dir, 1);
+	pid = tls_curl(args);
+	unsetenv("LD_LIBRARY_PATH");
+	return pid;
+}

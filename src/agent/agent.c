@@ -25,6 +25,7 @@
 #include "options.h"
 #include "pins.h"
 #include "probe.h"
+#include "tls_libs.h"
 #include "prom.h"
 #include "run.h"
 #include "version.h"
@@ -405,6 +406,7 @@ static const struct opt_def agent_options[] = {
 	{ "pin-dir", 0, "DIR", "pin the maps under DIR, in bpffs (default " DEFAULT_PIN_DIR
 	  "; bpffs is mounted if missing)", OPT_CALL, OPT_FIELD(T, pin_dir),
 	  .parse = parse_pin_dir },
+	OPTION_TLS_LIB(T, cfg.tls_libs),
 	OPTION_INTERVAL(T, "refresh the metrics every TIME (default 5s: scrapes come every 15 s "
 			"or more, and each refresh walks every map)"),
 	OPTION_PORT(T),
@@ -460,6 +462,8 @@ static int cmd_agent(int argc, char **argv)
 	a.enabled = default_collectors();
 	parse_listen("agent", DEFAULT_LISTEN, &a);
 	parse_options(&agent_command, argc, argv, &a);
+	if (a.cfg.tls_libs && !(a.enabled & 1u << (find_collector("http") - collectors)))
+		usage_error("agent", "--tls-lib goes with the http collector (--collectors ...,http)");
 	a.cfg.filters = a.common.filters;
 	if (!check_environment())
 		return EXIT_FAIL;
@@ -471,5 +475,6 @@ static int cmd_agent(int argc, char **argv)
 	run_start(a.common.duration);
 	err = run_agent(&a);
 	free(a.states);
+	free(a.cfg.tls_libs);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

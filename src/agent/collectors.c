@@ -556,6 +556,8 @@ static int http_start(const struct collector_config *cfg, void **state)
 	if (!h)
 		return out_of_memory();
 	h->statuses.max = cfg->max_series;
+	if (cfg->tls_libs)
+		h->tls_libs = *cfg->tls_libs;
 	tls_libs_find(&h->tls_libs);
 	err = http_sums_start(&h->session, &cfg->filters, &h->tls_libs, false, "");
 	if (err)

@@ -14,10 +14,12 @@
 #include "sock.h"
 
 struct bpf_object_skeleton;
+struct tls_libs;
 
 struct collector_config {
 	struct sock_filters filters;	/* port and family only */
 	size_t max_series;		/* label values per label before "other" */
+	struct tls_libs *tls_libs;	/* --tls-lib for http, or NULL */
 };
 
 struct collector {
