@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * loadgen: loopback load for the overhead benchmark (DESIGN.md section 7).
+ * loadgen: loopback load for the overhead benchmark (docs/performance.md).
  *
  *   loadgen churn SECONDS [-6]   TCP connect/accept/close loop, client closes with RST
  *   loadgen fin SECONDS [-6]     the same loop, closed gracefully (FIN, TIME_WAIT)

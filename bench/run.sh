@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# sockeye's benchmark report (DESIGN.md section 7), what `make bench` runs: in one go,
+# sockeye's benchmark report (docs/performance.md), what `make bench` runs: in one go,
 # alternate runs of each workload with the monitor off and on and print the median
 # on/off ratio; then, as asked, each monitor's start-up time, the mean run time of
 # each of its BPF programs under the same loads, and its CPU and memory when idle.
@@ -682,7 +682,7 @@ measure_idle() {
 			"$(ring_buffers_kib "$MON_PID")" "$(maps_memlock_kib "$MON_PID")"
 		stop_monitor "${CMDS[ci]}"
 	done
-	echo "# goals (DESIGN.md section 7): the agent under 1% of a core and 20 MiB resident"
+	echo "# goals (docs/performance.md): the agent under 1% of a core and 20 MiB resident"
 }
 
 main() {

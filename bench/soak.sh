@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Soak test, what `make soak` runs (DESIGN.md section 7: no crash, leak or unbounded
+# Soak test, what `make soak` runs (docs/performance.md: no crash, leak or unbounded
 # growth under sustained churn): the agent and `sockeye events` run together for
 # SOAK_SECONDS (default 600) under a TCP connect/close loop (RST and FIN in turn,
 # bench/loadgen) and iperf3 bulk traffic, all over loopback. Every SAMPLE_SECONDS

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * startup: how long a command takes from exec to attached (DESIGN.md section 7:
+ * startup: how long a command takes from exec to attached (docs/performance.md:
  * 150 ms per command, 400 ms for the agent), as the median of several runs.
  *
  *   startup [-n RUNS] [-u HOST:PORT] -- COMMAND [ARG...]

@@ -126,6 +126,43 @@ static __always_inline bool wanted(const struct sock_tuple *t, __u64 latency_ns,
 	return tuple_passes(t);
 }
 
+/* The socket of the last reset each CPU received: tcp_reset() fires
+ * tcp_receive_reset and then moves the socket to CLOSE on the same CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_reset SEC(".maps");
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(connlat_reset, struct sock *sk)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&last_reset, &zero);
+
+	if (last)	/* this CPU's copy: no other writer */
+		*last = (__u64)sk;
+	return 0;
+}
+
+#define ECONNREFUSED 111
+#define EHOSTUNREACH 113
+
+/* A handshake refused without an RST on sk was refused by an ICMP error
+ * (port or protocol unreachable), which the kernel turns into the same
+ * ECONNREFUSED. */
+static __always_inline bool refused_by_icmp(const struct sock *sk, int err)
+{
+	__u32 zero = 0;
+	__u64 *last;
+
+	if (err != ECONNREFUSED)
+		return false;
+	last = bpf_map_lookup_elem(&last_reset, &zero);
+	return last && *last != (__u64)sk;
+}
+
 static __always_inline void count_handshake(const struct sock *sk, __u64 latency, bool established)
 {
 	__u32 zero = 0, err;
@@ -133,6 +170,8 @@ static __always_inline void count_handshake(const struct sock *sk, __u64 latency
 
 	if (!established) {
 		err = BPF_CORE_READ(sk, sk_err);
+		if (refused_by_icmp(sk, err))
+			err = EHOSTUNREACH;
 		count_percpu(&failures, err < CONNLAT_ERRNOS - 1 ? err : CONNLAT_ERRNOS - 1);
 		return;
 	}
@@ -178,6 +217,7 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	/* A reset, timeout or ICMP error sets sk_err before the move to
 	 * CLOSE; close() and a failed port search leave it 0. */
 	r->error = established ? 0 : BPF_CORE_READ(sk, sk_err);
+	r->icmp = refused_by_icmp(sk, r->error);
 	r->established = established;
 	submit_record(r);
 }

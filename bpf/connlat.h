@@ -10,7 +10,8 @@
 #define CONNLAT_SLOTS 32
 /* Failed handshakes are counted by errno (sk_err; 0 when the process closed
  * the socket first), in slots 0 to CONNLAT_ERRNOS - 2; the last slot
- * catches larger numbers. */
+ * catches larger numbers. One refused by an ICMP error (port unreachable)
+ * counts as EHOSTUNREACH: unreachable, not refused by the peer. */
 #define CONNLAT_ERRNOS 256
 
 /* TCP connections opened (reached ESTABLISHED) and, of those, closed, by
@@ -33,7 +34,8 @@ struct connlat_record {
 	struct sock_owner owner;	/* the process that called connect() */
 	__s32 error;		/* 0, or the socket's errno; see established */
 	__u8 established;	/* 1: SYN-ACK received; 0: failed or aborted */
-	__u8 pad[3];
+	__u8 icmp;		/* refused (ECONNREFUSED) by an ICMP error, not an RST */
+	__u8 pad[2];
 };
 
 #endif

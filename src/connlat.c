@@ -11,6 +11,7 @@
 #include "histogram.h"
 #include "json.h"
 #include "maps.h"
+#include "probe.h"
 #include "connlat.skel.h"
 
 struct connlat_opts {
@@ -69,6 +70,7 @@ static void print_json(const struct printer *p, const struct connlat_record *r)
 	json_owner(&j, &r->owner);
 	json_tuple(&j, &r->tuple);
 	json_uint(&j, "latency_ns", r->latency_ns);
+	json_bool(&j, "icmp", r->icmp);
 	json_outcome(&j, handshake_errno(r));
 	json_end(&j);
 }
@@ -212,11 +214,13 @@ const struct command connlat_command = {
 	"PID and COMM are the process that called connect(); ports are in host order.\n"
 	"With --failed, handshakes that did not complete are shown too, with the time\n"
 	"they took and RESULT: refused (RST), timed out (no answer to the SYNs), reset,\n"
-	"unreachable (ICMP error), aborted (closed by the process first) or the errno.\n",
+	"unreachable (an ICMP error, port unreachable included), aborted (closed by\n"
+	"the process first) or the errno.\n",
 	.notes =
 	"JSON Lines: a header record, then records of type connlat (error is null\n"
 	"when the handshake completed: refused is ECONNREFUSED, timed out ETIMEDOUT,\n"
-	"aborted ECONNABORTED), with --hist of type hist (counts[0] is 0-1 us,\n"
+	"aborted ECONNABORTED; icmp is true when an ICMP error ended it, as a port\n"
+	"unreachable does with ECONNREFUSED), with --hist of type hist (counts[0] is 0-1 us,\n"
 	"counts[n] 2^n to 2^(n+1)-1 us), and lost; the fields are in sockeye's JSON\n"
 	"schema (schema/sockeye.schema.json).\n",
 	.examples =
@@ -225,6 +229,7 @@ const struct command connlat_command = {
 	"  sockeye connlat --hist -i 5 -p 1234  a histogram every 5 s for one process\n"
 	"  sockeye connlat --port 443 --json    HTTPS connections as JSON Lines\n",
 	.options = connlat_options,
+	.programs = &connlat_programs,
 };
 
 static int cmd_connlat(int argc, char **argv)

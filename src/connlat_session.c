@@ -9,7 +9,7 @@
 #include "connlat_session.h"
 #include "format.h"
 #include "maps.h"
-#include "probe.h"
+#include "programs.h"
 #include "connlat.skel.h"
 
 #define GIVES_LATENCY 1u
@@ -18,6 +18,8 @@
 static const struct hook_use connlat_hooks[] = {
 	{ "connlat_state", GIVES_LATENCY, PROTO_TCP_BIT },
 	{ "agent_tcp_state", GIVES_AGENT, PROTO_TCP_BIT },
+	/* Tells a reset from an ICMP error, both ECONNREFUSED. */
+	{ "connlat_reset", 0, PROTO_TCP_BIT, true },
 };
 
 static const char *gives_name(int bit)
@@ -36,6 +38,8 @@ const struct program_set connlat_programs = {
 
 const char *handshake_result(const struct connlat_record *r)
 {
+	if (r->icmp)
+		return "unreachable";
 	return r->established ? "ok" : handshake_failure(r->error);
 }
 

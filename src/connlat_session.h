@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include "options.h"
 #include "run.h"
-#include "probe.h"
 #include "connlat.h"
 
 struct connlat_config {

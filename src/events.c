@@ -10,6 +10,7 @@
 #include "events_session.h"
 #include "format.h"
 #include "json.h"
+#include "probe.h"
 
 struct printer {
 	bool json;
@@ -198,6 +199,7 @@ const struct command events_command = {
 	"  sockeye events --tcp --port 443     TCP events on port 443\n"
 	"  sockeye events -e connect,accept -p 1234 --duration 10s\n",
 	.options = events_options,
+	.programs = &events_programs,
 };
 
 static int cmd_events(int argc, char **argv)

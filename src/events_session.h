@@ -8,7 +8,6 @@
 #include "options.h"
 #include "run.h"
 #include "events.h"
-#include "probe.h"
 
 struct events_config {
 	struct sock_filters filters;

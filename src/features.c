@@ -15,6 +15,7 @@
 #include "format.h"
 #include "json.h"
 #include "probe.h"
+#include "programs.h"
 #include "tls_libs.h"
 
 struct report {
@@ -146,6 +147,10 @@ static void on_hook(void *ctx, const char *section, const char *gives, bool ok, 
 	line(r, "hook", section, ok, detail);
 }
 
+/* Every command is tested down to the kernel matrix's oldest kernel;
+ * docs/kernels.md says what each one does differently there. */
+#define OLDEST_TESTED "oldest kernel tested: 5.10"
+
 static void report_command(struct report *r, const struct program_set *set)
 {
 	const char *name = set->cmd;
@@ -160,9 +165,9 @@ static void report_command(struct report *r, const struct program_set *set)
 		return;
 	}
 	if (!r->hooks_missing)
-		snprintf(detail, sizeof(detail), "runs fully");
+		snprintf(detail, sizeof(detail), "runs fully; %s", OLDEST_TESTED);
 	else if (r->hooks_missing < r->hooks_total)
-		snprintf(detail, sizeof(detail), "runs without: %s", r->missing);
+		snprintf(detail, sizeof(detail), "runs without: %s; %s", r->missing, OLDEST_TESTED);
 	else
 		snprintf(detail, sizeof(detail), "cannot run: none of its hooks exist");
 	heading(r, "Command");
@@ -170,6 +175,9 @@ static void report_command(struct report *r, const struct program_set *set)
 }
 
 static int cmd_features(int argc, char **argv);
+
+/* The commands whose hooks are reported, in --help's order. */
+static const struct command *const watching[] = { WATCH_COMMANDS };
 
 struct features_opts {
 	struct common_opts common;
@@ -221,15 +229,8 @@ static int cmd_features(int argc, char **argv)
 		p_warn("%s", why);
 	report_environment(&r);
 	report_program_types(&r);
-	report_command(&r, &top_programs);
-	report_command(&r, &events_programs);
-	report_command(&r, &connlat_programs);
-	report_command(&r, &soconnect_programs);
-	report_command(&r, &sockstat_programs);
-	report_command(&r, &sofamily_programs);
-	report_command(&r, &soprotocol_programs);
-	report_command(&r, &http_programs);
-	report_command(&r, &flows_programs);
+	for (size_t i = 0; i < sizeof(watching) / sizeof(watching[0]); i++)
+		report_command(&r, watching[i]->programs);
 	report_tls(&r);
 	return EXIT_OK;
 }

@@ -194,27 +194,56 @@ static void print_layer_averages(const struct flow_layers *l)
 			printf(" %9s", "-");
 }
 
+/* ss leaves out an ssthresh the kernel keeps at TCP_INFINITE_SSTHRESH (no
+ * loss yet: no threshold). */
+#define INFINITE_SSTHRESH 0x7fffffffu
+
+/* A listener has no path: no round trip, window or threshold to show. */
+static bool has_path(const struct flow_record *r)
+{
+	return r->tuple.state != TCP_LISTEN;
+}
+
+static bool has_ssthresh(const struct flow_record *r)
+{
+	return has_path(r) && r->tcp.snd_ssthresh < INFINITE_SSTHRESH;
+}
+
+/* A number for a text column, or "-" where it means nothing. */
+static const char *number_or_dash(char *buf, size_t len, bool shown, double value, int decimals)
+{
+	if (!shown)
+		return "-";
+	snprintf(buf, len, "%.*f", decimals, value);
+	return buf;
+}
+
 static void print_row(const struct flows_opts *o, const struct widths *w,
 		      const struct flow_record *r, const struct flow_layers *l,
 		      const struct flows_http *http)
 {
 	const struct flow_tcp *c = &r->tcp;
 	const __u64 *rt = r->entry.retrans;
-	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], age[32];
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], age[32], srtt[32], rttvar[32];
+	char cwnd[16], ssthresh[16];
 
 	endpoints(r, local, remote);
 	format_age(age, sizeof(age), r);
-	printf("%-7u %-15s %-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8.3f", r->entry.owner.pid,
+	printf("%-7u %-15s %-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8s", r->entry.owner.pid,
 	       r->entry.owner.pid ? comm_str(r->entry.owner.comm).s : "-", w->local, local,
 	       w->remote, remote,
 	       short_state(r), direction_name(r->entry.direction), age,
 	       (unsigned long long)c->bytes_acked, (unsigned long long)c->bytes_received,
-	       c->total_retrans, c->srtt_us / 1e3);
+	       c->total_retrans,
+	       number_or_dash(srtt, sizeof(srtt), has_path(r), c->srtt_us / 1e3, 3));
 	if (o->extra)
-		printf(" %7u %7u %6u %8u %8d %8u %8u %8u %10.3f %7u %8u %-8s", c->backlog,
-		       c->max_backlog, c->snd_cwnd, c->snd_ssthresh, c->sndbuf, c->send_q, c->recv_q,
-		       c->rcv_wnd, c->rttvar_us / 1e3, c->packets_out, c->bytes_in_flight,
-		       ca_state_name(c->ca_state));
+		printf(" %7u %7u %6s %8s %8d %8u %8u %8u %10s %7u %8u %-8s", c->backlog,
+		       c->max_backlog, number_or_dash(cwnd, sizeof(cwnd), has_path(r), c->snd_cwnd, 0),
+		       number_or_dash(ssthresh, sizeof(ssthresh), has_ssthresh(r), c->snd_ssthresh, 0),
+		       c->sndbuf, c->send_q, c->recv_q, c->rcv_wnd,
+		       number_or_dash(rttvar, sizeof(rttvar), has_path(r), c->rttvar_us / 1e3, 3),
+		       c->packets_out, c->bytes_in_flight,
+		       has_path(r) ? ca_state_name(c->ca_state) : "-");
 	if (o->retrans)
 		printf(" %6llu %7llu %6llu %5llu %6llu", (unsigned long long)rt[RETRANS_FAST],
 		       (unsigned long long)rt[RETRANS_TIMEOUT], (unsigned long long)rt[RETRANS_PROBE],
@@ -270,14 +299,25 @@ static void json_head(struct json *j, const char *type, uint64_t realtime_ns,
 	json_tuple(j, t);
 }
 
-static void json_tcp(struct json *j, const struct flow_tcp *c)
+static void json_uint_or_null(struct json *j, const char *key, bool shown, uint64_t value)
 {
+	if (shown)
+		json_uint(j, key, value);
+	else
+		json_null(j, key);
+}
+
+/* A listener's path fields are null, and so is an infinite ssthresh. */
+static void json_tcp(struct json *j, const struct flow_record *r)
+{
+	const struct flow_tcp *c = &r->tcp;
+
 	json_uint(j, "bytes_acked", c->bytes_acked);
 	json_uint(j, "bytes_received", c->bytes_received);
-	json_uint(j, "srtt_ns", c->srtt_us * 1000ULL);
-	json_uint(j, "rttvar_ns", c->rttvar_us * 1000ULL);
-	json_uint(j, "cwnd", c->snd_cwnd);
-	json_uint(j, "ssthresh", c->snd_ssthresh);
+	json_uint_or_null(j, "srtt_ns", has_path(r), c->srtt_us * 1000ULL);
+	json_uint_or_null(j, "rttvar_ns", has_path(r), c->rttvar_us * 1000ULL);
+	json_uint_or_null(j, "cwnd", has_path(r), c->snd_cwnd);
+	json_uint_or_null(j, "ssthresh", has_ssthresh(r), c->snd_ssthresh);
 	json_uint(j, "total_retrans", c->total_retrans);
 	json_uint(j, "packets_out", c->packets_out);
 	json_uint(j, "bytes_in_flight", c->bytes_in_flight);
@@ -291,7 +331,7 @@ static void json_tcp(struct json *j, const struct flow_tcp *c)
 	json_uint(j, "backlog", c->backlog);
 	json_uint(j, "max_backlog", c->max_backlog);
 	json_uint(j, "mss", c->mss);
-	json_str(j, "ca_state", ca_state_name(c->ca_state));
+	json_str_or_null(j, "ca_state", has_path(r) ? ca_state_name(c->ca_state) : NULL);
 }
 
 /* A connection's layer times: for each, an object with the packets timed
@@ -335,7 +375,7 @@ static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool dro
 	json_bool(&j, "closed", r->closed);
 	json_uint(&j, "age_ns", age_ns(r));
 	json_bool(&j, "open_before_start", !r->entry.start_ns);
-	json_tcp(&j, &r->tcp);
+	json_tcp(&j, r);
 	for (int k = 0; k < RETRANS_KINDS; k++) {
 		snprintf(key, sizeof(key), "retrans_%s", retrans_kind_name(k));
 		json_uint(&j, key, r->entry.retrans[k]);
@@ -867,6 +907,7 @@ const struct command flows_command = {
 	"  sockeye flows --prom /var/lib/node_exporter/flows.prom -i 15\n"
 	"  sockeye flows --from-agent -b -c 1   the agent's connections, no programs\n",
 	.options = flows_options,
+	.programs = &flows_programs,
 };
 
 static void parse_flows_options(int argc, char **argv, struct flows_opts *o)

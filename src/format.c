@@ -130,7 +130,7 @@ const char *protocol_name(int family, int protocol)
 	static char other[48];
 
 	if (family == AF_UNIX)
-		return "IPPROTO_UNIX";
+		return "UNIX";	/* no IPPROTO_ name: UNIX sockets have protocol 0 */
 	if (family != AF_INET && family != AF_INET6) {
 		snprintf(other, sizeof(other), "%s:%d", family_name(family), protocol);
 		return other;

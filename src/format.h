@@ -31,8 +31,8 @@ const char *shutdown_how_name(int how);
 /* "AF_INET" for 2; "AF_<n>" for a number the table lacks. */
 const char *family_name(int family);
 /* The name of a socket's protocol (its sk_protocol) in its family:
- * "IPPROTO_TCP" for 6 in AF_INET or AF_INET6; "IPPROTO_UNIX" for AF_UNIX,
- * whose sockets have protocol 0 (as the BPF book's soprotocol names it);
+ * "IPPROTO_TCP" for 6 in AF_INET or AF_INET6; "UNIX" for AF_UNIX,
+ * whose sockets have protocol 0 and no IPPROTO_ name;
  * "AF_NETLINK:0" in other families, whose numbers mean other things.
  * The short name drops the prefix: "TCP", "UNIX", "NETLINK:0". Valid until
  * the next call. */

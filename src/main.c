@@ -13,9 +13,7 @@
 static const struct command docs_command;
 
 static const struct command *const commands[] = {
-	&top_command, &events_command, &connlat_command, &flows_command, &http_command,
-	&soconnect_command, &sockstat_command, &sofamily_command, &soprotocol_command,
-	&agent_command, &features_command, &docs_command,
+	WATCH_COMMANDS, &agent_command, &features_command, &docs_command,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -60,6 +60,7 @@ struct opt_def {
 	/* OPT_CALL: stores arg in field, or calls usage_error(). */
 	void (*parse)(const char *cmd, const char *arg, void *field);
 	int group;		/* options of one group exclude each other */
+	bool many;		/* OPT_CALL: may be given again, each value parsed */
 	const char *renamed;	/* OPT_RENAMED: the spelling to use now */
 };
 
@@ -147,6 +148,7 @@ struct command {
 	const char *examples;		/* "  sockeye ...   what it does" lines */
 	const char *overhead;		/* the man page's OVERHEAD: hooks and cost */
 	const struct opt_def *options;	/* ends with OPTION_END */
+	const struct program_set *programs;	/* its BPF object and hook table, if any */
 };
 
 /* Parses argv (argv[0] is the command's name) into opts, by the command's

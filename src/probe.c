@@ -8,13 +8,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
 #include "probe.h"
 #include "probe.skel.h"
-#include "fallback.h"
-#include "tls_libs.h"
 
 #define CAP_NET_ADMIN 12
 #define CAP_SYS_ADMIN 21
@@ -259,6 +258,85 @@ out:
 	return !err;
 }
 
+bool uprobes_available(char *why, size_t len)
+{
+	static const char pmu[] = "/sys/bus/event_source/devices/uprobe/type";
+
+	if (!access(pmu, R_OK))
+		return true;
+	snprintf(why, len, "this kernel has no uprobes (%s: %s; CONFIG_UPROBE_EVENTS)", pmu,
+		 strerror(errno));
+	return false;
+}
+
+enum hook_kind hook_kind_of(const char *section)
+{
+	if (!strncmp(section, "fentry/", 7) || !strncmp(section, "fexit/", 6))
+		return HOOK_FENTRY;
+	if (!strncmp(section, "kprobe/", 7) || !strncmp(section, "kretprobe/", 10))
+		return HOOK_KPROBE;
+	return HOOK_TP;
+}
+
+/* Loads a program that does nothing as fentry or fexit of target: the
+ * kernel checks there that the function can be traced (libbpf-tools'
+ * fentry_can_attach does the same). Not attached: each attach patches the
+ * kernel's text, slow under emulation, and the real attach follows. Built
+ * by hand rather than from bpf/probe.bpf.c: libbpf would parse the
+ * kernel's BTF again for each target, where the copy kernel_btf() keeps
+ * gives the function's id. */
+static bool try_tracing_probe(const char *target, bool fexit, char *why, size_t len)
+{
+	const struct bpf_insn return_0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct btf *btf = kernel_btf();
+	int id = btf ? btf__find_by_name_kind(btf, target, BTF_KIND_FUNC) : -ENOENT;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .attach_btf_id = id,
+		    .expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
+	int prog;
+
+	if (id < 0) {
+		snprintf(why, len, "no function %s in the kernel's BTF", target);
+		return false;
+	}
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", return_0, 2, &opts);
+	if (prog < 0) {
+		snprintf(why, len, "load: %s", strerror(errno));
+		return false;
+	}
+	close(prog);
+	return true;
+}
+
+/* A function hook, tried once per process: the answer does not change. */
+static bool function_hook_works(const char *section, const char *target, char *why, size_t len)
+{
+	static struct { char section[96]; bool ok; char why[160]; } seen[32];
+	static int n_seen;
+	char one[128] = "";
+	bool ok;
+
+	for (int i = 0; i < n_seen; i++)
+		if (!strcmp(seen[i].section, section)) {
+			snprintf(why, len, "%s", seen[i].why);
+			return seen[i].ok;
+		}
+	if (section[0] == 'k')
+		ok = try_probe("probe_kprobe", target, !strncmp(section, "kretprobe/", 10), one,
+			       sizeof(one));
+	else
+		ok = try_tracing_probe(target, !strncmp(section, "fexit/", 6), one, sizeof(one));
+	snprintf(why, len, "%s: %s", section, one);
+	if (n_seen < (int)(sizeof(seen) / sizeof(seen[0]))) {
+		snprintf(seen[n_seen].section, sizeof(seen[n_seen].section), "%s", section);
+		snprintf(seen[n_seen].why, sizeof(seen[n_seen].why), "%s", why);
+		seen[n_seen++].ok = ok;
+	}
+	return ok;
+}
+
 /* SOCKEYE_MISSING_TP=NAME (for tests): the tracepoint NAME is taken to be
  * absent, as on a kernel that lacks it, so that the tests see what each
  * command does then. */
@@ -277,7 +355,7 @@ bool hook_exists(const char *section, char *why, size_t len)
 	const char *slash = strchr(section, '/');
 	const char *target = slash ? slash + 1 : "";
 
-	if (is_function_hook(section))
+	if (hook_kind_of(section) != HOOK_TP)
 		return function_hook_works(section, target, why, len);
 	if ((!strncmp(section, "tp", 2) || !strncmp(section, "raw_tp/", 7)) &&
 	    missing_for_tests(section, why, len))
@@ -299,184 +377,3 @@ bool hook_exists(const char *section, char *why, size_t len)
 	return true;
 }
 
-static int attach_to_cgroup(const struct bpf_prog_skeleton *ps, int cgroup_fd)
-{
-	struct bpf_link *link = bpf_program__attach_cgroup(*ps->prog, cgroup_fd);
-
-	if (!link) {
-		int err = -errno;
-
-		p_err("cannot attach %s to the cgroup v2 root: %s", ps->name, strerror(-err));
-		return err;
-	}
-	*ps->link = link;
-	return 0;
-}
-
-int attach_skeleton(struct bpf_object_skeleton *s)
-{
-	const char *root = NULL;
-	int cgroup_fd = -1, err = 0;
-
-	for (int i = 0; i < s->prog_cnt && !err; i++) {
-		const struct bpf_prog_skeleton *ps = &s->progs[i];
-
-		if (!bpf_program__autoload(*ps->prog) ||
-		    strncmp(bpf_program__section_name(*ps->prog), "cgroup/", 7))
-			continue;
-		if (cgroup_fd < 0) {
-			root = cgroup2_root();
-			cgroup_fd = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-			if (cgroup_fd < 0) {
-				p_err("cannot open the cgroup v2 root %s: %s", root ? root : "(not mounted)",
-				      root ? strerror(errno) : "mount it with 'mount -t cgroup2 none /sys/fs/cgroup'");
-				return -ENOENT;
-			}
-		}
-		err = attach_to_cgroup(ps, cgroup_fd);
-	}
-	if (cgroup_fd >= 0)
-		close(cgroup_fd);
-	if (err)
-		return err;
-	err = bpf_object__attach_skeleton(s);
-	if (err)
-		p_err("cannot attach programs: %s (run with -v for libbpf's reason)", strerror(-err));
-	return err;
-}
-
-int open_failed(const char *cmd)
-{
-	int err = -errno;
-
-	p_err("cannot open the %s BPF object: %s", cmd, strerror(-err));
-	return err;
-}
-
-int load_and_attach(struct bpf_object_skeleton *s, const char *cmd)
-{
-	int err = bpf_object__load_skeleton(s);
-
-	if (err) {
-		p_err("cannot load the %s programs: %s (run with -v for the verifier's "
-		      "reason; 'sockeye features' shows what this kernel allows)", cmd, strerror(-err));
-		return err;
-	}
-	return attach_skeleton(s);
-}
-
-/* Says why a wanted program cannot run: as a warning, or into missing
- * (the first reason only) for a command that will say it once, as its
- * error. */
-static void say_missing(const char *what, char *missing, size_t len)
-{
-	if (!missing)
-		p_warn("%s", what);
-	else if (!missing[0])
-		snprintf(missing, len, "%s", what);
-}
-
-static uint32_t choose_programs(struct bpf_object *obj, const struct program_set *set,
-				uint32_t wanted, uint8_t protos, char *missing, size_t len)
-{
-	uint32_t given = 0, possible = 0;
-	char why[512], what[600];
-
-	for (size_t i = 0; i < set->n_hooks; i++) {
-		const struct hook_use *use = &set->hooks[i];
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, use->prog);
-		bool load = (use->protos & protos) && (use->always || (use->gives & wanted));
-
-		if (load && use->alt) {
-			load = alternative_chosen(obj, set, use, wanted, what, sizeof(what));
-			if (what[0])
-				say_missing(what, missing, len);
-		} else if (load && !use_possible(obj, use, why, sizeof(why))) {
-			snprintf(what, sizeof(what), "%s: %s", use->prog, why);
-			if (use->gives & wanted)
-				say_missing(what, missing, len);
-			load = false;
-		}
-		bpf_program__set_autoload(prog, load);
-		if (load)
-			given |= use->gives;
-		if (use->protos & protos)
-			possible |= use->gives;
-	}
-	/* An event no program gives for these protocols (accept under --udp)
-	 * is not missing, just not asked for. */
-	return wanted & possible & ~given;
-}
-
-uint32_t select_programs(struct bpf_object *obj, const struct program_set *set,
-			 uint32_t wanted, uint8_t protos)
-{
-	return choose_programs(obj, set, wanted, protos, NULL, 0);
-}
-
-int require_programs(struct bpf_object *obj, const struct program_set *set, uint32_t wanted,
-		     uint8_t protos)
-{
-	char missing[640] = "";
-
-	/* Every wanted program, not just one per bit: flows without its
-	 * destroy hook would keep closed connections for ever. */
-	if (!choose_programs(obj, set, wanted, protos, missing, sizeof(missing)) && !missing[0])
-		return 0;
-	p_err("'%s' cannot run on this kernel: %s; run it on a kernel that has what is "
-	      "missing ('sockeye features' lists what this one lacks)", set->cmd,
-	      missing[0] ? missing : "a hook it needs is missing");
-	return -EOPNOTSUPP;
-}
-
-static void bit_names(char *buf, size_t len, uint32_t bits, const char *(*bit_name)(int bit))
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int bit = 0; bit < 32; bit++)
-		if (bits & (1u << bit))
-			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
-					 used ? "," : "", bit_name(bit));
-}
-
-bool is_twin(const char *prog)
-{
-	return !strncmp(prog, "twin_", strlen("twin_"));
-}
-
-int report_hooks(const struct program_set *set, hook_report_fn fn, void *ctx)
-{
-	char why[512], gives[1024], said[256] = "";
-	struct bpf_object *obj;
-	const void *elf;
-	size_t size;
-
-	elf = set->elf_bytes(&size);
-	obj = bpf_object__open_mem(elf, size, NULL);
-	if (!obj)
-		return -errno;
-	for (size_t i = 0; i < set->n_hooks; i++) {
-		const struct hook_use *use = &set->hooks[i];
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, use->prog);
-		const char *section = bpf_program__section_name(prog);
-		bool ok;
-
-		why[0] = '\0';
-		bit_names(gives, sizeof(gives), use->gives, set->gives_name);
-		if (use->always)
-			snprintf(gives + strlen(gives), sizeof(gives) - strlen(gives), "%s%s",
-				 gives[0] ? "," : "", "book-keeping");
-		if (!use->alt)
-			ok = use_possible(obj, use, why, sizeof(why));
-		else if (!alternative_shown(obj, set, use, gives, sizeof(gives), &ok, why, sizeof(why)))
-			continue;
-		/* Twin programs (bpf/sockeye.bpf.h) make one line. */
-		if (is_twin(use->prog) && !strcmp(said, section))
-			continue;
-		snprintf(said, sizeof(said), "%s", section);
-		fn(ctx, section, gives, ok, why);
-	}
-	bpf_object__close(obj);
-	return 0;
-}

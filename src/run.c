@@ -10,7 +10,7 @@
 #include "run.h"
 #include "maps.h"
 #include "format.h"
-#include "probe.h"
+#include "programs.h"
 #include "json.h"
 
 static volatile sig_atomic_t stop_requested;

@@ -29,7 +29,7 @@ void print_version(void);
 void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
-/* Each command's BPF programs and hooks, for `sockeye features`. */
+/* Each command's BPF programs and hooks (its struct command's programs). */
 struct program_set;
 extern const struct program_set events_programs;
 extern const struct program_set connlat_programs;
@@ -54,5 +54,12 @@ extern const struct command http_command;
 extern const struct command flows_command;
 extern const struct command features_command;
 extern const struct command agent_command;
+
+/* The commands that watch the host, each with its own BPF programs, in
+ * --help's order: main.c's table starts with them, and `sockeye features`
+ * and the tests go through them. */
+#define WATCH_COMMANDS &top_command, &events_command, &connlat_command, &flows_command, \
+	&http_command, &soconnect_command, &sockstat_command, &sofamily_command,        \
+	&soprotocol_command
 
 #endif

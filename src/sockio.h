@@ -6,7 +6,7 @@
 #ifndef SOCKEYE_SOCKIO_H
 #define SOCKEYE_SOCKIO_H
 
-#include "probe.h"
+#include "programs.h"
 
 #define SOCK_IO_USES_OF(alt, prog, gives, protos)				\
 	{ prog "_fx", gives, protos, false, alt },				\

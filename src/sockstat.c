@@ -9,6 +9,7 @@
 #include "format.h"
 #include "json.h"
 #include "run.h"
+#include "probe.h"
 #include "sockstat.skel.h"
 
 struct sockstat_cmd {
@@ -177,6 +178,7 @@ const struct command sockstat_command = {
 	"  sockeye sockstat --comm nginx --json     nginx's calls, as JSON Lines\n"
 	"  sockeye sockstat -p 1234 -i 500ms --duration 30s\n",
 	.options = sockstat_options,
+	.programs = &sockstat_programs,
 };
 
 static int cmd_sockstat(int argc, char **argv)

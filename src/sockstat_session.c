@@ -8,6 +8,7 @@
 #include "sockeye.h"
 #include "probe.h"
 #include "sockstat_session.h"
+#include "programs.h"
 #include "sockstat.skel.h"
 
 /* Each counter's name: its JSON key and the agent's "call" label. */

@@ -7,7 +7,6 @@
 
 #include <stdint.h>
 #include "options.h"
-#include "probe.h"
 #include "maps.h"
 #include "sockstat.h"
 

@@ -8,6 +8,7 @@
 #include "soconnect_session.h"
 #include "format.h"
 #include "json.h"
+#include "probe.h"
 
 struct printer {
 	bool json;
@@ -102,6 +103,7 @@ const struct command soconnect_command = {
 	"  sockeye soconnect --comm curl -6      IPv6 connects of curl\n"
 	"  sockeye soconnect --port 53 --json    connects to DNS servers, as JSON\n",
 	.options = soconnect_options,
+	.programs = &soconnect_programs,
 };
 
 static int cmd_soconnect(int argc, char **argv)

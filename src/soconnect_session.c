@@ -9,6 +9,7 @@
 #include "soconnect_session.h"
 #include "format.h"
 #include "probe.h"
+#include "programs.h"
 #include "soconnect.skel.h"
 
 #define GIVES_CALLS 1u

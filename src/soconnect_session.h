@@ -6,7 +6,6 @@
 
 #include "options.h"
 #include "run.h"
-#include "probe.h"
 #include "soconnect.h"
 
 struct soconnect_session {

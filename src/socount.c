@@ -13,6 +13,7 @@
 #include "format.h"
 #include "json.h"
 #include "run.h"
+#include "probe.h"
 
 /* A row of either view; soprotocol keeps the family only to name the
  * protocol (protocol numbers mean different things in each family). */
@@ -374,6 +375,7 @@ const struct command sofamily_command = {
 	"  sockeye sofamily -6 --duration 1m       IPv6 sockets for a minute\n"
 	"  sockeye sofamily --json --comm sshd     sshd's, as JSON Lines\n",
 	.options = socount_options,
+	.programs = &sofamily_programs,
 };
 
 const struct command soprotocol_command = {
@@ -386,7 +388,7 @@ const struct command soprotocol_command = {
 	"the transport protocol of the socket, system-wide: TCP, UDP, UNIX, ...\n"
 	"IPv4 and IPv6 sockets of a protocol share a row",
 	"  PROTO   protocol number, the socket's sk_protocol (protocol)\n"
-	"  NAME    IPPROTO_TCP, IPPROTO_UDP, ...; IPPROTO_UNIX for UNIX sockets,\n"
+	"  NAME    IPPROTO_TCP, IPPROTO_UDP, ...; UNIX for UNIX sockets,\n"
 	"          whose protocol is 0; FAMILY:N in other families, e.g.\n"
 	"          AF_NETLINK:0 (protocol_name)\n"
 	"  SHORT   the name without IPPROTO_ or AF_: TCP, UDP, UNIX (protocol_short)\n"),
@@ -397,4 +399,5 @@ const struct command soprotocol_command = {
 	"  sockeye soprotocol -4 -p 1234           one process's IPv4 sockets\n"
 	"  sockeye soprotocol --json --duration 30s\n",
 	.options = socount_options,
+	.programs = &soprotocol_programs,
 };

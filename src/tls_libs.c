@@ -226,17 +226,6 @@ void parse_tls_lib(const char *cmd, const char *arg, void *field)
 		usage_error(cmd, "invalid --tls-lib: %s", why);
 }
 
-bool uprobes_available(char *why, size_t len)
-{
-	static const char pmu[] = "/sys/bus/event_source/devices/uprobe/type";
-
-	if (!access(pmu, R_OK))
-		return true;
-	snprintf(why, len, "this kernel has no uprobes (%s: %s; CONFIG_UPROBE_EVENTS)", pmu,
-		 strerror(errno));
-	return false;
-}
-
 static struct bpf_link *attach_call(struct bpf_object *obj, const char *prog_name,
 				    const char *path, const char *func, bool ret)
 {

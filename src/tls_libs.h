@@ -51,8 +51,6 @@ void parse_tls_lib(const char *cmd, const char *arg, void *field);
 	  "or a program linked statically) for HTTPS; repeatable", OPT_CALL, \
 	  OPT_FIELD(T, field), .parse = parse_tls_lib }
 
-/* Whether this kernel can attach uprobes (the uprobe event source). */
-bool uprobes_available(char *why, size_t len);
 
 /* The links of the uprobes of a session. */
 struct tls_probes {

@@ -9,9 +9,11 @@
 #include "sockeye.h"
 #include "top_session.h"
 #include "top_model.h"
+#include "top_screen.h"
 #include "format.h"
 #include "json.h"
 #include "pins.h"
+#include "probe.h"
 
 struct top_cmd {
 	struct top_session session;
@@ -140,7 +142,7 @@ static const struct opt_def top_options[] = {
 	OPTION_SORT(T, view.sort, "pid, user, comm, sent, recv (rates), total-sent, total-recv, "
 		    "or rate (sent + received; the default)", top_sort_keys),
 	{ "reverse", 'r', NULL, "reverse the order", OPT_FLAG, OPT_FIELD(T, view.reverse) },
-	{ "units", 0, "UNIT", "kb (default), mb, b (exact bytes) or auto", OPT_CHOICE,
+	{ "units", 0, "UNIT", "kb (KiB, 1024 bytes; the default), mb (MiB), b (exact bytes) or auto", OPT_CHOICE,
 	  OPT_FIELD(T, view.units), .choices = top_units },
 	OPTION_TCP_UDP(T, view.protocols, SPLITS_TCP, SPLITS_UDP),
 	{ "by-cgroup", 'g', NULL, "one row per cgroup (container, service) instead of per "
@@ -207,6 +209,7 @@ const struct command top_command = {
 	"  sockeye top --cgroup system.slice/nginx.service -6\n"
 	"  sockeye top --from-agent              what the agent counts, no programs\n",
 	.options = top_options,
+	.programs = &top_programs,
 };
 
 /* Borrows the agent's maps pinned in agent_pins, or loads programs when

@@ -137,11 +137,4 @@ const char *user_name(uint32_t uid);
  * in brackets when it is gone (cached). */
 const char *cgroup_path(uint64_t id);
 
-/* The full-screen view (top_screen.c), refreshed every interval seconds
- * until q, a signal, --duration or count refreshes (0: no limit); v is
- * where it starts. Returns 0, or -errno after restoring the terminal and
- * saying what failed. */
-int top_screen(struct top_session *s, const struct top_view *v, double interval,
-	       unsigned long count);
-
 #endif

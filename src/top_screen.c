@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sockeye.h"
-#include "top_model.h"
+#include "top_screen.h"
 
 #define HISTORY 128	/* intervals the chart remembers */
 #define CHART_ROWS 2	/* lines above the table: one chart per direction */
@@ -167,7 +167,7 @@ static const char *const help_lines[] = {
 	"  a          sort by sent/s + received/s",
 	"  < >        sort by the column on the left, on the right",
 	"  I          reverse the order",
-	"  m          units: KB, MB, bytes, automatic",
+	"  m          units: KiB, MiB, bytes, automatic",
 	"  t          protocols: TCP+UDP, TCP, UDP",
 	"  f          families: IPv4+IPv6, IPv4, IPv6",
 	"  x          a line per protocol and family under each row",

@@ -13,7 +13,7 @@
 #include "top_session.h"
 #include "maps.h"
 #include "pins.h"
-#include "probe.h"
+#include "programs.h"
 #include "sockio.h"
 #include "top.skel.h"
 
@@ -159,6 +159,21 @@ int top_read(const struct top_session *s, struct process_traffic **rows)
 	}
 	*rows = out;
 	return n;
+}
+
+int top_read_again(const struct top_session *s, struct process_traffic *row)
+{
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
+	struct traffic_stats *copies = ncpus > 0 ? calloc(ncpus, sizeof(*copies)) : NULL;
+
+	if (!copies)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(s->traffic_fd, &row->pid, copies))
+		err = -errno;
+	else
+		sum_copies(copies, ncpus, &row->stats);
+	free(copies);
+	return err;
 }
 
 void top_forget(const struct top_session *s, uint32_t pid)

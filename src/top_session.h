@@ -38,6 +38,9 @@ void top_session_stop(struct top_session *s);
 /* Every process counted so far, in *rows (malloc'd, the caller frees);
  * returns how many, or -errno. */
 int top_read(const struct top_session *s, struct process_traffic **rows);
+/* Reads one process's counters again, into row (whose pid says which);
+ * returns 0 or -errno (-ENOENT: deleted since). */
+int top_read_again(const struct top_session *s, struct process_traffic *row);
 /* Deletes a process's counters (it has ended and been shown, and its
  * grace period is over); not when they are an agent's, which deletes them
  * itself. */

@@ -34,7 +34,9 @@ usr/local/lib/systemd/system/sockeye-agent.service
 usr/local/share/bash-completion/completions/sockeye
 usr/local/share/doc/sockeye/examples/prometheus.yml
 usr/local/share/man/man8/sockeye-top.8
-usr/local/share/man/man8/sockeye.8"
+usr/local/share/man/man8/sockeye.8
+usr/local/share/sockeye/grafana/sockeye.json
+usr/local/share/sockeye/prometheus/sockeye-rules.yml"
 actual=$(files "$root")
 [ "$actual" = "$expected" ] || fail "installed:
 $actual
@@ -52,6 +54,7 @@ grep -q '^Command:' "$tmp/features" || fail "features printed no commands"
 mk uninstall DESTDIR="$root"
 [ -z "$(files "$root")" ] || fail "left after uninstall: $(files "$root")"
 [ ! -e "$root/usr/local/share/doc/sockeye" ] || fail "uninstall left share/doc/sockeye"
+[ ! -e "$root/usr/local/share/sockeye" ] || fail "uninstall left share/sockeye"
 
 # A distribution's layout: PREFIX=/usr, the binary in /usr/sbin, the unit
 # in /lib; no man pages or completion built (MAN_PAGES empty).
@@ -60,7 +63,9 @@ mk install DESTDIR="$root" PREFIX=/usr BINDIR=/usr/sbin SYSTEMDUNITDIR=/lib/syst
 	MAN_PAGES= COMPLETION=
 expected="lib/systemd/system/sockeye-agent.service
 usr/sbin/sockeye
-usr/share/doc/sockeye/examples/prometheus.yml"
+usr/share/doc/sockeye/examples/prometheus.yml
+usr/share/sockeye/grafana/sockeye.json
+usr/share/sockeye/prometheus/sockeye-rules.yml"
 actual=$(files "$root")
 [ "$actual" = "$expected" ] || fail "installed (PREFIX=/usr):
 $actual

@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -350,6 +352,7 @@ KTEST(connlat_failed_handshakes_with_reason)
 	r = find_by_dport_result(&cf, f.refused_port, "refused");
 	if (ASSERT_TRUE(r != NULL, "the refused connect")) {
 		ASSERT_EQ(r->error, ECONNREFUSED, "errno");
+		ASSERT_EQ(r->icmp, 0, "an RST, no ICMP error");
 		ASSERT_TRUE(r->latency_ns > 0 && r->latency_ns <= f.refused_took, "its duration");
 		ASSERT_EQ(r->owner.pid, getpid(), "pid");
 	}
@@ -365,6 +368,69 @@ KTEST(connlat_failed_handshakes_with_reason)
 	}
 	stop(&s, &c);
 	stop(&sf, &cf);
+}
+
+/* Runs cmd with /bin/sh; true when it exits 0. */
+static bool sh(const char *cmd)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	char out[256], err[256];
+
+	return run_capture(argv, out, sizeof(out), err, sizeof(err)) == 0;
+}
+
+/* In a network namespace of its own whose firewall answers SYNs to port
+ * with an ICMP port unreachable, connects there from this thread; returns
+ * the connect's errno. */
+static int connect_to_rejecting_port(const char *ns, uint16_t port)
+{
+	char cmd[256], path[128];
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), there, fd, err = 0;
+
+	snprintf(cmd, sizeof(cmd), "ip netns add %s && ip netns exec %s ip link set lo up && "
+		 "ip netns exec %s iptables -A INPUT -p tcp --dport %u -j REJECT "
+		 "--reject-with icmp-port-unreachable", ns, ns, ns, port);
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	if (!ASSERT_TRUE(sh(cmd), "namespace with a REJECT rule") ||
+	    (there = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(there, CLONE_NEWNET))
+		return 0;
+	close(there);
+	fd = start_connect(AF_INET, port, 0, NULL);
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	ASSERT_EQ(setns(home, CLONE_NEWNET), 0, "back home");
+	close(home);
+	return err;
+}
+
+/* A SYN answered by an ICMP port unreachable fails with ECONNREFUSED, as an
+ * RST does, but no peer refused it: connlat says unreachable. */
+KTEST(connlat_icmp_port_unreachable_is_unreachable)
+{
+	struct connlat_config cfg = for_this_process();
+	const struct connlat_record *r;
+	struct connlat_session s;
+	struct collected c;
+	uint16_t port = 40000 + getpid() % 20000;	/* a namespace of its own */
+	char ns[32], cmd[64];
+
+	cfg.failed = true;
+	snprintf(ns, sizeof(ns), "sct-icmp-%d", getpid());
+	if (!start(&s, &c, &cfg))
+		return;
+	ASSERT_EQ(connect_to_rejecting_port(ns, port), ECONNREFUSED, "connect refused");
+	drain(&s);
+	r = find_by_dport_result(&c, port, "unreachable");
+	if (ASSERT_TRUE(r != NULL, "the handshake, unreachable")) {
+		ASSERT_EQ(r->error, ECONNREFUSED, "the errno connect() returned");
+		ASSERT_EQ(r->icmp, 1, "an ICMP error");
+		ASSERT_EQ(r->owner.pid, getpid(), "pid");
+	}
+	ASSERT_TRUE(find_by_dport_result(&c, port, "refused") == NULL, "not called refused");
+	stop(&s, &c);
+	snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
+	sh(cmd);
 }
 
 KTEST(connlat_histogram_counts_every_handshake)

@@ -24,6 +24,7 @@
 #include "test.h"
 #include "helpers.h"
 #include "flows_session.h"
+#include "probe.h"
 
 static const struct flow_record *find_flow(const struct flow_table *t, uint16_t sport, uint16_t dport)
 {
@@ -679,6 +680,8 @@ KTEST(flows_cli_json)
 		 "\"state\":\"ESTABLISHED\",\"role\":\"server\",", port, c.cport);
 	ASSERT_HAS(out, want, "the server end");
 	ASSERT_HAS(out, "\"bytes_acked\":8765,\"bytes_received\":4321,", "the server end's bytes");
+	/* Loopback loses nothing: the threshold is still infinite, as ss leaves it out. */
+	ASSERT_HAS(out, "\"ssthresh\":null,", "an infinite ssthresh is null");
 	ASSERT_HAS(out, "\"type\":\"flows\",", "a summary per snapshot");
 	ASSERT_HAS(out, "\"connections\":2,\"closed\":0,\"retrans_fast\":0,", "two connections");
 	close(c.cli), close(c.acc), close(srv);
@@ -702,6 +705,20 @@ KTEST(flows_cli_text_table)
 	ASSERT_HAS(out, want, "the client's endpoint");
 	ASSERT_HAS(out, "LISTEN", "the listener's row under -x");
 	ASSERT_HAS(out, "3 connections, 0 closed", "listener and both ends");
+	{
+		char *listener = strstr(out, "LISTEN"), srtt[16], cwnd[16], ssthresh[16], rttvar[16];
+
+		/* After the state: ROLE AGE ACKED RECEIVED RETRANS SRTT BACKLOG MAXBL
+		 * CWND SSTHRESH SNDBUF SENDQ RECVQ RCVWND RTTVAR. */
+		if (ASSERT_TRUE(listener && sscanf(listener, "LISTEN %*s %*s %*s %*s %*s %15s %*s %*s "
+						   "%15s %15s %*s %*s %*s %*s %15s", srtt, cwnd,
+						   ssthresh, rttvar) == 4, "the listener's columns")) {
+			ASSERT_STR_EQ(srtt, "-", "no round trip on a listener");
+			ASSERT_STR_EQ(cwnd, "-", "no window on a listener");
+			ASSERT_STR_EQ(ssthresh, "-", "no threshold on a listener");
+			ASSERT_STR_EQ(rttvar, "-", "no variation on a listener");
+		}
+	}
 	close(c.cli), close(c.acc), close(srv);
 }
 
@@ -872,6 +889,9 @@ KTEST(flows_errors_bad_checksum_and_sequence)
 	const struct flow_record *r;
 	struct ns_conn nc;
 
+	if (tracepoint_arg_count("kfree_skb") < 3)
+		test_skip("before Linux 5.17 an established connection frees both segments in "
+			  "tcp_drop(), which the kfree_skb tracepoint does not see");
 	if (!ns_conn_open(&nc, &cfg, start_quiet, &s))
 		goto out;
 	send_all(nc.fd, 1000);

@@ -82,7 +82,7 @@ TEST(format_families_and_protocols)
 		{ AF_INET6, IPPROTO_MPTCP, "IPPROTO_MPTCP", "MPTCP" },
 		{ AF_INET, 0, "IPPROTO_IP", "IP" },
 		{ AF_INET, 253, "IPPROTO_253", "253" },
-		{ AF_UNIX, 0, "IPPROTO_UNIX", "UNIX" },
+		{ AF_UNIX, 0, "UNIX", "UNIX" },
 		{ AF_NETLINK, 0, "AF_NETLINK:0", "NETLINK:0" },
 		{ 99, 3, "AF_99:3", "99:3" },
 	};

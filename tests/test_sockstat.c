@@ -616,10 +616,10 @@ KTEST(soprotocol_text_by_pid)
 	static const char want[] =
 		"KIND     COMM             PROTO NAME             SHORT           COUNT\n"
 		"accept   ss-child             6 IPPROTO_TCP      TCP                 3\n"
-		"accept   ss-child             0 IPPROTO_UNIX     UNIX                1\n"
+		"accept   ss-child             0 UNIX             UNIX                1\n"
 		"connect  ss-child             6 IPPROTO_TCP      TCP                 4\n"
 		"connect  ss-child            17 IPPROTO_UDP      UDP                 2\n"
-		"connect  ss-child             0 IPPROTO_UNIX     UNIX                1\n";
+		"connect  ss-child             0 UNIX             UNIX                1\n";
 	static char out[1 << 16];
 
 	if (output_around_child(args, socket_programs, out, sizeof(out)))
