@@ -17,7 +17,7 @@ command -v debootstrap >/dev/null || { echo "portability: debootstrap is missing
 
 if [ ! -e "$ROOT/.complete" ]; then
 	echo "portability: debootstrap bullseye into $ROOT (once)" >&2
-	rm -rf "$ROOT.tmp"
+	rm -rf "$ROOT.tmp" && mkdir -p "$(dirname "$ROOT")"
 	debootstrap --variant=minbase bullseye "$ROOT.tmp" "$MIRROR" > build/portability.log 2>&1 ||
 		{ echo "portability: debootstrap failed (see build/portability.log)" >&2; exit 1; }
 	rm -rf "$ROOT" && mv "$ROOT.tmp" "$ROOT" && touch "$ROOT/.complete"

@@ -24,6 +24,7 @@
 #include "version.h"
 #include "test.h"
 #include "helpers.h"
+#include "probe.h"
 #include "tls_server.h"
 #include "flows_session.h"
 
@@ -1374,6 +1375,7 @@ KTEST(agent_syscalls_collector_counts_calls)
 {
 	const char *const extra[] = { "--collectors", "syscalls" };
 	static char buf[1 << 18];
+	char why[256];
 	struct agent a;
 
 	if (!ASSERT_TRUE(agent_start(&a, 2, extra), "agent up"))
@@ -1384,8 +1386,14 @@ KTEST(agent_syscalls_collector_counts_calls)
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
 	ASSERT_HAS(buf, "sockeye_socket_syscalls_total{call=\"connect\"}", "connects counted");
 	ASSERT_TRUE(!strstr(buf, "call=\"sock_"), "no socket-layer operation among system calls");
-	ASSERT_TRUE(series_value(body_of(buf), "sockeye_socket_layer_calls_total{direction="
-				 "\"send\"}") > 0, "the agent's own sends, in their family");
+	/* Linux 6.1 has no sock_send_length: the family is then left empty,
+	 * not written with zeros that would read as no traffic. */
+	if (hook_exists("tp_btf/sock_send_length", why, sizeof(why)))
+		ASSERT_TRUE(series_value(body_of(buf), "sockeye_socket_layer_calls_total{direction="
+					 "\"send\"}") > 0, "the agent's own sends, in their family");
+	else
+		ASSERT_TRUE(!strstr(buf, "sockeye_socket_layer_calls_total{direction=\"send\"}"),
+			    "no socket-layer send series without its tracepoint");
 	ASSERT_HAS(buf, "collectors=\"syscalls\"", "build info names it");
 	check_exposition(body_of(buf));
 	ASSERT_TRUE(!strstr(buf, "sockeye_process_sent_bytes_total"), "bytes collector off");
@@ -1514,6 +1522,7 @@ KTEST(fault_full_map_agent_counts_lost_and_drops_the_killed)
 	fcntl(rx, F_SETFD, FD_CLOEXEC);
 	snprintf(port_arg, sizeof(port_arg), "%u", port);
 	setenv("SOCKEYE_MAX_ENTRIES", "1", 1);
+	setenv("SOCKEYE_ENDED_GRACE_MS", "0", 1);
 	if (!ASSERT_TRUE(agent_start(&a, 4, extra), "agent up") || pipe(ready))
 		return;
 	one = udp_sender(port, 10, 100, "flt-one", ready[1]);
@@ -1758,6 +1767,30 @@ KTEST(agent_threads_are_named_sockeye)
 	remove_pins(&a);
 }
 
+/* The run-count and run-time series of the program that counts the
+ * agent's UDP sends over IPv4: agent_send where the kernel has the
+ * sock_send_length tracepoint, else the fallback the agent attached
+ * (fexit, or the kprobe of a kprobe pair), as its exposition says. */
+static void udp_send_program(const char *body, char runs[128], char run_time[128])
+{
+	static const char *const programs[] = { "agent_send", "agent_s4_fx", "agent_s4_kp" };
+	const char *program = programs[0];
+	char attached[128];
+
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		snprintf(attached, sizeof(attached), "sockeye_bpf_program_attached{collector="
+			 "\"bytes\",program=\"%s\"}", programs[i]);
+		if (series_value(body, attached) == 1) {
+			program = programs[i];
+			break;
+		}
+	}
+	snprintf(runs, 128, "sockeye_bpf_program_runs_total{collector=\"bytes\",program=\"%s\"}",
+		 program);
+	snprintf(run_time, 128, "sockeye_bpf_program_run_seconds_total{collector=\"bytes\","
+		 "program=\"%s\"}", program);
+}
+
 /* With the kernel's BPF statistics on (held by this test through
  * BPF_ENABLE_STATS), the agent serves each program's runs: the sends a
  * child makes are runs of agent_send, at least one each. Without them the
@@ -1765,9 +1798,8 @@ KTEST(agent_threads_are_named_sockeye)
 KTEST(agent_program_runs_with_bpf_stats)
 {
 	enum { SENDS = 50 };
-	static const char runs[] =
-		"sockeye_bpf_program_runs_total{collector=\"bytes\",program=\"agent_send\"}";
 	static char buf[1 << 18];
+	char runs[128], run_time[128];
 	char port_arg[8], stats_on[8] = "";
 	const char *const extra[] = { "--port", port_arg, "--collectors", "bytes" };
 	long long before, after;
@@ -1783,6 +1815,7 @@ KTEST(agent_program_runs_with_bpf_stats)
 	}
 	read_file("/proc/sys/kernel/bpf_stats_enabled", stats_on, sizeof(stats_on));
 	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	udp_send_program(body_of(buf), runs, run_time);
 	/* Off (unless another process holds BPF_ENABLE_STATS): only programs
 	 * with counted runs are served. */
 	if (stats_on[0] == '0')
@@ -1796,9 +1829,7 @@ KTEST(agent_program_runs_with_bpf_stats)
 		after = wait_for_series(a.port, runs, before + SENDS);
 		ASSERT_TRUE(after >= before + SENDS, "each send is a run");
 		ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
-		ASSERT_TRUE(sample_double(body_of(buf), "sockeye_bpf_program_run_seconds_total"
-					  "{collector=\"bytes\",program=\"agent_send\"}") > 0,
-			    "and their time");
+		ASSERT_TRUE(sample_double(body_of(buf), run_time) > 0, "and their time");
 		ASSERT_EQ(series_value(body_of(buf), "sockeye_process_sent_bytes_total"
 				       "{comm=\"agt-runs\",protocol=\"udp\"}"), SENDS * 100,
 			  "the bytes of those sends");
