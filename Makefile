@@ -3,7 +3,8 @@
 # `make` builds, `make test` builds and runs every test on this kernel (a
 # plain and a sanitizer pass) and in the kernel matrix (KERNEL="6.1 6.12" by
 # default, see scripts/vmtest.sh), `make hosttest` on this kernel only,
-# `make vmtest` in the matrix only, `make fuzz` runs the fuzz targets longer, `make
+# `make vmtest` in the matrix only, `make portability` the release binary
+# in a Debian 11 root, `make fuzz` runs the fuzz targets longer, `make
 # vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1 shows
 # commands.
 # `make bench` prints the benchmark report (bench/run.sh): on/off ratios of
@@ -39,19 +40,33 @@ WARN_INC := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-in
 DEPFLAGS = -MMD -MP
 SOCKEYE_CFLAGS = $(WARN_INC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-value
-# libbpf, libelf, zlib and ncurses go in statically so the binary runs on hosts
-# without them; libc stays shared. The test runner is fully static so it
-# can run in a bare VM next to nothing but a kernel.
+# sockeye is linked fully static, glibc included, so that one file runs on
+# any x86-64 Linux userland: Debian 11 (glibc 2.31), older RHEL, Alpine
+# (musl), a root with no libc at all. Not musl: libbpf, libelf, GnuTLS and
+# the rest come from Debian's packages, built against glibc. Static glibc
+# cannot use NSS (its modules are shared libraries of one glibc version):
+# sockeye reads /etc/passwd itself for user names and resolves no host
+# names. GnuTLS (the agent's HTTPS, through libmicrohttpd) goes in
+# statically with nettle, GMP, libtasn1, libidn2 and libunistring; p11-kit,
+# which it calls for PKCS#11 tokens, has no static library in Debian, and
+# src/p11kit_absent.c stands in for it (no tokens: keys and certificates
+# come from files). The test runner is static too, to run in a bare VM;
+# the sanitizer build is dynamic (ASan needs the shared glibc).
 CURSES_LIBS := $(shell pkg-config --libs --static ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,-Bdynamic
-TEST_LIBS := -static -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS)
-# libmicrohttpd goes in statically but the GnuTLS it calls stays shared:
-# GnuTLS's own p11-kit and libunistring have no static libraries, and
-# libgnutls30 is on every Debian host (apt needs it), libmicrohttpd12 is
-# not. Only the agent's command and HTTP endpoint use them, so the static
-# test runner leaves those two out.
-HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -Wl,-Bdynamic -lgnutls
-SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c
+STATIC_LIBS := -static -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS)
+# The agent's server: libmicrohttpd, libyaml (--web-config) and libxcrypt's
+# libcrypt (bcrypt, for basic auth), from the .a files of libmicrohttpd-dev,
+# libyaml-dev and libcrypt-dev, and the GnuTLS they call (libmicrohttpd for
+# TLS, the agent to check certificates and hash): statically in sockeye,
+# with GnuTLS shared in the sanitizer build. Only the agent's command, HTTP
+# endpoint and web configuration use them, so the test runner leaves those
+# out.
+HTTP_LIBS := -Wl,-Bstatic -lmicrohttpd -lyaml -lcrypt -Wl,-Bdynamic -lgnutls
+STATIC_HTTP_LIBS := -lmicrohttpd -lyaml -lcrypt -lgnutls -lhogweed -lnettle -lgmp -ltasn1 -lidn2 \
+	-lunistring
+P11KIT_CFLAGS := $(shell pkg-config --cflags p11-kit-1)
+SERVE_SRCS := src/agent/agent.c src/agent/endpoint.c src/agent/web_config.c
 
 ifeq ($(V),1)
 Q :=
@@ -64,8 +79,8 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,build/%.skel.h,$(BPF_SRCS))
 # The user side: src/*.c, and the agent's own files in src/agent/ (their
-# objects in build/agent/).
-LIB_SRCS := $(filter-out src/main.c $(SERVE_SRCS),$(wildcard src/*.c src/agent/*.c))
+# objects in build/agent/); p11-kit's stand-in goes into sockeye alone.
+LIB_SRCS := $(filter-out src/main.c src/p11kit_absent.c $(SERVE_SRCS),$(wildcard src/*.c src/agent/*.c))
 LIB_OBJS := $(patsubst src/%.c,build/%.o,$(LIB_SRCS))
 SERVE_OBJS := $(patsubst src/%.c,build/%.o,$(SERVE_SRCS))
 TEST_SRCS := $(wildcard tests/*.c)
@@ -86,9 +101,11 @@ ASAN_TEST_OBJS := $(patsubst build/%,build/asan/%,$(TEST_OBJS))
 ASAN_TEST_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lhttp_parser $(CURSES_LIBS) -Wl,-Bdynamic
 
 # Debian cloud kernel series (or linux-image packages) `make vmtest` boots.
+# Debian 11's 5.10 loads and passes what has run of the suite there, but
+# has not yet passed it whole: `make vmtest KERNEL=5.10` runs it.
 KERNEL ?= 6.1 6.12
 
-.PHONY: all test hosttest vmtest vmlinux clean fuzz bench soak install uninstall deb deb-test man completion FORCE
+.PHONY: all test hosttest vmtest portability vmlinux clean fuzz bench soak install uninstall deb deb-test man completion FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -164,13 +181,17 @@ build/asan/sockeye-tests: $(ASAN_TEST_OBJS) $(ASAN_LIB_OBJS)
 	$(call msg,ASAN-LD,$@)
 	$(Q)$(CLANG) $(SAN_FLAGS) $^ $(ASAN_TEST_LIBS) -o $@
 
-sockeye: build/main.o $(LIB_OBJS) $(SERVE_OBJS)
+build/p11kit_absent.o: src/p11kit_absent.c | build
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) $(P11KIT_CFLAGS) -c $< -o $@
+
+sockeye: build/main.o $(LIB_OBJS) $(SERVE_OBJS) build/p11kit_absent.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) $(HTTP_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) $(STATIC_HTTP_LIBS) -o $@
 
 tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -o $@
 
 # The fuzz targets, one per parser of bytes or text from outside (libFuzzer
 # from clang; ASan and UBSan): tests/fuzz/NAME.c, linked with the shared
@@ -220,6 +241,11 @@ hosttest: sockeye tests/sockeye-tests $(FUZZ_BINS) build/asan/sockeye build/asan
 
 vmtest: sockeye tests/sockeye-tests $(FUZZ_BINS)
 	$(Q)./scripts/vmtest.sh $(KERNEL)
+
+# The release binary on Debian 11's userland (tests/portability.sh): a
+# bullseye root made once with debootstrap under build/portability/.
+portability: sockeye
+	$(Q)tests/portability.sh
 
 BENCH_RUNS ?= 6
 BENCH_SECONDS ?= 2

@@ -75,8 +75,12 @@ static __always_inline bool wanted(enum event_kind kind, __u8 protocol)
 	return false;
 }
 
+/* The cookie as stored: assigned when the socket was created or changed
+ * state (or the id that stands in for it, sk_cookie()). */
 static __always_inline __u64 cookie_of(const struct sock *sk)
 {
+	if (!sk_has_cookie())
+		return sk_address_id(sk);
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
@@ -202,7 +206,7 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	/* Asking for the cookie makes the kernel assign one now, so the
 	 * syscall programs below, which can only read it, find it set. */
-	cookie = bpf_get_socket_cookie(sk);
+	cookie = sk_cookie(sk);
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		connect_started(cookie);
@@ -305,7 +309,7 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(send_reset, const struct sock *sk, const struct sk_buff *skb)
 {
 	if (sk)
-		emit_owned(EV_RESET_SENT, sk, bpf_get_socket_cookie((void *)sk), 0, 0);
+		emit_owned(EV_RESET_SENT, sk, sk_cookie((void *)sk), 0, 0);
 	else if (skb)
 		reset_without_socket(skb);
 	return 0;
@@ -314,7 +318,7 @@ int BPF_PROG(send_reset, const struct sock *sk, const struct sk_buff *skb)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset, struct sock *sk)
 {
-	emit_owned(EV_RESET_RECV, sk, bpf_get_socket_cookie(sk), 0, 0);
+	emit_owned(EV_RESET_RECV, sk, sk_cookie(sk), 0, 0);
 	return 0;
 }
 
@@ -324,13 +328,13 @@ int BPF_PROG(error_report, const struct sock *sk)
 	/* tcp_disconnect() reports with no error set, to wake up waiters. */
 	if (!sk->sk_err)
 		return 0;
-	emit_owned(EV_ERROR, sk, bpf_get_socket_cookie((void *)sk), -sk->sk_err, 0);
+	emit_owned(EV_ERROR, sk, sk_cookie((void *)sk), -sk->sk_err, 0);
 	return 0;
 }
 
 static __always_inline void forget_sock(struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
+	__u64 cookie = sk_cookie(sk);
 
 	bpf_map_delete_elem(&connecting, &cookie);
 	bpf_map_delete_elem(&owners, &cookie);
@@ -371,7 +375,7 @@ static __always_inline void created_fx(struct socket *sock, int kern, int ret)
 	if (ret || kern || !sk)
 		return;
 	if (sk->sk_protocol == IPPROTO_TCP || sk->sk_protocol == IPPROTO_UDP)
-		created(sk, bpf_get_socket_cookie(sk));
+		created(sk, sk_cookie(sk));
 }
 
 SEC("fexit/inet_create")
@@ -412,7 +416,7 @@ int BPF_PROG(ev_release_fe, struct socket *sock)
 	struct sock *sk = sock->sk;
 
 	if (sk && !BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock))
-		released(sk, bpf_get_socket_cookie(sk), sk->sk_protocol);
+		released(sk, sk_cookie(sk), sk->sk_protocol);
 	return 0;
 }
 
@@ -440,7 +444,7 @@ static __always_inline void bound_fx(struct socket *sock, int ret)
 	struct sock *sk = sock->sk;
 
 	if (!ret && sk)
-		emit_current(EV_BIND, sk, bpf_get_socket_cookie(sk), 0, 0);
+		emit_current(EV_BIND, sk, sk_cookie(sk), 0, 0);
 }
 
 SEC("fexit/inet_bind")
@@ -527,11 +531,11 @@ int BPF_PROG(ev_connect_fe, struct socket *sock, struct sockaddr *uaddr, int add
 	if (family == AF_INET && addr_len >= (int)sizeof(in) &&
 	    !bpf_probe_read_kernel(&in, sizeof(in), uaddr)) {
 		daddr[0] = in.sin_addr.s_addr;
-		udp_connected(sk, bpf_get_socket_cookie(sk), (const __u8 *)daddr, in.sin_port);
+		udp_connected(sk, sk_cookie(sk), (const __u8 *)daddr, in.sin_port);
 	} else if (family == AF_INET6 && addr_len >= SIN6_LEN_RFC2133 &&
 		   !bpf_probe_read_kernel(&in6, SIN6_LEN_RFC2133, uaddr)) {
 		__builtin_memcpy(daddr, &in6.sin6_addr, 16);
-		udp_connected(sk, bpf_get_socket_cookie(sk), (const __u8 *)daddr, in6.sin6_port);
+		udp_connected(sk, sk_cookie(sk), (const __u8 *)daddr, in6.sin6_port);
 	}
 	return 0;
 }

@@ -39,6 +39,8 @@ const volatile bool layer_times = false;
 /* Whether kfree_skb has its rx_sk argument (Linux 6.11 on): only then can
  * a drop count on its connection. */
 const volatile bool drop_socket = false;
+/* Whether kfree_skb has its reason argument (Linux 5.17 on). */
+const volatile bool drop_reason_given = true;
 
 /* Sockets with a file but no known owner in the last pass, so user space
  * knows when a walk of the processes' files (flows_owners) would help; 1
@@ -183,7 +185,7 @@ static __always_inline void client_started(struct sock *sk)
 		return;
 	if (filter.family && sk->__sk_common.skc_family != filter.family)
 		return;
-	track(sk, bpf_get_socket_cookie(sk), FLOW_CLIENT, true, &o);
+	track(sk, sk_cookie(sk), FLOW_CLIENT, true, &o);
 }
 
 /* A listener's child, born in softirq: its owner is whoever accepts it,
@@ -198,7 +200,7 @@ static __always_inline void server_started(struct sock *sk)
 	/* A new child has no entry yet. */
 	if (!entry_per_connection && !total_retrans(sk))
 		return;
-	cookie = bpf_get_socket_cookie(sk);
+	cookie = sk_cookie(sk);
 	if (bpf_map_lookup_elem(&flows, &cookie))
 		return;
 	read_tuple(sk, &t);
@@ -313,7 +315,7 @@ static __always_inline struct flow_entry *first_retransmit(__u64 cookie,
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(flows_retrans, const struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	__u64 cookie = sk_cookie((void *)sk);
 	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
 	struct sock_tuple t = {};
 	__u32 total, segs;
@@ -337,7 +339,7 @@ int BPF_PROG(flows_retrans, const struct sock *sk)
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(flows_synack, const struct sock *sk, const struct request_sock *req)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	__u64 cookie = sk_cookie((void *)sk);
 	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
 	struct sock_tuple t = {};
 
@@ -445,7 +447,7 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 	/* No entry for a connection the filters leave out anyway. */
 	if (!tuple_wanted(&r->tuple))
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
+	cookie = sk_cookie(sk);
 	s = iter_entry(sk, cookie, &r->tuple);
 	if (!describe(sk, cookie, s, r))
 		return 0;
@@ -486,6 +488,15 @@ static __always_inline void forget_flow(struct sock *sk)
 /* By twin programs, so that no connection stays behind (sockeye.bpf.h). */
 FORGET_ON_DESTROY(flow_end_a, flow_end_b, forget_flow)
 
+/* A socket's struct socket, or NULL if the file is no socket's: the
+ * helper from Linux 5.11 on, before that the file's own fields. */
+static __always_inline struct socket *socket_of_file(struct file *file)
+{
+	if (bpf_core_type_exists(btf_bpf_sock_from_file))
+		return bpf_sock_from_file(file);
+	return file_socket(file);
+}
+
 /* Who owns each TCP socket: a walk over every open file of every process,
  * run by user space when the iterator met sockets without a known owner
  * (open before the start, or accepted: a child is born in softirq). */
@@ -501,17 +512,22 @@ int flows_owners(struct bpf_iter__task_file *ctx)
 
 	if (!task || !file)
 		return 0;
-	sock = bpf_sock_from_file(file);
+	sock = socket_of_file(file);
 	if (!sock)
 		return 0;
-	sk = sock->sk;
-	if (!sk || sk->sk_protocol != IPPROTO_TCP || !is_inet(sk->__sk_common.skc_family))
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return 0;
 	/* The cookie as stored, not bpf_get_socket_cookie(): 6.18.44's verifier
 	 * counts the socket's sk untrusted here and refuses the helper. Zero is
 	 * a socket no program has asked for its cookie yet, so not one of ours:
-	 * the walk looks for sockets the iterator met. */
-	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	 * the walk looks for sockets the iterator met. Where sockets have no
+	 * cookie for programs (before 5.12), those are the ones in flows. */
+	if (sk_has_cookie())
+		cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	else if (cookie = sk_address_id(sk), !bpf_map_lookup_elem(&flows, &cookie))
+		cookie = 0;
 	if (!cookie)
 		return 0;
 	o.pid = task->tgid;

@@ -31,6 +31,10 @@ enum flow_drop_kind {
 	DROP_KINDS,
 };
 
+/* The drop_reasons key of drops the kernel gives no reason for (its
+ * kfree_skb tracepoint has none before Linux 5.17). */
+#define DROP_REASON_UNKNOWN 0xffffffffu
+
 /* What the hooks know of one connection: the value of the flows map. */
 struct flow_entry {
 	struct sock_owner owner;	/* pid 0 until known */

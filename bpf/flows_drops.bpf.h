@@ -61,26 +61,27 @@ static __always_inline void count_drop_reason(__u32 reason)
  * A checksum is checked before the socket is looked up when the segment is
  * 76 bytes or less (CHECKSUM_BREAK), after it otherwise. */
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(flows_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+int BPF_PROG(flows_drop, struct sk_buff *skb)
 {
 	/* Read only where the kernel has it: the verifier refuses a read
 	 * past the tracepoint's last argument. */
 	struct sock *rx_sk = drop_socket ? (struct sock *)ctx[3] : NULL;
+	__u32 why = drop_reason_given ? (__u32)ctx[2] : DROP_REASON_UNKNOWN;
 	struct flow_entry *s;
 	__u64 cookie;
 	__u32 kind;
 
 	if (!carries_tcp(skb))
 		return 0;
-	count_drop_reason(reason);
+	count_drop_reason(why);
 	if (!rx_sk)
 		return 0;
-	cookie = bpf_get_socket_cookie(rx_sk);
+	cookie = sk_cookie(rx_sk);
 	s = bpf_map_lookup_elem(&flows, &cookie);
 	if (!s)
 		return 0;
-	kind = reason == DROP_REASON(TCP_CSUM) ? DROP_CSUM :
-	       sequence_error(reason) ? DROP_SEQ : DROP_OTHER;
+	kind = why == DROP_REASON(TCP_CSUM) ? DROP_CSUM :
+	       sequence_error(why) ? DROP_SEQ : DROP_OTHER;
 	if (kind < DROP_KINDS)
 		__sync_fetch_and_add(&s->drops[kind], 1);
 	return 0;

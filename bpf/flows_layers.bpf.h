@@ -288,7 +288,7 @@ int BPF_PROG(flows_tcp_in, struct sock *sk, const struct sk_buff *skb)
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
-	cookie = bpf_get_socket_cookie(sk);
+	cookie = sk_cookie(sk);
 	count_layer(cookie, LAYER_RX_DEVICE, now - st->ns);
 	stamp(skb, cookie, LAYER_RX_QUEUE, now);
 	return 0;

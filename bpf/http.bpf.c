@@ -58,13 +58,17 @@ struct http_call {
 	__u8 pad[2];
 };
 
-/* Task storage: goes with the thread, and costs no hash look-up. */
+/* Task storage: goes with the thread, and costs no hash look-up (or the
+ * fallback of thread_slot() in bpf/sockeye.bpf.h). */
+static const struct http_call no_call;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct http_call);
 } calls SEC(".maps");
+
 
 /* A watched socket. Its ports tell a reused struct sock from the old one;
  * its tuple, read once, goes into every record. */
@@ -84,7 +88,27 @@ struct {
 	__type(value, struct http_conn);
 } conns SEC(".maps");
 
-__u64 next_conn_id;
+/* Connections met on each CPU: a connection's id is its CPU's count and
+ * the CPU, unique with no atomic fetch (which needs Linux 5.12): a
+ * program does not leave its CPU while it runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conns_met SEC(".maps");
+
+static __always_inline __u64 new_conn_id(void)
+{
+	__u32 zero = 0;
+	__u64 *met = bpf_map_lookup_elem(&conns_met, &zero);
+
+	if (!met)
+		return 0;
+	/* The count in the low bits: user space spreads connections over its
+	 * slots by the id's remainder. */
+	return (__u64)bpf_get_smp_processor_id() << 48 | ++*met;
+}
 
 /* When summing: the requests of a connection that wait for their answer,
  * by connection and number. */
@@ -253,8 +277,7 @@ static __always_inline void remember(const struct trace_event_raw_sys_enter *ctx
 	 * before their bytes are there. */
 	if (dir == HTTP_SENT && !write_copies(key, buf, len))
 		return;
-	slot = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL,
-				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	slot = thread_slot(&calls, &no_call, true);
 	if (slot)
 		*slot = c;
 }
@@ -295,7 +318,7 @@ static __always_inline struct http_conn *connection(const struct http_call *c, _
 		return conn;
 	if (!start)
 		return NULL;
-	fresh.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
+	fresh.id = new_conn_id();
 	read_tuple((const struct sock *)c->sk, &fresh.tuple);
 	bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY);
 	return bpf_map_lookup_elem(&conns, &key);
@@ -532,7 +555,7 @@ static __always_inline void capture(const struct http_call *c, __u32 count)
 
 static __always_inline int finish(const struct trace_event_raw_sys_exit *ctx)
 {
-	struct http_call *p = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL, 0), c;
+	struct http_call *p = thread_slot(&calls, &no_call, false), c;
 
 	if (!p || !p->sk)
 		return 0;

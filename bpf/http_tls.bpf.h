@@ -38,6 +38,8 @@ struct tls_call {
 	__u8 dir;
 };
 
+static const struct tls_call no_tls_call;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -68,7 +70,7 @@ static __always_inline bool inside_tls_call(struct sock *sk)
 
 	if (!tls)
 		return false;
-	t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), NULL, 0);
+	t = thread_slot(&tls_calls, &no_tls_call, false);
 	if (!t || !t->conn)
 		return false;
 	t->sk = (__u64)sk;
@@ -81,8 +83,7 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 dir)
 
 	if (!current_passes())
 		return 0;
-	t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), NULL,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	t = thread_slot(&tls_calls, &no_tls_call, true);
 	if (!t)
 		return 0;
 	*t = (struct tls_call){
@@ -107,11 +108,13 @@ static __always_inline __u64 tls_socket(const struct tls_call *t)
 	return t->sk;
 }
 
-/* bytes: what the call moved (its return value, or for the _ex calls what
- * it stored), 0 or less if it failed. */
+/* ret: the call's return value: the bytes it moved, 0 or less if it
+ * failed; for the _ex calls 1 on success, the bytes stored at done_at.
+ * The socket is tied even when the call moved nothing (a read that would
+ * block), so that the next call can use it. */
 static __always_inline int tls_exit(bool ex, int ret)
 {
-	struct tls_call *p = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), NULL, 0);
+	struct tls_call *p = thread_slot(&tls_calls, &no_tls_call, false);
 	struct http_call c = { .tls = 1 };
 	struct tls_call t;
 	__u64 count;

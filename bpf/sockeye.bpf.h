@@ -23,6 +23,57 @@
  * src/options.h); the verifier drops the branches of filters left at zero. */
 const volatile struct sock_filters filter = {};
 
+/* A socket's id: its cookie, which bpf_get_socket_cookie() gives tracing
+ * programs from Linux 5.12 on. Before, the socket's address, mixed with
+ * a key user space draws at each start (socket_id_key() in src/maps.h)
+ * so that no kernel address reaches the output: unique while the socket
+ * lives, which is as long as any entry keyed by it (they go when the
+ * socket is destroyed or closed). */
+const volatile __u64 sk_id_key = 0;
+
+static __always_inline bool sk_has_cookie(void)
+{
+	return bpf_core_type_exists(btf_bpf_get_socket_ptr_cookie);
+}
+
+/* The id that stands in for the cookie: needs no helper, so kprobes and
+ * syscall tracepoints use it too. */
+static __always_inline __u64 sk_address_id(const void *sk)
+{
+	__u64 addr = 0;
+
+	/* The verifier allows no arithmetic on a pointer: its value is
+	 * read back from the stack as a number. */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
+	return addr ^ sk_id_key;
+}
+
+static __always_inline __u64 sk_cookie(void *sk)
+{
+	return sk_has_cookie() ? bpf_get_socket_cookie(sk) : sk_address_id(sk);
+}
+
+/* The current thread's slot in a map of task storage (with create, made
+ * from none if there is none). Before Linux 5.11 tracing programs have
+ * neither task storage nor bpf_get_current_task_btf(): user space then
+ * makes the map an LRU hash keyed by thread id (thread_slots_by_tid() in
+ * src/maps.h), whose slots outlive their thread until evicted. */
+static __always_inline void *thread_slot(void *map, const void *none, bool create)
+{
+	__u32 tid;
+	void *p;
+
+	if (bpf_core_type_exists(btf_bpf_get_current_task_btf))
+		return bpf_task_storage_get(map, bpf_get_current_task_btf(), NULL,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	p = bpf_map_lookup_elem(map, &tid);
+	if (p || !create)
+		return p;
+	bpf_map_update_elem(map, &tid, none, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, &tid);
+}
+
 static __always_inline bool is_inet(__u16 family)
 {
 	return family == AF_INET || family == AF_INET6;
@@ -59,6 +110,14 @@ static __always_inline void read_tuple(const struct sock *sk, struct sock_tuple 
 		t->sport = sport;
 }
 
+/* private_data is a struct socket only in a socket's file. */
+static __always_inline struct socket *file_socket(struct file *file)
+{
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	return BPF_CORE_READ(file, private_data);
+}
+
 /* For syscall tracepoints: the socket behind a file descriptor of the
  * current task, or NULL if the fd is not open or not a socket. */
 static __always_inline struct sock *sock_of_fd(long fd)
@@ -72,10 +131,7 @@ static __always_inline struct sock *sock_of_fd(long fd)
 	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	/* private_data is a struct socket only in a socket's file. */
-	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
+	sock = file_socket(file);
 	return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
 

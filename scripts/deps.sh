@@ -20,13 +20,14 @@
 set -eu
 
 BUILD="make gcc clang libbpf-dev bpftool libelf-dev zlib1g-dev libc6-dev pkg-config \
-libncurses-dev libhttp-parser-dev libmicrohttpd-dev"
+libncurses-dev libhttp-parser-dev libmicrohttpd-dev libyaml-dev libcrypt-dev libgnutls28-dev \
+libunistring-dev"
 # The tests (sanitizer and fuzz builds, loads, servers, the kernel
 # matrix's qemu guests), make deb-test, and the benchmarks.
 TEST="llvm libclang-rt-14-dev python3 iproute2 iperf3 jq util-linux tmux iptables curl \
 nginx-light wrk prometheus qemu-system-x86 busybox-static cpio kmod xz-utils \
 git dpkg-dev debhelper fakeroot lintian strace systemd python3-jsonschema openssl \
-gnutls-bin python3-yaml"
+gnutls-bin python3-yaml debootstrap"
 # The systemd services those packages bring, to disable once installed.
 SERVICES="nginx-light:nginx.service prometheus:prometheus.service"
 

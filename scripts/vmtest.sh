@@ -33,6 +33,10 @@ FORCE=${VMTEST_FORCE-fentry kprobe}
 # Tests of the features that have fallback hooks: run again under each
 # forced hook kind, so every path must give the same exact numbers.
 FALLBACK_TESTS="top_ events_tcp_lifecycle events_udp_ fallback_ agent_top_from_agent agent_scraped"
+# Tests that need nothing but sockeye and the runner (no curl, Python or
+# tmux), run first in the guest's own root, busybox alone with no libc at
+# all: the release binary must run on any userland.
+BARE_TESTS="fallback_features events_tcp_lifecycle connlat_ipv4_and_ipv6 soconnect_results sockstat_counts cli_events_json_lines"
 # Modules the guest needs before it has the host's root: virtio-pci,
 # virtiofs and overlay (the cloud kernels build some as modules). The rest
 # the guest's kernel loads on demand from the kernel package.
@@ -42,9 +46,52 @@ MARK=@@vmtest
 
 die() { echo "vmtest: $*" >&2; exit 2; }
 
-# The concrete linux-image package behind a series or a meta-package:
-# linux-image-6.12-cloud-amd64 exists, 6.1 is the plain cloud meta-package.
+# Debian's older suites, whose kernels the host's own sources do not list
+# (5.10 is bullseye's): an apt configuration of the script's own under
+# $CACHE/apt, with its own index, so the host's sources and index stay as
+# they are. Its index is refreshed once a day.
+OLD_SUITES="bullseye bullseye-security"
+OLD_APT=$PWD/$CACHE/apt/apt.conf
+old_apt() {
+	local d=$CACHE/apt s
+	if [ ! -e "$OLD_APT" ]; then
+		mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/parts"
+		for s in $OLD_SUITES; do
+			case $s in
+			*-security) echo "deb http://deb.debian.org/debian-security $s main" ;;
+			*) echo "deb http://deb.debian.org/debian $s main" ;;
+			esac
+		done > "$d/sources.list"
+		: > "$d/status"
+		cat > "$OLD_APT" <<-EOF
+		Dir::Etc::SourceList "$PWD/$d/sources.list";
+		Dir::Etc::SourceParts "$PWD/$d/parts";
+		Dir::State::Lists "$PWD/$d/lists";
+		Dir::State::status "$PWD/$d/status";
+		Dir::Cache "$PWD/$d/cache";
+		EOF
+	fi
+	if [ -z "$(find "$d/lists" -name '*_Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+		echo "vmtest: updating the index of $OLD_SUITES" >&2
+		APT_CONFIG=$OLD_APT apt-get update -qq >/dev/null 2>&1 ||
+			die "apt-get update of $OLD_SUITES failed (see APT_CONFIG=$OLD_APT apt-get update)"
+	fi
+}
+
+# The concrete linux-image package behind a series or a meta-package, in
+# the host's index or else the older suites' (then printed with the
+# configuration to use, "PACKAGE CONFIG"): linux-image-6.12-cloud-amd64
+# exists, 6.1 and 5.10 are the plain cloud meta-package of their suite.
 resolve_package() {
+	local conf
+	for conf in "" old; do
+		[ -z "$conf" ] || { old_apt; conf=$OLD_APT; }
+		APT_CONFIG=$conf resolve_in "$1" && return 0
+	done
+	die "no cloud kernel of series $1 in the archive (apt-cache search linux-image-$1)"
+}
+
+resolve_in() {
 	local pkg dep
 	case $1 in
 	linux-image-*) pkg=$1 ;;
@@ -57,15 +104,17 @@ resolve_package() {
 		pkg=$dep
 	done
 	case $1 in
-	linux-image-*) ;;
-	*) case $pkg in linux-image-"$1".*) ;; *) die "no cloud kernel of series $1 in the archive (apt-cache search linux-image-$1)" ;; esac ;;
+	linux-image-*) apt-cache show "$pkg" >/dev/null 2>&1 || return 1 ;;
+	*) case $pkg in linux-image-"$1".*) ;; *) return 1 ;; esac ;;
 	esac
-	echo "$pkg"
+	echo "$pkg${APT_CONFIG:+ $APT_CONFIG}"
 }
 
 # Downloads and unpacks a kernel package once; prints its directory.
 fetch_kernel() {
 	local pkg=$1 ver dir deb
+	export APT_CONFIG=${2:-}
+	[ -n "$APT_CONFIG" ] || unset APT_CONFIG
 	ver=$(apt-cache show "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
 	[ -n "$ver" ] || die "$pkg: not in the package index (run apt-get update)"
 	dir=$CACHE/kernels/${pkg}_$ver
@@ -146,6 +195,15 @@ write_init() {
 			SOCKEYE_FORCE_HOOK=\$2 sh -c "cd '$PWD' && ./tests/sockeye-tests \$3"
 		echo "$MARK-end \$1 \$?"
 	}
+	# The static release binary and runner in this root, which has no
+	# libc: the host's tree is reached under /root.
+	mkdir -p /tmp
+	mount -t tracefs tracefs /sys/kernel/tracing
+	mount -t bpf bpf /sys/fs/bpf
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup
+	echo "$MARK-begin bare"
+	(cd "/root$PWD" && env -i PATH=/bin SOCKEYE_TEST_TIMEOUT=$TEST_TIMEOUT ./tests/sockeye-tests $BARE_TESTS)
+	echo "$MARK-end bare \$?"
 	run default "" "$ONLY"
 	# Forced runs only where the preferred hooks exist: elsewhere (6.1)
 	# the default run already went through the fallbacks.
@@ -249,7 +307,7 @@ summarize() {
 run_kernel() {
 	local name=$1 out=$2 pkg kdir kver log start rc
 	pkg=$(resolve_package "$name")
-	kdir=$(fetch_kernel "$pkg")
+	kdir=$(fetch_kernel $pkg)
 	kver=$(ls "$kdir/boot" | sed -n 's/^vmlinuz-//p' | head -1)
 	log=$CACHE/logs/$kver${VMTEST_BROKEN:+-broken}.log
 	start=$(date +%s)
@@ -298,7 +356,8 @@ first=$(echo "$kernels" | head -1)
 # self-check boots the same kernel as a guest beside it, and two unpacks
 # of one directory at once break each other.
 for k in $kernels; do
-	fetch_kernel "$(resolve_package "$k")" >/dev/null
+	pkg=$(resolve_package "$k")
+	(fetch_kernel $pkg) >/dev/null
 done
 i=0
 for k in "$@"; do

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include "sockeye.h"
 #include "events_session.h"
+#include "maps.h"
 #include "programs.h"
 #include "sockio.h"
 #include "events.skel.h"
@@ -123,6 +124,7 @@ int events_session_start(struct events_session *s, const struct events_config *c
 	if (!s->skel)
 		return open_failed("events");
 	set_filters(&s->skel->rodata->filter, &cfg->filters);
+	s->skel->rodata->sk_id_key = socket_id_key();
 	s->skel->rodata->event_mask = cfg->event_mask;
 	s->skel->rodata->proto_mask = cfg->proto_mask;
 	missing = select_programs(s->skel->obj, &events_programs, cfg->event_mask,

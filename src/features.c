@@ -144,6 +144,10 @@ static void on_hook(void *ctx, const char *section, const char *gives, bool ok, 
 	line(r, "hook", section, ok, detail);
 }
 
+/* Every command is tested down to the kernel matrix's oldest kernel;
+ * docs/kernels.md says what each one does differently there. */
+#define OLDEST_TESTED "oldest kernel tested: 5.10"
+
 static void report_command(struct report *r, const struct program_set *set)
 {
 	const char *name = set->cmd;
@@ -158,9 +162,9 @@ static void report_command(struct report *r, const struct program_set *set)
 		return;
 	}
 	if (!r->hooks_missing)
-		snprintf(detail, sizeof(detail), "runs fully");
+		snprintf(detail, sizeof(detail), "runs fully; %s", OLDEST_TESTED);
 	else if (r->hooks_missing < r->hooks_total)
-		snprintf(detail, sizeof(detail), "runs without: %s", r->missing);
+		snprintf(detail, sizeof(detail), "runs without: %s; %s", r->missing, OLDEST_TESTED);
 	else
 		snprintf(detail, sizeof(detail), "cannot run: none of its hooks exist");
 	heading(r, "Command");

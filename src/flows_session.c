@@ -129,6 +129,8 @@ const char *drop_reason_name(uint32_t reason)
 {
 	static char unknown[32];
 
+	if (reason == DROP_REASON_UNKNOWN)
+		return "UNKNOWN";
 	load_drop_reasons();
 	for (int i = 0; i < n_reasons; i++)
 		if (reasons[i].value == reason)
@@ -212,6 +214,7 @@ bool flows_drops_per_connection(void)
 static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 {
 	set_filters(&skel->rodata->filter, &cfg->filters);
+	skel->rodata->sk_id_key = socket_id_key();
 	skel->rodata->filter_sport = cfg->sport;
 	skel->rodata->filter_dport = cfg->dport;
 	skel->rodata->show_listeners = cfg->listeners;
@@ -221,6 +224,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->entry_per_connection = !cfg->counters_only;
 	skel->rodata->layer_times = cfg->layers;
 	skel->rodata->drop_socket = flows_drops_per_connection();
+	skel->rodata->drop_reason_given = tracepoint_arg_count("kfree_skb") >= 3;
 	/* Without -t these maps are never used: one entry each, not 1 MiB
 	 * and more of kernel memory. */
 	if (!cfg->layers) {

@@ -15,12 +15,14 @@
 #include "json.h"
 #include "probe.h"
 
-/* The kernel's sums with both roles added up: one row per method,
- * status and path group, never more rows than the kernel has sums. */
+/* The kernel's sums: one row per method, status, path group and role
+ * (an exchange between two processes of the host is in one row of each
+ * role), never more rows than the kernel has sums. */
 struct summary_row {
 	char method[HTTP_METHOD_LEN];
 	uint16_t status;
 	bool tls;
+	bool server;	/* the role: the request was received here */
 	char group[HTTP_PATH_LEN + 1];
 	uint64_t count;
 	uint64_t slots[HTTP_LATENCY_SLOTS];	/* log2 of latency in microseconds */
@@ -105,15 +107,16 @@ static void print_json(const struct printer *p, const struct http_event *e)
 	json_end(&j);
 }
 
-/* The row of these rows with this method, status and group, or NULL. */
-static struct summary_row *find_row(const struct summary_rows *r, const char *method,
-				    uint16_t status, const char *group, bool tls)
+/* The row of these rows like key (method, status, group, TLS, role), or
+ * NULL. */
+static struct summary_row *find_row(const struct summary_rows *r, const struct summary_row *key)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct summary_row *row = &r->rows[i];
 
-		if (row->status == status && row->tls == tls && !strcmp(row->method, method) &&
-		    !strcmp(row->group, group))
+		if (row->status == key->status && row->tls == key->tls &&
+		    row->server == key->server && !strcmp(row->method, key->method) &&
+		    !strcmp(row->group, key->group))
 			return row;
 	}
 	return NULL;
@@ -124,23 +127,19 @@ static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct 
 {
 	struct printer *p = ctx;
 	struct summary_rows *r = &p->now;
-	struct summary_row *row;
-	char method[HTTP_METHOD_LEN + 1] = "", group[HTTP_PATH_LEN + 1] = "";
+	struct summary_row *row, like = { .status = key->status, .tls = key->tls,
+					  .server = key->server };
 
-	memcpy(method, key->method, sizeof(key->method));
-	memcpy(group, key->group, HTTP_PATH_LEN);
-	if (!http_method_status_match(&p->o->match, method, key->status))
+	memcpy(like.method, key->method, sizeof(key->method));
+	memcpy(like.group, key->group, HTTP_PATH_LEN);
+	if (!http_method_status_match(&p->o->match, like.method, key->status))
 		return;
-	row = find_row(r, method, key->status, group, key->tls);
+	row = find_row(r, &like);
 	if (!row) {
 		if (r->n == HTTP_SUM_ROWS)	/* not while the kernel keeps its sums */
 			return;
 		row = &r->rows[r->n++];
-		memset(row, 0, sizeof(*row));
-		strcpy(row->method, method);
-		row->status = key->status;
-		row->tls = key->tls;
-		strcpy(row->group, group);
+		*row = like;
 	}
 	row->count += sum->count;
 	for (int i = 0; i < HTTP_LATENCY_SLOTS; i++)
@@ -170,6 +169,7 @@ static void print_row_json(const struct summary_row *row, const struct report_sp
 	json_uint(&j, "status", row->status);
 	json_str(&j, "path_prefix", row->group);
 	json_bool(&j, "tls", row->tls);
+	json_str(&j, "role", row->server ? "server" : "client");
 	json_hist(&j, row->slots, HTTP_LATENCY_SLOTS);
 	json_end(&j);
 }
@@ -183,10 +183,10 @@ static void print_row(const struct printer *p, const struct summary_row *row,
 		print_row_json(row, span);
 		return;
 	}
-	printf("\n%s %u %s%s: %llu exchanges, latency:\n",
+	printf("\n%s %u %s%s, %s side: %llu exchanges, latency:\n",
 	       text_safe(method, sizeof(method), row->method), row->status,
 	       text_safe(group, sizeof(group), row->group), row->tls ? " (TLS)" : "",
-	       (unsigned long long)row->count);
+	       row->server ? "server" : "client", (unsigned long long)row->count);
 	print_log2_hist(stdout, row->slots, HTTP_LATENCY_SLOTS, "usecs");
 }
 
@@ -211,8 +211,7 @@ static int report_summary(void *ctx, const struct report_span *span)
 	}
 	for (size_t i = 0; i < p->now.n; i++) {
 		struct summary_row gained = p->now.rows[i];
-		const struct summary_row *old = find_row(&p->before, gained.method, gained.status,
-							 gained.group, gained.tls);
+		const struct summary_row *old = find_row(&p->before, &gained);
 
 		for (int s = 0; old && s < HTTP_LATENCY_SLOTS; s++)
 			gained.slots[s] -= old->slots[s];
@@ -310,9 +309,10 @@ static const struct opt_def http_options[] = {
 	  OPT_FIELD(T, match), .parse = parse_status },
 	{ "path-prefix", 0, "P", "only paths that start with P (/api)", OPT_CALL,
 	  OPT_FIELD(T, match), .parse = parse_path_prefix },
-	{ "summary", 0, NULL, "per method, status and path prefix (up to the second '/'): count "
-	  "and a log2 histogram of latency in microseconds, every interval with -i, else once "
-	  "at exit", OPT_FLAG, OPT_FIELD(T, summary) },
+	{ "summary", 0, NULL, "per method, status, path prefix (up to the second '/') and role: "
+	  "count and a log2 histogram of latency in microseconds, every interval with -i, else "
+	  "once at exit; an exchange between two processes of this host counts once per role "
+	  "(client, server)", OPT_FLAG, OPT_FIELD(T, summary) },
 	{ "tls-plaintext", 0, NULL, "show exchanges inside TLS (HTTPS) too: copies the decrypted "
 	  "bytes, where paths and headers can carry secrets (--summary counts HTTPS without it)",
 	  OPT_FLAG, OPT_FIELD(T, tls_plaintext) },
@@ -373,8 +373,7 @@ const struct command http_command = {
 	"\n"
 	"JSON Lines: a header record, then records of type http (request_size and\n"
 	"response_size -1 when unknown; tls true inside HTTPS), with --summary of type\n"
-	"http_summary (total\n"
-	"exchanges; counts[0] is 0-1 us, counts[n] 2^n to 2^(n+1)-1 us), and lost\n"
+	"http_summary (role client or server; total exchanges; counts[0] is 0-1 us, counts[n] 2^n to 2^(n+1)-1 us), and lost\n"
 	"(with --summary, exchanges not summed too); the fields are in sockeye's\n"
 	"JSON schema (schema/sockeye.schema.json).\n"
 	"\n"

@@ -57,7 +57,12 @@ static void on_record(void *ctx, const void *data, size_t size)
 	struct http_session *s = ctx;
 	const struct http_record *r = data;
 	size_t copied = size - offsetof(struct http_record, data);
-	struct http_slot *slot = &s->slots[r->conn_id % HTTP_CONNS];
+	/* An id is its CPU (above bit 48) and that CPU's count of connections
+	 * (bpf/http.bpf.c, new_conn_id()): the CPU moves the slot too, or the
+	 * first connections of each CPU would share theirs and reset each
+	 * other's parsers. 1021, a prime, spreads them. */
+	struct http_slot *slot = &s->slots[((r->conn_id & ((1ULL << 48) - 1)) +
+					    (r->conn_id >> 48) * 1021) % HTTP_CONNS];
 	struct http_piece piece = {
 		.ts_ns = r->ts_ns, .seq = r->seq, .count = r->count, .data = r->data,
 		.len = r->len < copied ? r->len : copied, .dir = r->dir, .flags = r->flags,
@@ -108,6 +113,8 @@ static int session_open(struct http_session *s, const struct sock_filters *filte
 	if (!s->skel)
 		return open_failed("http");
 	set_filters(&s->skel->rodata->filter, filters);
+	thread_slots_by_tid(s->skel->maps.calls);
+	thread_slots_by_tid(s->skel->maps.tls_calls);
 	wanted = GIVES_PAYLOAD | tls_possible(tls);
 	s->skel->rodata->tls = wanted & GIVES_TLS;
 	s->tls_libs = wanted & GIVES_TLS ? tls : NULL;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "maps.h"
@@ -175,4 +176,22 @@ void shrink_for_tests(struct bpf_map *map)
 	if (entries && *entries)
 		bpf_map__set_max_entries(map, parse_ulong(NULL, "SOCKEYE_MAX_ENTRIES", entries,
 							  1, UINT32_MAX));
+}
+
+uint64_t socket_id_key(void)
+{
+	static uint64_t key;
+
+	while (!key && getrandom(&key, sizeof(key), 0) != sizeof(key))
+		;
+	return key;
+}
+
+void thread_slots_by_tid(struct bpf_map *map)
+{
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) > 0)
+		return;
+	bpf_map__set_type(map, BPF_MAP_TYPE_LRU_HASH);
+	bpf_map__set_map_flags(map, 0);
+	bpf_map__set_max_entries(map, 16384);
 }

@@ -28,7 +28,19 @@ struct bpf_object;
  * interrupt inside an interrupt inside the pair). */
 uint64_t skipped_runs(const struct bpf_object *obj);
 
+/* The key that mixes a socket's address into its id where the kernel gives
+ * tracing programs no socket cookie (before 5.12; sk_cookie() in
+ * bpf/sockeye.bpf.h): drawn once per process, so that ids stay unique
+ * while no kernel address is shown. */
+uint64_t socket_id_key(void);
+
 struct bpf_map;
+/* Where the kernel has no task storage for tracing programs (before 5.11),
+ * makes a map of it an LRU hash keyed by thread id instead (thread_slot()
+ * in bpf/sockeye.bpf.h), with room for as many threads inside a traced
+ * call at once. Call between open and load. */
+void thread_slots_by_tid(struct bpf_map *map);
+
 /* SOCKEYE_MAX_ENTRIES=N (for tests): the per-connection and per-process
  * maps given here hold N entries, so that a test fills them with a few
  * connections. Call between open and load. */

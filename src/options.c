@@ -232,7 +232,7 @@ static void check_repeats(const char *cmd, const struct option_list *l, size_t i
 {
 	const struct opt_def *o = l->def[i];
 
-	if (seen[i])
+	if (seen[i] && !o->many)
 		usage_error(cmd, "option '%s' given twice", spelled(o));
 	seen[i] = o;
 	if (!o->group)

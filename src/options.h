@@ -60,6 +60,7 @@ struct opt_def {
 	/* OPT_CALL: stores arg in field, or calls usage_error(). */
 	void (*parse)(const char *cmd, const char *arg, void *field);
 	int group;		/* options of one group exclude each other */
+	bool many;		/* OPT_CALL: may be given again, each value parsed */
 	const char *renamed;	/* OPT_RENAMED: the spelling to use now */
 };
 

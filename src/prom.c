@@ -81,6 +81,13 @@ void prom_uint(FILE *out, const char *name, const struct prom_label *labels, siz
 	fprintf(out, " %" PRIu64 "\n", value);
 }
 
+void prom_double(FILE *out, const char *name, const struct prom_label *labels, size_t n,
+		 double value)
+{
+	series(out, name, "", labels, n, true);
+	fprintf(out, " %.15g\n", value);
+}
+
 static void bucket(FILE *out, const char *name, const struct prom_label *labels, size_t n,
 		   const char *le, uint64_t cumulative)
 {

@@ -24,6 +24,10 @@ void prom_family(FILE *out, const char *name, const char *type, const char *help
 /* One sample: name{labels} value. n may be 0 (labels NULL). */
 void prom_uint(FILE *out, const char *name, const struct prom_label *labels, size_t n,
 	       uint64_t value);
+/* One sample with a value that is not a whole number (seconds), written
+ * with 15 significant digits: a start time keeps its hundredths. */
+void prom_double(FILE *out, const char *name, const struct prom_label *labels, size_t n,
+		 double value);
 /* A histogram's samples from its buckets' own counts (not cumulative):
  * counts[i] holds the values up to le_seconds[i] above the previous
  * bound, and counts[n_bounds] the ones above the last (+Inf). The sum is

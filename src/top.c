@@ -142,7 +142,7 @@ static const struct opt_def top_options[] = {
 	OPTION_SORT(T, view.sort, "pid, user, comm, sent, recv (rates), total-sent, total-recv, "
 		    "or rate (sent + received; the default)", top_sort_keys),
 	{ "reverse", 'r', NULL, "reverse the order", OPT_FLAG, OPT_FIELD(T, view.reverse) },
-	{ "units", 0, "UNIT", "kb (default), mb, b (exact bytes) or auto", OPT_CHOICE,
+	{ "units", 0, "UNIT", "kb (KiB, 1024 bytes; the default), mb (MiB), b (exact bytes) or auto", OPT_CHOICE,
 	  OPT_FIELD(T, view.units), .choices = top_units },
 	OPTION_TCP_UDP(T, view.protocols, SPLITS_TCP, SPLITS_UDP),
 	{ "by-cgroup", 'g', NULL, "one row per cgroup (container, service) instead of per "

@@ -102,16 +102,15 @@ static void count_departed(const struct top_snapshot *last, struct top_snapshot 
 	}
 }
 
-/* Marks the rows of processes that have exited, and deletes the counters
- * of those whose grace period is over (at once for top's own). */
-static void mark_ended(struct top_session *s, struct top_row *rows, size_t n)
+/* Deletes the counters of the processes that have ended once their grace
+ * period is over (at once for top's own). */
+static void forget_ended(struct top_session *s, struct top_row *rows, size_t n)
 {
 	uint64_t now = monotonic_now_ns();
 
 	for (size_t i = 0; i < n; i++) {
 		struct top_row *r = &rows[i];
 
-		r->ended = r->gone || process_ended(r->pid);
 		if (!r->ended)
 			continue;
 		if (!r->ended_ns)
@@ -135,13 +134,23 @@ int top_take(struct top_session *s, struct top_tracker *t, const struct report_s
 		free(read);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		/* A process seen ended sends no more: read it again for what
+		 * it sent between the first read and its exit, since its row
+		 * leaves after this. Deleted since (an agent's): the first
+		 * read stands. */
+		bool ended = process_ended(read[i].pid);
+
+		if (ended)
+			top_read_again(s, &read[i]);
 		fill_row(&read[i], &t->last, !t->reads && !s->skel, &now.rows[i]);
+		now.rows[i].ended = ended || now.rows[i].gone;
+	}
 	free(read);
 	now.n = n;
 	qsort(now.rows, n, sizeof(*now.rows), by_pid);
 	count_departed(&t->last, &now);
-	mark_ended(s, now.rows, n);
+	forget_ended(s, now.rows, n);
 	now.end_ns = span->end_ns;
 	now.span_ns = span->length_ns;
 	now.skipped = top_skipped(s);
@@ -365,10 +374,11 @@ const char *split_name(int split)
 	return names[split];
 }
 
-/* KB and MB are 1024 and 1024 * 1024 bytes, as nethogs counts them. */
+/* Binary units, named as such (KiB, MiB: 1024 and 1024 * 1024 bytes, as
+ * nethogs counts them), in the table and the chart alike. */
 void format_amount(char *buf, size_t len, double bytes, enum top_units units)
 {
-	static const char *const suffix[] = { "B", "KB", "MB", "GB", "TB" };
+	static const char *const suffix[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int scale = 0;
 
 	switch (units) {
@@ -395,7 +405,7 @@ void format_amount(char *buf, size_t len, double bytes, enum top_units units)
 static const char *rate_unit(enum top_units units)
 {
 	static const char *const names[TOP_UNITS] = {
-		[UNITS_KB] = " KB/s", [UNITS_MB] = " MB/s", [UNITS_B] = " B/s", [UNITS_AUTO] = "/s",
+		[UNITS_KB] = " KiB/s", [UNITS_MB] = " MiB/s", [UNITS_B] = " B/s", [UNITS_AUTO] = "/s",
 	};
 
 	return names[units];
@@ -404,7 +414,7 @@ static const char *rate_unit(enum top_units units)
 static const char *amount_unit(enum top_units units)
 {
 	static const char *const names[TOP_UNITS] = {
-		[UNITS_KB] = " KB", [UNITS_MB] = " MB", [UNITS_B] = " B", [UNITS_AUTO] = "",
+		[UNITS_KB] = " KiB", [UNITS_MB] = " MiB", [UNITS_B] = " B", [UNITS_AUTO] = "",
 	};
 
 	return names[units];
@@ -501,20 +511,38 @@ static const char *cache_add(struct name_cache *c, uint64_t id, const char *name
 	return copy;
 }
 
+/* The user's name from /etc/passwd itself, not through NSS (getpwuid):
+ * the release binary is static, and glibc's NSS modules are shared
+ * libraries of the host's own glibc version. Users known only to a
+ * directory service (LDAP, sssd) show as their number. */
+static int passwd_name(uint32_t uid, char *name, size_t size)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && (pw = fgetpwent(f)))
+		if (pw->pw_uid == uid)
+			found = snprintf(name, size, "%s", pw->pw_name) > 0;
+	fclose(f);
+	return found;
+}
+
 const char *user_name(uint32_t uid)
 {
 	static struct name_cache users;
 	const char *name = cached(&users, uid);
-	struct passwd *pw;
-	char number[16];
+	char found[256];
 
 	if (name)
 		return name;
 	if (uid == UINT32_MAX)
 		return cache_add(&users, uid, "-");
-	pw = getpwuid(uid);
-	snprintf(number, sizeof(number), "%u", uid);
-	return cache_add(&users, uid, pw ? pw->pw_name : number);
+	if (!passwd_name(uid, found, sizeof(found)))
+		snprintf(found, sizeof(found), "%u", uid);
+	return cache_add(&users, uid, found);
 }
 
 static struct name_cache cgroups;

@@ -167,7 +167,7 @@ static const char *const help_lines[] = {
 	"  a          sort by sent/s + received/s",
 	"  < >        sort by the column on the left, on the right",
 	"  I          reverse the order",
-	"  m          units: KB, MB, bytes, automatic",
+	"  m          units: KiB, MiB, bytes, automatic",
 	"  t          protocols: TCP+UDP, TCP, UDP",
 	"  f          families: IPv4+IPv6, IPv4, IPv6",
 	"  x          a line per protocol and family under each row",

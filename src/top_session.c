@@ -12,6 +12,7 @@
 #include "sockeye.h"
 #include "top_session.h"
 #include "maps.h"
+#include "options.h"
 #include "pins.h"
 #include "programs.h"
 #include "sockio.h"
@@ -71,11 +72,22 @@ int top_session_start(struct top_session *s, const struct sock_filters *filters)
 	return start_programs(s, filters, GIVES_BYTES);
 }
 
+/* The grace period, shortened by tests that fill the map and cannot wait
+ * a minute for an ended process's row to make room. */
+static uint64_t ended_grace_ns(void)
+{
+	const char *ms = getenv("SOCKEYE_ENDED_GRACE_MS");
+
+	if (!ms || !*ms)
+		return TOP_AGENT_ENDED_GRACE_NS;
+	return parse_ulong(NULL, "SOCKEYE_ENDED_GRACE_MS", ms, 0, 3600000) * 1000000ULL;
+}
+
 int top_session_start_agent(struct top_session *s, const struct sock_filters *filters)
 {
 	int err = start_programs(s, filters, GIVES_AGENT);
 
-	s->ended_grace_ns = TOP_AGENT_ENDED_GRACE_NS;
+	s->ended_grace_ns = ended_grace_ns();
 	return err;
 }
 
@@ -164,6 +176,21 @@ int top_read(const struct top_session *s, struct process_traffic **rows)
 	}
 	*rows = out;
 	return n;
+}
+
+int top_read_again(const struct top_session *s, struct process_traffic *row)
+{
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
+	struct traffic_stats *copies = ncpus > 0 ? calloc(ncpus, sizeof(*copies)) : NULL;
+
+	if (!copies)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(s->traffic_fd, &row->pid, copies))
+		err = -errno;
+	else
+		sum_copies(copies, ncpus, &row->stats);
+	free(copies);
+	return err;
 }
 
 void top_forget(const struct top_session *s, uint32_t pid)

@@ -40,6 +40,9 @@ const struct bpf_object_skeleton *top_session_skeleton(const struct top_session 
 /* Every process counted so far, in *rows (malloc'd, the caller frees);
  * returns how many, or -errno. */
 int top_read(const struct top_session *s, struct process_traffic **rows);
+/* Reads one process's counters again, into row (whose pid says which);
+ * returns 0 or -errno (-ENOENT: deleted since). */
+int top_read_again(const struct top_session *s, struct process_traffic *row);
 /* Deletes a process's counters (it has ended and been shown, and its
  * grace period is over); not when they are an agent's, which deletes them
  * itself. */

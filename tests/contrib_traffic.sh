@@ -51,7 +51,11 @@ in_a curl -s --max-time 10 -o /dev/null http://10.251.0.2:1/ || status=$?
 
 rule="INPUT -p tcp --dport $port --syn -j DROP"
 ip netns exec "$b" iptables -A $rule
-(sleep 0.5; ip netns exec "$b" iptables -D $rule) &
+# The rule goes once it has dropped a SYN (not after a fixed time: curl may
+# take longer than that to start, in an emulated guest).
+dropped() { ip netns exec "$b" iptables -L INPUT -v -x -n | awk '/DROP/ { print $1; exit }'; }
+(i=0; while [ "$(dropped)" = 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+ ip netns exec "$b" iptables -D $rule) &
 lifted=$!
 code=$(in_a curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$url/size/10")
 wait "$lifted"

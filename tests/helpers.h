@@ -32,6 +32,9 @@ bool recv_exactly(int fd, size_t len);
  * end, acc the server's): GET /a and GET /b answered 200, then a POST /c
  * with a 3-byte body answered 404. */
 bool three_http_exchanges(int cli, int acc);
+/* One exchange on such a connection: request from cli read whole at acc,
+ * response from acc read whole at cli; false if a side failed. */
+bool one_http_exchange(int cli, int acc, const char *request, const char *response);
 
 /* Path of the sockeye binary: $SOCKEYE or ./sockeye. */
 const char *sockeye_path(void);

@@ -9,8 +9,10 @@
  * build of this runner (build/asan/sockeye-tests), a second pass runs each
  * test again in it, against the sockeye beside it, each counted as a test
  * of its own ("NAME [asan]"); that runner runs one test with --run NAME. */
+#define _GNU_SOURCE	/* nftw() */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -124,6 +126,40 @@ static bool sanitizer_reports(void)
 	return any;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Removes what the test in process pid left pinned (the tests pin under
+ * /sys/fs/bpf/sockeye-test-... with their pid in the name), so that a
+ * killed or failing test leaves nothing on the host; returns how many. */
+static int remove_left_pins(pid_t pid)
+{
+	const char *root = "/sys/fs/bpf";
+	char token[24], path[PATH_MAX];
+	struct dirent *e;
+	int left = 0;
+	DIR *d = opendir(root);
+
+	if (!d)
+		return 0;
+	snprintf(token, sizeof(token), "-%d", (int)pid);
+	while ((e = readdir(d))) {
+		const char *at = strstr(e->d_name, token);
+
+		if (strncmp(e->d_name, "sockeye-test-", 13) || !at ||
+		    (at[strlen(token)] && at[strlen(token)] != '-'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+		printf("    left pinned: %s\n", path);
+		nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+		left++;
+	}
+	closedir(d);
+	return left;
+}
+
 /* Returns 0 passed, 1 failed, EXIT_SKIP skipped. */
 static int run_one(const struct test *t, bool sanitized)
 {
@@ -143,13 +179,14 @@ static int run_one(const struct test *t, bool sanitized)
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		return 1;
 	kill(-pid, SIGKILL);	/* helpers a failed test left behind */
-	if (sanitized && sanitizer_reports())
-		return 1;
-	if (WIFSIGNALED(status)) {
+	if (WIFSIGNALED(status))
 		printf("    killed by signal %d%s\n", WTERMSIG(status),
 		       WTERMSIG(status) == SIGALRM ? " (timed out)" : "");
+	bool reports = sanitized && sanitizer_reports();
+	bool pins = remove_left_pins(pid);
+
+	if (reports || pins || WIFSIGNALED(status))
 		return 1;
-	}
 	return WEXITSTATUS(status);
 }
 

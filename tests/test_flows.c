@@ -24,6 +24,7 @@
 #include "test.h"
 #include "helpers.h"
 #include "flows_session.h"
+#include "probe.h"
 
 static const struct flow_record *find_flow(const struct flow_table *t, uint16_t sport, uint16_t dport)
 {
@@ -888,6 +889,9 @@ KTEST(flows_errors_bad_checksum_and_sequence)
 	const struct flow_record *r;
 	struct ns_conn nc;
 
+	if (tracepoint_arg_count("kfree_skb") < 3)
+		test_skip("before Linux 5.17 an established connection frees both segments in "
+			  "tcp_drop(), which the kfree_skb tracepoint does not see");
 	if (!ns_conn_open(&nc, &cfg, start_quiet, &s))
 		goto out;
 	send_all(nc.fd, 1000);

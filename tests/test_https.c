@@ -4,6 +4,7 @@
  * curl and Python's ssl module (OpenSSL), gnutls-cli (GnuTLS). Every
  * exchange must be seen once per side, inside TLS, and the encrypted bytes
  * on the same sockets must count nowhere. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -32,19 +33,72 @@ static int access_log_lines(const struct tls_server *s, const char *what)
 	return n;
 }
 
-/* Requests written one at a time to gnutls-cli's input, the last asking
- * the server to close. */
+/* Waits up to 30 s for nginx to have logged n requests in all. */
+static bool logged(const struct tls_server *s, int n)
+{
+	for (int waited = 0; waited < 30000; waited += 20) {
+		if (access_log_lines(s, "") >= n)
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+/* Waits up to 30 s for pid to exit; -1 if it did not. */
+static int exit_status_within(pid_t pid)
+{
+	for (int waited = 0; waited < 30000; waited += 20) {
+		int status;
+
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		sleep_ms(20);
+	}
+	return -1;
+}
+
+/* gnutls-cli over one connection, each request written once nginx logged
+ * the one before (the kernel's sums take one request per write), the last
+ * asking nginx to close, which ends gnutls-cli. */
 static bool gnutls_client(const struct tls_server *s)
 {
-	char cmd[512];
-	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	static const char *const requests[] = {
+		"GET /size/3 HTTP/1.1\r\nHost: t\r\n\r\n",
+		"POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+		"GET /nothing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+	};
+	char port[8];
+	char *argv[] = { GNUTLS_CLI, "--insecure", "-p", port, "127.0.0.1", NULL };
+	int in[2], n = access_log_lines(s, ""), status;
+	bool answered = true;
+	pid_t pid;
 
-	snprintf(cmd, sizeof(cmd),
-		 "(printf 'GET /size/3 HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n'; sleep 0.5; "
-		 "printf 'POST /post HTTP/1.1\\r\\nHost: t\\r\\nContent-Length: 3\\r\\n\\r\\nabc'; "
-		 "sleep 0.5; printf 'GET /nothing HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n"
-		 "\\r\\n'; sleep 3) | " GNUTLS_CLI " --insecure -p %u 127.0.0.1", s->port);
-	return ASSERT_TRUE(run_quietly(argv), "gnutls-cli succeeds");
+	snprintf(port, sizeof(port), "%u", s->port);
+	if (!ASSERT_EQ(pipe(in), 0, "pipe"))
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(in[0], 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(in[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]) && answered; i++)
+		answered = write(in[1], requests[i], strlen(requests[i])) ==
+			   (ssize_t)strlen(requests[i]) && logged(s, n + i + 1);
+	status = exit_status_within(pid);
+	close(in[1]);
+	if (status < 0) {
+		kill(pid, SIGKILL);
+		wait_status(pid);
+	}
+	return ASSERT_TRUE(answered, "nginx answered each request of gnutls-cli") &&
+	       ASSERT_EQ(status, 0, "gnutls-cli ends when nginx closes");
 }
 
 static bool python_client(const struct tls_server *s)

@@ -651,8 +651,9 @@ KTEST(top_screen_under_tmux)
 		goto out;
 	if (ASSERT_TRUE(wait_for_attach(TOP_LAST, before, ATTACH_WAIT_MS), "top attached"))
 		go(children);
-	screen_after(session, "m", screen, sizeof(screen));	/* KB -> MB */
-	screen_after(session, "m", screen, sizeof(screen));	/* MB -> bytes */
+	screen_after(session, "m", screen, sizeof(screen));	/* KiB -> MiB */
+	ASSERT_HAS(screen, "SENT MiB/s", "binary units named as such");
+	screen_after(session, "m", screen, sizeof(screen));	/* MiB -> bytes */
 	ASSERT_HAS(screen, "units b", "byte units in the title");
 	ASSERT_EQ(screen_sent(screen_row(screen, children[0].pid)), 300000, "first child's bytes");
 	ASSERT_EQ(screen_sent(screen_row(screen, children[1].pid)), 100000, "second child's bytes");

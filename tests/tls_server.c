@@ -67,7 +67,8 @@ static void write_nginx_conf(const struct tls_server *s)
 
 bool tls_server_accepting(const struct tls_server *s)
 {
-	for (int waited = 0; waited < 10000; waited += 50) {
+	/* Long: an emulated guest starts nginx slowly; success ends the wait. */
+	for (int waited = 0; waited < SETTLE_WAIT_MS; waited += 50) {
 		int fd = connect_to(AF_INET, SOCK_STREAM, s->port);
 
 		if (fd >= 0) {

@@ -6,6 +6,7 @@
  * waits for the kernel, and /metrics and the textfile say the same. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -20,17 +21,26 @@
 #include "sockeye.h"
 #include "collectors.h"
 #include "endpoint.h"
+#include "format.h"
+#include "health.h"
 #include "maps.h"
 #include "metrics.h"
 #include "options.h"
 #include "pins.h"
+#include "web_config.h"
 #include "probe.h"
 #include "tls_libs.h"
 #include "prom.h"
 #include "run.h"
 #include "version.h"
 
-#define DEFAULT_LISTEN "127.0.0.1:9464"
+/* Outside 9100-9999, the exporters' range of Prometheus's port
+ * allocations, which is full (any port there is some exporter's); below
+ * 32768, where Linux picks the local ports of outgoing connections, which
+ * could take it first; in no /etc/services; and not 9464, the Prometheus
+ * exporter of the OpenTelemetry SDKs. */
+#define DEFAULT_PORT "19464"
+#define DEFAULT_LISTEN "127.0.0.1:" DEFAULT_PORT
 #define DEFAULT_INTERVAL 5
 #define DEFAULT_MAX_SERIES 100
 #define MAX_MAX_SERIES 10000
@@ -41,9 +51,16 @@ struct agent {
 	uint32_t enabled;	/* bit i: collectors[i] */
 	bool chosen;		/* enabled by --collectors, not by default */
 	void **states;		/* by collector, NULL when not running */
-	const char *listen_text, *pin_dir, *textfile;
-	struct sockaddr_storage listen;
-	socklen_t listen_len;
+	struct collector_health *health;	/* by collector: its last refresh */
+	const char *pin_dir, *textfile, *web_config_path;
+	struct web_config web;		/* from --web-config; zero: plain HTTP, no users */
+	struct listen_addr {
+		const char *text;	/* as given */
+		struct sockaddr_storage addr;
+		socklen_t len;
+		bool any;		/* :PORT, every address, IPv4 and IPv6 */
+	} listen[ENDPOINT_MAX_LISTEN];
+	size_t n_listen;
 	struct endpoint *http;
 };
 
@@ -106,26 +123,68 @@ static void write_lost(FILE *out, const struct agent *a)
 	metrics_lost_events(out, names, counts, n);
 }
 
+/* Writes collector i's families to out, through a buffer of their own:
+ * a refresh that fails leaves nothing half-written, and the exposition
+ * goes on without them (sockeye_collector_refresh_success says so). */
+static void write_collector(struct agent *a, size_t i, FILE *out)
+{
+	struct collector_health *h = &a->health[i];
+	uint64_t start = monotonic_now_ns();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mine = open_memstream(&text, &len);
+	int err = mine ? collectors[i].write(a->states[i], mine) : -ENOMEM;
+
+	if (mine && fclose(mine) && !err)
+		err = -ENOMEM;
+	h->refresh_seconds = (monotonic_now_ns() - start) / 1e9;
+	h->ok = !err;
+	if (!err)
+		fwrite(text, 1, len, out);
+	free(text);
+}
+
+static void write_health(FILE *out, struct agent *a)
+{
+	struct collector_health running[32];	/* collectors are bits of a uint32_t */
+	size_t n = 0;
+
+	health_write_process(out);
+	for (size_t i = 0; i < n_collectors; i++) {
+		if (!a->states[i])
+			continue;
+		running[n] = a->health[i];
+		running[n].name = collectors[i].name;
+		running[n].skel = collectors[i].skeleton(a->states[i]);
+		running[n++].comm_names = collectors[i].comm_names ?
+					  (long)collectors[i].comm_names(a->states[i]) : -1;
+	}
+	health_write_collectors(out, running, n, a->cfg.max_series);
+}
+
 /* The exposition in *body (malloc'd). Returns 0 or -errno after saying why. */
-static int render(const struct agent *a, char **body, size_t *len)
+static int render(struct agent *a, char **body, size_t *len)
 {
 	FILE *out = open_memstream(body, len);
-	int err = 0;
 
 	if (!out) {
 		p_err("out of memory");
 		return -ENOMEM;
 	}
 	write_build_info(out, a);
-	for (size_t i = 0; i < n_collectors && !err; i++)
+	for (size_t i = 0; i < n_collectors; i++)
 		if (a->states[i])
-			err = collectors[i].write(a->states[i], out);
+			write_collector(a, i, out);
 	write_lost(out, a);
-	if (fclose(out) && !err)
-		err = -ENOMEM;
-	if (err)
+	write_health(out, a);
+	if (fflush(out) == 0)
+		health_write_series(out, *body, *len);
+	if (fclose(out)) {
 		free(*body);
-	return err;
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int refresh(void *ctx, const struct report_span *span)
@@ -252,23 +311,39 @@ static void notify_ready(void)
 
 /* ---- the command ---- */
 
-static int serve(struct agent *a, int listen_fd)
+static void close_all(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void say_serving(const struct agent *a)
+{
+	char where[ENDPOINT_MAX_LISTEN * 64] = "";
+
+	for (size_t i = 0; i < a->n_listen; i++)
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s%s://%s",
+			 i ? ", " : "", a->web.cert_pem ? "https" : "http", a->listen[i].text);
+	p_info("serving /metrics on %s", where);
+}
+
+static int serve(struct agent *a, const int *fds)
 {
 	size_t len;
 	char *body;
 	int err = render(a, &body, &len);
 
 	if (err) {
-		close(listen_fd);
+		close_all(fds, a->n_listen);
 		return err;
 	}
 	if (a->textfile && (err = prom_write_file(a->textfile, body, len))) {
 		p_err("cannot write the textfile %s: %s", a->textfile, strerror(-err));
 		free(body);
-		close(listen_fd);
+		close_all(fds, a->n_listen);
 		return err;
 	}
-	a->http = endpoint_start(listen_fd);
+	a->http = endpoint_start(fds, a->n_listen, &a->web);
 	if (!a->http) {
 		free(body);
 		return -EIO;
@@ -276,7 +351,7 @@ static int serve(struct agent *a, int listen_fd)
 	endpoint_publish(a->http, body, len);
 	err = drop_capabilities(a->textfile);
 	if (!err) {
-		p_info("serving /metrics on http://%s", a->listen_text);
+		say_serving(a);
 		notify_ready();
 		err = run_reports(a->common.interval, 0, refresh, a);
 	}
@@ -284,63 +359,103 @@ static int serve(struct agent *a, int listen_fd)
 	return err;
 }
 
+/* Every --listen socket, or -errno after saying which failed (and none
+ * left open). */
+static int listen_all(const struct agent *a, int *fds)
+{
+	for (size_t i = 0; i < a->n_listen; i++) {
+		const struct listen_addr *l = &a->listen[i];
+
+		fds[i] = endpoint_listen((const struct sockaddr *)&l->addr, l->len, l->any);
+		if (fds[i] < 0) {
+			int err = fds[i];
+
+			p_err("cannot listen on %s: %s", l->text, strerror(-err));
+			close_all(fds, i);
+			return err;
+		}
+	}
+	return 0;
+}
+
 static int run_agent(struct agent *a)
 {
-	int listen_fd = endpoint_listen((struct sockaddr *)&a->listen, a->listen_len), lock_fd, err;
+	int fds[ENDPOINT_MAX_LISTEN], lock_fd, err = listen_all(a, fds);
 
-	if (listen_fd < 0) {
-		p_err("cannot listen on %s: %s", a->listen_text, strerror(-listen_fd));
-		return listen_fd;
-	}
+	if (err)
+		return err;
 	lock_fd = pins_claim(a->pin_dir);
 	if (lock_fd < 0) {
-		close(listen_fd);
+		close_all(fds, a->n_listen);
 		return lock_fd;
 	}
 	err = start_collectors(a);
 	if (!err)
-		err = serve(a, listen_fd);
+		err = serve(a, fds);
 	else
-		close(listen_fd);
+		close_all(fds, a->n_listen);
 	stop_collectors(a);
 	rmdir(a->pin_dir);	/* fails, rightly, if someone else put something there */
 	close(lock_fd);
 	return err;
 }
 
-/* "ADDR:PORT" or "[V6ADDR]:PORT". */
+/* HOST (a name or an IPv4 address; "" for every address) or [IPV6] into
+ * l; false when it is none of those. A name takes its first address. */
+static bool listen_host(const char *host, bool bracketed, struct listen_addr *l)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&l->addr;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *res;
+
+	memset(&l->addr, 0, sizeof(l->addr));
+	l->any = !bracketed && !*host;
+	if (l->any || (bracketed && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1)) {
+		in6->sin6_family = AF_INET6;
+		l->len = sizeof(*in6);
+		return true;
+	}
+	if (bracketed || strchr(host, ':'))	/* IPv6 without brackets: which colon is the port's? */
+		return false;
+	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		l->len = sizeof(*in);
+		return true;
+	}
+	if (getaddrinfo(host, NULL, &hints, &res))
+		return false;
+	memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
+	l->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return true;
+}
+
+/* ":PORT", "HOST:PORT" or "[IPV6]:PORT"; each adds a listening socket. */
 static void parse_listen(const char *cmd, const char *arg, void *agent)
 {
 	struct agent *a = agent;
-	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(arg, ':');
 	size_t hlen = colon ? (size_t)(colon - arg) : 0;
-	struct sockaddr_in *in = (struct sockaddr_in *)&a->listen;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->listen;
-	bool v6 = arg[0] == '[' && hlen >= 2 && arg[hlen - 1] == ']';
+	bool bracketed = hlen >= 2 && arg[0] == '[' && arg[hlen - 1] == ']';
+	struct listen_addr *l = &a->listen[a->n_listen];
+	char host[256];
 	unsigned long port = 0;
-	char *end;
+	char *end = NULL;
 
-	if (colon && hlen < sizeof(host) && colon[1] && colon[1] != '-') {
-		snprintf(host, sizeof(host), "%.*s", (int)(v6 ? hlen - 2 : hlen), arg + v6);
+	if (a->n_listen == ENDPOINT_MAX_LISTEN)
+		usage_error(cmd, "too many --listen: at most %d", ENDPOINT_MAX_LISTEN);
+	if (colon && hlen < sizeof(host) && colon[1] >= '0' && colon[1] <= '9')
 		port = strtoul(colon + 1, &end, 10);
-		if (*end || port > 65535)
-			port = 0;
-	}
-	memset(&a->listen, 0, sizeof(a->listen));
-	if (port && v6 && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		a->listen_len = sizeof(*in6);
-	} else if (port && !v6 && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		a->listen_len = sizeof(*in);
-	} else {
-		usage_error(cmd, "invalid --listen '%s': expected ADDR:PORT, as "
-			    "127.0.0.1:9464 or [::1]:9464", arg);
-	}
-	a->listen_text = arg;
+	if (!port || port > 65535 || *end)
+		usage_error(cmd, "invalid --listen '%s': expected :PORT, HOST:PORT or [IPV6]:PORT "
+			    "with PORT 1 to 65535, as :" DEFAULT_PORT " or [::1]:" DEFAULT_PORT, arg);
+	snprintf(host, sizeof(host), "%.*s", (int)(bracketed ? hlen - 2 : hlen), arg + bracketed);
+	if (!listen_host(host, bracketed, l))
+		usage_error(cmd, "invalid --listen '%s': '%s' is not %s", arg, host,
+			    bracketed ? "an IPv6 address" : "an IPv4 address or a host name that resolves");
+	((struct sockaddr_in *)&l->addr)->sin_port = htons(port);	/* where sin6_port is too */
+	l->text = arg;
+	a->n_listen++;
 }
 
 static void parse_collectors(const char *cmd, const char *arg, void *agent)
@@ -393,20 +508,29 @@ static int cmd_agent(int argc, char **argv);
 
 #define T struct agent
 static const struct opt_def agent_options[] = {
-	{ "listen", 0, "ADDR:PORT", "where to serve (default " DEFAULT_LISTEN ", IPv6 as "
-	  "[::1]:9464)", OPT_CALL, .parse = parse_listen },
+	{ "listen", 0, "HOST:PORT", "where to serve (default " DEFAULT_LISTEN "): :PORT for "
+	  "every address, IPv4 and IPv6; HOST an address or a name (its first address); IPv6 as "
+	  "[::1]:PORT. Give it again for more sockets (at most 8)", OPT_CALL, .parse = parse_listen,
+	  .many = true },
 	{ "collectors", 0, "LIST", "the collectors to run, comma-separated", OPT_CALL,
 	  .parse = parse_collectors },
 	{ "max-series", 0, "N", "process names with series of their own (default 100, at most "
 	  "10000): the first N seen, busiest first; the rest are counted as comm=\"other\". A "
 	  "name without traffic for 60 refreshes gives up its place",
 	  OPT_UINT, OPT_FIELD(T, cfg.max_series), .min = 1, .max = MAX_MAX_SERIES },
+	{ "web-config", 0, "FILE", "TLS and basic authentication, in the Prometheus exporter-"
+	  "toolkit's format (node_exporter's --web.config.file): tls_server_config with "
+	  "cert_file, key_file and optionally client_ca_file and client_auth_type; "
+	  "basic_auth_users, each user's bcrypt hash", OPT_STRING, OPT_FIELD(T, web_config_path) },
 	{ "textfile", 0, "FILE", "also write the metrics to FILE every interval, atomically "
 	  "(for node_exporter's textfile collector)", OPT_STRING, OPT_FIELD(T, textfile) },
 	{ "pin-dir", 0, "DIR", "pin the maps under DIR, in bpffs (default " DEFAULT_PIN_DIR
 	  "; bpffs is mounted if missing)", OPT_CALL, OPT_FIELD(T, pin_dir),
 	  .parse = parse_pin_dir },
 	OPTION_TLS_LIB(T, cfg.tls_libs),
+	{ "http-status-codes", 0, NULL, "the http collector's status label is the code itself "
+	  "(200, 404), the first --max-series codes seen, the rest \"other\"; without it, its "
+	  "class (2xx, 4xx)", OPT_FLAG, OPT_FIELD(T, cfg.http_status_codes) },
 	OPTION_INTERVAL(T, "refresh the metrics every TIME (default 5s: scrapes come every 15 s "
 			"or more, and each refresh walks every map)"),
 	OPTION_PORT(T),
@@ -425,7 +549,8 @@ const struct command agent_command = {
 	"The programs of its collectors, counting in the kernel; the "
 	"exposition is made once per interval and served as it is. The "
 	"syscalls and http collectors use syscall tracepoints (every system "
-	"call of the host takes the slower traced path). In the benchmark (2 "
+	"call of the host takes the slower traced path), and http uprobes on "
+	"the TLS libraries' read and write calls. In the benchmark (2 "
 	"vCPUs), with the default collectors a loop of connections kept 0.90 "
 	"to 0.96 of its rate and bulk transfers about 0.96.",
 	.description =
@@ -443,12 +568,20 @@ const struct command agent_command = {
 	"The filters apply in the kernel, to bytes and TCP connections (not to\n"
 	"system calls, which are counted before there is a socket to match).\n",
 	.examples =
-	"  sockeye agent                                serve on 127.0.0.1:9464\n"
-	"  sockeye agent --listen [::]:9464 -i 15       for a Prometheus elsewhere\n"
+	"  sockeye agent                                serve on " DEFAULT_LISTEN "\n"
+	"  sockeye agent --listen :" DEFAULT_PORT " -i 15          for a Prometheus elsewhere\n"
 	"  sockeye agent --collectors bytes,tcp,syscalls --max-series 20\n"
 	"  sockeye agent --textfile /var/lib/prometheus/node-exporter/sockeye.prom\n",
 	.options = agent_options,
 };
+
+/* An option of the http collector's, given without it, is an error. */
+static void need_http_collector(const struct agent *a, const char *option)
+{
+	if (!(a->enabled & 1u << (find_collector("http") - collectors)))
+		usage_error("agent", "%s goes with the http collector (--collectors ...,http)",
+			    option);
+}
 
 static int cmd_agent(int argc, char **argv)
 {
@@ -460,20 +593,30 @@ static int cmd_agent(int argc, char **argv)
 	int err;
 
 	a.enabled = default_collectors();
-	parse_listen("agent", DEFAULT_LISTEN, &a);
 	parse_options(&agent_command, argc, argv, &a);
-	if (a.cfg.tls_libs && !(a.enabled & 1u << (find_collector("http") - collectors)))
-		usage_error("agent", "--tls-lib goes with the http collector (--collectors ...,http)");
+	if (!a.n_listen)
+		parse_listen("agent", DEFAULT_LISTEN, &a);
+	if (a.cfg.tls_libs)
+		need_http_collector(&a, "--tls-lib");
+	if (a.cfg.http_status_codes)
+		need_http_collector(&a, "--http-status-codes");
+	if (a.web_config_path)
+		web_config_load("agent", a.web_config_path, &a.web);
 	a.cfg.filters = a.common.filters;
 	if (!check_environment())
 		return EXIT_FAIL;
 	a.states = calloc(n_collectors, sizeof(*a.states));
-	if (!a.states) {
+	a.health = calloc(n_collectors, sizeof(*a.health));
+	if (!a.states || !a.health) {
+		free(a.states);
+		free(a.health);
 		p_err("out of memory");
 		return EXIT_FAIL;
 	}
 	run_start(a.common.duration);
 	err = run_agent(&a);
+	web_config_free(&a.web);
+	free(a.health);
 	free(a.states);
 	free(a.cfg.tls_libs);
 	return err ? EXIT_FAIL : EXIT_OK;

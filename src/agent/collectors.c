@@ -72,6 +72,15 @@ void label_forget(struct label_set *set, size_t i)
 		set->slots[i].used = false;
 }
 
+size_t label_count(const struct label_set *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += set->slots[i].used;
+	return n;
+}
+
 void label_set_free(struct label_set *set)
 {
 	free(set->slots);
@@ -248,6 +257,11 @@ static const struct bpf_object_skeleton *bytes_skeleton(void *state)
 	return top_session_skeleton(&((struct bytes_state *)state)->session);
 }
 
+static size_t bytes_comm_names(void *state)
+{
+	return label_count(&((struct bytes_state *)state)->comms);
+}
+
 static void bytes_stop(void *state)
 {
 	struct bytes_state *b = state;
@@ -416,6 +430,28 @@ static int syscalls_start(const struct collector_config *cfg, void **state)
 	return err;
 }
 
+/* The socket layer's sends and receives (sock_sendmsg, sock_recvmsg) are
+ * not system calls: a write() on a socket is one, a sendmmsg() one per
+ * message. A family of their own, so that sum() of the system calls
+ * counts each call once. */
+static void write_socket_layer(FILE *out, const struct sockstat_session *s,
+			       const uint64_t counts[SS_COUNTERS])
+{
+	static const char name[] = "sockeye_socket_layer_calls_total";
+	static const struct { int counter; const char *direction; } layer[] = {
+		{ SS_SOCK_SEND, "send" }, { SS_SOCK_RECV, "recv" },
+	};
+
+	prom_family(out, name, "counter",
+		    "Sends and receives through the socket layer, by direction: one per send or "
+		    "receive call, per message of sendmmsg() and recvmmsg(), per read() or write() "
+		    "on a socket.");
+	for (size_t i = 0; i < sizeof(layer) / sizeof(layer[0]); i++)
+		if (!(s->missing & SS_BIT(layer[i].counter)))
+			prom_uint(out, name, &(struct prom_label){ "direction", layer[i].direction }, 1,
+				  counts[layer[i].counter]);
+}
+
 static int syscalls_write(void *state, FILE *out)
 {
 	const struct sockstat_session *s = state;
@@ -429,9 +465,10 @@ static int syscalls_write(void *state, FILE *out)
 	prom_family(out, "sockeye_socket_syscalls_total", "counter",
 		    "Socket system calls, by call (send and recv include their variants).");
 	for (int i = 0; i < SS_COUNTERS; i++)
-		if (!(s->missing & SS_BIT(i)))
+		if (!(s->missing & SS_BIT(i)) && i != SS_SOCK_SEND && i != SS_SOCK_RECV)
 			prom_uint(out, "sockeye_socket_syscalls_total",
 				  &(struct prom_label){ "call", ss_counter_key(i) }, 1, counts[i]);
+	write_socket_layer(out, s, counts);
 	return 0;
 }
 
@@ -490,13 +527,21 @@ static void flows_stop(void *state)
 
 /* ---- http: exchanges by role, method and status, with latency ---- */
 
-#define HTTP_BUCKETS 27	/* log2 microseconds: up to about a minute */
+/* Buckets of 4^i microseconds (4 us, 16 us, ... 67 s), two of the kernel's
+ * log2 slots each, and +Inf: 16 series a histogram with _sum and _count,
+ * where the log2 buckets made 29. */
+#define HTTP_BUCKETS 14
+/* The methods the kernel knows a request by (bpf/http.bpf.c); any other
+ * is served as OTHER, so that the method label stays within these. */
+static const char *const http_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+};
 
 /* Totals since the start, from the kernel's sums. */
 struct http_series {
 	bool server;
 	bool tls;
-	char method[HTTP_METHOD_LEN + 1];
+	const char *method;	/* one of http_methods, or "OTHER" */
 	size_t status;		/* index in the status label set */
 	uint64_t slots[HTTP_BUCKETS], sum_ns;
 };
@@ -504,30 +549,50 @@ struct http_series {
 struct http_state {
 	struct http_session session;
 	struct tls_libs tls_libs;	/* found at the start */
+	bool status_codes;		/* the codes themselves, not their classes */
 	struct label_set statuses;
 	struct http_series *series;
 	size_t n;
 };
 
+static const char *http_method(const char method[HTTP_METHOD_LEN])
+{
+	for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++)
+		if (!strncmp(method, http_methods[i], HTTP_METHOD_LEN))
+			return http_methods[i];
+	return "OTHER";
+}
+
+/* A status as its label value: its class (2xx) unless the codes were
+ * asked for; a code outside 100-599 as "other". */
+static void http_status(char *buf, size_t len, unsigned status, bool codes)
+{
+	if (status < 100 || status > 599)
+		snprintf(buf, len, "%s", LABEL_OTHER);
+	else if (codes)
+		snprintf(buf, len, "%u", status);
+	else
+		snprintf(buf, len, "%uxx", status / 100);
+}
+
 static struct http_series *series_of(struct http_state *h, const struct http_sum_key *key)
 {
-	char status[8], method[HTTP_METHOD_LEN + 1] = "";
+	const char *method = http_method(key->method);
+	char status[8];
 	long idx;
 
-	snprintf(status, sizeof(status), "%u", key->status);
+	http_status(status, sizeof(status), key->status, h->status_codes);
 	idx = label_index(&h->statuses, status);
 	if (idx < 0)
 		return NULL;
-	memcpy(method, key->method, sizeof(key->method));
 	for (size_t i = 0; i < h->n; i++)
 		if (h->series[i].server == key->server && h->series[i].tls == key->tls &&
-		    !strcmp(h->series[i].method, method) && h->series[i].status == (size_t)idx)
+		    h->series[i].method == method && h->series[i].status == (size_t)idx)
 			return &h->series[i];
 	if (!grow_for_one_more((void **)&h->series, h->n, sizeof(*h->series)))
 		return NULL;
 	h->series[h->n] = (struct http_series){ .server = key->server, .tls = key->tls,
-						.status = idx };
-	strcpy(h->series[h->n].method, method);
+						.method = method, .status = idx };
 	return &h->series[h->n++];
 }
 
@@ -539,7 +604,7 @@ static void add_sum(void *ctx, const struct http_sum_key *key, const struct http
 	if (!s)
 		return;	/* out of memory: the sum goes uncounted */
 	for (int i = 0; i < HTTP_LATENCY_SLOTS; i++)
-		s->slots[i < HTTP_BUCKETS ? i : HTTP_BUCKETS - 1] += sum->slots[i];
+		s->slots[i / 2 < HTTP_BUCKETS ? i / 2 : HTTP_BUCKETS - 1] += sum->slots[i];
 	s->sum_ns += sum->sum_ns;
 }
 
@@ -550,7 +615,9 @@ static int http_start(const struct collector_config *cfg, void **state)
 
 	if (!h)
 		return out_of_memory();
-	h->statuses.max = cfg->max_series;
+	/* The classes 1xx to 5xx are few and known: --max-series is for codes. */
+	h->statuses.max = cfg->http_status_codes ? cfg->max_series : 5;
+	h->status_codes = cfg->http_status_codes;
 	if (cfg->tls_libs)
 		h->tls_libs = *cfg->tls_libs;
 	tls_libs_find(&h->tls_libs);
@@ -579,7 +646,8 @@ static int http_write(void *state, FILE *out)
 		p_err("cannot read the HTTP sums: %s", strerror(-err));
 		return err;
 	}
-	prom_log2_us_bounds(bounds, HTTP_BUCKETS - 1);
+	for (int i = 0; i < HTTP_BUCKETS - 1; i++)
+		bounds[i] = (double)(4ULL << 2 * i) / 1e6;
 	prom_family(out, name, "histogram",
 		    "HTTP/1.x exchanges from the request's first byte to the response's first "
 		    "byte, by role (server: the request was received here), method, status and "
@@ -623,7 +691,7 @@ static void http_stop(void *state)
 const struct collector collectors[] = {
 	/* bytes and flows: named as top and flows --from-agent look for their pins. */
 	{ TRAFFIC_PIN_SUBDIR, "bytes sent and received by process name and protocol", true,
-	  bytes_start, bytes_write, bytes_lost, bytes_skeleton, bytes_stop },
+	  bytes_start, bytes_write, bytes_lost, bytes_skeleton, bytes_stop, bytes_comm_names },
 	{ "tcp", "TCP connections opened and closed, connect latency, handshake\n"
 	  "             failures by reason", true,
 	  tcp_start, tcp_write, tcp_lost, tcp_skeleton, tcp_stop },

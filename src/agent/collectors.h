@@ -20,6 +20,7 @@ struct collector_config {
 	struct sock_filters filters;	/* port and family only */
 	size_t max_series;		/* label values per label before "other" */
 	struct tls_libs *tls_libs;	/* --tls-lib for http, or NULL */
+	bool http_status_codes;		/* http: status codes, not their classes */
 };
 
 struct collector {
@@ -40,6 +41,9 @@ struct collector {
 	 * are counted. */
 	const struct bpf_object_skeleton *(*skeleton)(void *state);
 	void (*stop)(void *state);
+	/* Process names with series of their own now (NULL for a collector
+	 * without a comm label). */
+	size_t (*comm_names)(void *state);
 };
 
 extern const struct collector collectors[];
@@ -75,6 +79,8 @@ long label_index(struct label_set *set, const char *value);
 const char *label_value(const struct label_set *set, size_t i);
 /* Frees index i (below max) for another value. */
 void label_forget(struct label_set *set, size_t i);
+/* Values with an index of their own now. */
+size_t label_count(const struct label_set *set);
 void label_set_free(struct label_set *set);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "fuzz.h"
 #include "agent/endpoint.h"
+#include "agent/web_config.h"
 
 static struct endpoint *server;
 static struct sockaddr_in addr;
@@ -20,13 +21,14 @@ static struct sockaddr_in addr;
 /* One server for the whole run, on a port the kernel picks. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	static const struct web_config plain;
 	socklen_t len = sizeof(addr);
 	int fd;
 
 	addr.sin_family = AF_INET;
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = endpoint_listen((struct sockaddr *)&addr, sizeof(addr));
-	if (fd < 0 || getsockname(fd, (struct sockaddr *)&addr, &len) || !(server = endpoint_start(fd)))
+	fd = endpoint_listen((struct sockaddr *)&addr, sizeof(addr), false);
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&addr, &len) || !(server = endpoint_start(&fd, 1, &plain)))
 		abort();
 	return 0;
 }
