@@ -196,9 +196,9 @@ tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 
 # The fuzz targets, one per parser of bytes or text from outside (libFuzzer
 # from clang; ASan and UBSan): tests/fuzz/NAME.c, linked with the shared
-# driver and the sanitizer build's objects as an archive, from which a
-# target that #includes a source file takes everything else (see
-# tests/fuzz/fuzz.h). `make fuzz` runs each (FUZZ=NAME... for some) for
+# driver and the sanitizer build's objects as an archive (see
+# tests/fuzz/fuzz.h); the options target also with main.c built as
+# sockeye_main(). `make fuzz` runs each (FUZZ=NAME... for some) for
 # FUZZ_SECONDS, new inputs kept in build/fuzz-corpus/NAME; a crash input
 # lands in tests/fuzz/corpus/NAME, which every run, and the test suite's
 # short one, replays first.
@@ -219,8 +219,14 @@ build/fuzz:
 
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz.h build/asan/libsockeye.a | build/fuzz
 	$(call msg,FUZZ-LD,$@)
-	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $(WARN_INC) $(filter %.c %.a,$^) $(FUZZ_WRAP) \
-		$(LIBS) $(HTTP_LIBS) -o $@
+	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $(WARN_INC) $(filter %.c %.o,$^) $(filter %.a,$^) \
+		$(FUZZ_WRAP) $(LIBS) $(HTTP_LIBS) -o $@
+
+build/asan/main_fuzz.o: src/main.c | build/asan $(GEN_HDRS)
+	$(call msg,ASAN-CC,$@)
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -Dmain=sockeye_main -c $< -o $@
+
+build/fuzz/options: build/asan/main_fuzz.o
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ); do \
