@@ -3,6 +3,7 @@
  * histogram: options, printers, cmd_connlat. The session:
  * src/connlat_session.c; kernel side: bpf/connlat.bpf.c; records:
  * bpf/connlat.h. */
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "sockeye.h"
@@ -10,9 +11,7 @@
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
-#include "maps.h"
 #include "probe.h"
-#include "connlat.skel.h"
 
 struct connlat_opts {
 	struct common_opts common;
@@ -119,8 +118,7 @@ static int report_hist(void *ctx, const struct report_span *span)
 {
 	struct hist_reporter *h = ctx;
 	uint64_t delta[CONNLAT_SLOTS];
-	int err = percpu_array_delta(bpf_map__fd(h->s->skel->maps.latency_hist), CONNLAT_SLOTS,
-				     h->last, delta);
+	int err = connlat_hist_delta(h->s, h->last, delta);
 
 	if (err) {
 		p_err("cannot read the histogram: %s", strerror(-err));
@@ -156,7 +154,7 @@ static void report_untimed(const struct connlat_session *s)
 
 	if (untimed)
 		p_warn("%llu handshakes were not timed: more than %u were in flight at once",
-		       (unsigned long long)untimed, bpf_map__max_entries(s->skel->maps.pending));
+		       (unsigned long long)untimed, connlat_in_flight_max(s));
 }
 
 static void check_connlat_options(struct connlat_opts *o)

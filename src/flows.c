@@ -21,7 +21,6 @@
 #include "pins.h"
 #include "probe.h"
 #include "prom.h"
-#include "flows.skel.h"
 
 struct sort_key {
 	uint64_t (*value)(const struct flow_record *r);	/* NULL: by comm */
@@ -1010,7 +1009,7 @@ static int cmd_flows(int argc, char **argv)
 	if (session.skel && flows_untracked(&session))
 		p_warn("%llu connections had no counters of their own: more than %u were open "
 		       "at once", (unsigned long long)flows_untracked(&session),
-		       bpf_map__max_entries(session.skel->maps.flows));
+		       flows_tracked_max(&session));
 	flows_session_stop(&session);
 	return status;
 }

@@ -408,6 +408,11 @@ void flows_session_stop(struct flows_session *s)
 	flow_table_free(&s->closed);
 }
 
+const struct bpf_object_skeleton *flows_session_skeleton(const struct flows_session *s)
+{
+	return s->skel->skeleton;
+}
+
 static int read_open_connections(struct flows_session *s, struct flow_table *t)
 {
 	const struct flow_record *r;
@@ -515,4 +520,9 @@ int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flo
 uint64_t flows_untracked(const struct flows_session *s)
 {
 	return percpu_counter(s->untracked_fd);
+}
+
+uint32_t flows_tracked_max(const struct flows_session *s)
+{
+	return bpf_map__max_entries(s->skel->maps.flows);
 }

@@ -59,6 +59,8 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
  * times. Returns 0, or -errno after printing why. */
 int flows_session_borrow(struct flows_session *s, const char *pin_dir);
 void flows_session_stop(struct flows_session *s);
+/* The loaded programs and maps, for pinning them (the agent). */
+const struct bpf_object_skeleton *flows_session_skeleton(const struct flows_session *s);
 /* Fills t with every open connection that passes the filters and those
  * closed since the last call (closed = 1, with their final numbers); with
  * keep_closed, the closed rows t already holds stay. Returns 0 or -errno. */
@@ -88,6 +90,8 @@ int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flo
 const char *layer_name(int layer);
 /* Connections seen without per-connection counters: the map was full. */
 uint64_t flows_untracked(const struct flows_session *s);
+/* How many connections can have counters of their own at once. */
+uint32_t flows_tracked_max(const struct flows_session *s);
 
 /* "fast", "timeout", "probe", "syn", "synack". */
 const char *retrans_kind_name(int kind);

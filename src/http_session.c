@@ -225,3 +225,8 @@ void http_session_stop(struct http_session *s)
 	free(s->slots);
 	s->slots = NULL;
 }
+
+const struct bpf_object_skeleton *http_session_skeleton(const struct http_session *s)
+{
+	return s->skel->skeleton;
+}

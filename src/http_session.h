@@ -69,5 +69,7 @@ uint64_t http_sums_full(const struct http_session *s);
 /* Runs of the session's programs the kernel skipped (skipped_runs). */
 uint64_t http_skipped(const struct http_session *s);
 void http_session_stop(struct http_session *s);
+/* The loaded programs and maps, for pinning them (the agent). */
+const struct bpf_object_skeleton *http_session_skeleton(const struct http_session *s);
 
 #endif

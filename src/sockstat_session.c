@@ -125,9 +125,20 @@ void sockstat_session_stop(struct sockstat_session *s)
 	s->skel = NULL;
 }
 
+const struct bpf_object_skeleton *sockstat_session_skeleton(const struct sockstat_session *s)
+{
+	return s->skel->skeleton;
+}
+
 int sockstat_read_calls(const struct sockstat_session *s, uint64_t counts[SS_COUNTERS])
 {
 	return percpu_array_sum(bpf_map__fd(s->skel->maps.ss_calls), SS_COUNTERS, counts);
+}
+
+int sockstat_calls_delta(const struct sockstat_session *s, uint64_t last[SS_COUNTERS],
+			 uint64_t delta[SS_COUNTERS])
+{
+	return percpu_array_delta(bpf_map__fd(s->skel->maps.ss_calls), SS_COUNTERS, last, delta);
 }
 
 int sockstat_read_sockets(const struct sockstat_session *s, struct counter_snapshot *snap)
