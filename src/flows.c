@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "sockeye.h"
-#include "flows_session.h"
+#include "flows_print.h"
 #include "flows_http.h"
 #include "format.h"
 #include "histogram.h"
@@ -25,16 +25,6 @@
 struct sort_key {
 	uint64_t (*value)(const struct flow_record *r);	/* NULL: by comm */
 	bool ascending;
-};
-
-struct flows_opts {
-	struct common_opts common;
-	struct flows_config cfg;
-	bool batch, extra, retrans, drops, layers, all, http;
-	const char *prom;
-	bool from_agent;
-	const char *pin_dir;
-	int sort;	/* index in sort_keys; -1 until given */
 };
 
 /* ---- sorting ---- */
@@ -270,9 +260,9 @@ static size_t count_closed(const struct flow_table *t)
 	return n;
 }
 
-static void print_table(const struct flows_opts *o, const struct flow_table *t,
-			const struct flow_layers *layers, const struct flows_http *http,
-			const struct report_span *span, bool live)
+void flows_print_table(const struct flows_opts *o, const struct flow_table *t,
+		       const struct flow_layers *layers, const struct flows_http *http,
+		       const struct report_span *span, bool live)
 {
 	struct widths w = measure(t);
 	char when[TIME_LEN];
@@ -363,8 +353,8 @@ static void json_http(struct json *j, const struct http_summary *h)
 	json_uint(j, "http_mean_latency_ns", h->latency_ns / h->requests);
 }
 
-static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
-		     const struct flow_layers *l, const struct flows_http *http)
+void flows_json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
+		    const struct flow_layers *l, const struct flows_http *http)
 {
 	char key[32];
 	struct json j;
@@ -662,12 +652,12 @@ static int report(void *ctx, const struct report_span *span)
 		return err;
 	if (rep->o->common.json) {
 		for (size_t i = 0; i < rep->table.n; i++)
-			json_row(&rep->table.rows[i], span->end_ns,
+			flows_json_row(&rep->table.rows[i], span->end_ns,
 				 rep->o->drops && flows_drops_per_connection(),
 				 rep->layers ? &rep->layers[i] : NULL, rep->http);
 		json_summary(rep, span);
 	} else {
-		print_table(rep->o, &rep->table, rep->layers, rep->http, span, rep->live);
+		flows_print_table(rep->o, &rep->table, rep->layers, rep->http, span, rep->live);
 	}
 	if ((err = print_host_wide(rep, span)))
 		return err;
@@ -676,14 +666,9 @@ static int report(void *ctx, const struct report_span *span)
 
 /* ---- --retrans-events and --packets ---- */
 
-struct event_printer {
-	bool json;
-	uint64_t clock_offset;
-};
-
 /* What every line of the two views begins with: the time, the owner and
  * both ends. Returns whether it began a JSON object, in *j, to finish. */
-static bool event_head(const struct event_printer *p, struct json *j, const char *type,
+static bool event_head(const struct flows_event_printer *p, struct json *j, const char *type,
 		       uint64_t ts_ns, const struct sock_owner *o, const struct sock_tuple *t)
 {
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
@@ -700,7 +685,7 @@ static bool event_head(const struct event_printer *p, struct json *j, const char
 	return false;
 }
 
-static void print_retrans(const struct event_printer *p, const struct retrans_record *r)
+static void print_retrans(const struct flows_event_printer *p, const struct retrans_record *r)
 {
 	struct json j;
 
@@ -729,7 +714,7 @@ static void format_tcp_flags(char *buf, size_t len, uint8_t flags)
 					 used ? "," : "", names[bit]);
 }
 
-static void print_packet(const struct event_printer *p, const struct packet_record *r)
+static void print_packet(const struct flows_event_printer *p, const struct packet_record *r)
 {
 	char flags[40];
 	struct json j;
@@ -750,9 +735,9 @@ static void print_packet(const struct event_printer *p, const struct packet_reco
 	json_end(&j);
 }
 
-static void print_event(void *ctx, const void *record, size_t size)
+void flows_print_event(void *ctx, const void *record, size_t size)
 {
-	const struct event_printer *p = ctx;
+	const struct flows_event_printer *p = ctx;
 
 	if (*(const uint8_t *)record == FLOW_RECORD_PACKET)
 		print_packet(p, record);
@@ -974,25 +959,25 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 }
 
 static int start_session(const struct flows_opts *o, struct flows_session *s,
-			 struct event_printer *printer)
+			 struct flows_event_printer *printer)
 {
 	if (o->from_agent)
 		return flows_session_borrow(s, o->pin_dir ? o->pin_dir :
 						  DEFAULT_PIN_DIR);
 	if (!check_environment())
 		return -EPERM;
-	return flows_session_start(s, &o->cfg, print_event, printer);
+	return flows_session_start(s, &o->cfg, flows_print_event, printer);
 }
 
 static int cmd_flows(int argc, char **argv)
 {
 	struct flows_opts o = { .sort = -1 };
 	struct flows_session session;
-	struct event_printer printer;
+	struct flows_event_printer printer;
 	int status;
 
 	parse_flows_options(argc, argv, &o);
-	printer = (struct event_printer){
+	printer = (struct flows_event_printer){
 		.json = o.common.json,
 		.clock_offset = monotonic_to_realtime_offset(),
 	};

@@ -146,6 +146,16 @@ bool kernel_has_btf_type(const char *name, bool function)
 					     BTF_KIND_TYPEDEF) > 0;
 }
 
+bool has_task_btf(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+						BPF_FUNC_get_current_task_btf, NULL) == 1;
+	return known;
+}
+
 int tracepoint_arg_count(const char *tp)
 {
 	struct btf *btf = kernel_btf();

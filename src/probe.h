@@ -41,6 +41,10 @@ bool hook_exists(const char *section, char *why, size_t len);
  * not on failure. */
 bool try_probe(const char *name, const char *target, bool retprobe, char *why, size_t len);
 bool kernel_has_btf_type(const char *name, bool function);
+/* Whether tracepoint programs may call bpf_get_current_task_btf() (Linux
+ * 5.11+): the objects that map an fd to its socket then walk the task's
+ * fd table with typed loads (task_btf in bpf/sockeye.bpf.h). Tried once. */
+bool has_task_btf(void);
 /* How many arguments the tp_btf tracepoint has in this kernel (some grew:
  * kfree_skb's rx_sk came in 6.11), or -1 if it is not there. */
 int tracepoint_arg_count(const char *tp);
