@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
-#include "probe.h"
 #include "sock.h"
 
 /* What every command's options struct starts with, as its `common`. */
@@ -28,11 +27,7 @@ struct common_opts {
 /* Copies the filters into a BPF object's read-only data (its `filter`,
  * from bpf/sockeye.bpf.h) before load, with how this kernel lets its
  * programs find a process's cgroup. */
-static inline void set_filters(volatile struct sock_filters *rodata, const struct sock_filters *f)
-{
-	memcpy((void *)rodata, f, sizeof(*f));
-	rodata->cgroup_from_task = f->cgroup_id && !ancestor_cgroup_helper();
-}
+void set_filters(volatile struct sock_filters *rodata, const struct sock_filters *f);
 
 enum opt_type {
 	OPT_FLAG,	/* sets a bool */
