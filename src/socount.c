@@ -191,8 +191,7 @@ static void print_json_end(struct socount *c, const struct report_span *span, ui
 {
 	struct json j;
 
-	json_record_begin(&j, "interval", span->end_ns);
-	json_uint(&j, "interval_ns", span->length_ns);
+	json_report_begin(&j, "interval", span->end_ns, span->length_ns);
 	json_uint(&j, "rows", c->rows.n);
 	json_end(&j);
 	json_lost(&c->lost, lost + skipped, skipped, false);
