@@ -8,10 +8,11 @@
 # vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1 shows
 # commands.
 # `make bench` prints the benchmark report (bench/run.sh): on/off ratios of
-# every long-running command under each load, start-up times, per-program
-# costs, idle CPU and memory, then the agent's scrape latency beside 10,000
-# open connections (bench/scrape.sh); BENCH_RUNS runs per state (default 6, about 25
-# minutes; BENCH_RUNS=2 is the quick one, about 10) of BENCH_SECONDS each.
+# every long-running command under each load, the CPU each costs per operation
+# of a fixed load, start-up times, per-program costs, idle CPU and memory, then
+# the agent's scrape latency beside 10,000 open connections (bench/scrape.sh);
+# BENCH_RUNS runs per state (default 6, about 45 minutes; BENCH_RUNS=2 is the
+# quick one, about 18) of BENCH_SECONDS each.
 # `make soak` runs the agent and `sockeye events` under load for SOAK_SECONDS
 # (default 600) and fails on a crash or on memory or map growth
 # (bench/soak.sh). Both hold /tmp/sockeye-bench.lock while they measure.
@@ -258,7 +259,7 @@ BENCH_SECONDS ?= 2
 SOAK_SECONDS ?= 600
 
 bench: sockeye
-	$(Q)bench/run.sh -n $(BENCH_RUNS) -t $(BENCH_SECONDS) -s 5 -p -i 6
+	$(Q)bench/run.sh -n $(BENCH_RUNS) -t $(BENCH_SECONDS) -u -s 5 -p -i 6
 	$(Q)bench/scrape.sh
 
 soak: sockeye

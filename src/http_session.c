@@ -113,6 +113,7 @@ static int session_open(struct http_session *s, const struct sock_filters *filte
 	if (!s->skel)
 		return open_failed("http");
 	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	thread_slots_by_tid(s->skel->maps.calls);
 	thread_slots_by_tid(s->skel->maps.tls_calls);
 	wanted = GIVES_PAYLOAD | tls_possible(tls);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "sockeye.h"
+#include "probe.h"
 #include "sockstat_session.h"
 #include "programs.h"
 #include "sockstat.skel.h"
@@ -104,6 +105,7 @@ int sockstat_session_start(struct sockstat_session *s, enum sockstat_part part,
 	if (!s->skel)
 		return open_failed(cmd);
 	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	/* One object serves three commands: the other part's programs stay out. */
 	bpf_object__for_each_program(prog, s->skel->obj)
 		bpf_program__set_autoload(prog, false);
