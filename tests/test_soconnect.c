@@ -114,7 +114,7 @@ KTEST(soconnect_fd_walk_is_the_one_features_names)
 
 	if (!ASSERT_TRUE(features_say("bpf_get_current_task_btf", &yes), "features names it"))
 		return;
-	if (!start(&s, &c, getpid()))
+	if (!start(&s, &c, &(struct sock_filters){ .pid = getpid() }))
 		return;
 	ASSERT_EQ(s.skel->rodata->task_btf, yes, "the walk features names");
 	stop(&s, &c);
