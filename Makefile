@@ -8,10 +8,11 @@
 # vmlinux` regenerates bpf/vmlinux.h from the running kernel, V=1 shows
 # commands.
 # `make bench` prints the benchmark report (bench/run.sh): on/off ratios of
-# every long-running command under each load, start-up times, per-program
-# costs, idle CPU and memory, then the agent's scrape latency beside 10,000
-# open connections (bench/scrape.sh); BENCH_RUNS runs per state (default 6, about 25
-# minutes; BENCH_RUNS=2 is the quick one, about 10) of BENCH_SECONDS each.
+# every long-running command under each load, the CPU each costs per operation
+# of a fixed load, start-up times, per-program costs, idle CPU and memory, then
+# the agent's scrape latency beside 10,000 open connections (bench/scrape.sh);
+# BENCH_RUNS runs per state (default 6, about 45 minutes; BENCH_RUNS=2 is the
+# quick one, about 18) of BENCH_SECONDS each.
 # `make soak` runs the agent and `sockeye events` under load for SOAK_SECONDS
 # (default 600) and fails on a crash or on memory or map growth
 # (bench/soak.sh). Both hold /tmp/sockeye-bench.lock while they measure.
@@ -195,9 +196,9 @@ tests/sockeye-tests: $(TEST_OBJS) $(LIB_OBJS)
 
 # The fuzz targets, one per parser of bytes or text from outside (libFuzzer
 # from clang; ASan and UBSan): tests/fuzz/NAME.c, linked with the shared
-# driver and the sanitizer build's objects as an archive, from which a
-# target that #includes a source file takes everything else (see
-# tests/fuzz/fuzz.h). `make fuzz` runs each (FUZZ=NAME... for some) for
+# driver and the sanitizer build's objects as an archive (see
+# tests/fuzz/fuzz.h); the options target also with main.c built as
+# sockeye_main(). `make fuzz` runs each (FUZZ=NAME... for some) for
 # FUZZ_SECONDS, new inputs kept in build/fuzz-corpus/NAME; a crash input
 # lands in tests/fuzz/corpus/NAME, which every run, and the test suite's
 # short one, replays first.
@@ -218,8 +219,14 @@ build/fuzz:
 
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz.h build/asan/libsockeye.a | build/fuzz
 	$(call msg,FUZZ-LD,$@)
-	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $(WARN_INC) $(filter %.c %.a,$^) $(FUZZ_WRAP) \
-		$(LIBS) $(HTTP_LIBS) -o $@
+	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $(WARN_INC) $(filter %.c %.o,$^) $(filter %.a,$^) \
+		$(FUZZ_WRAP) $(LIBS) $(HTTP_LIBS) -o $@
+
+build/asan/main_fuzz.o: src/main.c | build/asan $(GEN_HDRS)
+	$(call msg,ASAN-CC,$@)
+	$(Q)$(CLANG) $(ASAN_CFLAGS) $(DEPFLAGS) -Dmain=sockeye_main -c $< -o $@
+
+build/fuzz/options: build/asan/main_fuzz.o
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ); do \
@@ -252,7 +259,7 @@ BENCH_SECONDS ?= 2
 SOAK_SECONDS ?= 600
 
 bench: sockeye
-	$(Q)bench/run.sh -n $(BENCH_RUNS) -t $(BENCH_SECONDS) -s 5 -p -i 6
+	$(Q)bench/run.sh -n $(BENCH_RUNS) -t $(BENCH_SECONDS) -u -s 5 -p -i 6
 	$(Q)bench/scrape.sh
 
 soak: sockeye

@@ -7,6 +7,10 @@
  *   loadgen udp SECONDS [-6]     64-byte UDP datagrams from one socket to another
  *   loadgen hold SECONDS [-6]    10,000 TCP connections opened, then held open and idle
  *
+ * churn, fin and udp also take "-n OPS" in place of SECONDS: exactly OPS connections or
+ * datagrams sent, however long they take (the CPU-per-operation benchmark counts the CPU
+ * of a fixed amount of work).
+ *
  * Prints one line, "churn <ops/s>", "fin <ops/s>" or "udp <datagrams received/s>"; hold prints
  * "hold <connections>" once all are open (before holding them). Only loopback
  * addresses are used and every port comes from binding to port 0, so runs never
@@ -50,6 +54,8 @@ struct addr {
 };
 
 static atomic_bool stop;
+/* With -n: the operations to make; 0 means run for the seconds given. */
+static long fixed_ops;
 
 static void die(const char *what)
 {
@@ -59,7 +65,8 @@ static void die(const char *what)
 
 static void usage(const char *msg)
 {
-	fprintf(stderr, "loadgen: %s (usage: loadgen churn|fin|udp|hold SECONDS [-6])\n", msg);
+	fprintf(stderr, "loadgen: %s (usage: loadgen churn|fin|udp|hold SECONDS|-n OPS [-6])\n",
+		msg);
 	exit(2);
 }
 
@@ -69,6 +76,12 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Whether a loop that has made ops operations goes on: up to fixed_ops, or until end. */
+static bool more(long ops, double end)
+{
+	return fixed_ops ? ops < fixed_ops : now() < end;
 }
 
 /* Loopback address of the family with port 0, so bind() picks a free port. */
@@ -181,7 +194,7 @@ static double run_churn(int family, double seconds, bool reset)
 			;
 		churn_once(family, &srv, reset);
 		ops++;
-	} while (now() < end);
+	} while (more(ops, end));
 	end = now();
 
 	atomic_store(&stop, true);
@@ -240,17 +253,19 @@ static void udp_send_until(int family, const struct addr *dst, double end)
 {
 	char payload[UDP_PAYLOAD];
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	long sent = 0;
 
 	if (fd < 0)
 		die("socket");
 	if (connect(fd, (const struct sockaddr *)&dst->ss, dst->len) < 0)
 		die("connect");
 	memset(payload, 'x', sizeof(payload));
-	while (now() < end) {
+	while (more(sent, end)) {
 		/* A full receive buffer drops silently on loopback; that is what we measure. */
-		if (send(fd, payload, sizeof(payload), 0) < 0 &&
-		    errno != ENOBUFS && errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNREFUSED)
+		if (send(fd, payload, sizeof(payload), 0) >= 0)
+			sent++;
+		else if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR &&
+			 errno != ECONNREFUSED)
 			die("send");
 	}
 	close(fd);
@@ -358,19 +373,39 @@ static double parse_seconds(const char *s)
 	return v;
 }
 
+static long parse_ops(const char *s)
+{
+	char *endp;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &endp, 10);
+	if (errno || endp == s || *endp || v < 1 || v > 1000000000L)
+		usage("OPS must be a whole number from 1 to 1000000000");
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	int family = AF_INET;
-	double seconds;
+	double seconds = MAX_SECONDS;
+	int next = 3;
 
-	if (argc < 3 || argc > 4)
+	if (argc < 3)
 		usage("wrong number of arguments");
-	if (argc == 4) {
-		if (strcmp(argv[3], "-6"))
+	if (!strcmp(argv[2], "-n") && argc > 3 && strcmp(argv[1], "hold")) {
+		fixed_ops = parse_ops(argv[3]);
+		next = 4;
+	} else {
+		seconds = parse_seconds(argv[2]);
+	}
+	if (argc > next + 1)
+		usage("wrong number of arguments");
+	if (argc == next + 1) {
+		if (strcmp(argv[next], "-6"))
 			usage("unknown option");
 		family = AF_INET6;
 	}
-	seconds = parse_seconds(argv[2]);
 
 	if (!strcmp(argv[1], "churn"))
 		printf("churn %.1f\n", run_churn(family, seconds, true));

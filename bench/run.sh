@@ -7,13 +7,19 @@
 # each of its BPF programs under the same loads, and its CPU and memory when idle.
 # The whole run holds /tmp/sockeye-bench.lock, so benchmarks never overlap.
 #
-# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-s RUNS] [-p] [-i SECONDS]
-#                     [-c "MONITOR CMD"]...
+# usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-u] [-x] [-s RUNS] [-p]
+#                     [-i SECONDS] [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
 #   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,http,https;
 #               by default http and https run only for monitors whose command
 #               mentions http
+#   -u          also measure CPU per operation: a fixed number of operations of each
+#               workload (as many as one off run of SECONDS made; http and https: a
+#               run of SECONDS and the requests wrk made), RUNS times off and on
+#               alternating; the whole machine's CPU time (user + system + softirq
+#               from /proc/stat) over each run, divided by its operations
+#   -x          skip the throughput ratios (with -u, -s, -p or -i)
 #   -s RUNS     also time each monitor's start-up, exec to attached (bench/startup.c),
 #               median of RUNS; 0 skips it; default 0
 #   -p          also print the mean run time of each of the monitor's programs
@@ -46,21 +52,24 @@ SECS=3
 IDLE_SECS=0
 STARTUP_RUNS=0
 HOOK_COSTS=0
+CPU_PER_OP=0
+RATIOS=1
 CMDS=()
 WORKLOADS=(iperf3 churn fin udp http https)
 HTTP_FOR_ALL=0	# -w named http or https: every monitor runs it
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
+DRAIN=0.3		# wait after a fixed load: the monitor's reader polls every 100 ms
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-s RUNS] [-p] [-i SECONDS] [-c CMD]...)" >&2; exit 2; }
+usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-u] [-x] [-s RUNS] [-p] [-i SECONDS] [-c CMD]...)" >&2; exit 2; }
 
 is_count() { [[ $1 =~ ^[1-9][0-9]{0,3}$ ]]; }
 
 parse_args() {
 	local opt
 	local wl
-	while getopts ":n:t:w:s:pi:c:h" opt; do
+	while getopts ":n:t:w:uxs:pi:c:h" opt; do
 		case $opt in
 		n) is_count "$OPTARG" || usage "-n needs a whole number from 1 to 9999"; RUNS=$OPTARG ;;
 		t) { is_count "$OPTARG" && ((OPTARG <= 3600)); } ||
@@ -71,13 +80,15 @@ parse_args() {
 		s) [[ $OPTARG =~ ^[0-9]{1,2}$ ]] || usage "-s needs a number of runs from 0 to 99"
 		   STARTUP_RUNS=$OPTARG ;;
 		p) HOOK_COSTS=1 ;;
+		u) CPU_PER_OP=1 ;;
+		x) RATIOS=0 ;;
 		c) [[ -n $OPTARG ]] || usage "-c needs a command"; CMDS+=("$OPTARG") ;;
 		w) IFS=, read -ra WORKLOADS <<<"$OPTARG"
 		   HTTP_FOR_ALL=1
 		   for wl in "${WORKLOADS[@]}"; do
 			[[ $wl =~ ^(iperf3|churn|fin|udp|http|https)$ ]] || usage "unknown workload '$wl'"
 		   done ;;
-		h) sed -n '3,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		h) sed -n '3,43s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
@@ -448,6 +459,138 @@ report() {
 	fi
 }
 
+# --- CPU per operation -----------------------------------------------------------
+
+# CPU time the whole machine has spent, user + system + softirq of every CPU, in ns.
+machine_cpu_ns() {
+	awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.0f\n", ($2 + $4 + $8) * 1e9 / hz }' \
+		/proc/stat
+}
+
+# What one operation of a workload is, and how many of them the off run of
+# SECS seconds made (its number divided by that).
+op_unit() {
+	case $1 in
+	iperf3) echo MiB ;;
+	churn | fin) echo conn ;;
+	udp) echo dgram ;;
+	http | https) echo req ;;
+	esac
+}
+
+ops_of_rate() {	# workload rate
+	awk -v w="$1" -v r="$2" -v s="$SECS" 'BEGIN {
+		if (w == "iperf3") r = r / 8 / 1048576
+		printf "%d\n", r * s < 1 ? 1 : r * s }'
+}
+
+wrk_requests() {	# scheme port: the requests of one run of SECS
+	wrk -t1 -c10 -d"${SECS}s" "$1://127.0.0.1:$2/index.html" |
+		awk '/ requests in / { print $1; ok = 1 } END { exit !ok }' ||
+		die "wrk failed against nginx on port $2 ($1)"
+}
+
+# One run of OPS operations of the workload; prints the operations made. wrk
+# has no request count: its run lasts SECS and makes what it makes, which its
+# summary says.
+run_fixed() {	# workload ops
+	case $1 in
+	iperf3)
+		for _ in 1 2 3; do
+			if iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -n "$2M" >/dev/null 2>&1; then
+				echo "$2"
+				return 0
+			fi
+			sleep 0.5	# the server may still be closing the previous test
+		done
+		die "iperf3 client failed for $2 MiB" ;;
+	http) wrk_requests http "$NGINX_PORT" ;;
+	https) wrk_requests https "$NGINX_TLS_PORT" ;;
+	*)
+		bench/loadgen "$1" -n "$2" >/dev/null || die "loadgen $1 -n $2 failed"
+		echo "$2" ;;
+	esac
+}
+
+# One run; appends "config workload state run ns_per_op" to the CPU results.
+# The monitor starts before the first reading and stops after the last, so its
+# start-up and exit are not counted; the wait after the load lets it print
+# what the load made, which is counted.
+measure_cpu() {	# ci wl state run ops
+	local before after made
+	[[ $3 == off ]] || start_monitor "${CMDS[$1]}"
+	before=$(machine_cpu_ns)
+	made=$(run_fixed "$2" "$5")
+	sleep "$DRAIN"
+	after=$(machine_cpu_ns)
+	[[ $3 == off ]] || stop_monitor "${CMDS[$1]}"
+	awk -v c="$1" -v w="$2" -v s="$3" -v r="$4" -v ns="$((after - before))" -v o="$made" \
+		'BEGIN { printf "%s %s %s %s %.1f\n", c, w, s, r, ns / o }' >>"$TMP/cpu"
+	printf '  %-28s %-7s %-3s %3d/%d  %s ops, cpu\n' "$(label "$1")" "$2" "$3" "$4" \
+		"$RUNS" "$made" >&2
+}
+
+# The operations of each workload: what one off run of SECS seconds makes.
+calibrate_ops() {
+	local wl
+	for wl in "${WORKLOADS[@]}"; do
+		OPS[$wl]=$(ops_of_rate "$wl" "$(run_workload "$wl")")
+	done
+}
+
+measure_cpu_all() {
+	local ci run wl first second
+	declare -gA OPS=()
+	: >"$TMP/cpu"
+	calibrate_ops
+	for ci in "${!CMDS[@]}"; do
+		for ((run = 1; run <= RUNS; run++)); do
+			if ((run % 2)); then first=off second=on; else first=on second=off; fi
+			for wl in "${WORKLOADS[@]}"; do
+				runs_workload "$ci" "$wl" || continue
+				measure_cpu "$ci" "$wl" "$first" "$run" "${OPS[$wl]}"
+				measure_cpu "$ci" "$wl" "$second" "$run" "${OPS[$wl]}"
+			done
+		done
+	done
+	report_cpu
+}
+
+cpu_column() {	# config workload state
+	awk -v c="$1" -v w="$2" -v s="$3" '$1 == c && $2 == w && $3 == s { print $4, $5 }' "$TMP/cpu"
+}
+
+# Each round's on minus its off, ns per operation, one a line.
+cpu_extras() {	# config workload
+	join <(cpu_column "$1" "$2" off | sort -k1,1) <(cpu_column "$1" "$2" on | sort -k1,1) |
+		awk '{ print $3 - $2 }'
+}
+
+report_cpu() {
+	local ci wl off extra
+	echo
+	echo "# CPU per operation: $RUNS off + $RUNS on runs of a fixed number of operations," \
+		"alternating; CPU = user + system + softirq of the whole machine (/proc/stat)"
+	printf '%-27s %-8s %-6s %9s %10s %10s %9s %9s %9s\n' config workload op ops \
+		off_ns_op on_ns_op extra_ns extra_min extra_max
+	for ci in "${!CMDS[@]}"; do
+		for wl in "${WORKLOADS[@]}"; do
+			runs_workload "$ci" "$wl" || continue
+			off=$(cpu_column "$ci" "$wl" off | cut -d' ' -f2 | median)
+			on=$(cpu_column "$ci" "$wl" on | cut -d' ' -f2 | median)
+			extra=$(cpu_extras "$ci" "$wl" | sort -g | awk '{ v[NR] = $1 }
+				END { print v[1], v[NR] }')
+			awk -v l="$(label "$ci")" -v w="$wl" -v u="$(op_unit "$wl")" -v o="${OPS[$wl]}" \
+				-v off="$off" -v on="$on" -v m="$(cpu_extras "$ci" "$wl" | median)" \
+				-v r="$extra" 'BEGIN { split(r, e, " ")
+				printf "%-27s %-8s %-6s %9d %10.0f %10.0f %9.0f %9.0f %9.0f\n",
+					l, w, u, o, off, on, m, e[1], e[2] }'
+		done
+	done
+	echo "# extra_ns = median of each round's on - off; extra_min, extra_max: the smallest" \
+		"and largest of those; the machine's other work falls into both states"
+}
+
 # --- start-up ---------------------------------------------------------------
 
 # Exec to attached for each monitor (bench/startup.c): the agent until its
@@ -555,8 +698,11 @@ main() {
 	! wants_https || start_nginx_tls_server
 	echo "# sockeye benchmark: $RUNS off + $RUNS on runs of ${WORKLOADS[*]}, $SECS s each," \
 		"nproc=$(nproc) kernel=$(uname -r) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-	measure_all
-	report
+	if ((RATIOS)); then
+		measure_all
+		report
+	fi
+	((CPU_PER_OP == 0)) || measure_cpu_all
 	((STARTUP_RUNS == 0)) || measure_startup
 	((HOOK_COSTS == 0)) || measure_hooks
 	((IDLE_SECS == 0)) || measure_idle

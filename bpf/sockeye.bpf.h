@@ -110,6 +110,28 @@ static __always_inline void read_tuple(const struct sock *sk, struct sock_tuple 
 		t->sport = sport;
 }
 
+/* Set by user space before load where tracepoint programs may call
+ * bpf_get_current_task_btf() (Linux 5.11+, has_task_btf() in src/probe.h):
+ * sock_of_fd() then loads the task's fields directly instead of one helper
+ * call each. Left false, the verifier drops that branch, helper call and
+ * all, so the object still loads where the helper is missing. */
+const volatile bool task_btf = false;
+
+/* The fd table of the current task, and its size. */
+static __always_inline struct file **current_fds(unsigned int *max_fds)
+{
+	struct fdtable *fdt;
+
+	if (task_btf) {
+		fdt = bpf_get_current_task_btf()->files->fdt;
+		*max_fds = fdt->max_fds;
+		return fdt->fd;
+	}
+	fdt = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files, fdt);
+	*max_fds = BPF_CORE_READ(fdt, max_fds);
+	return BPF_CORE_READ(fdt, fd);
+}
+
 /* private_data is a struct socket only in a socket's file. */
 static __always_inline struct socket *file_socket(struct file *file)
 {
@@ -122,13 +144,12 @@ static __always_inline struct socket *file_socket(struct file *file)
  * current task, or NULL if the fd is not open or not a socket. */
 static __always_inline struct sock *sock_of_fd(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	unsigned int max_fds;
+	struct file **fds = current_fds(&max_fds);
 	struct file *file = NULL;
 	struct socket *sock;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	sock = file_socket(file);

@@ -3,31 +3,17 @@
  * histogram: options, printers, cmd_connlat. The session:
  * src/connlat_session.c; kernel side: bpf/connlat.bpf.c; records:
  * bpf/connlat.h. */
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "sockeye.h"
-#include "connlat_session.h"
+#include "connlat_print.h"
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
-#include "maps.h"
 #include "probe.h"
-#include "connlat.skel.h"
 
-struct connlat_opts {
-	struct common_opts common;
-	struct connlat_config cfg;
-	bool relative_time;	/* -t: seconds since start instead of the clock */
-};
-
-struct printer {
-	const struct connlat_opts *o;
-	uint64_t clock_offset;	/* monotonic -> realtime */
-	uint64_t start_ns;	/* monotonic, for -t */
-	int addr_width;
-};
-
-static void print_header(const struct printer *p)
+static void print_header(const struct connlat_printer *p)
 {
 	printf("%-*s %-7s %-16s %-2s %-*s %-5s %-*s %-5s %s%s\n",
 	       p->o->relative_time ? 12 : 8, p->o->relative_time ? "TIME(s)" : "TIME",
@@ -35,7 +21,7 @@ static void print_header(const struct printer *p)
 	       "DPORT", "LAT(ms)", p->o->cfg.failed ? " RESULT" : "");
 }
 
-static void print_text(const struct printer *p, const struct connlat_record *r)
+static void print_text(const struct connlat_printer *p, const struct connlat_record *r)
 {
 	const struct sock_tuple *t = &r->tuple;
 	char when[TIME_LEN], saddr[ADDR_LEN], daddr[ADDR_LEN];
@@ -62,7 +48,7 @@ static long long handshake_errno(const struct connlat_record *r)
 	return r->established ? 0 : r->error ? r->error : ECONNABORTED;
 }
 
-static void print_json(const struct printer *p, const struct connlat_record *r)
+static void print_json(const struct connlat_printer *p, const struct connlat_record *r)
 {
 	struct json j;
 
@@ -75,10 +61,10 @@ static void print_json(const struct printer *p, const struct connlat_record *r)
 	json_end(&j);
 }
 
-static void print_record(void *ctx, const void *record, size_t size)
+void connlat_print_record(void *ctx, const void *record, size_t size)
 {
 	const struct connlat_record *r = record;
-	const struct printer *p = ctx;
+	const struct connlat_printer *p = ctx;
 
 	if (p->o->common.json)
 		print_json(p, r);
@@ -86,7 +72,7 @@ static void print_record(void *ctx, const void *record, size_t size)
 		print_text(p, r);
 }
 
-static void print_hist(const struct printer *p, const uint64_t *slots,
+static void print_hist(const struct connlat_printer *p, const uint64_t *slots,
 		       const struct report_span *span)
 {
 	char when[TIME_LEN];
@@ -107,7 +93,7 @@ static void print_hist(const struct printer *p, const uint64_t *slots,
 }
 
 struct hist_reporter {
-	const struct printer *p;
+	const struct connlat_printer *p;
 	const struct connlat_session *s;
 	uint64_t last[CONNLAT_SLOTS];	/* totals at the previous report */
 	struct json_lost lost;		/* under --json */
@@ -119,8 +105,7 @@ static int report_hist(void *ctx, const struct report_span *span)
 {
 	struct hist_reporter *h = ctx;
 	uint64_t delta[CONNLAT_SLOTS];
-	int err = percpu_array_delta(bpf_map__fd(h->s->skel->maps.latency_hist), CONNLAT_SLOTS,
-				     h->last, delta);
+	int err = connlat_hist_delta(h->s, h->last, delta);
 
 	if (err) {
 		p_err("cannot read the histogram: %s", strerror(-err));
@@ -133,7 +118,7 @@ static int report_hist(void *ctx, const struct report_span *span)
 	return 0;
 }
 
-static int run_hist(const struct printer *p, const struct connlat_session *s)
+static int run_hist(const struct connlat_printer *p, const struct connlat_session *s)
 {
 	struct hist_reporter h = { .p = p, .s = s };
 
@@ -156,7 +141,7 @@ static void report_untimed(const struct connlat_session *s)
 
 	if (untimed)
 		p_warn("%llu handshakes were not timed: more than %u were in flight at once",
-		       (unsigned long long)untimed, bpf_map__max_entries(s->skel->maps.pending));
+		       (unsigned long long)untimed, connlat_in_flight_max(s));
 }
 
 static void check_connlat_options(struct connlat_opts *o)
@@ -236,7 +221,7 @@ static int cmd_connlat(int argc, char **argv)
 {
 	struct connlat_opts o = {};
 	struct connlat_session session;
-	struct printer printer;
+	struct connlat_printer printer;
 	int status;
 
 	parse_options(&connlat_command, argc, argv, &o);
@@ -245,7 +230,7 @@ static int cmd_connlat(int argc, char **argv)
 		return EXIT_FAIL;
 	if (o.common.json)
 		json_header("connlat");
-	printer = (struct printer){
+	printer = (struct connlat_printer){
 		.o = &o,
 		.clock_offset = monotonic_to_realtime_offset(),
 		.start_ns = monotonic_now_ns(),
@@ -253,7 +238,7 @@ static int cmd_connlat(int argc, char **argv)
 		.addr_width = o.common.filters.family == AF_INET ? 15 : 39,
 	};
 	run_start(o.common.duration);
-	if (connlat_session_start(&session, &o.cfg, print_record, &printer))
+	if (connlat_session_start(&session, &o.cfg, connlat_print_record, &printer))
 		return EXIT_FAIL;
 	if (o.cfg.hist) {
 		status = run_hist(&printer, &session);

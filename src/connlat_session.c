@@ -109,9 +109,20 @@ void connlat_session_stop(struct connlat_session *s)
 	s->skel = NULL;
 }
 
+const struct bpf_object_skeleton *connlat_session_skeleton(const struct connlat_session *s)
+{
+	return s->skel->skeleton;
+}
+
 int connlat_hist(const struct connlat_session *s, uint64_t *slots)
 {
 	return percpu_array_sum(bpf_map__fd(s->skel->maps.latency_hist), CONNLAT_SLOTS, slots);
+}
+
+int connlat_hist_delta(const struct connlat_session *s, uint64_t *last, uint64_t *delta)
+{
+	return percpu_array_delta(bpf_map__fd(s->skel->maps.latency_hist), CONNLAT_SLOTS, last,
+				  delta);
 }
 
 uint64_t connlat_latency_sum_ns(const struct connlat_session *s)
@@ -132,4 +143,9 @@ int connlat_connections(const struct connlat_session *s, uint64_t counts[CONN_CO
 uint64_t connlat_untimed(const struct connlat_session *s)
 {
 	return percpu_counter(bpf_map__fd(s->skel->maps.untimed));
+}
+
+uint32_t connlat_in_flight_max(const struct connlat_session *s)
+{
+	return bpf_map__max_entries(s->skel->maps.pending);
 }

@@ -31,8 +31,13 @@ struct connlat_session {
 int connlat_session_start(struct connlat_session *s, const struct connlat_config *cfg,
 			  record_fn fn, void *ctx);
 void connlat_session_stop(struct connlat_session *s);
+/* The loaded programs and maps, for pinning them (the agent). */
+const struct bpf_object_skeleton *connlat_session_skeleton(const struct connlat_session *s);
 /* Histogram totals since the start, CONNLAT_SLOTS of them; 0 or -errno. */
 int connlat_hist(const struct connlat_session *s, uint64_t *slots);
+/* What the histogram counted since last, the totals of the previous
+ * call (updated): the map keeps totals and is never cleared. */
+int connlat_hist_delta(const struct connlat_session *s, uint64_t *last, uint64_t *delta);
 /* The histogram's handshakes' latencies added up, in nanoseconds. */
 uint64_t connlat_latency_sum_ns(const struct connlat_session *s);
 /* hist and failed: failed handshakes since the start by errno (0: closed by
@@ -43,6 +48,8 @@ int connlat_failures(const struct connlat_session *s, uint64_t *by_errno);
 int connlat_connections(const struct connlat_session *s, uint64_t counts[CONN_COUNTERS]);
 /* Handshakes not timed because too many were in flight at once. */
 uint64_t connlat_untimed(const struct connlat_session *s);
+/* How many handshakes can be timed at once (beyond: untimed). */
+uint32_t connlat_in_flight_max(const struct connlat_session *s);
 
 /* "refused", "timed out", ... for a record; "ok" when established. */
 const char *handshake_result(const struct connlat_record *r);

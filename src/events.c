@@ -7,15 +7,10 @@
 #include <string.h>
 #include <netinet/in.h>
 #include "sockeye.h"
-#include "events_session.h"
+#include "events_print.h"
 #include "format.h"
 #include "json.h"
 #include "probe.h"
-
-struct printer {
-	bool json;
-	uint64_t clock_offset;	/* monotonic -> realtime */
-};
 
 static const char *proto_upper(const struct event_record *e)
 {
@@ -29,7 +24,7 @@ static bool has_bytes(const struct event_record *e)
 
 /* Built with plain appends and written once: printf's parsing was most
  * of the cost of `events` at tens of thousands of lines a second. */
-static void print_text(const struct printer *p, const struct event_record *e)
+static void print_text(const struct events_printer *p, const struct event_record *e)
 {
 	char when[TIME_LEN], src[ENDPOINT_LEN], dst[ENDPOINT_LEN];
 	const struct sock_tuple *t = &e->tuple;
@@ -69,7 +64,7 @@ static void print_text(const struct printer *p, const struct event_record *e)
 	fwrite(line.buf, 1, line.len, stdout);
 }
 
-static void print_json(const struct printer *p, const struct event_record *e)
+static void print_json(const struct events_printer *p, const struct event_record *e)
 {
 	const struct sock_tuple *t = &e->tuple;
 	struct json j;
@@ -94,10 +89,10 @@ static void print_json(const struct printer *p, const struct event_record *e)
 	json_end(&j);
 }
 
-static void print_event(void *ctx, const void *record, size_t size)
+void events_print_event(void *ctx, const void *record, size_t size)
 {
 	const struct event_record *e = record;
-	const struct printer *p = ctx;
+	const struct events_printer *p = ctx;
 
 	if (p->json)
 		print_json(p, e);
@@ -206,7 +201,7 @@ static int cmd_events(int argc, char **argv)
 {
 	struct events_opts o = {};
 	struct events_session session;
-	struct printer printer;
+	struct events_printer printer;
 	int status;
 
 	parse_options(&events_command, argc, argv, &o);
@@ -215,11 +210,11 @@ static int cmd_events(int argc, char **argv)
 		return EXIT_FAIL;
 	if (o.common.json)
 		json_header("events");
-	printer = (struct printer){ .json = o.common.json,
+	printer = (struct events_printer){ .json = o.common.json,
 				    .clock_offset = monotonic_to_realtime_offset() };
 	/* Handlers first: a Ctrl-C while loading still ends in a clean exit. */
 	run_start(o.common.duration);
-	if (events_session_start(&session, &o.cfg, print_event, &printer))
+	if (events_session_start(&session, &o.cfg, events_print_event, &printer))
 		return EXIT_FAIL;
 	status = read_until_stopped(&session.reader, "events", o.common.json,
 				 "narrow the filters or leave out send/recv with --no-io");

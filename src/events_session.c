@@ -9,6 +9,7 @@
 #include "sockeye.h"
 #include "events_session.h"
 #include "maps.h"
+#include "probe.h"
 #include "programs.h"
 #include "sockio.h"
 #include "events.skel.h"
@@ -124,6 +125,7 @@ int events_session_start(struct events_session *s, const struct events_config *c
 	if (!s->skel)
 		return open_failed("events");
 	set_filters(&s->skel->rodata->filter, &cfg->filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	s->skel->rodata->sk_id_key = socket_id_key();
 	s->skel->rodata->event_mask = cfg->event_mask;
 	s->skel->rodata->proto_mask = cfg->proto_mask;

@@ -73,6 +73,9 @@ static void report_program_types(const struct report *r)
 	line(r, "map_type", "ringbuf", libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1, "");
 	line(r, "kfunc", "bpf_cast_to_kern_ctx", kernel_has_btf_type("bpf_cast_to_kern_ctx", true),
 	     "used by cgroup socket hooks to read the socket (Linux 6.2+)");
+	line(r, "helper", "bpf_get_current_task_btf", has_task_btf(),
+	     "events, http, sockstat and soconnect find an fd's socket by typed loads "
+	     "(Linux 5.11+; without it, a helper call per field)");
 }
 
 static void report_environment(const struct report *r)
@@ -203,8 +206,8 @@ const struct command features_command = {
 	"Run it as root: without privileges every program type reads 'no'.\n",
 	.notes =
 	"JSON Lines: a header record, then one record per line of the text, of type\n"
-	"environment, program_type, map_type, kfunc, hook, tls_library or command;\n"
-	"the fields are in sockeye's JSON schema (schema/sockeye.schema.json).\n",
+	"environment, program_type, map_type, kfunc, helper, hook, tls_library or\n"
+	"command; the fields are in sockeye's JSON schema (schema/sockeye.schema.json).\n",
 	.examples =
 	"  sudo sockeye features\n"
 	"  sudo sockeye features --json | jq -c 'select(.ok == false)'   what is missing\n",

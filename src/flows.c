@@ -5,13 +5,14 @@
  * line-per-packet views. The session is in src/flows_session.c. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include "sockeye.h"
-#include "flows_session.h"
+#include "flows_print.h"
 #include "flows_http.h"
 #include "format.h"
 #include "histogram.h"
@@ -20,21 +21,10 @@
 #include "pins.h"
 #include "probe.h"
 #include "prom.h"
-#include "flows.skel.h"
 
 struct sort_key {
 	uint64_t (*value)(const struct flow_record *r);	/* NULL: by comm */
 	bool ascending;
-};
-
-struct flows_opts {
-	struct common_opts common;
-	struct flows_config cfg;
-	bool batch, extra, retrans, drops, layers, all, http;
-	const char *prom;
-	bool from_agent;
-	const char *pin_dir;
-	int sort;	/* index in sort_keys; -1 until given */
 };
 
 /* ---- sorting ---- */
@@ -270,9 +260,9 @@ static size_t count_closed(const struct flow_table *t)
 	return n;
 }
 
-static void print_table(const struct flows_opts *o, const struct flow_table *t,
-			const struct flow_layers *layers, const struct flows_http *http,
-			const struct report_span *span, bool live)
+void flows_print_table(const struct flows_opts *o, const struct flow_table *t,
+		       const struct flow_layers *layers, const struct flows_http *http,
+		       const struct report_span *span, bool live)
 {
 	struct widths w = measure(t);
 	char when[TIME_LEN];
@@ -363,8 +353,8 @@ static void json_http(struct json *j, const struct http_summary *h)
 	json_uint(j, "http_mean_latency_ns", h->latency_ns / h->requests);
 }
 
-static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
-		     const struct flow_layers *l, const struct flows_http *http)
+void flows_json_row(const struct flow_record *r, uint64_t realtime_ns, bool drops,
+		    const struct flow_layers *l, const struct flows_http *http)
 {
 	char key[32];
 	struct json j;
@@ -392,11 +382,12 @@ static void json_row(const struct flow_record *r, uint64_t realtime_ns, bool dro
 	json_end(&j);
 }
 
-/* ---- drops by reason, host-wide (-e) ---- */
+/* ---- drops by protocol and reason, in the namespace (--drops) ---- */
 
 struct drop_printer {
 	uint64_t realtime_ns;
 	bool json;
+	const char *proto;	/* "tcp" or "udp" */
 };
 
 static void print_drop(void *ctx, uint32_t reason, uint64_t count)
@@ -406,21 +397,31 @@ static void print_drop(void *ctx, uint32_t reason, uint64_t count)
 
 	if (d->json) {
 		json_record_begin(&j, "drop", d->realtime_ns);
+		json_str(&j, "proto", d->proto);
 		json_str(&j, "reason", drop_reason_name(reason));
 		json_uint(&j, "count", count);
 		json_end(&j);
 	} else {
-		printf("  %-32s %llu\n", drop_reason_name(reason), (unsigned long long)count);
+		printf("  %-4s %-32s %llu\n", d->proto, drop_reason_name(reason),
+		       (unsigned long long)count);
 	}
 }
 
 static int print_drops(const struct flows_session *s, struct drop_printer *d)
 {
-	int err;
+	static const struct {
+		uint8_t number;
+		const char *name;
+	} protos[] = { { IPPROTO_TCP, "tcp" }, { IPPROTO_UDP, "udp" } };
+	int err = 0;
 
 	if (!d->json)
-		printf("TCP segments dropped since the start, host-wide, by reason:\n");
-	err = flows_drop_counts(s, print_drop, d);
+		printf("TCP segments and UDP datagrams dropped since the start in this network "
+		       "namespace, by reason:\n");
+	for (size_t i = 0; !err && i < sizeof(protos) / sizeof(protos[0]); i++) {
+		d->proto = protos[i].name;
+		err = flows_drop_counts(s, protos[i].number, print_drop, d);
+	}
 	if (err)
 		p_err("cannot read the drop counts: %s", strerror(-err));
 	return err;
@@ -612,7 +613,7 @@ static int read_layers(struct reporter *rep)
 	return 0;
 }
 
-/* The host-wide tables after the connections: drops (-e), layer times (-t). */
+/* The tables after the connections: drops (--drops), layer times (--layers). */
 static int print_host_wide(const struct reporter *rep, const struct report_span *span)
 {
 	bool json = rep->o->common.json;
@@ -651,12 +652,12 @@ static int report(void *ctx, const struct report_span *span)
 		return err;
 	if (rep->o->common.json) {
 		for (size_t i = 0; i < rep->table.n; i++)
-			json_row(&rep->table.rows[i], span->end_ns,
+			flows_json_row(&rep->table.rows[i], span->end_ns,
 				 rep->o->drops && flows_drops_per_connection(),
 				 rep->layers ? &rep->layers[i] : NULL, rep->http);
 		json_summary(rep, span);
 	} else {
-		print_table(rep->o, &rep->table, rep->layers, rep->http, span, rep->live);
+		flows_print_table(rep->o, &rep->table, rep->layers, rep->http, span, rep->live);
 	}
 	if ((err = print_host_wide(rep, span)))
 		return err;
@@ -665,14 +666,9 @@ static int report(void *ctx, const struct report_span *span)
 
 /* ---- --retrans-events and --packets ---- */
 
-struct event_printer {
-	bool json;
-	uint64_t clock_offset;
-};
-
 /* What every line of the two views begins with: the time, the owner and
  * both ends. Returns whether it began a JSON object, in *j, to finish. */
-static bool event_head(const struct event_printer *p, struct json *j, const char *type,
+static bool event_head(const struct flows_event_printer *p, struct json *j, const char *type,
 		       uint64_t ts_ns, const struct sock_owner *o, const struct sock_tuple *t)
 {
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
@@ -689,7 +685,7 @@ static bool event_head(const struct event_printer *p, struct json *j, const char
 	return false;
 }
 
-static void print_retrans(const struct event_printer *p, const struct retrans_record *r)
+static void print_retrans(const struct flows_event_printer *p, const struct retrans_record *r)
 {
 	struct json j;
 
@@ -718,7 +714,7 @@ static void format_tcp_flags(char *buf, size_t len, uint8_t flags)
 					 used ? "," : "", names[bit]);
 }
 
-static void print_packet(const struct event_printer *p, const struct packet_record *r)
+static void print_packet(const struct flows_event_printer *p, const struct packet_record *r)
 {
 	char flags[40];
 	struct json j;
@@ -739,9 +735,9 @@ static void print_packet(const struct event_printer *p, const struct packet_reco
 	json_end(&j);
 }
 
-static void print_event(void *ctx, const void *record, size_t size)
+void flows_print_event(void *ctx, const void *record, size_t size)
 {
-	const struct event_printer *p = ctx;
+	const struct flows_event_printer *p = ctx;
 
 	if (*(const uint8_t *)record == FLOW_RECORD_PACKET)
 		print_packet(p, record);
@@ -826,8 +822,9 @@ static const struct opt_def flows_options[] = {
 	  "SEQ ACK LEN FLAGS WINDOW (unscaled). Needs --port, --lport, --rport, --pid or --comm",
 	  OPT_FLAG, OPT_FIELD(T, cfg.packets) },
 	{ "drops", 0, NULL, "segments dropped on arrival, per connection: CSUMERR (bad checksum) "
-	  "SEQERR (sequence or ACK number out of the window) OTHERDROP; and a host-wide count of "
-	  "TCP drops by the kernel's reason (enum skb_drop_reason, named from its BTF)",
+	  "SEQERR (sequence or ACK number out of the window) OTHERDROP; and the TCP and UDP drops of "
+	  "the network namespace by the kernel's reason (enum skb_drop_reason, named from its "
+	  "BTF: NO_SOCKET, SOCKET_RCVBUFF, ...)",
 	  OPT_FLAG, OPT_FIELD(T, drops) },
 	{ "all", 'a', NULL, "keep closed connections in the table", OPT_FLAG, OPT_FIELD(T, all) },
 	OPTION_LPORT(T, cfg.sport),
@@ -892,7 +889,7 @@ const struct command flows_command = {
 	"connection (role client, server or null when not known; --drops, --layers\n"
 	"and --http add their fields, --layers an object with a log2 histogram per\n"
 	"layer), one of type flows (the totals), with --drops one of type drop per\n"
-	"reason, with --layers one of type layer per layer (rx_device, rx_queue,\n"
+	"protocol (proto tcp or udp) and reason, with --layers one of type layer per layer (rx_device, rx_queue,\n"
 	"tx_tcp, tx_device); and one of type lost when closed connections went\n"
 	"unreported since the last (and at exit). With --retrans-events, records of\n"
 	"type retrans; with --packets, of type packet (direction send or recv). The\n"
@@ -915,6 +912,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	parse_options(&flows_command, argc, argv, o);
 	o->cfg.listeners = o->extra || o->retrans;
 	o->cfg.drops = o->drops;
+	o->cfg.netns = own_netns();
 	o->cfg.layers = o->layers;
 	check_flows_options(o);
 	check_from_agent(o);
@@ -961,25 +959,25 @@ static int run_table(const struct flows_opts *o, struct flows_session *s)
 }
 
 static int start_session(const struct flows_opts *o, struct flows_session *s,
-			 struct event_printer *printer)
+			 struct flows_event_printer *printer)
 {
 	if (o->from_agent)
 		return flows_session_borrow(s, o->pin_dir ? o->pin_dir :
 						  DEFAULT_PIN_DIR);
 	if (!check_environment())
 		return -EPERM;
-	return flows_session_start(s, &o->cfg, print_event, printer);
+	return flows_session_start(s, &o->cfg, flows_print_event, printer);
 }
 
 static int cmd_flows(int argc, char **argv)
 {
 	struct flows_opts o = { .sort = -1 };
 	struct flows_session session;
-	struct event_printer printer;
+	struct flows_event_printer printer;
 	int status;
 
 	parse_flows_options(argc, argv, &o);
-	printer = (struct event_printer){
+	printer = (struct flows_event_printer){
 		.json = o.common.json,
 		.clock_offset = monotonic_to_realtime_offset(),
 	};
@@ -996,7 +994,7 @@ static int cmd_flows(int argc, char **argv)
 	if (session.skel && flows_untracked(&session))
 		p_warn("%llu connections had no counters of their own: more than %u were open "
 		       "at once", (unsigned long long)flows_untracked(&session),
-		       bpf_map__max_entries(session.skel->maps.flows));
+		       flows_tracked_max(&session));
 	flows_session_stop(&session);
 	return status;
 }

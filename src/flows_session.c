@@ -93,18 +93,28 @@ static struct drop_reason {
 } *reasons;
 static int n_reasons;
 
-/* Copies the names of enum skb_drop_reason from btf (NULL: none). */
-static void copy_drop_reasons(const struct btf *btf)
+static void forget_drop_reasons(void)
+{
+	for (int i = 0; i < n_reasons; i++)
+		free(reasons[i].name);
+	free(reasons);
+	reasons = NULL;
+	n_reasons = 0;
+}
+
+/* The names of enum skb_drop_reason. */
+int drop_reasons_copy(const struct btf *btf)
 {
 	static const char prefix[] = "SKB_DROP_REASON_";
 	int id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
 	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 
+	forget_drop_reasons();
 	/* libbpf 1.1 takes a type section at any offset (the kernel's own is
 	 * aligned); reading a misaligned struct btf_type is undefined. */
 	if (!t || (uintptr_t)t % _Alignof(struct btf_type) ||
 	    !(reasons = calloc(btf_vlen(t), sizeof(*reasons))))
-		return;
+		return 0;
 	for (int i = 0; i < btf_vlen(t); i++) {
 		const struct btf_enum *e = btf_enum(t) + i;
 		const char *name = btf__name_by_offset(btf, e->name_off);
@@ -117,12 +127,13 @@ static void copy_drop_reasons(const struct btf *btf)
 		if ((reasons[n_reasons].name = strdup(name)))
 			n_reasons++;
 	}
+	return n_reasons;
 }
 
 static void load_drop_reasons(void)
 {
 	if (!reasons)
-		copy_drop_reasons(kernel_btf());
+		drop_reasons_copy(kernel_btf());
 }
 
 const char *drop_reason_name(uint32_t reason)
@@ -189,7 +200,7 @@ static size_t kind_size(uint8_t kind)
 /* The ring buffer brings closed connections (kept for the next snapshot)
  * and, under --retrans-events or --packets, retransmits and segments. The
  * reader checked only the smallest size; whoever gets one reads it all. */
-static void on_record(void *ctx, const void *record, size_t size)
+void flows_session_on_record(void *ctx, const void *record, size_t size)
 {
 	struct flows_session *s = ctx;
 	const struct flow_record *r = record;
@@ -225,6 +236,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->layer_times = cfg->layers;
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	skel->rodata->drop_reason_given = tracepoint_arg_count("kfree_skb") >= 3;
+	skel->rodata->filter_netns = cfg->netns;
 	/* Without -t these maps are never used: one entry each, not 1 MiB
 	 * and more of kernel memory. */
 	if (!cfg->layers) {
@@ -344,10 +356,10 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
 			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
 			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);
-	/* The smallest record is the retransmit; on_record tells them apart. */
+	/* The smallest record is the retransmit; flows_session_on_record tells them apart. */
 	if (!err)
 		err = start_reading(s->skel->skeleton, "flows", &s->reader,
-				    sizeof(struct retrans_record), on_record, s);
+				    sizeof(struct retrans_record), flows_session_on_record, s);
 	if (err) {
 		flows_session_stop(s);
 		return err;
@@ -407,6 +419,11 @@ void flows_session_stop(struct flows_session *s)
 	flow_table_free(&s->closed);
 }
 
+const struct bpf_object_skeleton *flows_session_skeleton(const struct flows_session *s)
+{
+	return s->skel->skeleton;
+}
+
 static int read_open_connections(struct flows_session *s, struct flow_table *t)
 {
 	const struct flow_record *r;
@@ -461,6 +478,7 @@ int flows_retrans_totals(const struct flows_session *s, uint64_t *totals)
 }
 
 struct drop_walk {
+	uint8_t proto;
 	void (*fn)(void *ctx, uint32_t reason, uint64_t count);
 	void *ctx;
 };
@@ -468,21 +486,22 @@ struct drop_walk {
 static void each_reason(void *ctx, const void *key, uint64_t count)
 {
 	const struct drop_walk *w = ctx;
-	uint32_t reason;
+	struct drop_key k;
 
-	memcpy(&reason, key, sizeof(reason));
-	w->fn(w->ctx, reason, count);
+	memcpy(&k, key, sizeof(k));
+	if (k.proto == w->proto)
+		w->fn(w->ctx, k.reason, count);
 }
 
-int flows_drop_counts(const struct flows_session *s,
+int flows_drop_counts(const struct flows_session *s, uint8_t proto,
 		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx)
 {
 	struct counter_snapshot now, none;
-	struct drop_walk w = { fn, ctx };
+	struct drop_walk w = { proto, fn, ctx };
 	int err;
 
-	counter_snapshot_init(&now, sizeof(uint32_t));
-	counter_snapshot_init(&none, sizeof(uint32_t));
+	counter_snapshot_init(&now, sizeof(struct drop_key));
+	counter_snapshot_init(&none, sizeof(struct drop_key));
 	err = counter_snapshot_read(&now, bpf_map__fd(s->skel->maps.drop_reasons));
 	/* Against an empty copy, every count is what grew since the start. */
 	if (!err)
@@ -512,4 +531,9 @@ int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flo
 uint64_t flows_untracked(const struct flows_session *s)
 {
 	return percpu_counter(s->untracked_fd);
+}
+
+uint32_t flows_tracked_max(const struct flows_session *s)
+{
+	return bpf_map__max_entries(s->skel->maps.flows);
 }

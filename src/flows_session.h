@@ -12,12 +12,17 @@
 #include "run.h"
 #include "flows.h"
 
+struct btf;
+
 struct flows_config {
 	struct sock_filters filters;
 	uint16_t sport;		/* only this local port; 0 for any */
 	uint16_t dport;		/* only this remote port; 0 for any */
 	bool listeners;		/* rows for listening sockets too */
-	bool drops;		/* count dropped segments (-e): a program per drop */
+	bool drops;		/* count dropped segments and datagrams (--drops):
+				 * a program per drop */
+	uint32_t netns;		/* only drops in this network namespace (the
+				 * inode number of /proc/PID/ns/net); 0: all */
 	bool layers;		/* time packets between layers (-t): per packet */
 	bool retrans_events;	/* a struct retrans_record per retransmit */
 	bool packets;		/* a struct packet_record per segment; with
@@ -56,24 +61,33 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
  * times. Returns 0, or -errno after printing why. */
 int flows_session_borrow(struct flows_session *s, const char *pin_dir);
 void flows_session_stop(struct flows_session *s);
+/* The loaded programs and maps, for pinning them (the agent). */
+const struct bpf_object_skeleton *flows_session_skeleton(const struct flows_session *s);
 /* Fills t with every open connection that passes the filters and those
  * closed since the last call (closed = 1, with their final numbers); with
  * keep_closed, the closed rows t already holds stay. Returns 0 or -errno. */
 int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_closed);
 void flow_table_free(struct flow_table *t);
+/* The ring buffer's callback (ctx: the session): a closed connection is
+ * kept for the next snapshot, a retransmit or segment goes to event_fn. */
+void flows_session_on_record(void *ctx, const void *record, size_t size);
 /* Retransmitted segments since the start, by enum flow_retrans_kind. */
 int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
 /* Whether this kernel tells which connection a dropped segment was for;
  * without it the per-connection drop counts are unknown, not zero. */
 bool flows_drops_per_connection(void);
-/* Calls fn with each drop reason (enum skb_drop_reason) that dropped TCP
- * segments since the start, and how many; returns 0 or -errno. */
-int flows_drop_counts(const struct flows_session *s,
+/* Calls fn with each drop reason (enum skb_drop_reason) that dropped
+ * packets of proto (IPPROTO_TCP or IPPROTO_UDP) since the start, and how
+ * many; returns 0 or -errno. */
+int flows_drop_counts(const struct flows_session *s, uint8_t proto,
 		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx);
 /* The name of a drop reason in the running kernel ("TCP_CSUM"), from its
  * BTF (read once, when a session with drops starts, or at the first call);
  * "REASON_<n>" for a number it does not name, valid until the next call. */
 const char *drop_reason_name(uint32_t reason);
+/* Copies the drop reason names out of btf (NULL: none), in place of those
+ * copied before, for drop_reason_name(); returns how many it copied. */
+int drop_reasons_copy(const struct btf *btf);
 /* Host-wide layer times since the start: LAYERS x LAYER_SLOTS counts,
  * layer by layer, and LAYERS total times. Returns 0 or -errno. */
 int flows_layer_totals(const struct flows_session *s, uint64_t *slots, uint64_t *sum_ns);
@@ -84,6 +98,8 @@ int flows_conn_layers(const struct flows_session *s, uint64_t cookie, struct flo
 const char *layer_name(int layer);
 /* Connections seen without per-connection counters: the map was full. */
 uint64_t flows_untracked(const struct flows_session *s);
+/* How many connections can have counters of their own at once. */
+uint32_t flows_tracked_max(const struct flows_session *s);
 
 /* "fast", "timeout", "probe", "syn", "synack". */
 const char *retrans_kind_name(int kind);

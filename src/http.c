@@ -9,49 +9,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "sockeye.h"
-#include "http_session.h"
+#include "http_print.h"
 #include "format.h"
 #include "histogram.h"
 #include "json.h"
 #include "probe.h"
-
-/* The kernel's sums: one row per method, status, path group and role
- * (an exchange between two processes of the host is in one row of each
- * role), never more rows than the kernel has sums. */
-struct summary_row {
-	char method[HTTP_METHOD_LEN];
-	uint16_t status;
-	bool tls;
-	bool server;	/* the role: the request was received here */
-	char group[HTTP_PATH_LEN + 1];
-	uint64_t count;
-	uint64_t slots[HTTP_LATENCY_SLOTS];	/* log2 of latency in microseconds */
-};
-
-struct summary_rows {
-	struct summary_row *rows;	/* HTTP_SUM_ROWS */
-	size_t n;
-};
-
-struct http_opts {
-	struct common_opts common;
-	struct http_match match;
-	uint32_t max_bytes;
-	bool summary;
-	bool tls_plaintext;
-	struct tls_libs *tls_libs;	/* --tls-lib, then the ones found */
-};
-
-struct printer {
-	const struct http_opts *o;
-	uint64_t clock_offset;	/* monotonic -> realtime */
-	int endpoint_width;
-	struct http_session *session;
-	struct summary_rows now, before;	/* totals since the start: now, at the last report */
-	uint64_t full_before;	/* http_sums_full() at the last report */
-	uint64_t skipped_before;	/* http_skipped() at the last report */
-	struct json_lost lost;		/* under --summary --json: not summed or skipped */
-};
 
 static uint64_t latency_ns(const struct http_exchange *x)
 {
@@ -66,7 +28,7 @@ static void format_size(char *buf, size_t len, int64_t size)
 		snprintf(buf, len, "%lld", (long long)size);
 }
 
-static void print_text(const struct printer *p, const struct http_event *e)
+static void print_text(const struct http_printer *p, const struct http_event *e)
 {
 	const struct sock_tuple *t = &e->tuple;
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN], req[24], resp[24];
@@ -85,7 +47,7 @@ static void print_text(const struct printer *p, const struct http_event *e)
 	       e->x.path_cut ? "..." : "");
 }
 
-static void print_json(const struct printer *p, const struct http_event *e)
+static void print_json(const struct http_printer *p, const struct http_event *e)
 {
 	char version[8];
 	struct json j;
@@ -125,7 +87,7 @@ static struct summary_row *find_row(const struct summary_rows *r, const struct s
 /* Adds one of the kernel's sums to its row (http_sums_read()'s callback). */
 static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct http_sum *sum)
 {
-	struct printer *p = ctx;
+	struct http_printer *p = ctx;
 	struct summary_rows *r = &p->now;
 	struct summary_row *row, like = { .status = key->status, .tls = key->tls,
 					  .server = key->server };
@@ -146,9 +108,9 @@ static void add_to_rows(void *ctx, const struct http_sum_key *key, const struct 
 		row->slots[i] += sum->slots[i];
 }
 
-static void on_event(void *ctx, const struct http_event *e)
+void http_print_event(void *ctx, const struct http_event *e)
 {
-	struct printer *p = ctx;
+	struct http_printer *p = ctx;
 
 	if (!http_matches(&p->o->match, &e->x))
 		return;
@@ -174,7 +136,7 @@ static void print_row_json(const struct summary_row *row, const struct report_sp
 	json_end(&j);
 }
 
-static void print_row(const struct printer *p, const struct summary_row *row,
+static void print_row(const struct http_printer *p, const struct summary_row *row,
 		      const struct report_span *span)
 {
 	char method[sizeof(row->method) * 3], group[sizeof(row->group) * 3];
@@ -193,7 +155,7 @@ static void print_row(const struct printer *p, const struct summary_row *row,
 /* Prints what each row gained since the last report. */
 static int report_summary(void *ctx, const struct report_span *span)
 {
-	struct printer *p = ctx;
+	struct http_printer *p = ctx;
 	struct summary_rows swap;
 	char when[TIME_LEN];
 	uint64_t full, skipped;
@@ -236,7 +198,7 @@ static int report_summary(void *ctx, const struct report_span *span)
 	return 0;
 }
 
-static int run_summary(struct printer *p)
+static int run_summary(struct http_printer *p)
 {
 	int err;
 
@@ -394,7 +356,7 @@ const struct command http_command = {
 	.programs = &http_programs,
 };
 
-static void print_header(const struct printer *p)
+static void print_header(const struct http_printer *p)
 {
 	printf("%-8s %-7s %-16s %-6s %-3s %-*s %-*s %-7s %-6s %-3s %-8s %-9s %-8s %s\n", "TIME",
 	       "PID", "COMM", "ROLE", "TLS", p->endpoint_width, "LOCAL", p->endpoint_width, "REMOTE", "METHOD",
@@ -405,7 +367,7 @@ static int cmd_http(int argc, char **argv)
 {
 	struct http_opts o = { .max_bytes = HTTP_DEFAULT_BYTES };
 	struct http_session session;
-	struct printer printer;
+	struct http_printer printer;
 	int status;
 
 	parse_options(&http_command, argc, argv, &o);
@@ -428,7 +390,7 @@ static int cmd_http(int argc, char **argv)
 	}
 	if (o.common.json)
 		json_header("http");
-	printer = (struct printer){
+	printer = (struct http_printer){
 		.o = &o,
 		.clock_offset = monotonic_to_realtime_offset(),
 		/* "255.255.255.255:65535" and "[<39 characters>]:65535" */
@@ -442,7 +404,7 @@ static int cmd_http(int argc, char **argv)
 			goto fail;
 		status = run_summary(&printer);
 	} else {
-		if (http_session_start(&session, &o.common.filters, o.tls_libs, o.max_bytes, on_event,
+		if (http_session_start(&session, &o.common.filters, o.tls_libs, o.max_bytes, http_print_event,
 				       &printer))
 			goto fail;
 		if (!o.common.json)

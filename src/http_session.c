@@ -52,7 +52,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 }
 
 /* A record is as long as the bytes it copied: len never reaches past it. */
-static void on_record(void *ctx, const void *data, size_t size)
+void http_session_on_record(void *ctx, const void *data, size_t size)
 {
 	struct http_session *s = ctx;
 	const struct http_record *r = data;
@@ -113,6 +113,7 @@ static int session_open(struct http_session *s, const struct sock_filters *filte
 	if (!s->skel)
 		return open_failed("http");
 	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	thread_slots_by_tid(s->skel->maps.calls);
 	thread_slots_by_tid(s->skel->maps.tls_calls);
 	wanted = GIVES_PAYLOAD | tls_possible(tls);
@@ -147,7 +148,7 @@ int http_session_start(struct http_session *s, const struct sock_filters *filter
 	s->skel->rodata->max_bytes = max_bytes;
 	bpf_map__set_max_entries(s->skel->maps.pending, 1);	/* for summing only */
 	err = start_reading(s->skel->skeleton, "http", &s->reader,
-			    offsetof(struct http_record, data), on_record, s);
+			    offsetof(struct http_record, data), http_session_on_record, s);
 	if (!err)
 		attach_tls(s);
 out:
@@ -224,4 +225,9 @@ void http_session_stop(struct http_session *s)
 	s->skel = NULL;
 	free(s->slots);
 	s->slots = NULL;
+}
+
+const struct bpf_object_skeleton *http_session_skeleton(const struct http_session *s)
+{
+	return s->skel->skeleton;
 }

@@ -69,5 +69,10 @@ uint64_t http_sums_full(const struct http_session *s);
 /* Runs of the session's programs the kernel skipped (skipped_runs). */
 uint64_t http_skipped(const struct http_session *s);
 void http_session_stop(struct http_session *s);
+/* The ring buffer's callback (ctx: the session): a copy of one socket
+ * call's bytes, fed to its connection's parser. */
+void http_session_on_record(void *ctx, const void *data, size_t size);
+/* The loaded programs and maps, for pinning them (the agent). */
+const struct bpf_object_skeleton *http_session_skeleton(const struct http_session *s);
 
 #endif

@@ -100,6 +100,13 @@ bool ensure_tracefs(char *why, size_t len)
 	return true;
 }
 
+uint32_t own_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
+}
+
 const char *cgroup2_root(void)
 {
 	static char root[256];
@@ -137,6 +144,16 @@ bool kernel_has_btf_type(const char *name, bool function)
 
 	return btf && btf__find_by_name_kind(btf, name, function ? BTF_KIND_FUNC :
 					     BTF_KIND_TYPEDEF) > 0;
+}
+
+bool has_task_btf(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+						BPF_FUNC_get_current_task_btf, NULL) == 1;
+	return known;
 }
 
 int tracepoint_arg_count(const char *tp)

@@ -22,6 +22,10 @@ bool ensure_tracefs(char *why, size_t len);
 bool is_mounted(const char *dir, const char *fstype);
 /* The cgroup v2 mount point, from /proc/mounts, or NULL. */
 const char *cgroup2_root(void);
+/* The network namespace this process is in, as the inode number of
+ * /proc/self/ns/net (what lsns and `ip netns identify` go by); 0 if
+ * unknown. */
+uint32_t own_netns(void);
 bool has_capabilities(char *missing, size_t len);
 
 /* Whether the hook a BPF section names exists here: "tp_btf/X" and
@@ -37,6 +41,10 @@ bool hook_exists(const char *section, char *why, size_t len);
  * not on failure. */
 bool try_probe(const char *name, const char *target, bool retprobe, char *why, size_t len);
 bool kernel_has_btf_type(const char *name, bool function);
+/* Whether tracepoint programs may call bpf_get_current_task_btf() (Linux
+ * 5.11+): the objects that map an fd to its socket then walk the task's
+ * fd table with typed loads (task_btf in bpf/sockeye.bpf.h). Tried once. */
+bool has_task_btf(void);
 /* How many arguments the tp_btf tracepoint has in this kernel (some grew:
  * kfree_skb's rx_sk came in 6.11), or -1 if it is not there. */
 int tracepoint_arg_count(const char *tp);

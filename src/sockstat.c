@@ -10,7 +10,6 @@
 #include "json.h"
 #include "run.h"
 #include "probe.h"
-#include "sockstat.skel.h"
 
 struct sockstat_cmd {
 	struct sockstat_session session;
@@ -86,8 +85,7 @@ static int print_interval(void *ctx, const struct report_span *span)
 {
 	struct sockstat_cmd *c = ctx;
 	uint64_t delta[SS_COUNTERS], skipped;
-	int err = percpu_array_delta(bpf_map__fd(c->session.skel->maps.ss_calls), SS_COUNTERS,
-				     c->last, delta);
+	int err = sockstat_calls_delta(&c->session, c->last, delta);
 
 	if (err) {
 		p_err("cannot read the sockstat counters: %s", strerror(-err));

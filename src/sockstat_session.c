@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "sockeye.h"
+#include "probe.h"
 #include "sockstat_session.h"
 #include "programs.h"
 #include "sockstat.skel.h"
@@ -104,6 +105,7 @@ int sockstat_session_start(struct sockstat_session *s, enum sockstat_part part,
 	if (!s->skel)
 		return open_failed(cmd);
 	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	/* One object serves three commands: the other part's programs stay out. */
 	bpf_object__for_each_program(prog, s->skel->obj)
 		bpf_program__set_autoload(prog, false);
@@ -125,9 +127,20 @@ void sockstat_session_stop(struct sockstat_session *s)
 	s->skel = NULL;
 }
 
+const struct bpf_object_skeleton *sockstat_session_skeleton(const struct sockstat_session *s)
+{
+	return s->skel->skeleton;
+}
+
 int sockstat_read_calls(const struct sockstat_session *s, uint64_t counts[SS_COUNTERS])
 {
 	return percpu_array_sum(bpf_map__fd(s->skel->maps.ss_calls), SS_COUNTERS, counts);
+}
+
+int sockstat_calls_delta(const struct sockstat_session *s, uint64_t last[SS_COUNTERS],
+			 uint64_t delta[SS_COUNTERS])
+{
+	return percpu_array_delta(bpf_map__fd(s->skel->maps.ss_calls), SS_COUNTERS, last, delta);
 }
 
 int sockstat_read_sockets(const struct sockstat_session *s, struct counter_snapshot *snap)

@@ -25,10 +25,16 @@ struct sockstat_session {
 int sockstat_session_start(struct sockstat_session *s, enum sockstat_part part,
 			   const struct sock_filters *filters, const char *cmd);
 void sockstat_session_stop(struct sockstat_session *s);
+/* The loaded programs and maps, for pinning them (the agent). */
+const struct bpf_object_skeleton *sockstat_session_skeleton(const struct sockstat_session *s);
 
 /* PART_CALLS: the calls since start by enum ss_counter, summed over CPUs.
  * Returns 0 or -errno. */
 int sockstat_read_calls(const struct sockstat_session *s, uint64_t counts[SS_COUNTERS]);
+/* The calls counted since last, the totals of the previous call
+ * (updated). */
+int sockstat_calls_delta(const struct sockstat_session *s, uint64_t last[SS_COUNTERS],
+			 uint64_t delta[SS_COUNTERS]);
 /* PART_SOCKETS: the counts since start by struct so_key. */
 int sockstat_read_sockets(const struct sockstat_session *s, struct counter_snapshot *snap);
 /* PART_SOCKETS: the accepts and connects the full map turned away. */

@@ -5,18 +5,12 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include "sockeye.h"
-#include "soconnect_session.h"
+#include "soconnect_print.h"
 #include "format.h"
 #include "json.h"
 #include "probe.h"
 
-struct printer {
-	bool json;
-	uint64_t clock_offset;	/* monotonic -> realtime */
-	int addr_width;
-};
-
-static void print_text(const struct printer *p, const struct soconnect_record *r)
+static void print_text(const struct soconnect_printer *p, const struct soconnect_record *r)
 {
 	char addr[ADDR_LEN];
 
@@ -26,7 +20,7 @@ static void print_text(const struct printer *p, const struct soconnect_record *r
 	       connect_result(r->result));
 }
 
-static void print_json(const struct printer *p, const struct soconnect_record *r)
+static void print_json(const struct soconnect_printer *p, const struct soconnect_record *r)
 {
 	struct json j;
 
@@ -41,9 +35,9 @@ static void print_json(const struct printer *p, const struct soconnect_record *r
 	json_end(&j);
 }
 
-static void print_record(void *ctx, const void *record, size_t size)
+void soconnect_print_record(void *ctx, const void *record, size_t size)
 {
-	const struct printer *p = ctx;
+	const struct soconnect_printer *p = ctx;
 
 	if (p->json)
 		print_json(p, record);
@@ -111,7 +105,7 @@ static int cmd_soconnect(int argc, char **argv)
 	struct soconnect_opts o = {};
 	struct common_opts *common = &o.common;
 	struct soconnect_session session;
-	struct printer printer;
+	struct soconnect_printer printer;
 	int status;
 
 	parse_options(&soconnect_command, argc, argv, &o);
@@ -119,13 +113,13 @@ static int cmd_soconnect(int argc, char **argv)
 		return EXIT_FAIL;
 	if (common->json)
 		json_header("soconnect");
-	printer = (struct printer){
+	printer = (struct soconnect_printer){
 		.json = common->json,
 		.clock_offset = monotonic_to_realtime_offset(),
 		.addr_width = common->filters.family == AF_INET ? 15 : 39,
 	};
 	run_start(common->duration);
-	if (soconnect_session_start(&session, &common->filters, print_record, &printer))
+	if (soconnect_session_start(&session, &common->filters, soconnect_print_record, &printer))
 		return EXIT_FAIL;
 	if (!common->json)
 		printf("%-7s %-16s %-3s %-*s %-5s %-8s %s\n", "PID", "PROCESS", "FAM",

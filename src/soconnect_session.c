@@ -8,6 +8,7 @@
 #include "sockeye.h"
 #include "soconnect_session.h"
 #include "format.h"
+#include "probe.h"
 #include "programs.h"
 #include "soconnect.skel.h"
 
@@ -70,6 +71,7 @@ int soconnect_session_start(struct soconnect_session *s, const struct sock_filte
 	if (!s->skel)
 		return open_failed("soconnect");
 	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->task_btf = has_task_btf();
 	err = require_programs(s->skel->obj, &soconnect_programs, GIVES_CALLS, PROTO_TCP_BIT | PROTO_UDP_BIT);
 	if (!err)
 		err = start_reading(s->skel->skeleton, "soconnect", &s->reader,

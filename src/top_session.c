@@ -114,6 +114,11 @@ void top_session_stop(struct top_session *s)
 	s->traffic_fd = s->lost_fd = -1;
 }
 
+const struct bpf_object_skeleton *top_session_skeleton(const struct top_session *s)
+{
+	return s->skel->skeleton;
+}
+
 /* Adds the CPUs' copies of one process's counters; the names are the
  * same in every copy that was written. */
 static void sum_copies(const struct traffic_stats *copies, int ncpus, struct traffic_stats *sum)

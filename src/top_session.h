@@ -35,6 +35,8 @@ int top_session_start_agent(struct top_session *s, const struct sock_filters *fi
  * Returns 0, or -errno after printing why. */
 int top_session_borrow(struct top_session *s, const char *pin_dir);
 void top_session_stop(struct top_session *s);
+/* The loaded programs and maps, for pinning them (the agent). */
+const struct bpf_object_skeleton *top_session_skeleton(const struct top_session *s);
 /* Every process counted so far, in *rows (malloc'd, the caller frees);
  * returns how many, or -errno. */
 int top_read(const struct top_session *s, struct process_traffic **rows);

@@ -191,6 +191,23 @@ int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t
 	return status;
 }
 
+bool features_say(const char *name, bool *yes)
+{
+	static char out[65536];
+	char *argv[] = { (char *)sockeye_path(), "features", NULL }, err[4096], pattern[128];
+	char word[8] = "";
+	const char *at;
+
+	if (run_capture(argv, out, sizeof(out), err, sizeof(err)) != 0)
+		return false;
+	snprintf(pattern, sizeof(pattern), "\n  %s ", name);
+	at = strstr(out, pattern);
+	if (!at || sscanf(at + strlen(pattern), "%7s", word) != 1)
+		return false;
+	*yes = !strcmp(word, "yes");
+	return *yes || !strcmp(word, "no");
+}
+
 pid_t spawn(char *const argv[], const char *out_path)
 {
 	return spawn_logged(argv, out_path, NULL);

@@ -41,6 +41,9 @@ const char *sockeye_path(void);
 /* Runs argv to the end with stdout and stderr captured (NUL-terminated,
  * cut to size); returns the exit status, or 128+signal. */
 int run_capture(char *const argv[], char *out, size_t out_len, char *err, size_t err_len);
+/* What `sockeye features` says of the line named name: false if it has no
+ * such line, else true with *yes set. */
+bool features_say(const char *name, bool *yes);
 /* Starts argv with stdout to out_path; stderr is inherited. */
 pid_t spawn(char *const argv[], const char *out_path);
 /* The same with stderr to err_path as well. */

@@ -18,11 +18,6 @@
 #include "prom.h"
 #include "sockstat_session.h"
 #include "top_model.h"
-#include "connlat.skel.h"
-#include "flows.skel.h"
-#include "http.skel.h"
-#include "sockstat.skel.h"
-#include "top.skel.h"
 
 /* Makes room for one more element in an array of n that doubles when it
  * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
@@ -260,7 +255,7 @@ static uint64_t bytes_lost(void *state)
 
 static const struct bpf_object_skeleton *bytes_skeleton(void *state)
 {
-	return ((struct bytes_state *)state)->session.skel->skeleton;
+	return top_session_skeleton(&((struct bytes_state *)state)->session);
 }
 
 static size_t bytes_comm_names(void *state)
@@ -408,7 +403,7 @@ static uint64_t tcp_lost(void *state)
 
 static const struct bpf_object_skeleton *tcp_skeleton(void *state)
 {
-	return ((struct connlat_session *)state)->skel->skeleton;
+	return connlat_session_skeleton(state);
 }
 
 static void tcp_stop(void *state)
@@ -480,7 +475,7 @@ static int syscalls_write(void *state, FILE *out)
 
 static const struct bpf_object_skeleton *syscalls_skeleton(void *state)
 {
-	return ((struct sockstat_session *)state)->skel->skeleton;
+	return sockstat_session_skeleton(state);
 }
 
 static void syscalls_stop(void *state)
@@ -626,7 +621,7 @@ static uint64_t flows_lost(void *state)
 
 static const struct bpf_object_skeleton *flows_skeleton(void *state)
 {
-	return ((struct flows_state *)state)->session.skel->skeleton;
+	return flows_session_skeleton(&((struct flows_state *)state)->session);
 }
 
 static size_t flows_comm_names(void *state)
@@ -793,7 +788,7 @@ static uint64_t http_lost(void *state)
 
 static const struct bpf_object_skeleton *http_skeleton(void *state)
 {
-	return ((struct http_state *)state)->session.skel->skeleton;
+	return http_session_skeleton(&((struct http_state *)state)->session);
 }
 
 static void http_stop(void *state)

@@ -4,26 +4,23 @@
  * the table and hands retransmits and segments to the command's printer;
  * the closed rows are then printed as the table and as JSON. The first
  * byte's low bit picks JSON. */
-/* flows.c asks for it (qsort_r), but after flows_session.c's includes. */
-#define _GNU_SOURCE
-#include "../../src/flows_session.c"
-#include "../../src/flows.c"
+#include "flows_print.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct flows_opts o = { .common.json = fuzz_byte(&data, &size) & 1, .extra = true,
 				.retrans = true, .drops = true, .sort = 0 };
-	struct event_printer p = { .json = o.common.json };
-	struct flows_session s = { .event_fn = print_event, .event_ctx = &p };
+	struct flows_event_printer p = { .json = o.common.json };
+	struct flows_session s = { .event_fn = flows_print_event, .event_ctx = &p };
 	struct report_span span = { 0 };
 
-	fuzz_record(on_record, &s, sizeof(struct retrans_record), data, size);
+	fuzz_record(flows_session_on_record, &s, sizeof(struct retrans_record), data, size);
 	if (o.common.json)
 		for (size_t i = 0; i < s.closed.n; i++)
-			json_row(&s.closed.rows[i], 0, true, NULL, NULL);
+			flows_json_row(&s.closed.rows[i], 0, true, NULL, NULL);
 	else
-		print_table(&o, &s.closed, NULL, NULL, &span, false);
+		flows_print_table(&o, &s.closed, NULL, NULL, &span, false);
 	flow_table_free(&s.closed);
 	return 0;
 }

@@ -3,8 +3,8 @@
  * defining LLVMFuzzerTestOneInput(); it is linked with driver.c and the
  * sanitizer build of sockeye's objects (build/asan/libsockeye.a), and its
  * seed corpus is tests/fuzz/corpus/NAME/, where crash inputs are kept. A
- * target may #include the sockeye source whose static functions it calls:
- * the archive then leaves that object out. */
+ * target calls what src/'s headers declare: a command's printers are in
+ * src/CMD_print.h, its session's record callback in src/CMD_session.h. */
 #ifndef SOCKEYE_FUZZ_H
 #define SOCKEYE_FUZZ_H
 

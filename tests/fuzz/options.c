@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Every option and value of every command, as a user types them: the input
  * is cut at NUL bytes into the words of a command line, which sockeye's
- * own main() takes (included here under another name). Each command runs
- * until it exits (a usage error, --help) or is done parsing. */
+ * own main() takes (src/main.c built as sockeye_main() for this target).
+ * Each command runs until it exits (a usage error, --help) or is done
+ * parsing. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "sockeye.h"
 #include "fuzz.h"
 
-#define main sockeye_main
-#include "../../src/main.c"
-#undef main
+int sockeye_main(int argc, char **argv);
 
 #define MAX_WORDS 32
 
