@@ -41,6 +41,9 @@ const volatile bool layer_times = false;
 const volatile bool drop_socket = false;
 /* Whether kfree_skb has its reason argument (Linux 5.17 on). */
 const volatile bool drop_reason_given = true;
+/* Only this network namespace's drops count (its inode number, as in
+ * /proc/self/ns/net); 0: every namespace's. */
+const volatile __u32 filter_netns = 0;
 
 /* Sockets with a file but no known owner in the last pass, so user space
  * knows when a walk of the processes' files (flows_owners) would help; 1

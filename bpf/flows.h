@@ -35,6 +35,13 @@ enum flow_drop_kind {
  * kfree_skb tracepoint has none before Linux 5.17). */
 #define DROP_REASON_UNKNOWN 0xffffffffu
 
+/* The key of the drop_reasons map. */
+struct drop_key {
+	__u32 reason;	/* enum skb_drop_reason, or DROP_REASON_UNKNOWN */
+	__u8 proto;	/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[3];
+};
+
 /* What the hooks know of one connection: the value of the flows map. */
 struct flow_entry {
 	struct sock_owner owner;	/* pid 0 until known */

@@ -5,6 +5,7 @@
  * line-per-packet views. The session is in src/flows_session.c. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,11 +382,12 @@ void flows_json_row(const struct flow_record *r, uint64_t realtime_ns, bool drop
 	json_end(&j);
 }
 
-/* ---- drops by reason, host-wide (-e) ---- */
+/* ---- drops by protocol and reason, in the namespace (--drops) ---- */
 
 struct drop_printer {
 	uint64_t realtime_ns;
 	bool json;
+	const char *proto;	/* "tcp" or "udp" */
 };
 
 static void print_drop(void *ctx, uint32_t reason, uint64_t count)
@@ -395,21 +397,31 @@ static void print_drop(void *ctx, uint32_t reason, uint64_t count)
 
 	if (d->json) {
 		json_record_begin(&j, "drop", d->realtime_ns);
+		json_str(&j, "proto", d->proto);
 		json_str(&j, "reason", drop_reason_name(reason));
 		json_uint(&j, "count", count);
 		json_end(&j);
 	} else {
-		printf("  %-32s %llu\n", drop_reason_name(reason), (unsigned long long)count);
+		printf("  %-4s %-32s %llu\n", d->proto, drop_reason_name(reason),
+		       (unsigned long long)count);
 	}
 }
 
 static int print_drops(const struct flows_session *s, struct drop_printer *d)
 {
-	int err;
+	static const struct {
+		uint8_t number;
+		const char *name;
+	} protos[] = { { IPPROTO_TCP, "tcp" }, { IPPROTO_UDP, "udp" } };
+	int err = 0;
 
 	if (!d->json)
-		printf("TCP segments dropped since the start, host-wide, by reason:\n");
-	err = flows_drop_counts(s, print_drop, d);
+		printf("TCP segments and UDP datagrams dropped since the start in this network "
+		       "namespace, by reason:\n");
+	for (size_t i = 0; !err && i < sizeof(protos) / sizeof(protos[0]); i++) {
+		d->proto = protos[i].name;
+		err = flows_drop_counts(s, protos[i].number, print_drop, d);
+	}
 	if (err)
 		p_err("cannot read the drop counts: %s", strerror(-err));
 	return err;
@@ -601,7 +613,7 @@ static int read_layers(struct reporter *rep)
 	return 0;
 }
 
-/* The host-wide tables after the connections: drops (-e), layer times (-t). */
+/* The tables after the connections: drops (--drops), layer times (--layers). */
 static int print_host_wide(const struct reporter *rep, const struct report_span *span)
 {
 	bool json = rep->o->common.json;
@@ -810,8 +822,9 @@ static const struct opt_def flows_options[] = {
 	  "SEQ ACK LEN FLAGS WINDOW (unscaled). Needs --port, --lport, --rport, --pid or --comm",
 	  OPT_FLAG, OPT_FIELD(T, cfg.packets) },
 	{ "drops", 0, NULL, "segments dropped on arrival, per connection: CSUMERR (bad checksum) "
-	  "SEQERR (sequence or ACK number out of the window) OTHERDROP; and a host-wide count of "
-	  "TCP drops by the kernel's reason (enum skb_drop_reason, named from its BTF)",
+	  "SEQERR (sequence or ACK number out of the window) OTHERDROP; and the TCP and UDP drops of "
+	  "the network namespace by the kernel's reason (enum skb_drop_reason, named from its "
+	  "BTF: NO_SOCKET, SOCKET_RCVBUFF, ...)",
 	  OPT_FLAG, OPT_FIELD(T, drops) },
 	{ "all", 'a', NULL, "keep closed connections in the table", OPT_FLAG, OPT_FIELD(T, all) },
 	OPTION_LPORT(T, cfg.sport),
@@ -876,7 +889,7 @@ const struct command flows_command = {
 	"connection (role client, server or null when not known; --drops, --layers\n"
 	"and --http add their fields, --layers an object with a log2 histogram per\n"
 	"layer), one of type flows (the totals), with --drops one of type drop per\n"
-	"reason, with --layers one of type layer per layer (rx_device, rx_queue,\n"
+	"protocol (proto tcp or udp) and reason, with --layers one of type layer per layer (rx_device, rx_queue,\n"
 	"tx_tcp, tx_device); and one of type lost when closed connections went\n"
 	"unreported since the last (and at exit). With --retrans-events, records of\n"
 	"type retrans; with --packets, of type packet (direction send or recv). The\n"
@@ -899,6 +912,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	parse_options(&flows_command, argc, argv, o);
 	o->cfg.listeners = o->extra || o->retrans;
 	o->cfg.drops = o->drops;
+	o->cfg.netns = own_netns();
 	o->cfg.layers = o->layers;
 	check_flows_options(o);
 	check_from_agent(o);

@@ -236,6 +236,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->layer_times = cfg->layers;
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	skel->rodata->drop_reason_given = tracepoint_arg_count("kfree_skb") >= 3;
+	skel->rodata->filter_netns = cfg->netns;
 	/* Without -t these maps are never used: one entry each, not 1 MiB
 	 * and more of kernel memory. */
 	if (!cfg->layers) {
@@ -477,6 +478,7 @@ int flows_retrans_totals(const struct flows_session *s, uint64_t *totals)
 }
 
 struct drop_walk {
+	uint8_t proto;
 	void (*fn)(void *ctx, uint32_t reason, uint64_t count);
 	void *ctx;
 };
@@ -484,21 +486,22 @@ struct drop_walk {
 static void each_reason(void *ctx, const void *key, uint64_t count)
 {
 	const struct drop_walk *w = ctx;
-	uint32_t reason;
+	struct drop_key k;
 
-	memcpy(&reason, key, sizeof(reason));
-	w->fn(w->ctx, reason, count);
+	memcpy(&k, key, sizeof(k));
+	if (k.proto == w->proto)
+		w->fn(w->ctx, k.reason, count);
 }
 
-int flows_drop_counts(const struct flows_session *s,
+int flows_drop_counts(const struct flows_session *s, uint8_t proto,
 		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx)
 {
 	struct counter_snapshot now, none;
-	struct drop_walk w = { fn, ctx };
+	struct drop_walk w = { proto, fn, ctx };
 	int err;
 
-	counter_snapshot_init(&now, sizeof(uint32_t));
-	counter_snapshot_init(&none, sizeof(uint32_t));
+	counter_snapshot_init(&now, sizeof(struct drop_key));
+	counter_snapshot_init(&none, sizeof(struct drop_key));
 	err = counter_snapshot_read(&now, bpf_map__fd(s->skel->maps.drop_reasons));
 	/* Against an empty copy, every count is what grew since the start. */
 	if (!err)

@@ -19,7 +19,10 @@ struct flows_config {
 	uint16_t sport;		/* only this local port; 0 for any */
 	uint16_t dport;		/* only this remote port; 0 for any */
 	bool listeners;		/* rows for listening sockets too */
-	bool drops;		/* count dropped segments (-e): a program per drop */
+	bool drops;		/* count dropped segments and datagrams (--drops):
+				 * a program per drop */
+	uint32_t netns;		/* only drops in this network namespace (the
+				 * inode number of /proc/PID/ns/net); 0: all */
 	bool layers;		/* time packets between layers (-t): per packet */
 	bool retrans_events;	/* a struct retrans_record per retransmit */
 	bool packets;		/* a struct packet_record per segment; with
@@ -73,9 +76,10 @@ int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
 /* Whether this kernel tells which connection a dropped segment was for;
  * without it the per-connection drop counts are unknown, not zero. */
 bool flows_drops_per_connection(void);
-/* Calls fn with each drop reason (enum skb_drop_reason) that dropped TCP
- * segments since the start, and how many; returns 0 or -errno. */
-int flows_drop_counts(const struct flows_session *s,
+/* Calls fn with each drop reason (enum skb_drop_reason) that dropped
+ * packets of proto (IPPROTO_TCP or IPPROTO_UDP) since the start, and how
+ * many; returns 0 or -errno. */
+int flows_drop_counts(const struct flows_session *s, uint8_t proto,
 		      void (*fn)(void *ctx, uint32_t reason, uint64_t count), void *ctx);
 /* The name of a drop reason in the running kernel ("TCP_CSUM"), from its
  * BTF (read once, when a session with drops starts, or at the first call);

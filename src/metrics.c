@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The families the agent and flows --prom both write: see metrics.h. */
 #include <string.h>
+#include <netinet/in.h>
 #include "sockeye.h"
 #include "flows_session.h"
 #include "metrics.h"
@@ -25,24 +26,43 @@ int metrics_retransmits(FILE *out, const struct flows_session *s)
 	return 0;
 }
 
-static void write_drop(void *out, uint32_t reason, uint64_t count)
+struct drop_family {
+	FILE *out;
+	const char *name;
+};
+
+static void write_drop(void *ctx, uint32_t reason, uint64_t count)
 {
-	prom_uint(out, "sockeye_tcp_drops_total",
-		  &(struct prom_label){ "reason", drop_reason_name(reason) }, 1, count);
+	const struct drop_family *f = ctx;
+
+	prom_uint(f->out, f->name, &(struct prom_label){ "reason", drop_reason_name(reason) }, 1,
+		  count);
 }
 
 /* Drop reasons are the kernel's own enum: a bounded set of label values. */
-int metrics_drops(FILE *out, const struct flows_session *s)
+static int write_drops(FILE *out, const struct flows_session *s, uint8_t proto,
+		       const char *name, const char *help)
 {
+	struct drop_family f = { out, name };
 	int err;
 
-	prom_family(out, "sockeye_tcp_drops_total", "counter",
-		    "TCP segments the host dropped since sockeye started, by the kernel's drop "
-		    "reason.");
-	err = flows_drop_counts(s, write_drop, out);
+	prom_family(out, name, "counter", help);
+	err = flows_drop_counts(s, proto, write_drop, &f);
 	if (err)
 		p_err("cannot read the drop counts: %s", strerror(-err));
 	return err;
+}
+
+int metrics_drops(FILE *out, const struct flows_session *s)
+{
+	int err = write_drops(out, s, IPPROTO_TCP, "sockeye_tcp_drops_total",
+			      "TCP segments the host dropped since sockeye started, by the "
+			      "kernel's drop reason.");
+
+	return err ? err : write_drops(out, s, IPPROTO_UDP, "sockeye_udp_drops_total",
+				       "UDP datagrams the host dropped since sockeye started, by "
+				       "the kernel's drop reason (NO_SOCKET: to a port nobody "
+				       "listens on, SOCKET_RCVBUFF: the receiver's buffer was full).");
 }
 
 void metrics_lost_events(FILE *out, const char *const *names, const uint64_t *counts, size_t n)

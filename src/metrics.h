@@ -18,8 +18,8 @@ struct flows_session;
 /* sockeye_tcp_retransmits_total{kind}. Returns 0 or -errno after saying
  * why (nothing written then). */
 int metrics_retransmits(FILE *out, const struct flows_session *s);
-/* sockeye_tcp_drops_total{reason}, the reasons that occurred. Returns 0
- * or -errno after saying why. */
+/* sockeye_tcp_drops_total{reason} and sockeye_udp_drops_total{reason},
+ * the reasons that occurred. Returns 0 or -errno after saying why. */
 int metrics_drops(FILE *out, const struct flows_session *s);
 /* sockeye_lost_events_total{collector}: counts[i] for names[i]. */
 void metrics_lost_events(FILE *out, const char *const *names, const uint64_t *counts, size_t n);

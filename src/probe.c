@@ -100,6 +100,13 @@ bool ensure_tracefs(char *why, size_t len)
 	return true;
 }
 
+uint32_t own_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
+}
+
 const char *cgroup2_root(void)
 {
 	static char root[256];

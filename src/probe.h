@@ -22,6 +22,10 @@ bool ensure_tracefs(char *why, size_t len);
 bool is_mounted(const char *dir, const char *fstype);
 /* The cgroup v2 mount point, from /proc/mounts, or NULL. */
 const char *cgroup2_root(void);
+/* The network namespace this process is in, as the inode number of
+ * /proc/self/ns/net (what lsns and `ip netns identify` go by); 0 if
+ * unknown. */
+uint32_t own_netns(void);
 bool has_capabilities(char *missing, size_t len);
 
 /* Whether the hook a BPF section names exists here: "tp_btf/X" and

@@ -1250,7 +1250,8 @@ static bool label_values_are_words(const char *body)
 KTEST(agent_and_flows_prom_write_the_same_families)
 {
 	static const char *const shared[] = {
-		"sockeye_tcp_retransmits_total", "sockeye_tcp_drops_total", "sockeye_lost_events_total",
+		"sockeye_tcp_retransmits_total", "sockeye_tcp_drops_total", "sockeye_udp_drops_total",
+		"sockeye_lost_events_total",
 	};
 	static char buf[1 << 18], file[1 << 16];
 	char port_arg[8], path[64], agent_header[512], flows_header[512], out[256], err[4096];
@@ -1434,7 +1435,8 @@ KTEST(agent_http_and_flows_collectors)
 			 retrans_kind_name(k));
 		ASSERT_EQ(series_value(body_of(buf), series), 0, series);
 	}
-	ASSERT_HAS(buf, "# TYPE sockeye_tcp_drops_total counter", "drops family");
+	ASSERT_HAS(buf, "# TYPE sockeye_tcp_drops_total counter", "TCP drops family");
+	ASSERT_HAS(buf, "# TYPE sockeye_udp_drops_total counter", "UDP drops family");
 	check_exposition(body_of(buf));
 	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
 	remove_pins(&a);

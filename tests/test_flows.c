@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "test.h"
 #include "helpers.h"
@@ -869,7 +870,7 @@ static uint64_t drops_of(const struct flows_session *s, const char *name)
 {
 	struct reason_count r = { name, 0 };
 
-	flows_drop_counts(s, find_reason, &r);
+	flows_drop_counts(s, IPPROTO_TCP, find_reason, &r);
 	return r.count;
 }
 
@@ -922,6 +923,112 @@ out:
 	flows_session_stop(&s);
 	ns_conn_close(&nc);
 	flow_table_free(&t);
+}
+
+/* ---- UDP drops, in a namespace ---- */
+
+/* A UDP socket made in namespace ns (it stays there wherever it is used
+ * from); -1 if it cannot be. */
+static int udp_socket_in(const char *ns)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+
+	if (home >= 0 && enter_netns(ns))
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (home >= 0 && setns(home, CLONE_NEWNET))
+		fd = -1;
+	if (home >= 0)
+		close(home);
+	return fd;
+}
+
+static uint32_t netns_inode(const char *ns)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* Sends n datagrams of len bytes from namespace a to b's port. */
+static bool send_datagrams(const struct netns_pair *n, uint16_t port, int count, size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	char payload[1400] = { 0 };
+	int fd = udp_socket_in(n->a), sent = 0;
+
+	inet_pton(AF_INET, "10.213.0.2", &to.sin_addr);
+	for (int i = 0; fd >= 0 && i < count; i++)
+		sent += sendto(fd, payload, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len;
+	if (fd >= 0)
+		close(fd);
+	return sent == count;
+}
+
+static uint64_t udp_drops_of(const struct flows_session *s, const char *name)
+{
+	struct reason_count r = { name, 0 };
+
+	flows_drop_counts(s, IPPROTO_UDP, find_reason, &r);
+	return r.count;
+}
+
+/* Datagrams to a port nobody listens on, then more than a receiver that
+ * does not read has room for, all into namespace b: its drops count under
+ * NO_SOCKET and SOCKET_RCVBUFF exactly as b's own UdpNoPorts and
+ * UdpRcvbufErrors moved, and nothing counts from the root namespace's. */
+KTEST(flows_udp_drops_by_reason)
+{
+	struct netns_pair n = {};
+	struct flows_session s = {};
+	struct flows_config cfg = { .drops = true };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	long long noports, rcvbuf;
+	int rx = -1, small = 1024;
+
+	if (tracepoint_arg_count("kfree_skb") < 3)
+		test_skip("before Linux 5.17 the kernel gives no drop reason");
+	if (!ASSERT_TRUE(netns_create(&n), "namespaces made"))
+		goto out;
+	cfg.netns = netns_inode(n.b);
+	if (!ASSERT_TRUE(cfg.netns != 0, "b's inode") || !start_flows(&s, &cfg))
+		goto out;
+	noports = nstat_value(n.b, "UdpNoPorts");
+	rcvbuf = nstat_value(n.b, "UdpRcvbufErrors");
+
+	/* A free port of b that nobody listens on: bound, then closed. */
+	rx = udp_socket_in(n.b);
+	inet_pton(AF_INET, "10.213.0.2", &sin.sin_addr);
+	if (!ASSERT_TRUE(rx >= 0 && !bind(rx, (struct sockaddr *)&sin, sizeof(sin)) &&
+			 !getsockname(rx, (struct sockaddr *)&sin, &len), "a port in b"))
+		goto out;
+	close(rx);
+	ASSERT_TRUE(send_datagrams(&n, ntohs(sin.sin_port), 7, 100), "7 datagrams to it");
+
+	/* A receiver with the smallest buffer, never reading. */
+	rx = udp_socket_in(n.b);
+	sin.sin_port = 0;
+	if (!ASSERT_TRUE(rx >= 0 && !setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) &&
+			 !bind(rx, (struct sockaddr *)&sin, sizeof(sin)) &&
+			 !getsockname(rx, (struct sockaddr *)&sin, &len), "a receiver in b"))
+		goto out;
+	ASSERT_TRUE(send_datagrams(&n, ntohs(sin.sin_port), 40, 1000), "40 datagrams to it");
+	sleep_ms(200);
+
+	noports = nstat_value(n.b, "UdpNoPorts") - noports;
+	rcvbuf = nstat_value(n.b, "UdpRcvbufErrors") - rcvbuf;
+	ASSERT_EQ(noports, 7, "b's UdpNoPorts moved by the 7 datagrams");
+	ASSERT_EQ(udp_drops_of(&s, "NO_SOCKET"), noports, "NO_SOCKET: as UdpNoPorts");
+	ASSERT_TRUE(rcvbuf > 0 && rcvbuf < 40, "some datagrams overflowed the receiver");
+	ASSERT_EQ(udp_drops_of(&s, "SOCKET_RCVBUFF"), rcvbuf, "SOCKET_RCVBUFF: as UdpRcvbufErrors");
+	ASSERT_EQ(drops_of(&s, "NO_SOCKET"), 0, "no TCP drop in b");
+out:
+	if (rx >= 0)
+		close(rx);
+	flows_session_stop(&s);
+	netns_destroy(&n);
 }
 
 /* ---- --packets ---- */
