@@ -135,6 +135,12 @@ void json_record_begin(struct json *j, const char *type, uint64_t realtime_ns)
 	json_record_begin_to(j, stdout, type, realtime_ns);
 }
 
+void json_report_begin(struct json *j, const char *type, uint64_t end_ns, uint64_t length_ns)
+{
+	json_record_begin(j, type, end_ns);
+	json_uint(j, "interval_ns", length_ns);
+}
+
 void json_process(struct json *j, uint32_t pid, int64_t tid, const char *comm)
 {
 	json_uint(j, "pid", pid);
@@ -177,6 +183,14 @@ void json_endpoint(struct json *j, int af, const uint8_t *laddr, uint16_t lport,
 void json_tuple(struct json *j, const struct sock_tuple *t)
 {
 	json_endpoint(j, t->family, t->saddr, t->sport, t->daddr, t->dport);
+}
+
+void json_connection_begin(struct json *j, const char *type, uint64_t realtime_ns,
+			   const struct sock_owner *o, const struct sock_tuple *t)
+{
+	json_record_begin(j, type, realtime_ns);
+	json_owner(j, o);
+	json_tuple(j, t);
 }
 
 void json_outcome(struct json *j, long long err)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "sockeye.h"
+#include "array.h"
 #include "sockstat_session.h"
 #include "format.h"
 #include "json.h"
@@ -65,16 +66,9 @@ static void add_row(void *ctx, const void *key, uint64_t delta)
 	struct socount *c = ctx;
 	struct rows *rows = &c->rows;
 
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? 2 * rows->cap : 64;
-		struct so_row *grown = realloc(rows->v, cap * sizeof(*grown));
-
-		if (!grown) {
-			rows->no_memory = true;
-			return;
-		}
-		rows->v = grown;
-		rows->cap = cap;
+	if (!ARRAY_GROW(rows->v, rows->n, rows->cap)) {
+		rows->no_memory = true;
+		return;
 	}
 	row_of(c, key, &rows->v[rows->n]);
 	rows->v[rows->n++].count = delta;
@@ -191,8 +185,7 @@ static void print_json_end(struct socount *c, const struct report_span *span, ui
 {
 	struct json j;
 
-	json_record_begin(&j, "interval", span->end_ns);
-	json_uint(&j, "interval_ns", span->length_ns);
+	json_report_begin(&j, "interval", span->end_ns, span->length_ns);
 	json_uint(&j, "rows", c->rows.n);
 	json_end(&j);
 	json_lost(&c->lost, lost + skipped, skipped, false);

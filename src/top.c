@@ -68,12 +68,6 @@ static void json_bytes(struct json *j, const struct top_row *r, const struct top
 		}
 }
 
-static void json_row_start(struct json *j, const char *type, const struct top_snapshot *snap)
-{
-	json_record_begin(j, type, snap->end_ns);
-	json_uint(j, "interval_ns", snap->span_ns);
-}
-
 static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
 		       const struct top_view *v, const struct top_row *rows, int n)
 {
@@ -83,7 +77,8 @@ static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
 	for (int i = 0; i < n; i++) {
 		const struct top_row *r = &rows[i];
 
-		json_row_start(&j, v->by_cgroup ? "cgroup" : "process", snap);
+		json_report_begin(&j, v->by_cgroup ? "cgroup" : "process", snap->end_ns,
+				  snap->span_ns);
 		if (v->by_cgroup)
 			json_uint(&j, "processes", r->processes);
 		else
@@ -98,7 +93,7 @@ static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
 		json_end(&j);
 	}
 	top_total(snap, rows, n, &sum);
-	json_row_start(&j, "total", snap);
+	json_report_begin(&j, "total", snap->end_ns, snap->span_ns);
 	json_uint(&j, "processes", sum.processes);
 	json_bytes(&j, &sum, v, snap->span_ns);
 	json_end(&j);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sockeye.h"
+#include "array.h"
 #include "collectors.h"
 #include "connlat_session.h"
 #include "flows_session.h"
@@ -17,21 +18,6 @@
 #include "prom.h"
 #include "sockstat_session.h"
 #include "top_model.h"
-
-/* Makes room for one more element in an array of n that doubles when it
- * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
- * array stays as it was). */
-static bool grow_for_one_more(void **array, size_t n, size_t size)
-{
-	void *grown;
-
-	if (n & (n - 1))
-		return true;
-	grown = realloc(*array, (n ? 2 * n : 1) * size);
-	if (grown)
-		*array = grown;
-	return grown != NULL;
-}
 
 long label_index(struct label_set *set, const char *raw)
 {
@@ -52,7 +38,7 @@ long label_index(struct label_set *set, const char *raw)
 	if (free_slot == set->max)
 		return set->max;
 	if (free_slot == set->n) {
-		if (!grow_for_one_more((void **)&set->slots, set->n, sizeof(*set->slots)))
+		if (!ARRAY_GROW(set->slots, set->n, set->cap))
 			return -ENOMEM;
 		set->n++;
 	}
@@ -85,7 +71,7 @@ void label_set_free(struct label_set *set)
 {
 	free(set->slots);
 	set->slots = NULL;
-	set->n = 0;
+	set->n = set->cap = 0;
 }
 
 static int out_of_memory(void)
@@ -552,7 +538,7 @@ struct http_state {
 	bool status_codes;		/* the codes themselves, not their classes */
 	struct label_set statuses;
 	struct http_series *series;
-	size_t n;
+	size_t n, cap;
 };
 
 static const char *http_method(const char method[HTTP_METHOD_LEN])
@@ -589,7 +575,7 @@ static struct http_series *series_of(struct http_state *h, const struct http_sum
 		if (h->series[i].server == key->server && h->series[i].tls == key->tls &&
 		    h->series[i].method == method && h->series[i].status == (size_t)idx)
 			return &h->series[i];
-	if (!grow_for_one_more((void **)&h->series, h->n, sizeof(*h->series)))
+	if (!ARRAY_GROW(h->series, h->n, h->cap))
 		return NULL;
 	h->series[h->n] = (struct http_series){ .server = key->server, .tls = key->tls,
 						.method = method, .status = idx };
