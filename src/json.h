@@ -17,9 +17,12 @@
  * reader (a key renamed or removed, a meaning changed). */
 #define JSON_SCHEMA_VERSION 1
 
+/* A record being written: built in buf, written to out by json_end(). */
 struct json {
 	FILE *out;
 	bool first;
+	size_t len;
+	char buf[4096];
 };
 
 void json_begin(struct json *j, FILE *out);
