@@ -500,6 +500,42 @@ static __always_inline struct socket *socket_of_file(struct file *file)
 	return file_socket(file);
 }
 
+/* The cookie of a socket a file or fd led to, if flows may know it (0 if
+ * not): read as stored, not by bpf_get_socket_cookie(), which 6.18.44's
+ * verifier refuses on such a socket. Zero is a socket no program has asked
+ * for its cookie yet, so not one of ours. Where sockets have no cookie for
+ * programs (before 5.12), those in flows are the ones known. */
+static __always_inline __u64 known_cookie(const struct sock *sk)
+{
+	__u64 cookie;
+
+	if (sk_has_cookie())
+		return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	cookie = sk_address_id(sk);
+	return bpf_map_lookup_elem(&flows, &cookie) ? cookie : 0;
+}
+
+/* accept() hands a listener's child to its owner, in the owner's own
+ * context: a connection that ends before the next walk of the processes'
+ * files (flows_owners) is named all the same, as events and http name it. */
+static __always_inline void accepted(long fd)
+{
+	struct sock_owner o = {};
+	struct flow_entry *s;
+	struct sock *sk;
+	__u64 cookie;
+
+	if (fd < 0 || !(sk = sock_of_fd(fd)) || !(cookie = known_cookie(sk)))
+		return;
+	s = bpf_map_lookup_elem(&flows, &cookie);
+	if (!s || s->owner.pid)
+		return;
+	current_owner(&o);
+	s->owner = o;
+}
+
+ON_ACCEPT_EXIT(flows_accept, accepted)
+
 /* Who owns each TCP socket: a walk over every open file of every process,
  * run by user space when the iterator met sockets without a known owner
  * (open before the start, or accepted: a child is born in softirq). */
@@ -522,20 +558,12 @@ int flows_owners(struct bpf_iter__task_file *ctx)
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
 	    !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return 0;
-	/* The cookie as stored, not bpf_get_socket_cookie(): 6.18.44's verifier
-	 * counts the socket's sk untrusted here and refuses the helper. Zero is
-	 * a socket no program has asked for its cookie yet, so not one of ours:
-	 * the walk looks for sockets the iterator met. Where sockets have no
-	 * cookie for programs (before 5.12), those are the ones in flows. */
-	if (sk_has_cookie())
-		cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	else if (cookie = sk_address_id(sk), !bpf_map_lookup_elem(&flows, &cookie))
-		cookie = 0;
+	cookie = known_cookie(sk);
 	if (!cookie)
 		return 0;
 	o.pid = task->tgid;
 	o.tid = task->pid;
-	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
+	BPF_CORE_READ_STR_INTO(&o.comm, task, group_leader, comm);	/* as current_owner() */
 	remember_owner(cookie, &o);
 	return 0;
 }
