@@ -258,9 +258,18 @@ BENCH_RUNS ?= 6
 BENCH_SECONDS ?= 2
 SOAK_SECONDS ?= 600
 
-bench: sockeye
+bench: sockeye bench/printrate
 	$(Q)bench/run.sh -n $(BENCH_RUNS) -t $(BENCH_SECONDS) -u -s 5 -p -i 6
 	$(Q)bench/scrape.sh
+	$(Q)bench/printrate 2000000 >/dev/null
+	$(Q)bench/printrate -j 2000000 >/dev/null
+
+# How many records a second `events`' printer formats and writes from one
+# CPU, as text and as JSON (bench/printrate.c, linked with sockeye's own
+# objects); the last part of `make bench`.
+bench/printrate: bench/printrate.c $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(SOCKEYE_CFLAGS) $^ $(STATIC_LIBS) -o $@
 
 soak: sockeye
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
@@ -351,4 +360,4 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
 
 clean:
-	rm -rf build sockeye tests/sockeye-tests bench/loadgen bench/startup
+	rm -rf build sockeye tests/sockeye-tests bench/loadgen bench/startup bench/printrate

@@ -52,9 +52,7 @@ static void print_json(const struct connlat_printer *p, const struct connlat_rec
 {
 	struct json j;
 
-	json_record_begin(&j, "connlat", r->ts_ns + p->clock_offset);
-	json_owner(&j, &r->owner);
-	json_tuple(&j, &r->tuple);
+	json_connection_begin(&j, "connlat", r->ts_ns + p->clock_offset, &r->owner, &r->tuple);
 	json_uint(&j, "latency_ns", r->latency_ns);
 	json_bool(&j, "icmp", r->icmp);
 	json_outcome(&j, handshake_errno(r));
@@ -79,8 +77,7 @@ static void print_hist(const struct connlat_printer *p, const uint64_t *slots,
 	struct json j;
 
 	if (p->o->common.json) {
-		json_record_begin(&j, "hist", span->end_ns);
-		json_uint(&j, "interval_ns", span->length_ns);
+		json_report_begin(&j, "hist", span->end_ns, span->length_ns);
 		json_hist(&j, slots, CONNLAT_SLOTS);
 		json_end(&j);
 		return;

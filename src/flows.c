@@ -279,16 +279,6 @@ void flows_print_table(const struct flows_opts *o, const struct flow_table *t,
 
 /* ---- JSON ---- */
 
-/* What every record of a connection begins with: the time, the owner (pid
- * 0 and an empty comm when sockeye never saw it) and both ends. */
-static void json_head(struct json *j, const char *type, uint64_t realtime_ns,
-		      const struct sock_owner *o, const struct sock_tuple *t)
-{
-	json_record_begin(j, type, realtime_ns);
-	json_owner(j, o);
-	json_tuple(j, t);
-}
-
 static void json_uint_or_null(struct json *j, const char *key, bool shown, uint64_t value)
 {
 	if (shown)
@@ -359,7 +349,7 @@ void flows_json_row(const struct flow_record *r, uint64_t realtime_ns, bool drop
 	char key[32];
 	struct json j;
 
-	json_head(&j, "flow", realtime_ns, &r->entry.owner, &r->tuple);
+	json_connection_begin(&j, "flow", realtime_ns, &r->entry.owner, &r->tuple);
 	json_str(&j, "state", short_state(r));
 	json_str_or_null(&j, "role", role_name(r->entry.direction));
 	json_bool(&j, "closed", r->closed);
@@ -485,8 +475,7 @@ static void json_summary(struct reporter *rep, const struct report_span *span)
 	struct json j;
 
 	flows_retrans_totals(rep->s, totals);
-	json_record_begin(&j, "flows", span->end_ns);
-	json_uint(&j, "interval_ns", span->length_ns);
+	json_report_begin(&j, "flows", span->end_ns, span->length_ns);
 	json_uint(&j, "connections", rep->table.n - count_closed(&rep->table));
 	json_uint(&j, "closed", count_closed(&rep->table));
 	for (int k = 0; k < RETRANS_KINDS; k++) {
@@ -674,7 +663,7 @@ static bool event_head(const struct flows_event_printer *p, struct json *j, cons
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 
 	if (p->json) {
-		json_head(j, type, ts_ns + p->clock_offset, o, t);
+		json_connection_begin(j, type, ts_ns + p->clock_offset, o, t);
 		return true;
 	}
 	format_wall_time(when, sizeof(when), ts_ns + p->clock_offset);

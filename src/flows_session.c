@@ -10,6 +10,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
+#include "array.h"
 #include "flows_session.h"
 #include "maps.h"
 #include "pins.h"
@@ -167,15 +168,8 @@ const char *ca_state_name(int state)
 
 static int table_add(struct flow_table *t, const struct flow_record *r)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 64;
-		struct flow_record *grown = realloc(t->rows, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		t->rows = grown;
-		t->cap = cap;
-	}
+	if (!ARRAY_GROW(t->rows, t->n, t->cap))
+		return -ENOMEM;
 	t->rows[t->n++] = *r;
 	return 0;
 }

@@ -125,8 +125,7 @@ static void print_row_json(const struct summary_row *row, const struct report_sp
 {
 	struct json j;
 
-	json_record_begin(&j, "http_summary", span->end_ns);
-	json_uint(&j, "interval_ns", span->length_ns);
+	json_report_begin(&j, "http_summary", span->end_ns, span->length_ns);
 	json_str(&j, "method", row->method);
 	json_uint(&j, "status", row->status);
 	json_str(&j, "path_prefix", row->group);

@@ -9,59 +9,143 @@
 #include "sock.h"
 #include "utf8.h"
 
-/* Runs of plain characters are written as they are, in one call: events
- * writes tens of thousands of strings a second. */
-static void json_string(FILE *out, const char *s)
+/* A record is built in j->buf and written with one fwrite at its end:
+ * through stdio piece by piece (a call per key, value and comma), the
+ * writing was most of the cost of `events --json`. A record larger than the
+ * buffer (an HTTP payload escaped) goes out in several writes. */
+static void flush(struct json *j)
 {
-	fputc('"', out);
-	while (*s) {
-		size_t run = 0, len;
+	fwrite(j->buf, 1, j->len, j->out);
+	j->len = 0;
+}
 
-		while ((len = utf8_char_len(s + run)) &&
-		       !(len == 1 && ((unsigned char)s[run] < 0x20 || s[run] == 0x7f ||
-				      s[run] == '"' || s[run] == '\\')))
-			run += len;
-		fwrite(s, 1, run, out);
+static void put(struct json *j, const char *s, size_t n)
+{
+	if (n > sizeof(j->buf) - j->len) {
+		flush(j);
+		if (n > sizeof(j->buf)) {
+			fwrite(s, 1, n, j->out);
+			return;
+		}
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+static void put_str(struct json *j, const char *s)
+{
+	put(j, s, strlen(s));
+}
+
+static void put_char(struct json *j, char c)
+{
+	if (j->len == sizeof(j->buf))
+		flush(j);
+	j->buf[j->len++] = c;
+}
+
+static void put_uint(struct json *j, uint64_t value)
+{
+	char digits[20];
+	int n = sizeof(digits);
+
+	do {
+		digits[--n] = '0' + value % 10;
+		value /= 10;
+	} while (value);
+	put(j, digits + n, sizeof(digits) - n);
+}
+
+static void put_int(struct json *j, int64_t value)
+{
+	if (value < 0) {
+		put_char(j, '-');
+		put_uint(j, -(uint64_t)value);
+	} else {
+		put_uint(j, value);
+	}
+}
+
+/* Whether c passes as it is: printable ASCII but the two JSON escapes. */
+static bool plain_ascii(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The length of the run of characters at s that pass as they are, and in
+ * len that of the character after it (0: not valid UTF-8, or the end). */
+static size_t plain_run(const char *s, size_t *len)
+{
+	size_t run = 0;
+
+	for (;;) {
+		if (plain_ascii(s[run])) {
+			run++;
+			continue;
+		}
+		*len = utf8_char_len(s + run);
+		if (*len <= 1)
+			return run;
+		run += *len;
+	}
+}
+
+/* Runs of plain characters are copied as they are, in one piece. */
+static void json_string(struct json *j, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	put_char(j, '"');
+	while (*s) {
+		size_t len, run = plain_run(s, &len);
+
+		put(j, s, run);
 		s += run;
 		if (!*s)
 			break;
-		if (!len)
-			fputs(UTF8_REPLACEMENT, out);
-		else if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else
-			fprintf(out, "\\u%04x", (unsigned char)*s);
+		if (!len) {
+			put_str(j, UTF8_REPLACEMENT);
+		} else if (*s == '"' || *s == '\\') {
+			put_char(j, '\\');
+			put_char(j, *s);
+		} else {
+			char esc[] = { '\\', 'u', '0', '0', hex[(unsigned char)*s >> 4],
+				       hex[*s & 15] };
+
+			put(j, esc, sizeof(esc));
+		}
 		s++;
 	}
-	fputc('"', out);
+	put_char(j, '"');
 }
 
 static void json_key(struct json *j, const char *key)
 {
 	if (!j->first)
-		fputc(',', j->out);
+		put_char(j, ',');
 	j->first = false;
-	json_string(j->out, key);
-	fputc(':', j->out);
+	json_string(j, key);
+	put_char(j, ':');
 }
 
 void json_begin(struct json *j, FILE *out)
 {
 	j->out = out;
 	j->first = true;
-	fputc('{', out);
+	j->len = 0;
+	put_char(j, '{');
 }
 
 void json_str(struct json *j, const char *key, const char *value)
 {
 	json_key(j, key);
-	json_string(j->out, value);
+	json_string(j, value);
 }
 
 void json_null(struct json *j, const char *key)
 {
 	json_key(j, key);
-	fputs("null", j->out);
+	put_str(j, "null");
 }
 
 void json_str_or_null(struct json *j, const char *key, const char *value)
@@ -75,46 +159,50 @@ void json_str_or_null(struct json *j, const char *key, const char *value)
 void json_int(struct json *j, const char *key, int64_t value)
 {
 	json_key(j, key);
-	fprintf(j->out, "%" PRId64, value);
+	put_int(j, value);
 }
 
 void json_uint(struct json *j, const char *key, uint64_t value)
 {
 	json_key(j, key);
-	fprintf(j->out, "%" PRIu64, value);
+	put_uint(j, value);
 }
 
 void json_bool(struct json *j, const char *key, bool value)
 {
 	json_key(j, key);
-	fputs(value ? "true" : "false", j->out);
+	put_str(j, value ? "true" : "false");
 }
 
 void json_uint_array(struct json *j, const char *key, const uint64_t *values, size_t n)
 {
 	json_key(j, key);
-	fputc('[', j->out);
-	for (size_t i = 0; i < n; i++)
-		fprintf(j->out, "%s%" PRIu64, i ? "," : "", values[i]);
-	fputc(']', j->out);
+	put_char(j, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			put_char(j, ',');
+		put_uint(j, values[i]);
+	}
+	put_char(j, ']');
 }
 
 void json_object_begin(struct json *j, const char *key)
 {
 	json_key(j, key);
-	fputc('{', j->out);
+	put_char(j, '{');
 	j->first = true;
 }
 
 void json_object_end(struct json *j)
 {
-	fputc('}', j->out);
+	put_char(j, '}');
 	j->first = false;
 }
 
 void json_end(struct json *j)
 {
-	fputs("}\n", j->out);
+	put(j, "}\n", 2);
+	flush(j);
 }
 
 /* ---- the parts records share ---- */
@@ -133,6 +221,12 @@ void json_record_begin_to(struct json *j, FILE *out, const char *type, uint64_t 
 void json_record_begin(struct json *j, const char *type, uint64_t realtime_ns)
 {
 	json_record_begin_to(j, stdout, type, realtime_ns);
+}
+
+void json_report_begin(struct json *j, const char *type, uint64_t end_ns, uint64_t length_ns)
+{
+	json_record_begin(j, type, end_ns);
+	json_uint(j, "interval_ns", length_ns);
 }
 
 void json_process(struct json *j, uint32_t pid, int64_t tid, const char *comm)
@@ -177,6 +271,14 @@ void json_endpoint(struct json *j, int af, const uint8_t *laddr, uint16_t lport,
 void json_tuple(struct json *j, const struct sock_tuple *t)
 {
 	json_endpoint(j, t->family, t->saddr, t->sport, t->daddr, t->dport);
+}
+
+void json_connection_begin(struct json *j, const char *type, uint64_t realtime_ns,
+			   const struct sock_owner *o, const struct sock_tuple *t)
+{
+	json_record_begin(j, type, realtime_ns);
+	json_owner(j, o);
+	json_tuple(j, t);
 }
 
 void json_outcome(struct json *j, long long err)

@@ -17,9 +17,12 @@
  * reader (a key renamed or removed, a meaning changed). */
 #define JSON_SCHEMA_VERSION 1
 
+/* A record being written: built in buf, written to out by json_end(). */
 struct json {
 	FILE *out;
 	bool first;
+	size_t len;
+	char buf[4096];
 };
 
 void json_begin(struct json *j, FILE *out);
@@ -49,6 +52,9 @@ struct sock_tuple;
  * realtime_ns. json_record_begin() writes to stdout. */
 void json_record_begin(struct json *j, const char *type, uint64_t realtime_ns);
 void json_record_begin_to(struct json *j, FILE *out, const char *type, uint64_t realtime_ns);
+/* The same of a report on an interval that ended at end_ns (CLOCK_REALTIME),
+ * then "interval_ns": how long the interval was. */
+void json_report_begin(struct json *j, const char *type, uint64_t end_ns, uint64_t length_ns);
 /* "pid", "tid" (left out when tid is negative: not known) and "comm". */
 void json_process(struct json *j, uint32_t pid, int64_t tid, const char *comm);
 /* The same of a record's owner, whose comm is 16 bytes from the kernel. */
@@ -61,6 +67,10 @@ void json_endpoint(struct json *j, int af, const uint8_t *laddr, uint16_t lport,
 		   const uint8_t *raddr, uint16_t rport);
 /* The same of a tuple, whose saddr/sport are the socket's local end. */
 void json_tuple(struct json *j, const struct sock_tuple *t);
+/* What a record about one connection begins with: json_record_begin(),
+ * the owner (pid 0 and an empty comm when sockeye never saw it), both ends. */
+void json_connection_begin(struct json *j, const char *type, uint64_t realtime_ns,
+			   const struct sock_owner *o, const struct sock_tuple *t);
 /* "error": the errno name ("ECONNREFUSED"), null when err is 0, and
  * "errno": err, positive (0 on success). */
 void json_outcome(struct json *j, long long err);

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "array.h"
 #include "maps.h"
 #include "options.h"
 #include "programs.h"
@@ -102,16 +103,7 @@ static int compare_keys(const void *a, const void *b, void *key_size)
 
 static unsigned char *next_slot(struct counter_snapshot *s)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		unsigned char *grown = realloc(s->entries, cap * s->stride);
-
-		if (!grown)
-			return NULL;
-		s->entries = grown;
-		s->cap = cap;
-	}
-	return entry(s, s->n);
+	return array_grow(&s->entries, s->n, &s->cap, s->stride) ? entry(s, s->n) : NULL;
 }
 
 int counter_snapshot_read(struct counter_snapshot *s, int map_fd)

@@ -73,8 +73,7 @@ static void print_json(const struct sockstat_cmd *c, const struct report_span *s
 {
 	struct json j;
 
-	json_record_begin(&j, "sockstat", span->end_ns);
-	json_uint(&j, "interval_ns", span->length_ns);
+	json_report_begin(&j, "sockstat", span->end_ns, span->length_ns);
 	for (int i = 0; i < SS_COUNTERS; i++)
 		if (!(c->session.missing & SS_BIT(i)))
 			json_uint(&j, ss_counter_key(i), delta[i]);

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "sockeye.h"
+#include "array.h"
 #include "sockstat_session.h"
 #include "format.h"
 #include "json.h"
@@ -65,16 +66,9 @@ static void add_row(void *ctx, const void *key, uint64_t delta)
 	struct socount *c = ctx;
 	struct rows *rows = &c->rows;
 
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? 2 * rows->cap : 64;
-		struct so_row *grown = realloc(rows->v, cap * sizeof(*grown));
-
-		if (!grown) {
-			rows->no_memory = true;
-			return;
-		}
-		rows->v = grown;
-		rows->cap = cap;
+	if (!ARRAY_GROW(rows->v, rows->n, rows->cap)) {
+		rows->no_memory = true;
+		return;
 	}
 	row_of(c, key, &rows->v[rows->n]);
 	rows->v[rows->n++].count = delta;
@@ -191,8 +185,7 @@ static void print_json_end(struct socount *c, const struct report_span *span, ui
 {
 	struct json j;
 
-	json_record_begin(&j, "interval", span->end_ns);
-	json_uint(&j, "interval_ns", span->length_ns);
+	json_report_begin(&j, "interval", span->end_ns, span->length_ns);
 	json_uint(&j, "rows", c->rows.n);
 	json_end(&j);
 	json_lost(&c->lost, lost + skipped, skipped, false);
@@ -357,47 +350,42 @@ static int cmd_soprotocol(int argc, char **argv)
 	return run_socount(&c, &soprotocol_command, argc, argv);
 }
 
-const struct command sofamily_command = {
-	.name = "sofamily",
-	.run = cmd_sofamily,
-	.summary = "accepts and connects by process and address family",
-	.synopsis = "[OPTIONS]",
-	.overhead = SOCOUNT_OVERHEAD,
-	.description = SOCOUNT_DESCRIPTION("sofamily",
+/* What the two commands share; each gives its name, view and examples. */
+#define SOCOUNT_COMMAND(cmd, what, by_what, columns, examples_text) \
+	{                                                           \
+		.name = #cmd,                                       \
+		.run = cmd_##cmd,                                   \
+		.summary = what,                                    \
+		.synopsis = "[OPTIONS]",                            \
+		.overhead = SOCOUNT_OVERHEAD,                       \
+		.description = SOCOUNT_DESCRIPTION(#cmd, by_what, columns), \
+		.notes = SOCOUNT_NOTES,                             \
+		.examples = examples_text,                          \
+		.options = socount_options,                         \
+		.programs = &cmd##_programs,                        \
+	}
+
+const struct command sofamily_command = SOCOUNT_COMMAND(sofamily,
+	"accepts and connects by process and address family",
 	"the address family of the socket, system-wide: which processes use IPv4,\n"
 	"IPv6, UNIX, netlink or packet sockets, and how much",
 	"  FAMILY  address family number (JSON family: 4, 6 or null for others)\n"
-	"  NAME    its name: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ... (family_name)\n"),
-	.notes = SOCOUNT_NOTES,
-	.examples =
+	"  NAME    its name: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ... (family_name)\n",
 	"  sockeye sofamily                        until Ctrl-C, then the table\n"
 	"  sockeye sofamily -i 5                   the table every 5 seconds\n"
 	"  sockeye sofamily -6 --duration 1m       IPv6 sockets for a minute\n"
-	"  sockeye sofamily --json --comm sshd     sshd's, as JSON Lines\n",
-	.options = socount_options,
-	.programs = &sofamily_programs,
-};
+	"  sockeye sofamily --json --comm sshd     sshd's, as JSON Lines\n");
 
-const struct command soprotocol_command = {
-	.name = "soprotocol",
-	.run = cmd_soprotocol,
-	.summary = "accepts and connects by process and transport protocol",
-	.synopsis = "[OPTIONS]",
-	.overhead = SOCOUNT_OVERHEAD,
-	.description = SOCOUNT_DESCRIPTION("soprotocol",
+const struct command soprotocol_command = SOCOUNT_COMMAND(soprotocol,
+	"accepts and connects by process and transport protocol",
 	"the transport protocol of the socket, system-wide: TCP, UDP, UNIX, ...\n"
 	"IPv4 and IPv6 sockets of a protocol share a row",
 	"  PROTO   protocol number, the socket's sk_protocol (protocol)\n"
 	"  NAME    IPPROTO_TCP, IPPROTO_UDP, ...; UNIX for UNIX sockets,\n"
 	"          whose protocol is 0; FAMILY:N in other families, e.g.\n"
 	"          AF_NETLINK:0 (protocol_name)\n"
-	"  SHORT   the name without IPPROTO_ or AF_: TCP, UDP, UNIX (protocol_short)\n"),
-	.notes = SOCOUNT_NOTES,
-	.examples =
+	"  SHORT   the name without IPPROTO_ or AF_: TCP, UDP, UNIX (protocol_short)\n",
 	"  sockeye soprotocol                      until Ctrl-C, then the table\n"
 	"  sockeye soprotocol -i 10 -c 6           a minute in 10-second tables\n"
 	"  sockeye soprotocol -4 -p 1234           one process's IPv4 sockets\n"
-	"  sockeye soprotocol --json --duration 30s\n",
-	.options = socount_options,
-	.programs = &soprotocol_programs,
-};
+	"  sockeye soprotocol --json --duration 30s\n");

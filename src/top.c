@@ -26,6 +26,7 @@ struct top_cmd {
 static void print_text(const struct top_snapshot *snap, const struct top_view *v,
 		       const struct top_row *rows, int n)
 {
+	const struct top_columns columns = TOP_BATCH_COLUMNS;
 	char line[512], when[TIME_LEN];
 	struct top_row sum;
 
@@ -33,14 +34,14 @@ static void print_text(const struct top_snapshot *snap, const struct top_view *v
 	printf("%s  sort %s%s  units %s  lost %llu\n", when, sort_name(v->sort),
 	       v->reverse ? " (reversed)" : "", units_name(v->units),
 	       (unsigned long long)snap->lost);
-	format_top_header(line, sizeof(line), v, TOP_COMM_WIDTH);
+	format_top_header(line, sizeof(line), v, &columns);
 	printf("%s\n", line);
 	for (int i = 0; i < n; i++) {
-		format_top_row(line, sizeof(line), &rows[i], NULL, v, snap->span_ns, TOP_COMM_WIDTH);
+		format_top_row(line, sizeof(line), &rows[i], NULL, v, snap->span_ns, &columns);
 		printf("%s\n", line);
 	}
 	top_total(snap, rows, n, &sum);
-	format_top_row(line, sizeof(line), &sum, "TOTAL", v, snap->span_ns, TOP_COMM_WIDTH);
+	format_top_row(line, sizeof(line), &sum, "TOTAL", v, snap->span_ns, &columns);
 	printf("%s\n\n", line);
 }
 
@@ -67,12 +68,6 @@ static void json_bytes(struct json *j, const struct top_row *r, const struct top
 		}
 }
 
-static void json_row_start(struct json *j, const char *type, const struct top_snapshot *snap)
-{
-	json_record_begin(j, type, snap->end_ns);
-	json_uint(j, "interval_ns", snap->span_ns);
-}
-
 static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
 		       const struct top_view *v, const struct top_row *rows, int n)
 {
@@ -82,7 +77,8 @@ static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
 	for (int i = 0; i < n; i++) {
 		const struct top_row *r = &rows[i];
 
-		json_row_start(&j, v->by_cgroup ? "cgroup" : "process", snap);
+		json_report_begin(&j, v->by_cgroup ? "cgroup" : "process", snap->end_ns,
+				  snap->span_ns);
 		if (v->by_cgroup)
 			json_uint(&j, "processes", r->processes);
 		else
@@ -97,7 +93,7 @@ static void print_json(struct top_cmd *c, const struct top_snapshot *snap,
 		json_end(&j);
 	}
 	top_total(snap, rows, n, &sum);
-	json_row_start(&j, "total", snap);
+	json_report_begin(&j, "total", snap->end_ns, snap->span_ns);
 	json_uint(&j, "processes", sum.processes);
 	json_bytes(&j, &sum, v, snap->span_ns);
 	json_end(&j);
@@ -142,7 +138,8 @@ static const struct opt_def top_options[] = {
 	OPTION_SORT(T, view.sort, "pid, user, comm, sent, recv (rates), total-sent, total-recv, "
 		    "or rate (sent + received; the default)", top_sort_keys),
 	{ "reverse", 'r', NULL, "reverse the order", OPT_FLAG, OPT_FIELD(T, view.reverse) },
-	{ "units", 0, "UNIT", "kb (KiB, 1024 bytes; the default), mb (MiB), b (exact bytes) or auto", OPT_CHOICE,
+	{ "units", 0, "UNIT", "auto (a unit per number, B, KiB, MiB, GiB, three digits; the "
+	  "default), kb (KiB, 1024 bytes), mb (MiB) or b (exact bytes)", OPT_CHOICE,
 	  OPT_FIELD(T, view.units), .choices = top_units },
 	OPTION_TCP_UDP(T, view.protocols, SPLITS_TCP, SPLITS_UDP),
 	{ "by-cgroup", 'g', NULL, "one row per cgroup (container, service) instead of per "
@@ -227,7 +224,8 @@ static int start_session(struct top_session *s, const char *agent_pins,
 static int cmd_top(int argc, char **argv)
 {
 	struct top_opts o = {
-		.view = { .sort = SORT_RATE, .protocols = SPLITS_ALL, .families = SPLITS_ALL },
+		.view = { .sort = SORT_RATE, .protocols = SPLITS_ALL, .families = SPLITS_ALL,
+			  .units = UNITS_AUTO },
 	};
 	struct common_opts *common = &o.common;
 	double interval;

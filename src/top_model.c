@@ -399,7 +399,8 @@ void format_amount(char *buf, size_t len, double bytes, enum top_units units)
 		bytes /= 1024;
 		scale++;
 	}
-	snprintf(buf, len, scale ? "%.1f %s" : "%.0f %s", bytes, suffix[scale]);
+	snprintf(buf, len, "%.*f %s", !scale || bytes >= 100 ? 0 : bytes >= 10 ? 1 : 2, bytes,
+		 suffix[scale]);
 }
 
 static const char *rate_unit(enum top_units units)
@@ -420,17 +421,64 @@ static const char *amount_unit(enum top_units units)
 	return names[units];
 }
 
-void format_top_header(char *buf, size_t len, const struct top_view *v, int comm_width)
+/* The four number headers, in the order of the columns. */
+static void number_headers(const struct top_view *v, char headers[4][24])
 {
-	char sent_rate[16], recv_rate[16], sent[16], recv[16];
+	snprintf(headers[0], sizeof(headers[0]), "SENT%s", rate_unit(v->units));
+	snprintf(headers[1], sizeof(headers[1]), "RECV%s", rate_unit(v->units));
+	snprintf(headers[2], sizeof(headers[2]), "SENT%s", amount_unit(v->units));
+	snprintf(headers[3], sizeof(headers[3]), "RECV%s", amount_unit(v->units));
+}
 
-	snprintf(sent_rate, sizeof(sent_rate), "SENT%s", rate_unit(v->units));
-	snprintf(recv_rate, sizeof(recv_rate), "RECV%s", rate_unit(v->units));
-	snprintf(sent, sizeof(sent), "SENT%s", amount_unit(v->units));
-	snprintf(recv, sizeof(recv), "RECV%s", amount_unit(v->units));
+void format_top_header(char *buf, size_t len, const struct top_view *v,
+		       const struct top_columns *c)
+{
+	char h[4][24];
+
+	number_headers(v, h);
 	snprintf(buf, len, "%7s %-9s %-*s %*s %*s %*s %*s", v->by_cgroup ? "PROCS" : "PID",
-		 "USER", comm_width, v->by_cgroup ? "CGROUP" : "COMM", TOP_NUMBER_WIDTH, sent_rate,
-		 TOP_NUMBER_WIDTH, recv_rate, TOP_NUMBER_WIDTH, sent, TOP_NUMBER_WIDTH, recv);
+		 "USER", c->comm, v->by_cgroup ? "CGROUP" : "COMM", c->number, h[0], c->number,
+		 h[1], c->number, h[2], c->number, h[3]);
+}
+
+/* A row's four numbers, in the order of the columns. */
+static void row_numbers(const struct top_row *r, const struct top_view *v, uint64_t span_ns,
+			char numbers[4][24])
+{
+	unsigned splits = view_splits(v);
+
+	for (int d = 0; d < TRAFFIC_DIRS; d++) {
+		format_amount(numbers[d], sizeof(numbers[d]),
+			      per_second(row_bytes(r, false, d, splits), span_ns), v->units);
+		format_amount(numbers[2 + d], sizeof(numbers[2 + d]), row_bytes(r, true, d, splits),
+			      v->units);
+	}
+}
+
+static int widest(int width, char (*texts)[24], int n)
+{
+	for (int i = 0; i < n; i++)
+		if ((int)strlen(texts[i]) > width)
+			width = strlen(texts[i]);
+	return width;
+}
+
+void top_fit_columns(const struct top_row *rows, int n, const struct top_row *total,
+		     const struct top_view *v, uint64_t span_ns, int width, int max_comm,
+		     struct top_columns *c)
+{
+	char texts[4][24];
+	int comm;
+
+	number_headers(v, texts);
+	c->number = widest(0, texts, 4);
+	for (int i = 0; i <= n; i++) {
+		row_numbers(i < n ? &rows[i] : total, v, span_ns, texts);
+		c->number = widest(c->number, texts, 4);
+	}
+	c->comm = 0;
+	comm = width - TOP_ROW_WIDTH(*c);	/* the room left with no COMM column */
+	c->comm = comm < TOP_MIN_COMM_WIDTH ? TOP_MIN_COMM_WIDTH : comm > max_comm ? max_comm : comm;
 }
 
 /* The end of a long path, which names the container or service, with
@@ -447,26 +495,21 @@ static const char *path_tail(const char *path, int width)
 }
 
 void format_top_row(char *buf, size_t len, const struct top_row *r, const char *name,
-		    const struct top_view *v, uint64_t span_ns, int comm_width)
+		    const struct top_view *v, uint64_t span_ns, const struct top_columns *c)
 {
-	unsigned splits = view_splits(v);
-	char rate[2][24], total[2][24], first[16], shown[PATH_MAX];
+	char numbers[4][24], first[16], shown[PATH_MAX];
+	int comm = c->comm;
 
-	for (int d = 0; d < TRAFFIC_DIRS; d++) {
-		format_amount(rate[d], sizeof(rate[d]),
-			      per_second(row_bytes(r, false, d, splits), span_ns), v->units);
-		format_amount(total[d], sizeof(total[d]), row_bytes(r, true, d, splits), v->units);
-	}
+	row_numbers(r, v, span_ns, numbers);
 	if (name)
 		snprintf(first, sizeof(first), "%7s", "");
 	else
 		snprintf(first, sizeof(first), "%7u", v->by_cgroup ? r->processes : r->pid);
-	text_safe(shown, comm_width + 1 < (int)sizeof(shown) ? (size_t)comm_width + 1 : sizeof(shown),
-		  name ? "" : v->by_cgroup ? path_tail(cgroup_path(r->cgroup_id), comm_width) : r->comm);
+	text_safe(shown, comm + 1 < (int)sizeof(shown) ? (size_t)comm + 1 : sizeof(shown),
+		  name ? "" : v->by_cgroup ? path_tail(cgroup_path(r->cgroup_id), comm) : r->comm);
 	snprintf(buf, len, "%s %-9.9s %-*.*s %*s %*s %*s %*s%s", first,
-		 name ? name : user_name(r->uid), comm_width, comm_width, shown,
-		 TOP_NUMBER_WIDTH, rate[DIR_SENT], TOP_NUMBER_WIDTH, rate[DIR_RECV],
-		 TOP_NUMBER_WIDTH, total[DIR_SENT], TOP_NUMBER_WIDTH, total[DIR_RECV],
+		 name ? name : user_name(r->uid), comm, comm, shown, c->number, numbers[0],
+		 c->number, numbers[1], c->number, numbers[2], c->number, numbers[3],
 		 r->ended && !name ? "  ended" : "");
 }
 

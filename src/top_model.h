@@ -117,19 +117,35 @@ const char *units_name(enum top_units units);
 const char *split_name(int split);	/* "tcp4", ... */
 
 /* Bytes in the view's units: KB and MB are 1024 and 1024 * 1024 bytes, as
- * nethogs counts them; UNITS_AUTO picks a unit per number and names it. */
+ * nethogs counts them; UNITS_AUTO picks a unit per number and names it,
+ * with three significant digits (at most "1023 KiB": eight characters). */
 void format_amount(char *buf, size_t len, double bytes, enum top_units units);
 
 /* The table's text, the same in batch output and on the screen: the
  * header, and a row (a total row when name is given: it replaces the pid,
- * user and comm columns). comm_width grows the COMM column on wide screens. */
+ * user and comm columns), in columns of the given widths. */
+struct top_columns {
+	int comm;	/* COMM (or CGROUP) */
+	int number;	/* each of the four numbers */
+};
 #define TOP_COMM_WIDTH 16
+#define TOP_MIN_COMM_WIDTH 8
 #define TOP_NUMBER_WIDTH 13
-/* A row's width for a COMM column's: pid, user, four numbers, "  ended". */
-#define TOP_ROW_WIDTH(comm_width) (7 + 1 + 9 + 1 + (comm_width) + 4 * (1 + TOP_NUMBER_WIDTH) + 7)
-void format_top_header(char *buf, size_t len, const struct top_view *v, int comm_width);
+/* The batch output's columns: the same in every snapshot. */
+#define TOP_BATCH_COLUMNS ((struct top_columns){ TOP_COMM_WIDTH, TOP_NUMBER_WIDTH })
+/* A row's width: pid, user, comm, four numbers, "  ended". */
+#define TOP_ROW_WIDTH(c) (7 + 1 + 9 + 1 + (c).comm + 4 * (1 + (c).number) + 7)
+void format_top_header(char *buf, size_t len, const struct top_view *v,
+		       const struct top_columns *c);
 void format_top_row(char *buf, size_t len, const struct top_row *r, const char *name,
-		    const struct top_view *v, uint64_t span_ns, int comm_width);
+		    const struct top_view *v, uint64_t span_ns, const struct top_columns *c);
+/* Columns for a screen width: the numbers as wide as the widest of the
+ * rows' and the total's (or its header), COMM the rest, from
+ * TOP_MIN_COMM_WIDTH up to max_comm, so that every column fits in width
+ * while the numbers fit in theirs. */
+void top_fit_columns(const struct top_row *rows, int n, const struct top_row *total,
+		     const struct top_view *v, uint64_t span_ns, int width, int max_comm,
+		     struct top_columns *c);
 
 /* The user name of a uid, or the number (cached). */
 const char *user_name(uint32_t uid);

@@ -20,11 +20,6 @@
 #define TOP_LINES 4	/* title, two charts, blank */
 #define MAX_COMM_WIDTH 48	/* cgroup paths can be long; numbers matter more */
 
-static int clamp(int v, int low, int high)
-{
-	return v < low ? low : v > high ? high : v;
-}
-
 struct screen {
 	struct top_session *session;
 	struct top_tracker tracker;
@@ -93,7 +88,7 @@ static void draw_chart(const struct screen *s, int y, int dir)
 
 /* The rows of one protocol and family under a row, in split mode. */
 static int draw_splits(const struct screen *s, int y, int bottom, const struct top_row *r,
-		       int comm_width)
+		       const struct top_columns *columns)
 {
 	char line[512];
 
@@ -110,7 +105,7 @@ static int draw_splits(const struct screen *s, int y, int bottom, const struct t
 			part.delta[d][i] = r->delta[d][i];
 		}
 		format_top_row(line, sizeof(line), &part, split_name(i), &s->view,
-			       s->snap->span_ns, comm_width);
+			       s->snap->span_ns, columns);
 		mvaddnstr(y++, 0, line, COLS);
 	}
 	return y;
@@ -118,27 +113,28 @@ static int draw_splits(const struct screen *s, int y, int bottom, const struct t
 
 static void draw_table(const struct screen *s, const struct top_row *rows, int n)
 {
-	int comm_width = clamp(COLS - TOP_ROW_WIDTH(0), TOP_COMM_WIDTH, MAX_COMM_WIDTH);
 	int y = TOP_LINES, bottom = LINES - 2;
+	struct top_columns columns;
 	char line[512];
 	struct top_row sum;
 
-	format_top_header(line, sizeof(line), &s->view, comm_width);
+	top_total(s->snap, rows, n, &sum);
+	top_fit_columns(rows, n, &sum, &s->view, s->snap->span_ns, COLS, MAX_COMM_WIDTH, &columns);
+	format_top_header(line, sizeof(line), &s->view, &columns);
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
 	for (int i = 0; i < n && y < bottom; i++) {
 		format_top_row(line, sizeof(line), &rows[i], NULL, &s->view, s->snap->span_ns,
-			       comm_width);
+			       &columns);
 		if (rows[i].ended)
 			attron(A_DIM);
 		mvaddnstr(y++, 0, line, COLS);
 		attroff(A_DIM);
 		if (s->split)
-			y = draw_splits(s, y, bottom, &rows[i], comm_width);
+			y = draw_splits(s, y, bottom, &rows[i], &columns);
 	}
-	top_total(s->snap, rows, n, &sum);
-	format_top_row(line, sizeof(line), &sum, "TOTAL", &s->view, s->snap->span_ns, comm_width);
+	format_top_row(line, sizeof(line), &sum, "TOTAL", &s->view, s->snap->span_ns, &columns);
 	attron(A_BOLD);
 	mvaddnstr(LINES - 2, 0, line, COLS);
 	attroff(A_BOLD);
@@ -167,7 +163,7 @@ static const char *const help_lines[] = {
 	"  a          sort by sent/s + received/s",
 	"  < >        sort by the column on the left, on the right",
 	"  I          reverse the order",
-	"  m          units: KiB, MiB, bytes, automatic",
+	"  m          units: automatic, KiB, MiB, bytes",
 	"  t          protocols: TCP+UDP, TCP, UDP",
 	"  f          families: IPv4+IPv6, IPv4, IPv6",
 	"  x          a line per protocol and family under each row",

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sockeye.h"
+#include "array.h"
 #include "top_session.h"
 #include "maps.h"
 #include "options.h"
@@ -157,14 +158,9 @@ int top_read(const struct top_session *s, struct process_traffic **rows)
 		after = &key;
 		if (bpf_map_lookup_elem(fd, &key, copies))
 			continue;	/* deleted since: nothing to show */
-		if (n == cap) {
-			struct process_traffic *grown = realloc(out, (cap = cap ? 2 * cap : 64) *
-								sizeof(*out));
-			if (!grown) {
-				err = -ENOMEM;
-				break;
-			}
-			out = grown;
+		if (!ARRAY_GROW(out, n, cap)) {
+			err = -ENOMEM;
+			break;
 		}
 		out[n].pid = key;
 		sum_copies(copies, ncpus, &out[n++].stats);

@@ -672,6 +672,12 @@ void collected_free(struct collected *c)
 	c->recs = NULL;
 }
 
+void drain_reader(struct record_reader *r)
+{
+	for (int i = 0; i < 5; i++)
+		reader_poll(r, 50);
+}
+
 uint64_t json_number(const char *line, const char *key)
 {
 	char pattern[64];

@@ -162,6 +162,31 @@ void collect_record(void *ctx, const void *record, size_t size);	/* a record_fn 
 const void *collected_at(const struct collected *c, int i);
 void collected_free(struct collected *c);
 
+/* Reads what a session's programs queued. Loopback traffic is done when
+ * its system calls return, so a short drain sees all of it. */
+void drain_reader(struct record_reader *r);
+
+/* A test's session: defines start(s, c, cfg), which starts the session NAME
+ * with its records collected into c (at most max, of record_type), drain(s)
+ * and stop(s, c), which also frees the records: start a session, drive
+ * traffic, drain, stop. */
+#define SESSION_FIXTURE(name, cfg_type, record_type, max)                                 \
+	static bool start(struct name##_session *s, struct collected *c, const cfg_type *cfg) \
+	{                                                                                  \
+		collected_init(c, sizeof(record_type), max);                               \
+		return ASSERT_EQ(name##_session_start(s, cfg, collect_record, c), 0,       \
+				 "session starts");                                        \
+	}                                                                                  \
+	static void drain(struct name##_session *s)                                        \
+	{                                                                                  \
+		drain_reader(&s->reader);                                                  \
+	}                                                                                  \
+	static void stop(struct name##_session *s, struct collected *c)                    \
+	{                                                                                  \
+		name##_session_stop(s);                                                    \
+		collected_free(c);                                                         \
+	}
+
 /* HTTP exchanges as an http_session gives them (an http_event_fn),
  * kept for the checks. */
 #define MAX_EVENTS 64

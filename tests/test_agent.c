@@ -2193,3 +2193,124 @@ KTEST(agent_http_series_stay_bounded)
 	remove_pins(&a);
 	close(cli), close(acc), close(srv);
 }
+
+/* TCP connections in ESTABLISHED with an end on port, as ss counts them
+ * (a connection on this machine has two); -1 if ss fails. */
+static long long ss_established(uint16_t port)
+{
+	char p[16], out[1 << 16], err[1024];
+	char *argv[] = { "/usr/bin/ss", "-tnH", "state", "established", "(", "sport", "=", p,
+			 "or", "dport", "=", p, ")", NULL };
+	long long n = 0;
+
+	snprintf(p, sizeof(p), ":%u", port);
+	if (run_capture(argv, out, sizeof(out), err, sizeof(err)))
+		return -1;
+	for (const char *c = out; (c = strchr(c, '\n')); c++)
+		n++;
+	return n;
+}
+
+/* In a child named comm: `accepted` connections to listener's port that
+ * it accepts too (both ends its own), then `pending` it leaves in the
+ * listener's queue. The child holds them until hold is closed; the
+ * returned pid's connections are up when this returns. */
+static pid_t hold_connections(const char *comm, int listener, uint16_t port, int accepted,
+			      int pending, int hold[2])
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		bool up = true;
+
+		close(ready[0]);
+		close(hold[1]);		/* else its own copy keeps it open */
+		prctl(PR_SET_NAME, comm);
+		for (int i = 0; i < accepted + pending && up; i++)
+			up = connect_to(AF_INET, SOCK_STREAM, port) >= 0 &&
+			     (i >= accepted || accept(listener, NULL, NULL) >= 0);
+		if (!up || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		_exit(read(hold[0], &c, 1) == 0 ? 0 : 1);
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		wait_status(pid);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/* Two children hold connections to the test's listener: a big one (its
+ * name with an invalid byte) accepts N of its own and leaves M in the
+ * queue, a small one accepts 1. With a budget of one name, the gauge by
+ * name says 2N + M for the big one (the queued ends have no owner yet)
+ * and 2 as other; the total 2N + 2M + 2, as ss counts; once the children
+ * and the listener are gone, 0, and no series for the names. */
+KTEST(agent_established_connections_now)
+{
+	enum { N = 4, M = 3 };
+	static const char by_comm[] = "sockeye_process_tcp_connections_established"
+				      "{comm=\"agt-big\xef\xbf\xbd\"}";
+	static const char other[] = "sockeye_process_tcp_connections_established"
+				    "{comm=\"other\"}";
+	static const char total[] = "sockeye_tcp_connections_established";
+	static char buf[1 << 18];
+	char port_arg[8];
+	const char *const extra[] = { "--port", port_arg, "--collectors", "flows",
+				      "--max-series", "1" };
+	int hold[2], listener;
+	pid_t small, big;
+	uint16_t port;
+	struct agent a;
+
+	listener = private_listener(&port);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(agent_start(&a, 6, extra), "agent up"))
+		return;
+	if (!ASSERT_EQ(pipe(hold), 0, "pipe"))
+		goto out;
+	/* The small one first: accept() takes the queue's oldest. */
+	small = hold_connections("agt-small", listener, port, 1, 0, hold);
+	big = hold_connections("agt-big\xff", listener, port, N, M, hold);
+	close(hold[0]);
+	ASSERT_TRUE(small > 0 && big > 0, "the children's connections are up");
+	ASSERT_EQ(wait_for_series(a.port, by_comm, 2 * N + M), 2 * N + M,
+		  "by name: the big child's ends");
+	ASSERT_EQ(wait_for_series(a.port, other, 2), 2, "other: the small child's");
+	ASSERT_EQ(http_get(a.port, "/metrics", buf, sizeof(buf)), 200, "scrape");
+	ASSERT_EQ(series_value(body_of(buf), total), 2 * N + 2 * M + 2, "in total: every end");
+	ASSERT_EQ(series_value(body_of(buf), total), ss_established(port), "as ss counts");
+	ASSERT_EQ(series_value(body_of(buf), by_comm), 2 * N + M, "by name, no more");
+	ASSERT_EQ(series_value(body_of(buf), other), 2, "other, no more");
+	ASSERT_TRUE(!strstr(body_of(buf), "agt-small"), "no series of its own for the small one");
+	ASSERT_EQ(series_value(body_of(buf), "sockeye_comm_names{collector=\"flows\"}"), 1,
+		  "one name in the budget");
+	check_exposition(body_of(buf));
+	close(hold[1]);
+	ASSERT_EQ(wait_status(small), 0, "small child done");
+	ASSERT_EQ(wait_status(big), 0, "big child done");
+	close(listener);
+	listener = -1;
+	for (int waited = 0; waited < 5000; waited += 100) {
+		if (http_get(a.port, "/metrics", buf, sizeof(buf)) == 200 &&
+		    series_value(body_of(buf), total) == 0)
+			break;
+		sleep_ms(100);
+	}
+	ASSERT_EQ(series_value(body_of(buf), total), 0, "closed: none");
+	ASSERT_EQ(ss_established(port), 0, "none as ss counts");
+	ASSERT_TRUE(!strstr(body_of(buf), "sockeye_process_tcp_connections_established{"),
+		    "and no series by name");
+out:
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "exit 0");
+	remove_pins(&a);
+	if (listener >= 0)
+		close(listener);
+}

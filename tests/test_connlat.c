@@ -32,24 +32,8 @@ static struct connlat_config for_this_process(void)
 	return cfg;
 }
 
-static bool start(struct connlat_session *s, struct collected *c, const struct connlat_config *cfg)
-{
-	collected_init(c, sizeof(struct connlat_record), MAX_RECORDS);
-	return ASSERT_EQ(connlat_session_start(s, cfg, collect_record, c), 0, "session starts");
-}
-
 /* Handshakes over loopback are done when connect() returns. */
-static void drain(struct connlat_session *s)
-{
-	for (int i = 0; i < 5; i++)
-		reader_poll(&s->reader, 50);
-}
-
-static void stop(struct connlat_session *s, struct collected *c)
-{
-	connlat_session_stop(s);
-	collected_free(c);
-}
+SESSION_FIXTURE(connlat, struct connlat_config, struct connlat_record, MAX_RECORDS)
 
 static const struct connlat_record *record(const struct collected *c, int i)
 {

@@ -38,25 +38,7 @@ static struct events_config config_for_pid(pid_t pid)
 	return cfg;
 }
 
-static bool start(struct events_session *s, struct collected *c, const struct events_config *cfg)
-{
-	collected_init(c, sizeof(struct event_record), MAX_RECORDS);
-	return ASSERT_EQ(events_session_start(s, cfg, collect_record, c), 0, "session starts");
-}
-
-/* Reads what the programs queued; loopback traffic is done when the
- * syscalls return, so a short drain sees all of it. */
-static void drain(struct events_session *s)
-{
-	for (int i = 0; i < 5; i++)
-		reader_poll(&s->reader, 50);
-}
-
-static void stop(struct events_session *s, struct collected *c)
-{
-	events_session_stop(s);
-	collected_free(c);
-}
+SESSION_FIXTURE(events, struct events_config, struct event_record, MAX_RECORDS)
 
 /* The n-th (from 0) record of a kind between these ports; 0 matches any port. */
 static bool matches(const struct event_record *e, int kind, uint16_t sport, uint16_t dport)

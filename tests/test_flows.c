@@ -1210,8 +1210,7 @@ KTEST(flows_packets_match_capture)
 		goto out;
 	conn = open_conn(AF_INET, srv, port);
 	transfer(&conn, 100, 0);
-	for (int i = 0; i < 5; i++)
-		reader_poll(&s.reader, 50);
+	drain_reader(&s.reader);
 	seen = find_captured(cap, conn.cport, port, 100);
 	sent = find_packet(&c, true, conn.cport, port, 100);
 	received = find_packet(&c, false, port, conn.cport, 100);

@@ -131,6 +131,11 @@ static void one_string(struct json *j, const void *arg)
 	json_str(j, "s", arg);
 }
 
+static void one_int_min(struct json *j, const void *arg)
+{
+	json_int(j, "n", INT64_MIN);
+}
+
 /* JSON of the string s: the line's value, without {"s": and }\n. */
 #define ASSERT_JSON_STR(s, want, what)                                        \
 	do {                                                                  \
@@ -182,6 +187,29 @@ TEST(json_writer_utf8)
 			"past U+10FFFF");
 	ASSERT_JSON_STR("\x80" "\"", "\xef\xbf\xbd\\\"", "a stray continuation byte, a quote");
 	ASSERT_JSON_STR("", "", "empty");
+}
+
+/* A record is built in a buffer and written at its end: one longer than
+ * the buffer (an HTTP payload of escapes) comes out whole and in order. */
+TEST(json_writer_record_longer_than_its_buffer)
+{
+	static char value[3 * sizeof(((struct json *)0)->buf)];
+	static char want[sizeof(value) / 3 * 13 + 16];	/* 13 bytes of JSON per 3 */
+	size_t at = 0;
+	char *line;
+
+	for (size_t i = 0; i + 3 < sizeof(value); i += 3)
+		memcpy(value + i, "a\n\x01", 3);
+	at += sprintf(want + at, "{\"s\":\"");
+	for (size_t i = 0; i + 3 < sizeof(value); i += 3)
+		at += sprintf(want + at, "a\\u000a\\u0001");
+	sprintf(want + at, "\"}\n");
+	line = json_line(one_string, value);
+	ASSERT_STR_EQ(line, want, "the whole line");
+	free(line);
+	line = json_line(one_int_min, NULL);
+	ASSERT_STR_EQ(line, "{\"n\":-9223372036854775808}\n", "the smallest int64");
+	free(line);
 }
 
 static void shared_parts(struct json *j, const void *arg)

@@ -73,12 +73,6 @@ static bool watch(struct http_session *s, struct events *ev, uint16_t port)
 	return watch_only(s, ev, &filters);
 }
 
-static void drain(struct http_session *s)
-{
-	for (int i = 0; i < 5; i++)
-		reader_poll(&s->reader, 50);
-}
-
 /* One answer as curl reports it with -w. */
 struct answer {
 	unsigned status;
@@ -212,7 +206,7 @@ static void curl_exchanges(int family)
 		run_curl(&runs[0], (const char *[]){ u[0], u[1], u[2], NULL });
 		run_curl(&runs[1], (const char *[]){ "--data-binary", "0123456789", p, NULL });
 		run_curl(&runs[2], (const char *[]){ m, NULL });
-		drain(&s);
+		drain_reader(&s.reader);
 		ASSERT_EQ(ev->n, 10, "two records per request");
 		ASSERT_TRUE(runs[0].a[0].lport == runs[0].a[2].lport, "curl kept the connection");
 		check_run(ev, &srv, &runs[0], keep_alive, 3);
@@ -298,7 +292,7 @@ KTEST(http_request_in_small_writes_and_not_http)
 		close(fd);
 		not_http(srv.port, "SSH-2.0-OpenSSH_9.2\r\n");
 		not_http(srv.port, "GET \x01\x02\x03 x\r\n\r\n");
-		drain(&s);
+		drain_reader(&s.reader);
 		ASSERT_EQ(ev->n, 2, "one record per side, none for the bytes that are not HTTP");
 		for (int server = 0; server < 2; server++) {
 			const struct http_event *e = find(ev, server, "/size/3", lport);
@@ -337,7 +331,7 @@ KTEST(http_pipelined_requests)
 		shutdown(fd, SHUT_WR);	/* the server closes after answering */
 		read_in_pieces(fd, 1 << 20);
 		close(fd);
-		drain(&s);
+		drain_reader(&s.reader);
 		ASSERT_EQ(ev->n, 4, "two records per request");
 		for (int server = 0; server < 2; server++) {
 			const struct http_event *one = find(ev, server, "/size/1", lport);
@@ -389,7 +383,7 @@ KTEST(http_every_record_delivered_or_counted_lost)
 		ASSERT_EQ(write(go[1], "g", 1), 1, "child told to go");
 		ASSERT_TRUE(recv_exactly(acc, WRITES * strlen(req)), "all requests arrive");
 		ASSERT_EQ(wait_status(child), 0, "child wrote them all");
-		drain(&s);
+		drain_reader(&s.reader);
 		ASSERT_TRUE(reader_lost(&s.reader) > 0, "the ring buffer overflowed");
 		ASSERT_EQ(s.records + reader_lost(&s.reader), WRITES, "delivered + lost");
 		http_session_stop(&s);
@@ -424,7 +418,7 @@ KTEST(http_pid_and_family_filters)
 	if (watch_only(&s, ev, &filters)) {
 		run_curl(&c4, (const char *[]){ u4, NULL });
 		run_curl(&c6, (const char *[]){ u6, NULL });
-		drain(&s);
+		drain_reader(&s.reader);
 		if (ASSERT_EQ(ev->n, 1, "one record") && ASSERT_EQ(c6.n, 1, "curl's answer")) {
 			const struct http_event *e = find(ev, true, "/size/2", c6.a[0].lport);
 

@@ -158,8 +158,7 @@ KTEST(https_curl_and_nginx_each_exchange_once_per_side)
 	ASSERT_TRUE(s.tls.n > 0, "uprobes attached");
 	runs[0] = tls_curl((char *[]){ u[0], u[1], u[2], NULL });
 	runs[1] = tls_curl((char *[]){ "--data-binary", "0123456789", u[3], NULL });
-	for (int i = 0; i < 5; i++)
-		reader_poll(&s.reader, 50);
+	drain_reader(&s.reader);
 	ASSERT_EQ(ev->n, 8, "one record per side of each exchange, none for the TLS records");
 	for (int i = 0; i < 4; i++) {
 		ASSERT_EQ(exchanges(ev, true, want[i].method, want[i].status, want[i].path, srv.pid),

@@ -15,26 +15,7 @@
 #include "soconnect_session.h"
 #include "soconnect.skel.h"
 
-static bool start(struct soconnect_session *s, struct collected *c, pid_t pid)
-{
-	struct sock_filters filters = { .pid = pid };
-
-	collected_init(c, sizeof(struct soconnect_record), 1000);
-	return ASSERT_EQ(soconnect_session_start(s, &filters, collect_record, c), 0,
-			 "session starts");
-}
-
-static void drain(struct soconnect_session *s)
-{
-	for (int i = 0; i < 5; i++)
-		reader_poll(&s->reader, 50);
-}
-
-static void stop(struct soconnect_session *s, struct collected *c)
-{
-	soconnect_session_stop(s);
-	collected_free(c);
-}
+SESSION_FIXTURE(soconnect, struct sock_filters, struct soconnect_record, 1000)
 
 struct call {
 	int fd, result;
@@ -99,7 +80,7 @@ KTEST(soconnect_results_of_connect_calls)
 	int srv6 = bound_socket(AF_INET6, SOCK_STREAM, true, &port6);
 	const uint8_t *lo4 = loopback_bytes(AF_INET), *lo6 = loopback_bytes(AF_INET6);
 
-	if (!start(&s, &c, getpid()))
+	if (!start(&s, &c, &(struct sock_filters){ .pid = getpid() }))
 		return;
 	calls[0] = call_connect(AF_INET, SOCK_STREAM, lo4, port);
 	calls[1] = call_connect(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, lo4, port);
@@ -133,7 +114,7 @@ KTEST(soconnect_fd_walk_is_the_one_features_names)
 
 	if (!ASSERT_TRUE(features_say("bpf_get_current_task_btf", &yes), "features names it"))
 		return;
-	if (!start(&s, &c, getpid()))
+	if (!start(&s, &c, &(struct sock_filters){ .pid = getpid() }))
 		return;
 	ASSERT_EQ(s.skel->rodata->task_btf, yes, "the walk features names");
 	stop(&s, &c);
@@ -200,7 +181,7 @@ KTEST(soconnect_unreachable_network)
 		call = call_connect(AF_INET, SOCK_STREAM, nowhere, 80);
 		_exit(write(result[1], &call, sizeof(call)) == sizeof(call) ? 0 : 1);
 	}
-	if (start(&s, &c, child)) {
+	if (start(&s, &c, &(struct sock_filters){ .pid = child })) {
 		ASSERT_EQ(write(go[1], "g", 1), 1, "child told to go");
 		ASSERT_EQ(read(result[0], &call, sizeof(call)), sizeof(call), "child's call");
 		ASSERT_EQ(call.result, -ENETUNREACH, "connect() said unreachable");

@@ -619,55 +619,194 @@ static bool above(const char *screen, pid_t a, pid_t b)
 	return ra && rb && ra < rb;
 }
 
-/* Two children in a cgroup of the test's own (so other processes on the
- * machine stay off the screen) have sent 300000 and 100000 bytes over
- * TCP: in byte units their rows show exactly that; S (total sent) puts the
- * bigger first, I reverses, and q exits 0 and gives the terminal back. */
-KTEST(top_screen_under_tmux)
+/* Captures the screen every 100 ms until it shows text, for up to ms. */
+static bool screen_shows(const char *session, const char *text, int ms)
 {
-	const struct pace big = { .bytes = { 300000 }, .per_second = 100, .ticks = 1, .linger = true };
-	const struct pace small = { .bytes = { 100000 }, .per_second = 100, .ticks = 1, .linger = true };
-	char rel[64], abs[512], session[32], command[512];
 	static char screen[16384];
-	struct child children[3] = {};
-	uint32_t before;
 
+	for (int waited = 0; waited <= ms; waited += 100) {
+		tmux((const char *[]){ "capture-pane", "-p", "-t", session, NULL }, screen,
+		     sizeof(screen));
+		if (strstr(screen, text))
+			return true;
+		sleep_ms(100);
+	}
+	return false;
+}
+
+/* `sockeye top -i INTERVAL --cgroup CGROUP ARGS` in a tmux session of
+ * cols x rows, in a cgroup of the test's own, so that other processes on
+ * the machine stay off the screen; the children it shows are moved there. */
+struct tmux_top {
+	char session[32], rel[64], abs[512];
+	struct child *children;
+	bool cgroup, started;
+};
+
+static bool tmux_top_start(struct tmux_top *t, struct child *children, int cols, int rows,
+			   const char *interval, const char *args)
+{
+	char command[768], width[16], height[16];
+
+	memset(t, 0, sizeof(*t));
+	t->children = children;
 	if (tmux((const char *[]){ "-V", NULL }, NULL, 0))
 		test_skip("tmux is not installed");
 	if (!cgroup2_root())
 		test_skip("cgroup v2 is not mounted");
-	if (!ASSERT_TRUE(make_test_cgroup(rel, sizeof(rel), abs, sizeof(abs)), "cgroup made"))
-		return;
-	before = last_program_id();
-	snprintf(session, sizeof(session), "sockeye-test-%d", getpid());
-	snprintf(command, sizeof(command), "%s top -i 0.2 --cgroup %s; echo EXIT=$?; sleep 60",
-		 sockeye_path(), rel);
+	t->cgroup = ASSERT_TRUE(make_test_cgroup(t->rel, sizeof(t->rel), t->abs, sizeof(t->abs)),
+				"cgroup made");
+	if (!t->cgroup)
+		return false;
+	for (int i = 0; children[i].pid; i++)
+		if (!ASSERT_TRUE(move_to_cgroup(t->abs, children[i].pid), "child moved"))
+			return false;
+	snprintf(t->session, sizeof(t->session), "sockeye-test-%d", getpid());
+	snprintf(width, sizeof(width), "%d", cols);
+	snprintf(height, sizeof(height), "%d", rows);
+	snprintf(command, sizeof(command), "%s top -i %s --cgroup %s %s; echo EXIT=$?; sleep 60",
+		 sockeye_path(), interval, t->rel, args);
+	t->started = ASSERT_EQ(tmux((const char *[]){ "new-session", "-d", "-s", t->session, "-x",
+						      width, "-y", height, command, NULL }, NULL, 0),
+			       0, "tmux started");
+	/* The view draws once its programs are attached (programs named like
+	 * them may be another sockeye's). */
+	return t->started && ASSERT_TRUE(screen_shows(t->session, "sockeye top - every",
+						      ATTACH_WAIT_MS), "top attached");
+}
+
+static void tmux_top_end(struct tmux_top *t)
+{
+	if (t->started)
+		tmux((const char *[]){ "kill-session", "-t", t->session, NULL }, NULL, 0);
+	end_children(t->children, true);
+	if (t->cgroup)
+		ASSERT_EQ(rmdir(t->abs), 0, "cgroup removed");
+}
+
+/* The line of a screen that holds text, copied into line ("" if none). */
+static const char *screen_line(const char *screen, const char *text, char *line, size_t len)
+{
+	const char *at = strstr(screen, text), *start, *end;
+
+	*line = '\0';
+	if (!at)
+		return line;
+	for (start = at; start > screen && start[-1] != '\n'; start--)
+		;
+	end = strchrnul(at, '\n');
+	snprintf(line, len, "%.*s", (int)(end - start), start);
+	return line;
+}
+
+/* Splits text (copied into buf) into at most max words. */
+static int split_words(const char *text, char *buf, size_t len, char **words, int max)
+{
+	char *save = NULL;
+	int n = 0;
+
+	snprintf(buf, len, "%s", text);
+	for (char *w = strtok_r(buf, " ", &save); w && n < max; w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	return n;
+}
+
+/* Whether the last words of a line are those of tail (all of them, with
+ * whole set). */
+static bool words_end(const char *line, const char *tail, bool whole)
+{
+	char a[512], b[512], *wa[64], *wb[64];
+	int na = split_words(line, a, sizeof(a), wa, 64), nb = split_words(tail, b, sizeof(b), wb, 64);
+
+	if (nb > na || (whole && nb != na))
+		return false;
+	for (int i = 0; i < nb; i++)
+		if (strcmp(wa[na - nb + i], wb[i]))
+			return false;
+	return true;
+}
+
+/* Captures the screen every 100 ms until the row of pid holds text, for
+ * up to ms; returns whether it did. */
+static bool screen_until(const char *session, pid_t pid, const char *text, char *screen,
+			 size_t len, int ms)
+{
+	char row[512];
+
+	for (int waited = 0; waited <= ms; waited += 100) {
+		const char *at;
+
+		tmux((const char *[]){ "capture-pane", "-p", "-t", session, NULL }, screen, len);
+		at = screen_row(screen, pid);
+		if (at && strstr(screen_line(at, "", row, sizeof(row)), text))
+			return true;
+		sleep_ms(100);
+	}
+	return false;
+}
+
+/* Two children have sent 300000 and 100000 bytes over TCP: in byte units
+ * their rows show exactly that; S (total sent) puts the bigger first, I
+ * reverses, and q exits 0 and gives the terminal back. */
+KTEST(top_screen_under_tmux)
+{
+	const struct pace big = { .bytes = { 300000 }, .per_second = 100, .ticks = 1, .linger = true };
+	const struct pace small = { .bytes = { 100000 }, .per_second = 100, .ticks = 1, .linger = true };
+	static char screen[16384];
+	struct child children[3] = {};
+	struct tmux_top t = { .children = children };
+
 	if (!ASSERT_TRUE(start_child(&children[0], &big) && start_child(&children[1], &small),
 			 "children started") ||
-	    !ASSERT_TRUE(move_to_cgroup(abs, children[0].pid) &&
-			 move_to_cgroup(abs, children[1].pid), "children moved") ||
-	    !ASSERT_EQ(tmux((const char *[]){ "new-session", "-d", "-s", session, "-x", "150", "-y",
-					      "40", command, NULL }, NULL, 0), 0, "tmux started"))
+	    !tmux_top_start(&t, children, 150, 40, "0.2", ""))
 		goto out;
-	if (ASSERT_TRUE(wait_for_attach(TOP_LAST, before, ATTACH_WAIT_MS), "top attached"))
-		go(children);
-	screen_after(session, "m", screen, sizeof(screen));	/* KiB -> MiB */
-	ASSERT_HAS(screen, "SENT MiB/s", "binary units named as such");
-	screen_after(session, "m", screen, sizeof(screen));	/* MiB -> bytes */
+	go(children);
+	screen_after(t.session, "m", screen, sizeof(screen));	/* automatic -> KiB */
+	ASSERT_HAS(screen, "SENT KiB/s", "binary units named as such");
+	screen_after(t.session, "m", screen, sizeof(screen));	/* KiB -> MiB */
+	ASSERT_HAS(screen, "SENT MiB/s", "MiB");
+	screen_after(t.session, "m", screen, sizeof(screen));	/* MiB -> bytes */
 	ASSERT_HAS(screen, "units b", "byte units in the title");
 	ASSERT_EQ(screen_sent(screen_row(screen, children[0].pid)), 300000, "first child's bytes");
 	ASSERT_EQ(screen_sent(screen_row(screen, children[1].pid)), 100000, "second child's bytes");
-	screen_after(session, "S", screen, sizeof(screen));
+	screen_after(t.session, "S", screen, sizeof(screen));
 	ASSERT_TRUE(above(screen, children[0].pid, children[1].pid), "S: the bigger sender first");
-	screen_after(session, "I", screen, sizeof(screen));
+	screen_after(t.session, "I", screen, sizeof(screen));
 	ASSERT_TRUE(above(screen, children[1].pid, children[0].pid), "I: reversed");
-	screen_after(session, "q", screen, sizeof(screen));
+	screen_after(t.session, "q", screen, sizeof(screen));
 	ASSERT_HAS(screen, "EXIT=0", "q exits with status 0");
 	ASSERT_TRUE(!strstr(screen, "q quit"), "the terminal is given back");
 out:
-	tmux((const char *[]){ "kill-session", "-t", session, NULL }, NULL, 0);
-	end_children(children, true);
-	ASSERT_EQ(rmdir(abs), 0, "cgroup removed");
+	tmux_top_end(&t);
+}
+
+/* At 80x24, in the default units, every column's header is on screen,
+ * and so is the row of a child that sent 300000 bytes over TCP to itself
+ * and exited: 293 KiB each way, marked ended. */
+KTEST(top_screen_fits_80_columns)
+{
+	const struct pace once = { .bytes = { 300000 }, .per_second = 100, .ticks = 1 };
+	static char screen[16384];
+	char line[512];
+	struct child children[2] = {};
+	struct tmux_top t = { .children = children };
+	const char *row;
+
+	if (!ASSERT_TRUE(start_child(&children[0], &once), "child started") ||
+	    !tmux_top_start(&t, children, 80, 24, "1", ""))
+		goto out;
+	go(children);
+	if (!ASSERT_TRUE(screen_until(t.session, children[0].pid, "ended", screen, sizeof(screen),
+				      5000), "the child's row, marked ended"))
+		printf("%s", screen);
+	ASSERT_TRUE(words_end(screen_line(screen, "    PID ", line, sizeof(line)),
+			      "PID USER COMM SENT/s RECV/s SENT RECV", true), "every column's header");
+	row = screen_row(screen, children[0].pid);
+	screen_line(row ? row : "", "", line, sizeof(line));
+	if (!ASSERT_TRUE(words_end(line, "293 KiB 293 KiB ended", false), "its bytes, then ended"))
+		printf("    row: %s\n", line);
+out:
+	tmux_top_end(&t);
 }
 
 /* `sockeye` alone runs top: into a file it prints text snapshots, and

@@ -4,9 +4,11 @@
  * failures from connlat's; retransmits and drops from flows'; socket
  * system calls from sockstat's; HTTP exchanges from http's. */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sockeye.h"
+#include "array.h"
 #include "collectors.h"
 #include "connlat_session.h"
 #include "flows_session.h"
@@ -17,21 +19,6 @@
 #include "prom.h"
 #include "sockstat_session.h"
 #include "top_model.h"
-
-/* Makes room for one more element in an array of n that doubles when it
- * is full, at 0, 1, 2, 4, ... elements; false when out of memory (the
- * array stays as it was). */
-static bool grow_for_one_more(void **array, size_t n, size_t size)
-{
-	void *grown;
-
-	if (n & (n - 1))
-		return true;
-	grown = realloc(*array, (n ? 2 * n : 1) * size);
-	if (grown)
-		*array = grown;
-	return grown != NULL;
-}
 
 long label_index(struct label_set *set, const char *raw)
 {
@@ -52,7 +39,7 @@ long label_index(struct label_set *set, const char *raw)
 	if (free_slot == set->max)
 		return set->max;
 	if (free_slot == set->n) {
-		if (!grow_for_one_more((void **)&set->slots, set->n, sizeof(*set->slots)))
+		if (!ARRAY_GROW(set->slots, set->n, set->cap))
 			return -ENOMEM;
 		set->n++;
 	}
@@ -85,7 +72,7 @@ void label_set_free(struct label_set *set)
 {
 	free(set->slots);
 	set->slots = NULL;
-	set->n = 0;
+	set->n = set->cap = 0;
 }
 
 static int out_of_memory(void)
@@ -484,45 +471,157 @@ static void syscalls_stop(void *state)
 }
 
 /* ---- flows: retransmits by kind, drops by reason (metrics.c: flows --prom
- * writes them too) ---- */
+ * writes them too), and the TCP connections established now, by owner ---- */
+
+struct flows_state {
+	struct flows_session session;
+	struct flow_table table;	/* the last pass of the iterators */
+	size_t max_series;
+	size_t comm_names;		/* with a series of their own at the last refresh */
+};
 
 static int flows_start(const struct collector_config *cfg, void **state)
 {
 	struct flows_config c = { .filters = cfg->filters, .drops = true, .counters_only = true };
-	struct flows_session *s = malloc(sizeof(*s));
+	struct flows_state *f = calloc(1, sizeof(*f));
 	int err;
 
-	if (!s)
+	if (!f)
 		return out_of_memory();
-	err = flows_session_start(s, &c, NULL, NULL);
+	f->max_series = cfg->max_series;
+	err = flows_session_start(&f->session, &c, NULL, NULL);
 	if (err)
-		free(s);
+		free(f);
 	else
-		*state = s;
+		*state = f;
 	return err;
+}
+
+struct comm_count {
+	char comm[LABEL_LEN];
+	uint64_t n;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct comm_count *)a)->comm, ((const struct comm_count *)b)->comm);
+}
+
+/* Most first; a tie by name, so that the names kept do not flap. */
+static int most_first(const void *a, const void *b)
+{
+	uint64_t x = ((const struct comm_count *)a)->n, y = ((const struct comm_count *)b)->n;
+
+	return x != y ? (x < y) - (x > y) : by_name(a, b);
+}
+
+/* The established connections in t: returns how many in all, and fills
+ * counts (room for t's rows) with how many each owner's name holds, most
+ * first, in *n names. Those without a known owner (still in a listener's
+ * queue, or new since the last walk of the processes' files) are in the
+ * total only. */
+static uint64_t count_established(const struct flow_table *t, struct comm_count *counts,
+				  size_t *n)
+{
+	uint64_t total = 0;
+	size_t owned = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct flow_record *r = &t->rows[i];
+
+		if (r->closed || r->tuple.state != TCP_ESTABLISHED)
+			continue;
+		total++;
+		if (r->entry.owner.pid)
+			prom_utf8(counts[owned++].comm, LABEL_LEN, r->entry.owner.comm);
+	}
+	qsort(counts, owned, sizeof(*counts), by_name);
+	*n = 0;
+	for (size_t i = 0; i < owned; i++) {
+		if (!*n || strcmp(counts[*n - 1].comm, counts[i].comm)) {
+			memmove(counts[*n].comm, counts[i].comm, LABEL_LEN);
+			counts[(*n)++].n = 0;
+		}
+		counts[*n - 1].n++;
+	}
+	qsort(counts, *n, sizeof(*counts), most_first);
+	return total;
+}
+
+/* The connections established now: in total, and by the name of the
+ * process holding each. A gauge has no past to keep apart, so the names
+ * are chosen afresh at each refresh: the --max-series names holding the
+ * most, the rest as other. */
+static int write_established(FILE *out, struct flows_state *f)
+{
+	static const char total_name[] = "sockeye_tcp_connections_established",
+			  comm_name[] = "sockeye_process_tcp_connections_established";
+	struct comm_count *counts;
+	uint64_t total, other = 0;
+	size_t n;
+	int err = flows_snapshot(&f->session, &f->table, false);
+
+	if (err || !(counts = calloc(f->table.n + 1, sizeof(*counts)))) {
+		p_err("cannot read the TCP connections: %s", strerror(err ? -err : ENOMEM));
+		return err ? err : -ENOMEM;
+	}
+	total = count_established(&f->table, counts, &n);
+	prom_family(out, total_name, "gauge",
+		    "TCP connections in ESTABLISHED now (those the filters let through), "
+		    "both ends of a connection on this host.");
+	prom_uint(out, total_name, NULL, 0, total);
+	prom_family(out, comm_name, "gauge",
+		    "TCP connections in ESTABLISHED now, by the name of the process holding each; "
+		    "those not accepted yet are in the total only.");
+	f->comm_names = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (f->comm_names == f->max_series || !*counts[i].comm ||
+		    !strcmp(counts[i].comm, LABEL_OTHER)) {
+			other += counts[i].n;
+			continue;
+		}
+		f->comm_names++;
+		prom_uint(out, comm_name, &(struct prom_label){ "comm", counts[i].comm }, 1,
+			  counts[i].n);
+	}
+	if (other)
+		prom_uint(out, comm_name, &(struct prom_label){ "comm", LABEL_OTHER }, 1, other);
+	free(counts);
+	return 0;
 }
 
 static int flows_write(void *state, FILE *out)
 {
-	int err = metrics_retransmits(out, state);
+	struct flows_state *f = state;
+	int err = metrics_retransmits(out, &f->session);
 
-	return err ? err : metrics_drops(out, state);
+	if (!err)
+		err = metrics_drops(out, &f->session);
+	return err ? err : write_established(out, f);
 }
 
 static uint64_t flows_lost(void *state)
 {
-	return flows_untracked(state);
+	return flows_untracked(&((struct flows_state *)state)->session);
 }
 
 static const struct bpf_object_skeleton *flows_skeleton(void *state)
 {
-	return flows_session_skeleton(state);
+	return flows_session_skeleton(&((struct flows_state *)state)->session);
+}
+
+static size_t flows_comm_names(void *state)
+{
+	return ((struct flows_state *)state)->comm_names;
 }
 
 static void flows_stop(void *state)
 {
-	flows_session_stop(state);
-	free(state);
+	struct flows_state *f = state;
+
+	flows_session_stop(&f->session);
+	flow_table_free(&f->table);
+	free(f);
 }
 
 /* ---- http: exchanges by role, method and status, with latency ---- */
@@ -552,7 +651,7 @@ struct http_state {
 	bool status_codes;		/* the codes themselves, not their classes */
 	struct label_set statuses;
 	struct http_series *series;
-	size_t n;
+	size_t n, cap;
 };
 
 static const char *http_method(const char method[HTTP_METHOD_LEN])
@@ -589,7 +688,7 @@ static struct http_series *series_of(struct http_state *h, const struct http_sum
 		if (h->series[i].server == key->server && h->series[i].tls == key->tls &&
 		    h->series[i].method == method && h->series[i].status == (size_t)idx)
 			return &h->series[i];
-	if (!grow_for_one_more((void **)&h->series, h->n, sizeof(*h->series)))
+	if (!ARRAY_GROW(h->series, h->n, h->cap))
 		return NULL;
 	h->series[h->n] = (struct http_series){ .server = key->server, .tls = key->tls,
 						.method = method, .status = idx };
@@ -696,7 +795,7 @@ const struct collector collectors[] = {
 	  "             failures by reason", true,
 	  tcp_start, tcp_write, tcp_lost, tcp_skeleton, tcp_stop },
 	{ FLOWS_PIN_SUBDIR, "TCP retransmits by kind and TCP drops by the kernel's reason", true,
-	  flows_start, flows_write, flows_lost, flows_skeleton, flows_stop },
+	  flows_start, flows_write, flows_lost, flows_skeleton, flows_stop, flows_comm_names },
 	{ "syscalls", "socket system calls by kind (syscall tracepoints: every system\n"
 	  "             call on the host gets a little slower; off by default)", false,
 	  syscalls_start, syscalls_write, NULL, syscalls_skeleton, syscalls_stop },

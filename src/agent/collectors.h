@@ -63,6 +63,7 @@ const struct collector *find_collector(const char *name);
 
 struct label_set {
 	size_t max, n;	/* n: indexes handed out, forgotten ones among them */
+	size_t cap;	/* slots allocated */
 	struct label_slot {
 		char value[LABEL_LEN];
 		bool used;
