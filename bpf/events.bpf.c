@@ -75,15 +75,6 @@ static __always_inline bool wanted(enum event_kind kind, __u8 protocol)
 	return false;
 }
 
-/* The cookie as stored: assigned when the socket was created or changed
- * state (or the id that stands in for it, sk_cookie()). */
-static __always_inline __u64 cookie_of(const struct sock *sk)
-{
-	if (!sk_has_cookie())
-		return sk_address_id(sk);
-	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-}
-
 /* Filters and sends one record. The caller read the tuple, and patched it
  * where it knows better (new TCP state, UDP connect's destination, a reset
  * sent for no socket); sk, when there is one, gives the buffer sizes. */
@@ -232,7 +223,7 @@ static __always_inline void io_event(enum event_kind kind, const struct sock *sk
 {
 	if (!is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return;
-	emit_current(kind, sk, cookie_of(sk), ret, 0);
+	emit_current(kind, sk, stored_cookie(sk), ret, 0);
 }
 
 static __always_inline void sent(const struct sock *sk, int ret)
@@ -548,7 +539,7 @@ static __always_inline void accepted(long fd)
 
 	if (fd < 0 || !(sk = sock_of_fd(fd)))
 		return;
-	cookie = cookie_of(sk);
+	cookie = stored_cookie(sk);
 	current_owner(&owner);
 	remember_owner(cookie, &owner);
 	emit_current(EV_ACCEPT, sk, cookie, 0, 0);
@@ -577,7 +568,7 @@ int exit_shutdown(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	sk = sock_of_fd(call->fd);
 	if (sk)
-		emit_current(EV_SHUTDOWN, sk, cookie_of(sk), ctx->ret, call->how);
+		emit_current(EV_SHUTDOWN, sk, stored_cookie(sk), ctx->ret, call->how);
 	bpf_map_delete_elem(&shutdowns, &tid);
 	return 0;
 }

@@ -124,15 +124,6 @@ static __always_inline bool owner_wanted(const struct sock_owner *o)
 	return o->pid && owner_passes(o);
 }
 
-/* The cookie of a socket whose cookie was made (0 if none was), without
- * the helper, which makes one: skb->sk is a pointer the verifier knows
- * only under RCU, and a socket without a cookie has no entry in flows. A
- * plain load: the verifier guards it when sk is not trusted. */
-static __always_inline __u64 made_cookie(const struct sock *sk)
-{
-	return sk ? sk->__sk_common.skc_cookie.counter : 0;
-}
-
 static __always_inline __u32 total_retrans(const struct sock *sk)
 {
 	return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
@@ -171,7 +162,7 @@ static __always_inline bool needs_entry(const struct sock *sk)
 
 	if (entry_per_connection || total_retrans(sk))
 		return true;
-	cookie = made_cookie(sk);
+	cookie = stored_cookie(sk);
 	return cookie && bpf_map_lookup_elem(&flows, &cookie);
 }
 
@@ -463,11 +454,14 @@ int flows_iter(struct bpf_iter__tcp *ctx)
  * leaves. Listeners too, when they are shown. */
 static __always_inline void forget_flow(struct sock *sk)
 {
-	__u64 cookie = made_cookie(sk);
+	__u64 cookie = stored_cookie(sk);
 	struct flow_entry *s = cookie ? bpf_map_lookup_elem(&flows, &cookie) : NULL;
 	struct tcp_sock *tp;
 	struct flow_record *r;
 
+	/* An end the full map left untracked may have an owner too. */
+	if (cookie)
+		bpf_map_delete_elem(&owners, &cookie);
 	if (!s || !(tp = bpf_skc_to_tcp_sock(sk)))
 		return;
 	/* Built in the ring buffer itself: no copy of a record this size. */
@@ -483,7 +477,6 @@ static __always_inline void forget_flow(struct sock *sk)
 		}
 	}
 	bpf_map_delete_elem(&flows, &cookie);
-	bpf_map_delete_elem(&owners, &cookie);
 	if (layer_times)
 		bpf_map_delete_elem(&layers, &cookie);
 }
@@ -500,21 +493,6 @@ static __always_inline struct socket *socket_of_file(struct file *file)
 	return file_socket(file);
 }
 
-/* The cookie of a socket a file or fd led to, if flows may know it (0 if
- * not): read as stored, not by bpf_get_socket_cookie(), which 6.18.44's
- * verifier refuses on such a socket. Zero is a socket no program has asked
- * for its cookie yet, so not one of ours. Where sockets have no cookie for
- * programs (before 5.12), those in flows are the ones known. */
-static __always_inline __u64 known_cookie(const struct sock *sk)
-{
-	__u64 cookie;
-
-	if (sk_has_cookie())
-		return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	cookie = sk_address_id(sk);
-	return bpf_map_lookup_elem(&flows, &cookie) ? cookie : 0;
-}
-
 /* accept() hands a listener's child to its owner, in the owner's own
  * context: a connection that ends before the next walk of the processes'
  * files (flows_owners) is named all the same, as events and http name it. */
@@ -525,7 +503,7 @@ static __always_inline void accepted(long fd)
 	struct sock *sk;
 	__u64 cookie;
 
-	if (fd < 0 || !(sk = sock_of_fd(fd)) || !(cookie = known_cookie(sk)))
+	if (fd < 0 || !(sk = sock_of_fd(fd)) || !(cookie = stored_cookie(sk)))
 		return;
 	s = bpf_map_lookup_elem(&flows, &cookie);
 	if (!s || s->owner.pid)
@@ -545,6 +523,7 @@ int flows_owners(struct bpf_iter__task_file *ctx)
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
 	struct sock_owner o = {};
+	struct sock_tuple t = {};
 	struct socket *sock;
 	struct sock *sk;
 	__u64 cookie;
@@ -558,7 +537,18 @@ int flows_owners(struct bpf_iter__task_file *ctx)
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
 	    !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
 		return 0;
-	cookie = known_cookie(sk);
+	/* The cookie as stored, not bpf_get_socket_cookie(): 6.18.44's verifier
+	 * counts the socket's sk untrusted here and refuses the helper. Zero is
+	 * a socket no program has asked for its cookie yet, so not one of ours:
+	 * the walk looks for sockets the iterator met. Where sockets have no
+	 * cookie for programs (before 5.12) every one has an id: those the
+	 * iterator lists are the ones whose tuple passes the filters. */
+	cookie = stored_cookie(sk);
+	if (!sk_has_cookie()) {
+		read_tuple(sk, &t);
+		if (!tuple_wanted(&t))
+			return 0;
+	}
 	if (!cookie)
 		return 0;
 	o.pid = task->tgid;

@@ -160,7 +160,7 @@ static __always_inline void send_packet(const struct sk_buff *skb, const struct 
 	struct sock_tuple t = {};
 	struct sock_owner o = {};
 	struct tcphdr th;
-	__u64 cookie = made_cookie(sk);
+	__u64 cookie = stored_cookie(sk);
 	__u32 off, data_off;
 	struct flow_entry *s;
 
@@ -199,20 +199,26 @@ struct sk_buff___mono_bit {
 	__u8 mono_delivery_time:1;
 } __attribute__((preserve_access_index));
 
-static __always_inline bool departs_on_monotonic(const struct sk_buff *skb)
+/* Before Linux 5.18 no bit tells the stamp's clock. TCP's departure times
+ * are monotonic then too, and forwarding clears the stamp; any other is a
+ * wall-clock time, decades past the monotonic clock, or a time to send on
+ * another clock (SO_TXTIME), which TCP does not use. A departure is at
+ * most the pacing horizon ahead (fq's is 10 s). */
+#define DEPARTURE_AHEAD_NS (60 * 1000000000ULL)
+
+static __always_inline __u64 departure_ns(const struct sk_buff *skb, __u64 now)
 {
 	const struct sk_buff___mono_bit *old = (const void *)skb;
+	__u64 stamp = BPF_CORE_READ(skb, tstamp);
+	bool monotonic;
 
 	if (bpf_core_field_exists(skb->tstamp_type))
-		return BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type) == SKB_CLOCK_MONOTONIC;
-	if (bpf_core_field_exists(old->mono_delivery_time))
-		return BPF_CORE_READ_BITFIELD_PROBED(old, mono_delivery_time);
-	return false;
-}
-
-static __always_inline __u64 departure_ns(const struct sk_buff *skb)
-{
-	return departs_on_monotonic(skb) ? BPF_CORE_READ(skb, tstamp) : 0;
+		monotonic = BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type) == SKB_CLOCK_MONOTONIC;
+	else if (bpf_core_field_exists(old->mono_delivery_time))
+		monotonic = BPF_CORE_READ_BITFIELD_PROBED(old, mono_delivery_time);
+	else
+		monotonic = stamp < now + DEPARTURE_AHEAD_NS;
+	return monotonic ? stamp : 0;
 }
 
 /* What leaves, as it is queued to the device, headers built and skb->sk
@@ -230,8 +236,8 @@ int BPF_PROG(flows_dev_queue, struct sk_buff *skb)
 	if (!layer_times || !read_tcp_header(skb, true, &th, &t) || !tuple_wanted(&t))
 		return 0;
 	now = bpf_ktime_get_ns();
-	cookie = made_cookie(skb->sk);
-	sent = departure_ns(skb);
+	cookie = stored_cookie(skb->sk);
+	sent = departure_ns(skb, now);
 	/* A paced segment may be queued before its departure time (with
 	 * the fq qdisc): no time in TCP then. */
 	if (sent)

@@ -37,7 +37,9 @@ struct sock_filters {
 	char comm[16];
 	__u64 cgroup_id;	/* a cgroup v2 (its directory's inode), with what is below it */
 	__u32 cgroup_level;	/* its depth below the root, for the ancestor look-up */
-	__u32 pad2;
+	/* 1 where tracing programs lack bpf_get_current_ancestor_cgroup_id
+	 * (before Linux 5.13): the ancestor is read from the task instead. */
+	__u32 cgroup_from_task;
 };
 
 #endif

@@ -53,6 +53,18 @@ static __always_inline __u64 sk_cookie(void *sk)
 	return sk_has_cookie() ? bpf_get_socket_cookie(sk) : sk_address_id(sk);
 }
 
+/* The cookie as stored, without the helper, which would make one: 0 for a
+ * socket that has none yet (so none of sockeye's entries), or no socket.
+ * Before Linux 5.12, the id that stands in for it, which every socket has. */
+static __always_inline __u64 stored_cookie(const struct sock *sk)
+{
+	if (!sk)
+		return 0;
+	if (!sk_has_cookie())
+		return sk_address_id(sk);
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
 /* The current thread's slot in a map of task storage (with create, made
  * from none if there is none). Before Linux 5.11 tracing programs have
  * neither task storage nor bpf_get_current_task_btf(): user space then
@@ -212,12 +224,38 @@ static __always_inline bool owner_passes(const struct sock_owner *o)
 	return true;
 }
 
+/* struct cgroup before Linux 6.0 turned ancestor_ids[] into ancestors[]. */
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* The id of the current process's cgroup v2 ancestor at level, or 0: the
+ * helper's answer, or where tracing programs lack the helper, the same id
+ * read from the task's cgroup, which lists its ancestors' ids by level. */
+static __always_inline __u64 current_ancestor_cgroup_id(__u32 level)
+{
+	struct task_struct *task;
+	struct cgroup___ids *cg;
+	__u64 id = 0;
+
+	if (!filter.cgroup_from_task)
+		return bpf_get_current_ancestor_cgroup_id(level);
+	task = (struct task_struct *)bpf_get_current_task();
+	cg = (struct cgroup___ids *)BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	if (!bpf_core_field_exists(cg->ancestor_ids) || BPF_CORE_READ(cg, level) < (int)level)
+		return 0;
+	bpf_probe_read_kernel(&id, sizeof(id), (const char *)cg +
+			      bpf_core_field_offset(cg->ancestor_ids) + level * sizeof(id));
+	return id;
+}
+
 /* Whether the current process is in the filter's cgroup or below it: its
  * ancestor at the filter cgroup's depth is that cgroup exactly then. */
 static __always_inline bool current_cgroup_passes(void)
 {
 	return !filter.cgroup_id ||
-	       bpf_get_current_ancestor_cgroup_id(filter.cgroup_level) == filter.cgroup_id;
+	       current_ancestor_cgroup_id(filter.cgroup_level) == filter.cgroup_id;
 }
 
 /* Whether the current process, which current_owner() put in o, passes

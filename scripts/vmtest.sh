@@ -273,8 +273,8 @@ share() {
 	done
 }
 
-# Prints "LABEL: summary" and "LABEL: FAIL test" lines for each run in a log,
-# and "TOTAL passed failed skipped" last. A run without its end marker, or a
+# Prints "LABEL: summary", "LABEL: FAIL test" and "LABEL: SKIP test: why"
+# lines for each run in a log, and "TOTAL passed failed skipped" last. A run without its end marker, or a
 # log without all runs, counts as one failure.
 summarize() {
 	local label=$1 log=$2 expected=$3
@@ -291,8 +291,10 @@ summarize() {
 	# The runner prints each test name alone on a line (the sanitizer
 	# pass adds " [asan]"), then its output
 	# (and what sockeye says), then "  ok", "  FAIL" or "  SKIP".
-	inrun && !named && /^[A-Za-z0-9_]+( \[asan\])?$/ { test = $0; named = 1; next }
+	inrun && !named && /^[A-Za-z0-9_]+( \[asan\])?$/ { test = $0; named = 1; why = ""; next }
+	inrun && named && /^    skipped: / { why = substr($0, 14) }
 	inrun && $0 == "  FAIL" { print tag(run) ": FAIL " test }
+	inrun && $0 == "  SKIP" { print tag(run) ": SKIP " test ": " why }
 	inrun && ($0 == "  ok" || $0 == "  FAIL" || $0 == "  SKIP") { named = 0 }
 	inrun && /^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
 		summary = $0; p += $1; f += $3; s += $5

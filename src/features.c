@@ -22,7 +22,7 @@ struct report {
 	bool json;
 	int hooks_missing;	/* of the command being reported */
 	int hooks_total;
-	char missing[512];
+	char missing[1024];
 };
 
 static void line(const struct report *r, const char *type, const char *name, bool ok,
@@ -76,6 +76,10 @@ static void report_program_types(const struct report *r)
 	line(r, "helper", "bpf_get_current_task_btf", has_task_btf(),
 	     "events, http, sockstat and soconnect find an fd's socket by typed loads "
 	     "(Linux 5.11+; without it, a helper call per field)");
+	line(r, "helper", "bpf_get_current_ancestor_cgroup_id", ancestor_cgroup_helper(),
+	     ancestor_cgroup_helper() ? "used by --cgroup in tracing programs (Linux 5.13+)" :
+	     "not for tracing programs before Linux 5.13: --cgroup reads the process's "
+	     "cgroup ancestors from its task instead, with the same result");
 }
 
 static void report_environment(const struct report *r)
@@ -154,7 +158,7 @@ static void on_hook(void *ctx, const char *section, const char *gives, bool ok, 
 static void report_command(struct report *r, const struct program_set *set)
 {
 	const char *name = set->cmd;
-	char title[64], detail[600];
+	char title[64], detail[1200];
 
 	snprintf(title, sizeof(title), "Hooks of '%s'", name);
 	heading(r, title);
@@ -164,7 +168,10 @@ static void report_command(struct report *r, const struct program_set *set)
 		line(r, "command", name, false, "cannot open its BPF object");
 		return;
 	}
-	if (!r->hooks_missing)
+	for (const char *const *lack = set->lacks ? set->lacks() : NULL; lack && *lack; lack++)
+		snprintf(r->missing + strlen(r->missing), sizeof(r->missing) - strlen(r->missing),
+			 "%s%s", r->missing[0] ? "; " : "", *lack);
+	if (!r->missing[0])
 		snprintf(detail, sizeof(detail), "runs fully; %s", OLDEST_TESTED);
 	else if (r->hooks_missing < r->hooks_total)
 		snprintf(detail, sizeof(detail), "runs without: %s; %s", r->missing, OLDEST_TESTED);

@@ -52,12 +52,15 @@ static const char *gives_name(int bit)
 	return bit < (int)(sizeof(names) / sizeof(names[0])) ? names[bit] : "?";
 }
 
+static const char *const *flows_lacks(void);
+
 const struct program_set flows_programs = {
 	.cmd = "flows",
 	.hooks = flows_hooks,
 	.n_hooks = sizeof(flows_hooks) / sizeof(flows_hooks[0]),
 	.gives_name = gives_name,
 	.elf_bytes = flows_bpf__elf_bytes,
+	.lacks = flows_lacks,
 };
 
 const char *retrans_kind_name(int kind)
@@ -219,6 +222,28 @@ bool flows_drops_per_connection(void)
 	return known;
 }
 
+bool flows_drop_reasons_given(void)
+{
+	return tracepoint_arg_count("kfree_skb") >= 3;
+}
+
+/* What --drops leaves out on this kernel. */
+static const char *const *flows_lacks(void)
+{
+	static const char *lacks[3];
+	size_t n = 0;
+
+	if (!flows_drop_reasons_given())
+		lacks[n++] = "drop reasons (kfree_skb gives none before Linux 5.17): drops count "
+			     "under UNKNOWN, and an established connection's dropped segments (bad "
+			     "checksum, out of window) are not seen";
+	if (!flows_drops_per_connection())
+		lacks[n++] = "drops per connection (kfree_skb names no socket before Linux 6.11): "
+			     "drops are counted by reason host-wide";
+	lacks[n] = NULL;
+	return lacks;
+}
+
 static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 {
 	set_filters(&skel->rodata->filter, &cfg->filters);
@@ -232,7 +257,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->entry_per_connection = !cfg->counters_only;
 	skel->rodata->layer_times = cfg->layers;
 	skel->rodata->drop_socket = flows_drops_per_connection();
-	skel->rodata->drop_reason_given = tracepoint_arg_count("kfree_skb") >= 3;
+	skel->rodata->drop_reason_given = flows_drop_reasons_given();
 	skel->rodata->filter_netns = cfg->netns;
 	skel->rodata->task_btf = has_task_btf();
 	/* Without -t these maps are never used: one entry each, not 1 MiB
@@ -348,9 +373,8 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	configure(s->skel, cfg);
 	if (cfg->drops)
 		load_drop_reasons();
-	if (cfg->drops && !flows_drops_per_connection())
-		p_warn("this kernel's kfree_skb tracepoint names no socket (Linux 6.11 added it): "
-		       "drops are counted by reason host-wide, not per connection");
+	for (const char *const *lack = flows_lacks(); cfg->drops && *lack; lack++)
+		p_warn("this kernel has no %s", *lack);
 	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
 			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
 			       (cfg->layers ? GIVES_LAYERS : 0) |

@@ -76,6 +76,10 @@ int flows_retrans_totals(const struct flows_session *s, uint64_t *totals);
 /* Whether this kernel tells which connection a dropped segment was for;
  * without it the per-connection drop counts are unknown, not zero. */
 bool flows_drops_per_connection(void);
+/* Whether this kernel's kfree_skb tracepoint gives the drop's reason
+ * (Linux 5.17 on). Without it drops count under UNKNOWN, and those of an
+ * established connection's segments pass no tracepoint (tcp_drop()). */
+bool flows_drop_reasons_given(void);
 /* Calls fn with each drop reason (enum skb_drop_reason) that dropped
  * packets of proto (IPPROTO_TCP or IPPROTO_UDP) since the start, and how
  * many; returns 0 or -errno. */

@@ -381,6 +381,12 @@ void parse_comm(const char *cmd, const char *arg, void *filters)
 	f->comm_set = true;
 }
 
+void set_filters(volatile struct sock_filters *rodata, const struct sock_filters *f)
+{
+	memcpy((void *)rodata, f, sizeof(*f));
+	rodata->cgroup_from_task = f->cgroup_id && !ancestor_cgroup_helper();
+}
+
 /* A cgroup's id is the inode number of its directory in the cgroup2
  * mount; its level is how many directories down from the root it is. */
 void parse_cgroup(const char *cmd, const char *arg, void *filters)

@@ -25,11 +25,9 @@ struct common_opts {
 };
 
 /* Copies the filters into a BPF object's read-only data (its `filter`,
- * from bpf/sockeye.bpf.h) before load. */
-static inline void set_filters(volatile struct sock_filters *rodata, const struct sock_filters *f)
-{
-	memcpy((void *)rodata, f, sizeof(*f));
-}
+ * from bpf/sockeye.bpf.h) before load, with how this kernel lets its
+ * programs find a process's cgroup. */
+void set_filters(volatile struct sock_filters *rodata, const struct sock_filters *f);
 
 enum opt_type {
 	OPT_FLAG,	/* sets a bool */

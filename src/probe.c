@@ -265,6 +265,18 @@ out:
 	return !err;
 }
 
+bool ancestor_cgroup_helper(void)
+{
+	static int works = -1;
+
+	/* Kprobes have the same helpers as the other tracing programs. Only
+	 * a verifier that names the helper unknown (0) means it is missing. */
+	if (works < 0)
+		works = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+						BPF_FUNC_get_current_ancestor_cgroup_id, NULL) != 0;
+	return works;
+}
+
 bool uprobes_available(char *why, size_t len)
 {
 	static const char pmu[] = "/sys/bus/event_source/devices/uprobe/type";

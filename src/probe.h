@@ -55,6 +55,11 @@ struct btf;
 /* The running kernel's BTF, loaded once; NULL if it cannot be read. */
 struct btf *kernel_btf(void);
 
+/* Whether tracing programs may call bpf_get_current_ancestor_cgroup_id
+ * (Linux 5.13 on), which the --cgroup filters use; tried once. Without it
+ * they read the process's cgroup themselves. */
+bool ancestor_cgroup_helper(void);
+
 /* Whether this kernel can attach uprobes (the uprobe event source). */
 bool uprobes_available(char *why, size_t len);
 

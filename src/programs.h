@@ -53,6 +53,10 @@ struct program_set {
 	size_t n_hooks;
 	const char *(*gives_name)(int bit);
 	const void *(*elf_bytes)(size_t *size);	/* NAME_bpf__elf_bytes */
+	/* What the command leaves out here though its hooks exist (an
+	 * argument older kernels' tracepoints lack), as it says at start: one
+	 * entry per lack, NULL after the last; NULL for none. */
+	const char *const *(*lacks)(void);
 };
 /* protos of the hooks of commands that count sockets of every protocol,
  * and what they pass to select_programs. */

@@ -428,6 +428,41 @@ void need_cgroup_sock_events(void)
 			  "bpf_cast_to_kern_ctx (Linux 6.2+) or fentry");
 }
 
+struct hook_wanted {
+	const char *what;
+	char why[640];
+};
+
+/* Whether a hook's gives ("create,book-keeping (fallback: ...)") names what. */
+static bool gives_names(const char *gives, const char *what)
+{
+	size_t n = strlen(what);
+
+	for (const char *g = gives; g; g = strchr(g, ',') ? strchr(g, ',') + 1 : NULL)
+		if (!strncmp(g, what, n) && (!g[n] || g[n] == ',' || g[n] == ' '))
+			return true;
+	return false;
+}
+
+static void on_needed_hook(void *ctx, const char *section, const char *gives, bool ok,
+			   const char *why)
+{
+	struct hook_wanted *w = ctx;
+
+	if (!ok && !w->why[0] && gives_names(gives, w->what))
+		snprintf(w->why, sizeof(w->why), "no %s: %s: %s", w->what, section, why);
+}
+
+void need_hook(const struct program_set *set, const char *what)
+{
+	struct hook_wanted w = { .what = what };
+
+	/* An object that does not open skips nothing: the test fails on it. */
+	report_hooks(set, on_needed_hook, &w);
+	if (w.why[0])
+		test_skip(w.why);
+}
+
 pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_fd)
 {
 	pid_t pid = fork();

@@ -108,6 +108,11 @@ bool own_cgroup(char *abs, size_t len);
  * fentry either (fallback_missing_create_hook_is_said_at_start checks that
  * it says so). */
 void need_cgroup_sock_events(void);
+struct program_set;
+/* Skips the running test where the hook of a command's set that gives
+ * what ("error", a name of its gives bits) does not work, with the reason
+ * `sockeye features` gives: the same probe the command makes at start. */
+void need_hook(const struct program_set *set, const char *what);
 
 /* Forks a child named comm that sends n datagrams of size bytes to port on
  * 127.0.0.1 over a connected socket, then exits 0 (1 if a send failed); or,

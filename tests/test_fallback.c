@@ -9,6 +9,8 @@
 #include "test.h"
 #include "helpers.h"
 #include "probe.h"
+#include "programs.h"
+#include "sockeye.h"
 
 static const struct { const char *kind, *section; } send_hooks[] = {
 	{ "tp", "tp_btf/sock_send_length" },
@@ -82,4 +84,30 @@ KTEST(fallback_missing_create_hook_is_said_at_start)
 	}
 	if (!tried)
 		test_skip("every kind of create hook works here");
+}
+
+/* What flows --drops leaves out where the kernel's kfree_skb tracepoint
+ * lacks an argument (the reason before 5.17, the socket before 6.11): each
+ * said at start, and in the line of `sockeye features` about flows. */
+KTEST(fallback_flows_drops_say_what_they_lack)
+{
+	char *features[] = { (char *)sockeye_path(), "features", NULL };
+	char *flows[] = { (char *)sockeye_path(), "flows", "--drops", "-b", "--duration", "1", NULL };
+	static char out[65536], flows_out[65536];
+	char err[8192], want[640];
+	const char *const *lack = flows_programs.lacks();
+
+	ASSERT_EQ(run_capture(features, out, sizeof(out), err, sizeof(err)), 0, "features");
+	ASSERT_EQ(run_capture(flows, flows_out, sizeof(flows_out), err, sizeof(err)), 0,
+		  "flows --drops");
+	if (!*lack) {
+		snprintf(want, sizeof(want), "  %-34s yes  runs fully", "flows");
+		ASSERT_HAS(out, want, "features: flows runs fully");
+		ASSERT_TRUE(!strstr(err, "this kernel has no"), "flows says nothing is left out");
+	}
+	for (; *lack; lack++) {
+		ASSERT_HAS(out, *lack, "features names what flows leaves out");
+		snprintf(want, sizeof(want), "sockeye: this kernel has no %s", *lack);
+		ASSERT_HAS(err, want, "flows says it at start");
+	}
 }
