@@ -19,7 +19,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TCP_CA_Recovery 3
 #define TCP_CA_Loss 4
-#define EEXIST 17
 
 /* Set by user space before load. */
 const volatile __u16 filter_sport = 0;	/* local port */

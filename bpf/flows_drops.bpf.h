@@ -8,9 +8,10 @@
 
 /* TCP segments and UDP datagrams dropped since the start in the network
  * namespace of filter_netns (every one where 0), by protocol and enum
- * skb_drop_reason (--drops). Keys are never deleted. */
+ * skb_drop_reason (--drops), per CPU (user space sums them). Keys are
+ * never deleted. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct drop_key);
 	__type(value, __u64);
@@ -69,12 +70,8 @@ static __always_inline __u32 drop_netns(const struct sk_buff *skb, const struct 
 static __always_inline void count_drop_reason(__u32 reason, __u8 proto)
 {
 	struct drop_key key = { .reason = reason, .proto = proto };
-	__u64 one = 1, *count = bpf_map_lookup_elem(&drop_reasons, &key);
 
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
-		bpf_map_update_elem(&drop_reasons, &key, &one, BPF_NOEXIST);
+	count_key_percpu(&drop_reasons, &key);
 }
 
 /* Every dropped TCP segment and UDP datagram of the namespace counts by

@@ -178,6 +178,31 @@ static __always_inline void count_percpu(void *map, __u32 slot)
 		(*count)++;
 }
 
+#define EEXIST 17
+
+/* Adds one to key's count in a per-CPU hash (this CPU's copy: no atomic,
+ * no cache line shared with the other CPUs), adding the key at its first
+ * count. Returns 0, or the update's error when the map is full. */
+static __always_inline long count_key_percpu(void *map, const void *key)
+{
+	__u64 one = 1, *count = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (count) {
+		(*count)++;
+		return 0;
+	}
+	err = bpf_map_update_elem(map, key, &one, BPF_NOEXIST);
+	if (err != -EEXIST)
+		return err;
+	/* Another CPU added the key between the look-up and here: this
+	 * CPU's copy is there, at zero. */
+	count = bpf_map_lookup_elem(map, key);
+	if (count)
+		(*count)++;
+	return 0;
+}
+
 /* The log2 histogram slot of value among n (as src/histogram.h counts
  * them): 0 for 0 and 1, the last slot for anything larger than it holds. */
 static __always_inline __u32 log2_slot(__u64 value, __u32 n)

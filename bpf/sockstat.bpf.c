@@ -19,8 +19,6 @@
 #include "sockeye.bpf.h"
 #include "sockstat.h"
 
-#define EEXIST 17
-
 /* sockstat: calls counted per CPU and never cleared; user space sums the
  * CPUs and prints the difference from its previous read. */
 struct {
@@ -64,12 +62,13 @@ COUNTING_PROG("tp_btf/sock_send_length", ss_sock_send, SS_SOCK_SEND)
 COUNTING_PROG("tp_btf/sock_recv_length", ss_sock_recv, SS_SOCK_RECV)
 
 /* sofamily and soprotocol: accepts and connects by process name, family
- * and protocol. A plain hash, not LRU: an evicted row would make counts go
- * backwards between two reads, so a full map counts what it turns away.
- * Not preallocated: the map costs nothing until rows come, and sockstat,
- * which shares this object, never adds any. */
+ * and protocol, counted per CPU (no atomic add on a count every CPU
+ * shares; user space sums the CPUs). A plain hash, not LRU: an evicted row
+ * would make counts go backwards between two reads, so a full map counts
+ * what it turns away. Not preallocated: the map costs nothing until rows
+ * come, and sockstat, which shares this object, never adds any. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SO_MAX_ROWS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct so_key);
@@ -85,22 +84,8 @@ struct {
 
 static __always_inline void count_key(const struct so_key *key)
 {
-	__u64 one = 1, *count = bpf_map_lookup_elem(&so_counts, key);
-	long err;
-
-	if (count) {
-		__sync_fetch_and_add(count, 1);
-		return;
-	}
-	err = bpf_map_update_elem(&so_counts, key, &one, BPF_NOEXIST);
-	if (err == -EEXIST) {
-		/* Another CPU added the row between the look-up and here. */
-		count = bpf_map_lookup_elem(&so_counts, key);
-		if (count)
-			__sync_fetch_and_add(count, 1);
-	} else if (err) {
+	if (count_key_percpu(&so_counts, key))
 		count_percpu(&so_lost, 0);	/* the map is full */
-	}
 }
 
 /* Family and protocol come from the socket, not from the caller's address

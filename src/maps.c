@@ -106,21 +106,38 @@ static unsigned char *next_slot(struct counter_snapshot *s)
 	return array_grow(&s->entries, s->n, &s->cap, s->stride) ? entry(s, s->n) : NULL;
 }
 
+/* How many counts a look-up in the map gives: one per possible CPU for a
+ * per-CPU hash, else one. */
+static int counts_per_key(int map_fd)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return -errno;
+	return info.type == BPF_MAP_TYPE_PERCPU_HASH ? libbpf_num_possible_cpus() : 1;
+}
+
 int counter_snapshot_read(struct counter_snapshot *s, int map_fd)
 {
 	unsigned char key[s->key_size], prev[s->key_size], *e;
 	const void *after = NULL;	/* the walk's position: none yet */
-	uint64_t count;
-	int err;
+	int n = counts_per_key(map_fd), err;
+	uint64_t count, counts[n > 0 ? n : 1];
 
+	if (n <= 0)
+		return n ? n : -EINVAL;
 	s->n = 0;
 	/* The kernel never deletes keys, so the walk never starts over and
 	 * every key it returns can be looked up. */
 	while (!(err = bpf_map_get_next_key(map_fd, after, key))) {
 		memcpy(prev, key, s->key_size);
 		after = prev;
-		if (bpf_map_lookup_elem(map_fd, key, &count))
+		if (bpf_map_lookup_elem(map_fd, key, counts))
 			continue;
+		count = 0;
+		for (int i = 0; i < n; i++)
+			count += counts[i];
 		if (!(e = next_slot(s)))
 			return -ENOMEM;
 		memcpy(e, key, s->key_size);

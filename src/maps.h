@@ -46,7 +46,8 @@ void thread_slots_by_tid(struct bpf_map *map);
  * connections. Call between open and load. */
 void shrink_for_tests(struct bpf_map *map);
 
-/* A copy of a hash map whose values are u64 counts, sorted by key. */
+/* A copy of a hash map whose values are u64 counts, sorted by key; a
+ * per-CPU hash's counts summed over the CPUs. */
 struct counter_snapshot {
 	size_t key_size;
 	size_t stride;		/* bytes per entry: the key, padded, then the count */
