@@ -74,13 +74,15 @@ static void sleep_for(void *ctx, int ms)
 	nanosleep(&ts, NULL);	/* a signal ends it early */
 }
 
-/* Waits until the monotonic time `until`, the deadline or a signal, in
- * short steps so that a signal just before a wait is not missed long. */
-static void wait_until(uint64_t until, wait_fn wait, void *wait_ctx)
+/* Waits until the monotonic time `until`, the deadline, a signal or a
+ * change of *interval, in short steps so that a signal just before a wait
+ * is not missed long. */
+static void wait_until(uint64_t until, wait_fn wait, void *wait_ctx, const double *interval)
 {
+	double was = *interval;
 	uint64_t now;
 
-	while (!run_should_stop() && (now = monotonic_now_ns()) < until) {
+	while (!run_should_stop() && *interval == was && (now = monotonic_now_ns()) < until) {
 		uint64_t ms = (until - now + 999999) / 1000000;
 
 		wait(wait_ctx, run_wait_ms(ms < 100 ? ms : 100));
@@ -112,14 +114,24 @@ int run_reports(double interval, unsigned long count, report_fn fn, void *ctx)
 int run_reports_waiting(double interval, unsigned long count, report_fn fn, void *ctx,
 			wait_fn wait, void *wait_ctx)
 {
-	uint64_t period = interval * 1e9, last = monotonic_now_ns(), next = last + period;
+	return run_reports_live(&interval, count, fn, ctx, wait, wait_ctx);
+}
+
+int run_reports_live(const double *interval, unsigned long count, report_fn fn, void *ctx,
+		     wait_fn wait, void *wait_ctx)
+{
+	uint64_t period = 0, last = monotonic_now_ns(), next = last;
 	unsigned long done = 0;
 	bool due;
 	int err;
 
 	deadline_from(last);
 	for (;;) {
-		wait_until(period ? next : UINT64_MAX, wait, wait_ctx);
+		if (period != (uint64_t)(*interval * 1e9)) {	/* at the start, or changed */
+			period = *interval * 1e9;
+			next = last + period;
+		}
+		wait_until(period ? next : UINT64_MAX, wait, wait_ctx, interval);
 		due = period && monotonic_now_ns() >= next;
 		if (due) {
 			/* After a pause (SIGSTOP), the next tick is the next one ahead. */

@@ -48,6 +48,10 @@ typedef void (*wait_fn)(void *ctx, int ms);
  * between looks. */
 int run_reports_waiting(double interval, unsigned long count, report_fn fn, void *ctx,
 			wait_fn wait, void *wait_ctx);
+/* The same with an interval the wait may change (top's + and -): read
+ * again between waits, the next report one new interval after the last. */
+int run_reports_live(const double *interval, unsigned long count, report_fn fn, void *ctx,
+		     wait_fn wait, void *wait_ctx);
 
 struct record_reader {
 	struct ring_buffer *rb;

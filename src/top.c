@@ -172,8 +172,8 @@ const struct command top_command = {
 	"Bandwidth per process, live: the bytes each process sends and receives over\n"
 	"TCP and UDP, IPv4 and IPv6, counted in the kernel when its send and receive\n"
 	"calls complete, and refreshed every interval. On a terminal it is a full-\n"
-	"screen view (press ? there for the keys); otherwise, or with -b or --json,\n"
-	"it prints one snapshot per interval.\n"
+	"screen view (its keys are below; ? shows them there); otherwise, or with\n"
+	"-b or --json, it prints one snapshot per interval.\n"
 	"\n"
 	"Columns:\n"
 	"  PID        process (thread group) id; PROCS, the number of processes,\n"
@@ -205,6 +205,7 @@ const struct command top_command = {
 	"  sockeye top --json -i 10 --udp        UDP bytes per process every 10 s\n"
 	"  sockeye top --cgroup system.slice/nginx.service -6\n"
 	"  sockeye top --from-agent              what the agent counts, no programs\n",
+	.print_details = top_print_keys,
 	.options = top_options,
 	.programs = &top_programs,
 };
@@ -228,6 +229,7 @@ static int cmd_top(int argc, char **argv)
 			  .units = UNITS_AUTO },
 	};
 	struct common_opts *common = &o.common;
+	const char *agent_pins;
 	double interval;
 	struct top_cmd c = {};
 	int err;
@@ -238,8 +240,8 @@ static int cmd_top(int argc, char **argv)
 	c.json = common->json;
 	interval = common->interval ? common->interval : 1;
 	run_start(common->duration);
-	if (start_session(&c.session, !o.from_agent ? NULL : o.pin_dir ? o.pin_dir : DEFAULT_PIN_DIR,
-			  &common->filters))
+	agent_pins = !o.from_agent ? NULL : o.pin_dir ? o.pin_dir : DEFAULT_PIN_DIR;
+	if (start_session(&c.session, agent_pins, &common->filters))
 		return EXIT_FAIL;
 	if (c.json)
 		json_header("top");
@@ -248,7 +250,7 @@ static int cmd_top(int argc, char **argv)
 		if (!err)
 			err = run_reports(interval, common->count, print_snapshot, &c);
 	} else {
-		err = top_screen(&c.session, &c.view, interval, common->count);
+		err = top_screen(&c.session, agent_pins, &c.view, interval, common->count);
 	}
 	if (!err && c.json)
 		json_lost(&c.lost, c.tracker.last.lost, c.tracker.last.skipped, true);

@@ -306,6 +306,18 @@ static int compare_rows(const void *a, const void *b, void *ctx)
 	return v->reverse ? -c : c;
 }
 
+static bool row_matches(const struct top_row *r, const struct top_view *v)
+{
+	char pid[16];
+
+	if (!v->filter[0])
+		return true;
+	if (v->by_cgroup)
+		return strstr(cgroup_path(r->cgroup_id), v->filter);
+	snprintf(pid, sizeof(pid), "%u", r->pid);
+	return strstr(r->comm, v->filter) || !strcmp(pid, v->filter);
+}
+
 int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
 		struct top_row **rows)
 {
@@ -323,8 +335,8 @@ int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
 		n = group_by_cgroup(out, n);
 	}
 	for (size_t i = 0; i < n; i++)
-		if (row_bytes(&out[i], true, DIR_SENT, splits) ||
-		    row_bytes(&out[i], true, DIR_RECV, splits))
+		if ((row_bytes(&out[i], true, DIR_SENT, splits) ||
+		     row_bytes(&out[i], true, DIR_RECV, splits)) && row_matches(&out[i], v))
 			out[kept++] = out[i];
 	qsort_r(out, kept, sizeof(*out), compare_rows, (void *)v);
 	*rows = out;

@@ -87,10 +87,14 @@ struct top_view {
 	unsigned protocols;	/* SPLITS_TCP, SPLITS_UDP or SPLITS_ALL */
 	unsigned families;	/* SPLITS_IPV4, SPLITS_IPV6 or SPLITS_ALL */
 	enum top_units units;
+	/* Only the rows whose comm (cgroup path, grouped) holds this text, or
+	 * whose pid it is; "" for every row. */
+	char filter[32];
 };
 
 /* The view's rows of a snapshot in *rows (malloc'd; the caller frees):
- * rows without a byte in the view's protocols and families are left out.
+ * rows without a byte in the view's protocols and families, and those the
+ * view's filter leaves out, are not among them.
  * Returns how many, or -ENOMEM. */
 int top_arrange(const struct top_snapshot *snap, const struct top_view *v,
 		struct top_row **rows);

@@ -112,13 +112,11 @@ struct child {
 	int go;		/* write end: a byte starts the traffic */
 };
 
-/* Forks a child that opens its sockets, waits for the go, runs the pace
- * and exits (or lingers). */
-static bool start_child(struct child *c, const struct pace *p)
+/* Forks a child that runs body(go, arg), go being the read end of the
+ * pipe whose byte starts its traffic, and exits 0 when body returns. */
+static bool fork_child(struct child *c, void (*body)(int go, const void *arg), const void *arg)
 {
-	struct pairs pairs;
 	int go[2];
-	char byte;
 
 	if (pipe(go))
 		return false;
@@ -127,16 +125,32 @@ static bool start_child(struct child *c, const struct pace *p)
 		return false;
 	if (c->pid == 0) {
 		close(go[1]);
-		if (!open_pairs(&pairs) || read(go[0], &byte, 1) != 1)
-			_exit(1);
-		run_pace(p, &pairs);
-		if (p->linger)
-			pause();
+		body(go[0], arg);
 		_exit(0);
 	}
 	close(go[0]);
 	c->go = go[1];
 	return true;
+}
+
+/* Opens the sockets, waits for the go, runs the pace, then lingers if
+ * the pace says so. */
+static void paced_traffic(int go, const void *arg)
+{
+	const struct pace *p = arg;
+	struct pairs pairs;
+	char byte;
+
+	if (!open_pairs(&pairs) || read(go, &byte, 1) != 1)
+		_exit(1);
+	run_pace(p, &pairs);
+	if (p->linger)
+		pause();
+}
+
+static bool start_child(struct child *c, const struct pace *p)
+{
+	return fork_child(c, paced_traffic, p);
 }
 
 static void go(void *ctx)
@@ -726,6 +740,20 @@ static bool words_end(const char *line, const char *tail, bool whole)
 	return true;
 }
 
+/* Whether the first words of a line are those of head. */
+static bool words_begin(const char *line, const char *head)
+{
+	char a[512], b[512], *wa[64], *wb[64];
+	int na = split_words(line, a, sizeof(a), wa, 64), nb = split_words(head, b, sizeof(b), wb, 64);
+
+	if (nb > na)
+		return false;
+	for (int i = 0; i < nb; i++)
+		if (strcmp(wa[i], wb[i]))
+			return false;
+	return true;
+}
+
 /* Captures the screen every 100 ms until the row of pid holds text, for
  * up to ms; returns whether it did. */
 static bool screen_until(const char *session, pid_t pid, const char *text, char *screen,
@@ -807,6 +835,147 @@ KTEST(top_screen_fits_80_columns)
 		printf("    row: %s\n", line);
 out:
 	tmux_top_end(&t);
+}
+
+/* The line of a screen that holds text ("" if none), as words. */
+static bool line_words(const char *screen, const char *text, const char *words)
+{
+	char line[512];
+
+	return words_end(screen_line(screen, text, line, sizeof(line)), words, true);
+}
+
+/* The row of pid on a screen, copied into line ("" if none). */
+static const char *pid_line(const char *screen, pid_t pid, char line[512])
+{
+	const char *row = screen_row(screen, pid);
+
+	return screen_line(row ? row : "", "", line, 512);
+}
+
+/* Two children send 1000 bytes 20 times a second over TCP to themselves.
+ * At 80x24: / and one's pid shows only its row, Esc brings the other's
+ * back; space freezes the numbers (two captures an interval apart are the
+ * same while the traffic goes on, and they differed before) and says
+ * paused; + and - step the interval in the title. */
+KTEST(top_screen_filter_pause_and_interval_keys)
+{
+	const struct pace steady = { .bytes = { 1000 }, .per_second = 20, .ticks = 1200,
+				     .linger = true };
+	static char screen[16384], before[16384];
+	struct child children[3] = {};
+	struct tmux_top t = { .children = children };
+	char pid[16], row[2][512];
+
+	if (!ASSERT_TRUE(start_child(&children[0], &steady) && start_child(&children[1], &steady),
+			 "children started") ||
+	    !tmux_top_start(&t, children, 80, 24, "0.5", ""))
+		goto out;
+	go(children);
+	ASSERT_TRUE(screen_until(t.session, children[1].pid, "KiB", screen, sizeof(screen), 5000),
+		    "both rows");
+	snprintf(pid, sizeof(pid), "%d", children[0].pid);
+	screen_after(t.session, "/", screen, sizeof(screen));
+	ASSERT_HAS(screen, "\nfilter:", "/ asks for the filter");
+	tmux((const char *[]){ "send-keys", "-t", t.session, pid, "Enter", NULL }, NULL, 0);
+	screen_after(t.session, NULL, screen, sizeof(screen));
+	ASSERT_TRUE(screen_row(screen, children[0].pid) != NULL, "the filtered child's row");
+	ASSERT_TRUE(screen_row(screen, children[1].pid) == NULL, "not the other's");
+	ASSERT_HAS(screen, "\n1 processes  filter ", "one row, and the filter said");
+	screen_after(t.session, "Escape", screen, sizeof(screen));
+	ASSERT_TRUE(screen_row(screen, children[1].pid) != NULL, "Esc: the other's row again");
+
+	/* The numbers move while the traffic goes on... */
+	screen_after(t.session, NULL, before, sizeof(before));
+	sleep_ms(1200);
+	screen_after(t.session, NULL, screen, sizeof(screen));
+	ASSERT_TRUE(strcmp(pid_line(before, children[0].pid, row[0]),
+			   pid_line(screen, children[0].pid, row[1])),
+		    "unpaused, the child's row changes");
+	/* ...and stay while paused. */
+	screen_after(t.session, "Space", before, sizeof(before));
+	ASSERT_HAS(before, "\npaused  ", "the paused mark");
+	sleep_ms(1200);
+	screen_after(t.session, NULL, screen, sizeof(screen));
+	ASSERT_TRUE(*pid_line(before, children[0].pid, row[0]), "the child's row, paused");
+	ASSERT_STR_EQ(row[0], pid_line(screen, children[0].pid, row[1]),
+		      "paused, the child's row stays");
+	screen_after(t.session, "Space", screen, sizeof(screen));
+	ASSERT_TRUE(!strstr(screen, "\npaused  "), "space again: no longer paused");
+
+	ASSERT_HAS(screen, "sockeye top - every 0.5s - ", "the interval in the title");
+	screen_after(t.session, "+", screen, sizeof(screen));
+	ASSERT_HAS(screen, "sockeye top - every 1s - ", "+: a longer interval");
+	screen_after(t.session, "+", screen, sizeof(screen));
+	ASSERT_HAS(screen, "sockeye top - every 2s - ", "+ again: longer still");
+	screen_after(t.session, "-", screen, sizeof(screen));
+	ASSERT_HAS(screen, "sockeye top - every 1s - ", "-: shorter");
+out:
+	tmux_top_end(&t);
+}
+
+/* After the go, connects to the port arg points to and sends 1000 bytes
+ * every 50 ms until killed. */
+static void steady_sender(int go, const void *arg)
+{
+	char byte;
+	int fd;
+
+	if (read(go, &byte, 1) != 1 ||
+	    (fd = connect_to(AF_INET, SOCK_STREAM, *(const uint16_t *)arg)) < 0)
+		_exit(1);
+	for (;;) {
+		if (!send_all(fd, 1000))
+			_exit(1);
+		sleep_ms(50);
+	}
+}
+
+/* Enter on a child connected to the test's listener shows its connection
+ * at 80x24: tcp4 to 127.0.0.1 and the listener's port, from the local
+ * port the listener saw; Esc goes back to the processes. */
+KTEST(top_screen_enter_shows_a_process_connections)
+{
+	static char screen[16384];
+	struct child children[2] = {};
+	struct tmux_top t = { .children = children };
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	uint16_t port;
+	int listener = bound_socket(AF_INET, SOCK_STREAM, true, &port), acc = -1;
+	char pid[16], words[128], remote[32], line[512];
+
+	if (!ASSERT_TRUE(listener >= 0 && fork_child(&children[0], steady_sender, &port), "sender started") ||
+	    !tmux_top_start(&t, children, 80, 24, "0.5", ""))
+		goto out;
+	go(children);
+	acc = accept(listener, (struct sockaddr *)&peer, &len);
+	if (!ASSERT_TRUE(acc >= 0, "accepted") ||
+	    !ASSERT_TRUE(screen_until(t.session, children[0].pid, "KiB", screen, sizeof(screen),
+				      5000), "the sender's row"))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", children[0].pid);
+	tmux((const char *[]){ "send-keys", "-t", t.session, "/", pid, "Enter", "j", "Enter",
+			       NULL }, NULL, 0);
+	snprintf(words, sizeof(words), "sockeye top - every 0.5s - TCP connections of %s", pid);
+	ASSERT_TRUE(screen_shows(t.session, words, 10000), "Enter: the connections' view");
+	screen_after(t.session, NULL, screen, sizeof(screen));
+	ASSERT_TRUE(line_words(screen, "PROTO ", "PROTO REMOTE LPORT SENT/s RECV/s SENT RECV"),
+		    "their header");
+	snprintf(remote, sizeof(remote), "127.0.0.1:%u ", port);
+	snprintf(words, sizeof(words), "tcp4 127.0.0.1:%u %u", port, ntohs(peer.sin_port));
+	if (!ASSERT_TRUE(words_begin(screen_line(screen, remote, line, sizeof(line)), words),
+			 "the connection to the listener, from its port"))
+		printf("%s", screen);
+	ASSERT_HAS(screen, "\n1 connections  Esc back", "only that one");
+	screen_after(t.session, "Escape", screen, sizeof(screen));
+	ASSERT_TRUE(line_words(screen, "    PID ", "PID USER COMM SENT/s RECV/s SENT RECV"),
+		    "Esc: the processes again");
+	ASSERT_TRUE(screen_row(screen, children[0].pid) != NULL, "with the sender's row");
+out:
+	tmux_top_end(&t);
+	close(acc);
+	close(listener);
 }
 
 /* `sockeye` alone runs top: into a file it prints text snapshots, and
