@@ -119,13 +119,16 @@ static void json_string(struct json *j, const char *s)
 	put_char(j, '"');
 }
 
+/* Keys are sockeye's own plain ASCII names: written as they are, with no
+ * scan for characters to escape. */
 static void json_key(struct json *j, const char *key)
 {
 	if (!j->first)
 		put_char(j, ',');
 	j->first = false;
-	json_string(j, key);
-	put_char(j, ':');
+	put_char(j, '"');
+	put_str(j, key);
+	put(j, "\":", 2);
 }
 
 void json_begin(struct json *j, FILE *out)
