@@ -820,7 +820,8 @@ KTEST(flows_cli_json)
 	ASSERT_HAS(out, want, "flow objects");
 	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":", getpid());
 	ASSERT_HAS(out, want, "the owner");
-	snprintf(want, sizeof(want), "\"comm\":\"sockeye-tests\",\"family\":4,"
+	ASSERT_HAS(out, "\"comm\":\"sockeye-tests\",\"exe\":\"/", "the name and executable");
+	snprintf(want, sizeof(want), "/sockeye-tests\",\"family\":4,"
 		 "\"laddr\":\"127.0.0.1\",\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
 		 "\"state\":\"ESTABLISHED\",\"role\":\"client\",\"closed\":false,",
 		 c.cport, port);
@@ -1468,7 +1469,8 @@ KTEST(flows_cli_packets_by_pid_include_accepted)
 	ASSERT_HAS(out, want, "packet records");
 	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":", getpid());
 	ASSERT_HAS(out, want, "under this pid");
-	snprintf(want, sizeof(want), "\"comm\":\"sockeye-tests\",\"family\":4,"
+	ASSERT_HAS(out, "\"comm\":\"sockeye-tests\",\"exe\":\"/", "the name and executable");
+	snprintf(want, sizeof(want), "/sockeye-tests\",\"family\":4,"
 		 "\"laddr\":\"127.0.0.1\",\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
 		 "\"direction\":\"recv\",", a.port, a.c.cport);
 	ASSERT_HAS(out, want, "the server end receives");
