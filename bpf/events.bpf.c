@@ -545,19 +545,7 @@ static __always_inline void accepted(long fd)
 	emit_current(EV_ACCEPT, sk, cookie, 0, 0);
 }
 
-SEC("tp/syscalls/sys_exit_accept4")
-int exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	accepted(ctx->ret);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_accept")
-int exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	accepted(ctx->ret);
-	return 0;
-}
+ON_ACCEPT_EXIT(exit_accept, accepted)
 
 SEC("tp/syscalls/sys_enter_shutdown")
 int enter_shutdown(struct trace_event_raw_sys_enter *ctx)

@@ -492,6 +492,27 @@ static __always_inline struct socket *socket_of_file(struct file *file)
 	return file_socket(file);
 }
 
+/* accept() hands a listener's child to its owner, in the owner's own
+ * context: a connection that ends before the next walk of the processes'
+ * files (flows_owners) is named all the same, as events and http name it. */
+static __always_inline void accepted(long fd)
+{
+	struct sock_owner o = {};
+	struct flow_entry *s;
+	struct sock *sk;
+	__u64 cookie;
+
+	if (fd < 0 || !(sk = sock_of_fd(fd)) || !(cookie = stored_cookie(sk)))
+		return;
+	s = bpf_map_lookup_elem(&flows, &cookie);
+	if (!s || s->owner.pid)
+		return;
+	current_owner(&o);
+	s->owner = o;
+}
+
+ON_ACCEPT_EXIT(flows_accept, accepted)
+
 /* Who owns each TCP socket: a walk over every open file of every process,
  * run by user space when the iterator met sockets without a known owner
  * (open before the start, or accepted: a child is born in softirq). */
@@ -531,7 +552,7 @@ int flows_owners(struct bpf_iter__task_file *ctx)
 		return 0;
 	o.pid = task->tgid;
 	o.tid = task->pid;
-	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
+	BPF_CORE_READ_STR_INTO(&o.comm, task, group_leader, comm);	/* as current_owner() */
 	remember_owner(cookie, &o);
 	return 0;
 }

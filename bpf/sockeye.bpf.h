@@ -216,13 +216,17 @@ static __always_inline __u32 log2_slot(__u64 value, __u32 n)
 	return slot;
 }
 
+/* The process by its thread group leader's name, as ps shows it, not the
+ * calling thread's ("http-nio-8080-e"): one name per process in every
+ * command, as top has it. */
 static __always_inline void current_owner(struct sock_owner *o)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 id = bpf_get_current_pid_tgid();
 
 	o->pid = id >> 32;
 	o->tid = (__u32)id;
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
 }
 
 static __always_inline bool comm_matches(const char *comm)
@@ -326,6 +330,23 @@ static __always_inline bool tuple_passes(const struct sock_tuple *t)
 	int BPF_PROG(twin_##B, struct sock *sk)				\
 	{								\
 		forget(sk);						\
+		return 0;						\
+	}
+
+/* Programs NAME4 and NAME on accept4() and accept() returning, each
+ * calling fn(fd) with the new socket's fd (or the negative error) in the
+ * accepting process's own context. */
+#define ON_ACCEPT_EXIT(NAME, fn)					\
+	SEC("tp/syscalls/sys_exit_accept4")				\
+	int NAME##4(struct trace_event_raw_sys_exit *ctx)		\
+	{								\
+		fn(ctx->ret);						\
+		return 0;						\
+	}								\
+	SEC("tp/syscalls/sys_exit_accept")				\
+	int NAME(struct trace_event_raw_sys_exit *ctx)			\
+	{								\
+		fn(ctx->ret);						\
 		return 0;						\
 	}
 

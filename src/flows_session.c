@@ -24,6 +24,7 @@
 #define GIVES_DROPS 4u
 #define GIVES_PACKETS 8u
 #define GIVES_LAYERS 16u
+#define GIVES_ACCEPTED 32u	/* the owners of accepted sockets */
 
 static const struct hook_use flows_hooks[] = {
 	{ "flows_state", GIVES_CONNECTIONS, PROTO_TCP_BIT },
@@ -31,6 +32,8 @@ static const struct hook_use flows_hooks[] = {
 	{ "flows_owners", GIVES_CONNECTIONS, PROTO_TCP_BIT },
 	{ "twin_flow_end_a", GIVES_CONNECTIONS, PROTO_TCP_BIT },
 	{ "twin_flow_end_b", GIVES_CONNECTIONS, PROTO_TCP_BIT },
+	{ "flows_accept4", GIVES_ACCEPTED, PROTO_TCP_BIT },
+	{ "flows_accept", GIVES_ACCEPTED, PROTO_TCP_BIT },
 	{ "flows_retrans", GIVES_RETRANS, PROTO_TCP_BIT },
 	{ "flows_synack", GIVES_RETRANS, PROTO_TCP_BIT },
 	{ "flows_drop", GIVES_DROPS, PROTO_TCP_BIT },
@@ -44,9 +47,9 @@ static const struct hook_use flows_hooks[] = {
 static const char *gives_name(int bit)
 {
 	static const char *const names[] = { "connections", "retransmits", "drops", "packets",
-					     "layer times" };
+					     "layer times", "owners of accepted connections" };
 
-	return bit < 5 ? names[bit] : "?";
+	return bit < (int)(sizeof(names) / sizeof(names[0])) ? names[bit] : "?";
 }
 
 static const char *const *flows_lacks(void);
@@ -256,6 +259,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	skel->rodata->drop_reason_given = flows_drop_reasons_given();
 	skel->rodata->filter_netns = cfg->netns;
+	skel->rodata->task_btf = has_task_btf();
 	/* Without -t these maps are never used: one entry each, not 1 MiB
 	 * and more of kernel memory. */
 	if (!cfg->layers) {
@@ -373,7 +377,8 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 		p_warn("this kernel has no %s", *lack);
 	err = require_programs(s->skel->obj, &flows_programs, GIVES_CONNECTIONS | GIVES_RETRANS |
 			       (cfg->drops ? GIVES_DROPS : 0) | (cfg->packets ? GIVES_PACKETS : 0) |
-			       (cfg->layers ? GIVES_LAYERS : 0), PROTO_TCP_BIT);
+			       (cfg->layers ? GIVES_LAYERS : 0) |
+			       (cfg->counters_only ? 0 : GIVES_ACCEPTED), PROTO_TCP_BIT);
 	/* The smallest record is the retransmit; flows_session_on_record tells them apart. */
 	if (!err)
 		err = start_reading(s->skel->skeleton, "flows", &s->reader,

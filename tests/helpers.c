@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,6 +480,76 @@ pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_
 		_exit(0);
 	}
 	return pid;
+}
+
+struct client_thread {
+	uint16_t port;
+	const char *name;
+	int go_fd, done_fd;
+};
+
+static void *connect_in_thread(void *arg)
+{
+	const struct client_thread *t = arg;
+	char go;
+	int fd;
+
+	prctl(PR_SET_NAME, t->name);
+	if (read(t->go_fd, &go, 1) != 1)
+		return NULL;
+	fd = connect_to(AF_INET, SOCK_STREAM, t->port);
+	if (fd >= 0 && send_all(fd, 10) && write(t->done_fd, "d", 1) == 1)
+		pause();
+	return NULL;
+}
+
+bool threaded_client_start(struct threaded_client *c, uint16_t port, const char *leader,
+			   const char *thread)
+{
+	*c = (struct threaded_client){ .pid = -1 };
+	if (pipe(c->go))
+		return false;
+	if (pipe(c->done)) {
+		close(c->go[0]), close(c->go[1]);
+		return false;
+	}
+	c->pid = fork();
+	if (c->pid == 0) {
+		struct client_thread t = { port, thread, c->go[0], c->done[1] };
+		pthread_t th;
+
+		prctl(PR_SET_NAME, leader);
+		if (pthread_create(&th, NULL, connect_in_thread, &t))
+			_exit(1);
+		pthread_join(th, NULL);
+		_exit(1);
+	}
+	return c->pid > 0;
+}
+
+int threaded_client_accept(struct threaded_client *c, int srv, struct sockaddr_in *peer)
+{
+	socklen_t len = sizeof(*peer);
+	char byte;
+	int acc;
+
+	if (write(c->go[1], "g", 1) != 1)
+		return -1;
+	acc = accept(srv, (struct sockaddr *)peer, &len);
+	if (acc >= 0 && (!recv_exactly(acc, 10) || read(c->done[0], &byte, 1) != 1)) {
+		close(acc);
+		acc = -1;
+	}
+	return acc;
+}
+
+void threaded_client_end(struct threaded_client *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		wait_status(c->pid);
+	}
+	close(c->go[0]), close(c->go[1]), close(c->done[0]), close(c->done[1]);
 }
 
 bool map_has_key(int fd, const void *key, size_t key_size)

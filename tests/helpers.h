@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include "http_session.h"
 
 /* Loopback address of a family: 127.0.0.1 or ::1. */
@@ -117,6 +118,22 @@ void need_hook(const struct program_set *set, const char *what);
  * 127.0.0.1 over a connected socket, then exits 0 (1 if a send failed); or,
  * with ready_fd >= 0, writes a byte there and waits to be killed. */
 pid_t udp_sender(uint16_t port, int n, size_t size, const char *comm, int ready_fd);
+/* A process named leader with a thread named thread which connects to a
+ * port on 127.0.0.1 over TCP and sends 10 bytes when told, then keeps the
+ * connection until threaded_client_end(). */
+struct threaded_client {
+	pid_t pid;
+	int go[2], done[2];
+};
+
+/* Forks it, to connect to port; false if it cannot. */
+bool threaded_client_start(struct threaded_client *c, uint16_t port, const char *leader,
+			   const char *thread);
+/* Tells its thread to connect, accepts on srv (the client's address into
+ * *peer), takes the 10 bytes and waits for the thread to be done. Returns
+ * the accepted socket, or -1. */
+int threaded_client_accept(struct threaded_client *c, int srv, struct sockaddr_in *peer);
+void threaded_client_end(struct threaded_client *c);
 /* Whether the BPF hash map fd holds key (of key_size bytes); walks the
  * keys, so per-CPU maps need no value buffer. */
 bool map_has_key(int fd, const void *key, size_t key_size);

@@ -541,6 +541,43 @@ static void filter_by_process(bool by_comm)
 	stop(&s, &c);
 }
 
+/* A process named "sockeye-leader" whose thread "sockeye-worker" connects
+ * and sends: its events name the process by its leader, as ps and top do,
+ * with the thread's own id as tid; and --comm takes the leader's name. */
+KTEST(events_name_the_process_by_its_leader)
+{
+	struct events_config cfg = config_for_pid(0);
+	struct events_session s;
+	struct collected c;
+	const struct event_record *e;
+	struct threaded_client tc;
+	struct sockaddr_in peer;
+	uint16_t port;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port), acc;
+
+	cfg.filters.comm_set = true;
+	strcpy(cfg.filters.comm, "sockeye-leader");
+	if (threaded_client_start(&tc, port, "sockeye-leader", "sockeye-worker") &&
+	    start(&s, &c, &cfg)) {
+		acc = threaded_client_accept(&tc, srv, &peer);
+		ASSERT_TRUE(acc >= 0, "the thread connected and sent");
+		drain(&s);
+		if (present(e = find(&c, EV_CONNECT, 0, port, 0), "the thread's connect")) {
+			ASSERT_EQ(e->owner.pid, tc.pid, "pid");
+			ASSERT_TRUE(e->owner.tid != (uint32_t)tc.pid, "the thread's own tid");
+			ASSERT_STR_EQ(e->owner.comm, "sockeye-leader", "the leader's name");
+		}
+		if (present(e = find(&c, EV_SEND, 0, port, 0), "the thread's send"))
+			ASSERT_STR_EQ(e->owner.comm, "sockeye-leader", "the leader's name");
+		ASSERT_EQ(sum_bytes(&c, EV_SEND, 0, port), 10, "its 10 bytes");
+		stop(&s, &c);
+		if (acc >= 0)
+			close(acc);
+	}
+	threaded_client_end(&tc);
+	close(srv);
+}
+
 KTEST(events_filter_comm)
 {
 	filter_by_process(true);

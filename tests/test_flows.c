@@ -223,6 +223,86 @@ KTEST(flows_all_keeps_closed_connections)
 	check_closed(true);
 }
 
+/* A process named "sockeye-leader" whose thread "sockeye-worker" opened
+ * the connection: the row names the process by its leader. */
+KTEST(flows_names_the_process_by_its_leader)
+{
+	struct flows_config cfg = {};
+	struct flows_session s;
+	struct flow_table t = {};
+	const struct flow_record *r;
+	struct threaded_client tc;
+	struct sockaddr_in peer;
+	uint16_t port;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port), acc;
+
+	cfg.filters.port = port;
+	if (threaded_client_start(&tc, port, "sockeye-leader", "sockeye-worker") &&
+	    start_flows(&s, &cfg)) {
+		acc = threaded_client_accept(&tc, srv, &peer);
+		ASSERT_TRUE(acc >= 0, "the thread connected and sent");
+		if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
+		    ASSERT_TRUE((r = find_flow(&t, ntohs(peer.sin_port), port)) != NULL,
+				"the thread's connection")) {
+			ASSERT_EQ(r->entry.owner.pid, tc.pid, "pid");
+			ASSERT_STR_EQ(r->entry.owner.comm, "sockeye-leader", "the leader's name");
+		}
+		flows_session_stop(&s);
+		if (acc >= 0)
+			close(acc);
+	}
+	threaded_client_end(&tc);
+	flow_table_free(&t);
+	close(srv);
+}
+
+/* The server end of a connection a child named "sockeye-server" accepts,
+ * reads and closes before the first snapshot: its closed row names the
+ * child, as events and http do, though no walk of the processes' files
+ * ever met the socket. */
+KTEST(flows_names_the_owner_of_a_short_accepted_connection)
+{
+	struct flows_config cfg = {};
+	struct flows_session s;
+	struct flow_table t = {};
+	const struct flow_record *r;
+	uint16_t port, cport;
+	int srv = bound_socket(AF_INET, SOCK_STREAM, true, &port), cli;
+	pid_t child;
+
+	cfg.filters.port = port;
+	if (!start_flows(&s, &cfg)) {
+		close(srv);
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		int acc;
+
+		prctl(PR_SET_NAME, "sockeye-server");
+		acc = accept(srv, NULL, NULL);
+		_exit(acc >= 0 && recv_exactly(acc, 10) && read(acc, &acc, 1) == 0 && !close(acc) ?
+			      0 : 1);
+	}
+	cli = connect_to(AF_INET, SOCK_STREAM, port);
+	cport = local_port(cli);
+	ASSERT_TRUE(send_all(cli, 10), "10 bytes sent");
+	close(cli);
+	ASSERT_EQ(wait_status(child), 0, "the child accepted, read to the end and closed");
+	sleep_ms(100);
+	if (ASSERT_EQ(flows_snapshot(&s, &t, false), 0, "snapshot") &&
+	    ASSERT_TRUE((r = find_flow(&t, port, cport)) != NULL, "the server end's row")) {
+		ASSERT_EQ(r->closed, 1, "closed");
+		ASSERT_EQ(r->entry.direction, FLOW_SERVER, "the server end");
+		ASSERT_EQ(r->entry.owner.pid, child, "the child's pid");
+		ASSERT_STR_EQ(r->entry.owner.comm, "sockeye-server", "the child's name");
+		ASSERT_EQ(r->tcp.bytes_received, 11, "its 10 bytes and the client's FIN");
+	}
+	flows_session_stop(&s);
+	flow_table_free(&t);
+	close(srv);
+}
+
 /* Local and remote port filters, and the pid filter against a child
  * process that holds its own connection. */
 KTEST(flows_filters_in_kernel)
