@@ -246,7 +246,7 @@ test: sockeye tests/sockeye-tests $(FUZZ_BINS) build/asan/sockeye build/asan/soc
 hosttest: sockeye tests/sockeye-tests $(FUZZ_BINS) build/asan/sockeye build/asan/sockeye-tests
 	$(Q)SOCKEYE_TEST_SANITIZED=build/asan/sockeye-tests ./tests/sockeye-tests
 
-vmtest: sockeye tests/sockeye-tests $(FUZZ_BINS)
+vmtest: sockeye tests/sockeye-tests
 	$(Q)./scripts/vmtest.sh $(KERNEL)
 
 # The release binary on Debian 11's userland (tests/portability.sh): a

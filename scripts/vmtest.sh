@@ -192,7 +192,8 @@ write_init() {
 		echo "$MARK-begin \$1"
 		chroot /root /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux \\
 			SOCKEYE_TEST_TIMEOUT=$TEST_TIMEOUT ${SOCKEYE_TEST_VERBOSE:+SOCKEYE_TEST_VERBOSE=1} \\
-			SOCKEYE_FORCE_HOOK=\$2 sh -c "cd '$PWD' && ./tests/sockeye-tests \$3"
+			SOCKEYE_TEST_KERNEL_ONLY=1 SOCKEYE_FORCE_HOOK=\$2 \\
+			sh -c "cd '$PWD' && ./tests/sockeye-tests \$3"
 		echo "$MARK-end \$1 \$?"
 	}
 	# The static release binary and runner in this root, which has no

@@ -4,7 +4,9 @@
  * ends with the line "N passed, N failed, N skipped".
  * Usage: sockeye-tests [NAME-SUBSTRING...]; SOCKEYE_TEST_VERBOSE=1 adds
  * libbpf's messages; SOCKEYE_TEST_TIMEOUT=SECS changes the time limit of
- * each test (the kernel matrix's emulated guests are many times slower).
+ * each test (the kernel matrix's emulated guests are many times slower);
+ * SOCKEYE_TEST_KERNEL_ONLY=1 runs the kernel tests (KTEST) alone, as the
+ * guests do: the others depend on no kernel, and the host runs them.
  * With SOCKEYE_TEST_SANITIZED set to the sanitizer
  * build of this runner (build/asan/sockeye-tests), a second pass runs each
  * test again in it, against the sockeye beside it, each counted as a test
@@ -54,6 +56,10 @@ void test_skip(const char *why)
 
 static bool selected(const struct test *t, int argc, char **argv)
 {
+	const char *kernel_only = getenv("SOCKEYE_TEST_KERNEL_ONLY");
+
+	if (kernel_only && *kernel_only && !t->needs_root)
+		return false;
 	if (argc < 2)
 		return true;
 	for (int i = 1; i < argc; i++)

@@ -2004,7 +2004,7 @@ KTEST(agent_tls_and_basic_auth)
 		"tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
 		"basic_auth_users:\n  prometheus: '" WEB_HASH "'\n  other: '" WEB_HASH "'\n";
 	struct tls_files t;
-	char url[64], job[512], buf[256];
+	char url[64], job[512], buf[4096];
 	const char *extra[] = { "--web-config", t.config };
 	struct prometheus prom = { 0 };
 	struct agent a;
