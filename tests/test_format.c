@@ -245,8 +245,9 @@ static void shared_parts(struct json *j, const void *arg)
 
 	(void)arg;
 	remote[15] = 1;
-	json_process(j, 42, -1, "a");
-	json_process(j, 42, 43, "b");
+	/* Above the kernel's largest pid: no executable to name. */
+	json_process(j, 4194305, -1, "a");
+	json_process(j, 4194305, 4194306, "b");
 	json_endpoint(j, AF_INET, local, 80, local, 5000);
 	json_endpoint(j, AF_INET6, NULL, 0, remote, 53);
 	json_outcome(j, 0);
@@ -258,7 +259,8 @@ TEST(json_shared_parts)
 {
 	char *line = json_line(shared_parts, NULL);
 
-	ASSERT_STR_EQ(line, "{\"pid\":42,\"comm\":\"a\",\"pid\":42,\"tid\":43,\"comm\":\"b\","
+	ASSERT_STR_EQ(line, "{\"pid\":4194305,\"comm\":\"a\",\"exe\":null,\"pid\":4194305,"
+		      "\"tid\":4194306,\"comm\":\"b\",\"exe\":null,"
 		      "\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\","
 		      "\"rport\":5000,\"family\":6,\"laddr\":null,\"lport\":0,\"raddr\":\"::1\","
 		      "\"rport\":53,\"error\":null,\"errno\":0,\"error\":\"ECONNREFUSED\","
