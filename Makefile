@@ -263,10 +263,12 @@ bench: sockeye bench/printrate
 	$(Q)bench/scrape.sh
 	$(Q)bench/printrate 2000000 >/dev/null
 	$(Q)bench/printrate -j 2000000 >/dev/null
+	$(Q)bench/printload.sh
 
 # How many records a second `events`' printer formats and writes from one
 # CPU, as text and as JSON (bench/printrate.c, linked with sockeye's own
-# objects); the last part of `make bench`.
+# objects), then the same with real records under the RST loop
+# (bench/printload.sh); the last part of `make bench`.
 bench/printrate: bench/printrate.c $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(SOCKEYE_CFLAGS) $^ $(STATIC_LIBS) -o $@

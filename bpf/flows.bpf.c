@@ -40,8 +40,8 @@ const volatile bool layer_times = false;
 const volatile bool drop_socket = false;
 /* Whether kfree_skb has its reason argument (Linux 5.17 on). */
 const volatile bool drop_reason_given = true;
-/* Only this network namespace's drops count (its inode number, as in
- * /proc/self/ns/net); 0: every namespace's. */
+/* Only this network namespace's connections, retransmits and drops count
+ * (its inode number, as in /proc/self/ns/net); 0: every namespace's. */
 const volatile __u32 filter_netns = 0;
 
 /* Sockets with a file but no known owner in the last pass, so user space
@@ -104,6 +104,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flow_record);
 } scratch SEC(".maps");
+
+/* Whether a socket is in the namespace shown (filter_netns). */
+static __always_inline bool netns_wanted(const struct sock *sk)
+{
+	return !filter_netns ||
+	       (sk && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) == filter_netns);
+}
 
 static __always_inline bool tuple_wanted(const struct sock_tuple *t)
 {
@@ -171,7 +178,7 @@ static __always_inline void client_started(struct sock *sk)
 {
 	struct sock_owner o = {};
 
-	if (!needs_entry(sk))
+	if (!netns_wanted(sk) || !needs_entry(sk))
 		return;
 	current_owner(&o);
 	if (!owner_passes(&o))
@@ -191,7 +198,7 @@ static __always_inline void server_started(struct sock *sk)
 	__u64 cookie;
 
 	/* A new child has no entry yet. */
-	if (!entry_per_connection && !total_retrans(sk))
+	if ((!entry_per_connection && !total_retrans(sk)) || !netns_wanted(sk))
 		return;
 	cookie = sk_cookie(sk);
 	if (bpf_map_lookup_elem(&flows, &cookie))
@@ -313,6 +320,8 @@ int BPF_PROG(flows_retrans, const struct sock *sk)
 	struct sock_tuple t = {};
 	__u32 total, segs;
 
+	if (!netns_wanted(sk))
+		return 0;
 	read_tuple(sk, &t);
 	if (!s && !entry_per_connection)
 		s = first_retransmit(cookie, &t);
@@ -336,6 +345,8 @@ int BPF_PROG(flows_synack, const struct sock *sk, const struct request_sock *req
 	struct flow_entry *s = bpf_map_lookup_elem(&flows, &cookie);
 	struct sock_tuple t = {};
 
+	if (!netns_wanted(sk))
+		return 0;
 	read_common_tuple(&req->__req_common, &t);
 	t.protocol = IPPROTO_TCP;
 	count_retrans(s, cookie, &t, RETRANS_SYNACK, 1);
@@ -427,6 +438,8 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 	if (!tp || !r)
 		return 0;
 	sk = (struct sock *)tp;
+	if (!netns_wanted(sk))
+		return 0;
 	__builtin_memset(r, 0, sizeof(*r));
 	read_tuple(sk, &r->tuple);
 	if (r->tuple.state == TCP_LISTEN) {

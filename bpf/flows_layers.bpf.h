@@ -164,6 +164,8 @@ static __always_inline void send_packet(const struct sk_buff *skb, const struct 
 	__u32 off, data_off;
 	struct flow_entry *s;
 
+	if (!netns_wanted(sk))
+		return;
 	off = read_tcp_header(skb, outgoing, &th, &t);
 	if (!off || !tuple_wanted(&t))
 		return;
@@ -233,7 +235,8 @@ int BPF_PROG(flows_dev_queue, struct sk_buff *skb)
 
 	if (packet_events)
 		send_packet(skb, skb->sk, true);
-	if (!layer_times || !read_tcp_header(skb, true, &th, &t) || !tuple_wanted(&t))
+	if (!layer_times || !netns_wanted(skb->sk) || !read_tcp_header(skb, true, &th, &t) ||
+	    !tuple_wanted(&t))
 		return 0;
 	now = bpf_ktime_get_ns();
 	cookie = stored_cookie(skb->sk);
@@ -289,7 +292,7 @@ int BPF_PROG(flows_tcp_in, struct sock *sk, const struct sk_buff *skb)
 	if (!st || st->layer != LAYER_RX_DEVICE)
 		return 0;
 	read_tuple(sk, &t);
-	if (!tuple_wanted(&t)) {
+	if (!tuple_wanted(&t) || !netns_wanted(sk)) {
 		bpf_map_delete_elem(&stamps, &key);
 		return 0;
 	}

@@ -4,10 +4,15 @@
 #define SOCKEYE_EVENTS_PRINT_H
 
 #include "events_session.h"
+#include "format.h"
 
 struct events_printer {
 	bool json;
 	uint64_t clock_offset;	/* monotonic -> realtime */
+	/* The last comm printed, raw and as text (printable_comm()). */
+	bool comm_valid;
+	char comm_raw[16];
+	struct comm_str comm;
 };
 
 /* The ring buffer's callback (ctx: a struct events_printer): one struct

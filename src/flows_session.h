@@ -21,8 +21,9 @@ struct flows_config {
 	bool listeners;		/* rows for listening sockets too */
 	bool drops;		/* count dropped segments and datagrams (--drops):
 				 * a program per drop */
-	uint32_t netns;		/* only drops in this network namespace (the
-				 * inode number of /proc/PID/ns/net); 0: all */
+	uint32_t netns;		/* only connections, retransmits and drops in
+				 * this network namespace (the inode number
+				 * of /proc/PID/ns/net); 0: all */
 	bool layers;		/* time packets between layers (-t): per packet */
 	bool retrans_events;	/* a struct retrans_record per retransmit */
 	bool packets;		/* a struct packet_record per segment; with

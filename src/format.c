@@ -23,40 +23,115 @@ static void copy_out(char *buf, size_t size, const char *s, size_t len)
 	buf[len] = '\0';
 }
 
-/* IPv4 by hand: glibc's inet_ntop formats it with sprintf, most of the cost
- * of an address at the rate `events` prints. */
-static void format_ipv4(char *buf, size_t len, const uint8_t addr[4])
+/* Addresses by hand: glibc's inet_ntop formats each number with sprintf,
+ * most of the cost of an address at the rate `events` prints. */
+static void put_ipv4(struct strbuf *sb, const uint8_t addr[4])
 {
-	struct strbuf sb = {};
-
 	for (int i = 0; i < 4; i++) {
 		if (i)
-			strbuf_add(&sb, ".");
-		strbuf_uint(&sb, addr[i]);
+			strbuf_put(sb, ".", 1);
+		strbuf_uint(sb, addr[i]);
 	}
-	copy_out(buf, len, sb.buf, sb.len);
+}
+
+static void put_hex16(struct strbuf *sb, unsigned value)
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[4];
+	int n = sizeof(digits);
+
+	do {
+		digits[--n] = hex[value & 15];
+		value >>= 4;
+	} while (value);
+	strbuf_put(sb, digits + n, sizeof(digits) - n);
+}
+
+/* The first longest run of two or more zero groups, as inet_ntop picks it
+ * (RFC 5952); *len 0 when there is none. */
+static int longest_zero_run(const uint16_t words[8], int *len)
+{
+	int best = -1, best_len = 0, cur = -1;
+
+	for (int i = 0; i <= 8; i++) {
+		if (i < 8 && !words[i]) {
+			if (cur < 0)
+				cur = i;
+		} else if (cur >= 0) {
+			if (i - cur > best_len) {
+				best = cur;
+				best_len = i - cur;
+			}
+			cur = -1;
+		}
+	}
+	*len = best_len >= 2 ? best_len : 0;
+	return *len ? best : -1;
+}
+
+/* Byte for byte what glibc's inet_ntop writes, embedded IPv4 included
+ * (::ffff:1.2.3.4, ::1.2.3.4). */
+static void put_ipv6(struct strbuf *sb, const uint8_t addr[16])
+{
+	uint16_t words[8];
+	int zeros, len;
+
+	for (int i = 0; i < 8; i++)
+		words[i] = addr[2 * i] << 8 | addr[2 * i + 1];
+	zeros = longest_zero_run(words, &len);
+	for (int i = 0; i < 8; i++) {
+		if (zeros >= 0 && i >= zeros && i < zeros + len) {
+			if (i == zeros)
+				strbuf_put(sb, ":", 1);
+			continue;
+		}
+		if (i)
+			strbuf_put(sb, ":", 1);
+		if (i == 6 && zeros == 0 && (len == 6 || (len == 5 && words[5] == 0xffff))) {
+			put_ipv4(sb, addr + 12);
+			return;
+		}
+		put_hex16(sb, words[i]);
+	}
+	if (zeros >= 0 && zeros + len == 8)
+		strbuf_put(sb, ":", 1);
+}
+
+void strbuf_addr(struct strbuf *sb, uint16_t family, const uint8_t addr[16])
+{
+	if (family == AF_INET6)
+		put_ipv6(sb, addr);
+	else
+		put_ipv4(sb, addr);
 }
 
 void format_addr(char *buf, size_t len, uint16_t family, const uint8_t addr[16])
 {
-	if (family != AF_INET6)
-		format_ipv4(buf, len, addr);
-	else if (!inet_ntop(AF_INET6, addr, buf, len))
-		copy_out(buf, len, "?", 1);
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	strbuf_addr(&sb, family, addr);
+	copy_out(buf, len, sb.buf, sb.len);
+}
+
+void strbuf_endpoint(struct strbuf *sb, uint16_t family, const uint8_t addr[16], uint16_t port)
+{
+	if (family == AF_INET6)
+		strbuf_put(sb, "[", 1);
+	strbuf_addr(sb, family, addr);
+	if (family == AF_INET6)
+		strbuf_put(sb, "]", 1);
+	strbuf_put(sb, ":", 1);
+	strbuf_uint(sb, port);
 }
 
 void format_endpoint(char *buf, size_t len, uint16_t family, const uint8_t addr[16],
 		     uint16_t port)
 {
-	char a[ADDR_LEN];
-	struct strbuf sb = {};
+	struct strbuf sb;
 
-	format_addr(a, sizeof(a), family, addr);
-	if (family == AF_INET6)
-		strbuf_add(&sb, "[", a, "]:");
-	else
-		strbuf_add(&sb, a, ":");
-	strbuf_uint(&sb, port);
+	strbuf_init(&sb);
+	strbuf_endpoint(&sb, family, addr, port);
 	copy_out(buf, len, sb.buf, sb.len);
 }
 
@@ -202,41 +277,53 @@ const char *transport_name(int protocol)
 struct date_cache {
 	time_t secs;
 	char date[24];
+	size_t len;
 };
 
-static void format_time(char *buf, size_t len, uint64_t realtime_ns, const char *fmt,
-			const char *suffix, struct tm *(*convert)(const time_t *, struct tm *),
-			struct date_cache *cache)
+static void put_time(struct strbuf *sb, uint64_t realtime_ns, const char *fmt,
+		     struct tm *(*convert)(const time_t *, struct tm *), struct date_cache *cache)
 {
 	time_t secs = realtime_ns / 1000000000ULL;
 	unsigned us = realtime_ns % 1000000000ULL / 1000;
 	/* By hand, not snprintf: its parsing was a tenth of `events --json`. */
 	char frac[] = { '.', '0' + us / 100000, '0' + us / 10000 % 10, '0' + us / 1000 % 10,
-			'0' + us / 100 % 10, '0' + us / 10 % 10, '0' + us % 10, '\0' };
-	struct strbuf sb = {};
+			'0' + us / 100 % 10, '0' + us / 10 % 10, '0' + us % 10 };
 	struct tm tm;
 
 	if (secs != cache->secs || !cache->date[0]) {
 		convert(&secs, &tm);
-		strftime(cache->date, sizeof(cache->date), fmt, &tm);
+		cache->len = strftime(cache->date, sizeof(cache->date), fmt, &tm);
 		cache->secs = secs;
 	}
-	strbuf_add(&sb, cache->date, frac, suffix);
-	copy_out(buf, len, sb.buf, sb.len);
+	strbuf_put(sb, cache->date, cache->len);
+	strbuf_put(sb, frac, sizeof(frac));
+}
+
+void strbuf_wall_time(struct strbuf *sb, uint64_t realtime_ns)
+{
+	static struct date_cache cache;
+
+	put_time(sb, realtime_ns, "%Y/%m/%d %H:%M:%S", localtime_r, &cache);
 }
 
 void format_wall_time(char *buf, size_t len, uint64_t realtime_ns)
 {
-	static struct date_cache cache;
+	struct strbuf sb;
 
-	format_time(buf, len, realtime_ns, "%Y/%m/%d %H:%M:%S", "", localtime_r, &cache);
+	strbuf_init(&sb);
+	strbuf_wall_time(&sb, realtime_ns);
+	copy_out(buf, len, sb.buf, sb.len);
 }
 
 void format_utc_time(char *buf, size_t len, uint64_t realtime_ns)
 {
 	static struct date_cache cache;
+	struct strbuf sb;
 
-	format_time(buf, len, realtime_ns, "%Y-%m-%dT%H:%M:%S", "Z", gmtime_r, &cache);
+	strbuf_init(&sb);
+	put_time(&sb, realtime_ns, "%Y-%m-%dT%H:%M:%S", gmtime_r, &cache);
+	strbuf_put(&sb, "Z", 1);
+	copy_out(buf, len, sb.buf, sb.len);
 }
 
 void format_clock_time(char *buf, size_t len, uint64_t realtime_ns)
@@ -271,34 +358,35 @@ uint64_t monotonic_to_realtime_offset(void)
 	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 }
 
+void strbuf_put(struct strbuf *sb, const char *s, size_t n)
+{
+	if (n > sizeof(sb->buf) - sb->len)
+		n = sizeof(sb->buf) - sb->len;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+}
+
 void strbuf_add_strings(struct strbuf *sb, ...)
 {
 	const char *s;
 	va_list ap;
 
 	va_start(ap, sb);
-	while ((s = va_arg(ap, const char *))) {
-		size_t n = strlen(s);
-
-		if (n > sizeof(sb->buf) - sb->len)
-			n = sizeof(sb->buf) - sb->len;
-		memcpy(sb->buf + sb->len, s, n);
-		sb->len += n;
-	}
+	while ((s = va_arg(ap, const char *)))
+		strbuf_put(sb, s, strlen(s));
 	va_end(ap);
 }
 
 void strbuf_uint(struct strbuf *sb, uint64_t value)
 {
 	char digits[20];
-	int n = 0;
+	int n = sizeof(digits);
 
 	do {
-		digits[n++] = '0' + value % 10;
+		digits[--n] = '0' + value % 10;
 		value /= 10;
 	} while (value);
-	while (n && sb->len < sizeof(sb->buf))
-		sb->buf[sb->len++] = digits[--n];
+	strbuf_put(sb, digits + n, sizeof(digits) - n);
 }
 
 const char *text_safe(char *buf, size_t len, const char *s)

@@ -68,10 +68,23 @@ struct strbuf {
 	char buf[512];
 };
 
+/* Empties sb. Only its length: zeroing the buffer of each line cost more
+ * than filling it. */
+static inline void strbuf_init(struct strbuf *sb)
+{
+	sb->len = 0;
+}
+
+void strbuf_put(struct strbuf *sb, const char *s, size_t n);
+
 /* Appends each string; the list ends with NULL (added by the macro). */
 void strbuf_add_strings(struct strbuf *sb, ...);
 #define strbuf_add(sb, ...) strbuf_add_strings(sb, __VA_ARGS__, (const char *)NULL)
 void strbuf_uint(struct strbuf *sb, uint64_t value);
+/* format_addr(), format_endpoint() and format_wall_time() appended to sb. */
+void strbuf_addr(struct strbuf *sb, uint16_t family, const uint8_t addr[16]);
+void strbuf_endpoint(struct strbuf *sb, uint16_t family, const uint8_t addr[16], uint16_t port);
+void strbuf_wall_time(struct strbuf *sb, uint64_t realtime_ns);
 
 /* The offset that turns CLOCK_MONOTONIC (bpf_ktime_get_ns) into
  * CLOCK_REALTIME nanoseconds, taken once at start. */

@@ -25,6 +25,7 @@ struct json {
 	char buf[4096];
 };
 
+/* Keys are sockeye's own names, plain ASCII: written without escaping. */
 void json_begin(struct json *j, FILE *out);
 /* Strings from the host pass through when valid UTF-8; each byte that
  * starts no valid character becomes U+FFFD, control characters \u00XX. */

@@ -266,9 +266,12 @@ int read_until_stopped(struct record_reader *r, const char *cmd, bool json, cons
 		err = 0;
 		if (r->between_polls)
 			r->between_polls(r->fn_ctx);
-		skipped = reader_skipped(r);
-		if (json)
+		/* Text says the lost at exit only: no reading the counters (a
+		 * system call per program) between polls. */
+		if (json) {
+			skipped = reader_skipped(r);
 			json_lost(&lost, reader_ring_full(r) + skipped, skipped, false);
+		}
 		if (fflush(stdout) || ferror(stdout))
 			break;	/* the reader went away: nothing more to say */
 	}

@@ -11,10 +11,14 @@ int top_conns_open(struct top_conns *c, uint32_t pid, const char *agent_pins)
 {
 	struct flows_config cfg = { .filters = { .pid = pid } };
 
+	int err;
+
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
-	return agent_pins ? flows_session_borrow(&c->session, agent_pins)
-			  : flows_session_start(&c->session, &cfg, NULL, NULL);
+	err = agent_pins ? flows_session_borrow(&c->session, agent_pins)
+			 : flows_session_start(&c->session, &cfg, NULL, NULL);
+	c->started = !err;	/* a session that failed has stopped itself */
+	return err;
 }
 
 static int by_cookie(const void *a, const void *b)
@@ -87,7 +91,8 @@ int top_conns_read(struct top_conns *c)
 
 void top_conns_close(struct top_conns *c)
 {
-	flows_session_stop(&c->session);
+	if (c->started)
+		flows_session_stop(&c->session);
 	flow_table_free(&c->table);
 	flow_table_free(&c->previous);
 	free(c->conns);

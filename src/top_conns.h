@@ -19,6 +19,7 @@ struct top_conn {
 
 struct top_conns {
 	uint32_t pid;
+	bool started;		/* session is running */
 	struct flows_session session;
 	struct flow_table table, previous;	/* previous: sorted by cookie */
 	struct top_conn *conns;	/* of the last read, busiest first */

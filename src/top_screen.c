@@ -206,6 +206,10 @@ static void draw_conns(const struct screen *s)
 	char numbers[4][24], remote[ENDPOINT_LEN], line[512];
 	int width = 8, remote_width, y = TOP_LINES;
 
+	if (s->conns_err == -ENOENT && s->agent_pins) {
+		mvprintw(y, 0, "the agent runs no flows collector: no connections to show");
+		return;
+	}
 	if (s->conns_err) {
 		mvprintw(y, 0, "cannot read the connections of %u: %s", c->pid,
 			 strerror(-s->conns_err));
@@ -402,7 +406,7 @@ static void pause_view(struct screen *s)
  * down selects the first and up the last. */
 static void move_selection(struct screen *s, int step)
 {
-	struct top_row *rows;
+	struct top_row *rows = NULL;
 	int n = top_arrange(shown(s), &s->view, &rows), at = -1;
 
 	if (n > table_rows())
@@ -430,7 +434,6 @@ static void open_conns(struct screen *s)
 	s->conns_err = top_conns_open(&s->conns, s->selected, s->agent_pins);
 	if (!s->conns_err)
 		s->conns_err = top_conns_read(&s->conns);
-	s->conns.pid = s->selected;
 	clearok(curscr, TRUE);	/* what libbpf may have written to the terminal */
 }
 

@@ -7,6 +7,8 @@
 #     GET /missing (404), over one keep-alive connection;
 #   - a connect to a port of b where nothing listens: refused, and the SYN
 #     dropped by b (NO_SOCKET);
+#   - a UDP datagram to a port of b where nothing listens, dropped by b
+#     (NO_SOCKET);
 #   - a connection whose first SYN b's firewall drops (NETFILTER_DROP), made
 #     by the SYN retransmitted a second later (a retransmit of kind syn).
 # Usage: tests/contrib_traffic.sh NAME (8 characters at most); exits 1 when
@@ -48,6 +50,10 @@ codes=$(in_a curl -s --max-time 10 -o /dev/null -o /dev/null -w '%{http_code} ' 
 status=0
 in_a curl -s --max-time 10 -o /dev/null http://10.251.0.2:1/ || status=$?
 [ "$status" = 7 ] || fail "connect to a closed port: curl exit $status, not 7 (refused)"
+
+in_a python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('10.251.0.2', 1))"
+noports=$(ip netns exec "$b" nstat -az UdpNoPorts | awk '/UdpNoPorts/ { print $2 }')
+[ "$noports" -ge 1 ] || fail "no UDP datagram to a closed port (UdpNoPorts $noports)"
 
 rule="INPUT -p tcp --dport $port --syn -j DROP"
 ip netns exec "$b" iptables -A $rule

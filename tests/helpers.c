@@ -269,11 +269,6 @@ int count_programs_after(const char *name, uint32_t after)
 	return count;
 }
 
-int count_programs(const char *name)
-{
-	return count_programs_after(name, 0);
-}
-
 uint32_t last_program_id(void)
 {
 	__u32 id = 0, last = 0;

@@ -67,8 +67,6 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 /* Program names below may list alternatives, "top_recv|top_r6_fx": the
  * same program under each kind of hook (see bpf/sockio.bpf.h). */
 
-/* How many loaded BPF programs have this name (the kernel keeps 15 chars). */
-int count_programs(const char *name);
 /* How long to wait for sockeye to attach: long, since success ends the
  * wait at once and an emulated guest attaches fentry programs slowly. */
 #define ATTACH_WAIT_MS 30000
@@ -81,10 +79,11 @@ bool wait_for_attach(const char *name, uint32_t after, int ms);
 /* Waits up to ms for no program of this name to be loaded: the kernel
  * frees tracing programs after an RCU grace period, a little after their
  * last reference closed, longer on a busy machine. */
-/* The same for programs loaded after the one with this id (ids only grow):
- * those a test's own sockeye loaded, not older ones of other programs. */
-int count_programs_after(const char *name, uint32_t after);
 bool wait_for_unload(const char *name, uint32_t after, int ms);
+/* How many BPF programs of this name (the kernel keeps 15 chars) were
+ * loaded after the one with this id (ids only grow): those a test's own
+ * sockeye loaded, not older ones of other programs. */
+int count_programs_after(const char *name, uint32_t after);
 /* The id of the program loaded last, to count from. */
 uint32_t last_program_id(void);
 

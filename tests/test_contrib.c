@@ -176,6 +176,9 @@ KTEST(contrib_every_expression_returns_data)
 				    "sockeye_tcp_drops_total{reason=\"UNKNOWN\"} > 1",
 			  reasons ? "sockeye_tcp_drops_total{reason=\"NO_SOCKET\"} > 0" :
 				    "absent(sockeye_tcp_drops_total{reason!=\"UNKNOWN\"})",
+			  /* The datagram to a closed port. */
+			  reasons ? "sockeye_udp_drops_total{reason=\"NO_SOCKET\"} > 0" :
+				    "sockeye_udp_drops_total{reason=\"UNKNOWN\"} > 0",
 			  "sockeye_tcp_connect_failures_total{reason=\"refused\"} > 0",
 			  "sockeye_http_request_duration_seconds_count{role=\"server\","
 			  "method=\"GET\",status=~\"404|4xx\"} > 0",

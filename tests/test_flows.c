@@ -712,6 +712,76 @@ KTEST(flows_retrans_counters_only_after_blackhole)
 	check_blackhole(true);
 }
 
+/* Two sessions on one connection between namespaces a and b, one showing
+ * namespace a, one the test's own (root) namespace. */
+struct two_views {
+	struct flows_session a, root;
+	uint32_t root_netns;
+};
+
+static bool start_two_views(void *ctx, const struct flows_config *cfg)
+{
+	struct two_views *v = ctx;
+	struct flows_config root = *cfg;
+
+	root.netns = v->root_netns;
+	return ASSERT_EQ(flows_session_start(&v->a, cfg, NULL, NULL), 0, "a's session") &&
+	       ASSERT_EQ(flows_session_start(&v->root, &root, NULL, NULL), 0, "root's session");
+}
+
+static uint64_t retrans_sum(const struct flows_session *s)
+{
+	uint64_t totals[RETRANS_KINDS], sum = 0;
+
+	if (!ASSERT_EQ(flows_retrans_totals(s, totals), 0, "totals read"))
+		return 0;
+	for (int k = 0; k < RETRANS_KINDS; k++)
+		sum += totals[k];
+	return sum;
+}
+
+/* flows shows one namespace, in its rows and its totals alike: a
+ * connection in namespace a with retransmits has its row, then its closed
+ * row, and its retransmits in the totals of the session showing a, and
+ * none of them in the session showing the root namespace. */
+KTEST(flows_one_namespace_in_rows_and_totals)
+{
+	struct flows_config cfg = {};
+	struct two_views v = { .root_netns = own_netns() };
+	struct flow_table ta = {}, troot = {};
+	struct ns_conn nc;
+	const struct flow_record *r;
+	uint64_t got = 0;
+
+	if (!ns_conn_open(&nc, &cfg, start_two_views, &v))
+		goto out;
+	start_loss(&nc, BLACKHOLE);
+	settle(nc.fd);
+	ASSERT_EQ(flows_snapshot(&v.a, &ta, false), 0, "a's snapshot");
+	ASSERT_EQ(flows_snapshot(&v.root, &troot, false), 0, "root's snapshot");
+	ASSERT_TRUE(find_flow(&ta, nc.cport, nc.port) != NULL, "a shows the connection");
+	ASSERT_TRUE(find_flow(&troot, nc.cport, nc.port) == NULL, "the root does not");
+	ASSERT_TRUE(retrans_sum(&v.a) > 0, "retransmits in a");
+	ASSERT_EQ(retrans_sum(&v.a), nstat_value(nc.n.a, "TcpRetransSegs"),
+		  "a's totals: a's TcpRetransSegs");
+	ASSERT_EQ(retrans_sum(&v.root), 0, "none in the root's totals");
+	close(nc.fd);
+	nc.fd = -1;
+	read(nc.done, &got, sizeof(got));
+	sleep_ms(100);
+	ASSERT_EQ(flows_snapshot(&v.a, &ta, false), 0, "a's snapshot");
+	ASSERT_EQ(flows_snapshot(&v.root, &troot, false), 0, "root's snapshot");
+	ASSERT_TRUE((r = find_flow(&ta, nc.cport, nc.port)) != NULL && r->closed,
+		    "a shows it closed");
+	ASSERT_TRUE(find_flow(&troot, nc.cport, nc.port) == NULL, "the root does not");
+out:
+	flows_session_stop(&v.a);
+	flows_session_stop(&v.root);
+	ns_conn_close(&nc);
+	flow_table_free(&ta);
+	flow_table_free(&troot);
+}
+
 /* ---- the command ---- */
 
 /* The sockets of a connection stay with this process: a sockeye started
@@ -750,7 +820,8 @@ KTEST(flows_cli_json)
 	ASSERT_HAS(out, want, "flow objects");
 	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":", getpid());
 	ASSERT_HAS(out, want, "the owner");
-	snprintf(want, sizeof(want), "\"comm\":\"sockeye-tests\",\"family\":4,"
+	ASSERT_HAS(out, "\"comm\":\"sockeye-tests\",\"exe\":\"/", "the name and executable");
+	snprintf(want, sizeof(want), "/sockeye-tests\",\"family\":4,"
 		 "\"laddr\":\"127.0.0.1\",\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
 		 "\"state\":\"ESTABLISHED\",\"role\":\"client\",\"closed\":false,",
 		 c.cport, port);
@@ -1398,7 +1469,8 @@ KTEST(flows_cli_packets_by_pid_include_accepted)
 	ASSERT_HAS(out, want, "packet records");
 	snprintf(want, sizeof(want), "\"pid\":%d,\"tid\":", getpid());
 	ASSERT_HAS(out, want, "under this pid");
-	snprintf(want, sizeof(want), "\"comm\":\"sockeye-tests\",\"family\":4,"
+	ASSERT_HAS(out, "\"comm\":\"sockeye-tests\",\"exe\":\"/", "the name and executable");
+	snprintf(want, sizeof(want), "/sockeye-tests\",\"family\":4,"
 		 "\"laddr\":\"127.0.0.1\",\"lport\":%u,\"raddr\":\"127.0.0.1\",\"rport\":%u,"
 		 "\"direction\":\"recv\",", a.port, a.c.cport);
 	ASSERT_HAS(out, want, "the server end receives");

@@ -40,6 +40,32 @@ TEST(format_endpoints)
 	ASSERT_STR_EQ(buf, "[::]:0", "unspecified");
 }
 
+/* Every shape of zero groups (each group 0, 1, 0xffff or another value),
+ * and random addresses: the hand-written IPv6 formatter writes what
+ * glibc's inet_ntop writes. */
+TEST(format_ipv6_as_inet_ntop)
+{
+	static const uint16_t groups[] = { 0, 1, 0xffff, 0x0db8 };
+	char ours[ADDR_LEN], theirs[INET6_ADDRSTRLEN];
+	uint8_t addr[16];
+	int mismatches = 0;
+
+	srand(23);
+	for (long i = 0; i < 65536 + 20000; i++) {
+		for (int g = 0; g < 8; g++) {
+			uint16_t word = i < 65536 ? groups[i >> (2 * g) & 3] : rand() % 4 ? 0 : rand();
+
+			addr[2 * g] = word >> 8;
+			addr[2 * g + 1] = word & 0xff;
+		}
+		format_addr(ours, sizeof(ours), AF_INET6, addr);
+		inet_ntop(AF_INET6, addr, theirs, sizeof(theirs));
+		if (strcmp(ours, theirs) && mismatches++ < 3)
+			fprintf(stderr, "    %s, inet_ntop: %s\n", ours, theirs);
+	}
+	ASSERT_EQ(mismatches, 0, "addresses formatted unlike inet_ntop");
+}
+
 TEST(format_tcp_states)
 {
 	static const struct { int state; const char *name; } states[] = {
@@ -219,8 +245,9 @@ static void shared_parts(struct json *j, const void *arg)
 
 	(void)arg;
 	remote[15] = 1;
-	json_process(j, 42, -1, "a");
-	json_process(j, 42, 43, "b");
+	/* Above the kernel's largest pid: no executable to name. */
+	json_process(j, 4194305, -1, "a");
+	json_process(j, 4194305, 4194306, "b");
 	json_endpoint(j, AF_INET, local, 80, local, 5000);
 	json_endpoint(j, AF_INET6, NULL, 0, remote, 53);
 	json_outcome(j, 0);
@@ -232,7 +259,8 @@ TEST(json_shared_parts)
 {
 	char *line = json_line(shared_parts, NULL);
 
-	ASSERT_STR_EQ(line, "{\"pid\":42,\"comm\":\"a\",\"pid\":42,\"tid\":43,\"comm\":\"b\","
+	ASSERT_STR_EQ(line, "{\"pid\":4194305,\"comm\":\"a\",\"exe\":null,\"pid\":4194305,"
+		      "\"tid\":4194306,\"comm\":\"b\",\"exe\":null,"
 		      "\"family\":4,\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\","
 		      "\"rport\":5000,\"family\":6,\"laddr\":null,\"lport\":0,\"raddr\":\"::1\","
 		      "\"rport\":53,\"error\":null,\"errno\":0,\"error\":\"ECONNREFUSED\","

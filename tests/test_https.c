@@ -311,7 +311,10 @@ KTEST(cli_https_tls_lib_covers_a_process_started_later)
 	snprintf(port, sizeof(port), "%u", srv.port);
 	ASSERT_EQ(sockeye_stopped_after_traffic(argv, "tls_x", curl_on_the_copy, &srv, out,
 						sizeof(out)), 0, "exit status");
-	ASSERT_HAS(out, "\"comm\":\"curl\",\"role\":\"client\",\"tls\":true", "curl's side");
+	/* curl may have exited before sockeye looked its executable up. */
+	ASSERT_TRUE(strstr(out, "curl\",\"role\":\"client\",\"tls\":true") ||
+		    strstr(out, "\"comm\":\"curl\",\"exe\":null,\"role\":\"client\",\"tls\":true"),
+		    "curl's side");
 	ASSERT_HAS(out, "\"method\":\"GET\",\"path\":\"/size/7\",\"path_truncated\":false,"
 			"\"version\":\"1.1\",\"status\":200,", "the exchange");
 out:

@@ -327,6 +327,48 @@ KTEST(json_every_record_of_every_command_follows_the_schema)
 #define VALID_NAME "caf\xc3\xa9-\xe2\x9c\x93"	/* café-✓ */
 #define INVALID_NAME "\xff\xfe\x01" "ab"
 #define FFFD "\xef\xbf\xbd"
+/* An executable's file name with a quote, a newline and a byte that is not
+ * UTF-8, as it comes out in JSON. */
+#define HOSTILE_FILE "ev\"il\nname\xff"
+#define HOSTILE_JSON "ev\\\"il\\u000aname" FFFD
+
+/* A copy of bash under HOSTILE_FILE, for a third sender; empty if none. */
+static char hostile_dir[64], hostile_exe[128];
+
+static bool make_hostile_exe(void)
+{
+	char out[64], err[256];
+	char *argv[] = { "cp", "/bin/bash", hostile_exe, NULL };
+
+	snprintf(hostile_dir, sizeof(hostile_dir), "/tmp/sockeye-exe-%d", getpid());
+	snprintf(hostile_exe, sizeof(hostile_exe), "%s/" HOSTILE_FILE, hostile_dir);
+	if (mkdir(hostile_dir, 0755) || run_capture(argv, out, sizeof(out), err, sizeof(err))) {
+		hostile_exe[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+static void remove_hostile_exe(void)
+{
+	unlink(hostile_exe);
+	rmdir(hostile_dir);
+}
+
+/* The third sender: bash under its hostile name connects, sends 1000
+ * bytes itself (printf is a builtin), says so on fd 4 and waits for the
+ * end of stdin (hold). */
+static void exec_hostile_sender(uint16_t port, int ready_fd, int hold_fd)
+{
+	char script[256];
+
+	snprintf(script, sizeof(script), "exec 3<>/dev/tcp/127.0.0.1/%u && printf %%01000d 0 >&3 "
+		 "&& printf 1 >&4 && read -r x; exit 0", port);
+	if (dup2(hold_fd, 0) < 0 || dup2(ready_fd, 4) < 0)
+		_exit(1);
+	execl(hostile_exe, "bash", "-c", script, (char *)NULL);
+	_exit(1);
+}
 
 struct named {
 	struct traffic *t;
@@ -334,24 +376,27 @@ struct named {
 	int hold[2];		/* the children exit when it closes */
 };
 
-/* Two children, one named VALID_NAME and one INVALID_NAME, each connect to
- * the listener and send; they stay until hold closes, for the snapshots. */
+/* Two children, one named VALID_NAME and one INVALID_NAME, and a third
+ * running HOSTILE_FILE, each connect to the listener and send; they stay
+ * until hold closes, for the snapshots. */
 static void named_senders(void *ctx)
 {
 	static const char *const names[] = { VALID_NAME, INVALID_NAME };
 	struct traffic *t = ctx;
 	int hold[2], ready[2];
-	pid_t children[2];
+	pid_t children[3];
 	char c;
 
 	if (!ASSERT_EQ(pipe(hold), 0, "pipe") || !ASSERT_EQ(pipe(ready), 0, "pipe"))
 		return;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		children[i] = fork();
 		if (children[i] == 0) {
 			int fd;
 
 			close(hold[1]);
+			if (i == 2)
+				exec_hostile_sender(t->port, ready[1], hold[0]);
 			prctl(PR_SET_NAME, names[i]);
 			fd = connect_to(AF_INET, SOCK_STREAM, t->port);
 			c = fd >= 0 && send_all(fd, 1000);
@@ -361,7 +406,7 @@ static void named_senders(void *ctx)
 		}
 	}
 	close(ready[1]);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		int fd = accept(t->srv, NULL, NULL);
 
 		ASSERT_TRUE(read(ready[0], &c, 1) == 1 && c, "a child sent");
@@ -371,7 +416,7 @@ static void named_senders(void *ctx)
 	}
 	sleep_ms(1500);		/* a snapshot of top with both */
 	close(hold[1]);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		ASSERT_EQ(wait_status(children[i]), 0, "a child's exit");
 	close(hold[0]), close(ready[0]);
 	sleep_ms(300);
@@ -405,7 +450,7 @@ KTEST(json_and_text_of_process_names_not_ascii_or_not_utf8)
 	struct traffic t = {};
 	char path[128];
 
-	if (!ready_to_validate())
+	if (!ready_to_validate() || !ASSERT_TRUE(make_hostile_exe(), "a copy of bash"))
 		return;
 	t.srv = bound_socket(AF_INET, SOCK_STREAM, true, &t.port);
 	fcntl(t.srv, F_SETFD, FD_CLOEXEC);
@@ -416,6 +461,13 @@ KTEST(json_and_text_of_process_names_not_ascii_or_not_utf8)
 
 		has_record(json[i].name, type, 0, 0, "\"comm\":\"" VALID_NAME "\"");
 		has_record(json[i].name, type, 0, 0, "\"comm\":\"" FFFD FFFD "\\u0001ab\"");
+		if (i < 2) {
+			char want[160];
+
+			snprintf(want, sizeof(want), "\"exe\":\"%s/" HOSTILE_JSON "\"", hostile_dir);
+			ASSERT_TRUE(has_record(json[i].name, type, 0, 0, want),
+				    "the hostile path, escaped");
+		}
 	}
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
 		char *out;
@@ -436,4 +488,5 @@ KTEST(json_and_text_of_process_names_not_ascii_or_not_utf8)
 	ASSERT_TRUE(validate_all(NULL), "every record valid JSON of the schema, in UTF-8");
 	close(t.srv);
 	remove_dir();
+	remove_hostile_exe();
 }
