@@ -375,18 +375,13 @@ static int cmd_http(int argc, char **argv)
 	if (o.common.count && !o.common.interval)
 		usage_error("http", "--count needs --interval: without it there is one summary, at "
 			    "the end");
-	if (o.tls_libs && !o.summary && !o.tls_plaintext)
+	if (o.tls_libs.n && !o.summary && !o.tls_plaintext)
 		usage_error("http", "--tls-lib goes with --tls-plaintext or --summary: without them "
 			    "HTTPS is not read");
 	if (!check_environment())
 		return EXIT_FAIL;
-	if (o.summary || o.tls_plaintext) {
-		if (!o.tls_libs && !(o.tls_libs = calloc(1, sizeof(*o.tls_libs)))) {
-			p_err("cannot allocate the TLS libraries: %s", strerror(errno));
-			return EXIT_FAIL;
-		}
-		tls_libs_find(o.tls_libs);
-	}
+	if (o.summary || o.tls_plaintext)
+		tls_libs_find(&o.tls_libs);
 	if (o.common.json)
 		json_header("http");
 	printer = (struct http_printer){
@@ -398,23 +393,20 @@ static int cmd_http(int argc, char **argv)
 	run_start(o.common.duration);
 	if (o.summary) {
 		printer.session = &session;
-		if (http_sums_start(&session, &o.common.filters, o.tls_libs, true,
+		if (http_sums_start(&session, &o.common.filters, &o.tls_libs, true,
 				    o.match.path_prefix))
-			goto fail;
+			return EXIT_FAIL;
 		status = run_summary(&printer);
 	} else {
-		if (http_session_start(&session, &o.common.filters, o.tls_libs, o.max_bytes, http_print_event,
+		if (http_session_start(&session, &o.common.filters,
+				       o.tls_plaintext ? &o.tls_libs : NULL, o.max_bytes, http_print_event,
 				       &printer))
-			goto fail;
+			return EXIT_FAIL;
 		if (!o.common.json)
 			print_header(&printer);
 		status = read_until_stopped(&session.reader, "http", o.common.json,
 					    "narrow the filters or lower --max-bytes");
 	}
 	http_session_stop(&session);
-	free(o.tls_libs);
 	return status;
-fail:
-	free(o.tls_libs);
-	return EXIT_FAIL;
 }

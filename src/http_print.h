@@ -31,7 +31,7 @@ struct http_opts {
 	uint32_t max_bytes;
 	bool summary;
 	bool tls_plaintext;
-	struct tls_libs *tls_libs;	/* --tls-lib, then the ones found */
+	struct tls_libs tls_libs;	/* --tls-lib, then the ones found */
 };
 
 struct http_printer {

@@ -215,14 +215,9 @@ void tls_libs_find(struct tls_libs *l)
 
 void parse_tls_lib(const char *cmd, const char *arg, void *field)
 {
-	struct tls_libs **libs = field;
 	char why[PATH_MAX + 128];
 
-	if (!*libs)
-		*libs = calloc(1, sizeof(**libs));
-	if (!*libs)
-		usage_error(cmd, "cannot allocate the TLS libraries: %s", strerror(errno));
-	if (tls_libs_add(*libs, arg, why, sizeof(why)))
+	if (tls_libs_add(field, arg, why, sizeof(why)))
 		usage_error(cmd, "invalid --tls-lib: %s", why);
 }
 

@@ -42,9 +42,10 @@ int tls_libs_add(struct tls_libs *l, const char *path, char *why, size_t len);
  * /proc/PID/root). */
 void tls_libs_find(struct tls_libs *l);
 
-/* --tls-lib PATH (repeatable) for field, a struct tls_libs * allocated at
- * the first: the file is checked at once (usage_error() if it is no ELF
- * file with one library's calls). */
+/* --tls-lib PATH (repeatable) for field, a struct tls_libs: the file is
+ * checked at once (usage_error() if it is no ELF file with one library's
+ * calls). The list is not allocated, so a usage error in a later word,
+ * which exits, leaves nothing behind. */
 void parse_tls_lib(const char *cmd, const char *arg, void *field);
 #define OPTION_TLS_LIB(T, field) \
 	{ "tls-lib", 0, "PATH", "also probe this OpenSSL or GnuTLS copy (a vendored library " \

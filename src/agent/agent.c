@@ -48,6 +48,7 @@
 struct agent {
 	struct common_opts common;
 	struct collector_config cfg;
+	struct tls_libs tls_libs;	/* --tls-lib */
 	uint32_t enabled;	/* bit i: collectors[i] */
 	bool chosen;		/* enabled by --collectors, not by default */
 	void **states;		/* by collector, NULL when not running */
@@ -527,7 +528,7 @@ static const struct opt_def agent_options[] = {
 	{ "pin-dir", 0, "DIR", "pin the maps under DIR, in bpffs (default " DEFAULT_PIN_DIR
 	  "; bpffs is mounted if missing)", OPT_CALL, OPT_FIELD(T, pin_dir),
 	  .parse = parse_pin_dir },
-	OPTION_TLS_LIB(T, cfg.tls_libs),
+	OPTION_TLS_LIB(T, tls_libs),
 	{ "http-status-codes", 0, NULL, "the http collector's status label is the code itself "
 	  "(200, 404), the first --max-series codes seen, the rest \"other\"; without it, its "
 	  "class (2xx, 4xx)", OPT_FLAG, OPT_FIELD(T, cfg.http_status_codes) },
@@ -596,8 +597,10 @@ static int cmd_agent(int argc, char **argv)
 	parse_options(&agent_command, argc, argv, &a);
 	if (!a.n_listen)
 		parse_listen("agent", DEFAULT_LISTEN, &a);
-	if (a.cfg.tls_libs)
+	if (a.tls_libs.n) {
 		need_http_collector(&a, "--tls-lib");
+		a.cfg.tls_libs = &a.tls_libs;
+	}
 	if (a.cfg.http_status_codes)
 		need_http_collector(&a, "--http-status-codes");
 	if (a.web_config_path)
@@ -618,6 +621,5 @@ static int cmd_agent(int argc, char **argv)
 	web_config_free(&a.web);
 	free(a.health);
 	free(a.states);
-	free(a.cfg.tls_libs);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
