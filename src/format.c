@@ -377,16 +377,23 @@ void strbuf_add_strings(struct strbuf *sb, ...)
 	va_end(ap);
 }
 
-void strbuf_uint(struct strbuf *sb, uint64_t value)
+size_t uint_digits(char digits[UINT_DIGITS], uint64_t value)
 {
-	char digits[20];
-	int n = sizeof(digits);
+	int n = UINT_DIGITS;
 
 	do {
 		digits[--n] = '0' + value % 10;
 		value /= 10;
 	} while (value);
-	strbuf_put(sb, digits + n, sizeof(digits) - n);
+	return UINT_DIGITS - n;
+}
+
+void strbuf_uint(struct strbuf *sb, uint64_t value)
+{
+	char digits[UINT_DIGITS];
+	size_t n = uint_digits(digits, value);
+
+	strbuf_put(sb, digits + UINT_DIGITS - n, n);
 }
 
 const char *text_safe(char *buf, size_t len, const char *s)

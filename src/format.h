@@ -80,7 +80,13 @@ void strbuf_put(struct strbuf *sb, const char *s, size_t n);
 /* Appends each string; the list ends with NULL (added by the macro). */
 void strbuf_add_strings(struct strbuf *sb, ...);
 #define strbuf_add(sb, ...) strbuf_add_strings(sb, __VA_ARGS__, (const char *)NULL)
+
+/* Enough for the decimal digits of any uint64_t. */
+#define UINT_DIGITS 20
+/* Writes value's decimal digits at the end of digits; returns their count. */
+size_t uint_digits(char digits[UINT_DIGITS], uint64_t value);
 void strbuf_uint(struct strbuf *sb, uint64_t value);
+
 /* format_addr(), format_endpoint() and format_wall_time() appended to sb. */
 void strbuf_addr(struct strbuf *sb, uint16_t family, const uint8_t addr[16]);
 void strbuf_endpoint(struct strbuf *sb, uint16_t family, const uint8_t addr[16], uint16_t port);

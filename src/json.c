@@ -49,14 +49,10 @@ static void put_char(struct json *j, char c)
 
 static void put_uint(struct json *j, uint64_t value)
 {
-	char digits[20];
-	int n = sizeof(digits);
+	char digits[UINT_DIGITS];
+	size_t n = uint_digits(digits, value);
 
-	do {
-		digits[--n] = '0' + value % 10;
-		value /= 10;
-	} while (value);
-	put(j, digits + n, sizeof(digits) - n);
+	put(j, digits + UINT_DIGITS - n, n);
 }
 
 static void put_int(struct json *j, int64_t value)
