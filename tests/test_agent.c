@@ -2129,6 +2129,9 @@ TEST(agent_bad_web_config_exits_2)
 	argv[3] = t.config;
 	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, "a missing file");
 	ASSERT_HAS(err, "No such file or directory", "says why");
+	argv[3] = t.dir;
+	ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 2, "a directory");
+	ASSERT_HAS(err, "Is a directory", "says why");
 	remove_tree(t.dir);
 }
 

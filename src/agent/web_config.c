@@ -23,22 +23,28 @@
 struct loading {
 	const char *cmd, *path;
 	yaml_document_t doc;
+	bool loaded; /* doc holds the file */
 	struct web_config *c;
 };
 
-/* Says what is wrong, at which line of the file, and exits 2. */
+/* Says what is wrong, at which line of the file, and exits 2, leaving
+ * nothing allocated behind. */
 static void __attribute__((noreturn, format(printf, 3, 4)))
 bad(struct loading *l, const yaml_node_t *node, const char *fmt, ...)
 {
 	char why[512];
+	size_t line;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (node)
-		usage_error(l->cmd, "invalid --web-config '%s', line %zu: %s", l->path,
-			    node->start_mark.line + 1, why);
+	line = node ? node->start_mark.line + 1 : 0;
+	if (l->loaded)
+		yaml_document_delete(&l->doc);
+	web_config_free(l->c);
+	if (line)
+		usage_error(l->cmd, "invalid --web-config '%s', line %zu: %s", l->path, line, why);
 	usage_error(l->cmd, "invalid --web-config '%s': %s", l->path, why);
 }
 
@@ -217,12 +223,22 @@ void web_config_load(const char *cmd, const char *path, struct web_config *c)
 	memset(c, 0, sizeof(*c));
 	if (!f)
 		bad(&l, NULL, "%s", strerror(errno));
-	if (!yaml_parser_initialize(&parser))
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
 		bad(&l, NULL, "out of memory");
+	}
 	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &l.doc))
-		usage_error(cmd, "invalid --web-config '%s', line %zu: %s", path,
-			    parser.problem_mark.line + 1, parser.problem ? parser.problem : "not YAML");
+	l.loaded = yaml_parser_load(&parser, &l.doc);
+	if (!l.loaded) {
+		/* A directory, say, fails to read rather than to parse. */
+		const char *problem = ferror(f) ? strerror(errno) :
+				      parser.problem ? parser.problem : "not YAML";
+		size_t line = parser.problem_mark.line + 1;
+
+		yaml_parser_delete(&parser);
+		fclose(f);
+		usage_error(cmd, "invalid --web-config '%s', line %zu: %s", path, line, problem);
+	}
 	yaml_parser_delete(&parser);
 	fclose(f);
 	walk(&l);
