@@ -43,6 +43,10 @@ const volatile bool drop_reason_given = true;
 /* Only this network namespace's connections, retransmits and drops count
  * (its inode number, as in /proc/self/ns/net); 0: every namespace's. */
 const volatile __u32 filter_netns = 0;
+/* Retransmits counted by namespace too (retrans_netns): for the agent,
+ * which counts every namespace's, so that a reader of its pins can show
+ * its own namespace's totals. */
+const volatile bool retrans_per_netns = false;
 
 /* Sockets with a file but no known owner in the last pass, so user space
  * knows when a walk of the processes' files (flows_owners) would help; 1
@@ -78,6 +82,15 @@ struct {
 	__type(value, __u64);
 } retrans_total SEC(".maps");
 
+/* What retrans_total counts, by network namespace (retrans_per_netns).
+ * An LRU: the entries of namespaces that are gone make room for new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct netns_retrans);
+} retrans_netns SEC(".maps");
+
 /* Layer times (-t) per connection, with an entry in flows, by cookie. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -105,11 +118,16 @@ struct {
 	__type(value, struct flow_record);
 } scratch SEC(".maps");
 
+/* A socket's network namespace: the inode number of /proc/PID/ns/net. */
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
 /* Whether a socket is in the namespace shown (filter_netns). */
 static __always_inline bool netns_wanted(const struct sock *sk)
 {
-	return !filter_netns ||
-	       (sk && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) == filter_netns);
+	return !filter_netns || (sk && sk_netns(sk) == filter_netns);
 }
 
 static __always_inline bool tuple_wanted(const struct sock_tuple *t)
@@ -220,7 +238,8 @@ int BPF_PROG(flows_state, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-static __always_inline void send_retrans_event(__u64 cookie, const struct sock_tuple *t,
+static __always_inline void send_retrans_event(const struct sock *sk, __u64 cookie,
+					       const struct sock_tuple *t,
 					       const struct sock_owner *o, __u8 kind, __u32 segs)
 {
 	struct retrans_record *r = reserve_record(sizeof(*r));
@@ -231,6 +250,7 @@ static __always_inline void send_retrans_event(__u64 cookie, const struct sock_t
 	r->kind = FLOW_RECORD_RETRANS;
 	r->retrans_kind = kind;
 	r->segs = segs;
+	r->netns = sk_netns(sk);
 	r->cookie = cookie;
 	r->ts_ns = bpf_ktime_get_ns();
 	r->tuple = *t;
@@ -238,10 +258,26 @@ static __always_inline void send_retrans_event(__u64 cookie, const struct sock_t
 	submit_record(r);
 }
 
+/* Adds segs of kind to the retransmits of the namespace netns. */
+static __always_inline void count_netns_retrans(__u32 netns, __u32 kind, __u32 segs)
+{
+	static const struct netns_retrans none;
+	struct netns_retrans *n = bpf_map_lookup_elem(&retrans_netns, &netns);
+
+	if (!n) {
+		bpf_map_update_elem(&retrans_netns, &netns, &none, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&retrans_netns, &netns);
+	}
+	if (n && kind < RETRANS_KINDS)
+		n->segs[kind] += segs;	/* per-CPU */
+}
+
 /* Counts segs retransmitted segments of kind for the connection whose
- * tuple is t, in its entry s (the listener's, for a SYN-ACK) if it has one. */
-static __always_inline void count_retrans(struct flow_entry *s, __u64 cookie,
-					  const struct sock_tuple *t, __u32 kind, __u32 segs)
+ * tuple is t, in its entry s (the listener's, for a SYN-ACK) if it has
+ * one; sk is the socket that sent them. */
+static __always_inline void count_retrans(const struct sock *sk, struct flow_entry *s,
+					  __u64 cookie, const struct sock_tuple *t, __u32 kind,
+					  __u32 segs)
 {
 	struct sock_owner o = {};
 	__u64 *total;
@@ -257,8 +293,10 @@ static __always_inline void count_retrans(struct flow_entry *s, __u64 cookie,
 	total = bpf_map_lookup_elem(&retrans_total, &kind);
 	if (total)
 		*total += segs;	/* per-CPU */
+	if (retrans_per_netns)
+		count_netns_retrans(sk_netns(sk), kind, segs);
 	if (retrans_events)
-		send_retrans_event(cookie, t, &o, kind, segs);
+		send_retrans_event(sk, cookie, t, &o, kind, segs);
 }
 
 /* The kind of a retransmit by what the sender is doing: the kernel counts
@@ -332,7 +370,7 @@ int BPF_PROG(flows_retrans, const struct sock *sk)
 	if (!segs)
 		return 0;
 	s->total_retrans_seen = total;
-	count_retrans(s, cookie, &t, retrans_kind(sk, t.state), segs);
+	count_retrans(sk, s, cookie, &t, retrans_kind(sk, t.state), segs);
 	return 0;
 }
 
@@ -349,7 +387,7 @@ int BPF_PROG(flows_synack, const struct sock *sk, const struct request_sock *req
 		return 0;
 	read_common_tuple(&req->__req_common, &t);
 	t.protocol = IPPROTO_TCP;
-	count_retrans(s, cookie, &t, RETRANS_SYNACK, 1);
+	count_retrans(sk, s, cookie, &t, RETRANS_SYNACK, 1);
 	return 0;
 }
 
@@ -391,6 +429,7 @@ static __always_inline bool describe(const struct sock *sk, __u64 cookie,
 	r->kind = FLOW_RECORD_CONN;
 	r->cookie = cookie;
 	r->ts_ns = bpf_ktime_get_ns();
+	r->netns = sk_netns(sk);
 	read_tuple(sk, &r->tuple);
 	if (s)
 		r->entry = *s;

@@ -103,11 +103,18 @@ struct flow_layers {
 #define FLOW_RECORD_RETRANS 2	/* one retransmit, for --retrans-events */
 #define FLOW_RECORD_PACKET 3	/* one segment, for --packets */
 
+/* The value of retrans_netns: one namespace's retransmitted segments,
+ * by enum flow_retrans_kind. */
+struct netns_retrans {
+	__u64 segs[RETRANS_KINDS];
+};
+
 /* Both record kinds begin with the kind, so one reader takes them both. */
 struct flow_record {
 	__u8 kind;		/* FLOW_RECORD_CONN */
 	__u8 closed;		/* 1: from tcp_destroy_sock, the final numbers */
-	__u8 pad[6];
+	__u8 pad[2];
+	__u32 netns;		/* its network namespace's inode number */
 	__u64 cookie;
 	__u64 ts_ns;		/* CLOCK_MONOTONIC, when it was read */
 	struct sock_tuple tuple;
@@ -120,6 +127,8 @@ struct retrans_record {
 	__u8 retrans_kind;	/* enum flow_retrans_kind */
 	__u8 pad[2];
 	__u32 segs;
+	__u32 netns;		/* the connection's network namespace */
+	__u8 pad2[4];
 	__u64 cookie;
 	__u64 ts_ns;
 	struct sock_tuple tuple;
@@ -137,7 +146,8 @@ struct packet_record {
 	__u32 ack;
 	__u32 len;		/* payload bytes; a TSO segment carries many MSS */
 	__u16 window;		/* as sent, before scaling */
-	__u8 pad2[6];
+	__u8 pad2[2];
+	__u32 netns;		/* the connection's network namespace */
 	__u64 cookie;
 	__u64 ts_ns;
 	struct sock_tuple tuple;	/* local end first */

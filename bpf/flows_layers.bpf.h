@@ -183,6 +183,7 @@ static __always_inline void send_packet(const struct sk_buff *skb, const struct 
 	r->seq = bpf_ntohl(th.seq);
 	r->ack = bpf_ntohl(th.ack_seq);
 	r->window = bpf_ntohs(th.window);
+	r->netns = sk_netns(sk);
 	data_off = BPF_CORE_READ(skb, data) - BPF_CORE_READ(skb, head);
 	/* skb->len counts from skb->data: the link header on the way out,
 	 * the TCP header on the way in. */

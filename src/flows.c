@@ -142,11 +142,17 @@ static void format_age(char *buf, size_t len, const struct flow_record *r)
 	snprintf(buf, len, s < 100 ? "%s%.1fs" : "%s%.0fs", r->entry.start_ns ? "" : ">", s);
 }
 
+/* The NETNS column (--all-netns): the widest inode number has 10 digits. */
+#define NETNS_COLUMN "%-10s "
+#define NETNS_VALUE "%-10u "
+
 static void print_header(const struct flows_opts *o, const struct widths *w)
 {
-	printf("%-7s %-15s %-*s %-*s %-11s %-6s %8s %12s %12s %7s %8s", "PID", "COMM", w->local,
-	       "LOCAL", w->remote, "REMOTE", "STATE", "ROLE", "AGE", "ACKED", "RECEIVED",
-	       "RETRANS", "SRTT(ms)");
+	printf("%-7s %-15s ", "PID", "COMM");
+	if (o->cfg.all_netns)
+		printf(NETNS_COLUMN, "NETNS");
+	printf("%-*s %-*s %-11s %-6s %8s %12s %12s %7s %8s", w->local, "LOCAL", w->remote,
+	       "REMOTE", "STATE", "ROLE", "AGE", "ACKED", "RECEIVED", "RETRANS", "SRTT(ms)");
 	if (o->extra)
 		printf(" %7s %7s %6s %8s %8s %8s %8s %8s %10s %7s %8s %-8s", "BACKLOG", "MAXBL",
 		       "CWND", "SSTHRESH", "SNDBUF", "SENDQ", "RECVQ", "RCVWND", "RTTVAR(ms)",
@@ -219,9 +225,11 @@ static void print_row(const struct flows_opts *o, const struct widths *w,
 
 	endpoints(r, local, remote);
 	format_age(age, sizeof(age), r);
-	printf("%-7u %-15s %-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8s", r->entry.owner.pid,
-	       r->entry.owner.pid ? comm_str(r->entry.owner.comm).s : "-", w->local, local,
-	       w->remote, remote,
+	printf("%-7u %-15s ", r->entry.owner.pid,
+	       r->entry.owner.pid ? comm_str(r->entry.owner.comm).s : "-");
+	if (o->cfg.all_netns)
+		printf(NETNS_VALUE, r->netns);
+	printf("%-*s %-*s %-11s %-6s %8s %12llu %12llu %7u %8s", w->local, local, w->remote, remote,
 	       short_state(r), direction_name(r->entry.direction), age,
 	       (unsigned long long)c->bytes_acked, (unsigned long long)c->bytes_received,
 	       c->total_retrans,
@@ -368,6 +376,7 @@ void flows_json_row(const struct flow_record *r, uint64_t realtime_ns, bool drop
 		json_layers(&j, l);
 	if (http)
 		json_http(&j, flows_http_of(http, &r->tuple));
+	json_uint(&j, "netns", r->netns);
 	json_uint(&j, "cookie", r->cookie);
 	json_end(&j);
 }
@@ -655,10 +664,12 @@ static int report(void *ctx, const struct report_span *span)
 
 /* ---- --retrans-events and --packets ---- */
 
-/* What every line of the two views begins with: the time, the owner and
- * both ends. Returns whether it began a JSON object, in *j, to finish. */
+/* What every line of the two views begins with: the time, the owner, the
+ * network namespace (in text, under --all-netns) and both ends. Returns
+ * whether it began a JSON object, in *j, to finish. */
 static bool event_head(const struct flows_event_printer *p, struct json *j, const char *type,
-		       uint64_t ts_ns, const struct sock_owner *o, const struct sock_tuple *t)
+		       uint64_t ts_ns, const struct sock_owner *o, uint32_t netns,
+		       const struct sock_tuple *t)
 {
 	char when[TIME_LEN], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 
@@ -669,8 +680,10 @@ static bool event_head(const struct flows_event_printer *p, struct json *j, cons
 	format_wall_time(when, sizeof(when), ts_ns + p->clock_offset);
 	format_endpoint(local, sizeof(local), t->family, t->saddr, t->sport);
 	format_endpoint(remote, sizeof(remote), t->family, t->daddr, t->dport);
-	printf("%s %-7u %-15s %-47s %-47s ", when, o->pid, o->pid ? comm_str(o->comm).s : "-",
-	       local, remote);
+	printf("%s %-7u %-15s ", when, o->pid, o->pid ? comm_str(o->comm).s : "-");
+	if (p->all_netns)
+		printf(NETNS_VALUE, netns);
+	printf("%-47s %-47s ", local, remote);
 	return false;
 }
 
@@ -678,7 +691,7 @@ static void print_retrans(const struct flows_event_printer *p, const struct retr
 {
 	struct json j;
 
-	if (!event_head(p, &j, "retrans", r->ts_ns, &r->owner, &r->tuple)) {
+	if (!event_head(p, &j, "retrans", r->ts_ns, &r->owner, r->netns, &r->tuple)) {
 		printf("%-11s %-7s %u\n", tcp_state_name(r->tuple.state),
 		       retrans_kind_name(r->retrans_kind), r->segs);
 		return;
@@ -686,6 +699,7 @@ static void print_retrans(const struct flows_event_printer *p, const struct retr
 	json_str(&j, "state", tcp_state_name(r->tuple.state));
 	json_str(&j, "kind", retrans_kind_name(r->retrans_kind));
 	json_uint(&j, "segs", r->segs);
+	json_uint(&j, "netns", r->netns);
 	json_uint(&j, "cookie", r->cookie);
 	json_end(&j);
 }
@@ -709,7 +723,7 @@ static void print_packet(const struct flows_event_printer *p, const struct packe
 	struct json j;
 
 	format_tcp_flags(flags, sizeof(flags), r->flags);
-	if (!event_head(p, &j, "packet", r->ts_ns, &r->owner, &r->tuple)) {
+	if (!event_head(p, &j, "packet", r->ts_ns, &r->owner, r->netns, &r->tuple)) {
 		printf("%-4s %10u %10u %6u %-15s %u\n", r->outgoing ? "send" : "recv", r->seq, r->ack,
 		       r->len, flags, r->window);
 		return;
@@ -720,6 +734,7 @@ static void print_packet(const struct flows_event_printer *p, const struct packe
 	json_uint(&j, "len", r->len);
 	json_str(&j, "flags", flags);
 	json_uint(&j, "window", r->window);
+	json_uint(&j, "netns", r->netns);
 	json_uint(&j, "cookie", r->cookie);
 	json_end(&j);
 }
@@ -736,10 +751,14 @@ void flows_print_event(void *ctx, const void *record, size_t size)
 
 static int run_events(const struct flows_opts *o, struct flows_session *s)
 {
-	if (!o->common.json)
-		printf("%-26s %-7s %-15s %-47s %-47s %s\n", "TIME", "PID", "COMM", "LOCAL", "REMOTE",
+	if (!o->common.json) {
+		printf("%-26s %-7s %-15s ", "TIME", "PID", "COMM");
+		if (o->cfg.all_netns)
+			printf(NETNS_COLUMN, "NETNS");
+		printf("%-47s %-47s %s\n", "LOCAL", "REMOTE",
 		       o->cfg.packets ? "DIR         SEQ        ACK    LEN FLAGS           WINDOW" :
 					"STATE       KIND    SEGS");
+	}
 	return read_until_stopped(&s->reader, "flows", o->common.json,
 				  "narrow the filters (--port, --pid)");
 }
@@ -816,6 +835,10 @@ static const struct opt_def flows_options[] = {
 	  "BTF: NO_SOCKET, SOCKET_RCVBUFF, ...)",
 	  OPT_FLAG, OPT_FIELD(T, drops) },
 	{ "all", 'a', NULL, "keep closed connections in the table", OPT_FLAG, OPT_FIELD(T, all) },
+	{ "all-netns", 0, NULL, "every network namespace, not only sockeye's own: rows, totals, "
+	  "drops and packets, with a NETNS column (the namespace's inode number, as lsns and 'ip "
+	  "netns identify' show it); namespaces are found through the processes in them and "
+	  "/run/netns", OPT_FLAG, OPT_FIELD(T, cfg.all_netns) },
 	OPTION_LPORT(T, cfg.sport),
 	OPTION_RPORT(T, cfg.dport),
 	OPTION_SORT(T, sort, "acked (default), received, retrans, srtt, age, cwnd, sendq, recvq "
@@ -824,11 +847,11 @@ static const struct opt_def flows_options[] = {
 	  "atomically (node_exporter's textfile collector)", OPT_STRING, OPT_FIELD(T, prom) },
 	OPTION_FROM_AGENT(T, from_agent, "read the connections of the running 'sockeye agent' "
 			  "(its flows collector) instead of loading programs: the table, -x, -R, "
-			  "--sort and JSON, with the agent's filters; listeners get no rows. The agent "
-			  "keeps no start of a connection: AGE counts from when it first met it "
-			  "(shown '>') and DIR is guessed from the listeners. Not with it: -a (no "
-			  "closed connections), --drops, --layers, --packets, --retrans-events, "
-			  "--http, --prom and the filters"),
+			  "--sort, --all-netns and JSON, with the agent's filters; listeners get no "
+			  "rows. The agent keeps no start of a connection: AGE counts from when it "
+			  "first met it (shown '>') and DIR is guessed from the listeners. Not with "
+			  "it: -a (no closed connections), --drops, --layers, --packets, "
+			  "--retrans-events, --http, --prom and the filters"),
 	OPTION_PIN_DIR(T, pin_dir, "where that agent pins its maps (default /sys/fs/bpf/sockeye)"),
 	OPTION_FILTERS(T),
 	OPTION_JSON(T),
@@ -865,8 +888,9 @@ const struct command flows_command = {
 	"owner when a process holds them; AGE then starts at sockeye's start and\n"
 	"reads '>12.0s'. As with ss, the connections are those of sockeye's own\n"
 	"network namespace, and so are the closed rows, the totals, the drops and\n"
-	"the packets; for another one, run it there ('ip netns exec NAME sockeye\n"
-	"flows', 'nsenter -t PID -n sockeye flows').\n"
+	"the packets; --all-netns shows every namespace's, with a NETNS column; for\n"
+	"one other namespace, run it there ('ip netns exec NAME sockeye flows',\n"
+	"'nsenter -t PID -n sockeye flows').\n"
 	"\n"
 	"On a terminal the table is redrawn in place; into a file or pipe (or with\n"
 	"-b) a table is printed per interval. A connection that closes is shown once\n"
@@ -903,7 +927,7 @@ static void parse_flows_options(int argc, char **argv, struct flows_opts *o)
 	parse_options(&flows_command, argc, argv, o);
 	o->cfg.listeners = o->extra || o->retrans;
 	o->cfg.drops = o->drops;
-	o->cfg.netns = own_netns();
+	o->cfg.netns = o->cfg.all_netns ? 0 : own_netns();
 	o->cfg.layers = o->layers;
 	check_flows_options(o);
 	check_from_agent(o);
@@ -953,8 +977,8 @@ static int start_session(const struct flows_opts *o, struct flows_session *s,
 			 struct flows_event_printer *printer)
 {
 	if (o->from_agent)
-		return flows_session_borrow(s, o->pin_dir ? o->pin_dir :
-						  DEFAULT_PIN_DIR);
+		return flows_session_borrow(s, o->pin_dir ? o->pin_dir : DEFAULT_PIN_DIR,
+					    o->cfg.all_netns);
 	if (!check_environment())
 		return -EPERM;
 	return flows_session_start(s, &o->cfg, flows_print_event, printer);
@@ -970,6 +994,7 @@ static int cmd_flows(int argc, char **argv)
 	parse_flows_options(argc, argv, &o);
 	printer = (struct flows_event_printer){
 		.json = o.common.json,
+		.all_netns = o.cfg.all_netns,
 		.clock_offset = monotonic_to_realtime_offset(),
 	};
 	if (o.common.json)

@@ -20,6 +20,7 @@ struct flows_opts {
 
 struct flows_event_printer {
 	bool json;
+	bool all_netns;		/* a NETNS column in text */
 	uint64_t clock_offset;
 };
 

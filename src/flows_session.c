@@ -13,6 +13,7 @@
 #include "array.h"
 #include "flows_session.h"
 #include "maps.h"
+#include "netns.h"
 #include "pins.h"
 #include "probe.h"
 #include "programs.h"
@@ -259,6 +260,7 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	skel->rodata->drop_socket = flows_drops_per_connection();
 	skel->rodata->drop_reason_given = flows_drop_reasons_given();
 	skel->rodata->filter_netns = cfg->netns;
+	skel->rodata->retrans_per_netns = cfg->counters_only;
 	skel->rodata->task_btf = has_task_btf();
 	/* Without -t these maps are never used: one entry each, not 1 MiB
 	 * and more of kernel memory. */
@@ -266,6 +268,8 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 		bpf_map__set_max_entries(skel->maps.stamps, 1);
 		bpf_map__set_max_entries(skel->maps.layers, 1);
 	}
+	if (!cfg->counters_only)
+		bpf_map__set_max_entries(skel->maps.retrans_netns, 1);
 	/* Counters only (the agent) send no records: the smallest ring buffer,
 	 * one page, keeps its 4 MiB (mapped twice, 8 MiB) out of the agent's
 	 * resident memory. */
@@ -274,53 +278,81 @@ static void configure(struct flows_bpf *skel, const struct flows_config *cfg)
 	shrink_for_tests(skel->maps.flows);
 }
 
-/* Runs an iterator once and returns all it wrote (malloc'd) in *out. */
-static ssize_t read_iterator(int link_fd, char **out)
+/* What iterator passes wrote. */
+struct pass_output {
+	char *data;
+	size_t len, cap;
+};
+
+/* Runs an iterator once, in the calling thread's network namespace, and
+ * appends all it wrote to out. Returns 0 or -errno. */
+static int append_pass(int link_fd, struct pass_output *out)
 {
-	size_t len = 0, cap = 64 << 10;
-	char *buf = malloc(cap);
 	int fd = bpf_iter_create(link_fd);
 	ssize_t n = 0;
 
-	if (fd < 0 || !buf) {
-		n = fd < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	while ((n = read(fd, buf + len, cap - len)) > 0) {
-		len += n;
-		if (len == cap) {
-			char *grown = realloc(buf, cap *= 2);
+	if (fd < 0)
+		return -errno;
+	do {
+		out->len += n;
+		if (out->len == out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 64 << 10;
+			char *grown = realloc(out->data, cap);
 
 			if (!grown) {
-				n = -ENOMEM;
-				break;
+				close(fd);
+				return -ENOMEM;
 			}
-			buf = grown;
+			out->data = grown;
+			out->cap = cap;
 		}
-	}
-	if (n < 0)
-		n = n == -ENOMEM ? n : -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		free(buf);
-		return n;
-	}
-	*out = buf;
-	return len;
+	} while ((n = read(fd, out->data + out->len, out->cap - out->len)) > 0);
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+struct each_pass {
+	int link_fd;
+	struct pass_output *out;
+};
+
+static int pass_in_netns(void *ctx)
+{
+	const struct each_pass *p = ctx;
+
+	return append_pass(p->link_fd, p->out);
+}
+
+/* Runs the connection iterator, which walks the namespace it is created
+ * in, in the session's namespaces; what it wrote goes to out (free
+ * out->data). Returns 0 or -errno. */
+static int connection_passes(const struct flows_session *s, struct pass_output *out)
+{
+	struct each_pass p = { s->conn_iter_fd, out };
+
+	*out = (struct pass_output){ 0 };
+	return s->all_netns ? netns_each(pass_in_netns, &p) : append_pass(s->conn_iter_fd, out);
 }
 
 /* Runs an iterator for what its program writes to maps. */
 static int run_iterator(int link_fd)
 {
-	char *buf;
-	ssize_t n = read_iterator(link_fd, &buf);
+	struct pass_output out = { 0 };
+	int err = append_pass(link_fd, &out);
 
-	if (n < 0)
-		return n;
-	free(buf);
-	return 0;
+	free(out.data);
+	return err;
+}
+
+/* A pass of the connection iterator for what it writes to maps. */
+static int run_connection_passes(const struct flows_session *s)
+{
+	struct pass_output out;
+	int err = connection_passes(s, &out);
+
+	free(out.data);
+	return err;
 }
 
 /* Walks every process's files to learn who owns each TCP socket. */
@@ -341,7 +373,7 @@ static int find_owners(struct flows_session *s)
 
 	if (s->skel && !s->skel->data->ownerless)
 		return 0;
-	err = run_iterator(s->conn_iter_fd);
+	err = run_connection_passes(s);
 	return err ? err : walk_owners(s);
 }
 
@@ -365,6 +397,7 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	int err;
 
 	memset(s, 0, sizeof(*s));
+	s->all_netns = cfg->all_netns;
 	s->event_fn = event_fn;
 	s->event_ctx = ctx;
 	s->skel = flows_bpf__open();
@@ -398,21 +431,25 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 	/* Connections open before the start get their entries, and with them
 	 * the retransmits they already had, from one pass (first_retransmit
 	 * in bpf/flows.bpf.c). */
-	if (cfg->counters_only && (err = run_iterator(s->conn_iter_fd))) {
+	if (cfg->counters_only && (err = run_connection_passes(s))) {
 		p_err("cannot walk the TCP connections: %s", strerror(-err));
 		flows_session_stop(s);
 	}
 	return err;
 }
 
-int flows_session_borrow(struct flows_session *s, const char *pin_dir)
+int flows_session_borrow(struct flows_session *s, const char *pin_dir, bool all_netns)
 {
 	int *const fds[] = { &s->conn_iter_fd, &s->owner_iter_fd, &s->retrans_fd,
 			     &s->untracked_fd };
-	const char *const names[] = { "flows_iter", "flows_owners", "retrans_total",
+	/* Without all_netns, the totals of the caller's namespace instead. */
+	const char *const names[] = { "flows_iter", "flows_owners",
+				      all_netns ? "retrans_total" : "retrans_netns",
 				      "untracked" };
 
 	memset(s, 0, sizeof(*s));
+	s->all_netns = all_netns;
+	s->totals_netns = all_netns ? 0 : own_netns();
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		*fds[i] = -1;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -450,18 +487,15 @@ const struct bpf_object_skeleton *flows_session_skeleton(const struct flows_sess
 static int read_open_connections(struct flows_session *s, struct flow_table *t)
 {
 	const struct flow_record *r;
-	char *buf;
-	ssize_t n;
-	int err = 0;
+	struct pass_output out;
+	int err;
 
 	if (s->skel)
 		s->skel->data->ownerless = 0;
-	n = read_iterator(s->conn_iter_fd, &buf);
-	if (n < 0)
-		return n;
-	for (r = (const void *)buf; !err && (const char *)(r + 1) <= buf + n; r++)
+	err = connection_passes(s, &out);
+	for (r = (const void *)out.data; !err && (const char *)(r + 1) <= out.data + out.len; r++)
 		err = table_add(t, r);
-	free(buf);
+	free(out.data);
 	return err;
 }
 
@@ -495,8 +529,32 @@ int flows_snapshot(struct flows_session *s, struct flow_table *t, bool keep_clos
 	return err ? err : read_open_connections(s, t);
 }
 
+/* One namespace's retransmits from the agent's retrans_netns: the sum
+ * of its per-CPU values, zero before its first. */
+static int netns_retrans_totals(int map_fd, uint32_t netns, uint64_t *totals)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct netns_retrans *v;
+	int err = 0;
+
+	if (ncpus < 0)
+		return ncpus;
+	if (!(v = calloc(ncpus, sizeof(*v))))
+		return -ENOMEM;
+	memset(totals, 0, RETRANS_KINDS * sizeof(*totals));
+	if (bpf_map_lookup_elem(map_fd, &netns, v))
+		err = errno == ENOENT ? 0 : -errno;
+	for (int cpu = 0; !err && cpu < ncpus; cpu++)
+		for (int k = 0; k < RETRANS_KINDS; k++)
+			totals[k] += v[cpu].segs[k];
+	free(v);
+	return err;
+}
+
 int flows_retrans_totals(const struct flows_session *s, uint64_t *totals)
 {
+	if (s->totals_netns)
+		return netns_retrans_totals(s->retrans_fd, s->totals_netns, totals);
 	return percpu_array_sum(s->retrans_fd, RETRANS_KINDS, totals);
 }
 

@@ -24,6 +24,8 @@ struct flows_config {
 	uint32_t netns;		/* only connections, retransmits and drops in
 				 * this network namespace (the inode number
 				 * of /proc/PID/ns/net); 0: all */
+	bool all_netns;		/* rows from every namespace (--all-netns),
+				 * with netns 0; else from the caller's */
 	bool layers;		/* time packets between layers (-t): per packet */
 	bool retrans_events;	/* a struct retrans_record per retransmit */
 	bool packets;		/* a struct packet_record per segment; with
@@ -46,6 +48,9 @@ struct flows_session {
 	int retrans_fd, untracked_fd;		/* maps */
 	struct record_reader reader;	/* not opened when reading pins */
 	struct flow_table closed;	/* closed since the last snapshot */
+	bool all_netns;		/* rows from every namespace */
+	uint32_t totals_netns;	/* reading pins: the retransmit totals of this
+				 * namespace only; 0: the agent's totals */
 	record_fn event_fn;
 	void *event_ctx;
 	uint64_t owners_walked_ns;	/* CLOCK_MONOTONIC, in the views without snapshots */
@@ -59,8 +64,10 @@ int flows_session_start(struct flows_session *s, const struct flows_config *cfg,
 /* Reads the connections of a running agent's flows collector from its
  * pins under pin_dir (pins.h) instead of loading programs: its iterators
  * and counters, with its filters; no closed connections, drops or layer
- * times. Returns 0, or -errno after printing why. */
-int flows_session_borrow(struct flows_session *s, const char *pin_dir);
+ * times. The agent counts in every network namespace: rows and retransmit
+ * totals are the caller's namespace's, or with all_netns every one's.
+ * Returns 0, or -errno after printing why. */
+int flows_session_borrow(struct flows_session *s, const char *pin_dir, bool all_netns);
 void flows_session_stop(struct flows_session *s);
 /* The loaded programs and maps, for pinning them (the agent). */
 const struct bpf_object_skeleton *flows_session_skeleton(const struct flows_session *s);

@@ -15,7 +15,7 @@ int top_conns_open(struct top_conns *c, uint32_t pid, const char *agent_pins)
 
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
-	err = agent_pins ? flows_session_borrow(&c->session, agent_pins)
+	err = agent_pins ? flows_session_borrow(&c->session, agent_pins, false)
 			 : flows_session_start(&c->session, &cfg, NULL, NULL);
 	c->started = !err;	/* a session that failed has stopped itself */
 	return err;

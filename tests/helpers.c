@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <limits.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -817,4 +822,68 @@ void collect_exchange(void *ctx, const struct http_event *e)
 
 	if (ev->n < MAX_EVENTS)
 		ev->e[ev->n++] = *e;
+}
+
+void settle(int fd)
+{
+	int queued;
+
+	for (int i = 0; i < 500; i++) {
+		if (ioctl(fd, SIOCOUTQ, &queued) || !queued)
+			return;
+		sleep_ms(10);
+	}
+}
+
+/* ---- network namespaces ---- */
+
+bool shell(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0;
+}
+
+bool enter_netns(const char *name)
+{
+	char path[128];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	err = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return !err;
+}
+
+uint32_t netns_inode(const char *ns)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+long long nstat_value(const char *ns, const char *name)
+{
+	char cmd[256], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s nstat -az %s", ns, name);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ' ')
+			v = atoll(line + strlen(name));
+	pclose(f);
+	return v;
 }

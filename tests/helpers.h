@@ -29,6 +29,9 @@ void tcp_connection(int family, int *srv, int *cli, int *acc, uint16_t *port, ui
 /* Sends all len bytes / receives exactly len bytes; returns false on error. */
 bool send_all(int fd, size_t len);
 bool recv_exactly(int fd, size_t len);
+/* Waits until everything fd sent is acknowledged (SIOCOUTQ: written, not
+ * yet acknowledged, for at most 5 s), so the counts are final. */
+void settle(int fd);
 /* Three HTTP/1.1 exchanges over one keep-alive connection (cli the client
  * end, acc the server's): GET /a and GET /b answered 200, then a POST /c
  * with a 3-byte body answered 404. */
@@ -213,5 +216,16 @@ struct sums {
 };
 
 void collect_sum(void *ctx, const struct http_sum_key *key, const struct http_sum *sum);
+
+/* ---- network namespaces, made with `ip netns add NAME` ---- */
+
+/* Runs the formatted command with /bin/sh; true when it exits 0. */
+bool shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Moves this thread into the namespace; false if it cannot. */
+bool enter_netns(const char *name);
+/* Its inode number (what flows shows as NETNS), 0 if it is gone. */
+uint32_t netns_inode(const char *ns);
+/* A counter of `nstat` (TcpRetransSegs) in the namespace; -1 if none. */
+long long nstat_value(const char *ns, const char *name);
 
 #endif

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <netdb.h>
+#include <sched.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -925,6 +926,112 @@ KTEST(agent_flows_from_agent_shows_the_connections)
 	unlink(out_path);
 	unlink(err_path);
 	close(cli), close(acc), close(listener);
+}
+
+/* The sum of the retransmit totals of flows' JSON summary record (type
+ * flows) in out; UINT64_MAX without one. */
+static uint64_t retrans_total_of(const char *out)
+{
+	static const char *const keys[] = { "retrans_fast", "retrans_timeout", "retrans_probe",
+					    "retrans_syn", "retrans_synack" };
+	const char *summary = strstr(out, "\"type\":\"flows\"");
+	uint64_t sum = 0;
+
+	for (size_t i = 0; summary && i < sizeof(keys) / sizeof(keys[0]); i++)
+		sum += json_number(summary, keys[i]);
+	return summary ? sum : UINT64_MAX;
+}
+
+/* A socket made in namespace ns, where it stays: a listener on a free
+ * port (*port) or a client connected to *port. -1 if it cannot be. */
+static int socket_in(const char *ns, bool listener, uint16_t *port)
+{
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+
+	if (home >= 0 && enter_netns(ns))
+		fd = listener ? private_listener(port) : connect_to(AF_INET, SOCK_STREAM, *port);
+	if (home >= 0 && setns(home, CLONE_NEWNET) && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (home >= 0)
+		close(home);
+	return fd;
+}
+
+/* Sends bytes from cli to port in namespace ns, the first half while the
+ * firewall drops them for a second, so that TCP retransmits; returns once
+ * all are acknowledged. */
+static void send_with_retransmits(const char *ns, int cli, uint16_t port, size_t bytes)
+{
+	fcntl(cli, F_SETFD, FD_CLOEXEC);	/* the owner is this process alone */
+	shell("ip netns exec %s iptables -A INPUT -p tcp --dport %u -j DROP", ns, port);
+	send_all(cli, bytes / 2);
+	sleep_ms(1000);	/* longer than the first timeouts (200 ms, then 400 ms) */
+	shell("ip netns exec %s iptables -F INPUT", ns);
+	send_all(cli, bytes - bytes / 2);
+	settle(cli);
+}
+
+/* flows --from-agent on a connection in a namespace of the test's (the
+ * agent counts in every one) with retransmits: without --all-netns, as
+ * flows itself, neither its row nor its retransmits; with it, the row
+ * with its namespace and exact bytes, and its retransmits in the totals. */
+KTEST(agent_flows_from_agent_all_netns)
+{
+	enum { BYTES = 20000 };
+	static char out[1 << 16];
+	char ns[32], port_arg[8], err[1024];
+	const char *const extra[] = { "--port", port_arg };
+	int listener = -1, cli = -1, acc = -1;
+	const char *line;
+	uint16_t port;
+	struct agent a;
+
+	snprintf(ns, sizeof(ns), "sockeye-an%d", getpid());
+	if (!ASSERT_TRUE(shell("ip netns add %s && ip -n %s link set lo up", ns, ns),
+			 "namespace made"))
+		return;
+	listener = socket_in(ns, true, &port);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	if (!ASSERT_TRUE(listener >= 0, "listening in the namespace") ||
+	    !ASSERT_TRUE(agent_start(&a, 2, extra), "agent up"))
+		goto out;
+	if (!ASSERT_TRUE((cli = socket_in(ns, false, &port)) >= 0, "connected in the namespace"))
+		goto stop;
+	acc = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	send_with_retransmits(ns, cli, port, BYTES);
+	ASSERT_TRUE(recv_exactly(acc, BYTES), "bytes across");
+	for (int all = 0; all < 2; all++) {
+		char *argv[] = { (char *)sockeye_path(), "flows", "--from-agent", "--pin-dir",
+				 a.pin_dir, "--json", "-c", "1", all ? "--all-netns" : NULL, NULL };
+		uint64_t retrans = nstat_value(ns, "TcpRetransSegs");
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out), err, sizeof(err)), 0, err);
+		line = flow_line(out, local_port(cli), port);
+		if (!all) {
+			ASSERT_TRUE(line == NULL, "own namespace: no row");
+			ASSERT_EQ(retrans_total_of(out), 0, "own namespace: none of the retransmits");
+			continue;
+		}
+		if (ASSERT_TRUE(line != NULL, "--all-netns: the row")) {
+			ASSERT_EQ(json_number(line, "netns"), netns_inode(ns), "its namespace");
+			ASSERT_EQ(json_number(line, "bytes_acked"), BYTES + 1, "its bytes and the SYN");
+		}
+		ASSERT_TRUE(retrans > 0, "retransmits");
+		ASSERT_EQ(retrans_total_of(out), retrans, "--all-netns: the namespace's TcpRetransSegs");
+	}
+stop:
+	ASSERT_EQ(agent_stop(&a, SIGTERM), 0, "agent: exit 0");
+	remove_pins(&a);
+out:
+	if (cli >= 0)
+		close(cli);
+	if (acc >= 0)
+		close(acc);
+	if (listener >= 0)
+		close(listener);
+	shell("ip netns del %s", ns);
 }
 
 /* Without a running agent, or one without the flows collector, flows

@@ -15,9 +15,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <netinet/tcp.h>
-#include <linux/sockios.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -40,18 +38,6 @@ static bool start_flows(struct flows_session *s, const struct flows_config *cfg)
 	return ASSERT_EQ(flows_session_start(s, cfg, NULL, NULL), 0, "session starts");
 }
 
-/* Waits until everything fd sent is acknowledged (SIOCOUTQ: written, not
- * yet acknowledged), so the counts are final. */
-static void settle(int fd)
-{
-	int queued;
-
-	for (int i = 0; i < 500; i++) {
-		if (ioctl(fd, SIOCOUTQ, &queued) || !queued)
-			return;
-		sleep_ms(10);
-	}
-}
 
 /* What `ss -ti` says of one field ("bytes_acked") of the connection from
  * sport to dport; -1 if it does not say. */
@@ -366,18 +352,6 @@ struct netns_pair {
 	bool up;
 };
 
-static bool shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static bool shell(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0;
-}
-
 static bool netns_create(struct netns_pair *n)
 {
 	int id = getpid();
@@ -401,36 +375,8 @@ static void netns_destroy(struct netns_pair *n)
 		shell("ip netns del %s; ip netns del %s", n->a, n->b);
 }
 
-static bool enter_netns(const char *name)
-{
-	char path[128];
-	int fd, err;
 
-	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	err = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return !err;
-}
 
-static long long nstat_value(const char *ns, const char *name)
-{
-	char cmd[256], line[256];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s nstat -az %s", ns, name);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ' ')
-			v = atoll(line + strlen(name));
-	pclose(f);
-	return v;
-}
 
 /* A server in namespace b that reads until EOF and writes how many bytes
  * it got to *done_fd; returns its pid and port. */
@@ -713,7 +659,8 @@ KTEST(flows_retrans_counters_only_after_blackhole)
 }
 
 /* Two sessions on one connection between namespaces a and b, one showing
- * namespace a, one the test's own (root) namespace. */
+ * what cfg says (namespace a, or every one), one the test's own (root)
+ * namespace. */
 struct two_views {
 	struct flows_session a, root;
 	uint32_t root_netns;
@@ -725,8 +672,19 @@ static bool start_two_views(void *ctx, const struct flows_config *cfg)
 	struct flows_config root = *cfg;
 
 	root.netns = v->root_netns;
+	root.all_netns = false;
 	return ASSERT_EQ(flows_session_start(&v->a, cfg, NULL, NULL), 0, "a's session") &&
 	       ASSERT_EQ(flows_session_start(&v->root, &root, NULL, NULL), 0, "root's session");
+}
+
+static void two_views_end(struct two_views *v, struct ns_conn *nc, struct flow_table *ta,
+			  struct flow_table *troot)
+{
+	flows_session_stop(&v->a);
+	flows_session_stop(&v->root);
+	ns_conn_close(nc);
+	flow_table_free(ta);
+	flow_table_free(troot);
 }
 
 static uint64_t retrans_sum(const struct flows_session *s)
@@ -775,11 +733,63 @@ KTEST(flows_one_namespace_in_rows_and_totals)
 		    "a shows it closed");
 	ASSERT_TRUE(find_flow(&troot, nc.cport, nc.port) == NULL, "the root does not");
 out:
-	flows_session_stop(&v.a);
-	flows_session_stop(&v.root);
-	ns_conn_close(&nc);
-	flow_table_free(&ta);
-	flow_table_free(&troot);
+	two_views_end(&v, &nc, &ta, &troot);
+}
+
+/* A connection between namespaces a and b with retransmits, seen from
+ * the test's own namespace (ns_conn_open leaves this thread in a). */
+static bool all_netns_conn_open(struct ns_conn *nc, struct flows_config *cfg,
+				bool (*start)(void *ctx, const struct flows_config *cfg), void *ctx,
+				size_t *sent)
+{
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	bool back;
+
+	if (!ns_conn_open(nc, cfg, start, ctx)) {
+		close(home);
+		return false;
+	}
+	back = ASSERT_EQ(setns(home, CLONE_NEWNET), 0, "back in the test's namespace");
+	close(home);
+	*sent = start_loss(nc, BLACKHOLE);
+	return back && ASSERT_TRUE(send_all(nc->fd, 50000), "sent");
+}
+
+/* --all-netns shows every namespace, in its rows and totals alike: of a
+ * connection between namespaces a and b with retransmits, the session
+ * showing the test's namespace has no row and none of the retransmits;
+ * the one showing every namespace has both ends with their exact bytes
+ * and namespaces, and the retransmits of a and b in its totals. */
+KTEST(flows_all_netns_rows_and_totals)
+{
+	struct flows_config cfg = { .all_netns = true };
+	struct two_views v = { .root_netns = own_netns() };
+	struct flow_table tall = {}, troot = {};
+	const struct flow_record *r;
+	struct ns_conn nc;
+	size_t sent = 0;
+
+	if (!all_netns_conn_open(&nc, &cfg, start_two_views, &v, &sent))
+		goto out;
+	settle(nc.fd);
+	ASSERT_EQ(flows_snapshot(&v.a, &tall, false), 0, "every namespace's snapshot");
+	ASSERT_EQ(flows_snapshot(&v.root, &troot, false), 0, "the own namespace's snapshot");
+	ASSERT_TRUE(!find_flow(&troot, nc.cport, nc.port) && !find_flow(&troot, nc.port, nc.cport),
+		    "own namespace: no row");
+	ASSERT_EQ(retrans_sum(&v.root), 0, "own namespace: none of the retransmits");
+	if (ASSERT_TRUE((r = find_flow(&tall, nc.cport, nc.port)) != NULL, "the client's row")) {
+		ASSERT_EQ(r->netns, netns_inode(nc.n.a), "the client in namespace a");
+		ASSERT_EQ(r->tcp.bytes_acked, sent + 50000 + 1, "its bytes acked, and the SYN");
+	}
+	if (ASSERT_TRUE((r = find_flow(&tall, nc.port, nc.cport)) != NULL, "the server's row")) {
+		ASSERT_EQ(r->netns, netns_inode(nc.n.b), "the server in namespace b");
+		ASSERT_EQ(r->tcp.bytes_received, sent + 50000, "its bytes received");
+	}
+	ASSERT_TRUE(retrans_sum(&v.a) > 0, "retransmits");
+	ASSERT_EQ(retrans_sum(&v.a), nstat_value(nc.n.a, "TcpRetransSegs") +
+		  nstat_value(nc.n.b, "TcpRetransSegs"), "totals: a's and b's TcpRetransSegs");
+out:
+	two_views_end(&v, &nc, &tall, &troot);
 }
 
 /* ---- the command ---- */
@@ -803,6 +813,60 @@ static int run_flows(uint16_t port, const char *a1, const char *a2, const char *
 
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	return run_capture(argv, out, len, err, sizeof(err));
+}
+
+static bool no_session(void *ctx, const struct flows_config *cfg)
+{
+	return true;
+}
+
+/* The line of out that has want, from its start; NULL if none has. */
+static const char *line_with(const char *out, const char *want)
+{
+	const char *at = strstr(out, want);
+
+	while (at && at > out && at[-1] != '\n')
+		at--;
+	return at;
+}
+
+/* The command with and without --all-netns, from the test's namespace, on
+ * a connection between namespaces a and b: without, no row and no NETNS
+ * column; with, the column and the namespace of each end, in text and in
+ * JSON, with the client's exact bytes. */
+KTEST(flows_cli_all_netns)
+{
+	static char out[65536];
+	struct flows_config cfg = {};
+	char want[128];
+	const char *line;
+	struct ns_conn nc;
+	size_t sent = 0;
+
+	if (!all_netns_conn_open(&nc, &cfg, no_session, NULL, &sent))
+		goto out;
+	settle(nc.fd);
+	snprintf(want, sizeof(want), "10.213.0.1:%u ", nc.cport);
+	ASSERT_EQ(run_flows(nc.port, "-b", "-c", "1", NULL, out, sizeof(out)), 0, "exit status");
+	ASSERT_TRUE(!strstr(out, want) && !strstr(out, "NETNS"), "own namespace: no row, no NETNS");
+	ASSERT_EQ(run_flows(nc.port, "-b", "-c", "1", "--all-netns", out, sizeof(out)), 0,
+		  "exit status, --all-netns");
+	ASSERT_TRUE(strstr(out, "PID     COMM            NETNS      LOCAL") != NULL,
+		    "the NETNS column");
+	snprintf(want, sizeof(want), "%-10u 10.213.0.1:%u ", netns_inode(nc.n.a), nc.cport);
+	ASSERT_HAS(out, want, "the client's row, in namespace a");
+	snprintf(want, sizeof(want), "%-10u 10.213.0.2:%u ", netns_inode(nc.n.b), nc.port);
+	ASSERT_HAS(out, want, "the server's row, in namespace b");
+	ASSERT_EQ(run_flows(nc.port, "--json", "-c", "1", "--all-netns", out, sizeof(out)), 0,
+		  "exit status, --all-netns --json");
+	snprintf(want, sizeof(want), "\"lport\":%u,\"raddr\":\"10.213.0.2\",\"rport\":%u,",
+		 nc.cport, nc.port);
+	if (ASSERT_TRUE((line = line_with(out, want)) != NULL, "the client's record")) {
+		ASSERT_EQ(json_number(line, "netns"), netns_inode(nc.n.a), "netns: a's");
+		ASSERT_EQ(json_number(line, "bytes_acked"), sent + 50000 + 1, "its bytes");
+	}
+out:
+	ns_conn_close(&nc);
 }
 
 KTEST(flows_cli_json)
@@ -1092,15 +1156,6 @@ static int udp_socket_in(const char *ns)
 	if (home >= 0)
 		close(home);
 	return fd;
-}
-
-static uint32_t netns_inode(const char *ns)
-{
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
 }
 
 /* Sends n datagrams of len bytes from namespace a to b's port. */
