@@ -33,10 +33,6 @@ const volatile __u8 proto_mask = PROTO_TCP_BIT | PROTO_UDP_BIT;
 
 #define SIN6_LEN_RFC2133 24	/* an IPv6 address without the scope id */
 
-/* Weak: Linux 6.1 lacks it (added in 6.2); the programs that call it are
- * then not loaded (src/events.c) and the object still loads. */
-extern void *bpf_cast_to_kern_ctx(void *ctx) __ksym __weak;
-
 /* TCP connects in flight: the connecting process, kept until SYN_SENT ends. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

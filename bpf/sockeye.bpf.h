@@ -86,6 +86,11 @@ static __always_inline void *thread_slot(void *map, const void *none, bool creat
 	return bpf_map_lookup_elem(map, &tid);
 }
 
+/* The socket of a cgroup hook's context. Weak: Linux 6.1 lacks it (added
+ * in 6.2); the programs that call it are then not loaded (KFUNC_TO_KERN in
+ * src/programs.h) and the object still loads. */
+extern void *bpf_cast_to_kern_ctx(void *ctx) __ksym __weak;
+
 static __always_inline bool is_inet(__u16 family)
 {
 	return family == AF_INET || family == AF_INET6;

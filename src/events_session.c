@@ -16,9 +16,8 @@
 
 #define TCP PROTO_TCP_BIT
 #define UDP PROTO_UDP_BIT
-/* The cgroup socket hooks reach the socket through it (Linux 6.2+); the
+/* The cgroup socket hooks reach the socket through KFUNC_TO_KERN; the
  * fexit and fentry programs beside them stand in where it is missing. */
-#define TO_KERN "bpf_cast_to_kern_ctx"
 
 static const struct hook_use event_hooks[] = {
 	{ "set_state", EV_BIT(EV_CONNECT) | EV_BIT(EV_LISTEN) | EV_BIT(EV_DISCONNECT) |
@@ -29,17 +28,17 @@ static const struct hook_use event_hooks[] = {
 	{ "error_report", EV_BIT(EV_ERROR), TCP | UDP },
 	{ "twin_forget_a", 0, TCP, true },
 	{ "twin_forget_b", 0, TCP, true },
-	{ "sock_create", EV_BIT(EV_CREATE), TCP | UDP, true, "create", TO_KERN },
+	{ "sock_create", EV_BIT(EV_CREATE), TCP | UDP, true, "create", KFUNC_TO_KERN },
 	{ "ev_create4_fx", EV_BIT(EV_CREATE), TCP | UDP, true, "create" },
 	{ "ev_create6_fx", EV_BIT(EV_CREATE), TCP | UDP, true, "create" },
-	{ "sock_release", EV_BIT(EV_CLOSE), TCP | UDP, false, "close", TO_KERN },
+	{ "sock_release", EV_BIT(EV_CLOSE), TCP | UDP, false, "close", KFUNC_TO_KERN },
 	{ "ev_release_fe", EV_BIT(EV_CLOSE), TCP | UDP, false, "close" },
-	{ "post_bind4", EV_BIT(EV_BIND), TCP | UDP, false, "bind", TO_KERN },
-	{ "post_bind6", EV_BIT(EV_BIND), TCP | UDP, false, "bind", TO_KERN },
+	{ "post_bind4", EV_BIT(EV_BIND), TCP | UDP, false, "bind", KFUNC_TO_KERN },
+	{ "post_bind6", EV_BIT(EV_BIND), TCP | UDP, false, "bind", KFUNC_TO_KERN },
 	{ "ev_bind4_fx", EV_BIT(EV_BIND), TCP | UDP, false, "bind" },
 	{ "ev_bind6_fx", EV_BIT(EV_BIND), TCP | UDP, false, "bind" },
-	{ "connect4", EV_BIT(EV_CONNECT), UDP, false, "UDP connect", TO_KERN },
-	{ "connect6", EV_BIT(EV_CONNECT), UDP, false, "UDP connect", TO_KERN },
+	{ "connect4", EV_BIT(EV_CONNECT), UDP, false, "UDP connect", KFUNC_TO_KERN },
+	{ "connect6", EV_BIT(EV_CONNECT), UDP, false, "UDP connect", KFUNC_TO_KERN },
 	{ "ev_connect_fe", EV_BIT(EV_CONNECT), UDP, false, "UDP connect" },
 	{ "exit_accept4", EV_BIT(EV_ACCEPT), TCP },
 	{ "exit_accept", EV_BIT(EV_ACCEPT), TCP },

@@ -5,10 +5,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include "format.h"
 #include "utf8.h"
 
@@ -417,6 +419,43 @@ const char *text_safe(char *buf, size_t len, const char *s)
 	}
 	buf[used] = '\0';
 	return buf;
+}
+
+/* The executables of the processes records name, by pid and comm (an
+ * exec changes both path and name), so that a stream of records costs a
+ * readlink per process, not per record; an entry older than EXE_TTL_NS is
+ * read again, so a reused pid is not named after its old process for long. */
+#define EXE_SLOTS 64
+#define EXE_TTL_NS 10000000000ULL
+static struct exe_slot {
+	uint32_t pid;
+	char comm[16];
+	uint64_t read_ns;
+	bool known;
+	char path[PATH_MAX];
+} exe_cache[EXE_SLOTS];
+
+const char *process_exe(uint32_t pid, const char *comm)
+{
+	struct exe_slot *slot = &exe_cache[pid % EXE_SLOTS];
+	uint64_t now = monotonic_now_ns();
+	char link[32];
+	ssize_t n;
+
+	if (!pid)
+		return NULL;
+	if (slot->pid == pid && !strncmp(slot->comm, comm, sizeof(slot->comm)) &&
+	    now - slot->read_ns < EXE_TTL_NS)
+		return slot->known ? slot->path : NULL;
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	n = readlink(link, slot->path, sizeof(slot->path) - 1);
+	slot->known = n > 0;
+	slot->path[slot->known ? n : 0] = '\0';
+	slot->pid = pid;
+	strncpy(slot->comm, comm, sizeof(slot->comm) - 1);
+	slot->comm[sizeof(slot->comm) - 1] = '\0';
+	slot->read_ns = now;
+	return slot->known ? slot->path : NULL;
 }
 
 struct comm_str comm_str(const char comm[16])

@@ -55,6 +55,14 @@ void format_utc_time(char *buf, size_t len, uint64_t realtime_ns);
  * strings goes through it (JSON has its own escapes: json.h). */
 const char *text_safe(char *buf, size_t len, const char *s);
 
+/* The full path of process pid's executable, as /proc/PID/exe names it,
+ * or NULL: pid 0 (no process known), or a process that ended before it
+ * was read, or one the kernel does not show. Cached by pid and comm (an
+ * exec changes both), for up to 10 seconds: a readlink per process, not
+ * per record or row. The path is the host's bytes: print it through
+ * text_safe() or JSON's escapes. */
+const char *process_exe(uint32_t pid, const char *comm);
+
 /* A record's comm (16 bytes) as text to print, through text_safe(): the
  * kernel ends it with a NUL, but a record's bytes are read as from outside. */
 struct comm_str {

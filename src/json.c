@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <linux/types.h>
 #include <sys/socket.h>
 #include "json.h"
@@ -229,46 +228,6 @@ void json_report_begin(struct json *j, const char *type, uint64_t end_ns, uint64
 {
 	json_record_begin(j, type, end_ns);
 	json_uint(j, "interval_ns", length_ns);
-}
-
-/* The executables of the processes records name, by pid and comm (an
- * exec changes both path and name), so that a stream of records costs a
- * readlink per process, not per record; an entry older than EXE_TTL_NS is
- * read again, so a reused pid is not named after its old process for long. */
-#define EXE_SLOTS 64
-#define EXE_TTL_NS 10000000000ULL
-static struct exe_slot {
-	uint32_t pid;
-	char comm[16];
-	uint64_t read_ns;
-	bool known;
-	char path[PATH_MAX];
-} exe_cache[EXE_SLOTS];
-
-/* The full path of process pid's executable, as /proc/PID/exe names it,
- * or NULL: pid 0 (no process known), or a process that ended before it
- * was read, or one the kernel does not show. */
-static const char *process_exe(uint32_t pid, const char *comm)
-{
-	struct exe_slot *slot = &exe_cache[pid % EXE_SLOTS];
-	uint64_t now = monotonic_now_ns();
-	char link[32];
-	ssize_t n;
-
-	if (!pid)
-		return NULL;
-	if (slot->pid == pid && !strncmp(slot->comm, comm, sizeof(slot->comm)) &&
-	    now - slot->read_ns < EXE_TTL_NS)
-		return slot->known ? slot->path : NULL;
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, slot->path, sizeof(slot->path) - 1);
-	slot->known = n > 0;
-	slot->path[slot->known ? n : 0] = '\0';
-	slot->pid = pid;
-	strncpy(slot->comm, comm, sizeof(slot->comm) - 1);
-	slot->comm[sizeof(slot->comm) - 1] = '\0';
-	slot->read_ns = now;
-	return slot->known ? slot->path : NULL;
 }
 
 void json_process(struct json *j, uint32_t pid, int64_t tid, const char *comm)

@@ -46,6 +46,10 @@ struct hook_use {
 	const char *kfunc;
 };
 
+/* The kfunc through which cgroup socket hooks reach the socket (Linux
+ * 6.2+), as a hook_use's kfunc. */
+#define KFUNC_TO_KERN "bpf_cast_to_kern_ctx"
+
 /* A command's BPF object and how it uses each of its programs. */
 struct program_set {
 	const char *cmd;

@@ -448,9 +448,9 @@ void format_top_header(char *buf, size_t len, const struct top_view *v,
 	char h[4][24];
 
 	number_headers(v, h);
-	snprintf(buf, len, "%7s %-9s %-*s %*s %*s %*s %*s", v->by_cgroup ? "PROCS" : "PID",
+	snprintf(buf, len, "%7s %-9s %-*s %*s %*s %*s %*s%s", v->by_cgroup ? "PROCS" : "PID",
 		 "USER", c->comm, v->by_cgroup ? "CGROUP" : "COMM", c->number, h[0], c->number,
-		 h[1], c->number, h[2], c->number, h[3]);
+		 h[1], c->number, h[2], c->number, h[3], c->exe ? "        EXE" : "");
 }
 
 /* A row's four numbers, in the order of the columns. */
@@ -480,7 +480,7 @@ void top_fit_columns(const struct top_row *rows, int n, const struct top_row *to
 		     struct top_columns *c)
 {
 	char texts[4][24];
-	int comm;
+	int comm, exe;
 
 	number_headers(v, texts);
 	c->number = widest(0, texts, 4);
@@ -488,28 +488,51 @@ void top_fit_columns(const struct top_row *rows, int n, const struct top_row *to
 		row_numbers(i < n ? &rows[i] : total, v, span_ns, texts);
 		c->number = widest(c->number, texts, 4);
 	}
-	c->comm = 0;
+	c->comm = c->exe = 0;
 	comm = width - TOP_ROW_WIDTH(*c);	/* the room left with no COMM column */
+	if (!v->by_cgroup && max_comm > TOP_COMM_WIDTH)
+		max_comm = TOP_COMM_WIDTH;
 	c->comm = comm < TOP_MIN_COMM_WIDTH ? TOP_MIN_COMM_WIDTH : comm > max_comm ? max_comm : comm;
+	exe = width - TOP_ROW_WIDTH(*c) - 1;	/* and a space before it */
+	if (!v->by_cgroup && exe >= TOP_MIN_EXE_WIDTH)
+		c->exe = exe < TOP_MAX_EXE_WIDTH ? exe : TOP_MAX_EXE_WIDTH;
 }
 
-/* The end of a long path, which names the container or service, with
- * "..." for what is cut off at its start. */
-static const char *path_tail(const char *path, int width)
+/* A host path as text to print (text_safe) in width bytes: when longer,
+ * "..." and its end, which names the program, container or service, cut
+ * at a character's start. */
+static const char *safe_tail(char *buf, size_t len, const char *path, int width)
 {
-	static char tail[PATH_MAX];
-	size_t len = strlen(path);
+	static char safe[PATH_MAX * 3 + 1];
+	size_t n = strlen(text_safe(safe, sizeof(safe), path));
+	const char *end;
 
-	if (len <= (size_t)width || width < 4)
-		return path;
-	snprintf(tail, sizeof(tail), "...%s", path + len - (width - 3));
-	return tail;
+	if (n <= (size_t)width || width < 4)
+		return text_safe(buf, len < (size_t)width + 1 ? len : (size_t)width + 1, safe);
+	/* text_safe gave valid UTF-8: a byte that continues no character
+	 * starts one. */
+	for (end = safe + n - (width - 3); (*end & 0xc0) == 0x80; end++)
+		;
+	snprintf(buf, len, "...%s", end);
+	return buf;
+}
+
+/* The path of a process row's executable in width bytes, "-" if unknown. */
+static const char *exe_text(char *buf, size_t len, const struct top_row *r, int width)
+{
+	char comm[sizeof(r->comm) + 1] = "";
+	const char *exe;
+
+	memcpy(comm, r->comm, sizeof(r->comm));
+	exe = process_exe(r->pid, comm);
+	return safe_tail(buf, len, exe ? exe : "-", width);
 }
 
 void format_top_row(char *buf, size_t len, const struct top_row *r, const char *name,
 		    const struct top_view *v, uint64_t span_ns, const struct top_columns *c)
 {
-	char numbers[4][24], first[16], shown[PATH_MAX];
+	char numbers[4][24], first[16], shown[PATH_MAX], exe[PATH_MAX];
+	const char *ended = r->ended && !name ? "  ended" : "";
 	int comm = c->comm;
 
 	row_numbers(r, v, span_ns, numbers);
@@ -517,12 +540,20 @@ void format_top_row(char *buf, size_t len, const struct top_row *r, const char *
 		snprintf(first, sizeof(first), "%7s", "");
 	else
 		snprintf(first, sizeof(first), "%7u", v->by_cgroup ? r->processes : r->pid);
-	text_safe(shown, comm + 1 < (int)sizeof(shown) ? (size_t)comm + 1 : sizeof(shown),
-		  name ? "" : v->by_cgroup ? path_tail(cgroup_path(r->cgroup_id), comm) : r->comm);
-	snprintf(buf, len, "%s %-9.9s %-*.*s %*s %*s %*s %*s%s", first,
+	if (name)
+		shown[0] = '\0';
+	else if (v->by_cgroup)
+		safe_tail(shown, sizeof(shown), cgroup_path(r->cgroup_id), comm);
+	else	/* cut at a character's end */
+		text_safe(shown, comm + 1 < (int)sizeof(shown) ? (size_t)comm + 1 : sizeof(shown),
+			  comm_str(r->comm).s);
+	exe[0] = '\0';
+	if (c->exe && !name)
+		exe_text(exe, sizeof(exe), r, c->exe);
+	snprintf(buf, len, "%s %-9.9s %-*.*s %*s %*s %*s %*s%-*s%s%s", first,
 		 name ? name : user_name(r->uid), comm, comm, shown, c->number, numbers[0],
 		 c->number, numbers[1], c->number, numbers[2], c->number, numbers[3],
-		 r->ended && !name ? "  ended" : "");
+		 exe[0] ? 7 : 0, ended, exe[0] ? " " : "", exe);
 }
 
 #define NAME_CACHE 1024

@@ -131,22 +131,31 @@ void format_amount(char *buf, size_t len, double bytes, enum top_units units);
 struct top_columns {
 	int comm;	/* COMM (or CGROUP) */
 	int number;	/* each of the four numbers */
+	int exe;	/* EXE, last, in bytes; 0: no such column */
 };
-#define TOP_COMM_WIDTH 16
+#define TOP_COMM_WIDTH 16	/* a comm has 15 characters at most */
 #define TOP_MIN_COMM_WIDTH 8
 #define TOP_NUMBER_WIDTH 13
-/* The batch output's columns: the same in every snapshot. */
-#define TOP_BATCH_COLUMNS ((struct top_columns){ TOP_COMM_WIDTH, TOP_NUMBER_WIDTH })
-/* A row's width: pid, user, comm, four numbers, "  ended". */
-#define TOP_ROW_WIDTH(c) (7 + 1 + 9 + 1 + (c).comm + 4 * (1 + (c).number) + 7)
+#define TOP_MIN_EXE_WIDTH 16	/* narrower, a path says too little */
+#define TOP_MAX_EXE_WIDTH 1024	/* a row fits in TOP_LINE_MAX bytes */
+#define TOP_LINE_MAX 2048
+/* The batch output's columns: the same in every snapshot; the path is in
+ * JSON's exe. */
+#define TOP_BATCH_COLUMNS ((struct top_columns){ TOP_COMM_WIDTH, TOP_NUMBER_WIDTH, 0 })
+/* A row's width: pid, user, comm, four numbers, "  ended"; and the EXE
+ * column, if any. */
+#define TOP_ROW_WIDTH(c) (7 + 1 + 9 + 1 + (c).comm + 4 * (1 + (c).number) + 7 + \
+			  ((c).exe ? 1 + (c).exe : 0))
 void format_top_header(char *buf, size_t len, const struct top_view *v,
 		       const struct top_columns *c);
 void format_top_row(char *buf, size_t len, const struct top_row *r, const char *name,
 		    const struct top_view *v, uint64_t span_ns, const struct top_columns *c);
 /* Columns for a screen width: the numbers as wide as the widest of the
  * rows' and the total's (or its header), COMM the rest, from
- * TOP_MIN_COMM_WIDTH up to max_comm, so that every column fits in width
- * while the numbers fit in theirs. */
+ * TOP_MIN_COMM_WIDTH up to max_comm (TOP_COMM_WIDTH for processes), so
+ * that every column fits in width while the numbers fit in theirs; for
+ * processes, what is left after that, from TOP_MIN_EXE_WIDTH on, is EXE:
+ * the path of each one's executable, its end when it is longer. */
 void top_fit_columns(const struct top_row *rows, int n, const struct top_row *total,
 		     const struct top_view *v, uint64_t span_ns, int width, int max_comm,
 		     struct top_columns *c);

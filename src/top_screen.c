@@ -9,6 +9,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <ncurses.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ static void draw_title(const struct screen *s)
 
 	mvprintw(0, 0, "sockeye top - every %gs - ", s->interval);
 	if (s->conns_open) {
-		printw("TCP connections of %u", s->conns.pid);
+		printw("connections of %u", s->conns.pid);
 		return;
 	}
 	printw("%s by %s%s - %s %s - units %s%s", v->by_cgroup ? "cgroups" : "processes",
@@ -150,7 +151,7 @@ static void draw_table(const struct screen *s, const struct top_row *rows, int n
 	const struct top_snapshot *snap = shown(s);
 	int y = TOP_LINES, bottom = LINES - 2;
 	struct top_columns columns;
-	char line[512];
+	char line[TOP_LINE_MAX];
 	struct top_row sum;
 
 	/* Filtered, the total is the rows': those that left may not match. */
@@ -198,8 +199,18 @@ static void conn_numbers(const struct top_conn *c, enum top_units units, char nu
 	format_amount(numbers[3], sizeof(numbers[3]), c->recv, units);
 }
 
+/* A connection's remote end: "*" for a UDP socket that is not connected,
+ * which may send to any peer (the send tracepoint does not say which). */
+static void format_remote(char *buf, size_t len, const struct top_conn *conn)
+{
+	if (conn->tuple.protocol == IPPROTO_UDP && !conn->tuple.dport)
+		snprintf(buf, len, "*");
+	else
+		format_endpoint(buf, len, conn->tuple.family, conn->tuple.daddr, conn->tuple.dport);
+}
+
 /* The connections of the opened process, busiest first: protocol, remote
- * end, local port, rates and bytes (sent: acknowledged by the peer). */
+ * end, local port, rates and bytes (TCP's sent: acknowledged by the peer). */
 static void draw_conns(const struct screen *s)
 {
 	const struct top_conns *c = &s->conns;
@@ -232,15 +243,18 @@ static void draw_conns(const struct screen *s)
 	for (size_t i = 0; i < c->n && y < LINES - 1; i++) {
 		const struct top_conn *conn = &c->conns[i];
 
-		format_endpoint(remote, sizeof(remote), conn->tuple.family, conn->tuple.daddr,
-				conn->tuple.dport);
+		format_remote(remote, sizeof(remote), conn);
 		conn_numbers(conn, s->view.units, numbers);
 		snprintf(line, sizeof(line), "%-5s %-*s %5u %*s %*s %*s %*s%s",
-			 conn->tuple.family == AF_INET6 ? "tcp6" : "tcp4", remote_width, remote,
+			 split_name((conn->tuple.protocol == IPPROTO_UDP) * 2 +
+				    (conn->tuple.family == AF_INET6)), remote_width, remote,
 			 conn->tuple.sport, width, numbers[0], width, numbers[1], width, numbers[2],
 			 width, numbers[3], conn->closed ? "  closed" : "");
 		mvaddnstr(y++, 0, line, COLS);
 	}
+	if (c->udp_err && y < LINES - 1)
+		mvprintw(y, 0, "UDP sockets: %s", s->agent_pins ? "shown without --from-agent only"
+				: "not counted here (no hook at socket close)");
 }
 
 static void draw_status(const struct screen *s, int rows)
@@ -256,6 +270,12 @@ static void draw_status(const struct screen *s, int rows)
 		attron(A_REVERSE);
 		printw("lost %llu send/receive calls",
 		       (unsigned long long)shown(s)->lost);
+		attroff(A_REVERSE);
+		addstr("  ");
+	}
+	if (s->conns_open && top_udp_lost(s->session)) {
+		attron(A_REVERSE);
+		printw("lost %llu UDP calls per socket", (unsigned long long)top_udp_lost(s->session));
 		attroff(A_REVERSE);
 		addstr("  ");
 	}
@@ -292,7 +312,8 @@ static const char *const help_lines[] = {
 	"  space      pause: the numbers stay until space again",
 	"  + -        refresh less often, more often",
 	"  j k        select a process (the arrow keys too)",
-	"  Enter      the selected process's TCP connections; Esc back",
+	"  Enter      the selected process's TCP connections and UDP sockets;",
+	"             Esc back",
 	"  ?  h       this help; any key closes it",
 };
 #define HELP_LINES (int)(sizeof(help_lines) / sizeof(help_lines[0]))
@@ -431,7 +452,7 @@ static void open_conns(struct screen *s)
 	mvprintw(LINES - 1, 0, "reading the connections of %u...", s->selected);
 	clrtoeol();
 	refresh();
-	s->conns_err = top_conns_open(&s->conns, s->selected, s->agent_pins);
+	s->conns_err = top_conns_open(&s->conns, s->selected, s->agent_pins, s->session);
 	if (!s->conns_err)
 		s->conns_err = top_conns_read(&s->conns);
 	clearok(curscr, TRUE);	/* what libbpf may have written to the terminal */

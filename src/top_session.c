@@ -21,6 +21,7 @@
 
 #define GIVES_BYTES 1u
 #define GIVES_AGENT 2u
+#define GIVES_UDP_SOCKETS 4u
 
 static const struct hook_use top_hooks[] = {
 	SOCK_IO_USES("top_send", "top_recv", "top", "", GIVES_BYTES, GIVES_BYTES,
@@ -28,11 +29,21 @@ static const struct hook_use top_hooks[] = {
 	/* The agent's own copies, fallbacks included. */
 	SOCK_IO_USES("agent_send", "agent_recv", "agent", "agent ", GIVES_AGENT, GIVES_AGENT,
 		     PROTO_TCP_BIT | PROTO_UDP_BIT),
+	/* When UDP sockets close, so that top can count each one's bytes. */
+	{ "top_udp_release", GIVES_UDP_SOCKETS, PROTO_UDP_BIT, false, "UDP close", KFUNC_TO_KERN },
+	{ "top_udp_release_fe", GIVES_UDP_SOCKETS, PROTO_UDP_BIT, false, "UDP close" },
 };
 
 static const char *gives_name(int bit)
 {
-	return 1u << bit == GIVES_AGENT ? "the agent's bytes per process" : "bytes per process";
+	switch (1u << bit) {
+	case GIVES_AGENT:
+		return "the agent's bytes per process";
+	case GIVES_UDP_SOCKETS:
+		return "bytes per UDP socket (connections view)";
+	default:
+		return "bytes per process";
+	}
 }
 
 const struct program_set top_programs = {
@@ -43,18 +54,31 @@ const struct program_set top_programs = {
 	.elf_bytes = top_bpf__elf_bytes,
 };
 
+/* Counting per UDP socket needs a hook at close, to forget the socket:
+ * without one (said at start, by select_programs), top counts per process
+ * only. */
+static bool udp_sockets_countable(struct top_bpf *skel)
+{
+	return !select_programs(skel->obj, &top_programs, GIVES_UDP_SOCKETS, PROTO_UDP_BIT);
+}
+
 static int start_programs(struct top_session *s, const struct sock_filters *filters,
 			  uint32_t programs)
 {
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->traffic_fd = s->lost_fd = -1;
+	s->traffic_fd = s->lost_fd = s->udp_fd = s->udp_lost_fd = -1;
 	s->skel = top_bpf__open();
 	if (!s->skel)
 		return open_failed("top");
 	set_filters(&s->skel->rodata->filter, filters);
+	s->skel->rodata->sk_id_key = socket_id_key();
 	shrink_for_tests(s->skel->maps.traffic);
+	shrink_for_tests(s->skel->maps.udp_socks);
+	if ((programs & GIVES_UDP_SOCKETS) && !udp_sockets_countable(s->skel))
+		programs &= ~GIVES_UDP_SOCKETS;
+	s->skel->rodata->count_udp_sockets = programs & GIVES_UDP_SOCKETS;
 	err = require_programs(s->skel->obj, &top_programs, programs,
 			       PROTO_TCP_BIT | PROTO_UDP_BIT);
 	if (!err)
@@ -65,12 +89,16 @@ static int start_programs(struct top_session *s, const struct sock_filters *filt
 	}
 	s->traffic_fd = bpf_map__fd(s->skel->maps.traffic);
 	s->lost_fd = bpf_map__fd(s->skel->maps.traffic_lost);
+	if (s->skel->rodata->count_udp_sockets) {
+		s->udp_fd = bpf_map__fd(s->skel->maps.udp_socks);
+		s->udp_lost_fd = bpf_map__fd(s->skel->maps.udp_socks_lost);
+	}
 	return 0;
 }
 
 int top_session_start(struct top_session *s, const struct sock_filters *filters)
 {
-	return start_programs(s, filters, GIVES_BYTES);
+	return start_programs(s, filters, GIVES_BYTES | GIVES_UDP_SOCKETS);
 }
 
 /* The grace period, shortened by tests that fill the map and cannot wait
@@ -95,6 +123,7 @@ int top_session_start_agent(struct top_session *s, const struct sock_filters *fi
 int top_session_borrow(struct top_session *s, const char *pin_dir)
 {
 	memset(s, 0, sizeof(*s));
+	s->udp_fd = s->udp_lost_fd = -1;	/* the agent counts per process only */
 	s->traffic_fd = open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic");
 	s->lost_fd = s->traffic_fd < 0 ? -1 : open_pin(pin_dir, TRAFFIC_PIN_SUBDIR, "traffic_lost");
 	if (s->lost_fd >= 0)
@@ -112,7 +141,7 @@ void top_session_stop(struct top_session *s)
 	if (!s->skel && s->lost_fd >= 0)
 		close(s->lost_fd);
 	s->skel = NULL;
-	s->traffic_fd = s->lost_fd = -1;
+	s->traffic_fd = s->lost_fd = s->udp_fd = s->udp_lost_fd = -1;
 }
 
 const struct bpf_object_skeleton *top_session_skeleton(const struct top_session *s)
@@ -203,4 +232,52 @@ uint64_t top_lost(const struct top_session *s)
 uint64_t top_skipped(const struct top_session *s)
 {
 	return s->skel ? skipped_runs(s->skel->obj) : 0;
+}
+
+int top_watch_udp(struct top_session *s, uint32_t pid)
+{
+	uint64_t key, *after = NULL;
+	struct udp_sock_stats u;
+
+	if (s->udp_fd < 0)
+		return -EOPNOTSUPP;
+	s->skel->bss->udp_sockets_pid = pid;
+	/* The sockets of the process watched before go (a call that raced the
+	 * change may have added one); the walk starts again after each. */
+	while (!bpf_map_get_next_key(s->udp_fd, after, &key)) {
+		after = &key;
+		if (!bpf_map_lookup_elem(s->udp_fd, &key, &u) && u.pid != pid) {
+			bpf_map_delete_elem(s->udp_fd, &key);
+			after = NULL;
+		}
+	}
+	return 0;
+}
+
+int top_read_udp(const struct top_session *s, uint32_t pid, struct udp_socket **socks)
+{
+	struct udp_socket *out = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t key, *after = NULL;
+	struct udp_sock_stats u;
+
+	if (s->udp_fd < 0)
+		return -EOPNOTSUPP;
+	while (!bpf_map_get_next_key(s->udp_fd, after, &key)) {
+		after = &key;
+		if (bpf_map_lookup_elem(s->udp_fd, &key, &u) || u.pid != pid)
+			continue;	/* closed since, or another process's */
+		if (!ARRAY_GROW(out, n, cap)) {
+			free(out);
+			return -ENOMEM;
+		}
+		out[n++] = (struct udp_socket){ .id = key, .stats = u };
+	}
+	*socks = out;
+	return n;
+}
+
+uint64_t top_udp_lost(const struct top_session *s)
+{
+	return s->udp_lost_fd < 0 ? 0 : percpu_counter(s->udp_lost_fd);
 }

@@ -12,6 +12,7 @@
 struct top_session {
 	struct top_bpf *skel;	/* NULL when reading an agent's maps */
 	int traffic_fd, lost_fd;
+	int udp_fd, udp_lost_fd;	/* UDP sockets' bytes; -1 when not counted */
 	uint64_t ended_grace_ns;	/* how long an ended process's row stays */
 };
 
@@ -25,7 +26,15 @@ struct process_traffic {
 	struct traffic_stats stats;
 };
 
-/* Returns 0, or -errno after printing why. */
+/* One UDP socket's bytes, keyed by its id (unique while it is open). */
+struct udp_socket {
+	uint64_t id;
+	struct udp_sock_stats stats;
+};
+
+/* Returns 0, or -errno after printing why. Can count the bytes of a
+ * process's UDP sockets (top_watch_udp) where the kernel tells when a
+ * socket closes. */
 int top_session_start(struct top_session *s, const struct sock_filters *filters);
 /* The same with the agent's copies of the programs (agent_send, agent_recv). */
 int top_session_start_agent(struct top_session *s, const struct sock_filters *filters);
@@ -52,5 +61,18 @@ uint64_t top_lost(const struct top_session *s);
 /* Runs of its own programs the kernel skipped (skipped_runs); 0 when the
  * counters are an agent's, whose sockeye_lost_events_total has them. */
 uint64_t top_skipped(const struct top_session *s);
+
+/* Counts the UDP calls of process pid per socket from now on (0: of no
+ * process), forgetting the sockets counted before. Returns 0, or
+ * -EOPNOTSUPP when the session does not count sockets (an agent's
+ * counters, or no hook at close). */
+int top_watch_udp(struct top_session *s, uint32_t pid);
+/* The open UDP sockets of the watched process pid (the one that made the
+ * first call on each since the watch began), with their bytes since then,
+ * in *socks (malloc'd, the caller frees); returns how many, or -errno
+ * (-EOPNOTSUPP as for top_watch_udp). */
+int top_read_udp(const struct top_session *s, uint32_t pid, struct udp_socket **socks);
+/* Calls on UDP sockets not counted per socket because the map was full. */
+uint64_t top_udp_lost(const struct top_session *s);
 
 #endif

@@ -283,34 +283,70 @@ uint32_t last_program_id(void)
 	return last;
 }
 
-/* Whether a process holds a perf event with a program named name loaded
- * after the program id after: how tracepoints and kprobes are attached
- * before Linux 5.15, which has no bpf_link for them. */
+/* The id of the BPF object an open file of pid is ("map_id", "prog_id"),
+ * or 0. */
+static uint32_t bpf_id_of(pid_t pid, const char *fd, const char *kind)
+{
+	char path[300], line[128], format[32];
+	unsigned int id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	snprintf(format, sizeof(format), "%s: %%u", kind);
+	f = fopen(path, "r");
+	while (f && !id && fgets(line, sizeof(line), f))
+		sscanf(line, format, &id);
+	if (f)
+		fclose(f);
+	return id;
+}
+
+/* The program an open file of pid attaches: a bpf_link's, or a perf
+ * event's (how tracepoints and kprobes are attached before Linux 5.15,
+ * which has no bpf_link for them); 0 for any other file. */
+static uint32_t attached_prog_of(pid_t pid, const char *fd)
+{
+	__u32 prog_id = 0, type, len = 0;
+	__u64 offset, addr;
+
+	if (bpf_id_of(pid, fd, "link_id"))
+		return bpf_id_of(pid, fd, "prog_id");
+	if (bpf_task_fd_query(pid, atoi(fd), 0, NULL, &len, &prog_id, &type, &offset, &addr))
+		return 0;
+	return prog_id;
+}
+
+/* Whether process pid holds a link or perf event of a program named name
+ * loaded after the program id after. */
+static bool pid_attached(pid_t pid, const char *name, uint32_t after)
+{
+	char path[64];
+	struct dirent *f;
+	bool found = false;
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	if (pid <= 0 || !(fds = opendir(path)))
+		return false;
+	while (!found && (f = readdir(fds))) {
+		uint32_t prog_id = f->d_name[0] == '.' ? 0 : attached_prog_of(pid, f->d_name);
+
+		found = prog_id > after && prog_named(prog_id, name);
+	}
+	closedir(fds);
+	return found;
+}
+
+/* Whether a process holds a perf event or link with a program named name
+ * loaded after the program id after, for kernels before 5.15. */
 static bool perf_attached(const char *name, uint32_t after)
 {
 	DIR *procs = opendir("/proc");
 	struct dirent *p;
 	bool found = false;
 
-	while (procs && !found && (p = readdir(procs))) {
-		char path[64];
-		DIR *fds;
-		struct dirent *f;
-		int pid = atoi(p->d_name);
-
-		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-		if (pid <= 0 || !(fds = opendir(path)))
-			continue;
-		while (!found && (f = readdir(fds))) {
-			__u32 prog_id = 0, type, len = 0;
-			__u64 offset, addr;
-
-			found = !bpf_task_fd_query(pid, atoi(f->d_name), 0, NULL, &len, &prog_id,
-						   &type, &offset, &addr) &&
-				prog_id > after && prog_named(prog_id, name);
-		}
-		closedir(fds);
-	}
+	while (procs && !found && (p = readdir(procs)))
+		found = pid_attached(atoi(p->d_name), name, after);
 	if (procs)
 		closedir(procs);
 	return found;
@@ -359,17 +395,28 @@ bool wait_for_attach(const char *name, uint32_t after, int ms)
 	return false;
 }
 
+bool wait_for_attach_by(pid_t pid, const char *name, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 20) {
+		if (pid_attached(pid, name, 0))
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
 static int run_with_traffic(char *const argv[], const char *attach_prog,
 			    void (*traffic)(void *ctx), void *ctx, char *out, size_t len,
 			    bool stop_after)
 {
 	char path[] = "/tmp/sockeye-test-outXXXXXX";
 	int fd = mkstemp(path), status;
-	uint32_t before = last_program_id();
 	pid_t pid = spawn(argv, path);
 	ssize_t n;
 
-	if (wait_for_attach(attach_prog, before, ATTACH_WAIT_MS)) {
+	/* Its own programs: another sockeye (a test's, or the host's) may
+	 * attach programs of the same names meanwhile. */
+	if (wait_for_attach_by(pid, attach_prog, ATTACH_WAIT_MS)) {
 		traffic(ctx);
 		if (stop_after) {
 			sleep_ms(500);	/* the last records on their way */
@@ -566,24 +613,6 @@ bool map_has_key(int fd, const void *key, size_t key_size)
 		prev = cur;
 	}
 	return false;
-}
-
-/* The id of the BPF object an open file of pid is ("map_id", "prog_id"),
- * or 0. */
-static uint32_t bpf_id_of(pid_t pid, const char *fd, const char *kind)
-{
-	char path[300], line[128], format[32];
-	unsigned int id = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	snprintf(format, sizeof(format), "%s: %%u", kind);
-	f = fopen(path, "r");
-	while (f && !id && fgets(line, sizeof(line), f))
-		sscanf(line, format, &id);
-	if (f)
-		fclose(f);
-	return id;
 }
 
 uint64_t lost_records_of(pid_t pid)

@@ -79,6 +79,9 @@ int sockeye_watching_me(const char *cmd, const char *mode, const char *attach_pr
 #define SETTLE_WAIT_MS 30000
 /* Waits up to ms for a program of this name to be attached (have a link). */
 bool wait_for_attach(const char *name, uint32_t after, int ms);
+/* Waits up to ms for process pid to hold a link (or, before Linux 5.15,
+ * a perf event) of a program of this name: its own, not another's. */
+bool wait_for_attach_by(pid_t pid, const char *name, int ms);
 /* Waits up to ms for no program of this name to be loaded: the kernel
  * frees tracing programs after an RCU grace period, a little after their
  * last reference closed, longer on a busy machine. */

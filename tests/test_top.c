@@ -22,6 +22,7 @@
 #include "test.h"
 #include "helpers.h"
 #include "probe.h"
+#include "top_conns.h"
 #include "top_model.h"
 
 /* top's program attached last, under each kind of hook: once it is, top
@@ -309,6 +310,298 @@ KTEST(top_counts_ipv4_mapped_peers_as_ipv4)
 		}
 	}
 	free(rows);
+	top_session_stop(&s);
+}
+
+/* ---- a process's UDP sockets, as its connections view reads them ---- */
+
+enum { UDP_SOCKS = 4, UDP_PEERS = 2 };
+
+/* The test's receivers, two per family, which echo every datagram, and a
+ * child's UDP sockets, opened before the fork: connected over IPv4 and
+ * IPv6 (to one receiver), and unconnected over each (sendto to both): each
+ * sends count datagrams of size bytes to each of its peers. */
+struct udp_plan {
+	int rx[UDP_SOCKS], tx[UDP_SOCKS];
+	uint16_t rx_port[UDP_SOCKS], tx_port[UDP_SOCKS];
+	int count[UDP_SOCKS];
+	size_t size[UDP_SOCKS];
+};
+
+static const int udp_family[UDP_SOCKS] = { AF_INET, AF_INET6, AF_INET, AF_INET6 };
+static const bool udp_connected[UDP_SOCKS] = { true, true, false, false };
+
+/* The receivers socket i sends to: rx[0] and rx[1] are IPv4's, rx[2] and
+ * rx[3] IPv6's; a connected socket sends to the first only. */
+static int udp_peer(int i, int k)
+{
+	int first = udp_family[i] == AF_INET ? 0 : 2;
+
+	return k == 0 ? first : udp_connected[i] ? -1 : first + 1;
+}
+
+static uint64_t udp_bytes(const struct udp_plan *p, int i)
+{
+	return p->count[i] * p->size[i] * (udp_connected[i] ? 1 : UDP_PEERS);
+}
+
+static bool udp_plan_open(struct udp_plan *p, const int *count, const size_t *size)
+{
+	struct timeval wait = { .tv_sec = 5 };
+
+	for (int i = 0; i < UDP_SOCKS; i++)
+		p->rx[i] = p->tx[i] = -1;
+	for (int i = 0; i < UDP_SOCKS; i++) {
+		p->count[i] = count[i];
+		p->size[i] = size[i];
+		p->rx[i] = bound_socket(i < 2 ? AF_INET : AF_INET6, SOCK_DGRAM, false, &p->rx_port[i]);
+		if (p->rx[i] < 0)
+			return false;
+		setsockopt(p->rx[i], SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+	}
+	for (int i = 0; i < UDP_SOCKS; i++) {
+		p->tx[i] = udp_connected[i] ? connect_to(udp_family[i], SOCK_DGRAM,
+							 p->rx_port[udp_peer(i, 0)])
+					    : bound_socket(udp_family[i], SOCK_DGRAM, false,
+							   &p->tx_port[i]);
+		if (p->tx[i] < 0)
+			return false;
+		p->tx_port[i] = local_port(p->tx[i]);
+		setsockopt(p->tx[i], SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+	}
+	return true;
+}
+
+static void udp_plan_close(struct udp_plan *p, bool tx_only)
+{
+	for (int i = 0; i < UDP_SOCKS; i++) {
+		if (p->tx[i] >= 0)
+			close(p->tx[i]);
+		if (!tx_only && p->rx[i] >= 0)
+			close(p->rx[i]);
+		p->tx[i] = -1;
+	}
+}
+
+/* A datagram to itself, from a socket of its own: a row in top for a
+ * process whose connections are then opened, with no byte on the plan's
+ * sockets. */
+static bool udp_to_self(void)
+{
+	uint16_t port;
+	int fd = bound_socket(AF_INET, SOCK_DGRAM, false, &port);
+	struct sockaddr_storage to;
+	socklen_t len = loopback(AF_INET, port, &to);
+	char byte = 'x';
+	bool ok = fd >= 0 && sendto(fd, &byte, 1, 0, (struct sockaddr *)&to, len) == 1 &&
+		  recv(fd, &byte, 1, 0) == 1;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* The child: after a first go, a datagram to itself; after a second, it
+ * sends the plan's datagrams, reads every echo, then lingers with its
+ * sockets open until killed. */
+static void udp_plan_child(int go, const void *arg)
+{
+	const struct udp_plan *p = arg;
+	char buf[2048] = { 0 }, byte;
+
+	if (read(go, &byte, 1) != 1 || !udp_to_self() || read(go, &byte, 1) != 1)
+		_exit(1);
+	for (int i = 0; i < UDP_SOCKS; i++)
+		for (int k = 0; k < UDP_PEERS && udp_peer(i, k) >= 0; k++)
+			for (int n = 0; n < p->count[i]; n++) {
+				struct sockaddr_storage to;
+				socklen_t len = loopback(udp_family[i], p->rx_port[udp_peer(i, k)], &to);
+				ssize_t sent = udp_connected[i] ? send(p->tx[i], buf, p->size[i], 0)
+					: sendto(p->tx[i], buf, p->size[i], 0, (struct sockaddr *)&to, len);
+
+				if (sent != (ssize_t)p->size[i])
+					_exit(1);
+			}
+	for (int i = 0; i < UDP_SOCKS; i++)
+		for (uint64_t got = 0; got < udp_bytes(p, i);) {
+			ssize_t n = recv(p->tx[i], buf, sizeof(buf), 0);
+
+			if (n <= 0)
+				_exit(1);
+			got += n;
+		}
+	pause();
+}
+
+/* The test's side: each receiver echoes what it is sent, until it has had
+ * every datagram meant for it. */
+static bool udp_plan_echo(const struct udp_plan *p)
+{
+	char buf[2048];
+
+	for (int r = 0; r < UDP_SOCKS; r++) {
+		int expected = 0;
+
+		for (int i = 0; i < UDP_SOCKS; i++)
+			for (int k = 0; k < UDP_PEERS; k++)
+				expected += udp_peer(i, k) == r ? p->count[i] : 0;
+		for (int n = 0; n < expected; n++) {
+			struct sockaddr_storage from;
+			socklen_t len = sizeof(from);
+			ssize_t got = recvfrom(p->rx[r], buf, sizeof(buf), 0, (struct sockaddr *)&from,
+					       &len);
+
+			if (got <= 0 || sendto(p->rx[r], buf, got, 0, (struct sockaddr *)&from, len) != got)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* The row of the UDP socket on local port port, or NULL. */
+static const struct top_conn *udp_row(const struct top_conns *c, uint16_t port)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->conns[i].tuple.protocol == IPPROTO_UDP && c->conns[i].tuple.sport == port)
+			return &c->conns[i];
+	return NULL;
+}
+
+/* Reads c until the UDP socket on port has moved bytes each way, for up
+ * to SETTLE_WAIT_MS (the echoes may still be on their way). */
+static const struct top_conn *udp_row_when(struct top_conns *c, uint16_t port, uint64_t bytes)
+{
+	const struct top_conn *row = NULL;
+
+	for (int waited = 0; waited < SETTLE_WAIT_MS; waited += 100) {
+		if (top_conns_read(c))
+			return NULL;
+		row = udp_row(c, port);
+		if (row && row->sent >= bytes && row->recv >= bytes)
+			break;
+		sleep_ms(100);
+	}
+	return row;
+}
+
+/* Socket i's row: its family and port, its peer (a connected socket's
+ * receiver, or none), and exactly the bytes it sent and had echoed. */
+static void check_udp_row(struct top_conns *c, const struct udp_plan *p, int i)
+{
+	const struct top_conn *row = udp_row_when(c, p->tx_port[i], udp_bytes(p, i));
+	int family = udp_family[i];
+
+	if (!ASSERT_TRUE(row != NULL, "a row for the child's UDP socket"))
+		return;
+	ASSERT_EQ(row->tuple.family, family, "its family");
+	ASSERT_EQ(row->tuple.dport, udp_connected[i] ? p->rx_port[udp_peer(i, 0)] : 0,
+		  "its peer's port (none when not connected)");
+	if (udp_connected[i])
+		ASSERT_TRUE(!memcmp(row->tuple.daddr, loopback_bytes(family),
+				    family == AF_INET ? 4 : 16), "its peer's address");
+	ASSERT_EQ(row->sent, udp_bytes(p, i), "bytes sent");
+	ASSERT_EQ(row->recv, udp_bytes(p, i), "bytes received");
+}
+
+/* A child's four UDP sockets (connected and not, IPv4 and IPv6) in its
+ * connections, opened before it sends, read as the view reads them: each
+ * with its port, its peer and exactly its bytes each way. */
+KTEST(top_conns_show_udp_sockets_with_exact_bytes)
+{
+	static const int count[UDP_SOCKS] = { 3, 2, 4, 5 };
+	static const size_t size[UDP_SOCKS] = { 100, 200, 50, 30 };
+	struct child children[2] = {};
+	struct sock_filters filters = {};
+	struct top_conns child = {};
+	struct udp_plan plan;
+	struct top_session s;
+
+	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
+		return;
+	if (!ASSERT_TRUE(udp_plan_open(&plan, count, size), "sockets open") ||
+	    !ASSERT_TRUE(fork_child(&children[0], udp_plan_child, &plan), "child started"))
+		goto out;
+	udp_plan_close(&plan, true);	/* the child's now */
+	if (!ASSERT_EQ(top_conns_open(&child, children[0].pid, NULL, &s), 0, "child's connections"))
+		goto out;
+	go(children);
+	go(children);
+	if (!ASSERT_TRUE(udp_plan_echo(&plan), "datagrams echoed"))
+		goto out;
+	for (int i = 0; i < UDP_SOCKS; i++)
+		check_udp_row(&child, &plan, i);
+	ASSERT_EQ(child.n, UDP_SOCKS, "no other row");
+	ASSERT_EQ(top_udp_lost(&s), 0, "no socket lost");
+out:
+	top_conns_close(&child);
+	end_children(children, true);
+	udp_plan_close(&plan, false);
+	top_session_stop(&s);
+}
+
+/* A process's UDP sockets are counted only while it is watched, from the
+ * watch on, and a closed one leaves the session's map. */
+KTEST(top_counts_udp_sockets_of_the_watched_process_until_closed)
+{
+	struct sock_filters filters = {};
+	struct udp_socket *socks = NULL;
+	struct top_session s;
+	uint16_t port;
+	int rx, tx = -1, n;
+
+	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts"))
+		return;
+	rx = bound_socket(AF_INET, SOCK_DGRAM, false, &port);
+	tx = connect_to(AF_INET, SOCK_DGRAM, port);
+	if (!ASSERT_TRUE(rx >= 0 && tx >= 0 && send(tx, "xy", 2, 0) == 2, "datagram sent"))
+		goto out;
+	ASSERT_EQ(top_read_udp(&s, getpid(), &socks), 0, "not watched: not counted");
+	free(socks);
+	ASSERT_EQ(top_watch_udp(&s, getpid()), 0, "watched");
+	if (!ASSERT_EQ(send(tx, "x", 1, 0), 1, "datagram sent"))
+		goto out;
+	n = top_read_udp(&s, getpid(), &socks);
+	if (ASSERT_EQ(n, 1, "the sender, before close"))
+		ASSERT_EQ(socks[0].stats.bytes[DIR_SENT], 1, "its byte since the watch");
+	free(socks);
+	close(tx);
+	tx = -1;
+	for (int waited = 0; waited < SETTLE_WAIT_MS && n; waited += 100, sleep_ms(100)) {
+		n = top_read_udp(&s, getpid(), &socks);
+		free(socks);
+	}
+	ASSERT_EQ(n, 0, "none after close");
+out:
+	if (tx >= 0)
+		close(tx);
+	close(rx);
+	top_session_stop(&s);
+}
+
+/* With room for two UDP sockets, a third one's call is counted as lost
+ * (the test's own sockets only: the pid filter keeps others out). */
+KTEST(top_counts_udp_sockets_beyond_the_map_as_lost)
+{
+	struct sock_filters filters = { .pid = getpid() };
+	struct udp_socket *socks = NULL;
+	struct top_session s;
+	uint16_t port;
+	int rx = bound_socket(AF_INET, SOCK_DGRAM, false, &port), tx[3];
+
+	setenv("SOCKEYE_MAX_ENTRIES", "2", 1);
+	if (!ASSERT_EQ(top_session_start(&s, &filters), 0, "session starts") ||
+	    !ASSERT_EQ(top_watch_udp(&s, getpid()), 0, "watched"))
+		return;
+	for (int i = 0; i < 3; i++) {
+		tx[i] = connect_to(AF_INET, SOCK_DGRAM, port);
+		ASSERT_EQ(send(tx[i], "x", 1, 0), 1, "datagram sent");
+	}
+	ASSERT_EQ(top_read_udp(&s, getpid(), &socks), 2, "two sockets counted");
+	ASSERT_EQ(top_udp_lost(&s), 1, "the third's call lost, and counted");
+	free(socks);
+	for (int i = 0; i < 3; i++)
+		close(tx[i]);
+	close(rx);
 	top_session_stop(&s);
 }
 
@@ -678,7 +971,10 @@ static bool tmux_top_start(struct tmux_top *t, struct child *children, int cols,
 	snprintf(t->session, sizeof(t->session), "sockeye-test-%d", getpid());
 	snprintf(width, sizeof(width), "%d", cols);
 	snprintf(height, sizeof(height), "%d", rows);
-	snprintf(command, sizeof(command), "%s top -i %s --cgroup %s %s; echo EXIT=$?; sleep 60",
+	/* A UTF-8 locale: the screen shows the characters text_safe made of
+	 * a host's bytes, as a user's terminal would. */
+	snprintf(command, sizeof(command),
+		 "LC_ALL=C.UTF-8 %s top -i %s --cgroup %s %s; echo EXIT=$?; sleep 60",
 		 sockeye_path(), interval, t->rel, args);
 	t->started = ASSERT_EQ(tmux((const char *[]){ "new-session", "-d", "-s", t->session, "-x",
 						      width, "-y", height, command, NULL }, NULL, 0),
@@ -957,7 +1253,7 @@ KTEST(top_screen_enter_shows_a_process_connections)
 	snprintf(pid, sizeof(pid), "%d", children[0].pid);
 	tmux((const char *[]){ "send-keys", "-t", t.session, "/", pid, "Enter", "j", "Enter",
 			       NULL }, NULL, 0);
-	snprintf(words, sizeof(words), "sockeye top - every 0.5s - TCP connections of %s", pid);
+	snprintf(words, sizeof(words), "sockeye top - every 0.5s - connections of %s", pid);
 	ASSERT_TRUE(screen_shows(t.session, words, 10000), "Enter: the connections' view");
 	screen_after(t.session, NULL, screen, sizeof(screen));
 	ASSERT_TRUE(line_words(screen, "PROTO ", "PROTO REMOTE LPORT SENT/s RECV/s SENT RECV"),
@@ -978,6 +1274,187 @@ out:
 	close(listener);
 }
 
+/* The line of a screen whose first word is proto and third is port (the
+ * local port of the connections view), copied into line ("" if none). */
+static const char *conn_line(const char *screen, const char *proto, uint16_t port,
+			     char line[512])
+{
+	char want[16], buf[512], *words[3];
+
+	snprintf(want, sizeof(want), "%u", port);
+	*line = '\0';
+	for (const char *at = screen; *at; at = *at ? at + 1 : at) {
+		const char *end = strchrnul(at, '\n');
+
+		snprintf(line, 512, "%.*s", (int)(end - at), at);
+		if (split_words(line, buf, sizeof(buf), words, 3) == 3 &&
+		    !strcmp(words[0], proto) && !strcmp(words[2], want))
+			return line;
+		at = end;
+	}
+	*line = '\0';
+	return line;
+}
+
+/* Enter on a child with four UDP sockets (those of
+ * top_conns_show_udp_sockets_with_exact_bytes), which then sends, shows
+ * each at 80x24, in byte units: udp4 or udp6, the connected ones' peer,
+ * "*" for the others, its local port and exactly its bytes sent and
+ * received. */
+KTEST(top_screen_enter_shows_a_process_udp_sockets)
+{
+	static const int count[UDP_SOCKS] = { 3, 2, 4, 5 };
+	static const size_t size[UDP_SOCKS] = { 100, 200, 50, 30 };
+	static char screen[16384];
+	struct child children[2] = {};
+	struct tmux_top t = { .children = children };
+	struct udp_plan plan;
+	char pid[16], words[128], remote[64], line[512];
+
+	if (!ASSERT_TRUE(udp_plan_open(&plan, count, size), "sockets open") ||
+	    !ASSERT_TRUE(fork_child(&children[0], udp_plan_child, &plan), "child started"))
+		goto out;
+	udp_plan_close(&plan, true);
+	if (!tmux_top_start(&t, children, 80, 24, "0.5", ""))
+		goto out;
+	go(children);	/* a row to select */
+	if (!ASSERT_TRUE(screen_until(t.session, children[0].pid, "", screen, sizeof(screen),
+				      5000), "the child's row"))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", children[0].pid);
+	tmux((const char *[]){ "send-keys", "-t", t.session, "m", "m", "m", "/", pid, "Enter", "j",
+			       "Enter", NULL }, NULL, 0);
+	snprintf(words, sizeof(words), "connections of %s", pid);
+	if (!ASSERT_TRUE(screen_shows(t.session, words, 10000), "Enter: the connections' view"))
+		goto out;
+	go(children);	/* the plan's datagrams */
+	if (!ASSERT_TRUE(udp_plan_echo(&plan), "datagrams echoed"))
+		goto out;
+	sleep_ms(1200);	/* an interval or two: the echoes counted */
+	screen_after(t.session, NULL, screen, sizeof(screen));
+	for (int i = 0; i < UDP_SOCKS; i++) {
+		const char *proto = udp_family[i] == AF_INET ? "udp4" : "udp6";
+		unsigned long long bytes = udp_bytes(&plan, i);
+
+		if (udp_connected[i])
+			snprintf(remote, sizeof(remote), udp_family[i] == AF_INET ? "127.0.0.1:%u"
+						: "[::1]:%u", plan.rx_port[udp_peer(i, 0)]);
+		else
+			snprintf(remote, sizeof(remote), "*");
+		snprintf(words, sizeof(words), "%s %s %u", proto, remote, plan.tx_port[i]);
+		conn_line(screen, proto, plan.tx_port[i], line);
+		if (!ASSERT_TRUE(words_begin(line, words), "the socket: protocol, peer, port"))
+			printf("    line: %s\n    want: %s\n", line, words);
+		snprintf(words, sizeof(words), "%llu %llu", bytes, bytes);
+		if (!ASSERT_TRUE(words_end(line, words, false), "its bytes sent and received"))
+			printf("    line: %s\n    want: ... %s\n", line, words);
+	}
+	ASSERT_HAS(screen, "\n4 connections  Esc back", "only those");
+out:
+	tmux_top_end(&t);
+	udp_plan_close(&plan, false);
+}
+
+/* A shell at a path of hostile bytes: after the go, it connects to the
+ * port of the listener arg points to, sends a few bytes and waits, as one
+ * process (bash's /dev/tcp). */
+struct hostile_shell {
+	char path[256];
+	uint16_t port;
+};
+
+static void hostile_shell(int go, const void *arg)
+{
+	const struct hostile_shell *h = arg;
+	char byte, script[160];
+
+	if (read(go, &byte, 1) != 1)
+		_exit(1);
+	snprintf(script, sizeof(script),
+		 "exec 3<>/dev/tcp/127.0.0.1/%u && printf hello >&3 && read -t 60 x <&3", h->port);
+	execl(h->path, "sh", "-c", script, (char *)NULL);
+	_exit(1);
+}
+
+/* Copies a file to path, executable. */
+static bool copy_executable(const char *from, const char *path)
+{
+	static char buf[1 << 16];
+	int in = open(from, O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	bool ok = in >= 0 && out >= 0;
+	ssize_t n;
+
+	while (ok && (n = read(in, buf, sizeof(buf))) > 0)
+		ok = write(out, buf, n) == n;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		ok = !close(out) && ok;
+	return ok;
+}
+
+/* Whether a line ends with text. */
+static bool ends_with(const char *line, const char *text)
+{
+	size_t n = strlen(line), m = strlen(text);
+
+	return n >= m && !strcmp(line + n - m, text);
+}
+
+/* At 200 columns each process's row ends with the path of its executable:
+ * the test's own binary for a forked child, and for a shell copied to a
+ * path with a newline, a quote and an invalid byte, that path with '?',
+ * the quote and U+FFFD in their place, on its one line. */
+KTEST(top_screen_shows_exe_paths_in_spare_width)
+{
+	static char screen[16384];
+	static struct hostile_shell shell;
+	struct child children[3] = {};
+	struct tmux_top t = { .children = children };
+	char dir[] = "/tmp/sockeye-test-exeXXXXXX", self[PATH_MAX], shown[512], line[512];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int listener, acc[2] = { -1, -1 };
+
+	if (access("/bin/bash", X_OK))
+		test_skip("bash is not installed");
+	listener = bound_socket(AF_INET, SOCK_STREAM, true, &shell.port);
+	self[n > 0 ? n : 0] = '\0';
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "directory made"))
+		goto out;
+	snprintf(shell.path, sizeof(shell.path), "%s/b\nq\"\xffsh", dir);
+	if (!ASSERT_TRUE(listener >= 0 && copy_executable("/bin/bash", shell.path), "shell copied") ||
+	    !ASSERT_TRUE(fork_child(&children[0], steady_sender, &shell.port) &&
+			 fork_child(&children[1], hostile_shell, &shell), "children started") ||
+	    !tmux_top_start(&t, children, 200, 30, "0.5", ""))
+		goto out;
+	go(children);
+	acc[0] = accept(listener, NULL, NULL);
+	acc[1] = accept(listener, NULL, NULL);
+	if (!ASSERT_TRUE(screen_until(t.session, children[0].pid, self, screen, sizeof(screen),
+				      5000), "the child's row"))
+		printf("%s", screen);
+	ASSERT_TRUE(line_words(screen, "    PID ", "PID USER COMM SENT/s RECV/s SENT RECV EXE"),
+		    "the EXE header");
+	ASSERT_TRUE(ends_with(pid_line(screen, children[0].pid, line), self),
+		    "the forked child: the test's binary");
+	snprintf(shown, sizeof(shown), "%s/b?q\"\xef\xbf\xbdsh", dir);
+	if (!ASSERT_TRUE(screen_until(t.session, children[1].pid, shown, screen, sizeof(screen),
+				      5000), "the shell's row ends with its path, made safe"))
+		printf("%s", screen);
+	ASSERT_TRUE(ends_with(pid_line(screen, children[1].pid, line), shown),
+		    "the path last on the row");
+out:
+	tmux_top_end(&t);
+	for (int i = 0; i < 2; i++)
+		if (acc[i] >= 0)
+			close(acc[i]);
+	if (listener >= 0)
+		close(listener);
+	if (shell.path[0])
+		unlink(shell.path);
+	rmdir(dir);
+}
+
 /* `sockeye` alone runs top: into a file it prints text snapshots, and
  * Ctrl-C ends it with status 0 and its programs gone. */
 KTEST(top_is_the_default_command)
@@ -989,7 +1466,7 @@ KTEST(top_is_the_default_command)
 	pid_t pid = spawn(argv, path);
 	ssize_t n;
 
-	if (ASSERT_TRUE(wait_for_attach(TOP_LAST, before, ATTACH_WAIT_MS), "top's programs attached")) {
+	if (ASSERT_TRUE(wait_for_attach_by(pid, TOP_LAST, ATTACH_WAIT_MS), "top's programs attached")) {
 		sleep_ms(1200);	/* one snapshot */
 		kill(pid, SIGINT);
 	}
