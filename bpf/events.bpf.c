@@ -73,8 +73,9 @@ static __always_inline bool wanted(enum event_kind kind, __u8 protocol)
 
 /* Filters and sends one record. The caller read the tuple, and patched it
  * where it knows better (new TCP state, UDP connect's destination, a reset
- * sent for no socket); sk, when there is one, gives the buffer sizes. */
-static __always_inline void emit(enum event_kind kind, const struct sock *sk,
+ * sent for no socket); sk, when there is one, gives the buffer sizes.
+ * typed: sk may be loaded from directly (LOAD in sockeye.bpf.h). */
+static __always_inline void emit(enum event_kind kind, const struct sock *sk, bool typed,
 				 const struct sock_tuple *tuple, __u64 cookie,
 				 const struct sock_owner *owner, __s32 result, __u8 arg)
 {
@@ -94,16 +95,16 @@ static __always_inline void emit(enum event_kind kind, const struct sock *sk,
 	e->kind = kind;
 	e->arg = arg;
 	if (sk) {
-		e->rcvbuf = BPF_CORE_READ(sk, sk_rcvbuf);
-		e->sndbuf = BPF_CORE_READ(sk, sk_sndbuf);
+		e->rcvbuf = LOAD(typed, sk, sk_rcvbuf);
+		e->sndbuf = LOAD(typed, sk, sk_sndbuf);
 	}
 	submit_record(e);
 }
 
 /* An event of a socket: read its tuple, attribute it (to the current
  * process, or on the packet path to the socket's recorded owner), send it. */
-static __always_inline void emit_sock(enum event_kind kind, const struct sock *sk, __u64 cookie,
-				      bool in_process, __s32 result, __u8 arg)
+static __always_inline void emit_sock(enum event_kind kind, const struct sock *sk, bool typed,
+				      __u64 cookie, bool in_process, __s32 result, __u8 arg)
 {
 	struct sock_tuple tuple = {};
 	struct sock_owner owner = {};
@@ -112,26 +113,27 @@ static __always_inline void emit_sock(enum event_kind kind, const struct sock *s
 	 * their event is not asked for. */
 	if (!kind_wanted(kind))
 		return;
-	read_tuple(sk, &tuple);
+	read_tuple_of(sk, &tuple, typed);
 	if (!is_inet(tuple.family) || !wanted(kind, tuple.protocol))
 		return;
 	if (in_process)
 		current_owner(&owner);
 	else
 		lookup_owner(cookie, &owner);
-	emit(kind, sk, &tuple, cookie, &owner, result, arg);
+	emit(kind, sk, typed, &tuple, cookie, &owner, result, arg);
 }
 
+/* The two for a typed sk, which most hooks give. */
 static __always_inline void emit_current(enum event_kind kind, const struct sock *sk,
 					 __u64 cookie, __s32 result, __u8 arg)
 {
-	emit_sock(kind, sk, cookie, true, result, arg);
+	emit_sock(kind, sk, true, cookie, true, result, arg);
 }
 
 static __always_inline void emit_owned(enum event_kind kind, const struct sock *sk,
 				       __u64 cookie, __s32 result, __u8 arg)
 {
-	emit_sock(kind, sk, cookie, false, result, arg);
+	emit_sock(kind, sk, true, cookie, false, result, arg);
 }
 
 /* The state-change tracepoint fires before the new state is stored: the
@@ -144,11 +146,11 @@ static __always_inline void emit_transition(enum event_kind kind, const struct s
 
 	if (!kind_wanted(kind))
 		return;
-	read_tuple(sk, &tuple);
+	read_tuple_typed(sk, &tuple);
 	if (!is_inet(tuple.family) || !wanted(kind, tuple.protocol))
 		return;
 	tuple.state = newstate;
-	emit(kind, sk, &tuple, cookie, owner, result, oldstate);
+	emit(kind, sk, true, &tuple, cookie, owner, result, oldstate);
 }
 
 /* tcp_disconnect() (connect(AF_UNSPEC), shutdown of a listener or of a
@@ -156,9 +158,8 @@ static __always_inline void emit_transition(enum event_kind kind, const struct s
  * shutdown mask that close() and a finished connection set. */
 static __always_inline bool is_disconnect(const struct sock *sk, int oldstate)
 {
-	return oldstate != TCP_SYN_SENT && oldstate != TCP_CLOSE &&
-	       BPF_CORE_READ(sk, sk_err) == 0 &&
-	       BPF_CORE_READ(sk, sk_shutdown) != SHUTDOWN_MASK;
+	return oldstate != TCP_SYN_SENT && oldstate != TCP_CLOSE && sk->sk_err == 0 &&
+	       sk->sk_shutdown != SHUTDOWN_MASK;
 }
 
 static __always_inline void connect_started(__u64 cookie)
@@ -179,8 +180,7 @@ static __always_inline void connect_ended(const struct sock *sk, __u64 cookie, i
 		return;		/* started before sockeye */
 	owner = *found;
 	bpf_map_delete_elem(&connecting, &cookie);
-	emit_transition(EV_CONNECT, sk, cookie, &owner, TCP_SYN_SENT, newstate,
-			-BPF_CORE_READ(sk, sk_err));
+	emit_transition(EV_CONNECT, sk, cookie, &owner, TCP_SYN_SENT, newstate, -sk->sk_err);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -212,37 +212,38 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-/* Reads the socket with BPF_CORE_READ and its cookie without assigning
- * one (no helper does in kprobes): the kprobe fallbacks call it too. The
- * cookie was assigned when the socket was created or changed state. */
-static __always_inline void io_event(enum event_kind kind, const struct sock *sk, int ret)
+/* Reads the socket's cookie without assigning one (no helper does in
+ * kprobes), so the kprobe fallbacks can call it too (untyped). The cookie
+ * was assigned when the socket was created or changed state. */
+static __always_inline void io_event(enum event_kind kind, const struct sock *sk, bool typed,
+				     int ret)
 {
-	if (!is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+	if (!is_inet(LOAD(typed, sk, __sk_common.skc_family)))
 		return;
-	emit_current(kind, sk, stored_cookie(sk), ret, 0);
+	emit_sock(kind, sk, typed, stored_cookie_of(sk, typed), true, ret, 0);
 }
 
 static __always_inline void sent(const struct sock *sk, int ret)
 {
-	io_event(EV_SEND, sk, ret);
+	io_event(EV_SEND, sk, false, ret);
 }
 
 static __always_inline void received(const struct sock *sk, int ret)
 {
-	io_event(EV_RECV, sk, ret);
+	io_event(EV_RECV, sk, false, ret);
 }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(send_length, struct sock *sk, int ret, int flags)
 {
-	sent(sk, ret);
+	io_event(EV_SEND, sk, true, ret);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
 {
-	received(sk, ret);
+	io_event(EV_RECV, sk, true, ret);
 	return 0;
 }
 
@@ -289,7 +290,7 @@ static __always_inline void reset_without_socket(const struct sk_buff *skb)
 	tuple.state = TCP_CLOSE;
 	tuple.sport = bpf_ntohs(tcp.dest);
 	tuple.dport = bpf_ntohs(tcp.source);
-	emit(EV_RESET_SENT, NULL, &tuple, 0, &nobody, 0, 0);
+	emit(EV_RESET_SENT, NULL, false, &tuple, 0, &nobody, 0, 0);
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -457,14 +458,14 @@ static __always_inline void udp_connected(struct sock *sk, __u64 cookie, const _
 	struct sock_tuple tuple = {};
 	struct sock_owner owner = {};
 
-	read_tuple(sk, &tuple);
+	read_tuple_typed(sk, &tuple);
 	if (!wanted(EV_CONNECT, tuple.protocol))
 		return;
 	__builtin_memcpy(tuple.daddr, daddr, sizeof(tuple.daddr));
 	tuple.dport = bpf_ntohs(dport);
 	current_owner(&owner);
 	remember_owner(cookie, &owner);
-	emit(EV_CONNECT, sk, &tuple, cookie, &owner, 0, 0);
+	emit(EV_CONNECT, sk, true, &tuple, cookie, &owner, 0, 0);
 }
 
 /* family is a constant per hook: each may only read its own user_ip field. */
@@ -538,7 +539,7 @@ static __always_inline void accepted(long fd)
 	cookie = stored_cookie(sk);
 	current_owner(&owner);
 	remember_owner(cookie, &owner);
-	emit_current(EV_ACCEPT, sk, cookie, 0, 0);
+	emit_sock(EV_ACCEPT, sk, false, cookie, true, 0, 0);	/* sk from helper reads */
 }
 
 ON_ACCEPT_EXIT(exit_accept, accepted)
@@ -564,7 +565,7 @@ int exit_shutdown(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	sk = sock_of_fd(call->fd);
 	if (sk)
-		emit_current(EV_SHUTDOWN, sk, stored_cookie(sk), ctx->ret, call->how);
+		emit_sock(EV_SHUTDOWN, sk, false, stored_cookie(sk), true, ctx->ret, call->how);
 	bpf_map_delete_elem(&shutdowns, &tid);
 	return 0;
 }

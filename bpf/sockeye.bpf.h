@@ -19,6 +19,14 @@
 #define S_IFMT		00170000
 #define S_IFSOCK	0140000
 
+/* A field read through p: a plain load where p is typed (a tp_btf, fentry
+ * or fexit argument, a cast kernel context), a helper call where it is not
+ * (a kprobe's argument, a socket found by helper reads). A load costs a few
+ * ns, a helper call tens. typed is a constant at every call of these
+ * always-inline functions, so only its branch is compiled: the verifier
+ * never sees a load through an untyped pointer. */
+#define LOAD(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
+
 /* Filters, set by user space between open and load (set_filters() in
  * src/options.h); the verifier drops the branches of filters left at zero. */
 const volatile struct sock_filters filter = {};
@@ -56,13 +64,18 @@ static __always_inline __u64 sk_cookie(void *sk)
 /* The cookie as stored, without the helper, which would make one: 0 for a
  * socket that has none yet (so none of sockeye's entries), or no socket.
  * Before Linux 5.12, the id that stands in for it, which every socket has. */
-static __always_inline __u64 stored_cookie(const struct sock *sk)
+static __always_inline __u64 stored_cookie_of(const struct sock *sk, bool typed)
 {
 	if (!sk)
 		return 0;
 	if (!sk_has_cookie())
 		return sk_address_id(sk);
-	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	return LOAD(typed, sk, __sk_common.skc_cookie.counter);
+}
+
+static __always_inline __u64 stored_cookie(const struct sock *sk)
+{
+	return stored_cookie_of(sk, false);
 }
 
 /* The current thread's slot in a map of task storage (with create, made
@@ -98,33 +111,59 @@ static __always_inline bool is_inet(__u16 family)
 
 /* The part of the tuple in struct sock_common: all a request socket (a
  * handshake waiting in a listener, no inet_sock) has. */
-static __always_inline void read_common_tuple(const struct sock_common *skc, struct sock_tuple *t)
+static __always_inline void read_common_tuple_of(const struct sock_common *skc,
+						 struct sock_tuple *t, bool typed)
 {
-	t->family = BPF_CORE_READ(skc, skc_family);
-	t->state = BPF_CORE_READ(skc, skc_state);
-	t->sport = BPF_CORE_READ(skc, skc_num);
-	t->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	__u32 *saddr = (__u32 *)t->saddr, *daddr = (__u32 *)t->daddr;
+
+	t->family = LOAD(typed, skc, skc_family);
+	t->state = LOAD(typed, skc, skc_state);
+	t->sport = LOAD(typed, skc, skc_num);
+	t->dport = bpf_ntohs(LOAD(typed, skc, skc_dport));
 	if (t->family == AF_INET) {
-		bpf_core_read(t->saddr, 4, &skc->skc_rcv_saddr);
-		bpf_core_read(t->daddr, 4, &skc->skc_daddr);
-	} else {
+		saddr[0] = LOAD(typed, skc, skc_rcv_saddr);
+		daddr[0] = LOAD(typed, skc, skc_daddr);
+	} else if (typed) {
+		for (int i = 0; i < 4; i++) {
+			saddr[i] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			daddr[i] = skc->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	} else {	/* a helper call each, not one per word */
 		bpf_core_read(t->saddr, 16, &skc->skc_v6_rcv_saddr);
 		bpf_core_read(t->daddr, 16, &skc->skc_v6_daddr);
 	}
 }
 
-static __always_inline void read_tuple(const struct sock *sk, struct sock_tuple *t)
+static __always_inline void read_common_tuple(const struct sock_common *skc, struct sock_tuple *t)
+{
+	read_common_tuple_of(skc, t, false);
+}
+
+static __always_inline void read_tuple_of(const struct sock *sk, struct sock_tuple *t, bool typed)
 {
 	const struct inet_sock *inet = (const struct inet_sock *)sk;
-	__u16 sport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
 
-	read_common_tuple(&sk->__sk_common, t);
-	t->protocol = BPF_CORE_READ(sk, sk_protocol);
-	/* inet_sport is set last in bind() (after the post_bind hooks), and
-	 * skc_num is cleared when a failed connect releases its port: take
-	 * whichever is set. */
-	if (sport)
-		t->sport = sport;
+	read_common_tuple_of(&sk->__sk_common, t, typed);
+	t->protocol = LOAD(typed, sk, sk_protocol);
+	/* skc_num is cleared when a failed connect releases its port, and
+	 * inet_sport is set last in bind() (after the post_bind hooks): when
+	 * both are set they hold the same port. inet_sport lies past struct
+	 * sock, where no typed load reaches: a helper reads it, only when
+	 * it is needed. */
+	if (!t->sport)
+		t->sport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
+}
+
+/* The tuple of a socket reached through an untyped pointer. */
+static __always_inline void read_tuple(const struct sock *sk, struct sock_tuple *t)
+{
+	read_tuple_of(sk, t, false);
+}
+
+/* The same, through a typed one: all plain loads but inet_sport's. */
+static __always_inline void read_tuple_typed(const struct sock *sk, struct sock_tuple *t)
+{
+	read_tuple_of(sk, t, true);
 }
 
 /* Set by user space before load where tracepoint programs may call
@@ -226,12 +265,27 @@ static __always_inline __u32 log2_slot(__u64 value, __u32 n)
  * command, as top has it. */
 static __always_inline void current_owner(struct sock_owner *o)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 id = bpf_get_current_pid_tgid();
+	const char *comm;
+	bool ended = false;
 
 	o->pid = id >> 32;
 	o->tid = (__u32)id;
-	BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
+	if (!task_btf) {
+		BPF_CORE_READ_STR_INTO(&o->comm, (struct task_struct *)bpf_get_current_task(),
+				       group_leader, comm);
+		return;
+	}
+	/* Loads, not two helper calls; up to the NUL and zeros after it, as
+	 * the string read gives (a name once longer may have left bytes
+	 * past the NUL in the task). */
+	comm = bpf_get_current_task_btf()->group_leader->comm;
+	for (int i = 0; i < TASK_COMM_LEN; i++) {
+		char c = ended ? 0 : comm[i];
+
+		ended = !c;
+		o->comm[i] = c;
+	}
 }
 
 static __always_inline bool comm_matches(const char *comm)
