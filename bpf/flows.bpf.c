@@ -422,7 +422,8 @@ static __always_inline void read_tcp(const struct tcp_sock *tp, struct flow_tcp 
 	t->ca_state = BPF_CORE_READ_BITFIELD(&tp->inet_conn, icsk_ca_state);
 }
 
-/* Fills r but its tcp part; returns whether it passes the filters. */
+/* Fills r but its tcp part; returns whether it passes the filters. sk
+ * is typed (a tracepoint's, or from bpf_skc_to_tcp_sock()). */
 static __always_inline bool describe(const struct sock *sk, __u64 cookie,
 				     const struct flow_entry *s, struct flow_record *r)
 {
@@ -430,7 +431,7 @@ static __always_inline bool describe(const struct sock *sk, __u64 cookie,
 	r->cookie = cookie;
 	r->ts_ns = bpf_ktime_get_ns();
 	r->netns = sk_netns(sk);
-	read_tuple(sk, &r->tuple);
+	read_tuple_typed(sk, &r->tuple);
 	if (s)
 		r->entry = *s;
 	if (!r->entry.owner.pid)
@@ -480,7 +481,7 @@ int flows_iter(struct bpf_iter__tcp *ctx)
 	if (!netns_wanted(sk))
 		return 0;
 	__builtin_memset(r, 0, sizeof(*r));
-	read_tuple(sk, &r->tuple);
+	read_tuple_typed(sk, &r->tuple);
 	if (r->tuple.state == TCP_LISTEN) {
 		__u32 port = r->tuple.sport;
 		__u8 one = 1;
@@ -505,7 +506,7 @@ int flows_iter(struct bpf_iter__tcp *ctx)
  * leaves. Listeners too, when they are shown. */
 static __always_inline void forget_flow(struct sock *sk)
 {
-	__u64 cookie = stored_cookie(sk);
+	__u64 cookie = stored_cookie_of(sk, true);
 	struct flow_entry *s = cookie ? bpf_map_lookup_elem(&flows, &cookie) : NULL;
 	struct tcp_sock *tp;
 	struct flow_record *r;
