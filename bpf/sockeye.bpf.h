@@ -139,19 +139,22 @@ static __always_inline void read_common_tuple(const struct sock_common *skc, str
 	read_common_tuple_of(skc, t, false);
 }
 
+/* The local port when skc_num (the port as a number) is zero: a failed
+ * connect clears skc_num as it releases its port, while bind() sets
+ * inet_sport last (after the post_bind hooks). When both are set they hold
+ * the same port, so this is read only when it is needed. inet_sport lies
+ * past struct sock, where no typed load reaches: a helper reads it. */
+static __always_inline __u16 inet_sport(const struct sock *sk)
+{
+	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+}
+
 static __always_inline void read_tuple_of(const struct sock *sk, struct sock_tuple *t, bool typed)
 {
-	const struct inet_sock *inet = (const struct inet_sock *)sk;
-
 	read_common_tuple_of(&sk->__sk_common, t, typed);
 	t->protocol = LOAD(typed, sk, sk_protocol);
-	/* skc_num is cleared when a failed connect releases its port, and
-	 * inet_sport is set last in bind() (after the post_bind hooks): when
-	 * both are set they hold the same port. inet_sport lies past struct
-	 * sock, where no typed load reaches: a helper reads it, only when
-	 * it is needed. */
 	if (!t->sport)
-		t->sport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
+		t->sport = inet_sport(sk);
 }
 
 /* The tuple of a socket reached through an untyped pointer. */

@@ -86,12 +86,11 @@ int soconnect_exit(struct trace_event_raw_sys_exit *ctx)
 		r->ts_ns = now;
 		r->result = ctx->ret;
 		sk = sock_of_fd(r->fd);
-		if (sk) {
-			struct sock_tuple t;
-
-			read_tuple(sk, &t);
-			r->protocol = t.protocol;
-			r->sport = t.sport;
+		if (sk) {	/* two fields, not the whole tuple: a helper call each */
+			r->protocol = BPF_CORE_READ(sk, sk_protocol);
+			r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+			if (!r->sport)
+				r->sport = inet_sport(sk);
 		}
 		submit_record(r);
 	}
