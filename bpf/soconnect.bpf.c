@@ -13,12 +13,16 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* A call in progress, by thread id. LRU: a thread that dies inside
- * connect() cannot leave its entry behind for good. */
+/* A call in progress, in the thread's task storage: it goes with the
+ * thread (one that dies inside connect() leaves nothing behind) and costs
+ * no hash update under a lock; before Linux 5.11, an LRU hash by thread id
+ * (thread_slot() in sockeye.bpf.h). ts_ns is 0 once the exit used it. */
+static const struct soconnect_record no_call;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct soconnect_record);
 } calls SEC(".maps");
 
@@ -52,8 +56,7 @@ static __always_inline bool read_destination(const void *uaddr, struct soconnect
 SEC("tp/syscalls/sys_enter_connect")
 int soconnect_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	struct soconnect_record r = {};
-	__u32 tid;
+	struct soconnect_record r = {}, *slot;
 
 	current_owner(&r.owner);
 	if (!current_owner_passes(&r.owner) || !read_destination((const void *)ctx->args[1], &r))
@@ -63,20 +66,20 @@ int soconnect_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	r.fd = ctx->args[0];
 	r.ts_ns = bpf_ktime_get_ns();
-	tid = r.owner.tid;
-	bpf_map_update_elem(&calls, &tid, &r, BPF_ANY);
+	slot = thread_slot(&calls, &no_call, true);
+	if (slot)
+		*slot = r;
 	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_connect")
 int soconnect_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct soconnect_record *call = bpf_map_lookup_elem(&calls, &tid), *r;
+	struct soconnect_record *call = thread_slot(&calls, &no_call, false), *r;
 	struct sock *sk;
 	__u64 now;
 
-	if (!call)
+	if (!call || !call->ts_ns)
 		return 0;
 	now = bpf_ktime_get_ns();
 	r = reserve_record(sizeof(*r));
@@ -94,6 +97,6 @@ int soconnect_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 		submit_record(r);
 	}
-	bpf_map_delete_elem(&calls, &tid);
+	call->ts_ns = 0;	/* used up */
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "sockeye.h"
 #include "soconnect_session.h"
 #include "format.h"
+#include "maps.h"
 #include "probe.h"
 #include "programs.h"
 #include "soconnect.skel.h"
@@ -72,6 +73,7 @@ int soconnect_session_start(struct soconnect_session *s, const struct sock_filte
 		return open_failed("soconnect");
 	set_filters(&s->skel->rodata->filter, filters);
 	s->skel->rodata->task_btf = has_task_btf();
+	thread_slots_by_tid(s->skel->maps.calls);
 	err = require_programs(s->skel->obj, &soconnect_programs, GIVES_CALLS, PROTO_TCP_BIT | PROTO_UDP_BIT);
 	if (!err)
 		err = start_reading(s->skel->skeleton, "soconnect", &s->reader,
