@@ -100,7 +100,7 @@ static __always_inline void handshake_started(const struct sock *sk, __u64 key)
 		current_owner(&p.owner);
 	if (!owner_passes(&p.owner))
 		return;
-	if (filter.family && BPF_CORE_READ(sk, __sk_common.skc_family) != filter.family)
+	if (filter.family && sk->__sk_common.skc_family != filter.family)
 		return;
 	p.start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&pending, &key, &p, BPF_ANY))
@@ -169,7 +169,7 @@ static __always_inline void count_handshake(const struct sock *sk, __u64 latency
 	__u64 *sum;
 
 	if (!established) {
-		err = BPF_CORE_READ(sk, sk_err);
+		err = sk->sk_err;
 		if (refused_by_icmp(sk, err))
 			err = EHOSTUNREACH;
 		count_percpu(&failures, err < CONNLAT_ERRNOS - 1 ? err : CONNLAT_ERRNOS - 1);
@@ -199,7 +199,7 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	if (!count_connections || !established)
 		bpf_map_delete_elem(&pending, &key);
 	if (needs_tuple())
-		read_tuple(sk, &tuple);
+		read_tuple_typed(sk, &tuple);
 	tuple.state = newstate;
 	if (!wanted(&tuple, latency, established))
 		return;
@@ -216,7 +216,7 @@ static __always_inline void handshake_ended(const struct sock *sk, __u64 key, in
 	r->owner = owner;
 	/* A reset, timeout or ICMP error sets sk_err before the move to
 	 * CLOSE; close() and a failed port search leave it 0. */
-	r->error = established ? 0 : BPF_CORE_READ(sk, sk_err);
+	r->error = established ? 0 : sk->sk_err;
 	r->icmp = refused_by_icmp(sk, r->error);
 	r->established = established;
 	submit_record(r);
@@ -228,7 +228,7 @@ static __always_inline bool opened_wanted(const struct sock *sk)
 
 	if (!filter.port && !filter.family)
 		return true;
-	read_tuple(sk, &tuple);
+	read_tuple_typed(sk, &tuple);
 	return tuple_passes(&tuple);
 }
 

@@ -9,6 +9,7 @@
 #include "connlat_session.h"
 #include "format.h"
 #include "maps.h"
+#include "probe.h"
 #include "programs.h"
 #include "connlat.skel.h"
 
@@ -72,6 +73,7 @@ static void configure(struct connlat_bpf *skel, const struct connlat_config *cfg
 	skel->rodata->report_failed = cfg->failed;
 	skel->rodata->histogram_only = cfg->hist;
 	skel->rodata->count_connections = cfg->agent;
+	skel->rodata->task_btf = has_task_btf();
 }
 
 int connlat_session_start(struct connlat_session *s, const struct connlat_config *cfg,
