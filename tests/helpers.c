@@ -19,9 +19,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "helpers.h"
 #include "maps.h"
 #include "probe.h"
@@ -376,11 +376,9 @@ static bool attached(const char *name, uint32_t after)
 			return true;
 	}
 	if (perf_links < 0) {
-		struct utsname u;
-		int major = 0, minor = 0;
+		struct btf *btf = kernel_btf();
 
-		perf_links = uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2 ||
-			     major > 5 || (major == 5 && minor >= 15);
+		perf_links = !btf || btf__find_by_name_kind(btf, "bpf_perf_link", BTF_KIND_STRUCT) > 0;
 	}
 	return !perf_links && perf_attached(name, after);
 }

@@ -11,13 +11,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "test.h"
 #include "helpers.h"
 #include "events_session.h"
+#include "probe.h"
 #include "sockeye.h"
 #include "events.skel.h"
 
@@ -190,14 +190,10 @@ KTEST(events_tcp_lifecycle_ipv6)
 }
 
 /* tcp_send_reset fires for a reset sent for no socket (a closed port)
- * from Linux 6.10 on; before, only for resets of a socket. */
+ * from Linux 6.10 on, where it also gained its reason argument. */
 static bool resets_without_socket_traced(void)
 {
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	return !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	       (major > 6 || (major == 6 && minor >= 10));
+	return tracepoint_arg_count("tcp_send_reset") >= 3;
 }
 
 static void refused(int family)
