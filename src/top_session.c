@@ -54,12 +54,22 @@ const struct program_set top_programs = {
 	.elf_bytes = top_bpf__elf_bytes,
 };
 
-/* Counting per UDP socket needs a hook at close, to forget the socket:
- * without one (said at start, by select_programs), top counts per process
- * only. */
-static bool udp_sockets_countable(struct top_bpf *skel)
+#define TOP_PROTOS (PROTO_TCP_BIT | PROTO_UDP_BIT)
+
+/* Chooses the programs for wanted. Counting per UDP socket
+ * (GIVES_UDP_SOCKETS) needs a hook at close, to forget the socket: without
+ * one (said at start, by select_programs) top counts per process only. The
+ * rest is required first, so that a top that cannot run says only why. */
+static int choose_top_programs(struct top_bpf *skel, uint32_t wanted)
 {
-	return !select_programs(skel->obj, &top_programs, GIVES_UDP_SOCKETS, PROTO_UDP_BIT);
+	uint32_t needed = wanted & ~GIVES_UDP_SOCKETS;
+	int err = require_programs(skel->obj, &top_programs, needed, TOP_PROTOS);
+
+	if (!err && wanted != needed)
+		skel->rodata->count_udp_sockets =
+			!(select_programs(skel->obj, &top_programs, wanted, TOP_PROTOS) &
+			  GIVES_UDP_SOCKETS);
+	return err;
 }
 
 static int start_programs(struct top_session *s, const struct sock_filters *filters,
@@ -76,11 +86,7 @@ static int start_programs(struct top_session *s, const struct sock_filters *filt
 	s->skel->rodata->sk_id_key = socket_id_key();
 	shrink_for_tests(s->skel->maps.traffic);
 	shrink_for_tests(s->skel->maps.udp_socks);
-	if ((programs & GIVES_UDP_SOCKETS) && !udp_sockets_countable(s->skel))
-		programs &= ~GIVES_UDP_SOCKETS;
-	s->skel->rodata->count_udp_sockets = programs & GIVES_UDP_SOCKETS;
-	err = require_programs(s->skel->obj, &top_programs, programs,
-			       PROTO_TCP_BIT | PROTO_UDP_BIT);
+	err = choose_top_programs(s->skel, programs);
 	if (!err)
 		err = load_and_attach(s->skel->skeleton, "top");
 	if (err) {

@@ -1106,7 +1106,8 @@ out:
 
 /* At 80x24, in the default units, every column's header is on screen,
  * and so is the row of a child that sent 300000 bytes over TCP to itself
- * and exited: 293 KiB each way, marked ended. */
+ * and exited: 293 KiB each way, marked ended. An ended row stays one
+ * interval: 3 s, so that a capture in a slow guest still sees it. */
 KTEST(top_screen_fits_80_columns)
 {
 	const struct pace once = { .bytes = { 300000 }, .per_second = 100, .ticks = 1 };
@@ -1117,11 +1118,11 @@ KTEST(top_screen_fits_80_columns)
 	const char *row;
 
 	if (!ASSERT_TRUE(start_child(&children[0], &once), "child started") ||
-	    !tmux_top_start(&t, children, 80, 24, "1", ""))
+	    !tmux_top_start(&t, children, 80, 24, "3", ""))
 		goto out;
 	go(children);
 	if (!ASSERT_TRUE(screen_until(t.session, children[0].pid, "ended", screen, sizeof(screen),
-				      5000), "the child's row, marked ended"))
+				      10000), "the child's row, marked ended"))
 		printf("%s", screen);
 	ASSERT_TRUE(words_end(screen_line(screen, "    PID ", line, sizeof(line)),
 			      "PID USER COMM SENT/s RECV/s SENT RECV", true), "every column's header");
