@@ -16,7 +16,8 @@
 #   VMTEST_TIMEOUT  seconds a guest may run (default 2400: the whole suite
 #                   took 15 to 21 minutes in emulation on a busy host)
 #   VMTEST_FORCE    hook kinds whose forced runs a guest with the preferred
-#                   hooks adds (default "fentry kprobe"), see FALLBACK_TESTS
+#                   hooks adds (default "kprobe": 6.1 and 5.10 run the
+#                   fentry/fexit ones in their whole suite), see FALLBACK_TESTS
 #   VMTEST_BROKEN   "panic" (init exits) or "hang" (init sleeps): a broken
 #                   guest, which must make this script fail
 #   VMTEST_ONLY     test name substrings: run only those (default: all)
@@ -29,7 +30,7 @@ TIMEOUT=${VMTEST_TIMEOUT:-2400}
 MEM=1024	# MiB of guest memory, shared with virtiofsd
 # Each test's own limit in a guest: emulation is many times slower.
 TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-300}
-FORCE=${VMTEST_FORCE-fentry kprobe}
+FORCE=${VMTEST_FORCE-kprobe}
 # Tests of the features that have fallback hooks: run again under each
 # forced hook kind, so every path must give the same exact numbers.
 FALLBACK_TESTS="top_ events_tcp_lifecycle events_udp_ fallback_ agent_top_from_agent agent_scraped"
