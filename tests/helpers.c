@@ -337,6 +337,50 @@ static bool pid_attached(pid_t pid, const char *name, uint32_t after)
 	return found;
 }
 
+/* How many uprobes and return uprobes on the file path the open files of
+ * pid hold (libbpf keeps a uprobe's perf event open beside its link). */
+static int uprobes_held(pid_t pid, const char *path)
+{
+	char dir[64], buf[256];
+	struct dirent *f;
+	int held = 0;
+	DIR *fds;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	if (pid <= 0 || !(fds = opendir(dir)))
+		return 0;
+	while ((f = readdir(fds))) {
+		__u32 prog_id, type, len = sizeof(buf);
+		__u64 offset, addr;
+
+		if (f->d_name[0] != '.' &&
+		    !bpf_task_fd_query(pid, atoi(f->d_name), 0, buf, &len, &prog_id, &type,
+				       &offset, &addr))
+			held += (type == BPF_FD_TYPE_UPROBE || type == BPF_FD_TYPE_URETPROBE) &&
+				!strcmp(buf, path);
+	}
+	closedir(fds);
+	return held;
+}
+
+bool wait_for_uprobes(const char *path, int n, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 20) {
+		DIR *procs = opendir("/proc");
+		struct dirent *p;
+		int held = 0;
+
+		while (procs && (p = readdir(procs)))
+			held += uprobes_held(atoi(p->d_name), path);
+		if (procs)
+			closedir(procs);
+		if (held >= n)
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
 /* Whether a process holds a perf event or link with a program named name
  * loaded after the program id after, for kernels before 5.15. */
 static bool perf_attached(const char *name, uint32_t after)

@@ -82,6 +82,9 @@ bool wait_for_attach(const char *name, uint32_t after, int ms);
 /* Waits up to ms for process pid to hold a link (or, before Linux 5.15,
  * a perf event) of a program of this name: its own, not another's. */
 bool wait_for_attach_by(pid_t pid, const char *name, int ms);
+/* Waits up to ms for processes to hold n uprobes (entries and returns
+ * alike) on the file path. */
+bool wait_for_uprobes(const char *path, int n, int ms);
 /* Waits up to ms for no program of this name to be loaded: the kernel
  * frees tracing programs after an RCU grace period, a little after their
  * last reference closed, longer on a busy machine. */

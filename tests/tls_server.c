@@ -138,6 +138,13 @@ pid_t tls_curl(char *const args[])
 
 #define SYSTEM_LIBSSL "/lib/x86_64-linux-gnu/libssl.so.3"
 
+/* Where the copy of libssl goes: its directory, and the file in it. */
+static void copy_paths(const struct tls_server *s, char lib_dir[96], char *copy, size_t len)
+{
+	snprintf(lib_dir, 96, "%s/lib", s->dir);
+	snprintf(copy, len, "%s/libssl.so.3", lib_dir);
+}
+
 bool tls_libssl_copy(const struct tls_server *s, char *copy, size_t len)
 {
 	char lib_dir[96];
@@ -147,18 +154,25 @@ bool tls_libssl_copy(const struct tls_server *s, char *copy, size_t len)
 		test_skip(SYSTEM_LIBSSL " is not here");
 		return false;
 	}
-	snprintf(lib_dir, sizeof(lib_dir), "%s/lib", s->dir);
-	snprintf(copy, len, "%s/libssl.so.3", lib_dir);
+	copy_paths(s, lib_dir, copy, len);
 	return ASSERT_EQ(mkdir(lib_dir, 0755), 0, "lib directory") &&
 	       ASSERT_TRUE(run_quietly(cp), "libssl copied");
 }
 
+/* OpenSSL 3's SSL_write, SSL_write_ex, SSL_read and SSL_read_ex, each an
+ * entry and a return uprobe. */
+#define LIBSSL_UPROBES 8
+
 pid_t tls_curl_on_copy(const struct tls_server *s, char *const args[])
 {
-	char lib_dir[96];
+	char lib_dir[96], copy[128];
 	pid_t pid;
 
-	snprintf(lib_dir, sizeof(lib_dir), "%s/lib", s->dir);
+	/* sockeye sets them one by one: curl before the last would be half seen. */
+	copy_paths(s, lib_dir, copy, sizeof(copy));
+	if (!ASSERT_TRUE(wait_for_uprobes(copy, LIBSSL_UPROBES, ATTACH_WAIT_MS),
+			 "every uprobe on the copy"))
+		return 0;
 	setenv("LD_LIBRARY_PATH", lib_dir, 1);
 	pid = tls_curl(args);
 	unsetenv("LD_LIBRARY_PATH");
