@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Runs every registered test in its own child process (a crash or a
  * leaked BPF link cannot touch the next test), with a time limit, and
- * ends with the line "N passed, N failed, N skipped".
- * Usage: sockeye-tests [NAME-SUBSTRING...]; SOCKEYE_TEST_VERBOSE=1 adds
+ * ends with the line "N passed, N failed, N skipped". Each test's result
+ * line gives its time ("  ok 2.4 s"), to find the slow ones.
+ * Usage: sockeye-tests [NAME-SUBSTRING...] [-NAME-SUBSTRING...]: the tests
+ * whose names hold a substring given (all if none), except those holding
+ * one given after a '-'. SOCKEYE_TEST_VERBOSE=1 adds
  * libbpf's messages; SOCKEYE_TEST_TIMEOUT=SECS changes the time limit of
  * each test (the kernel matrix's emulated guests are many times slower);
  * SOCKEYE_TEST_KERNEL_ONLY=1 runs the kernel tests (KTEST) alone, as the
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "test.h"
@@ -58,14 +62,19 @@ static bool selected(const struct test *t, int argc, char **argv)
 {
 	const char *kernel_only = getenv("SOCKEYE_TEST_KERNEL_ONLY");
 
+	bool named = false, matched = false;
+
 	if (kernel_only && *kernel_only && !t->needs_root)
 		return false;
-	if (argc < 2)
-		return true;
-	for (int i = 1; i < argc; i++)
-		if (strstr(t->name, argv[i]))
-			return true;
-	return false;
+	for (int i = 1; i < argc; i++) {
+		bool left_out = argv[i][0] == '-';
+
+		if (left_out && strstr(t->name, argv[i] + 1))
+			return false;
+		named |= !left_out;
+		matched |= !left_out && strstr(t->name, argv[i]);
+	}
+	return !named || matched;
 }
 
 static unsigned int timeout_s(void)
@@ -222,17 +231,21 @@ struct counts {
 
 static void run_counted(const struct test *t, bool sanitized, struct counts *c)
 {
+	struct timespec start, end;
 	int rc;
 
 	printf("%s%s\n", t->name, sanitized ? " [asan]" : "");
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	rc = run_one(t, sanitized);
+	clock_gettime(CLOCK_MONOTONIC, &end);
 	if (rc == 0)
 		c->passed++;
 	else if (rc == EXIT_SKIP)
 		c->skipped++;
 	else
 		c->failed++;
-	printf("  %s\n", rc == 0 ? "ok" : rc == EXIT_SKIP ? "SKIP" : "FAIL");
+	printf("  %s %.1f s\n", rc == 0 ? "ok" : rc == EXIT_SKIP ? "SKIP" : "FAIL",
+	       (end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9);
 }
 
 static void run_pass(bool sanitized, int argc, char **argv, struct counts *c)
