@@ -74,8 +74,8 @@ static void report_program_types(const struct report *r)
 	line(r, "kfunc", "bpf_cast_to_kern_ctx", kernel_has_btf_type("bpf_cast_to_kern_ctx", true),
 	     "used by cgroup socket hooks to read the socket (Linux 6.2+)");
 	line(r, "helper", "bpf_get_current_task_btf", has_task_btf(),
-	     "events, http, sockstat and soconnect find an fd's socket by typed loads "
-	     "(Linux 5.11+; without it, a helper call per field)");
+	     "every command but top reads the process's name and finds an fd's socket by "
+	     "typed loads (Linux 5.11+; without it, a helper call per field)");
 	line(r, "helper", "bpf_get_current_ancestor_cgroup_id", ancestor_cgroup_helper(),
 	     ancestor_cgroup_helper() ? "used by --cgroup in tracing programs (Linux 5.13+)" :
 	     "not for tracing programs before Linux 5.13: --cgroup reads the process's "

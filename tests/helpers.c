@@ -316,25 +316,66 @@ static uint32_t attached_prog_of(pid_t pid, const char *fd)
 	return prog_id;
 }
 
-/* Whether process pid holds a link or perf event of a program named name
- * loaded after the program id after. */
-static bool pid_attached(pid_t pid, const char *name, uint32_t after)
+/* The ids of the programs process pid holds links or perf events of (a
+ * program once per file: a uprobe's link and perf event both), at most
+ * max; returns how many. */
+static int attached_progs(pid_t pid, uint32_t *ids, int max)
 {
 	char path[64];
 	struct dirent *f;
-	bool found = false;
+	int n = 0;
 	DIR *fds;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	if (pid <= 0 || !(fds = opendir(path)))
-		return false;
-	while (!found && (f = readdir(fds))) {
+		return 0;
+	while (n < max && (f = readdir(fds))) {
 		uint32_t prog_id = f->d_name[0] == '.' ? 0 : attached_prog_of(pid, f->d_name);
 
-		found = prog_id > after && prog_named(prog_id, name);
+		if (prog_id)
+			ids[n++] = prog_id;
 	}
 	closedir(fds);
-	return found;
+	return n;
+}
+
+#define MAX_ATTACHED 512
+
+/* Whether process pid holds a link or perf event of a program named name
+ * loaded after the program id after. */
+static bool pid_attached(pid_t pid, const char *name, uint32_t after)
+{
+	uint32_t ids[MAX_ATTACHED];
+	int n = attached_progs(pid, ids, MAX_ATTACHED);
+
+	for (int i = 0; i < n; i++)
+		if (ids[i] > after && prog_named(ids[i], name))
+			return true;
+	return false;
+}
+
+int programs_attached_by(pid_t pid, uint32_t *ids, int max, int ms)
+{
+	int n = 0, settled = 0;
+
+	/* Attaching takes a while, a program at a time: done once the count
+	 * has not moved for a second. */
+	for (int waited = 0; waited < ms && settled < 1000; waited += 50) {
+		int now = attached_progs(pid, ids, max);
+
+		settled = now && now == n ? settled + 50 : 0;
+		n = now;
+		sleep_ms(50);
+	}
+	return n;
+}
+
+struct bpf_object *open_program_set(const struct program_set *set)
+{
+	size_t size;
+	const void *elf = set->elf_bytes(&size);
+
+	return bpf_object__open_mem(elf, size, NULL);
 }
 
 /* How many uprobes and return uprobes on the file path the open files of

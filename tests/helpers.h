@@ -82,6 +82,14 @@ bool wait_for_attach(const char *name, uint32_t after, int ms);
 /* Waits up to ms for process pid to hold a link (or, before Linux 5.15,
  * a perf event) of a program of this name: its own, not another's. */
 bool wait_for_attach_by(pid_t pid, const char *name, int ms);
+/* The ids of the programs process pid has attached (links, or perf
+ * events before Linux 5.15), at most max, once it has attached them all
+ * (waiting up to ms for that); returns how many. */
+int programs_attached_by(pid_t pid, uint32_t *ids, int max, int ms);
+struct program_set;
+struct bpf_object;
+/* A command's BPF object opened (not loaded), or NULL. */
+struct bpf_object *open_program_set(const struct program_set *set);
 /* Waits up to ms for processes to hold n uprobes (entries and returns
  * alike) on the file path. */
 bool wait_for_uprobes(const char *path, int n, int ms);
@@ -116,7 +124,6 @@ bool own_cgroup(char *abs, size_t len);
  * fentry either (fallback_missing_create_hook_is_said_at_start checks that
  * it says so). */
 void need_cgroup_sock_events(void);
-struct program_set;
 /* Skips the running test where the hook of a command's set that gives
  * what ("error", a name of its gives bits) does not work, with the reason
  * `sockeye features` gives: the same probe the command makes at start. */

@@ -9,20 +9,13 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "test.h"
+#include "helpers.h"
 #include "sockeye.h"
 #include "options.h"
 #include "programs.h"
 
 static const struct command *const watching[] = { WATCH_COMMANDS };
 #define N_WATCHING (sizeof(watching) / sizeof(watching[0]))
-
-static struct bpf_object *open_object(const struct program_set *set)
-{
-	size_t size;
-	const void *elf = set->elf_bytes(&size);
-
-	return bpf_object__open_mem(elf, size, NULL);
-}
 
 static bool in_table(const struct program_set *set, const char *prog)
 {
@@ -54,7 +47,7 @@ TEST(programs_every_hook_names_a_program_of_its_object)
 
 		if (!ASSERT_TRUE(set != NULL, watching[i]->name))
 			return;
-		obj = open_object(set);
+		obj = open_program_set(set);
 		if (!ASSERT_TRUE(obj != NULL, "the object opens"))
 			return;
 		for (size_t h = 0; h < set->n_hooks; h++)
@@ -74,7 +67,7 @@ TEST(programs_every_program_is_in_a_hook_table)
 
 	for (size_t i = 0; i < N_WATCHING; i++) {
 		const struct program_set *set = watching[i]->programs;
-		struct bpf_object *obj = open_object(set);
+		struct bpf_object *obj = open_program_set(set);
 		struct bpf_program *prog;
 
 		if (!ASSERT_TRUE(obj != NULL, "the object opens"))

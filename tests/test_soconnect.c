@@ -102,24 +102,6 @@ KTEST(soconnect_results_of_connect_calls)
 	close(srv6);
 }
 
-/* The loaded programs find an fd's socket the way `sockeye features` says:
- * by typed loads where the kernel has bpf_get_current_task_btf, so the
- * slower walk never stands in for it unnoticed. The local ports and
- * protocols checked above come through that walk. */
-KTEST(soconnect_fd_walk_is_the_one_features_names)
-{
-	struct soconnect_session s;
-	struct collected c;
-	bool yes;
-
-	if (!ASSERT_TRUE(features_say("bpf_get_current_task_btf", &yes), "features names it"))
-		return;
-	if (!start(&s, &c, &(struct sock_filters){ .pid = getpid() }))
-		return;
-	ASSERT_EQ(s.skel->rodata->task_btf, yes, "the walk features names");
-	stop(&s, &c);
-}
-
 /* The cgroup filter in the kernel: with the filter on a cgroup of the
  * test's own, a connect from outside it is not seen; once this process
  * moves in, its connect is, and only that one. */
