@@ -6,12 +6,16 @@
  *   loadgen fin SECONDS [-6]     the same loop, closed gracefully (FIN, TIME_WAIT)
  *   loadgen udp SECONDS [-6]     64-byte UDP datagrams from one socket to another
  *   loadgen hold SECONDS [-6]    10,000 TCP connections opened, then held open and idle
+ *   loadgen pipe SECONDS         a 1-byte write and read through a pipe, over and over:
+ *                                system calls on no socket, what a monitor that hooks
+ *                                system calls costs every other program of the host
  *
- * churn, fin and udp also take "-n OPS" in place of SECONDS: exactly OPS connections or
- * datagrams sent, however long they take (the CPU-per-operation benchmark counts the CPU
- * of a fixed amount of work).
+ * churn, fin, udp and pipe also take "-n OPS" in place of SECONDS: exactly OPS connections,
+ * datagrams or writes and reads, however long they take (the CPU-per-operation benchmark
+ * counts the CPU of a fixed amount of work).
  *
- * Prints one line, "churn <ops/s>", "fin <ops/s>" or "udp <datagrams received/s>"; hold prints
+ * Prints one line, "churn <ops/s>", "fin <ops/s>", "udp <datagrams received/s>" or
+ * "pipe <writes and reads/s>"; hold prints
  * "hold <connections>" once all are open (before holding them). Only loopback
  * addresses are used and every port comes from binding to port 0, so runs never
  * collide with each other or with anything else on the host.
@@ -65,7 +69,7 @@ static void die(const char *what)
 
 static void usage(const char *msg)
 {
-	fprintf(stderr, "loadgen: %s (usage: loadgen churn|fin|udp|hold SECONDS|-n OPS [-6])\n",
+	fprintf(stderr, "loadgen: %s (usage: loadgen churn|fin|udp|pipe|hold SECONDS|-n OPS [-6])\n",
 		msg);
 	exit(2);
 }
@@ -294,6 +298,26 @@ static double run_udp(int family, double seconds)
 	return rx.received / (end - start);
 }
 
+/* --- pipe ----------------------------------------------------------------- */
+
+static double run_pipe(double seconds)
+{
+	double start = now(), end = start + seconds;
+	char byte = 'x';
+	long ops = 0;
+	int p[2];
+
+	if (pipe(p))
+		die("pipe");
+	for (; more(ops, end); ops++)
+		if (write(p[1], &byte, 1) != 1 || read(p[0], &byte, 1) != 1)
+			die("pipe write or read");
+	end = now();
+	close(p[0]);
+	close(p[1]);
+	return ops / (end - start);
+}
+
 /* --- hold ----------------------------------------------------------------- */
 
 /* Room for one end of every connection: the open-file limit's hard value may
@@ -413,6 +437,8 @@ int main(int argc, char **argv)
 		printf("fin %.1f\n", run_churn(family, seconds, false));
 	else if (!strcmp(argv[1], "udp"))
 		printf("udp %.1f\n", run_udp(family, seconds));
+	else if (!strcmp(argv[1], "pipe"))
+		printf("pipe %.1f\n", run_pipe(seconds));
 	else if (!strcmp(argv[1], "hold"))
 		run_hold(family, seconds);
 	else

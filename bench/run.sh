@@ -11,7 +11,7 @@
 #                     [-i SECONDS] [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
-#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,http,https;
+#   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,pipe,http,https;
 #               by default http and https run only for monitors whose command
 #               mentions http
 #   -u          also measure CPU per operation: a fixed number of operations of each
@@ -36,7 +36,9 @@
 #
 # Workloads, all over loopback: iperf3 (bits/s received), loadgen churn (TCP
 # connect/RST-close loop, connections/s), loadgen fin (the same loop closed with FIN),
-# loadgen udp (64-byte datagrams received/s), http (requests/s of wrk against nginx
+# loadgen udp (64-byte datagrams received/s), loadgen pipe (1-byte writes and reads
+# through a pipe, per second: system calls on no socket, the tax a monitor that hooks
+# system calls puts on every other program), http (requests/s of wrk against nginx
 # serving a 615-byte page, keep-alive, 10 connections), https (the same over TLS,
 # nginx and wrk both on the system's OpenSSL, a certificate made for the run).
 # The tables go to stdout, progress to stderr. Running the real monitor needs root;
@@ -55,7 +57,7 @@ HOOK_COSTS=0
 CPU_PER_OP=0
 RATIOS=1
 CMDS=()
-WORKLOADS=(iperf3 churn fin udp http https)
+WORKLOADS=(iperf3 churn fin udp pipe http https)
 HTTP_FOR_ALL=0	# -w named http or https: every monitor runs it
 ATTACH_TIMEOUT=2	# seconds to wait for a sign that the monitor is attached
 SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
@@ -86,7 +88,8 @@ parse_args() {
 		w) IFS=, read -ra WORKLOADS <<<"$OPTARG"
 		   HTTP_FOR_ALL=1
 		   for wl in "${WORKLOADS[@]}"; do
-			[[ $wl =~ ^(iperf3|churn|fin|udp|http|https)$ ]] || usage "unknown workload '$wl'"
+			[[ $wl =~ ^(iperf3|churn|fin|udp|pipe|http|https)$ ]] ||
+				usage "unknown workload '$wl'"
 		   done ;;
 		h) sed -n '3,43s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
@@ -424,6 +427,7 @@ report_row() {
 	iperf3) scale=1e9 unit=Gbit/s ;;
 	churn | fin) unit=conn/s ;;
 	udp) unit=dgram/s ;;
+	pipe) unit=rw/s ;;
 	http | https) unit=req/s ;;
 	esac
 	off=$(column_of "$ci" "$wl" off 5 | median)
@@ -474,6 +478,7 @@ op_unit() {
 	iperf3) echo MiB ;;
 	churn | fin) echo conn ;;
 	udp) echo dgram ;;
+	pipe) echo rw ;;
 	http | https) echo req ;;
 	esac
 }
