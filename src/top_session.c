@@ -242,20 +242,22 @@ uint64_t top_skipped(const struct top_session *s)
 
 int top_watch_udp(struct top_session *s, uint32_t pid)
 {
-	uint64_t key, *after = NULL;
+	uint64_t key, next;
 	struct udp_sock_stats u;
+	bool more;
 
 	if (s->udp_fd < 0)
 		return -EOPNOTSUPP;
 	s->skel->bss->udp_sockets_pid = pid;
 	/* The sockets of the process watched before go (a call that raced the
-	 * change may have added one); the walk starts again after each. */
-	while (!bpf_map_get_next_key(s->udp_fd, after, &key)) {
-		after = &key;
-		if (!bpf_map_lookup_elem(s->udp_fd, &key, &u) && u.pid != pid) {
+	 * change may have added one). Each next key is taken before its
+	 * predecessor is deleted: a walk cannot go on from a deleted key. */
+	more = !bpf_map_get_next_key(s->udp_fd, NULL, &next);
+	while (more) {
+		key = next;
+		more = !bpf_map_get_next_key(s->udp_fd, &key, &next);
+		if (!bpf_map_lookup_elem(s->udp_fd, &key, &u) && u.pid != pid)
 			bpf_map_delete_elem(s->udp_fd, &key);
-			after = NULL;
-		}
 	}
 	return 0;
 }

@@ -61,7 +61,6 @@ void test_skip(const char *why)
 static bool selected(const struct test *t, int argc, char **argv)
 {
 	const char *kernel_only = getenv("SOCKEYE_TEST_KERNEL_ONLY");
-
 	bool named = false, matched = false;
 
 	if (kernel_only && *kernel_only && !t->needs_root)

@@ -264,8 +264,9 @@ KTEST(fallback_each_command_attaches_what_features_names)
 	char err[4096];
 	bool typed_walk;
 
-	ASSERT_EQ(run_capture(features, out, sizeof(out), err, sizeof(err)), 0, "features");
-	ASSERT_TRUE(features_say("bpf_get_current_task_btf", &typed_walk), "features names it");
+	if (!ASSERT_EQ(run_capture(features, out, sizeof(out), err, sizeof(err)), 0, "features") ||
+	    !ASSERT_TRUE(features_say("bpf_get_current_task_btf", &typed_walk), "features names it"))
+		return;
 	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
 		char *argv[] = { (char *)sockeye_path(), (char *)cmds[c].cmd, (char *)cmds[c].arg,
 				 NULL };

@@ -579,7 +579,8 @@ out:
 }
 
 /* With room for two UDP sockets, a third one's call is counted as lost
- * (the test's own sockets only: the pid filter keeps others out). */
+ * (the test's own sockets only: the pid filter keeps others out); once
+ * another process is watched, both leave the map. */
 KTEST(top_counts_udp_sockets_beyond_the_map_as_lost)
 {
 	struct sock_filters filters = { .pid = getpid() };
@@ -598,6 +599,9 @@ KTEST(top_counts_udp_sockets_beyond_the_map_as_lost)
 	}
 	ASSERT_EQ(top_read_udp(&s, getpid(), &socks), 2, "two sockets counted");
 	ASSERT_EQ(top_udp_lost(&s), 1, "the third's call lost, and counted");
+	free(socks);
+	ASSERT_EQ(top_watch_udp(&s, getppid()), 0, "another process watched");
+	ASSERT_EQ(top_read_udp(&s, getpid(), &socks), 0, "the sockets of the one before gone");
 	free(socks);
 	for (int i = 0; i < 3; i++)
 		close(tx[i]);
