@@ -91,7 +91,7 @@ parse_args() {
 			[[ $wl =~ ^(iperf3|churn|fin|udp|pipe|http|https)$ ]] ||
 				usage "unknown workload '$wl'"
 		   done ;;
-		h) sed -n '3,43s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+		h) sed -n '3,/^set /s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 		:) usage "-$OPTARG needs a value" ;;
 		*) usage "unknown option -$OPTARG" ;;
 		esac
