@@ -285,13 +285,13 @@ uint32_t last_program_id(void)
 
 /* The id of the BPF object an open file of pid is ("map_id", "prog_id"),
  * or 0. */
-static uint32_t bpf_id_of(pid_t pid, const char *fd, const char *kind)
+static uint32_t bpf_id_of(pid_t pid, int fd, const char *kind)
 {
 	char path[300], line[128], format[32];
 	unsigned int id = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
 	snprintf(format, sizeof(format), "%s: %%u", kind);
 	f = fopen(path, "r");
 	while (f && !id && fgets(line, sizeof(line), f))
@@ -304,16 +304,36 @@ static uint32_t bpf_id_of(pid_t pid, const char *fd, const char *kind)
 /* The program an open file of pid attaches: a bpf_link's, or a perf
  * event's (how tracepoints and kprobes are attached before Linux 5.15,
  * which has no bpf_link for them); 0 for any other file. */
-static uint32_t attached_prog_of(pid_t pid, const char *fd)
+static uint32_t attached_prog_of(pid_t pid, int fd)
 {
 	__u32 prog_id = 0, type, len = 0;
 	__u64 offset, addr;
 
 	if (bpf_id_of(pid, fd, "link_id"))
 		return bpf_id_of(pid, fd, "prog_id");
-	if (bpf_task_fd_query(pid, atoi(fd), 0, NULL, &len, &prog_id, &type, &offset, &addr))
+	if (bpf_task_fd_query(pid, fd, 0, NULL, &len, &prog_id, &type, &offset, &addr))
 		return 0;
 	return prog_id;
+}
+
+#define MAX_FDS 4096
+
+/* The numbers of process pid's open files, at most max; returns how many. */
+static int open_fds(pid_t pid, int *fds, int max)
+{
+	char path[64];
+	struct dirent *f;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	if (pid <= 0 || !(dir = opendir(path)))
+		return 0;
+	while (n < max && (f = readdir(dir)))
+		if (f->d_name[0] != '.')
+			fds[n++] = atoi(f->d_name);
+	closedir(dir);
+	return n;
 }
 
 /* The ids of the programs process pid holds links or perf events of (a
@@ -321,21 +341,14 @@ static uint32_t attached_prog_of(pid_t pid, const char *fd)
  * max; returns how many. */
 static int attached_progs(pid_t pid, uint32_t *ids, int max)
 {
-	char path[64];
-	struct dirent *f;
-	int n = 0;
-	DIR *fds;
+	int fds[MAX_FDS], n_fds = open_fds(pid, fds, MAX_FDS), n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	if (pid <= 0 || !(fds = opendir(path)))
-		return 0;
-	while (n < max && (f = readdir(fds))) {
-		uint32_t prog_id = f->d_name[0] == '.' ? 0 : attached_prog_of(pid, f->d_name);
+	for (int i = 0; i < n_fds && n < max; i++) {
+		uint32_t prog_id = attached_prog_of(pid, fds[i]);
 
 		if (prog_id)
 			ids[n++] = prog_id;
 	}
-	closedir(fds);
 	return n;
 }
 
@@ -382,25 +395,17 @@ struct bpf_object *open_program_set(const struct program_set *set)
  * pid hold (libbpf keeps a uprobe's perf event open beside its link). */
 static int uprobes_held(pid_t pid, const char *path)
 {
-	char dir[64], buf[256];
-	struct dirent *f;
-	int held = 0;
-	DIR *fds;
+	int fds[MAX_FDS], n_fds = open_fds(pid, fds, MAX_FDS), held = 0;
+	char buf[256];
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	if (pid <= 0 || !(fds = opendir(dir)))
-		return 0;
-	while ((f = readdir(fds))) {
+	for (int i = 0; i < n_fds; i++) {
 		__u32 prog_id, type, len = sizeof(buf);
 		__u64 offset, addr;
 
-		if (f->d_name[0] != '.' &&
-		    !bpf_task_fd_query(pid, atoi(f->d_name), 0, buf, &len, &prog_id, &type,
-				       &offset, &addr))
+		if (!bpf_task_fd_query(pid, fds[i], 0, buf, &len, &prog_id, &type, &offset, &addr))
 			held += (type == BPF_FD_TYPE_UPROBE || type == BPF_FD_TYPE_URETPROBE) &&
 				!strcmp(buf, path);
 	}
-	closedir(fds);
 	return held;
 }
 
@@ -708,7 +713,7 @@ uint64_t lost_records_of(pid_t pid)
 	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
 	dir = opendir(dir_path);
 	while (dir && lost == UINT64_MAX && (e = readdir(dir))) {
-		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, e->d_name, "map_id");
+		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, atoi(e->d_name), "map_id");
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		int fd = id ? bpf_map_get_fd_by_id(id) : -1;
@@ -757,7 +762,7 @@ uint64_t skipped_runs_of(pid_t pid)
 	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
 	dir = opendir(dir_path);
 	while (dir && (e = readdir(dir))) {
-		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, e->d_name, "prog_id");
+		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, atoi(e->d_name), "prog_id");
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd;

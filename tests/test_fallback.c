@@ -223,7 +223,7 @@ static void check_attached(pid_t pid, const char *cmd, const char *features, int
 	const struct program_set *set = programs_of(cmd);
 	struct bpf_object *obj = set ? open_program_set(set) : NULL;
 	uint32_t ids[256];
-	int n = programs_attached_by(pid, ids, 256, ATTACH_WAIT_MS);
+	int n = programs_attached_by(pid, ids, 256, ATTACH_WAIT_MS), flags_read = 0;
 
 	if (!ASSERT_TRUE(obj && n > 0, cmd))
 		goto out;
@@ -239,10 +239,12 @@ static void check_attached(pid_t pid, const char *cmd, const char *features, int
 		ASSERT_TRUE(named, name);
 		if (typed_walk < 0)
 			continue;
+		flags_read += typed >= 0;
 		if (typed >= 0 && typed != typed_walk)
 			printf("    %s: %s walks fds %s\n", cmd, name, typed ? "typed" : "by helpers");
 		ASSERT_TRUE(typed < 0 || typed == typed_walk, "the fd walk features names");
 	}
+	ASSERT_TRUE(typed_walk < 0 || flags_read > 0, "the flag read from the loaded object");
 out:
 	bpf_object__close(obj);
 }
