@@ -405,5 +405,7 @@ for k in "$@"; do
 	[ -e "$CACHE/results/$i" ] || printf '%s: FAIL not run\nTOTAL 0 1 0\n' "$k" > "$CACHE/results/$i"
 	grep -v '^TOTAL' "$CACHE/results/$i"
 done
+# The failures once more, last, where the tail of a long log shows them.
+grep -h ': FAIL' "$CACHE"/results/* | sed 's/^/again: /' || true
 cat "$CACHE"/results/* | awk '$1 == "TOTAL" { p += $2; f += $3; s += $4 }
 	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }'
