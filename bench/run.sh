@@ -8,7 +8,7 @@
 # The whole run holds /tmp/sockeye-bench.lock, so benchmarks never overlap.
 #
 # usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-u] [-x] [-s RUNS] [-p]
-#                     [-i SECONDS] [-c "MONITOR CMD"]...
+#                     [-f] [-i SECONDS] [-c "MONITOR CMD"]...
 #   -n RUNS     runs per state (off and on) per workload, default 10
 #   -t SECONDS  length of each workload run, whole seconds, default 3
 #   -w LIST     workloads, comma-separated, default iperf3,churn,fin,udp,pipe,http,https;
@@ -19,12 +19,17 @@
 #               run of SECONDS and the requests wrk made), RUNS times off and on
 #               alternating; the whole machine's CPU time (user + system + softirq
 #               from /proc/stat) over each run, divided by its operations
-#   -x          skip the throughput ratios (with -u, -s, -p or -i)
+#   -x          skip the throughput ratios (with -u, -s, -p, -f or -i)
 #   -s RUNS     also time each monitor's start-up, exec to attached (bench/startup.c),
 #               median of RUNS; 0 skips it; default 0
 #   -p          also print the mean run time of each of the monitor's programs
 #               (run_time_ns / run_cnt, kernel.bpf_stats_enabled on for the while)
 #               with the monitor running each workload once
+#   -f          also profile where the cost goes: each workload once off and once on,
+#               with the operations of -u, the whole machine sampled by perf
+#               (cpu-clock); the symbols (kernel functions, BPF programs as
+#               bpf_prog_TAG_NAME, user-space functions) whose CPU per operation grew
+#               most, in extra ns per operation
 #   -i SECONDS  also run each monitor that long with no workload and report its own
 #               CPU use (percent of one core) and memory; 0 skips it; default 0
 #   -c CMD      monitor command, run from the repo root; repeatable. Default: every
@@ -54,6 +59,7 @@ SECS=3
 IDLE_SECS=0
 STARTUP_RUNS=0
 HOOK_COSTS=0
+PROFILE=0
 CPU_PER_OP=0
 RATIOS=1
 CMDS=()
@@ -64,14 +70,14 @@ SETTLE=0.2		# extra wait after that sign, for the rest of the programs to attach
 DRAIN=0.3		# wait after a fixed load: the monitor's reader polls every 100 ms
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-u] [-x] [-s RUNS] [-p] [-i SECONDS] [-c CMD]...)" >&2; exit 2; }
+usage() { echo "run.sh: $* (usage: bench/run.sh [-n RUNS] [-t SECONDS] [-w WORKLOADS] [-u] [-x] [-s RUNS] [-p] [-f] [-i SECONDS] [-c CMD]...)" >&2; exit 2; }
 
 is_count() { [[ $1 =~ ^[1-9][0-9]{0,3}$ ]]; }
 
 parse_args() {
 	local opt
 	local wl
-	while getopts ":n:t:w:uxs:pi:c:h" opt; do
+	while getopts ":n:t:w:uxs:pfi:c:h" opt; do
 		case $opt in
 		n) is_count "$OPTARG" || usage "-n needs a whole number from 1 to 9999"; RUNS=$OPTARG ;;
 		t) { is_count "$OPTARG" && ((OPTARG <= 3600)); } ||
@@ -82,6 +88,7 @@ parse_args() {
 		s) [[ $OPTARG =~ ^[0-9]{1,2}$ ]] || usage "-s needs a number of runs from 0 to 99"
 		   STARTUP_RUNS=$OPTARG ;;
 		p) HOOK_COSTS=1 ;;
+		f) PROFILE=1 ;;
 		u) CPU_PER_OP=1 ;;
 		x) RATIOS=0 ;;
 		c) [[ -n $OPTARG ]] || usage "-c needs a command"; CMDS+=("$OPTARG") ;;
@@ -128,6 +135,8 @@ check_tools() {
 		command -v wrk >/dev/null || die "wrk not found; install it (apt package wrk)"
 		command -v nginx >/dev/null || die "nginx not found; install it (apt package nginx-light)"
 	fi
+	((PROFILE == 0)) || command -v perf >/dev/null ||
+		die "perf not found; install it (apt package linux-perf)"
 	! wants_https || command -v openssl >/dev/null ||
 		die "openssl not found; install it (apt package openssl)"
 	# Background jobs of a script start with SIGINT ignored, and a monitor that does
@@ -143,7 +152,9 @@ MON_PID=
 IPERF_PID=
 NGINX_PID=
 NGINX_TLS_PID=
+PERF_PID=
 STATS_ENABLED_BEFORE=
+declare -A OPS=()	# workload: the operations of its fixed runs (-u, -f)
 
 cleanup() {
 	local i
@@ -159,6 +170,7 @@ cleanup() {
 	[[ -z $IPERF_PID ]] || kill "$IPERF_PID" 2>/dev/null || true
 	[[ -z $NGINX_PID ]] || kill "$NGINX_PID" 2>/dev/null || true
 	[[ -z $NGINX_TLS_PID ]] || kill "$NGINX_TLS_PID" 2>/dev/null || true
+	[[ -z $PERF_PID ]] || kill -INT "$PERF_PID" 2>/dev/null || true
 	restore_bpf_stats
 	wait 2>/dev/null || true
 	[[ -z $TMP ]] || rm -rf "$TMP"
@@ -545,9 +557,8 @@ calibrate_ops() {
 
 measure_cpu_all() {
 	local ci run wl first second
-	declare -gA OPS=()
 	: >"$TMP/cpu"
-	calibrate_ops
+	((${#OPS[@]})) || calibrate_ops
 	for ci in "${!CMDS[@]}"; do
 		for ((run = 1; run <= RUNS; run++)); do
 			if ((run % 2)); then first=off second=on; else first=on second=off; fi
@@ -690,6 +701,87 @@ measure_idle() {
 	echo "# goals (docs/performance.md): the agent under 1% of a core and 20 MiB resident"
 }
 
+# --- profile -------------------------------------------------------------------
+
+PROFILE_HZ=999	# samples a second on each CPU: about 1 ms of CPU each
+PROFILE_TOP=15	# symbols listed per monitor and workload
+
+# One run of the workload's operations with the whole machine sampled, into
+# $TMP/STATE.data; the operations made go to PROFILE_OPS. perf starts
+# disabled and is switched on and off around the load through its control
+# fifos (opened read-write, which never blocks), so its own start and end
+# are not in the samples.
+profile_run() {	# wl state
+	local ctl ack
+	rm -f "$TMP/perf-ctl" "$TMP/perf-ack"
+	mkfifo "$TMP/perf-ctl" "$TMP/perf-ack"
+	perf record -q -a -e cpu-clock -F "$PROFILE_HZ" -D -1 -o "$TMP/$2.data" \
+		--control "fifo:$TMP/perf-ctl,$TMP/perf-ack" 2>"$TMP/perf.err" &
+	PERF_PID=$!
+	exec {ctl}<>"$TMP/perf-ctl" {ack}<>"$TMP/perf-ack"
+	echo enable >&"$ctl" && read -r -u "$ack"
+	PROFILE_OPS=$(run_fixed "$1" "${OPS[$1]}")
+	sleep "$DRAIN"
+	echo disable >&"$ctl" && read -r -u "$ack"
+	exec {ctl}>&- {ack}>&-
+	kill -INT "$PERF_PID"
+	# perf record -a exits 130 when stopped by SIGINT, as it is meant to be.
+	wait "$PERF_PID" || (($? == 130)) || die "perf record failed: $(tail -n 1 "$TMP/perf.err")"
+	PERF_PID=
+}
+
+# "samples<TAB>[k] symbol" for every symbol sampled in a run ([k] kernel, [.]
+# user), but the idle loop's halt: a CPU waiting is no CPU spent, and a load
+# that the monitor slows down waits longer per operation.
+profile_samples() {	# state
+	perf report -i "$TMP/$1.data" --stdio --sort sym -F sample,sym --percent-limit 0 -q \
+		2>/dev/null | awk 'NF >= 3 { n = $1; $1 = ""; sub(/^ +/, ""); print n "\t" $0 }' |
+		grep -Ev $'\t\\[k\\] (pv_native_safe_halt|native_safe_halt|default_idle|cpu_idle_poll|poll_idle|intel_idle.*|acpi_idle.*|mwait_idle.*)$' || true
+}
+
+# The symbols whose CPU per operation grew most from off to on.
+profile_growth() {	# off_ops on_ops
+	awk -F'\t' -v off="$1" -v on="$2" -v ns="$((1000000000 / PROFILE_HZ))" '
+		FNR == 1 { file++ }
+		file == 1 { o[$2] = $1; next }
+		{ n[$2] = $1 }
+		END {
+			for (s in o) if (!(s in n)) n[s] = 0
+			for (s in n) printf "%.0f\t%s\n", (n[s] / on - o[s] / off) * ns, s
+		}' <(profile_samples off) <(profile_samples on) | sort -t$'\t' -k1,1 -gr
+}
+
+measure_profiles() {
+	local ci wl off on
+	((${#OPS[@]})) || calibrate_ops
+	echo
+	echo "# profile: each workload once off, once on, the whole machine sampled at" \
+		"$PROFILE_HZ Hz a CPU (perf, cpu-clock); the $PROFILE_TOP symbols whose CPU per" \
+		"operation grew most, and all BPF programs together"
+	printf '%-27s %-8s %9s  %s\n' config workload extra_ns symbol
+	for ci in "${!CMDS[@]}"; do
+		for wl in "${WORKLOADS[@]}"; do
+			runs_workload "$ci" "$wl" || continue
+			profile_run "$wl" off
+			off=$PROFILE_OPS
+			start_monitor "${CMDS[ci]}"
+			profile_run "$wl" on
+			on=$PROFILE_OPS
+			stop_monitor "${CMDS[ci]}"
+			printf '  %-28s %-7s profiled\n' "$(label "$ci")" "$wl" >&2
+			profile_growth "$off" "$on" | awk -F'\t' -v l="$(label "$ci")" -v w="$wl" \
+				-v top="$PROFILE_TOP" '
+				NR <= top { printf "%-27s %-8s %9d  %s\n", l, w, $1, $2 }
+				$2 ~ /^\[k\] bpf_prog_/ { bpf += $1 }
+				END { printf "%-27s %-8s %9d  %s\n", l, w, bpf, "(all bpf_prog_*)" }'
+		done
+	done
+	echo "# extra_ns = (samples on / operations on - samples off / operations off)" \
+		"x $((1000000000 / PROFILE_HZ)) ns; one run each: a symbol's figure moves by" \
+		"about its square root of samples, and a symbol the load runs too (the TCP" \
+		"stack, the scheduler) by the load's own variation between runs"
+}
+
 main() {
 	parse_args "$@"
 	hold_bench_lock "$SELF" "$@"
@@ -710,6 +802,7 @@ main() {
 	((CPU_PER_OP == 0)) || measure_cpu_all
 	((STARTUP_RUNS == 0)) || measure_startup
 	((HOOK_COSTS == 0)) || measure_hooks
+	((PROFILE == 0)) || measure_profiles
 	((IDLE_SECS == 0)) || measure_idle
 }
 

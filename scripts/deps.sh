@@ -27,7 +27,7 @@ libunistring-dev"
 TEST="llvm libclang-rt-14-dev python3 iproute2 iperf3 jq util-linux tmux iptables curl \
 nginx-light wrk prometheus qemu-system-x86 busybox-static cpio kmod xz-utils \
 git dpkg-dev debhelper fakeroot lintian strace systemd python3-jsonschema openssl \
-gnutls-bin python3-yaml debootstrap"
+gnutls-bin python3-yaml debootstrap linux-perf"
 # The systemd services those packages bring, to disable once installed.
 SERVICES="nginx-light:nginx.service prometheus:prometheus.service"
 
