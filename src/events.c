@@ -44,37 +44,50 @@ static void print_text(struct events_printer *p, const struct event_record *e)
 
 	strbuf_init(&line);
 	strbuf_wall_time(&line, e->ts_ns + p->clock_offset);
-	strbuf_add(&line, " ", proto_upper(e), ": ", printable_comm(p, e->owner.comm), " ",
-		   event_kind_name(e->kind), " err=\"");
-	if (e->result < 0)
-		strbuf_add(&line, errno_name(-(long long)e->result), ": ",
-			   errno_message(-(long long)e->result));
-	strbuf_add(&line, "\" ");
-	if (t->protocol == IPPROTO_TCP)
-		strbuf_add(&line, tcp_state_name(t->state), " ");
-	strbuf_add(&line, "src=");
+	strbuf_lit(&line, " ");
+	strbuf_str(&line, proto_upper(e));
+	strbuf_lit(&line, ": ");
+	strbuf_str(&line, printable_comm(p, e->owner.comm));
+	strbuf_lit(&line, " ");
+	strbuf_str(&line, event_kind_name(e->kind));
+	strbuf_lit(&line, " err=\"");
+	if (e->result < 0) {
+		strbuf_str(&line, errno_name(-(long long)e->result));
+		strbuf_lit(&line, ": ");
+		strbuf_str(&line, errno_message(-(long long)e->result));
+	}
+	strbuf_lit(&line, "\" ");
+	if (t->protocol == IPPROTO_TCP) {
+		strbuf_str(&line, tcp_state_name(t->state));
+		strbuf_lit(&line, " ");
+	}
+	strbuf_lit(&line, "src=");
 	strbuf_endpoint(&line, t->family, t->saddr, t->sport);
-	strbuf_add(&line, " dst=");
+	strbuf_lit(&line, " dst=");
 	strbuf_endpoint(&line, t->family, t->daddr, t->dport);
-	strbuf_add(&line, " rcv/snd(");
+	strbuf_lit(&line, " rcv/snd(");
 	strbuf_uint(&line, e->rcvbuf);
-	strbuf_add(&line, "/");
+	strbuf_lit(&line, "/");
 	strbuf_uint(&line, e->sndbuf);
-	strbuf_add(&line, ") pid=");
+	strbuf_lit(&line, ") pid=");
 	strbuf_uint(&line, e->owner.pid);
-	strbuf_add(&line, " tid=");
+	strbuf_lit(&line, " tid=");
 	strbuf_uint(&line, e->owner.tid);
-	strbuf_add(&line, " cookie=");
+	strbuf_lit(&line, " cookie=");
 	strbuf_uint(&line, e->cookie);
 	if (has_bytes(e)) {
-		strbuf_add(&line, " bytes=");
+		strbuf_lit(&line, " bytes=");
 		strbuf_uint(&line, e->result);
 	}
-	if (e->kind == EV_SHUTDOWN)
-		strbuf_add(&line, " how=", shutdown_how_name(e->arg));
-	if (e->kind == EV_STATE)
-		strbuf_add(&line, " old=", tcp_state_name(e->arg));
-	strbuf_add(&line, "\n");
+	if (e->kind == EV_SHUTDOWN) {
+		strbuf_lit(&line, " how=");
+		strbuf_str(&line, shutdown_how_name(e->arg));
+	}
+	if (e->kind == EV_STATE) {
+		strbuf_lit(&line, " old=");
+		strbuf_str(&line, tcp_state_name(e->arg));
+	}
+	strbuf_lit(&line, "\n");
 	fwrite(line.buf, 1, line.len, stdout);
 }
 

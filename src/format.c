@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +30,7 @@ static void put_ipv4(struct strbuf *sb, const uint8_t addr[4])
 {
 	for (int i = 0; i < 4; i++) {
 		if (i)
-			strbuf_put(sb, ".", 1);
+			strbuf_lit(sb, ".");
 		strbuf_uint(sb, addr[i]);
 	}
 }
@@ -84,11 +83,11 @@ static void put_ipv6(struct strbuf *sb, const uint8_t addr[16])
 	for (int i = 0; i < 8; i++) {
 		if (zeros >= 0 && i >= zeros && i < zeros + len) {
 			if (i == zeros)
-				strbuf_put(sb, ":", 1);
+				strbuf_lit(sb, ":");
 			continue;
 		}
 		if (i)
-			strbuf_put(sb, ":", 1);
+			strbuf_lit(sb, ":");
 		if (i == 6 && zeros == 0 && (len == 6 || (len == 5 && words[5] == 0xffff))) {
 			put_ipv4(sb, addr + 12);
 			return;
@@ -96,7 +95,7 @@ static void put_ipv6(struct strbuf *sb, const uint8_t addr[16])
 		put_hex16(sb, words[i]);
 	}
 	if (zeros >= 0 && zeros + len == 8)
-		strbuf_put(sb, ":", 1);
+		strbuf_lit(sb, ":");
 }
 
 void strbuf_addr(struct strbuf *sb, uint16_t family, const uint8_t addr[16])
@@ -119,11 +118,11 @@ void format_addr(char *buf, size_t len, uint16_t family, const uint8_t addr[16])
 void strbuf_endpoint(struct strbuf *sb, uint16_t family, const uint8_t addr[16], uint16_t port)
 {
 	if (family == AF_INET6)
-		strbuf_put(sb, "[", 1);
+		strbuf_lit(sb, "[");
 	strbuf_addr(sb, family, addr);
 	if (family == AF_INET6)
-		strbuf_put(sb, "]", 1);
-	strbuf_put(sb, ":", 1);
+		strbuf_lit(sb, "]");
+	strbuf_lit(sb, ":");
 	strbuf_uint(sb, port);
 }
 
@@ -358,25 +357,6 @@ uint64_t realtime_now_ns(void)
 uint64_t monotonic_to_realtime_offset(void)
 {
 	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
-}
-
-void strbuf_put(struct strbuf *sb, const char *s, size_t n)
-{
-	if (n > sizeof(sb->buf) - sb->len)
-		n = sizeof(sb->buf) - sb->len;
-	memcpy(sb->buf + sb->len, s, n);
-	sb->len += n;
-}
-
-void strbuf_add_strings(struct strbuf *sb, ...)
-{
-	const char *s;
-	va_list ap;
-
-	va_start(ap, sb);
-	while ((s = va_arg(ap, const char *)))
-		strbuf_put(sb, s, strlen(s));
-	va_end(ap);
 }
 
 size_t uint_digits(char digits[UINT_DIGITS], uint64_t value)

@@ -311,13 +311,22 @@ TEST(strbuf_appends_and_cuts)
 {
 	struct strbuf sb = {};
 
-	strbuf_add(&sb, "pid=", "");
+	const char *empty = "", *name = "sshd";
+
+	strbuf_lit(&sb, "pid=");
+	strbuf_str(&sb, empty);
 	strbuf_uint(&sb, 0);
-	strbuf_add(&sb, " max=");
+	strbuf_lit(&sb, " max=");
 	strbuf_uint(&sb, 18446744073709551615ULL);
-	ASSERT_EQ(sb.len, strlen("pid=0 max=18446744073709551615"), "length");
-	ASSERT_TRUE(!memcmp(sb.buf, "pid=0 max=18446744073709551615", sb.len), "content");
-	for (int i = 0; i < 100; i++)
-		strbuf_add(&sb, "0123456789");
+	strbuf_lit(&sb, " ");
+	strbuf_str(&sb, name);
+	ASSERT_EQ(sb.len, strlen("pid=0 max=18446744073709551615 sshd"), "length");
+	ASSERT_TRUE(!memcmp(sb.buf, "pid=0 max=18446744073709551615 sshd", sb.len), "content");
+	for (int i = 0; i < 50; i++) {
+		strbuf_lit(&sb, "0123456789");
+		strbuf_str(&sb, name);
+	}
 	ASSERT_EQ(sb.len, sizeof(sb.buf), "cut at the buffer's size");
+	/* 35 + 34 * 14 bytes, then the first of the next piece. */
+	ASSERT_TRUE(!memcmp(sb.buf + sizeof(sb.buf) - 5, "sshd0", 5), "the last piece cut");
 }
