@@ -69,6 +69,12 @@ struct {
 	__type(value, struct http_call);
 } calls SEC(".maps");
 
+/* When summing: a request waiting for its answer. */
+struct pending_request {
+	__u64 ts_ns;
+	char method[HTTP_METHOD_LEN];
+	char group[HTTP_PATH_LEN + 8];
+};
 
 /* A watched socket. Its ports tell a reused struct sock from the old one;
  * its tuple, read once, goes into every record. */
@@ -78,6 +84,10 @@ struct http_conn {
 	__u32 asked, answered;	/* requests seen and answered (summing) */
 	__u32 tls_seq[2];	/* TLS: plaintext bytes moved since it was seen */
 	struct sock_tuple tuple;	/* state: as when it was first seen */
+	/* Summing: request number held_n, asked when no other was waiting,
+	 * as most are; the others wait in the pending map. */
+	__u32 held_n;
+	struct pending_request held;
 };
 
 /* LRU: sockets are not followed to their end; idle ones age out. */
@@ -110,18 +120,15 @@ static __always_inline __u64 new_conn_id(void)
 	return (__u64)bpf_get_smp_processor_id() << 48 | ++*met;
 }
 
-/* When summing: the requests of a connection that wait for their answer,
- * by connection and number. */
+/* When summing: the requests of a connection that wait for their answer
+ * behind an older one (pipelined), by connection and number. An entry of
+ * its own costs an LRU hash update, look-up and delete (about 1 us a
+ * request, both sides, in bench/results/2026-12-07-profile.md), so the
+ * first waits in the connection's entry. */
 struct pending_key {
 	__u64 conn_id;
 	__u32 n;
 	__u32 pad;
-};
-
-struct pending_request {
-	__u64 ts_ns;
-	char method[HTTP_METHOD_LEN];
-	char group[HTTP_PATH_LEN + 8];
 };
 
 /* User space makes it one entry when not summing. */
@@ -436,7 +443,13 @@ static __always_inline void queue_request(const struct http_call *c, __u8 *line,
 	__builtin_memcpy(p->method, &method, sizeof(method));
 	key.conn_id = conn->id;
 	key.n = conn->asked++;
-	bpf_map_update_elem(&pending, &key, p, BPF_ANY);
+	if (key.n == conn->answered) {
+		conn->held_n = key.n;
+		conn->held = *p;
+	} else {
+		bpf_map_update_elem(&pending, &key, p, BPF_ANY);
+	}
+	/* The held one, if it is the oldest, has no entry to delete. */
 	if (conn->asked - conn->answered > HTTP_PENDING) {	/* never to be answered */
 		key.n = conn->answered++;
 		bpf_map_delete_elem(&pending, &key);
@@ -494,7 +507,8 @@ static __always_inline void answer(const struct http_call *c, const __u8 *line, 
 		return;
 	pkey.conn_id = conn->id;
 	pkey.n = conn->answered++;
-	p = bpf_map_lookup_elem(&pending, &pkey);
+	/* held_n names the last request held, and each number is asked once. */
+	p = pkey.n == conn->held_n ? &conn->held : bpf_map_lookup_elem(&pending, &pkey);
 	if (!p)
 		return;
 	__builtin_memcpy(key.method, p->method, sizeof(key.method));
@@ -503,7 +517,8 @@ static __always_inline void answer(const struct http_call *c, const __u8 *line, 
 	key.server = c->dir == HTTP_SENT;
 	key.tls = c->tls;
 	add_sum(&key, now > p->ts_ns ? now - p->ts_ns : 0);
-	bpf_map_delete_elem(&pending, &pkey);
+	if (p != &conn->held)
+		bpf_map_delete_elem(&pending, &pkey);
 }
 
 static __always_inline void sum_call(const struct http_call *c, __u32 count)

@@ -565,6 +565,44 @@ out:
 	free(got);
 }
 
+/* A second request written before the first is answered (pipelined): the
+ * first waits in its connection's entry, the second in the pending map.
+ * Each side reads one message a call, and each answer is paired with its
+ * own request: their statuses differ. */
+KTEST(http_sums_pipelined_requests)
+{
+	static const char get[] = "GET /a/1 HTTP/1.1\r\n\r\n", put[] = "PUT /b/2 HTTP/1.1\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static const char missing[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+	struct sums *got = calloc(1, sizeof(*got));
+	struct sock_filters filters = {};
+	struct http_session s;
+	int srv, cli, acc;
+	uint16_t cport;
+	uint64_t t0;
+
+	tcp_connection(AF_INET, &srv, &cli, &acc, &filters.port, &cport);
+	if (ASSERT_EQ(http_sums_start(&s, &filters, NULL, true, ""), 0, "session starts")) {
+		t0 = monotonic_ns();
+		ASSERT_TRUE(send_text(cli, get) && send_text(cli, put), "two requests sent");
+		ASSERT_TRUE(recv_exactly(acc, strlen(get)) && recv_exactly(acc, strlen(put)),
+			    "the server reads them one by one");
+		ASSERT_TRUE(send_text(acc, ok) && send_text(acc, missing), "two answers sent");
+		ASSERT_TRUE(recv_exactly(cli, strlen(ok)) && recv_exactly(cli, strlen(missing)),
+			    "the client reads them one by one");
+		ASSERT_EQ(http_sums_read(&s, collect_sum, got), 0, "sums read");
+		ASSERT_EQ(got->n, 4, "two method/status/group sums, two roles each");
+		check_sum_sides(got, "GET", 200, "/a", 1, (monotonic_ns() - t0) / 1e9);
+		check_sum_sides(got, "PUT", 404, "/b", 1, (monotonic_ns() - t0) / 1e9);
+		ASSERT_EQ(http_sums_full(&s), 0, "nothing left out");
+		http_session_stop(&s);
+	}
+	close(acc);
+	close(cli);
+	close(srv);
+	free(got);
+}
+
 struct cli_traffic {
 	const struct server *srv;
 };
