@@ -309,9 +309,8 @@ TEST(event_lists)
 
 TEST(strbuf_appends_and_cuts)
 {
-	struct strbuf sb = {};
-
 	const char *empty = "", *name = "sshd";
+	struct strbuf sb = {};
 
 	strbuf_lit(&sb, "pid=");
 	strbuf_str(&sb, empty);
