@@ -705,28 +705,24 @@ bool map_has_key(int fd, const void *key, size_t key_size)
 
 uint64_t lost_records_of(pid_t pid)
 {
-	char dir_path[32];
-	struct dirent *e;
-	uint64_t lost = UINT64_MAX;
-	DIR *dir;
+	int fds[MAX_FDS], n_fds = open_fds(pid, fds, MAX_FDS);
 
-	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
-	dir = opendir(dir_path);
-	while (dir && lost == UINT64_MAX && (e = readdir(dir))) {
-		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, atoi(e->d_name), "map_id");
+	for (int i = 0; i < n_fds; i++) {
+		uint32_t id = bpf_id_of(pid, fds[i], "map_id");
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		int fd = id ? bpf_map_get_fd_by_id(id) : -1;
+		uint64_t lost = UINT64_MAX;
 
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "lost_records"))
 			lost = percpu_counter(fd);
 		close(fd);
+		if (lost != UINT64_MAX)
+			return lost;
 	}
-	if (dir)
-		closedir(dir);
-	return lost;
+	return UINT64_MAX;
 }
 
 bool lost_none_at_exit(const char *out)
@@ -752,17 +748,13 @@ static bool seen_before(uint32_t id, uint32_t *seen, size_t *n, size_t cap)
 
 uint64_t skipped_runs_of(pid_t pid)
 {
-	char dir_path[32];
-	struct dirent *e;
+	int fds[MAX_FDS], n_fds = open_fds(pid, fds, MAX_FDS);
 	uint64_t skipped = 0;
 	uint32_t seen[256];
 	size_t n_seen = 0;
-	DIR *dir;
 
-	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", pid);
-	dir = opendir(dir_path);
-	while (dir && (e = readdir(dir))) {
-		uint32_t id = e->d_name[0] == '.' ? 0 : bpf_id_of(pid, atoi(e->d_name), "prog_id");
+	for (int i = 0; i < n_fds; i++) {
+		uint32_t id = bpf_id_of(pid, fds[i], "prog_id");
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd;
@@ -777,8 +769,6 @@ uint64_t skipped_runs_of(pid_t pid)
 			skipped += info.recursion_misses;
 		close(fd);
 	}
-	if (dir)
-		closedir(dir);
 	return skipped;
 }
 
